@@ -1,0 +1,75 @@
+"""Command line: `python -m service run | migrate | create-admin`.
+
+The one place that reads the environment (through `load_settings`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from service.settings import Settings, load_settings
+
+
+async def _migrate(settings: Settings) -> str:
+    from service.database import make_engine, resolve_database_url, run_migrations
+
+    url = await resolve_database_url(settings)
+    engine = make_engine(url)
+    await run_migrations(engine)
+    return url
+
+
+async def _create_admin(settings: Settings, phone: str, password: str, display_name: str) -> None:
+    from service.accounts.services import create_admin
+    from service.database import bind_tables, make_engine
+
+    engine = make_engine(await _migrate(settings))
+    bind_tables(engine)
+    row = await create_admin(phone=phone, password=password, display_name=display_name)
+    print(f"admin {row['id']} created")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service", description="南粤家政 registry and matcher")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="apply migrations, then serve on HOST:PORT")
+    commands.add_parser("migrate", help="apply pending database migrations")
+    admin = commands.add_parser("create-admin", help="create a bureau admin account")
+    admin.add_argument("--phone", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--display-name", default="管理员")
+    args = parser.parse_args(argv)
+
+    settings = load_settings()
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        print("migrations applied")
+    elif args.command == "create-admin":
+        from service.errors import AppError
+
+        try:
+            asyncio.run(_create_admin(settings, args.phone, args.password, args.display_name))
+        except AppError as exc:
+            print(f"error: {exc.detail}", file=sys.stderr)
+            return 1
+    elif args.command == "run":
+        import uvicorn
+
+        from service.app import create_app
+
+        url = asyncio.run(_migrate(settings))
+        settings = _with_database(settings, url)
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, proxy_headers=True)
+    return 0
+
+
+def _with_database(settings: Settings, url: str) -> Settings:
+    import msgspec
+
+    return msgspec.structs.replace(settings, database_url=url)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Authentication middleware: a bearer token (people) or an X-API-Key (agencies)."""
+
+from __future__ import annotations
+
+from litestar.connection import ASGIConnection
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from service.accounts.guards import ANONYMOUS, AGENCY_SCOPES, Principal, Role
+from service.accounts.tables import ApiKey, User
+from service.errors import Unauthorized
+from service.security import api_key_digest, api_key_prefix, digests_match, read_token
+
+
+class AuthMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        settings = connection.app.state.settings
+        authorization = connection.headers.get("authorization")
+        api_key = connection.headers.get("x-api-key")
+        if authorization:
+            scheme, _, credentials = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not credentials:
+                raise Unauthorized("Authorization 头应为 Bearer 令牌 (expected a Bearer token)")
+            return AuthenticationResult(user=await _principal_from_token(credentials.strip(), settings.secret_key), auth=None)
+        if api_key:
+            return AuthenticationResult(user=await _principal_from_api_key(api_key.strip()), auth=None)
+        return AuthenticationResult(user=ANONYMOUS, auth=None)
+
+
+async def _principal_from_token(encoded: str, secret: str) -> Principal:
+    token = read_token(encoded, secret)
+    if token is None or not token.sub.isdigit():
+        raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")
+    user = await User.select(User.id, User.role, User.is_active).where(User.id == int(token.sub)).first()
+    if user is None or not user["is_active"]:
+        raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")
+    return Principal(role=Role(user["role"]), user_id=user["id"])
+
+
+async def _principal_from_api_key(key: str) -> Principal:
+    prefix = api_key_prefix(key)
+    row = None
+    if prefix is not None:
+        row = await ApiKey.select(
+            ApiKey.digest, ApiKey.scopes, ApiKey.revoked_at, ApiKey.agency.id, ApiKey.agency.kind
+        ).where(ApiKey.prefix == prefix).first()
+    if row is None or row["revoked_at"] is not None or not digests_match(row["digest"], api_key_digest(key)):
+        raise Unauthorized("API 密钥无效或已吊销 (the API key is invalid or revoked)")
+    role = Role(row["agency.kind"])
+    return Principal(
+        role=role,
+        agency_id=row["agency.id"],
+        scopes=frozenset(row["scopes"]) & AGENCY_SCOPES[role],
+    )
+

@@ -1,0 +1,13 @@
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from service.accounts.tables import Agency, ApiKey, User
+
+APP_CONFIG = AppConfig(
+    app_name="accounts",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=[User, Agency, ApiKey],
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from service.schemas import DistrictCode, Input, Name, Output, Password, Phone
+
+
+class AccountCreate(Input, kw_only=True):
+    role: Literal["employer", "worker"]
+    phone: Phone
+    password: Password
+    display_name: Name
+
+
+class Account(Output, kw_only=True):
+    id: int
+    role: str
+    phone: str  # masked
+    display_name: str
+    created_at: datetime
+
+
+class TokenRequest(Input, kw_only=True):
+    phone: Annotated[str, msgspec.Meta(max_length=20)]
+    password: Annotated[str, msgspec.Meta(max_length=128)]
+
+
+class TokenResponse(Output, kw_only=True):
+    access_token: str
+    token_type: str
+    expires_in: int
+
+
+CreditCode = Annotated[
+    str,
+    msgspec.Meta(pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$", description="统一社会信用代码", examples=["91441802MA4UABCD1X"]),
+]
+
+
+class AgencyCreate(Input, kw_only=True):
+    name: Annotated[str, msgspec.Meta(min_length=2, max_length=128)]
+    kind: Literal["housekeeping", "training", "evaluation"]
+    district_code: DistrictCode
+    credit_code: CreditCode
+
+
+class AgencyOut(Output, kw_only=True):
+    id: int
+    name: str
+    kind: str
+    district_code: str
+    credit_code: str
+    created_at: datetime
+
+
+class ApiKeyCreate(Input, kw_only=True):
+    scopes: list[str] | None = None
+    label: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class ApiKeyIssued(Output, kw_only=True):
+    id: int
+    key: str
+    prefix: str
+    scopes: list[str]
+    label: str
+    created_at: datetime
+
+
+class ApiKeyOut(Output, kw_only=True):
+    id: int
+    prefix: str
+    scopes: list[str]
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None

@@ -1,0 +1,39 @@
+"""Accounts: people who log in with a phone and password, and agencies with API keys."""
+
+from piccolo.columns import Array, Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class User(Table, tablename="app_user"):
+    """An employer, a worker or a bureau admin. Agencies are not users: they use API keys."""
+
+    phone = Varchar(length=20, unique=True)
+    password_hash = Text()
+    role = Varchar(length=16, index=True)
+    display_name = Varchar(length=64)
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Agency(Table):
+    """A housekeeping company, training institution or evaluation institution (评价机构)."""
+
+    name = Varchar(length=128)
+    kind = Varchar(length=16, index=True)
+    district_code = Varchar(length=6)
+    # 统一社会信用代码, 18 characters.
+    credit_code = Varchar(length=18, unique=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ApiKey(Table, tablename="api_key"):
+    """An agency's key. Only its SHA-256 digest is kept; the prefix finds it."""
+
+    agency = ForeignKey(references=Agency, index=True)
+    prefix = Varchar(length=8, unique=True)
+    digest = Varchar(length=64)
+    scopes = Array(base_column=Varchar(length=32))
+    label = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)

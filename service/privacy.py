@@ -1,0 +1,46 @@
+"""Masking of personal data for responses and logs."""
+
+from __future__ import annotations
+
+import re
+
+# Compound surnames common in Guangdong and beyond.
+_COMPOUND_SURNAMES = (
+    "欧阳", "司徒", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
+    "令狐", "长孙", "宇文", "夏侯", "端木", "西门", "南宫", "轩辕",
+)
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
+_PHONE_IN_TEXT = re.compile(r"(?<![0-9])(1[3-9]\d)\d{4}(\d{4})(?![0-9])")
+
+
+def mask_id_number(id_number: str) -> str:
+    """`441802199001011234` → `4418**********1234`."""
+    if len(id_number) < 8:
+        return "*" * len(id_number)
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def mask_phone(phone: str) -> str:
+    """`13800138000` → `138****8000`."""
+    if len(phone) < 7:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+def surname(real_name: str) -> str:
+    for compound in _COMPOUND_SURNAMES:
+        if real_name.startswith(compound) and len(real_name) > len(compound):
+            return compound
+    return real_name[:1]
+
+
+def public_display_name(real_name: str, gender: str) -> str:
+    """What an employer sees before an offer is accepted: `陈阿姨`, `李师傅`."""
+    return surname(real_name) + ("阿姨" if gender == "female" else "师傅")
+
+
+def mask_text(text: str) -> str:
+    """Mask every ID number and mobile number found in free text (for logs)."""
+    text = _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
+    return _PHONE_IN_TEXT.sub(lambda m: m.group(1) + "****" + m.group(2), text)

@@ -1,0 +1,278 @@
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import ResponseHeader
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from service.accounts.guards import Role, principal_of, requires
+from service.errors import NotFound, PreconditionRequired
+from service.privacy import public_display_name
+from service.registry import services
+from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, age_on, today_local
+from service.registry.schemas import (
+    CertificateCreate,
+    CertificateOut,
+    CheckCreate,
+    CheckOut,
+    ConsentGrant,
+    Decision,
+    PublicWorker,
+    TrainingCreate,
+    TrainingOut,
+    Worker,
+    WorkerCreate,
+    WorkerListItem,
+    WorkerLookup,
+    WorkerPage,
+    WorkerRef,
+    WorkerUpdate,
+)
+from service.taxonomy.services import Taxonomy
+
+ANY_AGENCY = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)
+ETAG_DOC = ResponseHeader(name="ETag", description="版本标签，PATCH 时放入 If-Match (send back in If-Match)", documentation_only=True)
+
+
+def etag(worker: dict) -> str:
+    return f'"{worker["id"]}-{worker["version"]}"'
+
+
+def parse_if_match(header: str | None, worker_id: int) -> int:
+    if not header:
+        raise PreconditionRequired()
+    value = header.strip().removeprefix("W/").strip('"')
+    prefix, _, version = value.partition("-")
+    if prefix != str(worker_id) or not version.isdigit():
+        return -1  # never matches: answers 412
+    return int(version)
+
+
+def _districts(codes: list[str], taxonomy: Taxonomy) -> list[dict]:
+    return [{"code": c, "name_zh": taxonomy.district_name(c)} for c in codes]
+
+
+def present_worker(row: dict, taxonomy: Taxonomy) -> Worker:
+    binding = None
+    if row["agency"] is not None:
+        binding = "confirmed" if row["agency_confirmed_at"] else "pending"
+    return msgspec.convert({
+        **row,
+        "districts": _districts(row["district_codes"], taxonomy),
+        "location": {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None,
+        "agency_id": row["agency"],
+        "agency_binding": binding,
+        "consent": {"given": row["consented_at"] is not None, "given_at": row["consented_at"]},
+    }, Worker, strict=False, from_attributes=True)
+
+
+def present_public(row: dict, summary: dict, taxonomy: Taxonomy) -> PublicWorker:
+    health = summary["health"]
+    return msgspec.convert({
+        **row,
+        "display_name": public_display_name(row["real_name"], row["gender"]),
+        "age": age_on(row["birth_date"], today_local()),
+        "districts": _districts(row["district_codes"], taxonomy),
+        "certificates": summary["certificates"],
+        "health_check": None if health is None else {
+            "tier": health["tier"], "tier_name": HEALTH_TIER_NAMES[HEALTH_TIER_BY_CODE[health["tier"]]],
+            "valid_until": health["valid_until"],
+        },
+        "background_check_passed": summary["background_check_passed"],
+        "trainings_completed": summary["trainings_completed"],
+    }, PublicWorker, strict=False)
+
+
+def _list_item(row: dict, taxonomy: Taxonomy, score: float | None) -> WorkerListItem:
+    binding = None
+    if row["agency"] is not None:
+        binding = "confirmed" if row["agency_confirmed_at"] else "pending"
+    return msgspec.convert({
+        **row, "districts": _districts(row["district_codes"], taxonomy), "agency_binding": binding,
+        "consent_given": row["consented_at"] is not None, "match_score": score,
+    }, WorkerListItem, strict=False)
+
+
+def _with_etag(row: dict, body: Any, status_code: int = HTTP_200_OK) -> Response:
+    return Response(body, status_code=status_code, headers={"ETag": etag(row)})
+
+
+class WorkerController(Controller):
+    path = "/api/v1/workers"
+    tags = ["workers"]
+
+    @post("/", operation_id="createWorker", response_headers=[ETAG_DOC],
+          summary="登记家政服务员：本人或家政企业 (register a worker: herself or a housekeeping agency)",
+          guards=[requires(Role.WORKER, Role.HOUSEKEEPING, Role.ADMIN, scope="workers:write")])
+    async def create_worker(self, request: Request, data: WorkerCreate) -> Response[Worker]:
+        state = request.app.state
+        row = await services.create_worker(
+            principal_of(request), msgspec.structs.asdict(data) | {"location": msgspec.to_builtins(data.location)},
+            cipher=state.cipher, taxonomy=state.taxonomy,
+        )
+        return _with_etag(row, present_worker(row, state.taxonomy), HTTP_201_CREATED)
+
+    @get("/me", operation_id="getMyWorker", response_headers=[ETAG_DOC],
+         summary="本人档案 (her own worker record)", guards=[requires(Role.WORKER)])
+    async def me(self, request: Request) -> Response[Worker]:
+        row = await services.my_worker(principal_of(request))
+        return _with_etag(row, present_worker(row, request.app.state.taxonomy))
+
+    @get("/", operation_id="listWorkers",
+         summary="查询本机构的家政服务员（管理员可查全部）(search an agency's workers; admins all)",
+         guards=[requires(Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION, Role.ADMIN, scope="workers:read")])
+    async def list_workers(
+        self,
+        request: Request,
+        q: str | None = Parameter(default=None, max_length=32, description="姓名模糊查询或手机号片段"),
+        district_code: str | None = Parameter(default=None, pattern=r"^44\d{4}$"),
+        category: str | None = Parameter(default=None, pattern=r"^(maternity|household|elderly|medical)$"),
+        status: str | None = Parameter(default=None, pattern=r"^(active|paused|suspended)$"),
+        limit: int = Parameter(default=20, ge=1, le=100),
+        offset: int = Parameter(default=0, ge=0, le=100_000),
+    ) -> WorkerPage:
+        rows, total, scores = await services.list_workers(
+            principal_of(request), q=q, district_code=district_code, category=category,
+            status=status, limit=limit, offset=offset,
+        )
+        taxonomy = request.app.state.taxonomy
+        return WorkerPage(total=total, limit=limit, offset=offset,
+                          items=[_list_item(r, taxonomy, scores.get(r["id"])) for r in rows])
+
+    @post("/lookup", status_code=HTTP_200_OK, operation_id="lookupWorker",
+          summary="按身份证号查找档案（机构、管理员）(find a worker by ID number; agencies and admins)",
+          guards=[requires(*ANY_AGENCY, Role.ADMIN, scope="workers:read")])
+    async def lookup(self, request: Request, data: WorkerLookup) -> WorkerRef:
+        row = await services.lookup_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
+        return WorkerRef(id=row["id"], display_name=public_display_name(row["real_name"], row["gender"]),
+                         id_number_masked=row["id_number_masked"])
+
+    @get("/{worker_id:int}", operation_id="getWorker", response_headers=[ETAG_DOC],
+         summary="查看档案：本人、所属机构、管理员看全部；雇主看公开信息 (read a worker)")
+    async def get_worker(self, request: Request, worker_id: int) -> Response[Worker | PublicWorker]:
+        row, shape = await services.read_worker(principal_of(request), worker_id)
+        taxonomy = request.app.state.taxonomy
+        if shape == "full":
+            return _with_etag(row, present_worker(row, taxonomy))
+        summary = await services.credential_summary(worker_id)
+        return Response(present_public(row, summary, taxonomy))
+
+    @patch("/{worker_id:int}", operation_id="updateWorker", response_headers=[ETAG_DOC],
+           summary="修改档案，需要 If-Match (update a worker; needs If-Match)",
+           guards=[requires(Role.WORKER, Role.HOUSEKEEPING, Role.ADMIN, scope="workers:write")])
+    async def update_worker(
+        self, request: Request, worker_id: int, data: WorkerUpdate,
+        if_match: str | None = Parameter(header="If-Match", default=None),
+    ) -> Response[Worker]:
+        principal = principal_of(request)
+        await services.get_managed_worker(principal, worker_id)  # 404 before 428 for strangers
+        expected = parse_if_match(if_match, worker_id)
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        if "location" in changes:
+            changes["location"] = msgspec.to_builtins(changes["location"])
+        row = await services.update_worker(
+            principal, worker_id, expected_version=expected, changes=changes, taxonomy=request.app.state.taxonomy
+        )
+        return _with_etag(row, present_worker(row, request.app.state.taxonomy))
+
+    @post("/{worker_id:int}/consent", status_code=HTTP_200_OK, operation_id="grantConsent",
+          summary="本人签署信用信息授权 (she authorises showing her data to employers)",
+          guards=[requires(Role.WORKER)])
+    async def grant_consent(self, request: Request, worker_id: int, data: ConsentGrant | None = None) -> Worker:
+        terms = data.terms_version if data else ConsentGrant().terms_version
+        row = await services.set_consent(principal_of(request), worker_id, granted=True, terms_version=terms)
+        return present_worker(row, request.app.state.taxonomy)
+
+    @delete("/{worker_id:int}/consent", status_code=HTTP_200_OK, operation_id="withdrawConsent",
+            summary="本人撤回授权，立即退出匹配 (she withdraws consent; she leaves matching at once)",
+            guards=[requires(Role.WORKER)])
+    async def withdraw_consent(self, request: Request, worker_id: int) -> Worker:
+        row = await services.set_consent(principal_of(request), worker_id, granted=False)
+        return present_worker(row, request.app.state.taxonomy)
+
+    @post("/{worker_id:int}/agency-binding/confirm", status_code=HTTP_200_OK, operation_id="confirmAgencyBinding",
+          summary="本人确认与家政企业绑定 (she confirms the agency binding)", guards=[requires(Role.WORKER)])
+    async def confirm_binding(self, request: Request, worker_id: int) -> Worker:
+        row = await services.answer_binding(principal_of(request), worker_id, accept=True)
+        return present_worker(row, request.app.state.taxonomy)
+
+    @post("/{worker_id:int}/agency-binding/decline", status_code=HTTP_200_OK, operation_id="declineAgencyBinding",
+          summary="本人拒绝或解除与家政企业绑定 (she declines or ends the agency binding)", guards=[requires(Role.WORKER)])
+    async def decline_binding(self, request: Request, worker_id: int) -> Worker:
+        row = await services.answer_binding(principal_of(request), worker_id, accept=False)
+        return present_worker(row, request.app.state.taxonomy)
+
+
+class CredentialController(Controller):
+    path = "/api/v1/workers/{worker_id:int}"
+    tags = ["credentials"]
+
+    @post("/trainings", operation_id="createTraining",
+          summary="培训机构登记培训记录 (a training institution records a training)",
+          guards=[requires(Role.TRAINING, Role.ADMIN, scope="trainings:write")])
+    async def add_training(self, request: Request, worker_id: int, data: TrainingCreate) -> TrainingOut:
+        row = await services.add_training(principal_of(request), worker_id, msgspec.structs.asdict(data))
+        return msgspec.convert(row, TrainingOut, strict=False)
+
+    @get("/trainings", operation_id="listTrainings", summary="培训记录 (training records)")
+    async def list_trainings(self, request: Request, worker_id: int) -> list[TrainingOut]:
+        rows = await services.list_trainings(principal_of(request), worker_id)
+        return [msgspec.convert(r, TrainingOut, strict=False) for r in rows]
+
+    @post("/certificates", operation_id="createCertificate",
+          summary="评价机构登记其颁发的职业技能等级证书 (an evaluation institution records a certificate it issued)",
+          guards=[requires(Role.EVALUATION, scope="certificates:write")])
+    async def add_certificate(self, request: Request, worker_id: int, data: CertificateCreate) -> CertificateOut:
+        row = await services.add_certificate(principal_of(request), worker_id, msgspec.structs.asdict(data),
+                                             taxonomy=request.app.state.taxonomy)
+        return msgspec.convert(row, CertificateOut, strict=False)
+
+    @get("/certificates", operation_id="listCertificates", summary="技能证书 (skill certificates)")
+    async def list_certificates(self, request: Request, worker_id: int) -> list[CertificateOut]:
+        rows = await services.list_certificates(principal_of(request), worker_id)
+        return [msgspec.convert(r, CertificateOut, strict=False) for r in rows]
+
+    @delete("/certificates/{certificate_id:int}", status_code=HTTP_200_OK, operation_id="revokeCertificate",
+            summary="颁发机构吊销证书，记录保留 (the issuer revokes a certificate; the record stays)",
+            guards=[requires(Role.EVALUATION, Role.ADMIN, scope="certificates:write")])
+    async def revoke_certificate(
+        self, request: Request, worker_id: int, certificate_id: int,
+        reason: str = Parameter(default="", max_length=500),
+    ) -> CertificateOut:
+        row = await services.revoke_certificate(principal_of(request), worker_id, certificate_id, reason=reason)
+        return msgspec.convert(row, CertificateOut, strict=False)
+
+    @post("/checks", operation_id="createCheck",
+          summary="登记体检或背景审查（所属家政企业、管理员）(record a health or background check)",
+          guards=[requires(Role.HOUSEKEEPING, Role.ADMIN, scope="checks:write")])
+    async def add_check(self, request: Request, worker_id: int, data: CheckCreate) -> CheckOut:
+        row = await services.add_check(principal_of(request), worker_id, msgspec.structs.asdict(data))
+        return msgspec.convert(row, CheckOut, strict=False)
+
+    @get("/checks", operation_id="listChecks", summary="体检与背景审查 (health and background checks)")
+    async def list_checks(self, request: Request, worker_id: int) -> list[CheckOut]:
+        rows = await services.list_checks(principal_of(request), worker_id)
+        return [msgspec.convert(r, CheckOut, strict=False) for r in rows]
+
+    @post("/{kind:str}/{credential_id:int}/verify", status_code=HTTP_200_OK, operation_id="verifyCredential",
+          summary="管理员核验记录 (the bureau verifies a record)", guards=[requires(Role.ADMIN)])
+    async def verify(self, request: Request, worker_id: int, kind: str, credential_id: int,
+                     data: Decision | None = None) -> TrainingOut | CertificateOut | CheckOut:
+        return await self._decide(request, worker_id, kind, credential_id, True, data)
+
+    @post("/{kind:str}/{credential_id:int}/reject", status_code=HTTP_200_OK, operation_id="rejectCredential",
+          summary="管理员驳回记录 (the bureau rejects a record)", guards=[requires(Role.ADMIN)])
+    async def reject(self, request: Request, worker_id: int, kind: str, credential_id: int,
+                     data: Decision | None = None) -> TrainingOut | CertificateOut | CheckOut:
+        return await self._decide(request, worker_id, kind, credential_id, False, data)
+
+    async def _decide(self, request, worker_id, kind, credential_id, verified, data):
+        if kind not in services.CREDENTIAL_TABLES:
+            raise NotFound()
+        row = await services.decide_credential(principal_of(request), worker_id, kind, credential_id,
+                                               verified=verified, reason=data.reason if data else "")
+        out = {"trainings": TrainingOut, "certificates": CertificateOut, "checks": CheckOut}[kind]
+        return msgspec.convert(row, out, strict=False)

@@ -1,0 +1,104 @@
+"""Domain rules of the registry that are not about storage: ID numbers, health tiers, statuses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from enum import IntEnum, StrEnum
+from zoneinfo import ZoneInfo
+
+GUANGDONG_TZ = ZoneInfo("Asia/Shanghai")
+BLACKLIST_YEARS = 3
+HEALTH_CHECK_VALID_DAYS = 365
+MIN_WORKER_AGE = 16
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK_CHARS = "10X98765432"
+
+
+def today_local() -> date:
+    return datetime.now(GUANGDONG_TZ).date()
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def age_on(birth_date: date, on: date) -> int:
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+
+
+class IdNumberError(ValueError):
+    pass
+
+
+def parse_id_number(raw: str) -> tuple[str, date, str]:
+    """Validate a resident ID number (GB 11643-1999) and return (normalised, birth date, gender).
+
+    The 18th character is the ISO 7064 MOD 11-2 check digit; the 17th is odd for men.
+    """
+    value = raw.strip().upper()
+    if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
+        raise IdNumberError("须为 18 位，前 17 位为数字 (must be 18 characters, the first 17 digits)")
+    check = _ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS)) % 11]
+    if value[17] != check:
+        raise IdNumberError("校验码不正确 (the check digit is wrong)")
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        raise IdNumberError("出生日期无效 (the embedded birth date is invalid)") from None
+    gender = "male" if int(value[16]) % 2 else "female"
+    return value, born, gender
+
+
+class Category(StrEnum):
+    MATERNITY = "maternity"  # 母婴
+    HOUSEHOLD = "household"  # 居家
+    ELDERLY = "elderly"  # 养老
+    MEDICAL = "medical"  # 医护
+
+
+class HealthTier(IntEnum):
+    """Health-check tiers, by strictness; a stricter report also covers the laxer tiers."""
+
+    GENERAL = 1  # 一般家政服务员
+    HOME = 2  # 居家家政服务员
+    ELDERLY = 3  # 养老照护服务员
+    MATERNITY = 4  # 母婴照护服务员
+
+
+HEALTH_TIER_NAMES = {
+    HealthTier.GENERAL: "一般家政服务员",
+    HealthTier.HOME: "居家家政服务员",
+    HealthTier.ELDERLY: "养老照护服务员",
+    HealthTier.MATERNITY: "母婴照护服务员",
+}
+HEALTH_TIER_BY_CODE = {t.name.lower(): t for t in HealthTier}
+
+# In-home work needs a valid report of at least this tier.
+REQUIRED_HEALTH_TIER = {
+    Category.MATERNITY: HealthTier.MATERNITY,
+    Category.HOUSEHOLD: HealthTier.HOME,
+    Category.ELDERLY: HealthTier.ELDERLY,
+    Category.MEDICAL: HealthTier.ELDERLY,
+}
+
+
+class CredentialStatus(StrEnum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+    REVOKED = "revoked"
+    EXPIRED = "expired"  # derived from dates, never stored
+
+
+def effective_status(stored: str, valid_until: date | None, on: date | None = None) -> str:
+    if stored == CredentialStatus.VERIFIED and valid_until is not None and valid_until < (on or today_local()):
+        return CredentialStatus.EXPIRED
+    return stored
+
+
+def health_valid_until(checked_on: date) -> date:
+    return checked_on + timedelta(days=HEALTH_CHECK_VALID_DAYS)

@@ -1,0 +1,269 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from service.schemas import DistrictCode, Input, Name, Output, Page, Phone
+
+CategoryName = Literal["maternity", "household", "elderly", "medical"]
+Gender = Literal["female", "male"]
+WageUnit = Literal["month", "hour"]
+SkillCode = Annotated[str, msgspec.Meta(min_length=1, max_length=48)]
+Language = Annotated[str, msgspec.Meta(min_length=1, max_length=16, examples=["粤语"])]
+Wage = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
+ShortText = Annotated[str, msgspec.Meta(max_length=32)]
+IdNumber = Annotated[
+    str,
+    msgspec.Meta(min_length=18, max_length=18, description="18 位公民身份号码 (GB 11643)", examples=["44180219900307002X"]),
+]
+
+
+class Location(Input, kw_only=True):
+    lat: Annotated[float, msgspec.Meta(ge=20.0, le=26.0)]
+    lon: Annotated[float, msgspec.Meta(ge=109.0, le=118.0)]
+
+
+class WorkerCreate(Input, kw_only=True):
+    real_name: Name
+    gender: Gender
+    birth_date: date
+    id_number: IdNumber
+    phone: Phone
+    languages: Annotated[list[Language], msgspec.Meta(max_length=10)] = []
+    district_codes: Annotated[list[DistrictCode], msgspec.Meta(min_length=1, max_length=30)]
+    location: Location | None = None
+    categories: Annotated[list[CategoryName], msgspec.Meta(min_length=1, max_length=4)]
+    skills: Annotated[list[SkillCode], msgspec.Meta(max_length=60)] = []
+    experience_years: Annotated[int, msgspec.Meta(ge=0, le=60)] = 0
+    wage_min: Wage
+    wage_max: Wage
+    wage_unit: WageUnit = "month"
+    live_in: bool = False
+    available_from: date | None = None
+    ethnicity: ShortText | None = None
+    native_place: ShortText | None = None
+    marital_status: ShortText | None = None
+    religion: ShortText | None = None
+
+
+class WorkerUpdate(Input, kw_only=True):
+    """Every field optional; the ID number and birth date are fixed once registered."""
+
+    real_name: Name | UnsetType = UNSET
+    phone: Phone | UnsetType = UNSET
+    languages: Annotated[list[Language], msgspec.Meta(max_length=10)] | UnsetType = UNSET
+    district_codes: Annotated[list[DistrictCode], msgspec.Meta(min_length=1, max_length=30)] | UnsetType = UNSET
+    location: Location | None | UnsetType = UNSET
+    categories: Annotated[list[CategoryName], msgspec.Meta(min_length=1, max_length=4)] | UnsetType = UNSET
+    skills: Annotated[list[SkillCode], msgspec.Meta(max_length=60)] | UnsetType = UNSET
+    experience_years: Annotated[int, msgspec.Meta(ge=0, le=60)] | UnsetType = UNSET
+    wage_min: Wage | UnsetType = UNSET
+    wage_max: Wage | UnsetType = UNSET
+    wage_unit: WageUnit | UnsetType = UNSET
+    live_in: bool | UnsetType = UNSET
+    available_from: date | None | UnsetType = UNSET
+    status: Literal["active", "paused", "suspended"] | UnsetType = UNSET
+    ethnicity: ShortText | None | UnsetType = UNSET
+    native_place: ShortText | None | UnsetType = UNSET
+    marital_status: ShortText | None | UnsetType = UNSET
+    religion: ShortText | None | UnsetType = UNSET
+
+
+class LocationOut(Output, kw_only=True):
+    lat: float
+    lon: float
+
+
+class DistrictRef(Output, kw_only=True):
+    code: str
+    name_zh: str
+
+
+class ConsentState(Output, kw_only=True):
+    given: bool
+    given_at: datetime | None
+
+
+class Worker(Output, kw_only=True):
+    """The full record, for the worker herself, her agency and admins."""
+
+    id: int
+    real_name: str
+    gender: str
+    birth_date: date
+    id_number_masked: str
+    phone: str
+    languages: list[str]
+    districts: list[DistrictRef]
+    location: LocationOut | None
+    categories: list[str]
+    skills: list[str]
+    experience_years: int
+    wage_min: int
+    wage_max: int
+    wage_unit: str
+    live_in: bool
+    available_from: date | None
+    status: str
+    agency_id: int | None
+    agency_binding: Literal["pending", "confirmed"] | None
+    consent: ConsentState
+    blacklisted_until: date | None
+    ethnicity: str | None
+    native_place: str | None
+    marital_status: str | None
+    religion: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CertificateSummary(Output, kw_only=True):
+    occupation_code: str
+    occupation_name: str
+    work_type: str | None
+    level: int
+
+
+class HealthSummary(Output, kw_only=True):
+    tier: str
+    tier_name: str
+    valid_until: date
+
+
+class PublicWorker(Output, kw_only=True):
+    """What an employer may see of a worker who has consented: no name, ID or phone."""
+
+    id: int
+    display_name: str
+    gender: str
+    age: int
+    languages: list[str]
+    districts: list[DistrictRef]
+    categories: list[str]
+    skills: list[str]
+    experience_years: int
+    wage_min: int
+    wage_max: int
+    wage_unit: str
+    live_in: bool
+    available_from: date | None
+    certificates: list[CertificateSummary]
+    health_check: HealthSummary | None
+    background_check_passed: bool
+    trainings_completed: int
+
+
+class WorkerListItem(Output, kw_only=True):
+    id: int
+    real_name: str
+    gender: str
+    id_number_masked: str
+    districts: list[DistrictRef]
+    categories: list[str]
+    status: str
+    agency_binding: Literal["pending", "confirmed"] | None
+    consent_given: bool
+    match_score: float | None = None
+
+
+class WorkerPage(Page):
+    items: list[WorkerListItem]
+
+
+class WorkerLookup(Input, kw_only=True):
+    id_number: IdNumber
+
+
+class WorkerRef(Output, kw_only=True):
+    id: int
+    display_name: str
+    id_number_masked: str
+
+
+class ConsentGrant(Input, kw_only=True):
+    terms_version: Annotated[str, msgspec.Meta(min_length=1, max_length=16)] = "2024-01"
+
+
+# Credentials ------------------------------------------------------------------------
+
+
+class TrainingCreate(Input, kw_only=True):
+    programme: Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["南粤家政"])]
+    course: Annotated[str, msgspec.Meta(min_length=1, max_length=128, examples=["母婴护理员（五级）培训"])]
+    institution_id: int | None = None
+    hours: Annotated[int, msgspec.Meta(ge=1, le=2000)]
+    started_on: date
+    finished_on: date | None = None
+    result: Literal["passed", "failed", "in_progress"]
+
+
+class TrainingOut(Output, kw_only=True):
+    id: int
+    worker_id: int
+    programme: str
+    course: str
+    institution_id: int | None
+    hours: int
+    started_on: date
+    finished_on: date | None
+    result: str
+    status: str
+    status_reason: str
+    created_at: datetime
+
+
+class CertificateCreate(Input, kw_only=True):
+    occupation_code: Annotated[str, msgspec.Meta(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", examples=["4-10-01-06"])]
+    occupation_name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    work_type: Annotated[str, msgspec.Meta(max_length=32, examples=["母婴护理员"])] | None = None
+    level: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    certificate_no: Annotated[str, msgspec.Meta(min_length=4, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
+    issued_on: date
+
+
+class CertificateOut(Output, kw_only=True):
+    id: int
+    worker_id: int
+    occupation_code: str
+    occupation_name: str
+    work_type: str | None
+    level: int
+    certificate_no: str
+    issuer_id: int | None
+    issued_on: date
+    status: str
+    status_reason: str
+    revoked_at: datetime | None
+    created_at: datetime
+
+
+class CheckCreate(Input, kw_only=True):
+    kind: Literal["health", "background"]
+    tier: Literal["general", "home", "elderly", "maternity"] | None = None
+    result: Literal["passed", "failed"]
+    scope: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+    checked_on: date
+    valid_until: date | None = None
+
+
+class CheckOut(Output, kw_only=True):
+    id: int
+    worker_id: int
+    kind: str
+    tier: str | None
+    result: str
+    scope: str | None
+    checked_on: date
+    valid_until: date | None
+    status: str
+    status_reason: str
+    recorded_by_agency_id: int | None
+    created_at: datetime
+
+
+class Decision(Input, kw_only=True):
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""

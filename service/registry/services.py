@@ -1,0 +1,558 @@
+"""Registry logic: workers, consent, agency binding and credentials.
+
+Every function that takes an object id also takes the calling `Principal` and decides
+whether the caller may touch that object. Objects a caller may not know about answer
+`NotFound`, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from typing import Any
+
+from asyncpg.exceptions import UniqueViolationError
+from piccolo.columns.combination import Where, WhereRaw
+from rapidfuzz import fuzz, process
+
+from service.accounts.guards import Principal, Role
+from service.accounts.tables import Agency, User
+from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed
+from service.registry.domain import (
+    BLACKLIST_YEARS,
+    HEALTH_TIER_BY_CODE,
+    MIN_WORKER_AGE,
+    CredentialStatus,
+    IdNumberError,
+    add_years,
+    age_on,
+    effective_status,
+    health_valid_until,
+    parse_id_number,
+    today_local,
+)
+from service.registry.tables import Certificate, Check, ConsentEvent, Training, Worker
+from service.security import IdNumberCipher
+from service.taxonomy.services import Taxonomy
+
+SEARCH_POOL_LIMIT = 5000
+SEARCH_MIN_SCORE = 50.0
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# Access ------------------------------------------------------------------------------
+
+
+def relation(principal: Principal, worker: dict) -> str | None:
+    """How the caller stands to this worker: self, agency, admin, or nothing."""
+    if principal.is_admin:
+        return "admin"
+    if principal.role == Role.WORKER and worker["user"] is not None and worker["user"] == principal.user_id:
+        return "self"
+    if principal.role == Role.HOUSEKEEPING and principal.is_agency_of(worker["agency"]):
+        return "agency"
+    return None
+
+
+def is_visible_to_employers(worker: dict, on: date | None = None) -> bool:
+    on = on or today_local()
+    return (
+        worker["consented_at"] is not None
+        and worker["status"] == "active"
+        and (worker["blacklisted_until"] is None or worker["blacklisted_until"] <= on)
+    )
+
+
+async def _get_worker(worker_id: int) -> dict:
+    row = await Worker.select().where(Worker.id == worker_id).first()
+    if row is None:
+        raise NotFound("家政服务员不存在 (no such worker)")
+    return row
+
+
+async def get_managed_worker(principal: Principal, worker_id: int) -> tuple[dict, str]:
+    """The worker, if the caller manages her (herself, her agency, an admin)."""
+    worker = await _get_worker(worker_id)
+    rel = relation(principal, worker)
+    if rel is None:
+        raise NotFound("家政服务员不存在 (no such worker)")
+    return worker, rel
+
+
+# Workers -----------------------------------------------------------------------------
+
+
+def _validate_profile(fields: dict[str, Any], taxonomy: Taxonomy) -> None:
+    if unknown := taxonomy.unknown_districts(fields.get("district_codes") or []):
+        raise InvalidField("district_codes", f"unknown district codes: {', '.join(unknown)}")
+    if unknown := taxonomy.unknown_skills(fields.get("skills") or []):
+        raise InvalidField("skills", f"unknown skill codes: {', '.join(unknown)}")
+    if fields.get("wage_min") is not None and fields.get("wage_max") is not None:
+        if fields["wage_min"] > fields["wage_max"]:
+            raise InvalidField("wage_min", "must not exceed wage_max")
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: IdNumberCipher, taxonomy: Taxonomy) -> dict:
+    try:
+        id_number, born, gender = parse_id_number(data["id_number"])
+    except IdNumberError as exc:
+        raise InvalidField("id_number", str(exc)) from None
+    if data["birth_date"] != born:
+        raise InvalidField("birth_date", "与身份证号中的出生日期不一致 (does not match the ID number)")
+    if data["gender"] != gender:
+        raise InvalidField("gender", "与身份证号不一致 (does not match the ID number)")
+    if age_on(born, today_local()) < MIN_WORKER_AGE:
+        raise InvalidField("birth_date", f"须年满 {MIN_WORKER_AGE} 周岁 (must be at least {MIN_WORKER_AGE})")
+    _validate_profile(data, taxonomy)
+
+    location = data.pop("location", None)
+    data.pop("id_number")
+    for key in ("languages", "district_codes", "categories", "skills"):
+        data[key] = _dedupe(data.get(key) or [])
+    row = Worker(
+        **data,
+        lat=location["lat"] if location else None,
+        lon=location["lon"] if location else None,
+        id_number_encrypted=cipher.encrypt(id_number),
+        id_number_index=cipher.blind_index(id_number),
+        id_number_masked=id_number[:4] + "*" * 10 + id_number[-4:],
+    )
+    if principal.role == Role.WORKER:
+        if await Worker.exists().where(Worker.user == principal.user_id):
+            raise Conflict("您已登记过家政服务员档案 (you already have a worker record)")
+        row.user = principal.user_id
+    elif principal.role == Role.HOUSEKEEPING:
+        row.agency = principal.agency_id
+        # If she already has a worker account on this phone, link it; she still confirms the binding.
+        account = await User.select(User.id).where((User.phone == data["phone"]) & (User.role == Role.WORKER.value)).first()
+        if account and not await Worker.exists().where(Worker.user == account["id"]):
+            row.user = account["id"]
+    try:
+        await row.save()
+    except UniqueViolationError:
+        raise Conflict(
+            "该身份证号已登记；本人可通过 GET /api/v1/workers/me 认领档案 (this person is already registered)",
+            fields={"id_number": "already registered"},
+        ) from None
+    return row.to_dict()
+
+
+async def my_worker(principal: Principal) -> dict:
+    """Her own record; an agency-registered record on her phone is claimed on first read."""
+    row = await Worker.select().where(Worker.user == principal.user_id).first()
+    if row is not None:
+        return row
+    phone = await User.select(User.phone).where(User.id == principal.user_id).first()
+    unclaimed = await Worker.select(Worker.id).where(
+        (Worker.phone == phone["phone"]) & Worker.user.is_null()
+    ).first()
+    if unclaimed is None:
+        raise NotFound("尚未登记家政服务员档案 (no worker record yet; POST /api/v1/workers)")
+    await Worker.update({Worker.user: principal.user_id, Worker.updated_at: _now()}).where(
+        (Worker.id == unclaimed["id"]) & Worker.user.is_null()
+    )
+    return await _get_worker(unclaimed["id"])
+
+
+async def read_worker(principal: Principal, worker_id: int) -> tuple[dict, str]:
+    """The worker and the shape the caller gets: "full" or "public"."""
+    worker = await _get_worker(worker_id)
+    if relation(principal, worker) is not None:
+        return worker, "full"
+    if principal.role == Role.EMPLOYER and is_visible_to_employers(worker):
+        return worker, "public"
+    if principal.role in (Role.TRAINING, Role.EVALUATION) and await _has_issued_for(principal, worker_id):
+        return worker, "public"
+    raise NotFound("家政服务员不存在 (no such worker)")
+
+
+async def _has_issued_for(principal: Principal, worker_id: int) -> bool:
+    if principal.role == Role.TRAINING:
+        return await Training.exists().where((Training.worker == worker_id) & (Training.institution == principal.agency_id))
+    return await Certificate.exists().where((Certificate.worker == worker_id) & (Certificate.issuer == principal.agency_id))
+
+
+async def update_worker(
+    principal: Principal, worker_id: int, *, expected_version: int, changes: dict[str, Any], taxonomy: Taxonomy
+) -> dict:
+    worker, rel = await get_managed_worker(principal, worker_id)
+    if changes.get("status") == "suspended" and rel != "admin" and worker["status"] != "suspended":
+        raise Forbidden("只有管理员可以暂停档案 (only the bureau may suspend a worker)")
+    if worker["status"] == "suspended" and "status" in changes and rel != "admin":
+        raise Forbidden("档案已被暂停，只有管理员可以恢复 (a suspended record is restored by the bureau)")
+    merged = {**worker, **changes}
+    _validate_profile(
+        {"district_codes": changes.get("district_codes"), "skills": changes.get("skills"),
+         "wage_min": merged["wage_min"], "wage_max": merged["wage_max"]},
+        taxonomy,
+    )
+    values: dict[Any, Any] = {}
+    if "location" in changes:
+        location = changes.pop("location")
+        values[Worker.lat] = location["lat"] if location else None
+        values[Worker.lon] = location["lon"] if location else None
+    for key, value in changes.items():
+        if key in ("languages", "district_codes", "categories", "skills"):
+            value = _dedupe(value)
+        values[getattr(Worker, key)] = value
+    values[Worker.version] = Worker.version + 1
+    values[Worker.updated_at] = _now()
+    updated = await Worker.update(values).where(
+        (Worker.id == worker_id) & (Worker.version == expected_version)
+    ).returning(Worker.id)
+    if not updated:
+        raise PreconditionFailed()
+    return await _get_worker(worker_id)
+
+
+def _name_pattern(query: str) -> str:
+    return "[" + "".join(re.escape(ch) for ch in dict.fromkeys(query) if not ch.isspace()) + "]"
+
+
+async def list_workers(
+    principal: Principal,
+    *,
+    q: str | None,
+    district_code: str | None,
+    category: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict], int, dict[int, float]]:
+    """Workers the caller manages, filtered; `q` is a fuzzy name (or phone) search."""
+    where: list[Where] = []
+    if principal.is_agency:
+        where.append(Worker.agency == principal.agency_id)
+    elif not principal.is_admin:
+        raise Forbidden()
+    if district_code:
+        where.append(Worker.district_codes.any(district_code))
+    if category:
+        where.append(Worker.categories.any(category))
+    if status:
+        where.append(Worker.status == status)
+
+    columns = [Worker.id, Worker.real_name, Worker.gender, Worker.id_number_masked, Worker.district_codes,
+               Worker.categories, Worker.status, Worker.agency, Worker.agency_confirmed_at, Worker.consented_at]
+    q = (q or "").strip()
+    fuzzy = bool(q) and not q.isdigit()
+    if q.isdigit():
+        where.append(Worker.phone.like(f"%{q}%"))
+    elif fuzzy:
+        # Narrow in SQL to names sharing a character with the query, then rank with rapidfuzz.
+        where.append(WhereRaw("real_name ~ {}", _name_pattern(q)))
+
+    def filtered(query):
+        for clause in where:
+            query = query.where(clause)
+        return query
+
+    if not fuzzy:
+        page = await filtered(Worker.select(*columns).order_by(Worker.id).limit(limit).offset(offset))
+        return page, await filtered(Worker.count()), {}
+    pool = await filtered(Worker.select(*columns).order_by(Worker.id).limit(SEARCH_POOL_LIMIT))
+    ranked = process.extract(
+        q, {r["id"]: r["real_name"] for r in pool}, scorer=fuzz.WRatio, score_cutoff=SEARCH_MIN_SCORE, limit=None
+    )
+    ranked.sort(key=lambda item: (-item[1], item[2]))
+    by_id = {r["id"]: r for r in pool}
+    rows = [by_id[worker_id] for _, _, worker_id in ranked]
+    scores = {worker_id: round(score, 1) for _, score, worker_id in ranked}
+    return rows[offset:offset + limit], len(rows), scores
+
+
+async def lookup_worker(principal: Principal, id_number: str, *, cipher: IdNumberCipher) -> dict:
+    """Find a worker by national ID number (agencies pushing records, admins)."""
+    try:
+        normalised, _, _ = parse_id_number(id_number)
+    except IdNumberError as exc:
+        raise InvalidField("id_number", str(exc)) from None
+    row = await Worker.select(Worker.id, Worker.real_name, Worker.gender, Worker.id_number_masked).where(
+        Worker.id_number_index == cipher.blind_index(normalised)
+    ).first()
+    if row is None:
+        raise NotFound("未找到该身份证号对应的档案 (no worker with this ID number)")
+    return row
+
+
+# Consent and binding --------------------------------------------------------------------
+
+
+async def _own_worker(principal: Principal, worker_id: int) -> dict:
+    worker = await _get_worker(worker_id)
+    if relation(principal, worker) != "self":
+        # Only she may consent or confirm a binding, not her agency and not the bureau.
+        if relation(principal, worker) is None:
+            raise NotFound("家政服务员不存在 (no such worker)")
+        raise Forbidden("只有本人可以执行此操作 (only the worker herself may do this)")
+    return worker
+
+
+async def set_consent(principal: Principal, worker_id: int, *, granted: bool, terms_version: str = "") -> dict:
+    worker = await _own_worker(principal, worker_id)
+    currently = worker["consented_at"] is not None
+    if currently == granted:
+        return worker  # retrying is harmless
+    now = _now()
+    async with Worker._meta.db.transaction():
+        await ConsentEvent(worker=worker_id, action="granted" if granted else "withdrawn",
+                           terms_version=terms_version, at=now).save()
+        await Worker.update({
+            Worker.consented_at: now if granted else None,
+            Worker.version: Worker.version + 1,
+            Worker.updated_at: now,
+        }).where(Worker.id == worker_id)
+    return await _get_worker(worker_id)
+
+
+async def consent_history(principal: Principal, worker_id: int) -> list[dict]:
+    await get_managed_worker(principal, worker_id)
+    return await ConsentEvent.select().where(ConsentEvent.worker == worker_id).order_by(ConsentEvent.id)
+
+
+async def answer_binding(principal: Principal, worker_id: int, *, accept: bool) -> dict:
+    worker = await _own_worker(principal, worker_id)
+    if worker["agency"] is None:
+        raise Conflict("没有待确认的机构绑定 (no agency binding to answer)")
+    now = _now()
+    values: dict[Any, Any] = {Worker.version: Worker.version + 1, Worker.updated_at: now}
+    if accept:
+        if worker["agency_confirmed_at"] is not None:
+            return worker
+        values[Worker.agency_confirmed_at] = now
+    else:
+        values[Worker.agency] = None
+        values[Worker.agency_confirmed_at] = None
+    await Worker.update(values).where(Worker.id == worker_id)
+    return await _get_worker(worker_id)
+
+
+# Credentials ------------------------------------------------------------------------------
+
+
+def _with_status(row: dict, valid_until_key: str | None = None) -> dict:
+    valid_until = row.get(valid_until_key) if valid_until_key else None
+    return {**row, "status": effective_status(row["status"], valid_until)}
+
+
+async def _touch(worker_id: int) -> None:
+    await Worker.update({Worker.updated_at: _now()}).where(Worker.id == worker_id)
+
+
+async def add_training(principal: Principal, worker_id: int, data: dict[str, Any]) -> dict:
+    await _get_worker(worker_id)
+    if principal.role == Role.TRAINING:
+        institution = principal.agency_id
+        if data.get("institution_id") not in (None, institution):
+            raise InvalidField("institution_id", "培训机构只能登记本机构的培训 (must be your own institution)")
+    elif principal.is_admin:
+        institution = data.get("institution_id")
+        if institution is not None and not await Agency.exists().where(
+            (Agency.id == institution) & (Agency.kind == Role.TRAINING.value)
+        ):
+            raise InvalidField("institution_id", "不是已登记的培训机构 (not a registered training institution)")
+    else:
+        raise Forbidden()
+    if data.get("finished_on") and data["finished_on"] < data["started_on"]:
+        raise InvalidField("finished_on", "不能早于开始日期 (must not be before started_on)")
+    if data["result"] != "in_progress" and not data.get("finished_on"):
+        raise InvalidField("finished_on", "结业结果需要结业日期 (a result needs the finishing date)")
+    data.pop("institution_id", None)
+    row = Training(**data, worker=worker_id, institution=institution, status=CredentialStatus.VERIFIED.value)
+    async with Worker._meta.db.transaction():
+        await row.save()
+        await _touch(worker_id)
+    return _training_out(row.to_dict())
+
+
+def _training_out(row: dict) -> dict:
+    return {**_with_status(row), "worker_id": row["worker"], "institution_id": row["institution"]}
+
+
+async def list_trainings(principal: Principal, worker_id: int) -> list[dict]:
+    query = Training.select().where(Training.worker == worker_id).order_by(Training.id)
+    query = await _credential_reader(principal, worker_id, query, Training.institution, Role.TRAINING)
+    return [_training_out(r) for r in await query]
+
+
+async def _credential_reader(principal: Principal, worker_id: int, query, issuer_column, issuer_role: Role):
+    """Managers read all of a worker's records; an issuing institution reads only its own."""
+    worker = await _get_worker(worker_id)
+    if relation(principal, worker) is not None:
+        return query
+    if principal.role == issuer_role:
+        return query.where(issuer_column == principal.agency_id)
+    raise NotFound("家政服务员不存在 (no such worker)")
+
+
+async def add_certificate(principal: Principal, worker_id: int, data: dict[str, Any], *, taxonomy: Taxonomy) -> dict:
+    if principal.role != Role.EVALUATION:
+        raise Forbidden("证书由评价机构登记 (certificates are pushed by evaluation institutions)")
+    await _get_worker(worker_id)
+    occupation = taxonomy.occupations.get(data["occupation_code"])
+    if occupation is None:
+        raise InvalidField("occupation_code", "未知的职业编码 (unknown occupation code)")
+    if data["level"] not in occupation["levels"]:
+        raise InvalidField("level", f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)")
+    work_types = {w["name_zh"]: w for w in _json(occupation["work_types"])}
+    if data.get("work_type") is not None:
+        work_type = work_types.get(data["work_type"])
+        if work_type is None:
+            raise InvalidField("work_type", f"{occupation['name_zh']} 没有此工种 (no such work type)")
+        if data["level"] < work_type["max_level"]:
+            raise InvalidField("level", f"{data['work_type']} 最高到 {work_type['max_level']} 级 (work type only goes up to this level)")
+    if data["issued_on"] > today_local():
+        raise InvalidField("issued_on", "不能晚于今天 (must not be in the future)")
+    data["occupation_name"] = occupation["name_zh"]
+    row = Certificate(**data, worker=worker_id, issuer=principal.agency_id, status=CredentialStatus.VERIFIED.value)
+    try:
+        async with Worker._meta.db.transaction():
+            await row.save()
+            await _touch(worker_id)
+    except UniqueViolationError:
+        raise Conflict("证书编号已登记 (this certificate number is already registered)",
+                       fields={"certificate_no": "already registered"}) from None
+    return _certificate_out(row.to_dict())
+
+
+def _json(value):
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _certificate_out(row: dict) -> dict:
+    return {**_with_status(row), "worker_id": row["worker"], "issuer_id": row["issuer"]}
+
+
+async def list_certificates(principal: Principal, worker_id: int) -> list[dict]:
+    query = Certificate.select().where(Certificate.worker == worker_id).order_by(Certificate.id)
+    query = await _credential_reader(principal, worker_id, query, Certificate.issuer, Role.EVALUATION)
+    return [_certificate_out(r) for r in await query]
+
+
+async def revoke_certificate(principal: Principal, worker_id: int, certificate_id: int, *, reason: str) -> dict:
+    row = await Certificate.select().where(
+        (Certificate.id == certificate_id) & (Certificate.worker == worker_id)
+    ).first()
+    if row is None or not (principal.is_admin or (principal.role == Role.EVALUATION and row["issuer"] == principal.agency_id)):
+        raise NotFound("证书不存在 (no such certificate)")
+    if row["status"] != CredentialStatus.REVOKED:
+        async with Worker._meta.db.transaction():
+            await Certificate.update({
+                Certificate.status: CredentialStatus.REVOKED.value,
+                Certificate.status_reason: reason,
+                Certificate.revoked_at: _now(),
+            }).where(Certificate.id == certificate_id)
+            await _touch(worker_id)
+    return _certificate_out(await Certificate.select().where(Certificate.id == certificate_id).first())
+
+
+async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) -> dict:
+    worker = await _get_worker(worker_id)
+    rel = relation(principal, worker)
+    if rel not in ("agency", "admin"):
+        if rel is None and principal.role != Role.HOUSEKEEPING:
+            raise NotFound("家政服务员不存在 (no such worker)")
+        raise Forbidden("体检和背景审查由所属家政企业或管理员登记 (checks are recorded by her agency or the bureau)")
+    if data["checked_on"] > today_local():
+        raise InvalidField("checked_on", "不能晚于今天 (must not be in the future)")
+    if data["kind"] == "health":
+        if data.get("tier") is None:
+            raise InvalidField("tier", "体检须注明类别 (a health check needs its tier)")
+        data["valid_until"] = data.get("valid_until") or health_valid_until(data["checked_on"])
+        if data["valid_until"] > health_valid_until(data["checked_on"]):
+            raise InvalidField("valid_until", "体检报告有效期最长一年 (a health report is valid one year at most)")
+    elif data.get("tier") is not None:
+        raise InvalidField("tier", "背景审查没有类别 (a background check has no tier)")
+    if data.get("valid_until") and data["valid_until"] < data["checked_on"]:
+        raise InvalidField("valid_until", "不能早于检查日期 (must not be before checked_on)")
+    status = CredentialStatus.VERIFIED if rel == "admin" else CredentialStatus.PENDING
+    row = Check(**data, worker=worker_id, status=status.value,
+                recorded_by_agency=principal.agency_id if principal.is_agency else None)
+    async with Worker._meta.db.transaction():
+        await row.save()
+        if status == CredentialStatus.VERIFIED:
+            await _apply_check_consequences(row.to_dict())
+        await _touch(worker_id)
+    return _check_out(row.to_dict())
+
+
+async def _apply_check_consequences(check: dict) -> None:
+    """A verified failed background check blacklists the worker for three years."""
+    if check["kind"] == "background" and check["result"] == "failed":
+        until = add_years(check["checked_on"], BLACKLIST_YEARS)
+        await Worker.update({Worker.blacklisted_until: until, Worker.version: Worker.version + 1,
+                             Worker.updated_at: _now()}).where(
+            (Worker.id == check["worker"])
+            & (Worker.blacklisted_until.is_null() | (Worker.blacklisted_until < until))
+        )
+
+
+def _check_out(row: dict) -> dict:
+    return {**_with_status(row, "valid_until"), "worker_id": row["worker"],
+            "recorded_by_agency_id": row["recorded_by_agency"]}
+
+
+async def list_checks(principal: Principal, worker_id: int) -> list[dict]:
+    worker = await _get_worker(worker_id)
+    if relation(principal, worker) is None:
+        raise NotFound("家政服务员不存在 (no such worker)")
+    rows = await Check.select().where(Check.worker == worker_id).order_by(Check.id)
+    return [_check_out(r) for r in rows]
+
+
+CREDENTIAL_TABLES = {"trainings": Training, "certificates": Certificate, "checks": Check}
+_PRESENTERS = {"trainings": _training_out, "certificates": _certificate_out, "checks": _check_out}
+
+
+async def decide_credential(principal: Principal, worker_id: int, kind: str, credential_id: int, *, verified: bool, reason: str) -> dict:
+    """The bureau verifies or rejects a credential."""
+    if not principal.is_admin:
+        raise Forbidden()
+    table = CREDENTIAL_TABLES[kind]
+    row = await table.select().where((table.id == credential_id) & (table.worker == worker_id)).first()
+    if row is None:
+        raise NotFound("记录不存在 (no such record)")
+    if row["status"] == CredentialStatus.REVOKED:
+        raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
+    status = CredentialStatus.VERIFIED if verified else CredentialStatus.REJECTED
+    async with Worker._meta.db.transaction():
+        await table.update({table.status: status.value, table.status_reason: reason}).where(table.id == credential_id)
+        row = await table.select().where(table.id == credential_id).first()
+        if kind == "checks" and verified:
+            await _apply_check_consequences(row)
+        await _touch(worker_id)
+    return _PRESENTERS[kind](row)
+
+
+# What employers see ---------------------------------------------------------------------
+
+
+async def credential_summary(worker_id: int) -> dict:
+    on = today_local()
+    certificates = await Certificate.select(
+        Certificate.occupation_code, Certificate.occupation_name, Certificate.work_type, Certificate.level
+    ).where((Certificate.worker == worker_id) & (Certificate.status == CredentialStatus.VERIFIED.value)).order_by(Certificate.level)
+    health = await Check.select(Check.tier, Check.valid_until).where(
+        (Check.worker == worker_id) & (Check.kind == "health") & (Check.result == "passed")
+        & (Check.status == CredentialStatus.VERIFIED.value) & (Check.valid_until >= on)
+    )
+    best_health = max(health, key=lambda h: (HEALTH_TIER_BY_CODE[h["tier"]], h["valid_until"]), default=None)
+    background = await Check.exists().where(
+        (Check.worker == worker_id) & (Check.kind == "background") & (Check.result == "passed")
+        & (Check.status == CredentialStatus.VERIFIED.value)
+        & (Check.valid_until.is_null() | (Check.valid_until >= on))
+    )
+    trainings = await Training.count().where(
+        (Training.worker == worker_id) & (Training.result == "passed") & (Training.status == CredentialStatus.VERIFIED.value)
+    )
+    return {"certificates": certificates, "health": best_health, "background_check_passed": background,
+            "trainings_completed": trainings}

@@ -1,0 +1,120 @@
+"""The registry: workers, their consent, and their credentials.
+
+A worker's national ID number is stored only encrypted (`id_number_encrypted`), with an
+HMAC blind index (`id_number_index`) that makes a second registration of the same person
+a conflict, and a masked copy for display.
+"""
+
+from piccolo.columns import (
+    Array,
+    Boolean,
+    Bytea,
+    Date,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from service.accounts.tables import Agency, User
+
+
+class Worker(Table):
+    user = ForeignKey(references=User, null=True, unique=True)
+    # The housekeeping agency she is bound to; the binding counts once she confirms it.
+    agency = ForeignKey(references=Agency, null=True, index=True)
+    agency_confirmed_at = Timestamptz(null=True, default=None)
+
+    real_name = Varchar(length=64)
+    gender = Varchar(length=8)
+    birth_date = Date()
+    id_number_encrypted = Bytea()
+    id_number_index = Varchar(length=64, unique=True)
+    id_number_masked = Varchar(length=18)
+    phone = Varchar(length=20, index=True)
+
+    languages = Array(base_column=Varchar(length=16))
+    district_codes = Array(base_column=Varchar(length=6))
+    lat = DoublePrecision(null=True, default=None)
+    lon = DoublePrecision(null=True, default=None)
+    categories = Array(base_column=Varchar(length=16))
+    skills = Array(base_column=Varchar(length=48))
+    experience_years = SmallInt(default=0)
+    wage_min = Integer()
+    wage_max = Integer()
+    wage_unit = Varchar(length=8)
+    live_in = Boolean(default=False)
+    available_from = Date(null=True, default=None)
+    status = Varchar(length=16, default="active", index=True)
+
+    # Current state of her credit-information authorisation; history in ConsentEvent.
+    consented_at = Timestamptz(null=True, default=None)
+    blacklisted_until = Date(null=True, default=None)
+
+    # Protected attributes: kept for her own record, never shown to employers and never
+    # an input to matching.
+    ethnicity = Varchar(length=16, null=True, default=None)
+    native_place = Varchar(length=32, null=True, default=None)
+    marital_status = Varchar(length=16, null=True, default=None)
+    religion = Varchar(length=16, null=True, default=None)
+
+    version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class ConsentEvent(Table, tablename="consent_event"):
+    worker = ForeignKey(references=Worker, index=True)
+    action = Varchar(length=16)  # granted | withdrawn
+    terms_version = Varchar(length=16)
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class Training(Table):
+    worker = ForeignKey(references=Worker, index=True)
+    programme = Varchar(length=64)
+    course = Varchar(length=128)
+    institution = ForeignKey(references=Agency, null=True, index=True)
+    hours = Integer()
+    started_on = Date()
+    finished_on = Date(null=True, default=None)
+    result = Varchar(length=16)  # passed | failed | in_progress
+    status = Varchar(length=16)
+    status_reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Certificate(Table):
+    worker = ForeignKey(references=Worker, index=True)
+    occupation_code = Varchar(length=16)
+    occupation_name = Varchar(length=64)
+    work_type = Varchar(length=32, null=True, default=None)
+    level = SmallInt()
+    certificate_no = Varchar(length=64, unique=True)
+    issuer = ForeignKey(references=Agency, null=True, index=True)
+    issued_on = Date()
+    status = Varchar(length=16)
+    status_reason = Text(default="")
+    revoked_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Check(Table, tablename="worker_check"):
+    """A health check (tiered, valid one year) or a background check."""
+
+    worker = ForeignKey(references=Worker, index=True)
+    kind = Varchar(length=16)  # health | background
+    tier = Varchar(length=16, null=True, default=None)
+    result = Varchar(length=16)  # passed | failed
+    scope = Varchar(length=128, null=True, default=None)
+    checked_on = Date()
+    valid_until = Date(null=True, default=None)
+    status = Varchar(length=16)
+    status_reason = Text(default="")
+    recorded_by_agency = ForeignKey(references=Agency, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())

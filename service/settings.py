@@ -1,0 +1,111 @@
+"""Typed settings, read from the environment once, by the entry points only.
+
+`create_app(settings)` takes a `Settings`; nothing in the package reads the environment
+at import time, so tests build apps with exactly the settings they need.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+import msgspec
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    # PostgreSQL URL; None starts the embedded server with its data in `var_dir/pg`.
+    database_url: str | None = None
+    # Redis URL; None keeps stores in process memory (one process only).
+    redis_url: str | None = None
+    # Prefix of every key this deployment writes to Redis.
+    store_namespace: str = "nanyue"
+    var_dir: Path = PROJECT_ROOT / "var"
+    environment: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Signs bearer tokens.
+    secret_key: str
+    # 32 bytes, base64: AES-GCM key for national ID numbers; the blind index key is derived from it.
+    data_key: str
+
+    token_ttl_seconds: int = 8 * 3600
+    max_body_bytes: int = 64 * 1024
+    rate_limit_per_minute: int = 600
+    login_attempts_per_minute: int = 10
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    public_base_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+
+    @property
+    def data_key_bytes(self) -> bytes:
+        key = base64.b64decode(self.data_key)
+        if len(key) != 32:
+            raise ValueError("DATA_KEY must be 32 bytes, base64-encoded")
+        return key
+
+
+_ENV_FIELDS = {
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "STORE_NAMESPACE": "store_namespace",
+    "VAR_DIR": "var_dir",
+    "APP_ENV": "environment",
+    "HOST": "host",
+    "PORT": "port",
+    "SECRET_KEY": "secret_key",
+    "DATA_KEY": "data_key",
+    "TOKEN_TTL_SECONDS": "token_ttl_seconds",
+    "MAX_BODY_BYTES": "max_body_bytes",
+    "RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
+    "LOGIN_ATTEMPTS_PER_MINUTE": "login_attempts_per_minute",
+    "DB_POOL_MIN": "db_pool_min",
+    "DB_POOL_MAX": "db_pool_max",
+    "PUBLIC_BASE_URL": "public_base_url",
+    "LOG_LEVEL": "log_level",
+}
+
+
+def generate_data_key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from environment variables (empty values count as unset).
+
+    Outside production, missing keys are generated once and kept in `var/dev-keys.json`
+    (mode 0600) so a newcomer's data stays readable across restarts. In production the
+    keys must be given.
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, object] = {
+        field: environ[name] for name, field in _ENV_FIELDS.items() if environ.get(name)
+    }
+    environment = str(raw.get("environment", "development"))
+    var_dir = Path(str(raw.get("var_dir", PROJECT_ROOT / "var")))
+    missing = [f for f in ("secret_key", "data_key") if f not in raw]
+    if missing:
+        if environment == "production":
+            names = ", ".join(k for k, v in _ENV_FIELDS.items() if v in missing)
+            raise SystemExit(f"production needs {names} to be set")
+        raw.update({k: v for k, v in _dev_keys(var_dir).items() if k in missing})
+    return msgspec.convert(raw, Settings, strict=False)
+
+
+def _dev_keys(var_dir: Path) -> dict[str, str]:
+    path = var_dir / "dev-keys.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    var_dir.mkdir(parents=True, exist_ok=True)
+    keys = {"secret_key": secrets.token_urlsafe(48), "data_key": generate_data_key()}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(keys, handle)
+    return keys

@@ -1,0 +1,32 @@
+"""Reference data: skills (with zh/en aliases), occupations with their levels, districts."""
+
+from piccolo.columns import JSONB, Array, Boolean, DoublePrecision, Integer, Varchar
+from piccolo.table import Table
+
+
+class Skill(Table):
+    code = Varchar(length=48, unique=True)
+    name_zh = Varchar(length=64)
+    name_en = Varchar(length=96)
+    category = Varchar(length=16, index=True)
+    aliases = Array(base_column=Varchar(length=64))
+
+
+class Occupation(Table):
+    code = Varchar(length=16, unique=True)
+    name_zh = Varchar(length=64)
+    levels = Array(base_column=Integer())
+    level_names = JSONB()
+    work_types = JSONB()
+    shortage = Boolean(default=False)
+
+
+class District(Table):
+    """A county-level division of Guangdong (GB/T 2260), with an approximate centre."""
+
+    code = Varchar(length=6, unique=True)
+    name_zh = Varchar(length=32)
+    city_code = Varchar(length=6, index=True)
+    city_name_zh = Varchar(length=32)
+    lat = DoublePrecision()
+    lon = DoublePrecision()

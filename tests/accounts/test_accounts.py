@@ -1,0 +1,77 @@
+"""Registering, logging in, and what a token does and does not open."""
+
+from datetime import datetime, timedelta, timezone
+
+import jwt
+from litestar.security.jwt import Token
+
+from tests.factories import phone
+
+
+async def test_an_employer_registers_logs_in_and_reads_her_account(client, actors):
+    number = phone()
+    created = await client.post("/api/v1/accounts", json={
+        "role": "employer", "phone": number, "password": "好记的密码2026", "display_name": "林女士",
+    })
+    assert created.status_code == 201
+    body = created.json()
+    assert body["role"] == "employer"
+    assert body["phone"] == number[:3] + "****" + number[-4:]
+    assert "password" not in created.text and "hash" not in created.text
+
+    headers = await actors.login(number, "好记的密码2026")
+    me = await client.get("/api/v1/accounts/me", headers=headers)
+    assert me.status_code == 200
+    assert me.json()["display_name"] == "林女士"
+
+
+async def test_the_same_phone_cannot_register_twice(client):
+    body = {"role": "worker", "phone": phone(), "password": "password-123", "display_name": "陈阿姨"}
+    assert (await client.post("/api/v1/accounts", json=body)).status_code == 201
+    again = await client.post("/api/v1/accounts", json=body)
+    assert again.status_code == 409
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert again.json()["errors"][0]["field"] == "phone"
+
+
+async def test_nobody_registers_as_admin_through_the_api(client):
+    response = await client.post("/api/v1/accounts", json={
+        "role": "admin", "phone": phone(), "password": "password-123", "display_name": "x",
+    })
+    assert response.status_code == 400
+    assert any(e["field"] == "role" for e in response.json()["errors"])
+
+
+async def test_wrong_password_is_401_and_repeated_failures_lock_the_phone(client, actors, settings):
+    person = await actors.employer()
+    for _ in range(settings.login_attempts_per_minute):
+        wrong = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": "wrong-password"})
+        assert wrong.status_code == 401
+    locked = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": "正确的密码123"})
+    assert locked.status_code == 429
+
+
+async def test_unknown_phone_and_wrong_password_read_the_same(client, actors):
+    person = await actors.employer()
+    unknown = await client.post("/api/v1/auth/token", json={"phone": phone(), "password": "whatever-123"})
+    wrong = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": "whatever-123"})
+    assert unknown.status_code == wrong.status_code == 401
+    assert unknown.json()["detail"] == wrong.json()["detail"]
+
+
+async def test_bad_forged_and_expired_tokens_are_401(client, actors, settings):
+    person = await actors.employer()
+    assert (await client.get("/api/v1/accounts/me", headers={"Authorization": "Bearer nonsense"})).status_code == 401
+    forged = Token(exp=datetime.now(timezone.utc) + timedelta(hours=1), sub=str(person.id)).encode("another-secret-of-at-least-32-bytes!", "HS256")
+    assert (await client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
+    past = datetime.now(timezone.utc) - timedelta(seconds=5)
+    expired = jwt.encode({"sub": str(person.id), "exp": past, "iat": past - timedelta(hours=1)}, settings.secret_key, "HS256")
+    response = await client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {expired}"})
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_no_credentials_means_no_access(client):
+    assert (await client.get("/api/v1/accounts/me")).status_code == 401
+    assert (await client.get("/api/v1/workers")).status_code == 401
+    assert (await client.get("/api/v1/workers/1")).status_code == 401

@@ -1,0 +1,94 @@
+"""Test fixtures: a fresh PostgreSQL database per run, the real app, and people to act.
+
+With `DATABASE_URL` set, a new database is created on that server for this run and
+dropped afterwards; otherwise the embedded server (data under `var/test-pg`) is used.
+With `REDIS_URL` set, the app's stores live in Redis under a namespace of this run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.database import make_engine, run_migrations, start_embedded_server, with_database
+from service.settings import PROJECT_ROOT, Settings, generate_data_key
+from tests.factories import DATA_TABLES, Actors
+
+RUN_ID = secrets.token_hex(4)
+
+
+@pytest.fixture(scope="session")
+async def database_url() -> AsyncIterator[str]:
+    server_url = os.environ.get("DATABASE_URL") or start_embedded_server(PROJECT_ROOT / "var" / "test-pg")
+    name = f"nanyue_test_{RUN_ID}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = with_database(server_url, name)
+    await run_migrations(make_engine(url))
+    yield url
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=os.environ.get("REDIS_URL") or None,
+        store_namespace=f"nanyue-test-{RUN_ID}",
+        secret_key=secrets.token_urlsafe(32),
+        data_key=generate_data_key(),
+        rate_limit_per_minute=100_000,
+        login_attempts_per_minute=5,
+        max_body_bytes=16 * 1024,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+    if app.state.settings.redis_url:
+        for name in ("rate_limit", "login_failures", "readiness"):
+            await app.stores.get(name).delete_all()
+
+
+def in_app(client: AsyncTestClient, fn, *args):
+    """Run `fn(*args)` on the app's event loop (AsyncTestClient runs the app in its own thread),
+    where the app's connection pool lives."""
+    return client.blocking_portal.call(fn, *args)
+
+
+@pytest.fixture(autouse=True)
+def clean_database(client: AsyncTestClient, app: Litestar) -> None:
+    """Every test starts from empty data tables (reference data stays)."""
+
+    async def clean() -> None:
+        await app.state.engine.run_ddl(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
+        await app.stores.get("login_failures").delete_all()
+
+    in_app(client, clean)
+
+
+@pytest.fixture
+def actors(client: AsyncTestClient) -> Actors:
+    return Actors(client)

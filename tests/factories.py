@@ -1,0 +1,131 @@
+"""People and records for tests, created through the public API (admins through the service)."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from litestar.testing import AsyncTestClient
+
+from service.accounts.services import create_admin
+
+DATA_TABLES = ["app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check"]
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_sequence = itertools.count(1)
+
+
+def id_number(born: date = date(1985, 3, 7), *, region: str = "441802", female: bool = True, seq: int | None = None) -> str:
+    """A valid 18-character resident ID number (GB 11643)."""
+    n = next(_sequence) if seq is None else seq
+    order = (n % 50) * 2 + (0 if female else 1) + 100  # three digits, parity is the gender
+    body = f"{region}{born:%Y%m%d}{order:03d}"
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS)) % 11]
+    return body + check
+
+
+def phone() -> str:
+    return f"139{next(_sequence):08d}"
+
+
+def credit_code() -> str:
+    return f"914418{next(_sequence):04d}MA4U{next(_sequence):04d}"[:18].ljust(18, "0")
+
+
+def worker_body(**overrides: Any) -> dict[str, Any]:
+    born = overrides.pop("birth_date", date(1985, 3, 7))
+    female = overrides.get("gender", "female") == "female"
+    body = {
+        "real_name": "陈秀英",
+        "gender": "female",
+        "birth_date": born.isoformat(),
+        "id_number": id_number(born, female=female),
+        "phone": phone(),
+        "languages": ["粤语", "普通话"],
+        "district_codes": ["441802", "441803"],
+        "location": {"lat": 23.70, "lon": 113.05},
+        "categories": ["maternity", "household"],
+        "skills": ["maternity_postpartum_care", "cantonese_cooking"],
+        "experience_years": 6,
+        "wage_min": 7000,
+        "wage_max": 9000,
+        "wage_unit": "month",
+        "live_in": True,
+        "available_from": "2026-12-01",
+    }
+    body.update(overrides)
+    return body
+
+
+@dataclass
+class Person:
+    id: int
+    phone: str
+    headers: dict[str, str]
+
+
+@dataclass
+class AgencyActor:
+    id: int
+    key: str
+    headers: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.headers = {"X-API-Key": self.key}
+
+
+class Actors:
+    """Makes the people a test story needs."""
+
+    def __init__(self, client: AsyncTestClient) -> None:
+        self.client = client
+        self._admin: Person | None = None
+
+    async def person(self, role: str, *, display_name: str = "测试用户", password: str = "正确的密码123") -> Person:
+        number = phone()
+        created = await self.client.post("/api/v1/accounts", json={
+            "role": role, "phone": number, "password": password, "display_name": display_name,
+        })
+        assert created.status_code == 201, created.text
+        return Person(id=created.json()["id"], phone=number, headers=await self.login(number, password))
+
+    async def login(self, number: str, password: str) -> dict[str, str]:
+        token = await self.client.post("/api/v1/auth/token", json={"phone": number, "password": password})
+        assert token.status_code == 200, token.text
+        return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+    async def admin(self) -> Person:
+        if self._admin is None:
+            number, password = phone(), "管理员密码-2026"
+            row = self.client.blocking_portal.call(lambda: create_admin(phone=number, password=password))
+            self._admin = Person(id=row["id"], phone=number, headers=await self.login(number, password))
+        return self._admin
+
+    async def employer(self) -> Person:
+        return await self.person("employer", display_name="林女士")
+
+    async def worker_account(self) -> Person:
+        return await self.person("worker", display_name="陈阿姨")
+
+    async def agency(self, kind: str = "housekeeping", *, name: str | None = None) -> AgencyActor:
+        admin = await self.admin()
+        created = await self.client.post("/api/v1/agencies", headers=admin.headers, json={
+            "name": name or {"housekeeping": "清远市好帮手家政服务有限公司", "training": "清远市南粤家政培训学校",
+                             "evaluation": "广东省家政职业技能评价中心"}[kind],
+            "kind": kind, "district_code": "441802", "credit_code": credit_code(),
+        })
+        assert created.status_code == 201, created.text
+        agency_id = created.json()["id"]
+        issued = await self.client.post(f"/api/v1/agencies/{agency_id}/api-keys", headers=admin.headers, json={})
+        assert issued.status_code == 201, issued.text
+        return AgencyActor(id=agency_id, key=issued.json()["key"])
+
+    async def registered_worker(self, **overrides: Any) -> tuple[Person, dict]:
+        """A worker who registered herself; returns her account and record."""
+        person = await self.worker_account()
+        created = await self.client.post("/api/v1/workers", headers=person.headers,
+                                         json=worker_body(phone=person.phone, **overrides))
+        assert created.status_code == 201, created.text
+        return person, created.json()
