@@ -17,10 +17,11 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
+from redis.asyncio import Redis
 
 from service.accounts.auth import AuthMiddleware
 from service.accounts.controllers import AccountController, AgencyController
-from service.accounts.guards import require_authenticated
+from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.database import bind_tables, make_engine, resolve_database_url
 from service.errors import EXCEPTION_HANDLERS
 from service.observability import configure_logging, request_id_middleware
@@ -32,7 +33,6 @@ from service.taxonomy.controllers import TaxonomyController
 from service.taxonomy.services import load_taxonomy
 
 API_VERSION = "1.0.0"
-UNAUTHENTICATED_PATHS = ["/schema", "/health", "/ready", "/metrics"]
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -52,6 +52,7 @@ def create_app(settings: Settings) -> Litestar:
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings}),
+        logging_config=None,
         debug=False,
     )
 
@@ -72,14 +73,21 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     finally:
         await http.aclose()
         await engine.close_connection_pool()
+        await _close_redis(app)
 
 
 def _stores(settings: Settings) -> StoreRegistry:
     """One root store (Redis when configured, else process memory), namespaced per use."""
     if settings.redis_url:
-        root = RedisStore.with_client(url=settings.redis_url, namespace=settings.store_namespace)
+        root = RedisStore(Redis.from_url(settings.redis_url), namespace=settings.store_namespace)
         return StoreRegistry(default_factory=root.with_namespace)
     return StoreRegistry(default_factory=lambda _name: MemoryStore())
+
+
+async def _close_redis(app: Litestar) -> None:
+    store = app.stores.get("readiness")
+    if isinstance(store, RedisStore):
+        await store._redis.aclose(close_connection_pool=True)
 
 
 def _middleware(settings: Settings) -> list:
@@ -93,7 +101,7 @@ def _middleware(settings: Settings) -> list:
         request_id_middleware,
         prometheus.middleware,
         rate_limit.middleware,
-        DefineMiddleware(AuthMiddleware, exclude=UNAUTHENTICATED_PATHS),
+        DefineMiddleware(AuthMiddleware, exclude=list(UNAUTHENTICATED_PATHS)),
     ]
 
 

@@ -65,11 +65,13 @@ def app(settings: Settings) -> Litestar:
 
 @pytest.fixture(scope="session")
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
-    async with AsyncTestClient(app=app) as test_client:
-        yield test_client
-    if app.state.settings.redis_url:
+    async def forget_store_keys() -> None:
         for name in ("rate_limit", "login_failures", "readiness"):
             await app.stores.get(name).delete_all()
+
+    async with AsyncTestClient(app=app) as test_client:
+        yield test_client
+        in_app(test_client, forget_store_keys)
 
 
 def in_app(client: AsyncTestClient, fn, *args):

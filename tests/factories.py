@@ -82,6 +82,7 @@ class Actors:
     def __init__(self, client: AsyncTestClient) -> None:
         self.client = client
         self._admin: Person | None = None
+        self.last_body: dict[str, Any] = {}
 
     async def person(self, role: str, *, display_name: str = "测试用户", password: str = "正确的密码123") -> Person:
         number = phone()
@@ -125,7 +126,7 @@ class Actors:
     async def registered_worker(self, **overrides: Any) -> tuple[Person, dict]:
         """A worker who registered herself; returns her account and record."""
         person = await self.worker_account()
-        created = await self.client.post("/api/v1/workers", headers=person.headers,
-                                         json=worker_body(phone=person.phone, **overrides))
+        self.last_body = worker_body(phone=person.phone, **overrides)
+        created = await self.client.post("/api/v1/workers", headers=person.headers, json=self.last_body)
         assert created.status_code == 201, created.text
         return person, created.json()

@@ -69,8 +69,12 @@ def principal_of(connection: ASGIConnection) -> Principal:
     return connection.scope.get("user") or ANONYMOUS
 
 
+# Served to anyone: API documentation, probes and metrics (keep /metrics behind the network edge).
+UNAUTHENTICATED_PATHS = ("/schema", "/health", "/ready", "/metrics")
+
+
 def require_authenticated(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    if handler.opt.get("public"):
+    if handler.opt.get("public") or connection.scope["path"].startswith(UNAUTHENTICATED_PATHS):
         return
     if not principal_of(connection).is_authenticated:
         raise Unauthorized("需要登录或 API 密钥 (a bearer token or an X-API-Key is required)")

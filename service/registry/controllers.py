@@ -9,7 +9,7 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service.accounts.guards import Role, principal_of, requires
-from service.errors import NotFound, PreconditionRequired
+from service.errors import PreconditionRequired
 from service.privacy import public_display_name
 from service.registry import services
 from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, age_on, today_local
@@ -18,6 +18,7 @@ from service.registry.schemas import (
     CertificateOut,
     CheckCreate,
     CheckOut,
+    ConsentEventOut,
     ConsentGrant,
     Decision,
     PublicWorker,
@@ -193,6 +194,12 @@ class WorkerController(Controller):
         row = await services.set_consent(principal_of(request), worker_id, granted=False)
         return present_worker(row, request.app.state.taxonomy)
 
+    @get("/{worker_id:int}/consent/history", operation_id="listConsentEvents",
+         summary="授权与撤回记录 (her consent history)")
+    async def consent_history(self, request: Request, worker_id: int) -> list[ConsentEventOut]:
+        rows = await services.consent_history(principal_of(request), worker_id)
+        return [msgspec.convert(r, ConsentEventOut, strict=False) for r in rows]
+
     @post("/{worker_id:int}/agency-binding/confirm", status_code=HTTP_200_OK, operation_id="confirmAgencyBinding",
           summary="本人确认与家政企业绑定 (she confirms the agency binding)", guards=[requires(Role.WORKER)])
     async def confirm_binding(self, request: Request, worker_id: int) -> Worker:
@@ -257,22 +264,26 @@ class CredentialController(Controller):
         rows = await services.list_checks(principal_of(request), worker_id)
         return [msgspec.convert(r, CheckOut, strict=False) for r in rows]
 
-    @post("/{kind:str}/{credential_id:int}/verify", status_code=HTTP_200_OK, operation_id="verifyCredential",
-          summary="管理员核验记录 (the bureau verifies a record)", guards=[requires(Role.ADMIN)])
-    async def verify(self, request: Request, worker_id: int, kind: str, credential_id: int,
-                     data: Decision | None = None) -> TrainingOut | CertificateOut | CheckOut:
-        return await self._decide(request, worker_id, kind, credential_id, True, data)
+    @post("/trainings/{credential_id:int}/decision", status_code=HTTP_200_OK, operation_id="decideTraining",
+          summary="管理员核验或驳回培训记录 (the bureau verifies or rejects a training record)",
+          guards=[requires(Role.ADMIN)])
+    async def decide_training(self, request: Request, worker_id: int, credential_id: int, data: Decision) -> TrainingOut:
+        row = await self._decide(request, worker_id, "trainings", credential_id, data)
+        return msgspec.convert(row, TrainingOut, strict=False)
 
-    @post("/{kind:str}/{credential_id:int}/reject", status_code=HTTP_200_OK, operation_id="rejectCredential",
-          summary="管理员驳回记录 (the bureau rejects a record)", guards=[requires(Role.ADMIN)])
-    async def reject(self, request: Request, worker_id: int, kind: str, credential_id: int,
-                     data: Decision | None = None) -> TrainingOut | CertificateOut | CheckOut:
-        return await self._decide(request, worker_id, kind, credential_id, False, data)
+    @post("/certificates/{credential_id:int}/decision", status_code=HTTP_200_OK, operation_id="decideCertificate",
+          summary="管理员核验或驳回证书 (the bureau verifies or rejects a certificate)", guards=[requires(Role.ADMIN)])
+    async def decide_certificate(self, request: Request, worker_id: int, credential_id: int, data: Decision) -> CertificateOut:
+        row = await self._decide(request, worker_id, "certificates", credential_id, data)
+        return msgspec.convert(row, CertificateOut, strict=False)
 
-    async def _decide(self, request, worker_id, kind, credential_id, verified, data):
-        if kind not in services.CREDENTIAL_TABLES:
-            raise NotFound()
-        row = await services.decide_credential(principal_of(request), worker_id, kind, credential_id,
-                                               verified=verified, reason=data.reason if data else "")
-        out = {"trainings": TrainingOut, "certificates": CertificateOut, "checks": CheckOut}[kind]
-        return msgspec.convert(row, out, strict=False)
+    @post("/checks/{credential_id:int}/decision", status_code=HTTP_200_OK, operation_id="decideCheck",
+          summary="管理员核验或驳回体检、背景审查 (the bureau verifies or rejects a check)", guards=[requires(Role.ADMIN)])
+    async def decide_check(self, request: Request, worker_id: int, credential_id: int, data: Decision) -> CheckOut:
+        row = await self._decide(request, worker_id, "checks", credential_id, data)
+        return msgspec.convert(row, CheckOut, strict=False)
+
+    @staticmethod
+    async def _decide(request: Request, worker_id: int, kind: str, credential_id: int, data: Decision) -> dict:
+        return await services.decide_credential(principal_of(request), worker_id, kind, credential_id,
+                                                verified=data.decision == "verified", reason=data.reason)

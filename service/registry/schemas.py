@@ -184,6 +184,12 @@ class WorkerRef(Output, kw_only=True):
     id_number_masked: str
 
 
+class ConsentEventOut(Output, kw_only=True):
+    action: str
+    terms_version: str
+    at: datetime
+
+
 class ConsentGrant(Input, kw_only=True):
     terms_version: Annotated[str, msgspec.Meta(min_length=1, max_length=16)] = "2024-01"
 
@@ -266,4 +272,5 @@ class CheckOut(Output, kw_only=True):
 
 
 class Decision(Input, kw_only=True):
+    decision: Literal["verified", "rejected"]
     reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
