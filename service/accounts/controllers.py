@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from litestar.stores.base import Store
 
@@ -42,7 +43,7 @@ class AccountController(Controller):
 
     @post("/accounts", opt={"public": True}, operation_id="createAccount",
           summary="注册雇主或家政服务员账号 (register an employer or worker account)")
-    async def create_account(self, data: AccountCreate) -> Account:
+    async def create_account(self, data: JSONBody[AccountCreate]) -> Account:
         row = await services.register_user(
             role=Role(data.role), phone=data.phone, password=data.password, display_name=data.display_name
         )
@@ -55,7 +56,7 @@ class AccountController(Controller):
 
     @post("/auth/token", opt={"public": True}, status_code=HTTP_200_OK, operation_id="createToken",
           summary="用手机号和密码换取访问令牌 (exchange phone and password for a bearer token)")
-    async def token(self, request: Request, data: TokenRequest) -> TokenResponse:
+    async def token(self, request: Request, data: JSONBody[TokenRequest]) -> TokenResponse:
         settings = request.app.state.settings
         store: Store = request.app.stores.get("login_failures")
         failures = int(await store.get(data.phone) or 0)
@@ -83,30 +84,30 @@ class AgencyController(Controller):
 
     @post("/", guards=[requires(Role.ADMIN)], operation_id="createAgency",
           summary="登记机构（管理员）(register an agency; admin)")
-    async def create_agency(self, data: AgencyCreate) -> AgencyOut:
+    async def create_agency(self, data: JSONBody[AgencyCreate]) -> AgencyOut:
         return _agency(await services.create_agency(**{f: getattr(data, f) for f in data.__struct_fields__}))
 
     @get("/{agency_id:int}", operation_id="getAgency", summary="查看机构 (read an agency)",
          guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
-    async def get_agency(self, request: Request, agency_id: int) -> AgencyOut:
+    async def get_agency(self, request: Request, agency_id: FromPath[int]) -> AgencyOut:
         return _agency(await services.get_agency(principal_of(request), agency_id))
 
     @post("/{agency_id:int}/api-keys", operation_id="createApiKey",
           summary="签发 API 密钥，只显示一次 (issue an API key, shown once)",
           guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
-    async def issue_key(self, request: Request, agency_id: int, data: ApiKeyCreate) -> ApiKeyIssued:
+    async def issue_key(self, request: Request, agency_id: FromPath[int], data: JSONBody[ApiKeyCreate]) -> ApiKeyIssued:
         row = await services.issue_api_key(principal_of(request), agency_id, scopes=data.scopes, label=data.label)
         return ApiKeyIssued(id=row["id"], key=row["key"], prefix=row["prefix"], scopes=row["scopes"],
                             label=row["label"], created_at=row["created_at"])
 
     @get("/{agency_id:int}/api-keys", operation_id="listApiKeys", summary="机构的 API 密钥 (an agency's keys)",
          guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
-    async def list_keys(self, request: Request, agency_id: int) -> list[ApiKeyOut]:
+    async def list_keys(self, request: Request, agency_id: FromPath[int]) -> list[ApiKeyOut]:
         rows = await services.list_api_keys(principal_of(request), agency_id)
         return [ApiKeyOut(**{f: r[f] for f in ApiKeyOut.__struct_fields__}) for r in rows]
 
     @delete("/{agency_id:int}/api-keys/{key_id:int}", status_code=HTTP_204_NO_CONTENT, operation_id="revokeApiKey",
             summary="吊销 API 密钥 (revoke an API key)",
             guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
-    async def revoke_key(self, request: Request, agency_id: int, key_id: int) -> None:
+    async def revoke_key(self, request: Request, agency_id: FromPath[int], key_id: FromPath[int]) -> None:
         await services.revoke_api_key(principal_of(request), agency_id, key_id)

@@ -5,6 +5,7 @@ import json
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
+from litestar.params import FromQuery
 
 from service.taxonomy.schemas import DistrictOut, OccupationOut, SkillOut
 
@@ -22,7 +23,7 @@ class TaxonomyController(Controller):
 
     @get("/skills", operation_id="listSkills", summary="技能分类及别名 (skills with aliases)",
          cache_control=_CACHE)
-    async def skills(self, request: Request, category: str | None = None) -> list[SkillOut]:
+    async def skills(self, request: Request, category: FromQuery[str | None] = None) -> list[SkillOut]:
         rows = _taxonomy(request).skills.values()
         return [msgspec.convert(r, SkillOut, strict=False) for r in rows
                 if category is None or r["category"] == category]
@@ -41,7 +42,7 @@ class TaxonomyController(Controller):
 
     @get("/districts", operation_id="listDistricts", summary="广东县级行政区划 (Guangdong districts)",
          cache_control=_CACHE)
-    async def districts(self, request: Request, city_code: str | None = None) -> list[DistrictOut]:
+    async def districts(self, request: Request, city_code: FromQuery[str | None] = None) -> list[DistrictOut]:
         rows = _taxonomy(request).districts.values()
         return [msgspec.convert(r, DistrictOut, strict=False) for r in rows
                 if city_code is None or r["city_code"] == city_code]
