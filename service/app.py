@@ -24,6 +24,10 @@ from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.database import bind_tables, make_engine, resolve_database_url
 from service.errors import EXCEPTION_HANDLERS
+from service.matching.controllers import JobRequestController
+from service.matching.facts import DatabaseFacts
+from service.matching.index import CandidateIndex
+from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
 from service.registry.controllers import CredentialController, WorkerController
 from service.security import IdNumberCipher
@@ -41,7 +45,7 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[
             health, ready, PrometheusController,
             AccountController, AgencyController, TaxonomyController,
-            WorkerController, CredentialController,
+            WorkerController, CredentialController, JobRequestController,
         ],
         lifespan=[_lifespan],
         guards=[require_authenticated],
@@ -68,7 +72,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.engine = engine
         app.state.http = http
         app.state.cipher = IdNumberCipher(settings.data_key_bytes)
-        app.state.taxonomy = await load_taxonomy()
+        app.state.taxonomy = taxonomy = await load_taxonomy()
+        app.state.vocabulary = SkillVocabulary(taxonomy.skills)
+        app.state.matcher = CandidateIndex(taxonomy, DatabaseFacts(engine))
         yield
     finally:
         await http.aclose()

@@ -23,6 +23,7 @@ PICCOLO_APPS = [
     "service.accounts.piccolo_app",
     "service.taxonomy.piccolo_app",
     "service.registry.piccolo_app",
+    "service.matching.piccolo_app",
 ]
 EXTENSIONS = ("pg_trgm", "btree_gist", "cube", "earthdistance")
 EMBEDDED_DATABASE = "nanyue"

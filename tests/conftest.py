@@ -17,6 +17,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.matching.facts import DatabaseFacts
+from service.matching.index import CandidateIndex
 from service.database import make_engine, run_migrations, start_embedded_server, with_database
 from service.settings import PROJECT_ROOT, Settings, generate_data_key
 from tests.factories import DATA_TABLES, Actors
@@ -87,6 +89,8 @@ def clean_database(client: AsyncTestClient, app: Litestar) -> None:
     async def clean() -> None:
         await app.state.engine.run_ddl(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
         await app.stores.get("login_failures").delete_all()
+        # Workers are never deleted by the service; after a TRUNCATE the index starts over.
+        app.state.matcher = CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine))
 
     in_app(client, clean)
 

@@ -11,7 +11,10 @@ from litestar.testing import AsyncTestClient
 
 from service.accounts.services import create_admin
 
-DATA_TABLES = ["app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check"]
+DATA_TABLES = [
+    "app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check",
+    "job_request",
+]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _sequence = itertools.count(1)

@@ -7,6 +7,7 @@ a conflict, and a masked copy for display.
 
 from piccolo.columns import (
     Array,
+    BigInt,
     Boolean,
     Bytea,
     Date,
@@ -66,6 +67,9 @@ class Worker(Table):
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # The id of the last transaction that wrote this row, set by a trigger: the matcher
+    # re-reads rows written by transactions it may not have seen (see matching.index).
+    change_txid = BigInt(default=0, index=True)
 
 
 class ConsentEvent(Table, tablename="consent_event"):

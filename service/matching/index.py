@@ -1,0 +1,407 @@
+"""The candidate index: every worker's matching facts as compact numpy columns, per process.
+
+Why: ranking a province's workers per request in SQL costs a full scan each time; the
+same facts held as columns (bitmasks for skills, districts and languages; small integers
+for levels, dates and wages) are filtered and scored with vectorised arithmetic.
+
+Freshness, strictly: a trigger stamps every write to a worker row with its transaction id
+(`worker.change_txid`); every write to a credential, consent or placement also updates the
+worker row. Before each use, `refresh()` re-reads the rows whose `change_txid` is at or
+above the oldest transaction that was still running at the previous refresh
+(`pg_snapshot_xmin`). Every transaction below that was finished then, so its writes were
+already read; anything committed since is read now. A change that committed before a
+match request began is therefore always in that request's ranking.
+
+`version` is the sum of all rows' `change_txid`: any write changes it, in every process
+alike, so it keys the shared match cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from service.registry.domain import HEALTH_TIER_BY_CODE, HealthTier
+from service.taxonomy.services import Taxonomy
+
+log = logging.getLogger(__name__)
+
+EPOCH = date(1970, 1, 1)
+NEVER = 0  # "no such date" for columns where later is better
+FOREVER = np.iinfo(np.int32).max
+GRID_DEGREES = 0.2
+CATEGORIES = ("maternity", "household", "elderly", "medical")
+N_TIERS = len(HealthTier)
+
+
+def day_number(value: date | None) -> int:
+    return (value - EPOCH).days if value is not None else NEVER
+
+
+def words_for(bits: int) -> int:
+    return max(1, math.ceil(bits / 64))
+
+
+class BitVocabulary:
+    """Assigns each distinct string a bit; new strings get the next free bit."""
+
+    def __init__(self, names: Iterable[str] = (), capacity_words: int = 1) -> None:
+        self.bits: dict[str, int] = {}
+        self.words = capacity_words
+        for name in names:
+            self.bit(name)
+
+    def bit(self, name: str) -> int | None:
+        position = self.bits.get(name)
+        if position is None:
+            if len(self.bits) >= self.words * 64:
+                return None  # beyond capacity: not representable, ignored
+            position = self.bits[name] = len(self.bits)
+        return position
+
+    def words_of(self, names: Iterable[str]) -> list[int]:
+        """The mask of `names` as `words` unsigned 64-bit integers."""
+        mask = 0
+        for name in names:
+            position = self.bit(name)
+            if position is not None:
+                mask |= 1 << position
+        return [(mask >> (64 * w)) & 0xFFFF_FFFF_FFFF_FFFF for w in range(self.words)]
+
+    def mask(self, names: Iterable[str]) -> np.ndarray:
+        out = np.zeros(self.words, dtype=np.uint64)
+        for name in names:
+            position = self.bit(name)
+            if position is not None:
+                out[position // 64] |= np.uint64(1) << np.uint64(position % 64)
+        return out
+
+
+@dataclass
+class WorkerFacts:
+    """One worker's matching facts, as read from the database."""
+
+    id: int
+    txid: int
+    active: bool
+    consented: bool
+    blacklisted_until: date | None
+    categories: Sequence[str]
+    skills: Sequence[str]
+    district_codes: Sequence[str]
+    languages: Sequence[str]
+    live_in: bool
+    experience_years: int
+    wage_min: int
+    wage_max: int
+    wage_unit: str
+    available_from: date | None
+    lat: float | None
+    lon: float | None
+    surname: str
+    female: bool
+    certificates: dict[str, int] = field(default_factory=dict)  # occupation → best level
+    health_until: dict[int, date] = field(default_factory=dict)  # tier → latest valid_until
+    background_until: date | None = None
+    background_forever: bool = False
+    last_trained: date | None = None
+    integrity: float | None = None
+    placed: bool = False
+
+
+@dataclass
+class BusyPeriods:
+    """Date ranges in which workers are taken (from placements), by worker id."""
+
+    by_worker: dict[int, list[tuple[date, date]]]
+    placed_workers: set[int]
+
+
+class FactsSource:
+    """Where the index reads from; the database in the service, anything in tests."""
+
+    async def all_workers(self) -> tuple[list[WorkerFacts], int]: ...
+
+    async def changed_workers(self, since_xmin: int) -> tuple[list[WorkerFacts], int]: ...
+
+
+BusyProvider = Callable[[list[int] | None], Awaitable[BusyPeriods]]
+
+
+async def no_busy_periods(worker_ids: list[int] | None) -> BusyPeriods:
+    return BusyPeriods(by_worker={}, placed_workers=set())
+
+
+class CandidateIndex:
+    def __init__(self, taxonomy: Taxonomy, source: FactsSource, busy: BusyProvider = no_busy_periods) -> None:
+        self.taxonomy = taxonomy
+        self.source = source
+        self.busy_provider = busy
+        self.skills = BitVocabulary(taxonomy.skills, words_for(len(taxonomy.skills) + 64))
+        self.districts = BitVocabulary(taxonomy.districts, words_for(len(taxonomy.districts) + 64))
+        self.languages = BitVocabulary(("普通话", "粤语", "客家话", "潮汕话", "英语"), 1)
+        self.occupations = list(taxonomy.occupations)
+        self.occupation_column = {code: i for i, code in enumerate(self.occupations)}
+        self.surnames: list[str] = []
+        self._surname_ids: dict[str, int] = {}
+        self.n = 0
+        self._capacity = 0
+        self._columns: dict[str, np.ndarray] = {}
+        self._allocate(1024)
+        # Worker ids are serial, so a dense array maps id → row (-1: not indexed).
+        self._row_by_id = np.full(1024, -1, dtype=np.int32)
+        self._district_rows: dict[int, list[np.ndarray]] = {}
+        self._grid_rows: dict[tuple[int, int], list[np.ndarray]] = {}
+        self._busy: dict[int, list[tuple[int, int]]] = {}
+        self._busy_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.xmin = 0
+        self.version = 0
+        self.loaded = False
+        self._lock = asyncio.Lock()
+        self.load_seconds = 0.0
+
+    # Columns ---------------------------------------------------------------------------
+
+    def _schema(self) -> dict[str, tuple[type, tuple[int, ...]]]:
+        return {
+            "id": (np.int64, ()), "txid": (np.int64, ()),
+            "active": (np.bool_, ()), "consented": (np.bool_, ()), "blacklisted": (np.int32, ()),
+            "categories": (np.uint8, ()), "skills": (np.uint64, (self.skills.words,)),
+            "districts": (np.uint64, (self.districts.words,)), "languages": (np.uint64, ()),
+            "live_in": (np.bool_, ()), "experience": (np.int16, ()),
+            "wage_min": (np.int32, ()), "wage_max": (np.int32, ()), "wage_hourly": (np.bool_, ()),
+            "available": (np.int32, ()), "lat": (np.float32, ()), "lon": (np.float32, ()),
+            "certificates": (np.int8, (max(1, len(self.occupations)),)),
+            "health": (np.int32, (N_TIERS,)), "background": (np.int32, ()), "trained": (np.int32, ()),
+            "integrity": (np.float32, ()), "placed": (np.bool_, ()),
+            "surname": (np.uint32, ()), "female": (np.bool_, ()),
+        }
+
+    def _allocate(self, capacity: int) -> None:
+        grown = {}
+        for name, (dtype, extra) in self._schema().items():
+            column = np.zeros((capacity, *extra), dtype=dtype)
+            if name in self._columns:
+                column[: self.n] = self._columns[name][: self.n]
+            grown[name] = column
+        self._columns = grown
+        self._capacity = capacity
+
+    def col(self, name: str) -> np.ndarray:
+        """A column, as a view over the rows in use."""
+        return self._columns[name][: self.n]
+
+    def memory_bytes(self) -> int:
+        return sum(c.nbytes for c in self._columns.values())
+
+    # Loading ---------------------------------------------------------------------------
+
+    async def ensure_fresh(self) -> None:
+        """Load everything on first use, then apply what changed since."""
+        async with self._lock:
+            started = time.perf_counter()
+            if not self.loaded:
+                facts, self.xmin = await self.source.all_workers()
+                self._apply(facts, initial=True)
+                await self._apply_busy(None)
+                self.loaded = True
+                self.load_seconds = time.perf_counter() - started
+                log.info("candidate index loaded: %d workers in %.1f s", self.n, self.load_seconds)
+                return
+            facts, xmin = await self.source.changed_workers(self.xmin)
+            self.xmin = xmin
+            if facts:
+                self._apply(facts, initial=False)
+                await self._apply_busy([f.id for f in facts])
+
+    def _surname_id(self, surname: str) -> int:
+        found = self._surname_ids.get(surname)
+        if found is None:
+            found = self._surname_ids[surname] = len(self.surnames)
+            self.surnames.append(surname)
+        return found
+
+    def _apply(self, facts: list[WorkerFacts], *, initial: bool) -> None:
+        top_id = max((f.id for f in facts), default=0)
+        if top_id >= self._row_by_id.size:
+            grown = np.full(max(top_id + 1, int(self._row_by_id.size * 1.5)), -1, dtype=np.int32)
+            grown[: self._row_by_id.size] = self._row_by_id
+            self._row_by_id = grown
+        new = [f for f in facts if self._row_by_id[f.id] < 0]
+        needed = self.n + len(new)
+        if needed > self._capacity:
+            self._allocate(max(needed, int(self._capacity * 1.5)))
+        for f in new:
+            self._row_by_id[f.id] = self.n
+            self.n += 1
+        cols = self._columns
+        rows = self._row_by_id[np.fromiter((f.id for f in facts), dtype=np.int64, count=len(facts))].astype(np.int64)
+        old_txid = cols["txid"][rows].copy()
+        old_districts = cols["districts"][rows].copy()
+        old_cells = [(cols["lat"][r], cols["lon"][r]) for r in rows] if not initial else None
+        self._write_rows(rows, facts)
+        self.version += int(cols["txid"][rows].sum() - old_txid.sum())
+        if initial:
+            self._build_inverted_indexes()
+        else:
+            self._extend_inverted_indexes(rows, old_districts, old_cells)
+
+    def _write_rows(self, rows: np.ndarray, facts: list[WorkerFacts]) -> None:
+        """Write many workers at once, column by column."""
+        cols = self._columns
+
+        def put(name: str, values: Iterable, dtype=None) -> None:
+            cols[name][rows] = np.array(list(values), dtype=dtype or cols[name].dtype)
+
+        put("id", (f.id for f in facts))
+        put("txid", (f.txid for f in facts))
+        put("active", (f.active for f in facts))
+        put("consented", (f.consented for f in facts))
+        put("blacklisted", (day_number(f.blacklisted_until) for f in facts))
+        put("categories", (sum(1 << CATEGORIES.index(c) for c in set(f.categories) if c in CATEGORIES) for f in facts))
+        put("skills", (self.skills.words_of(f.skills) for f in facts))
+        put("districts", (self.districts.words_of(f.district_codes) for f in facts))
+        put("languages", (self.languages.words_of(f.languages)[0] for f in facts))
+        put("live_in", (f.live_in for f in facts))
+        put("experience", (f.experience_years for f in facts))
+        put("wage_min", (f.wage_min for f in facts))
+        put("wage_max", (f.wage_max for f in facts))
+        put("wage_hourly", (f.wage_unit == "hour" for f in facts))
+        put("available", (day_number(f.available_from) for f in facts))
+        put("lat", (np.nan if f.lat is None else f.lat for f in facts))
+        put("lon", (np.nan if f.lon is None else f.lon for f in facts))
+        put("certificates", (self._certificate_levels(f.certificates) for f in facts))
+        put("health", (self._health_days(f.health_until) for f in facts))
+        put("background", (FOREVER if f.background_forever else day_number(f.background_until) for f in facts))
+        put("trained", (day_number(f.last_trained) for f in facts))
+        put("integrity", (np.nan if f.integrity is None else f.integrity for f in facts))
+        put("surname", (self._surname_id(f.surname) for f in facts))
+        put("female", (f.female for f in facts))
+
+    def _certificate_levels(self, certificates: dict[str, int]) -> list[int]:
+        levels = [0] * self._columns["certificates"].shape[1]
+        for code, level in certificates.items():
+            column = self.occupation_column.get(code)
+            if column is not None:
+                levels[column] = level
+        return levels
+
+    @staticmethod
+    def _health_days(health_until: dict[int, date]) -> list[int]:
+        days = [NEVER] * N_TIERS
+        for tier, until in health_until.items():
+            # A report of tier t also serves every laxer tier.
+            for laxer in range(tier):
+                days[laxer] = max(days[laxer], day_number(until))
+        return days
+
+    # Area lookups ------------------------------------------------------------------------
+
+    def _build_inverted_indexes(self) -> None:
+        self._district_rows = {}
+        districts = self.col("districts")
+        for code, bit in self.districts.bits.items():
+            word, shift = divmod(bit, 64)
+            rows = np.flatnonzero((districts[:, word] >> np.uint64(shift)) & np.uint64(1))
+            if rows.size:
+                self._district_rows[bit] = [rows]
+        self._grid_rows = {}
+        lat, lon = self.col("lat"), self.col("lon")
+        located = np.flatnonzero(~np.isnan(lat))
+        if located.size:
+            keys = np.floor(lat[located] / GRID_DEGREES).astype(np.int64) * 100_000 + np.floor(lon[located] / GRID_DEGREES).astype(np.int64)
+            order = np.argsort(keys, kind="stable")
+            keys, located = keys[order], located[order]
+            boundaries = np.flatnonzero(np.diff(keys)) + 1
+            for chunk_keys, chunk_rows in zip(np.split(keys, boundaries), np.split(located, boundaries)):
+                key = int(chunk_keys[0])
+                self._grid_rows[(key // 100_000, key % 100_000)] = [chunk_rows]
+
+    def _extend_inverted_indexes(self, rows: np.ndarray, old_districts: np.ndarray, old_cells) -> None:
+        """Add rows to the lists of districts and cells they newly belong to (stale entries
+        are harmless: every lookup re-checks the current columns)."""
+        districts = self._columns["districts"]
+        for i, row in enumerate(rows.tolist()):
+            added = districts[row] & ~old_districts[i]
+            for word_index, word in enumerate(added.tolist()):
+                while word:
+                    low = word & -word
+                    bit = word_index * 64 + low.bit_length() - 1
+                    self._district_rows.setdefault(bit, []).append(np.array([row], dtype=np.int64))
+                    word ^= low
+            lat, lon = self._columns["lat"][row], self._columns["lon"][row]
+            if not np.isnan(lat):
+                cell = (int(math.floor(lat / GRID_DEGREES)), int(math.floor(lon / GRID_DEGREES)))
+                self._grid_rows.setdefault(cell, []).append(np.array([row], dtype=np.int64))
+        for lists in (self._district_rows, self._grid_rows):
+            for key, chunks in lists.items():
+                if len(chunks) > 64:
+                    lists[key] = [np.unique(np.concatenate(chunks))]
+
+    def rows_serving(self, district_codes: Iterable[str]) -> np.ndarray:
+        chunks = []
+        for code in district_codes:
+            bit = self.districts.bits.get(code)
+            if bit is not None:
+                chunks.extend(self._district_rows.get(bit, []))
+        return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+    def rows_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
+        dlat = radius_km / 111.0
+        dlon = radius_km / (111.0 * max(0.2, math.cos(math.radians(lat))))
+        chunks = []
+        for i in range(math.floor((lat - dlat) / GRID_DEGREES), math.floor((lat + dlat) / GRID_DEGREES) + 1):
+            for j in range(math.floor((lon - dlon) / GRID_DEGREES), math.floor((lon + dlon) / GRID_DEGREES) + 1):
+                chunks.extend(self._grid_rows.get((i, j), []))
+        return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+    # Placements --------------------------------------------------------------------------
+
+    async def _apply_busy(self, worker_ids: list[int] | None) -> None:
+        periods = await self.busy_provider(worker_ids)
+        if worker_ids is None:
+            self._busy = {}
+            self._columns["placed"][: self.n] = False
+        else:
+            for worker_id in worker_ids:
+                row = self.row_of(worker_id)
+                self._busy.pop(row, None)
+                self._columns["placed"][row] = False
+        for worker_id, ranges in periods.by_worker.items():
+            row = self.row_of(worker_id)
+            if row is not None:
+                self._busy[row] = [(day_number(s), day_number(e)) for s, e in ranges]
+        for worker_id in periods.placed_workers:
+            row = self.row_of(worker_id)
+            if row is not None:
+                self._columns["placed"][row] = True
+        self._busy_arrays = None
+
+    def busy_rows(self, start: int, end: int) -> np.ndarray:
+        """Rows with a placement overlapping [start, end] (day numbers, inclusive)."""
+        if self._busy_arrays is None:
+            rows, starts, ends = [], [], []
+            for row, ranges in self._busy.items():
+                for s, e in ranges:
+                    rows.append(row)
+                    starts.append(s)
+                    ends.append(e)
+            self._busy_arrays = (np.array(rows, dtype=np.int64), np.array(starts, dtype=np.int32),
+                                 np.array(ends, dtype=np.int32))
+        rows, starts, ends = self._busy_arrays
+        return rows[(starts <= end) & (ends >= start)]
+
+    def row_of(self, worker_id: int) -> int | None:
+        if 0 <= worker_id < self._row_by_id.size and self._row_by_id[worker_id] >= 0:
+            return int(self._row_by_id[worker_id])
+        return None
+
+    def surname_of(self, row: int) -> str:
+        return self.surnames[int(self._columns["surname"][row])]

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from service.registry.schemas import CategoryName, Language, Location, SkillCode
+from service.schemas import DistrictCode, Input, Output
+
+Budget = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
+Scope = Literal["district", "city", "province"]
+
+
+class RequiredCertificate(Input, kw_only=True):
+    occupation_code: Annotated[str, msgspec.Meta(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", examples=["4-10-01-06"])]
+    min_level: Annotated[int, msgspec.Meta(ge=1, le=5, description="5 最低 … 1 最高 (5 lowest … 1 highest)")]
+
+
+class JobRequestCreate(Input, kw_only=True):
+    category: CategoryName
+    skills: Annotated[list[SkillCode], msgspec.Meta(max_length=30)] = []
+    skills_text: Annotated[str, msgspec.Meta(max_length=500, examples=["照顾刚出生的宝宝，会做粤菜，煲汤"])] = ""
+    household_notes: Annotated[str, msgspec.Meta(max_length=1000, examples=["三口之家，宝宝预产期12月，有一只猫"])] = ""
+    district_code: DistrictCode
+    search_scope: Scope = "district"
+    location: Location | None = None
+    radius_km: Annotated[int, msgspec.Meta(ge=1, le=300)] | None = None
+    start_date: date
+    end_date: date | None = None
+    hours_per_week: Annotated[int, msgspec.Meta(ge=1, le=84)] | None = None
+    live_in: bool = False
+    budget_min: Budget
+    budget_max: Budget
+    budget_unit: Literal["month", "hour"] = "month"
+    required_certificate: RequiredCertificate | None = None
+    languages: Annotated[list[Language], msgspec.Meta(max_length=5)] = []
+    background_check_required: bool = False
+    headcount: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1
+    employer_id: int | None = None
+
+
+class JobRequestUpdate(Input, kw_only=True):
+    skills: Annotated[list[SkillCode], msgspec.Meta(max_length=30)] | UnsetType = UNSET
+    skills_text: Annotated[str, msgspec.Meta(max_length=500)] | UnsetType = UNSET
+    household_notes: Annotated[str, msgspec.Meta(max_length=1000)] | UnsetType = UNSET
+    search_scope: Scope | UnsetType = UNSET
+    location: Location | None | UnsetType = UNSET
+    radius_km: Annotated[int, msgspec.Meta(ge=1, le=300)] | None | UnsetType = UNSET
+    start_date: date | UnsetType = UNSET
+    end_date: date | None | UnsetType = UNSET
+    hours_per_week: Annotated[int, msgspec.Meta(ge=1, le=84)] | None | UnsetType = UNSET
+    live_in: bool | UnsetType = UNSET
+    budget_min: Budget | UnsetType = UNSET
+    budget_max: Budget | UnsetType = UNSET
+    budget_unit: Literal["month", "hour"] | UnsetType = UNSET
+    required_certificate: RequiredCertificate | None | UnsetType = UNSET
+    languages: Annotated[list[Language], msgspec.Meta(max_length=5)] | UnsetType = UNSET
+    background_check_required: bool | UnsetType = UNSET
+    headcount: Annotated[int, msgspec.Meta(ge=1, le=10)] | UnsetType = UNSET
+
+
+class UnderstoodSkill(Output, kw_only=True):
+    text: str
+    code: str
+    name_zh: str
+    score: float
+
+
+class Understanding(Output, kw_only=True):
+    matched: list[UnderstoodSkill]
+    not_understood: list[str]
+
+
+class RequiredCertificateOut(Output, kw_only=True):
+    occupation_code: str
+    min_level: int
+
+
+class LocationOut(Output, kw_only=True):
+    lat: float
+    lon: float
+
+
+class JobRequest(Output, kw_only=True):
+    id: int
+    employer_id: int | None
+    agency_id: int | None
+    category: str
+    skills: list[str]
+    skills_text: str
+    understood: Understanding
+    effective_skills: list[str]
+    household_notes: str
+    district_code: str
+    search_scope: str
+    location: LocationOut | None
+    radius_km: int | None
+    start_date: date
+    end_date: date | None
+    hours_per_week: int | None
+    live_in: bool
+    budget_min: int
+    budget_max: int
+    budget_unit: str
+    required_certificate: RequiredCertificateOut | None
+    languages: list[str]
+    background_check_required: bool
+    headcount: int
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Component(Output, kw_only=True):
+    name: str
+    label: str
+    value: float
+    weight: float
+    contribution: float
+
+
+class Bonus(Output, kw_only=True):
+    name: str
+    label: str
+    value: float
+
+
+class MatchItem(Output, kw_only=True):
+    worker_id: int
+    display_name: str
+    score: float
+    components: list[Component]
+    unmet: list[str]
+    bonuses: list[Bonus]
+    distance_km: float | None
+    algorithm_version: str
+
+
+class Excluded(Output, kw_only=True):
+    filter: str
+    label: str
+    removed: int
+
+
+class MatchPage(Output, kw_only=True):
+    request_id: int
+    algorithm_version: str
+    total: int
+    limit: int
+    offset: int
+    understood: Understanding
+    excluded: list[Excluded]
+    items: list[MatchItem]

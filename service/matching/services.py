@@ -1,0 +1,196 @@
+"""Job requests and their matches."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+from litestar.stores.base import Store
+
+from service.accounts.guards import Principal, Role
+from service.accounts.tables import User
+from service.errors import Conflict, Forbidden, InvalidField, NotFound
+from service.matching.index import CandidateIndex
+from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
+from service.matching.tables import JobRequest
+from service.matching.understanding import SkillVocabulary
+from service.registry.domain import today_local
+from service.taxonomy.services import Taxonomy
+
+MATCH_CACHE_SECONDS = 300
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def effective_status(row: dict) -> str:
+    if row["status"] == "open" and (row["end_date"] or row["start_date"]) < today_local():
+        return "expired"
+    return row["status"]
+
+
+def effective_skills(row: dict) -> list[str]:
+    understood = _json(row["understood"])
+    return list(dict.fromkeys([*row["skills"], *(m["code"] for m in understood["matched"])]))
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _validate(fields: dict[str, Any], taxonomy: Taxonomy, *, creating: bool) -> None:
+    if unknown := taxonomy.unknown_skills(fields.get("skills") or []):
+        raise InvalidField("skills", f"unknown skill codes: {', '.join(unknown)}")
+    if creating and fields["district_code"] not in taxonomy.districts:
+        raise InvalidField("district_code", "unknown district code")
+    if fields.get("radius_km") and fields.get("lat") is None:
+        raise InvalidField("radius_km", "范围需要同时给出位置 (a radius needs a location)")
+    if creating and fields["start_date"] < today_local():
+        raise InvalidField("start_date", "不能早于今天 (must not be in the past)")
+    if fields.get("end_date") and fields["end_date"] < fields["start_date"]:
+        raise InvalidField("end_date", "不能早于开始日期 (must not be before start_date)")
+    if fields["budget_min"] > fields["budget_max"]:
+        raise InvalidField("budget_min", "不能高于预算上限 (must not exceed budget_max)")
+    code = fields.get("required_occupation_code")
+    if code is not None:
+        occupation = taxonomy.occupations.get(code)
+        if occupation is None:
+            raise InvalidField("required_certificate.occupation_code", "unknown occupation code")
+        if fields["required_min_level"] not in occupation["levels"]:
+            raise InvalidField("required_certificate.min_level",
+                               f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)")
+
+
+def _flatten(data: dict[str, Any]) -> dict[str, Any]:
+    """API shape → table columns."""
+    out = dict(data)
+    if "location" in out:
+        location = out.pop("location")
+        out["lat"] = location["lat"] if location else None
+        out["lon"] = location["lon"] if location else None
+    if "required_certificate" in out:
+        certificate = out.pop("required_certificate")
+        out["required_occupation_code"] = certificate["occupation_code"] if certificate else None
+        out["required_min_level"] = certificate["min_level"] if certificate else None
+    return out
+
+
+def owns(principal: Principal, row: dict) -> bool:
+    if principal.is_admin:
+        return True
+    if principal.role == Role.EMPLOYER:
+        return row["employer"] == principal.user_id
+    if principal.role == Role.HOUSEKEEPING:
+        return principal.is_agency_of(row["agency"])
+    return False
+
+
+async def create_request(principal: Principal, data: dict[str, Any], *, taxonomy: Taxonomy,
+                         vocabulary: SkillVocabulary) -> dict:
+    fields = _flatten(data)
+    employer_id = fields.pop("employer_id", None)
+    if principal.role == Role.EMPLOYER:
+        if employer_id not in (None, principal.user_id):
+            raise InvalidField("employer_id", "雇主只能为自己发布需求 (employers post for themselves)")
+        fields["employer"] = principal.user_id
+    elif principal.role == Role.HOUSEKEEPING:
+        fields["agency"] = principal.agency_id
+        if employer_id is not None:
+            if not await User.exists().where((User.id == employer_id) & (User.role == Role.EMPLOYER.value)):
+                raise InvalidField("employer_id", "不是已注册的雇主 (not a registered employer)")
+            fields["employer"] = employer_id
+    else:
+        raise Forbidden()
+    _validate(fields, taxonomy, creating=True)
+    fields["skills"] = list(dict.fromkeys(fields.get("skills") or []))
+    fields["understood"] = vocabulary.understand(fields.get("skills_text", "")).as_json()
+    row = JobRequest(**fields)
+    await row.save()
+    return await _get(row.id)
+
+
+async def _get(request_id: int) -> dict:
+    row = await JobRequest.select().where(JobRequest.id == request_id).first()
+    if row is None:
+        raise NotFound("需求不存在 (no such job request)")
+    return row
+
+
+async def get_request(principal: Principal, request_id: int) -> dict:
+    row = await _get(request_id)
+    if not owns(principal, row):
+        raise NotFound("需求不存在 (no such job request)")
+    return row
+
+
+async def update_request(principal: Principal, request_id: int, changes: dict[str, Any], *,
+                         taxonomy: Taxonomy, vocabulary: SkillVocabulary) -> dict:
+    row = await get_request(principal, request_id)
+    if effective_status(row) != "open":
+        raise Conflict(f"需求状态为 {effective_status(row)}，不能修改 (only open requests change)")
+    changes = _flatten(changes)
+    merged = {**row, **changes}
+    _validate(merged, taxonomy, creating=False)
+    if "start_date" in changes and changes["start_date"] < today_local():
+        raise InvalidField("start_date", "不能早于今天 (must not be in the past)")
+    if "skills_text" in changes:
+        changes["understood"] = vocabulary.understand(changes["skills_text"]).as_json()
+    values = {getattr(JobRequest, key): value for key, value in changes.items()}
+    values[JobRequest.version] = JobRequest.version + 1
+    values[JobRequest.updated_at] = _now()
+    await JobRequest.update(values).where(JobRequest.id == request_id)
+    return await _get(request_id)
+
+
+async def cancel_request(principal: Principal, request_id: int) -> dict:
+    row = await get_request(principal, request_id)
+    if row["status"] == "cancelled":
+        return row
+    if row["status"] != "open":
+        raise Conflict(f"需求状态为 {row['status']}，不能取消 (only open requests are cancelled)")
+    await JobRequest.update({JobRequest.status: "cancelled", JobRequest.version: JobRequest.version + 1,
+                             JobRequest.updated_at: _now()}).where(JobRequest.id == request_id)
+    return await _get(request_id)
+
+
+def query_for(row: dict) -> MatchQuery:
+    return MatchQuery(
+        category=row["category"], skills=effective_skills(row), district_code=row["district_code"],
+        start_date=row["start_date"], end_date=row["end_date"], scope=row["search_scope"],
+        lat=row["lat"], lon=row["lon"], radius_km=row["radius_km"], live_in=row["live_in"],
+        hours_per_week=row["hours_per_week"], budget_min=row["budget_min"], budget_max=row["budget_max"],
+        budget_unit=row["budget_unit"], required_occupation=row["required_occupation_code"],
+        required_min_level=row["required_min_level"], languages=list(row["languages"]),
+        background_required=row["background_check_required"], today=today_local(),
+    )
+
+
+async def find_matches(principal: Principal, request_id: int, *, limit: int, offset: int,
+                       index: CandidateIndex, cache: Store) -> dict:
+    """The ranked page for a request: from the cache when nothing changed since, else fresh."""
+    row = await get_request(principal, request_id)
+    status = effective_status(row)
+    if status != "open":
+        raise Conflict(f"需求状态为 {status}，不再匹配 (only open requests are matched)")
+    await index.ensure_fresh()
+    today = today_local()
+    key = f"{request_id}:{row['version']}:{index.version}:{today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
+    cached = await cache.get(key)
+    if cached is not None:
+        return msgspec.json.decode(cached)
+    ranking = rank(index, query_for(row), limit=limit, offset=offset)
+    page = _page(row, ranking, limit=limit, offset=offset)
+    await cache.set(key, msgspec.json.encode(page), expires_in=MATCH_CACHE_SECONDS)
+    return page
+
+
+def _page(row: dict, ranking: Ranking, *, limit: int, offset: int) -> dict:
+    return {
+        "request_id": row["id"], "algorithm_version": ranking.algorithm_version, "total": ranking.total,
+        "limit": limit, "offset": offset, "understood": _json(row["understood"]), "excluded": ranking.excluded,
+        "items": [dataclasses.asdict(m) | {"algorithm_version": ranking.algorithm_version} for m in ranking.items],
+    }

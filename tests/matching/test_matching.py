@@ -1,0 +1,243 @@
+"""An employer posts a request and reads ranked, explained matches."""
+
+from datetime import timedelta
+
+import pytest
+
+from service.registry.domain import today_local
+from tests.factories import worker_body
+
+START = today_local() + timedelta(days=10)
+
+
+def request_body(**overrides):
+    return {
+        "category": "maternity", "skills": ["maternity_postpartum_care", "lactation_support"],
+        "district_code": "441802", "start_date": START.isoformat(),
+        "end_date": (START + timedelta(days=26)).isoformat(), "live_in": False,
+        "budget_min": 7000, "budget_max": 9000, "budget_unit": "month", "languages": ["粤语"],
+    } | overrides
+
+
+class Registry:
+    """Builds eligible workers through the API, as her agency, the bureau and institutions would."""
+
+    def __init__(self, client, actors):
+        self.client, self.actors = client, actors
+
+    async def setup(self):
+        self.admin = await self.actors.admin()
+        self.evaluator = await self.actors.agency("evaluation")
+        self.trainer = await self.actors.agency("training")
+        self._cert = 0
+        return self
+
+    async def worker(self, *, certificate_level=None, trained_on=None, health="maternity", consent=True, **profile):
+        person, record = await self.actors.registered_worker(**profile)
+        worker_id = record["id"]
+        if consent:
+            assert (await self.client.post(f"/api/v1/workers/{worker_id}/consent", headers=person.headers)).status_code == 200
+        if health:
+            checked = await self.client.post(f"/api/v1/workers/{worker_id}/checks", headers=self.admin.headers, json={
+                "kind": "health", "tier": health, "result": "passed", "checked_on": today_local().isoformat()})
+            assert checked.status_code == 201, checked.text
+        if certificate_level:
+            self._cert += 1
+            issued = await self.client.post(f"/api/v1/workers/{worker_id}/certificates", headers=self.evaluator.headers, json={
+                "occupation_code": "4-10-01-06", "work_type": "母婴护理员", "level": certificate_level,
+                "certificate_no": f"S44180{self._cert:08d}", "issued_on": (today_local() - timedelta(days=30)).isoformat()})
+            assert issued.status_code == 201, issued.text
+        if trained_on:
+            trained = await self.client.post(f"/api/v1/workers/{worker_id}/trainings", headers=self.trainer.headers, json={
+                "programme": "南粤家政", "course": "母婴护理员培训", "hours": 80,
+                "started_on": (trained_on - timedelta(days=20)).isoformat(), "finished_on": trained_on.isoformat(),
+                "result": "passed"})
+            assert trained.status_code == 201, trained.text
+        return person, record
+
+
+@pytest.fixture
+async def registry(client, actors):
+    return await Registry(client, actors).setup()
+
+
+async def post_request(client, employer, **overrides):
+    response = await client.post("/api/v1/job-requests", headers=employer.headers, json=request_body(**overrides))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def matches(client, employer, request_id, **params):
+    response = await client.get(f"/api/v1/job-requests/{request_id}/matches", headers=employer.headers, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_the_order_and_scores_are_the_hand_computed_ones(client, actors, registry):
+    # A: both skills, 四级 certificate, 6 years, asks 8000, speaks 粤语.
+    _, a = await registry.worker(real_name="陈秀英", certificate_level=4, experience_years=6, wage_min=8000, wage_max=9000,
+                                 skills=["maternity_postpartum_care", "lactation_support"], languages=["粤语"])
+    # B: one skill of two, no certificate, 10 years, asks 10000, only 普通话, trained last month, never placed.
+    _, b = await registry.worker(real_name="李美玲", experience_years=10, wage_min=10000, wage_max=11000,
+                                 skills=["maternity_postpartum_care"], languages=["普通话"],
+                                 trained_on=today_local() - timedelta(days=30))
+    # C: both skills, 三级 certificate, 2 years, asks 7000, speaks 粤语.
+    _, c = await registry.worker(real_name="黄丽", certificate_level=3, experience_years=2, wage_min=7000, wage_max=8000,
+                                 skills=["maternity_postpartum_care", "lactation_support"], languages=["粤语", "普通话"])
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    page = await matches(client, employer, job["id"])
+
+    # skills .30, certificate .15, integrity .15 (neutral 0.6), wage .15, experience .10, distance .10, language .05
+    expected = {
+        a["id"]: 0.30 * 1 + 0.15 * 0.4 + 0.15 * 0.6 + 0.15 * 1 + 0.10 * 0.6 + 0.10 * 1 + 0.05 * 1,
+        c["id"]: 0.30 * 1 + 0.15 * 0.6 + 0.15 * 0.6 + 0.15 * 1 + 0.10 * 0.2 + 0.10 * 1 + 0.05 * 1,
+        b["id"]: 0.30 * 0.5 + 0 + 0.15 * 0.6 + 0.15 * (1 - 1000 / 4500) + 0.10 * 1 + 0.10 * 1 + 0 + 0.05,
+    }
+    assert [m["worker_id"] for m in page["items"]] == [a["id"], c["id"], b["id"]]
+    for item in page["items"]:
+        assert item["score"] == pytest.approx(expected[item["worker_id"]], abs=1e-4)
+        assert sum(comp["contribution"] for comp in item["components"]) + sum(x["value"] for x in item["bonuses"]) \
+            == pytest.approx(item["score"], abs=1e-3)
+        assert item["algorithm_version"] == page["algorithm_version"]
+    first, last = page["items"][0], page["items"][-1]
+    assert first["display_name"] == "陈阿姨" and first["unmet"] == [] and first["bonuses"] == []
+    assert [x["name"] for x in last["bonuses"]] == ["recently_trained"]
+    assert len(last["unmet"]) == 3  # 催乳 missing, no 粤语, wage above budget
+    assert page["total"] == 3
+    assert "陈秀英" not in str(page) and "李美玲" not in str(page)
+
+
+async def test_each_hard_filter_removes_and_is_counted(client, actors, registry):
+    await registry.worker()  # eligible
+    await registry.worker(consent=False)
+    await registry.worker(categories=["elderly"])
+    await registry.worker(district_codes=["441881"])
+    await registry.worker(health="home")  # 居家 tier is below the 母婴 tier
+    await registry.worker(available_from=(START + timedelta(days=5)).isoformat())
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    page = await matches(client, employer, job["id"])
+    assert page["total"] == 1
+    removed = {e["filter"]: e["removed"] for e in page["excluded"]}
+    assert removed == {"area": 1, "status": 1, "category": 1, "health_check": 1, "schedule": 1}
+    assert all(e["label"] for e in page["excluded"])
+
+
+async def test_no_candidates_is_an_empty_list_with_reasons(client, actors, registry):
+    await registry.worker(live_in=False)
+    employer = await actors.employer()
+    job = await post_request(client, employer, live_in=True, background_check_required=True,
+                             required_certificate={"occupation_code": "4-10-01-06", "min_level": 3})
+    page = await matches(client, employer, job["id"])
+    assert page["items"] == [] and page["total"] == 0
+    assert {e["filter"]: e["removed"] for e in page["excluded"]}["live_in"] == 1
+
+
+async def test_required_certificate_and_background_check_filter(client, actors, registry):
+    _, low = await registry.worker(certificate_level=5)
+    _, high = await registry.worker(certificate_level=3)
+    employer = await actors.employer()
+    job = await post_request(client, employer, required_certificate={"occupation_code": "4-10-01-06", "min_level": 4})
+    assert [m["worker_id"] for m in (await matches(client, employer, job["id"]))["items"]] == [high["id"]]
+
+    strict = await post_request(client, employer, background_check_required=True)
+    assert (await matches(client, employer, strict["id"]))["items"] == []
+    await client.post(f"/api/v1/workers/{low['id']}/checks", headers=registry.admin.headers, json={
+        "kind": "background", "result": "passed", "scope": "公安违法犯罪记录", "checked_on": today_local().isoformat()})
+    assert [m["worker_id"] for m in (await matches(client, employer, strict["id"]))["items"]] == [low["id"]]
+
+
+async def test_a_change_to_a_candidate_is_never_answered_stale(client, actors, registry):
+    person, first = await registry.worker(experience_years=1, skills=["maternity_postpartum_care"])
+    second_person, second = await registry.worker(experience_years=5, skills=["maternity_postpartum_care"])
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    order = lambda page: [m["worker_id"] for m in page["items"]]  # noqa: E731
+    assert order(await matches(client, employer, job["id"])) == [second["id"], first["id"]]
+    assert order(await matches(client, employer, job["id"])) == [second["id"], first["id"]]  # cached
+
+    # Her profile changes: she adds 催乳 and now ranks first.
+    url = f"/api/v1/workers/{first['id']}"
+    tag = (await client.get(url, headers=person.headers)).headers["etag"]
+    changed = await client.patch(url, headers=person.headers | {"If-Match": tag},
+                                 json={"skills": ["maternity_postpartum_care", "lactation_support"]})
+    assert changed.status_code == 200
+    assert order(await matches(client, employer, job["id"])) == [first["id"], second["id"]]
+
+    # A credential changes: the second worker gets a 二级 certificate... of 家政服务员 (no work type).
+    await client.post(f"/api/v1/workers/{second['id']}/certificates", headers=registry.evaluator.headers, json={
+        "occupation_code": "4-10-01-06", "level": 2, "certificate_no": "S99999999",
+        "issued_on": today_local().isoformat()})
+    assert order(await matches(client, employer, job["id"])) == [second["id"], first["id"]]
+
+    # Consent withdrawn: she leaves matching at once.
+    await client.delete(f"/api/v1/workers/{second['id']}/consent", headers=second_person.headers)
+    assert order(await matches(client, employer, job["id"])) == [first["id"]]
+
+
+async def test_protected_attributes_never_change_the_ranking(client, actors, registry, app):
+    people = []
+    for years in (1, 3, 3, 7):
+        people.append(await registry.worker(experience_years=years, ethnicity="汉族", native_place="广东清远",
+                                            marital_status="已婚", religion="无"))
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    before = await matches(client, employer, job["id"])
+    for person, record in people:
+        url = f"/api/v1/workers/{record['id']}"
+        tag = (await client.get(url, headers=person.headers)).headers["etag"]
+        changed = await client.patch(url, headers=person.headers | {"If-Match": tag}, json={
+            "ethnicity": "瑶族", "native_place": "湖南衡阳", "marital_status": "离异", "religion": "佛教"})
+        assert changed.status_code == 200
+    version_before = app.state.matcher.version
+    after = await matches(client, employer, job["id"])
+    assert app.state.matcher.version != version_before  # the index did re-read them
+    assert after["items"] == before["items"]
+
+
+async def test_equal_scores_are_ordered_by_worker_id(client, actors, registry):
+    ids = [(await registry.worker())[1]["id"] for _ in range(4)]
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    page = await matches(client, employer, job["id"])
+    assert len({m["score"] for m in page["items"]}) == 1
+    assert [m["worker_id"] for m in page["items"]] == sorted(ids)
+    second_page = await matches(client, employer, job["id"], limit=2, offset=2)
+    assert [m["worker_id"] for m in second_page["items"]] == sorted(ids)[2:]
+
+
+async def test_only_the_owner_reads_matches_and_limits_are_bounded(client, actors, registry):
+    await registry.worker()
+    employer, stranger = await actors.employer(), await actors.employer()
+    job = await post_request(client, employer)
+    url = f"/api/v1/job-requests/{job['id']}/matches"
+    assert (await client.get(url, headers=stranger.headers)).status_code == 404
+    worker_person, _ = await registry.worker()
+    assert (await client.get(url, headers=worker_person.headers)).status_code == 403
+    assert (await client.get(url, headers=employer.headers, params={"limit": 101})).status_code == 400
+    assert (await client.get(url, headers=employer.headers, params={"offset": -1})).status_code == 400
+
+
+async def test_free_text_is_understood_and_reported(client, actors, registry):
+    _, record = await registry.worker(skills=["maternity_postpartum_care", "cantonese_cooking"])
+    employer = await actors.employer()
+    job = await post_request(client, employer, skills=[], skills_text="月嫂，会做粤菜，修电脑")
+    assert job["effective_skills"] == ["maternity_postpartum_care", "cantonese_cooking"]
+    assert job["understood"]["not_understood"] == ["修电脑"]
+    page = await matches(client, employer, job["id"])
+    assert page["understood"]["not_understood"] == ["修电脑"]
+    assert page["items"][0]["components"][0] == {"name": "skills", "label": "技能匹配", "value": 1.0,
+                                                 "weight": 0.3, "contribution": 0.3}
+
+
+async def test_a_radius_reaches_workers_who_live_near_but_serve_elsewhere(client, actors, registry):
+    _, near = await registry.worker(district_codes=["441803"], location={"lat": 23.71, "lon": 113.04})
+    await registry.worker(district_codes=["441881"], location={"lat": 24.19, "lon": 113.41})
+    employer = await actors.employer()
+    job = await post_request(client, employer, location={"lat": 23.70, "lon": 113.06}, radius_km=10)
+    page = await matches(client, employer, job["id"])
+    assert [m["worker_id"] for m in page["items"]] == [near["id"]]
+    assert page["items"][0]["distance_km"] == pytest.approx(2.3, abs=0.3)
+    wide = await post_request(client, employer, search_scope="city")
+    assert (await matches(client, employer, wide["id"]))["total"] == 2
