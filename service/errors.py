@@ -21,6 +21,7 @@ import logging
 import re
 from typing import Any
 
+from asyncpg.exceptions import DataError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
@@ -170,6 +171,14 @@ def to_problem(exc: Exception) -> ProblemDetailsException:
             detail=f"字段有误 (invalid fields): {names}",
             extra={"errors": [{"field": k, "message": v} for k, v in fields.items()]},
         )
+    if isinstance(exc, DataError):
+        # A value PostgreSQL cannot store (out of range, NUL in text) that validation let through.
+        return ProblemDetailsException(
+            status_code=400,
+            type_=PROBLEM_BASE + "invalid-value",
+            title="请求数据无效 (invalid value)",
+            detail="某个值超出允许范围或含有不允许的字符 (a value is out of range or has forbidden characters)",
+        )
     if isinstance(exc, HTTPException):
         status = exc.status_code
         return ProblemDetailsException(
@@ -188,7 +197,10 @@ def to_problem(exc: Exception) -> ProblemDetailsException:
 
 
 def problem_response(request: Request, exc: Exception) -> Response:
-    if not isinstance(exc, (AppError, HTTPException)):
+    if isinstance(exc, DataError):
+        log.warning("refused a value the database cannot store on %s %s: %s", request.method, request.url.path,
+                    type(exc).__name__)
+    elif not isinstance(exc, (AppError, HTTPException)):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
     problem = to_problem(exc)
     problem.instance = request.url.path

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from litestar import Controller, Request, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from litestar.stores.base import Store
 
@@ -20,6 +20,7 @@ from service.accounts.schemas import (
 )
 from service.errors import AppError
 from service.privacy import mask_phone
+from service.schemas import PathId
 
 LOGIN_WINDOW_SECONDS = 15 * 60
 
@@ -59,7 +60,10 @@ class AccountController(Controller):
     async def token(self, request: Request, data: JSONBody[TokenRequest]) -> TokenResponse:
         settings = request.app.state.settings
         store: Store = request.app.stores.get("login_failures")
-        failures = int(await store.get(data.phone) or 0)
+        # Counted per phone and client address: guessing is slowed without letting anyone
+        # lock another person out from elsewhere.
+        key = f"{data.phone}|{request.client.host if request.client else '-'}"
+        failures = int(await store.get(key) or 0)
         if failures >= settings.login_attempts_per_minute:
             raise TooManyAttempts()
         try:
@@ -68,9 +72,9 @@ class AccountController(Controller):
                 secret=settings.secret_key, ttl_seconds=settings.token_ttl_seconds,
             )
         except AppError:
-            await store.set(data.phone, str(failures + 1), expires_in=LOGIN_WINDOW_SECONDS)
+            await store.set(key, str(failures + 1), expires_in=LOGIN_WINDOW_SECONDS)
             raise
-        await store.delete(data.phone)
+        await store.delete(key)
         return TokenResponse(access_token=token, token_type="bearer", expires_in=settings.token_ttl_seconds)
 
 
@@ -89,25 +93,25 @@ class AgencyController(Controller):
 
     @get("/{agency_id:int}", operation_id="getAgency", summary="查看机构 (read an agency)",
          guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
-    async def get_agency(self, request: Request, agency_id: FromPath[int]) -> AgencyOut:
+    async def get_agency(self, request: Request, agency_id: PathId) -> AgencyOut:
         return _agency(await services.get_agency(principal_of(request), agency_id))
 
     @post("/{agency_id:int}/api-keys", operation_id="createApiKey",
           summary="签发 API 密钥，只显示一次 (issue an API key, shown once)",
           guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
-    async def issue_key(self, request: Request, agency_id: FromPath[int], data: JSONBody[ApiKeyCreate]) -> ApiKeyIssued:
+    async def issue_key(self, request: Request, agency_id: PathId, data: JSONBody[ApiKeyCreate]) -> ApiKeyIssued:
         row = await services.issue_api_key(principal_of(request), agency_id, scopes=data.scopes, label=data.label)
         return ApiKeyIssued(id=row["id"], key=row["key"], prefix=row["prefix"], scopes=row["scopes"],
                             label=row["label"], created_at=row["created_at"])
 
     @get("/{agency_id:int}/api-keys", operation_id="listApiKeys", summary="机构的 API 密钥 (an agency's keys)",
          guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
-    async def list_keys(self, request: Request, agency_id: FromPath[int]) -> list[ApiKeyOut]:
+    async def list_keys(self, request: Request, agency_id: PathId) -> list[ApiKeyOut]:
         rows = await services.list_api_keys(principal_of(request), agency_id)
         return [ApiKeyOut(**{f: r[f] for f in ApiKeyOut.__struct_fields__}) for r in rows]
 
     @delete("/{agency_id:int}/api-keys/{key_id:int}", status_code=HTTP_204_NO_CONTENT, operation_id="revokeApiKey",
             summary="吊销 API 密钥 (revoke an API key)",
             guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
-    async def revoke_key(self, request: Request, agency_id: FromPath[int], key_id: FromPath[int]) -> None:
+    async def revoke_key(self, request: Request, agency_id: PathId, key_id: PathId) -> None:
         await services.revoke_api_key(principal_of(request), agency_id, key_id)

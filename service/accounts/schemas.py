@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.schemas import DistrictCode, Input, Name, Output, Password, Phone
+from service.schemas import LINE, DistrictCode, Input, Name, Output, Password, Phone
 
 
 class AccountCreate(Input, kw_only=True):
@@ -24,8 +24,8 @@ class Account(Output, kw_only=True):
 
 
 class TokenRequest(Input, kw_only=True):
-    phone: Annotated[str, msgspec.Meta(max_length=20)]
-    password: Annotated[str, msgspec.Meta(max_length=128)]
+    phone: Annotated[str, msgspec.Meta(max_length=20, pattern=LINE)]
+    password: Annotated[str, msgspec.Meta(max_length=128, pattern=LINE)]
 
 
 class TokenResponse(Output, kw_only=True):
@@ -41,7 +41,7 @@ CreditCode = Annotated[
 
 
 class AgencyCreate(Input, kw_only=True):
-    name: Annotated[str, msgspec.Meta(min_length=2, max_length=128)]
+    name: Annotated[str, msgspec.Meta(min_length=2, max_length=128, pattern=LINE)]
     kind: Literal["housekeeping", "training", "evaluation"]
     district_code: DistrictCode
     credit_code: CreditCode
@@ -57,8 +57,8 @@ class AgencyOut(Output, kw_only=True):
 
 
 class ApiKeyCreate(Input, kw_only=True):
-    scopes: list[str] | None = None
-    label: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    scopes: list[Annotated[str, msgspec.Meta(max_length=32, pattern=LINE)]] | None = None
+    label: Annotated[str, msgspec.Meta(max_length=64, pattern=LINE)] = ""
 
 
 class ApiKeyIssued(Output, kw_only=True):

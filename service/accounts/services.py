@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import anyio
 from asyncpg.exceptions import UniqueViolationError
 
 from service.accounts.guards import AGENCY_SCOPES, Principal, Role
@@ -19,7 +20,8 @@ from service.security import (
 
 
 async def register_user(*, role: Role, phone: str, password: str, display_name: str) -> dict:
-    user = User(phone=phone, password_hash=hash_password(password), role=role.value, display_name=display_name)
+    password_hash = await anyio.to_thread.run_sync(hash_password, password)
+    user = User(phone=phone, password_hash=password_hash, role=role.value, display_name=display_name)
     try:
         await user.save()
     except UniqueViolationError:
@@ -36,8 +38,10 @@ async def get_user(user_id: int) -> dict:
 
 async def login(*, phone: str, password: str, secret: str, ttl_seconds: int) -> str:
     row = await User.select(User.id, User.role, User.password_hash, User.is_active).where(User.phone == phone).first()
-    # Verify against a dummy hash when the phone is unknown, so timing does not reveal it.
-    valid = verify_password(row["password_hash"] if row else DUMMY_PASSWORD_HASH, password)
+    # Verify against a dummy hash when the phone is unknown, so timing does not reveal it;
+    # argon2 is deliberately slow, so it runs off the event loop.
+    valid = await anyio.to_thread.run_sync(
+        verify_password, row["password_hash"] if row else DUMMY_PASSWORD_HASH, password)
     if row is None or not valid or not row["is_active"]:
         raise Unauthorized("手机号或密码错误 (wrong phone number or password)")
     return issue_token(user_id=row["id"], role=row["role"], secret=secret, ttl_seconds=ttl_seconds)

@@ -5,12 +5,13 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from service.accounts.guards import Role, principal_of, requires
 from service.matching import services
 from service.matching.schemas import JobRequest, JobRequestCreate, JobRequestUpdate, MatchPage
+from service.schemas import PathId
 
 OWNERS = (Role.EMPLOYER, Role.HOUSEKEEPING, Role.ADMIN)
 
@@ -47,12 +48,12 @@ class JobRequestController(Controller):
 
     @get("/{request_id:int}", operation_id="getJobRequest", guards=[requires(*OWNERS)],
          summary="查看需求及其理解结果 (read a job request and what was understood)")
-    async def read(self, request: Request, request_id: FromPath[int]) -> JobRequest:
+    async def read(self, request: Request, request_id: PathId) -> JobRequest:
         return present(await services.get_request(principal_of(request), request_id))
 
     @patch("/{request_id:int}", operation_id="updateJobRequest", guards=[requires(*OWNERS)],
            summary="修改需求（仅限进行中）(change an open job request)")
-    async def update(self, request: Request, request_id: FromPath[int], data: JSONBody[JobRequestUpdate]) -> JobRequest:
+    async def update(self, request: Request, request_id: PathId, data: JSONBody[JobRequestUpdate]) -> JobRequest:
         changes = _builtins(data)
         state = request.app.state
         row = await services.update_request(principal_of(request), request_id, changes,
@@ -61,7 +62,7 @@ class JobRequestController(Controller):
 
     @post("/{request_id:int}/cancel", status_code=HTTP_200_OK, operation_id="cancelJobRequest",
           guards=[requires(*OWNERS)], summary="取消需求 (cancel a job request)")
-    async def cancel(self, request: Request, request_id: FromPath[int]) -> JobRequest:
+    async def cancel(self, request: Request, request_id: PathId) -> JobRequest:
         return present(await services.cancel_request(principal_of(request), request_id))
 
     @get("/{request_id:int}/matches", operation_id="listMatches", guards=[requires(*OWNERS)],
@@ -69,7 +70,7 @@ class JobRequestController(Controller):
     async def matches(
         self,
         request: Request,
-        request_id: FromPath[int],
+        request_id: PathId,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1000)] = 0,
     ) -> MatchPage:

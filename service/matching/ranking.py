@@ -88,7 +88,7 @@ class Match:
     components: list[dict]
     unmet: list[str]
     bonuses: list[dict]
-    distance_km: float | None
+    distance_km: int | None
 
 
 @dataclass
@@ -208,7 +208,9 @@ def score_candidates(index: CandidateIndex, q: MatchQuery, rows: np.ndarray, ser
     values["experience"] = np.clip(col("experience")[rows] / EXPERIENCE_FULL_YEARS, 0.0, 1.0)
 
     if q.lat is not None and q.lon is not None:
-        distance = haversine_km(q.lat, q.lon, col("lat")[rows], col("lon")[rows])
+        # Whole kilometres: employers may move their request's location, and finer
+        # distances would let them triangulate a worker's home.
+        distance = np.round(haversine_km(q.lat, q.lon, col("lat")[rows], col("lon")[rows]))
         reach = q.radius_km or DEFAULT_RADIUS_KM
         values["distance"] = np.where(np.isnan(distance), np.where(serves_district, 1.0, 0.5),
                                       np.clip(1.0 - distance / reach, 0.0, 1.0))
@@ -283,7 +285,7 @@ def _explain(index: CandidateIndex, q: MatchQuery, row: int, position: int, valu
                         "value": RECENT_TRAINING_BONUS})
     distance = None
     if "_distance_km" in values and not np.isnan(values["_distance_km"][position]):
-        distance = round(float(values["_distance_km"][position]), 1)
+        distance = int(values["_distance_km"][position])
     female = bool(index.col("female")[row])
     return Match(
         worker_id=int(index.col("id")[row]),

@@ -7,7 +7,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from service.registry.schemas import CategoryName, Language, Location, SkillCode
-from service.schemas import DistrictCode, Input, Output
+from service.schemas import TEXT, DistrictCode, Input, Output
 
 Budget = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
 Scope = Literal["district", "city", "province"]
@@ -21,8 +21,8 @@ class RequiredCertificate(Input, kw_only=True):
 class JobRequestCreate(Input, kw_only=True):
     category: CategoryName
     skills: Annotated[list[SkillCode], msgspec.Meta(max_length=30)] = []
-    skills_text: Annotated[str, msgspec.Meta(max_length=500, examples=["照顾刚出生的宝宝，会做粤菜，煲汤"])] = ""
-    household_notes: Annotated[str, msgspec.Meta(max_length=1000, examples=["三口之家，宝宝预产期12月，有一只猫"])] = ""
+    skills_text: Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT, examples=["照顾刚出生的宝宝，会做粤菜，煲汤"])] = ""
+    household_notes: Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT, examples=["三口之家，宝宝预产期12月，有一只猫"])] = ""
     district_code: DistrictCode
     search_scope: Scope = "district"
     location: Location | None = None
@@ -38,13 +38,12 @@ class JobRequestCreate(Input, kw_only=True):
     languages: Annotated[list[Language], msgspec.Meta(max_length=5)] = []
     background_check_required: bool = False
     headcount: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1
-    employer_id: int | None = None
 
 
 class JobRequestUpdate(Input, kw_only=True):
     skills: Annotated[list[SkillCode], msgspec.Meta(max_length=30)] | UnsetType = UNSET
-    skills_text: Annotated[str, msgspec.Meta(max_length=500)] | UnsetType = UNSET
-    household_notes: Annotated[str, msgspec.Meta(max_length=1000)] | UnsetType = UNSET
+    skills_text: Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT)] | UnsetType = UNSET
+    household_notes: Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT)] | UnsetType = UNSET
     search_scope: Scope | UnsetType = UNSET
     location: Location | None | UnsetType = UNSET
     radius_km: Annotated[int, msgspec.Meta(ge=1, le=300)] | None | UnsetType = UNSET
@@ -135,7 +134,7 @@ class MatchItem(Output, kw_only=True):
     components: list[Component]
     unmet: list[str]
     bonuses: list[Bonus]
-    distance_km: float | None
+    distance_km: int | None
     algorithm_version: str
 
 

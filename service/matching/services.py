@@ -11,7 +11,6 @@ import msgspec
 from litestar.stores.base import Store
 
 from service.accounts.guards import Principal, Role
-from service.accounts.tables import User
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
 from service.matching.index import CandidateIndex
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
@@ -92,17 +91,11 @@ def owns(principal: Principal, row: dict) -> bool:
 async def create_request(principal: Principal, data: dict[str, Any], *, taxonomy: Taxonomy,
                          vocabulary: SkillVocabulary) -> dict:
     fields = _flatten(data)
-    employer_id = fields.pop("employer_id", None)
+    # An agency posts for a client household it knows offline; the request is the agency's.
     if principal.role == Role.EMPLOYER:
-        if employer_id not in (None, principal.user_id):
-            raise InvalidField("employer_id", "雇主只能为自己发布需求 (employers post for themselves)")
         fields["employer"] = principal.user_id
     elif principal.role == Role.HOUSEKEEPING:
         fields["agency"] = principal.agency_id
-        if employer_id is not None:
-            if not await User.exists().where((User.id == employer_id) & (User.role == Role.EMPLOYER.value)):
-                raise InvalidField("employer_id", "不是已注册的雇主 (not a registered employer)")
-            fields["employer"] = employer_id
     else:
         raise Forbidden()
     _validate(fields, taxonomy, creating=True)
@@ -142,7 +135,12 @@ async def update_request(principal: Principal, request_id: int, changes: dict[st
     values = {getattr(JobRequest, key): value for key, value in changes.items()}
     values[JobRequest.version] = JobRequest.version + 1
     values[JobRequest.updated_at] = _now()
-    await JobRequest.update(values).where(JobRequest.id == request_id)
+    # Validated against the version read above; a concurrent change makes this one a 409.
+    changed = await JobRequest.update(values).where(
+        (JobRequest.id == request_id) & (JobRequest.version == row["version"]) & (JobRequest.status == "open")
+    ).returning(JobRequest.id)
+    if not changed:
+        raise Conflict("需求刚被修改，请重新读取 (the request changed meanwhile; read it again)")
     return await _get(request_id)
 
 
@@ -153,7 +151,7 @@ async def cancel_request(principal: Principal, request_id: int) -> dict:
     if row["status"] != "open":
         raise Conflict(f"需求状态为 {row['status']}，不能取消 (only open requests are cancelled)")
     await JobRequest.update({JobRequest.status: "cancelled", JobRequest.version: JobRequest.version + 1,
-                             JobRequest.updated_at: _now()}).where(JobRequest.id == request_id)
+                             JobRequest.updated_at: _now()}).where((JobRequest.id == request_id) & (JobRequest.status == "open"))
     return await _get(request_id)
 
 

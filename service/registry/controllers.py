@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import ResponseHeader
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service.accounts.guards import Role, principal_of, requires
@@ -25,6 +25,7 @@ from service.registry.schemas import (
     TrainingCreate,
     TrainingOut,
     Worker,
+    WorkerClaim,
     WorkerCreate,
     WorkerListItem,
     WorkerLookup,
@@ -33,6 +34,7 @@ from service.registry.schemas import (
     WorkerUpdate,
 )
 from service.taxonomy.services import Taxonomy
+from service.schemas import LINE, MAX_ID, PathId
 
 ANY_AGENCY = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)
 ETAG_DOC = ResponseHeader(name="ETag", description="版本标签，PATCH 时放入 If-Match (send back in If-Match)", documentation_only=True)
@@ -47,7 +49,7 @@ def parse_if_match(header: str | None, worker_id: int) -> int:
         raise PreconditionRequired()
     value = header.strip().removeprefix("W/").strip('"')
     prefix, _, version = value.partition("-")
-    if prefix != str(worker_id) or not version.isdigit():
+    if prefix != str(worker_id) or not version.isdigit() or int(version) > MAX_ID:
         return -1  # never matches: answers 412
     return int(version)
 
@@ -128,7 +130,7 @@ class WorkerController(Controller):
     async def list_workers(
         self,
         request: Request,
-        q: Annotated[str | None, QueryParameter(max_length=32, description="姓名模糊查询或手机号片段")] = None,
+        q: Annotated[str | None, QueryParameter(max_length=32, pattern=LINE, description="姓名模糊查询或手机号片段")] = None,
         district_code: Annotated[str | None, QueryParameter(pattern=r"^44\d{4}$")] = None,
         category: Annotated[str | None, QueryParameter(pattern=r"^(maternity|household|elderly|medical)$")] = None,
         status: Annotated[str | None, QueryParameter(pattern=r"^(active|paused|suspended)$")] = None,
@@ -143,6 +145,13 @@ class WorkerController(Controller):
         return WorkerPage(total=total, limit=limit, offset=offset,
                           items=[_list_item(r, taxonomy, scores.get(r["id"])) for r in rows])
 
+    @post("/claim", status_code=HTTP_200_OK, operation_id="claimWorker", response_headers=[ETAG_DOC],
+          summary="认领家政企业代为登记的档案（身份证号与手机号须一致）(claim the record an agency made for her)",
+          guards=[requires(Role.WORKER)])
+    async def claim(self, request: Request, data: JSONBody[WorkerClaim]) -> Response[Worker]:
+        row = await services.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
+        return _with_etag(row, present_worker(row, request.app.state.taxonomy))
+
     @post("/lookup", status_code=HTTP_200_OK, operation_id="lookupWorker",
           summary="按身份证号查找档案（机构、管理员）(find a worker by ID number; agencies and admins)",
           guards=[requires(*ANY_AGENCY, Role.ADMIN, scope="workers:read")])
@@ -153,7 +162,7 @@ class WorkerController(Controller):
 
     @get("/{worker_id:int}", operation_id="getWorker", response_headers=[ETAG_DOC],
          summary="查看档案：本人、所属机构、管理员看全部；雇主看公开信息 (read a worker)")
-    async def get_worker(self, request: Request, worker_id: FromPath[int]) -> Response[Worker | PublicWorker]:
+    async def get_worker(self, request: Request, worker_id: PathId) -> Response[Worker | PublicWorker]:
         row, shape = await services.read_worker(principal_of(request), worker_id)
         taxonomy = request.app.state.taxonomy
         if shape == "full":
@@ -165,7 +174,7 @@ class WorkerController(Controller):
            summary="修改档案，需要 If-Match (update a worker; needs If-Match)",
            guards=[requires(Role.WORKER, Role.HOUSEKEEPING, Role.ADMIN, scope="workers:write")])
     async def update_worker(
-        self, request: Request, worker_id: FromPath[int], data: JSONBody[WorkerUpdate],
+        self, request: Request, worker_id: PathId, data: JSONBody[WorkerUpdate],
         if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
     ) -> Response[Worker]:
         principal = principal_of(request)
@@ -183,7 +192,7 @@ class WorkerController(Controller):
           summary="本人签署信用信息授权 (she authorises showing her data to employers)",
           guards=[requires(Role.WORKER)])
     async def grant_consent(
-        self, request: Request, worker_id: FromPath[int], data: JSONBody[ConsentGrant | None] = None,
+        self, request: Request, worker_id: PathId, data: JSONBody[ConsentGrant | None] = None,
     ) -> Worker:
         terms = data.terms_version if data else ConsentGrant().terms_version
         row = await services.set_consent(principal_of(request), worker_id, granted=True, terms_version=terms)
@@ -192,25 +201,25 @@ class WorkerController(Controller):
     @delete("/{worker_id:int}/consent", status_code=HTTP_200_OK, operation_id="withdrawConsent",
             summary="本人撤回授权，立即退出匹配 (she withdraws consent; she leaves matching at once)",
             guards=[requires(Role.WORKER)])
-    async def withdraw_consent(self, request: Request, worker_id: FromPath[int]) -> Worker:
+    async def withdraw_consent(self, request: Request, worker_id: PathId) -> Worker:
         row = await services.set_consent(principal_of(request), worker_id, granted=False)
         return present_worker(row, request.app.state.taxonomy)
 
     @get("/{worker_id:int}/consent/history", operation_id="listConsentEvents",
          summary="授权与撤回记录 (her consent history)")
-    async def consent_history(self, request: Request, worker_id: FromPath[int]) -> list[ConsentEventOut]:
+    async def consent_history(self, request: Request, worker_id: PathId) -> list[ConsentEventOut]:
         rows = await services.consent_history(principal_of(request), worker_id)
         return [msgspec.convert(r, ConsentEventOut, strict=False) for r in rows]
 
     @post("/{worker_id:int}/agency-binding/confirm", status_code=HTTP_200_OK, operation_id="confirmAgencyBinding",
           summary="本人确认与家政企业绑定 (she confirms the agency binding)", guards=[requires(Role.WORKER)])
-    async def confirm_binding(self, request: Request, worker_id: FromPath[int]) -> Worker:
+    async def confirm_binding(self, request: Request, worker_id: PathId) -> Worker:
         row = await services.answer_binding(principal_of(request), worker_id, accept=True)
         return present_worker(row, request.app.state.taxonomy)
 
     @post("/{worker_id:int}/agency-binding/decline", status_code=HTTP_200_OK, operation_id="declineAgencyBinding",
           summary="本人拒绝或解除与家政企业绑定 (she declines or ends the agency binding)", guards=[requires(Role.WORKER)])
-    async def decline_binding(self, request: Request, worker_id: FromPath[int]) -> Worker:
+    async def decline_binding(self, request: Request, worker_id: PathId) -> Worker:
         row = await services.answer_binding(principal_of(request), worker_id, accept=False)
         return present_worker(row, request.app.state.taxonomy)
 
@@ -223,13 +232,14 @@ class CredentialController(Controller):
           summary="培训机构登记培训记录 (a training institution records a training)",
           guards=[requires(Role.TRAINING, Role.ADMIN, scope="trainings:write")])
     async def add_training(
-        self, request: Request, worker_id: FromPath[int], data: JSONBody[TrainingCreate],
+        self, request: Request, worker_id: PathId, data: JSONBody[TrainingCreate],
     ) -> TrainingOut:
-        row = await services.add_training(principal_of(request), worker_id, msgspec.structs.asdict(data))
+        row = await services.add_training(principal_of(request), worker_id, msgspec.structs.asdict(data),
+                                          cipher=request.app.state.cipher)
         return msgspec.convert(row, TrainingOut, strict=False)
 
     @get("/trainings", operation_id="listTrainings", summary="培训记录 (training records)")
-    async def list_trainings(self, request: Request, worker_id: FromPath[int]) -> list[TrainingOut]:
+    async def list_trainings(self, request: Request, worker_id: PathId) -> list[TrainingOut]:
         rows = await services.list_trainings(principal_of(request), worker_id)
         return [msgspec.convert(r, TrainingOut, strict=False) for r in rows]
 
@@ -237,14 +247,14 @@ class CredentialController(Controller):
           summary="评价机构登记其颁发的职业技能等级证书 (an evaluation institution records a certificate it issued)",
           guards=[requires(Role.EVALUATION, scope="certificates:write")])
     async def add_certificate(
-        self, request: Request, worker_id: FromPath[int], data: JSONBody[CertificateCreate],
+        self, request: Request, worker_id: PathId, data: JSONBody[CertificateCreate],
     ) -> CertificateOut:
         row = await services.add_certificate(principal_of(request), worker_id, msgspec.structs.asdict(data),
-                                             taxonomy=request.app.state.taxonomy)
+                                             taxonomy=request.app.state.taxonomy, cipher=request.app.state.cipher)
         return msgspec.convert(row, CertificateOut, strict=False)
 
     @get("/certificates", operation_id="listCertificates", summary="技能证书 (skill certificates)")
-    async def list_certificates(self, request: Request, worker_id: FromPath[int]) -> list[CertificateOut]:
+    async def list_certificates(self, request: Request, worker_id: PathId) -> list[CertificateOut]:
         rows = await services.list_certificates(principal_of(request), worker_id)
         return [msgspec.convert(r, CertificateOut, strict=False) for r in rows]
 
@@ -252,8 +262,8 @@ class CredentialController(Controller):
             summary="颁发机构吊销证书，记录保留 (the issuer revokes a certificate; the record stays)",
             guards=[requires(Role.EVALUATION, Role.ADMIN, scope="certificates:write")])
     async def revoke_certificate(
-        self, request: Request, worker_id: FromPath[int], certificate_id: FromPath[int],
-        reason: Annotated[str, QueryParameter(max_length=500)] = "",
+        self, request: Request, worker_id: PathId, certificate_id: PathId,
+        reason: Annotated[str, QueryParameter(max_length=500, pattern=LINE)] = "",
     ) -> CertificateOut:
         row = await services.revoke_certificate(principal_of(request), worker_id, certificate_id, reason=reason)
         return msgspec.convert(row, CertificateOut, strict=False)
@@ -261,12 +271,12 @@ class CredentialController(Controller):
     @post("/checks", operation_id="createCheck",
           summary="登记体检或背景审查（所属家政企业、管理员）(record a health or background check)",
           guards=[requires(Role.HOUSEKEEPING, Role.ADMIN, scope="checks:write")])
-    async def add_check(self, request: Request, worker_id: FromPath[int], data: JSONBody[CheckCreate]) -> CheckOut:
+    async def add_check(self, request: Request, worker_id: PathId, data: JSONBody[CheckCreate]) -> CheckOut:
         row = await services.add_check(principal_of(request), worker_id, msgspec.structs.asdict(data))
         return msgspec.convert(row, CheckOut, strict=False)
 
     @get("/checks", operation_id="listChecks", summary="体检与背景审查 (health and background checks)")
-    async def list_checks(self, request: Request, worker_id: FromPath[int]) -> list[CheckOut]:
+    async def list_checks(self, request: Request, worker_id: PathId) -> list[CheckOut]:
         rows = await services.list_checks(principal_of(request), worker_id)
         return [msgspec.convert(r, CheckOut, strict=False) for r in rows]
 
@@ -274,7 +284,7 @@ class CredentialController(Controller):
           summary="管理员核验或驳回培训记录 (the bureau verifies or rejects a training record)",
           guards=[requires(Role.ADMIN)])
     async def decide_training(
-        self, request: Request, worker_id: FromPath[int], credential_id: FromPath[int], data: JSONBody[Decision],
+        self, request: Request, worker_id: PathId, credential_id: PathId, data: JSONBody[Decision],
     ) -> TrainingOut:
         row = await self._decide(request, worker_id, "trainings", credential_id, data)
         return msgspec.convert(row, TrainingOut, strict=False)
@@ -282,7 +292,7 @@ class CredentialController(Controller):
     @post("/certificates/{credential_id:int}/decision", status_code=HTTP_200_OK, operation_id="decideCertificate",
           summary="管理员核验或驳回证书 (the bureau verifies or rejects a certificate)", guards=[requires(Role.ADMIN)])
     async def decide_certificate(
-        self, request: Request, worker_id: FromPath[int], credential_id: FromPath[int], data: JSONBody[Decision],
+        self, request: Request, worker_id: PathId, credential_id: PathId, data: JSONBody[Decision],
     ) -> CertificateOut:
         row = await self._decide(request, worker_id, "certificates", credential_id, data)
         return msgspec.convert(row, CertificateOut, strict=False)
@@ -290,7 +300,7 @@ class CredentialController(Controller):
     @post("/checks/{credential_id:int}/decision", status_code=HTTP_200_OK, operation_id="decideCheck",
           summary="管理员核验或驳回体检、背景审查 (the bureau verifies or rejects a check)", guards=[requires(Role.ADMIN)])
     async def decide_check(
-        self, request: Request, worker_id: FromPath[int], credential_id: FromPath[int], data: JSONBody[Decision],
+        self, request: Request, worker_id: PathId, credential_id: PathId, data: JSONBody[Decision],
     ) -> CheckOut:
         row = await self._decide(request, worker_id, "checks", credential_id, data)
         return msgspec.convert(row, CheckOut, strict=False)

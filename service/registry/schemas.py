@@ -6,15 +6,15 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.schemas import DistrictCode, Input, Name, Output, Page, Phone
+from service.schemas import LINE, TEXT, BodyId, DistrictCode, Input, Name, Output, Page, Phone
 
 CategoryName = Literal["maternity", "household", "elderly", "medical"]
 Gender = Literal["female", "male"]
 WageUnit = Literal["month", "hour"]
-SkillCode = Annotated[str, msgspec.Meta(min_length=1, max_length=48)]
-Language = Annotated[str, msgspec.Meta(min_length=1, max_length=16, examples=["粤语"])]
+SkillCode = Annotated[str, msgspec.Meta(min_length=1, max_length=48, pattern=LINE)]
+Language = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=LINE, examples=["粤语"])]
 Wage = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
-ShortText = Annotated[str, msgspec.Meta(max_length=32)]
+ShortText = Annotated[str, msgspec.Meta(max_length=32, pattern=LINE)]
 IdNumber = Annotated[
     str,
     msgspec.Meta(min_length=18, max_length=18, description="18 位公民身份号码 (GB 11643)", examples=["44180219900307002X"]),
@@ -174,6 +174,10 @@ class WorkerPage(Page):
     items: list[WorkerListItem]
 
 
+class WorkerClaim(Input, kw_only=True):
+    id_number: IdNumber
+
+
 class WorkerLookup(Input, kw_only=True):
     id_number: IdNumber
 
@@ -191,16 +195,17 @@ class ConsentEventOut(Output, kw_only=True):
 
 
 class ConsentGrant(Input, kw_only=True):
-    terms_version: Annotated[str, msgspec.Meta(min_length=1, max_length=16)] = "2024-01"
+    terms_version: Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=LINE)] = "2024-01"
 
 
 # Credentials ------------------------------------------------------------------------
 
 
 class TrainingCreate(Input, kw_only=True):
-    programme: Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["南粤家政"])]
-    course: Annotated[str, msgspec.Meta(min_length=1, max_length=128, examples=["母婴护理员（五级）培训"])]
-    institution_id: int | None = None
+    id_number: IdNumber | None = None
+    programme: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE, examples=["南粤家政"])]
+    course: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=LINE, examples=["母婴护理员（五级）培训"])]
+    institution_id: BodyId | None = None
     hours: Annotated[int, msgspec.Meta(ge=1, le=2000)]
     started_on: date
     finished_on: date | None = None
@@ -223,9 +228,10 @@ class TrainingOut(Output, kw_only=True):
 
 
 class CertificateCreate(Input, kw_only=True):
+    id_number: IdNumber | None = None
     occupation_code: Annotated[str, msgspec.Meta(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", examples=["4-10-01-06"])]
-    occupation_name: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
-    work_type: Annotated[str, msgspec.Meta(max_length=32, examples=["母婴护理员"])] | None = None
+    occupation_name: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE)] | None = None
+    work_type: Annotated[str, msgspec.Meta(max_length=32, pattern=LINE, examples=["母婴护理员"])] | None = None
     level: Annotated[int, msgspec.Meta(ge=1, le=5)]
     certificate_no: Annotated[str, msgspec.Meta(min_length=4, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
     issued_on: date
@@ -251,7 +257,7 @@ class CheckCreate(Input, kw_only=True):
     kind: Literal["health", "background"]
     tier: Literal["general", "home", "elderly", "maternity"] | None = None
     result: Literal["passed", "failed"]
-    scope: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+    scope: Annotated[str, msgspec.Meta(max_length=128, pattern=LINE)] | None = None
     checked_on: date
     valid_until: date | None = None
 
@@ -273,4 +279,4 @@ class CheckOut(Output, kw_only=True):
 
 class Decision(Input, kw_only=True):
     decision: Literal["verified", "rejected"]
-    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    reason: Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT)] = ""

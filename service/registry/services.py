@@ -43,6 +43,12 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def coarse(degrees: float) -> float:
+    """Home coordinates are kept to about a kilometre (0.01°): enough to rank by distance,
+    too coarse to find a door."""
+    return round(degrees, 2)
+
+
 # Access ------------------------------------------------------------------------------
 
 
@@ -53,7 +59,10 @@ def relation(principal: Principal, worker: dict) -> str | None:
     if principal.role == Role.WORKER and worker["user"] is not None and worker["user"] == principal.user_id:
         return "self"
     if principal.role == Role.HOUSEKEEPING and principal.is_agency_of(worker["agency"]):
-        return "agency"
+        # Until she confirms the binding, the agency keeps only the record it made for her
+        # and she has not claimed yet.
+        if worker["agency_confirmed_at"] is not None or worker["user"] is None:
+            return "agency"
     return None
 
 
@@ -118,8 +127,8 @@ async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: I
         data[key] = _dedupe(data.get(key) or [])
     row = Worker(
         **data,
-        lat=location["lat"] if location else None,
-        lon=location["lon"] if location else None,
+        lat=coarse(location["lat"]) if location else None,
+        lon=coarse(location["lon"]) if location else None,
         id_number_encrypted=cipher.encrypt(id_number),
         id_number_index=cipher.blind_index(id_number),
         id_number_masked=id_number[:4] + "*" * 10 + id_number[-4:],
@@ -129,36 +138,47 @@ async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: I
             raise Conflict("您已登记过家政服务员档案 (you already have a worker record)")
         row.user = principal.user_id
     elif principal.role == Role.HOUSEKEEPING:
+        # The record stays unclaimed until she claims it (POST /workers/claim) and confirms the binding.
         row.agency = principal.agency_id
-        # If she already has a worker account on this phone, link it; she still confirms the binding.
-        account = await User.select(User.id).where((User.phone == data["phone"]) & (User.role == Role.WORKER.value)).first()
-        if account and not await Worker.exists().where(Worker.user == account["id"]):
-            row.user = account["id"]
     try:
         await row.save()
-    except UniqueViolationError:
+    except UniqueViolationError as exc:
+        if "user" in (exc.constraint_name or ""):
+            raise Conflict("您已登记过家政服务员档案 (you already have a worker record)") from None
         raise Conflict(
-            "该身份证号已登记；本人可通过 GET /api/v1/workers/me 认领档案 (this person is already registered)",
+            "该身份证号已登记；若是家政企业代为登记，本人可认领：POST /api/v1/workers/claim (this person is already registered)",
             fields={"id_number": "already registered"},
         ) from None
     return row.to_dict()
 
 
 async def my_worker(principal: Principal) -> dict:
-    """Her own record; an agency-registered record on her phone is claimed on first read."""
     row = await Worker.select().where(Worker.user == principal.user_id).first()
-    if row is not None:
-        return row
-    phone = await User.select(User.phone).where(User.id == principal.user_id).first()
-    unclaimed = await Worker.select(Worker.id).where(
-        (Worker.phone == phone["phone"]) & Worker.user.is_null()
-    ).first()
-    if unclaimed is None:
-        raise NotFound("尚未登记家政服务员档案 (no worker record yet; POST /api/v1/workers)")
-    await Worker.update({Worker.user: principal.user_id, Worker.updated_at: _now()}).where(
-        (Worker.id == unclaimed["id"]) & Worker.user.is_null()
-    )
-    return await _get_worker(unclaimed["id"])
+    if row is None:
+        raise NotFound("尚未登记或认领家政服务员档案 (no worker record yet: POST /api/v1/workers, "
+                       "or claim the one an agency made: POST /api/v1/workers/claim)")
+    return row
+
+
+async def claim_worker(principal: Principal, id_number: str, *, cipher: IdNumberCipher) -> dict:
+    """She takes over the record an agency registered for her: her ID number and her
+    account's phone must both match the record."""
+    try:
+        normalised, _, _ = parse_id_number(id_number)
+    except IdNumberError as exc:
+        raise InvalidField("id_number", str(exc)) from None
+    if await Worker.exists().where(Worker.user == principal.user_id):
+        raise Conflict("您已有家政服务员档案 (you already have a worker record)")
+    account = await User.select(User.phone).where(User.id == principal.user_id).first()
+    claimed = await Worker.update({Worker.user: principal.user_id, Worker.updated_at: _now(),
+                                   Worker.version: Worker.version + 1}).where(
+        (Worker.id_number_index == cipher.blind_index(normalised)) & (Worker.phone == account["phone"])
+        & Worker.user.is_null()
+    ).returning(Worker.id)
+    if not claimed:
+        raise NotFound("没有可认领的档案：身份证号与手机号须与机构登记的一致 (no unclaimed record with this ID "
+                       "number and your phone; ask the agency or the bureau to correct it)")
+    return await _get_worker(claimed[0]["id"])
 
 
 async def read_worker(principal: Principal, worker_id: int) -> tuple[dict, str]:
@@ -168,15 +188,7 @@ async def read_worker(principal: Principal, worker_id: int) -> tuple[dict, str]:
         return worker, "full"
     if principal.role == Role.EMPLOYER and is_visible_to_employers(worker):
         return worker, "public"
-    if principal.role in (Role.TRAINING, Role.EVALUATION) and await _has_issued_for(principal, worker_id):
-        return worker, "public"
     raise NotFound("家政服务员不存在 (no such worker)")
-
-
-async def _has_issued_for(principal: Principal, worker_id: int) -> bool:
-    if principal.role == Role.TRAINING:
-        return await Training.exists().where((Training.worker == worker_id) & (Training.institution == principal.agency_id))
-    return await Certificate.exists().where((Certificate.worker == worker_id) & (Certificate.issuer == principal.agency_id))
 
 
 async def update_worker(
@@ -196,8 +208,8 @@ async def update_worker(
     values: dict[Any, Any] = {}
     if "location" in changes:
         location = changes.pop("location")
-        values[Worker.lat] = location["lat"] if location else None
-        values[Worker.lon] = location["lon"] if location else None
+        values[Worker.lat] = coarse(location["lat"]) if location else None
+        values[Worker.lon] = coarse(location["lon"]) if location else None
     for key, value in changes.items():
         if key in ("languages", "district_codes", "categories", "skills"):
             value = _dedupe(value)
@@ -296,19 +308,19 @@ async def _own_worker(principal: Principal, worker_id: int) -> dict:
 
 
 async def set_consent(principal: Principal, worker_id: int, *, granted: bool, terms_version: str = "") -> dict:
-    worker = await _own_worker(principal, worker_id)
-    currently = worker["consented_at"] is not None
-    if currently == granted:
-        return worker  # retrying is harmless
+    await _own_worker(principal, worker_id)
     now = _now()
+    # Only a real change is recorded, so concurrent or repeated calls keep state and history in step.
+    current = Worker.consented_at.is_null() if granted else Worker.consented_at.is_not_null()
     async with Worker._meta.db.transaction():
-        await ConsentEvent(worker=worker_id, action="granted" if granted else "withdrawn",
-                           terms_version=terms_version, at=now).save()
-        await Worker.update({
+        changed = await Worker.update({
             Worker.consented_at: now if granted else None,
             Worker.version: Worker.version + 1,
             Worker.updated_at: now,
-        }).where(Worker.id == worker_id)
+        }).where((Worker.id == worker_id) & current).returning(Worker.id)
+        if changed:
+            await ConsentEvent(worker=worker_id, action="granted" if granted else "withdrawn",
+                               terms_version=terms_version, at=now).save()
     return await _get_worker(worker_id)
 
 
@@ -346,8 +358,32 @@ async def _touch(worker_id: int) -> None:
     await Worker.update({Worker.updated_at: _now()}).where(Worker.id == worker_id)
 
 
-async def add_training(principal: Principal, worker_id: int, data: dict[str, Any]) -> dict:
-    await _get_worker(worker_id)
+async def _ensure_knows_person(principal: Principal, worker_id: int, id_number: str | None,
+                               cipher: IdNumberCipher) -> None:
+    """An institution names the person by her ID number as well as the record id, so it can
+    only write to the record of someone it has really enrolled or assessed."""
+    worker = await _get_worker(worker_id)
+    if principal.is_admin:
+        return
+    if id_number is None:
+        raise InvalidField("id_number", "机构登记记录须提供本人身份证号 (institutions give her ID number)")
+    try:
+        normalised, _, _ = parse_id_number(id_number)
+    except IdNumberError as exc:
+        raise InvalidField("id_number", str(exc)) from None
+    if cipher.blind_index(normalised) != worker["id_number_index"]:
+        raise NotFound("家政服务员不存在或身份证号不符 (no such worker with this ID number)")
+
+
+def _not_in_future(data: dict[str, Any], *fields: str) -> None:
+    for field in fields:
+        if data.get(field) and data[field] > today_local():
+            raise InvalidField(field, "不能晚于今天 (must not be in the future)")
+
+
+async def add_training(principal: Principal, worker_id: int, data: dict[str, Any], *, cipher: IdNumberCipher) -> dict:
+    await _ensure_knows_person(principal, worker_id, data.pop("id_number", None), cipher)
+    _not_in_future(data, "started_on", "finished_on")
     if principal.role == Role.TRAINING:
         institution = principal.agency_id
         if data.get("institution_id") not in (None, institution):
@@ -392,10 +428,11 @@ async def _credential_reader(principal: Principal, worker_id: int, query, issuer
     raise NotFound("家政服务员不存在 (no such worker)")
 
 
-async def add_certificate(principal: Principal, worker_id: int, data: dict[str, Any], *, taxonomy: Taxonomy) -> dict:
+async def add_certificate(principal: Principal, worker_id: int, data: dict[str, Any], *, taxonomy: Taxonomy,
+                          cipher: IdNumberCipher) -> dict:
     if principal.role != Role.EVALUATION:
         raise Forbidden("证书由评价机构登记 (certificates are pushed by evaluation institutions)")
-    await _get_worker(worker_id)
+    await _ensure_knows_person(principal, worker_id, data.pop("id_number", None), cipher)
     occupation = taxonomy.occupations.get(data["occupation_code"])
     if occupation is None:
         raise InvalidField("occupation_code", "未知的职业编码 (unknown occupation code)")
@@ -480,20 +517,34 @@ async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) 
     async with Worker._meta.db.transaction():
         await row.save()
         if status == CredentialStatus.VERIFIED:
-            await _apply_check_consequences(row.to_dict())
+            await recompute_blacklist(worker_id)
         await _touch(worker_id)
     return _check_out(row.to_dict())
 
 
-async def _apply_check_consequences(check: dict) -> None:
-    """A verified failed background check blacklists the worker for three years."""
-    if check["kind"] == "background" and check["result"] == "failed":
-        until = add_years(check["checked_on"], BLACKLIST_YEARS)
+# Further causes of a blacklisting (e.g. substantiated serious complaints) register here:
+# each returns the date a worker's blacklisting by that cause ends, or None.
+BLACKLIST_CAUSES: list = []
+
+
+async def recompute_blacklist(worker_id: int) -> date | None:
+    """A verified failed background check blacklists the worker for three years from the
+    check; so may other registered causes. Recomputed from the facts, so a reversed
+    decision lifts it again."""
+    failed = await Check.select(Check.checked_on).where(
+        (Check.worker == worker_id) & (Check.kind == "background") & (Check.result == "failed")
+        & (Check.status == CredentialStatus.VERIFIED.value)
+    )
+    ends = [add_years(c["checked_on"], BLACKLIST_YEARS) for c in failed]
+    for cause in BLACKLIST_CAUSES:
+        if (until := await cause(worker_id)) is not None:
+            ends.append(until)
+    until = max(ends, default=None)
+    current = await Worker.select(Worker.blacklisted_until).where(Worker.id == worker_id).first()
+    if current["blacklisted_until"] != until:
         await Worker.update({Worker.blacklisted_until: until, Worker.version: Worker.version + 1,
-                             Worker.updated_at: _now()}).where(
-            (Worker.id == check["worker"])
-            & (Worker.blacklisted_until.is_null() | (Worker.blacklisted_until < until))
-        )
+                             Worker.updated_at: _now()}).where(Worker.id == worker_id)
+    return until
 
 
 def _check_out(row: dict) -> dict:
@@ -525,10 +576,14 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
         raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
     status = CredentialStatus.VERIFIED if verified else CredentialStatus.REJECTED
     async with Worker._meta.db.transaction():
-        await table.update({table.status: status.value, table.status_reason: reason}).where(table.id == credential_id)
+        changed = await table.update({table.status: status.value, table.status_reason: reason}).where(
+            (table.id == credential_id) & (table.status != CredentialStatus.REVOKED.value)
+        ).returning(table.id)
+        if not changed:
+            raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
         row = await table.select().where(table.id == credential_id).first()
-        if kind == "checks" and verified:
-            await _apply_check_consequences(row)
+        if kind == "checks":
+            await recompute_blacklist(worker_id)
         await _touch(worker_id)
     return _PRESENTERS[kind](row)
 

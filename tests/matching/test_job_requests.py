@@ -57,17 +57,16 @@ async def test_requests_are_private_to_their_owner(client, actors):
     assert (await client.post("/api/v1/job-requests", headers=person.headers, json=request_body())).status_code == 403
 
 
-async def test_a_housekeeping_agency_posts_for_an_employer(client, actors):
+async def test_a_housekeeping_agency_posts_for_a_client_household(client, actors):
     agency = await actors.agency("housekeeping")
-    employer = await actors.employer()
-    created = await client.post("/api/v1/job-requests", headers=agency.headers,
-                                json=request_body(employer_id=employer.id))
+    created = await client.post("/api/v1/job-requests", headers=agency.headers, json=request_body())
     assert created.status_code == 201
     job = created.json()
-    assert job["agency_id"] == agency.id and job["employer_id"] == employer.id
-    for headers in (agency.headers, employer.headers):
-        assert (await client.get(f"/api/v1/job-requests/{job['id']}", headers=headers)).status_code == 200
+    assert job["agency_id"] == agency.id and job["employer_id"] is None
+    assert (await client.get(f"/api/v1/job-requests/{job['id']}", headers=agency.headers)).status_code == 200
     other = await actors.agency("housekeeping", name="别家家政")
     assert (await client.get(f"/api/v1/job-requests/{job['id']}", headers=other.headers)).status_code == 404
-    bogus = await client.post("/api/v1/job-requests", headers=agency.headers, json=request_body(employer_id=999999))
-    assert bogus.status_code == 422
+    # An agency cannot attach a request to some employer's account.
+    employer = await actors.employer()
+    attached = await client.post("/api/v1/job-requests", headers=agency.headers, json=request_body(employer_id=employer.id))
+    assert attached.status_code == 400 and attached.json()["errors"][0]["field"] == "employer_id"

@@ -30,11 +30,13 @@ class Registry:
         self.evaluator = await self.actors.agency("evaluation")
         self.trainer = await self.actors.agency("training")
         self._cert = 0
+        self.id_numbers = {}
         return self
 
     async def worker(self, *, certificate_level=None, trained_on=None, health="maternity", consent=True, **profile):
         person, record = await self.actors.registered_worker(**profile)
         worker_id = record["id"]
+        self.id_numbers[worker_id] = id_number = self.actors.last_body["id_number"]
         if consent:
             assert (await self.client.post(f"/api/v1/workers/{worker_id}/consent", headers=person.headers)).status_code == 200
         if health:
@@ -44,12 +46,13 @@ class Registry:
         if certificate_level:
             self._cert += 1
             issued = await self.client.post(f"/api/v1/workers/{worker_id}/certificates", headers=self.evaluator.headers, json={
-                "occupation_code": "4-10-01-06", "work_type": "母婴护理员", "level": certificate_level,
+                "id_number": id_number, "occupation_code": "4-10-01-06", "work_type": "母婴护理员",
+                "level": certificate_level,
                 "certificate_no": f"S44180{self._cert:08d}", "issued_on": (today_local() - timedelta(days=30)).isoformat()})
             assert issued.status_code == 201, issued.text
         if trained_on:
             trained = await self.client.post(f"/api/v1/workers/{worker_id}/trainings", headers=self.trainer.headers, json={
-                "programme": "南粤家政", "course": "母婴护理员培训", "hours": 80,
+                "id_number": id_number, "programme": "南粤家政", "course": "母婴护理员培训", "hours": 80,
                 "started_on": (trained_on - timedelta(days=20)).isoformat(), "finished_on": trained_on.isoformat(),
                 "result": "passed"})
             assert trained.status_code == 201, trained.text
@@ -167,7 +170,7 @@ async def test_a_change_to_a_candidate_is_never_answered_stale(client, actors, r
 
     # A credential changes: the second worker gets a 二级 certificate... of 家政服务员 (no work type).
     await client.post(f"/api/v1/workers/{second['id']}/certificates", headers=registry.evaluator.headers, json={
-        "occupation_code": "4-10-01-06", "level": 2, "certificate_no": "S99999999",
+        "id_number": registry.id_numbers[second["id"]], "occupation_code": "4-10-01-06", "level": 2, "certificate_no": "S99999999",
         "issued_on": today_local().isoformat()})
     assert order(await matches(client, employer, job["id"])) == [second["id"], first["id"]]
 
@@ -238,6 +241,6 @@ async def test_a_radius_reaches_workers_who_live_near_but_serve_elsewhere(client
     job = await post_request(client, employer, location={"lat": 23.70, "lon": 113.06}, radius_km=10)
     page = await matches(client, employer, job["id"])
     assert [m["worker_id"] for m in page["items"]] == [near["id"]]
-    assert page["items"][0]["distance_km"] == pytest.approx(2.3, abs=0.3)
+    assert page["items"][0]["distance_km"] == 2  # whole kilometres only
     wide = await post_request(client, employer, search_scope="city")
     assert (await matches(client, employer, wide["id"]))["total"] == 2

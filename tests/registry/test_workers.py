@@ -144,11 +144,16 @@ async def test_other_workers_and_other_agencies_cannot_see_a_record(client, acto
 async def test_an_agency_registers_a_worker_who_then_claims_and_confirms_the_binding(client, actors):
     agency = await actors.agency("housekeeping")
     person = await actors.worker_account()
-    created = await client.post("/api/v1/workers", headers=agency.headers, json=worker_body(phone=person.phone))
+    actors_body = worker_body(phone=person.phone)
+    created = await client.post("/api/v1/workers", headers=agency.headers, json=actors_body)
     assert created.status_code == 201
     record = created.json()
     assert record["agency_id"] == agency.id and record["agency_binding"] == "pending"
 
+    assert (await client.get("/api/v1/workers/me", headers=person.headers)).status_code == 404
+    claimed = await client.post("/api/v1/workers/claim", headers=person.headers,
+                                json={"id_number": actors_body["id_number"]})
+    assert claimed.status_code == 200 and claimed.json()["id"] == record["id"]
     mine = await client.get("/api/v1/workers/me", headers=person.headers)
     assert mine.status_code == 200 and mine.json()["id"] == record["id"]
     confirmed = await client.post(f"/api/v1/workers/{record['id']}/agency-binding/confirm", headers=person.headers)
@@ -162,8 +167,9 @@ async def test_an_agency_registers_a_worker_who_then_claims_and_confirms_the_bin
 async def test_declining_the_binding_ends_the_agencys_access(client, actors):
     agency = await actors.agency("housekeeping")
     person = await actors.worker_account()
-    record = (await client.post("/api/v1/workers", headers=agency.headers, json=worker_body(phone=person.phone))).json()
-    await client.get("/api/v1/workers/me", headers=person.headers)
+    body = worker_body(phone=person.phone)
+    record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
+    await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]})
     declined = await client.post(f"/api/v1/workers/{record['id']}/agency-binding/decline", headers=person.headers)
     assert declined.json()["agency_id"] is None
     assert (await client.get(f"/api/v1/workers/{record['id']}", headers=agency.headers)).status_code == 404
@@ -239,3 +245,47 @@ async def test_agencies_find_a_worker_by_id_number(client, actors):
     employer = await actors.employer()
     refused = await client.post("/api/v1/workers/lookup", headers=employer.headers, json={"id_number": number})
     assert refused.status_code == 403
+
+
+async def test_a_stranger_with_her_phone_but_not_her_id_number_cannot_claim(client, actors):
+    agency = await actors.agency("housekeeping")
+    victim_phone = "13912345678"
+    body = worker_body(phone=victim_phone, ethnicity="瑶族")
+    record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
+    # Someone registers an account on another phone and knows her ID number: not enough.
+    stranger = await actors.worker_account()
+    wrong_phone = await client.post("/api/v1/workers/claim", headers=stranger.headers, json={"id_number": body["id_number"]})
+    assert wrong_phone.status_code == 404
+    assert (await client.get(f"/api/v1/workers/{record['id']}", headers=stranger.headers)).status_code == 404
+
+
+async def test_before_she_confirms_the_agency_only_keeps_an_unclaimed_record(client, actors):
+    agency = await actors.agency("housekeeping")
+    person = await actors.worker_account()
+    body = worker_body(phone=person.phone)
+    record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
+    url = f"/api/v1/workers/{record['id']}"
+    assert (await client.get(url, headers=agency.headers)).status_code == 200  # unclaimed: the agency's own entry
+    await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]})
+    tag = (await client.get(url, headers=person.headers)).headers["etag"]
+    assert (await client.get(url, headers=agency.headers)).status_code == 404
+    assert (await client.patch(url, headers=agency.headers | {"If-Match": tag}, json={"experience_years": 1})).status_code == 404
+    await client.post(f"{url}/agency-binding/confirm", headers=person.headers)
+    assert (await client.get(url, headers=agency.headers)).status_code == 200
+
+
+async def test_ids_beyond_the_database_range_and_nul_characters_are_400s(client, actors):
+    admin = await actors.admin()
+    for url in ("/api/v1/workers/3000000000", "/api/v1/agencies/3000000000", "/api/v1/job-requests/3000000000"):
+        response = await client.get(url, headers=admin.headers)
+        assert response.status_code == 400, (url, response.text)
+    token = await client.post("/api/v1/auth/token", json={"phone": "1\u00003", "password": "x"})
+    assert token.status_code == 400 and token.json()["errors"][0]["field"] == "phone"
+    person = await actors.worker_account()
+    nul_name = await client.post("/api/v1/workers", headers=person.headers,
+                                 json=worker_body(phone=person.phone, real_name="陈\u0000"))
+    assert nul_name.status_code == 400 and nul_name.json()["errors"][0]["field"] == "real_name"
+    _, record = await actors.registered_worker()
+    huge_etag = await client.patch(f"/api/v1/workers/{record['id']}", headers=admin.headers | {"If-Match": f'"{record["id"]}-99999999999"'},
+                                   json={"experience_years": 2})
+    assert huge_etag.status_code == 412

@@ -1,0 +1,371 @@
+"""Matching speed at Guangdong scale: the service's matcher against three other ways.
+
+    .venv/bin/python scripts/bench_match.py --sizes 10000,100000,1000000,2300000
+
+For each size it builds the synthetic data once (database `nanyue_bench_<size>_s<seed>`,
+reused by later runs), loads the candidate index, and times, on the same requests:
+
+  (a) service   the service's matcher in-process: freshness check, filters, score, top k with explanations
+  (b) sql       one SQL query that filters, scores and orders in PostgreSQL
+  (c) orm       candidates and credentials loaded through the Piccolo ORM, scored in a Python loop
+  (d) floor     numpy filters and scoring over the index's columns, no freshness check, no explanations
+
+District-scoped requests are the generated ones; province-wide are the same with
+`search_scope = province`. It prints p50/p95/p99, queries per second and ratios against (a),
+and writes the table to bench-results/bench_match.md. Set DATABASE_URL to use a server
+(recommended for the large sizes); otherwise the embedded PostgreSQL (var/bench-pg).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import resource
+import sys
+import time
+from collections import defaultdict
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate_data import fill, fresh_database  # noqa: E402
+
+from service.database import bind_tables, make_engine, start_embedded_server, with_database  # noqa: E402
+from service.matching.facts import DatabaseFacts  # noqa: E402
+from service.matching.index import CandidateIndex  # noqa: E402
+from service.matching.ranking import (  # noqa: E402
+    CATEGORY_OCCUPATIONS,
+    DEFAULT_RADIUS_KM,
+    EXPERIENCE_FULL_YEARS,
+    NEUTRAL_INTEGRITY,
+    RECENT_TRAINING_BONUS,
+    RECENT_TRAINING_DAYS,
+    WEIGHTS,
+    MatchQuery,
+    filter_candidates,
+    rank,
+    score_candidates,
+    top_positions,
+)
+from service.matching.services import query_for  # noqa: E402
+from service.registry.domain import REQUIRED_HEALTH_TIER, Category, HealthTier  # noqa: E402
+from service.registry.tables import Certificate, Check, Training, Worker  # noqa: E402
+from service.settings import PROJECT_ROOT, load_settings  # noqa: E402
+from service.taxonomy.services import load_taxonomy  # noqa: E402
+
+LIMIT = 20
+ORM_CHUNK = 30_000
+TIME_BUDGET_SECONDS = {"service": 60, "floor": 60, "sql": 90, "orm": 120}
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def tiers_at_least(category: str) -> list[str]:
+    needed = REQUIRED_HEALTH_TIER[Category(category)]
+    return [t.name.lower() for t in HealthTier if t >= needed]
+
+
+# (b) One SQL query ---------------------------------------------------------------------------
+
+SQL_RANK = """
+WITH candidates AS (
+    SELECT w.id, w.skills, w.languages, w.experience_years, w.wage_min, w.wage_unit, w.lat, w.lon,
+           w.district_codes && $2::varchar[] AS serves
+    FROM worker w
+    WHERE w.status = 'active' AND w.consented_at IS NOT NULL
+      AND (w.blacklisted_until IS NULL OR w.blacklisted_until <= $3)
+      AND w.categories @> ARRAY[$1]::varchar[]
+      AND ($4::varchar[] IS NULL OR w.district_codes && $4::varchar[]
+           OR ($5::float8 IS NOT NULL AND w.lat IS NOT NULL
+               AND earth_distance(ll_to_earth(w.lat, w.lon), ll_to_earth($5, $6)) <= $7 * 1000))
+      AND (NOT $8 OR w.live_in)
+      AND (w.available_from IS NULL OR w.available_from <= $9)
+      AND EXISTS (SELECT 1 FROM worker_check h WHERE h.worker = w.id AND h.kind = 'health' AND h.result = 'passed'
+                  AND h.status = 'verified' AND h.tier = ANY($10::varchar[]) AND h.valid_until >= $9)
+      AND (NOT $11 OR EXISTS (SELECT 1 FROM worker_check b WHERE b.worker = w.id AND b.kind = 'background'
+                  AND b.result = 'passed' AND b.status = 'verified' AND coalesce(b.valid_until, 'infinity') >= $9))
+      AND ($12::varchar IS NULL OR EXISTS (SELECT 1 FROM certificate c WHERE c.worker = w.id AND c.status = 'verified'
+                  AND c.occupation_code = $12 AND c.level <= $13))
+)
+SELECT c.id,
+    $14::float8 * CASE WHEN cardinality($15::varchar[]) = 0 THEN 1.0 ELSE
+        (SELECT count(*) FROM unnest(c.skills) s WHERE s = ANY($15::varchar[]))::float8 / cardinality($15::varchar[]) END
+  + $16::float8 * coalesce((SELECT (6 - min(ce.level)) / 5.0 FROM certificate ce WHERE ce.worker = c.id
+        AND ce.status = 'verified' AND ce.occupation_code = ANY($17::varchar[])), 0)
+  + $18::float8 * $19::float8
+  + $20::float8 * greatest(0.0, 1.0 - greatest(0.0, (CASE WHEN c.wage_unit = 'hour' THEN c.wage_min * $21::float8
+        ELSE c.wage_min END - $22::float8) / greatest($22::float8 * 0.5, 1.0)))
+  + $23::float8 * least(c.experience_years / $24::float8, 1.0)
+  + $25::float8 * CASE WHEN $5::float8 IS NULL OR c.lat IS NULL THEN (CASE WHEN c.serves THEN 1.0 ELSE 0.5 END)
+        ELSE greatest(0.0, 1.0 - round(earth_distance(ll_to_earth(c.lat, c.lon), ll_to_earth($5, $6)) / 1000) / $26::float8) END
+  + $27::float8 * CASE WHEN cardinality($28::varchar[]) = 0 THEN 1.0 ELSE
+        (SELECT count(*) FROM unnest(c.languages) l WHERE l = ANY($28::varchar[]))::float8 / cardinality($28::varchar[]) END
+  + CASE WHEN EXISTS (SELECT 1 FROM training t WHERE t.worker = c.id AND t.result = 'passed' AND t.status = 'verified'
+        AND t.finished_on >= $3 - $29::int) THEN $30::float8 ELSE 0.0 END AS score
+FROM candidates c
+ORDER BY score DESC, c.id
+LIMIT $31
+"""
+
+
+def sql_args(index: CandidateIndex, q: MatchQuery) -> list:
+    area = None
+    if q.scope == "district":
+        area = [q.district_code]
+    elif q.scope == "city":
+        city = index.taxonomy.districts[q.district_code]["city_code"]
+        area = [c for c, d in index.taxonomy.districts.items() if d["city_code"] == city]
+    radius = q.radius_km if (q.lat is not None and q.radius_km and q.scope != "province") else None
+    hours_per_month = (q.hours_per_week or (60 if q.live_in else 40)) * 52 / 12
+    return [
+        q.category, [q.district_code], q.today, area, q.lat if radius else None, q.lon if radius else None,
+        radius, q.live_in, q.start_date, tiers_at_least(q.category), q.background_required,
+        q.required_occupation, q.required_min_level or 5,
+        WEIGHTS["skills"], q.skills, WEIGHTS["certificate"], list(CATEGORY_OCCUPATIONS[q.category]),
+        WEIGHTS["integrity"], NEUTRAL_INTEGRITY, WEIGHTS["wage"], hours_per_month, float(q.budget_max),
+        WEIGHTS["experience"], float(EXPERIENCE_FULL_YEARS), WEIGHTS["distance"], float(q.radius_km or DEFAULT_RADIUS_KM),
+        WEIGHTS["language"], q.languages, RECENT_TRAINING_DAYS, RECENT_TRAINING_BONUS, LIMIT,
+    ]
+
+
+# (c) ORM and a Python loop ---------------------------------------------------------------------
+
+
+def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(min(a, 1.0)))
+
+
+async def orm_rank(index: CandidateIndex, q: MatchQuery) -> list[int]:
+    query = Worker.select(
+        Worker.id, Worker.skills, Worker.languages, Worker.district_codes, Worker.experience_years, Worker.wage_min,
+        Worker.wage_unit, Worker.lat, Worker.lon, Worker.live_in, Worker.available_from, Worker.blacklisted_until,
+    ).where((Worker.status == "active") & Worker.consented_at.is_not_null() & Worker.categories.any(q.category))
+    if q.scope != "province":
+        query = query.where(Worker.district_codes.any(q.district_code))
+    workers = await query
+    ids = [w["id"] for w in workers]
+    if not ids:
+        return []
+    tiers = set(tiers_at_least(q.category))
+    healthy, background, certificates, trained = set(), set(), defaultdict(dict), set()
+    chunks = [ids[i:i + ORM_CHUNK] for i in range(0, len(ids), ORM_CHUNK)]  # PostgreSQL takes ≤ 32767 parameters
+    checks = [h for chunk in chunks for h in await Check.select(
+        Check.worker, Check.kind, Check.tier, Check.valid_until).where(
+        Check.worker.is_in(chunk) & (Check.result == "passed") & (Check.status == "verified"))]
+    for h in checks:
+        if h["kind"] == "health" and h["tier"] in tiers and h["valid_until"] >= q.start_date:
+            healthy.add(h["worker"])
+        if h["kind"] == "background" and (h["valid_until"] is None or h["valid_until"] >= q.start_date):
+            background.add(h["worker"])
+    for c in [c for chunk in chunks for c in await Certificate.select(
+            Certificate.worker, Certificate.occupation_code, Certificate.level).where(
+            Certificate.worker.is_in(chunk) & (Certificate.status == "verified"))]:
+        best = certificates[c["worker"]].get(c["occupation_code"], 99)
+        certificates[c["worker"]][c["occupation_code"]] = min(best, c["level"])
+    recent = q.today - timedelta(days=RECENT_TRAINING_DAYS)
+    for t in [t for chunk in chunks for t in await Training.select(Training.worker).where(
+            Training.worker.is_in(chunk) & (Training.result == "passed") & (Training.status == "verified")
+            & (Training.finished_on >= recent))]:
+        trained.add(t["worker"])
+    hours_per_month = (q.hours_per_week or (60 if q.live_in else 40)) * 52 / 12
+    scored = []
+    for w in workers:
+        if w["blacklisted_until"] and w["blacklisted_until"] > q.today:
+            continue
+        if q.live_in and not w["live_in"]:
+            continue
+        if w["available_from"] and w["available_from"] > q.start_date:
+            continue
+        if w["id"] not in healthy or (q.background_required and w["id"] not in background):
+            continue
+        levels = certificates.get(w["id"], {})
+        if q.required_occupation and levels.get(q.required_occupation, 99) > (q.required_min_level or 5):
+            continue
+        skills = len(set(w["skills"]) & set(q.skills)) / len(q.skills) if q.skills else 1.0
+        best = min((levels.get(code, 99) for code in CATEGORY_OCCUPATIONS[q.category]), default=99)
+        certificate = (6 - best) / 5 if best < 99 else 0.0
+        expected = w["wage_min"] * hours_per_month if w["wage_unit"] == "hour" else w["wage_min"]
+        wage = max(0.0, 1.0 - max(0.0, (expected - q.budget_max) / max(q.budget_max * 0.5, 1.0)))
+        experience = min(w["experience_years"] / EXPERIENCE_FULL_YEARS, 1.0)
+        serves = q.district_code in w["district_codes"]
+        if q.lat is not None and w["lat"] is not None:
+            distance = max(0.0, 1 - round(_haversine(q.lat, q.lon, w["lat"], w["lon"])) / (q.radius_km or DEFAULT_RADIUS_KM))
+        else:
+            distance = 1.0 if serves else 0.5
+        language = len(set(w["languages"]) & set(q.languages)) / len(q.languages) if q.languages else 1.0
+        score = (WEIGHTS["skills"] * skills + WEIGHTS["certificate"] * certificate + WEIGHTS["integrity"] * NEUTRAL_INTEGRITY
+                 + WEIGHTS["wage"] * wage + WEIGHTS["experience"] * experience + WEIGHTS["distance"] * distance
+                 + WEIGHTS["language"] * language + (RECENT_TRAINING_BONUS if w["id"] in trained else 0.0))
+        scored.append((-score, w["id"]))
+    scored.sort()
+    return [worker_id for _, worker_id in scored[:LIMIT]]
+
+
+# Timing ------------------------------------------------------------------------------------
+
+
+async def timed(label: str, queries: list[MatchQuery], run, budget: float) -> list[float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + budget
+    for q in queries:
+        started = time.perf_counter()
+        await run(q)
+        latencies.append((time.perf_counter() - started) * 1000)
+        if time.perf_counter() > deadline and len(latencies) >= 3:
+            break
+    return latencies
+
+
+def summary(latencies: list[float]) -> dict:
+    values = np.array(latencies)
+    return {"n": len(values), "p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95)),
+            "p99": float(np.percentile(values, 99)), "qps": 1000.0 / float(values.mean())}
+
+
+async def prepare(size: int, seed: int, server_url: str, data_key: bytes, requests: int) -> str:
+    name = f"nanyue_bench_{size}_s{seed}"
+    url = with_database(server_url, name)
+    try:
+        conn = await asyncpg.connect(url)
+        try:
+            have = await conn.fetchval("SELECT count(*) FROM worker")
+            have_requests = await conn.fetchval("SELECT count(*) FROM job_request")
+        finally:
+            await conn.close()
+        if have == size and have_requests >= requests:
+            print(f"reusing {name} ({size} workers)", file=sys.stderr)
+            return url
+    except (asyncpg.InvalidCatalogNameError, asyncpg.UndefinedTableError):
+        pass
+    url = await fresh_database(name, server_url)
+    await fill(url, workers=size, seed=seed, requests=requests, data_key=data_key)
+    return url
+
+
+async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
+    url = await prepare(size, args.seed, server_url, data_key, args.requests)
+    engine = make_engine(url)
+    await engine.start_connection_pool(min_size=1, max_size=4)
+    bind_tables(engine)
+    try:
+        taxonomy = await load_taxonomy()
+        rows = await engine.pool.fetch("SELECT * FROM job_request ORDER BY id LIMIT $1", args.requests)
+        district_queries = [query_for(dict(r)) for r in rows]
+        province_queries = [replace(q, scope="province") for q in district_queries]
+
+        rss_before = rss_mb()
+        index = CandidateIndex(taxonomy, DatabaseFacts(engine))
+        started = time.perf_counter()
+        await index.ensure_fresh()
+        load_seconds = time.perf_counter() - started
+        rss_after = rss_mb()
+
+        async def service(q):
+            await index.ensure_fresh()
+            return rank(index, q, limit=LIMIT, offset=0)
+
+        async def floor(q):
+            rows, _, serves = filter_candidates(index, q)
+            values = score_candidates(index, q, rows, serves)
+            return top_positions(index.col("id")[rows], values["_score"], LIMIT)
+
+        async def sql(q):
+            return await engine.pool.fetch(SQL_RANK, *sql_args(index, q))
+
+        async def orm(q):
+            return await orm_rank(index, q)
+
+        agreement = []
+        for q in district_queries[:20]:
+            ours = [m.worker_id for m in rank(index, q, limit=LIMIT, offset=0).items]
+            theirs = [r["id"] for r in await sql(q)]
+            if ours or theirs:
+                agreement.append(len(set(ours) & set(theirs)) / max(len(ours), len(theirs)))
+
+        results: dict = {"size": size, "load_seconds": load_seconds, "index_mb": index.memory_bytes() / 2**20,
+                         "rss_before_mb": rss_before, "rss_after_mb": rss_after,
+                         "agreement": float(np.mean(agreement)) if agreement else float("nan"), "scopes": {}}
+        for scope, queries, repeat in (("district", district_queries, args.district_repeat),
+                                       ("province", province_queries, 1)):
+            scope_results = {}
+            for name, run in (("service", service), ("floor", floor), ("sql", sql), ("orm", orm)):
+                await run(queries[0])  # warm up
+                budget = TIME_BUDGET_SECONDS[name] * (0.5 if scope == "district" else 1.0)
+                latencies = await timed(name, queries * repeat, run, budget)
+                scope_results[name] = summary(latencies)
+                s = scope_results[name]
+                print(f"{size:>9} {scope:<8} {name:<8} n={s['n']:>4} p50={s['p50']:9.2f} ms p95={s['p95']:9.2f} ms "
+                      f"p99={s['p99']:9.2f} ms qps={s['qps']:9.1f}", file=sys.stderr)
+            candidates = [filter_candidates(index, q)[0].size for q in queries[:50]]
+            scope_results["_candidates"] = float(np.mean(candidates))
+            results["scopes"][scope] = scope_results
+        return results
+    finally:
+        await engine.close_connection_pool()
+
+
+LABELS = {"service": "(a) service matcher", "sql": "(b) one SQL query", "orm": "(c) ORM + Python loop",
+          "floor": "(d) numpy floor"}
+
+
+def markdown(all_results: list[dict]) -> str:
+    lines = ["| workers | scope | approach | n | p50 ms | p95 ms | p99 ms | qps | p95 vs (a) |",
+             "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in all_results:
+        for scope, scope_results in r["scopes"].items():
+            a = scope_results["service"]["p95"]
+            for name in ("service", "sql", "orm", "floor"):
+                s = scope_results[name]
+                ratio = s["p95"] / a
+                lines.append(f"| {r['size']:,} | {scope} | {LABELS[name]} | {s['n']} | {s['p50']:.2f} | {s['p95']:.2f} | "
+                             f"{s['p99']:.2f} | {s['qps']:.1f} | {ratio:.2f}× |")
+    lines += ["", "| workers | index load s | index MB | process RSS before → after load MB | eligible candidates (district / province, mean) | top-20 overlap (a) vs (b) |",
+              "|---:|---:|---:|---|---|---:|"]
+    for r in all_results:
+        lines.append(f"| {r['size']:,} | {r['load_seconds']:.1f} | {r['index_mb']:.0f} | {r['rss_before_mb']:.0f} → "
+                     f"{r['rss_after_mb']:.0f} | {r['scopes']['district']['_candidates']:.0f} / "
+                     f"{r['scopes']['province']['_candidates']:.0f} | {r['agreement'] * 100:.0f}% |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--district-repeat", type=int, default=2, help="passes over the requests, district scope")
+    parser.add_argument("--out", default=str(PROJECT_ROOT / "bench-results" / "bench_match.md"))
+    args = parser.parse_args()
+    settings = load_settings()
+    server_url = settings.database_url or start_embedded_server(PROJECT_ROOT / "var" / "bench-pg", keep_running=True)
+
+    async def run() -> list[dict]:
+        return [await bench_size(int(size), args, server_url, settings.data_key_bytes) for size in args.sizes.split(",")]
+
+    results = asyncio.run(run())
+    table = markdown(results)
+    print(f"\nmachine: {os.cpu_count()} cores; PostgreSQL at {server_url.split('@')[-1]}\n")
+    print(table)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(table, encoding="utf-8")
+    print(f"written to {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
