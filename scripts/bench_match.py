@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate_data import fill, fresh_database  # noqa: E402
 
-from service.database import bind_tables, make_engine, start_embedded_server, with_database  # noqa: E402
+from service.database import bind_tables, make_engine, run_migrations, start_embedded_server, with_database  # noqa: E402
 from service.matching.facts import DatabaseFacts  # noqa: E402
 from service.matching.index import CandidateIndex  # noqa: E402
 from service.matching.ranking import (  # noqa: E402
@@ -249,6 +249,7 @@ async def prepare(size: int, seed: int, server_url: str, data_key: bytes, reques
             await conn.close()
         if have == size and have_requests >= requests:
             print(f"reusing {name} ({size} workers)", file=sys.stderr)
+            await run_migrations(make_engine(url))  # the schema may have moved on since
             return url
     except (asyncpg.InvalidCatalogNameError, asyncpg.UndefinedTableError):
         pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -23,13 +25,25 @@ from service.accounts.auth import AuthMiddleware
 from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.database import bind_tables, make_engine, resolve_database_url
+from service.employment.controllers import (
+    ComplaintController,
+    IntegrityController,
+    OfferController,
+    PlacementController,
+    ReviewController,
+)
+from service.employment.services import busy_periods
 from service.errors import EXCEPTION_HANDLERS
+from service.events.controllers import WebhookController
+from service.events.dispatcher import WebhookDispatcher
+from service.idempotency.services import forget_old_keys
 from service.matching.controllers import JobRequestController
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
 from service.registry.controllers import CredentialController, WorkerController
+from service.registry.issuer import IssuerClient
 from service.security import IdNumberCipher
 from service.settings import Settings
 from service.system.controllers import health, ready
@@ -39,13 +53,17 @@ from service.taxonomy.services import load_taxonomy
 API_VERSION = "1.0.0"
 
 
-def create_app(settings: Settings) -> Litestar:
+def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport | None = None) -> Litestar:
+    """The service. `http_transport` replaces the network for outbound calls (webhooks,
+    the certificate issuer): tests pass an `httpx.MockTransport`."""
     configure_logging(settings.log_level)
     return Litestar(
         route_handlers=[
             health, ready, PrometheusController,
             AccountController, AgencyController, TaxonomyController,
             WorkerController, CredentialController, JobRequestController,
+            OfferController, PlacementController, ReviewController, ComplaintController, IntegrityController,
+            WebhookController,
         ],
         lifespan=[_lifespan],
         guards=[require_authenticated],
@@ -55,7 +73,7 @@ def create_app(settings: Settings) -> Litestar:
         openapi_config=_openapi(),
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
         request_max_body_size=settings.max_body_bytes,
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "http_transport": http_transport}),
         logging_config=None,
         debug=False,
     )
@@ -66,20 +84,47 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = make_engine(await resolve_database_url(settings))
     await engine.start_connection_pool(min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False)
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False,
+                             transport=app.state.http_transport)
+    background: list[asyncio.Task] = []
     try:
         bind_tables(engine)
         app.state.engine = engine
         app.state.http = http
-        app.state.cipher = IdNumberCipher(settings.data_key_bytes)
+        app.state.cipher = cipher = IdNumberCipher(settings.data_key_bytes)
         app.state.taxonomy = taxonomy = await load_taxonomy()
         app.state.vocabulary = SkillVocabulary(taxonomy.skills)
-        app.state.matcher = CandidateIndex(taxonomy, DatabaseFacts(engine))
+        app.state.matcher = new_candidate_index(app)
+        app.state.issuer = IssuerClient(http, settings.certificate_issuer_url) if settings.certificate_issuer_url else None
+        app.state.dispatcher = dispatcher = WebhookDispatcher(
+            engine, http, cipher, max_attempts=settings.webhook_max_attempts,
+            backoff_base=settings.webhook_backoff_seconds, allow_private=settings.allow_private_webhooks,
+            poll_seconds=settings.webhook_poll_seconds)
+        if settings.run_dispatcher:
+            background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
+            background.append(asyncio.create_task(_housekeeping(), name="housekeeping"))
         yield
     finally:
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await http.aclose()
         await engine.close_connection_pool()
         await _close_redis(app)
+
+
+def new_candidate_index(app: Litestar) -> CandidateIndex:
+    """The matcher's index, reading the registry and the employment domain's placements."""
+    return CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+
+
+async def _housekeeping() -> None:
+    while True:
+        try:
+            await forget_old_keys()
+        except Exception:  # noqa: BLE001 - retried next round
+            logging.getLogger(__name__).exception("housekeeping failed")
+        await asyncio.sleep(3600)
 
 
 def _stores(settings: Settings) -> StoreRegistry:

@@ -20,10 +20,13 @@ log = logging.getLogger(__name__)
 
 # Order matters: each app may only reference tables of the apps before it.
 PICCOLO_APPS = [
+    "service.idempotency.piccolo_app",
     "service.accounts.piccolo_app",
     "service.taxonomy.piccolo_app",
+    "service.events.piccolo_app",
     "service.registry.piccolo_app",
     "service.matching.piccolo_app",
+    "service.employment.piccolo_app",
 ]
 EXTENSIONS = ("pg_trgm", "btree_gist", "cube", "earthdistance")
 EMBEDDED_DATABASE = "nanyue"

@@ -96,12 +96,14 @@ class IdNumberCipher:
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"id-number-blind-index"
         ).derive(data_key)
 
-    def encrypt(self, id_number: str) -> bytes:
+    def encrypt(self, value: str, purpose: bytes = _AAD) -> bytes:
+        """Encrypt `value`; `purpose` is bound in as associated data, so a ciphertext made
+        for one purpose (an ID number, a webhook secret) never decrypts as another."""
         nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, id_number.encode(), self._AAD)
+        return nonce + self._aead.encrypt(nonce, value.encode(), purpose)
 
-    def decrypt(self, blob: bytes) -> str:
-        return self._aead.decrypt(blob[:12], blob[12:], self._AAD).decode()
+    def decrypt(self, blob: bytes, purpose: bytes = _AAD) -> str:
+        return self._aead.decrypt(blob[:12], blob[12:], purpose).decode()
 
     def blind_index(self, id_number: str) -> str:
         return hmac.new(self._index_key, id_number.upper().encode(), hashlib.sha256).hexdigest()

@@ -44,6 +44,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
 
+    offer_ttl_hours: int = 72
+    review_edit_hours: int = 72
+    # Where certificate numbers are confirmed with the issuing body; None trusts the
+    # evaluation institution's own push.
+    certificate_issuer_url: str | None = None
+    webhook_max_attempts: int = 8
+    webhook_backoff_seconds: float = 30.0
+    webhook_poll_seconds: float = 5.0
+    # Lets webhooks reach loopback and private addresses (tests, private networks).
+    allow_private_webhooks: bool = False
+    # Runs the webhook dispatcher in this process (tests drive it by hand).
+    run_dispatcher: bool = True
+
     @property
     def data_key_bytes(self) -> bytes:
         key = base64.b64decode(self.data_key)
@@ -70,6 +83,13 @@ _ENV_FIELDS = {
     "DB_POOL_MAX": "db_pool_max",
     "PUBLIC_BASE_URL": "public_base_url",
     "LOG_LEVEL": "log_level",
+    "OFFER_TTL_HOURS": "offer_ttl_hours",
+    "REVIEW_EDIT_HOURS": "review_edit_hours",
+    "CERTIFICATE_ISSUER_URL": "certificate_issuer_url",
+    "WEBHOOK_MAX_ATTEMPTS": "webhook_max_attempts",
+    "WEBHOOK_BACKOFF_SECONDS": "webhook_backoff_seconds",
+    "ALLOW_PRIVATE_WEBHOOKS": "allow_private_webhooks",
+    "RUN_DISPATCHER": "run_dispatcher",
 }
 
 

@@ -16,9 +16,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
-from service.matching.facts import DatabaseFacts
-from service.matching.index import CandidateIndex
+from service.app import create_app, new_candidate_index
 from service.database import make_engine, run_migrations, start_embedded_server, with_database
 from service.settings import PROJECT_ROOT, Settings, generate_data_key
 from tests.factories import DATA_TABLES, Actors
@@ -57,6 +55,9 @@ def settings(database_url: str) -> Settings:
         login_attempts_per_minute=5,
         max_body_bytes=16 * 1024,
         log_level="WARNING",
+        allow_private_webhooks=True,
+        run_dispatcher=False,
+        webhook_backoff_seconds=0.0,
     )
 
 
@@ -90,7 +91,7 @@ def clean_database(client: AsyncTestClient, app: Litestar) -> None:
         await app.state.engine.run_ddl(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
         await app.stores.get("login_failures").delete_all()
         # Workers are never deleted by the service; after a TRUNCATE the index starts over.
-        app.state.matcher = CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine))
+        app.state.matcher = new_candidate_index(app)
 
     in_app(client, clean)
 

@@ -13,7 +13,8 @@ from service.accounts.services import create_admin
 
 DATA_TABLES = [
     "app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check",
-    "job_request",
+    "job_request", "offer", "placement", "review", "complaint", "integrity_rating", "integrity_history",
+    "event", "webhook_subscription", "webhook_delivery", "idempotency_record",
 ]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -23,7 +23,7 @@ _WORKERS = """
     SELECT snapshot.xmin, w.id, w.change_txid, w.status = 'active' AS active,
            w.consented_at IS NOT NULL AS consented, w.blacklisted_until, w.categories, w.skills,
            w.district_codes, w.languages, w.live_in, w.experience_years, w.wage_min, w.wage_max,
-           w.wage_unit, w.available_from, w.lat, w.lon, w.real_name, w.gender
+           w.wage_unit, w.available_from, w.lat, w.lon, w.real_name, w.gender, w.integrity_score
     FROM snapshot LEFT JOIN worker w ON w.change_txid >= $1
     ORDER BY w.id
 """
@@ -82,6 +82,7 @@ def _facts(r: asyncpg.Record) -> WorkerFacts:
         experience_years=r["experience_years"], wage_min=r["wage_min"], wage_max=r["wage_max"],
         wage_unit=r["wage_unit"], available_from=r["available_from"], lat=r["lat"], lon=r["lon"],
         surname=surname(r["real_name"]), female=r["gender"] == "female",
+        integrity=None if r["integrity_score"] is None else r["integrity_score"] / 100,
     )
 
 

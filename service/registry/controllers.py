@@ -250,7 +250,8 @@ class CredentialController(Controller):
         self, request: Request, worker_id: PathId, data: JSONBody[CertificateCreate],
     ) -> CertificateOut:
         row = await services.add_certificate(principal_of(request), worker_id, msgspec.structs.asdict(data),
-                                             taxonomy=request.app.state.taxonomy, cipher=request.app.state.cipher)
+                                             taxonomy=request.app.state.taxonomy, cipher=request.app.state.cipher,
+                                             issuer=request.app.state.issuer)
         return msgspec.convert(row, CertificateOut, strict=False)
 
     @get("/certificates", operation_id="listCertificates", summary="技能证书 (skill certificates)")
@@ -266,6 +267,14 @@ class CredentialController(Controller):
         reason: Annotated[str, QueryParameter(max_length=500, pattern=LINE)] = "",
     ) -> CertificateOut:
         row = await services.revoke_certificate(principal_of(request), worker_id, certificate_id, reason=reason)
+        return msgspec.convert(row, CertificateOut, strict=False)
+
+    @post("/certificates/{certificate_id:int}/issuer-check", status_code=HTTP_200_OK,
+          operation_id="recheckCertificate", guards=[requires(Role.ADMIN)],
+          summary="再次向颁发机构核验待定证书 (ask the issuer again about a pending certificate)")
+    async def recheck_certificate(self, request: Request, worker_id: PathId, certificate_id: PathId) -> CertificateOut:
+        row = await services.recheck_certificate(principal_of(request), worker_id, certificate_id,
+                                                 request.app.state.issuer)
         return msgspec.convert(row, CertificateOut, strict=False)
 
     @post("/checks", operation_id="createCheck",

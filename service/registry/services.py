@@ -32,6 +32,8 @@ from service.registry.domain import (
     today_local,
 )
 from service.registry.tables import Certificate, Check, ConsentEvent, Training, Worker
+from service.events.services import emit
+from service.registry.issuer import IssuerClient
 from service.security import IdNumberCipher
 from service.taxonomy.services import Taxonomy
 
@@ -141,7 +143,9 @@ async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: I
         # The record stays unclaimed until she claims it (POST /workers/claim) and confirms the binding.
         row.agency = principal.agency_id
     try:
-        await row.save()
+        async with Worker._meta.db.transaction():
+            await row.save()
+            await _touch(row.id, "registered")
     except UniqueViolationError as exc:
         if "user" in (exc.constraint_name or ""):
             raise Conflict("您已登记过家政服务员档案 (you already have a worker record)") from None
@@ -354,8 +358,24 @@ def _with_status(row: dict, valid_until_key: str | None = None) -> dict:
     return {**row, "status": effective_status(row["status"], valid_until)}
 
 
-async def _touch(worker_id: int) -> None:
+# Called with (worker_id, reason) after a change to a worker's facts, inside its
+# transaction (the employment domain recomputes the integrity rating here).
+CHANGE_HOOKS: list = []
+
+
+async def _touch(worker_id: int, reason: str = "credential") -> None:
+    """Mark the worker changed (the matcher re-reads her) and tell whoever listens."""
     await Worker.update({Worker.updated_at: _now()}).where(Worker.id == worker_id)
+    for hook in CHANGE_HOOKS:
+        await hook(worker_id, reason)
+
+
+async def _credential_event(event_type: str, kind: str, row: dict, issuer_id: int | None) -> None:
+    """Tell her bound agency and the institution that issued the record."""
+    worker = await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == row["worker"]).first()
+    agency = worker["agency"] if worker["agency_confirmed_at"] else None
+    await emit(event_type, {"worker_id": row["worker"], "kind": kind, "credential_id": row["id"],
+                            "status": row["status"]}, [agency, issuer_id])
 
 
 async def _ensure_knows_person(principal: Principal, worker_id: int, id_number: str | None,
@@ -404,7 +424,8 @@ async def add_training(principal: Principal, worker_id: int, data: dict[str, Any
     row = Training(**data, worker=worker_id, institution=institution, status=CredentialStatus.VERIFIED.value)
     async with Worker._meta.db.transaction():
         await row.save()
-        await _touch(worker_id)
+        await _touch(worker_id, "training")
+        await _credential_event("credential.verified", "training", row.to_dict(), institution)
     return _training_out(row.to_dict())
 
 
@@ -429,7 +450,7 @@ async def _credential_reader(principal: Principal, worker_id: int, query, issuer
 
 
 async def add_certificate(principal: Principal, worker_id: int, data: dict[str, Any], *, taxonomy: Taxonomy,
-                          cipher: IdNumberCipher) -> dict:
+                          cipher: IdNumberCipher, issuer: IssuerClient | None = None) -> dict:
     if principal.role != Role.EVALUATION:
         raise Forbidden("证书由评价机构登记 (certificates are pushed by evaluation institutions)")
     await _ensure_knows_person(principal, worker_id, data.pop("id_number", None), cipher)
@@ -448,15 +469,56 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
     if data["issued_on"] > today_local():
         raise InvalidField("issued_on", "不能晚于今天 (must not be in the future)")
     data["occupation_name"] = occupation["name_zh"]
-    row = Certificate(**data, worker=worker_id, issuer=principal.agency_id, status=CredentialStatus.VERIFIED.value)
+    # Without an issuer to ask, the evaluation institution's own push is authoritative.
+    status = CredentialStatus.PENDING if issuer else CredentialStatus.VERIFIED
+    row = Certificate(**data, worker=worker_id, issuer=principal.agency_id, status=status.value)
     try:
         async with Worker._meta.db.transaction():
             await row.save()
-            await _touch(worker_id)
+            await _touch(worker_id, "certificate")
+            if status == CredentialStatus.VERIFIED:
+                await _credential_event("credential.verified", "certificate", row.to_dict(), principal.agency_id)
     except UniqueViolationError:
         raise Conflict("证书编号已登记 (this certificate number is already registered)",
                        fields={"certificate_no": "already registered"}) from None
+    if issuer:
+        return await confirm_with_issuer(row.id, issuer)
     return _certificate_out(row.to_dict())
+
+
+async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict:
+    """Ask the issuer about a pending certificate; it stays pending if the issuer is down."""
+    row = await Certificate.select().where(Certificate.id == certificate_id).first()
+    if row["status"] != CredentialStatus.PENDING:
+        return _certificate_out(row)
+    verdict = await issuer.confirm(certificate_no=row["certificate_no"], occupation_code=row["occupation_code"],
+                                   level=row["level"])
+    if verdict is None:
+        return _certificate_out(row)
+    status = CredentialStatus.VERIFIED if verdict else CredentialStatus.REJECTED
+    reason = "" if verdict else "颁发机构查无此证 (the issuer does not know this certificate)"
+    async with Worker._meta.db.transaction():
+        changed = await Certificate.update({Certificate.status: status.value, Certificate.status_reason: reason}).where(
+            (Certificate.id == certificate_id) & (Certificate.status == CredentialStatus.PENDING.value)
+        ).returning(Certificate.id)
+        row = await Certificate.select().where(Certificate.id == certificate_id).first()
+        if changed:
+            await _touch(row["worker"], "certificate")
+            await _credential_event(f"credential.{status.value}", "certificate", row, row["issuer"])
+    return _certificate_out(row)
+
+
+async def recheck_certificate(principal: Principal, worker_id: int, certificate_id: int,
+                              issuer: IssuerClient | None) -> dict:
+    if not principal.is_admin:
+        raise Forbidden()
+    if issuer is None:
+        raise Conflict("未配置颁发机构核验地址 (no issuer endpoint is configured)")
+    row = await Certificate.select(Certificate.id).where(
+        (Certificate.id == certificate_id) & (Certificate.worker == worker_id)).first()
+    if row is None:
+        raise NotFound("证书不存在 (no such certificate)")
+    return await confirm_with_issuer(certificate_id, issuer)
 
 
 def _json(value):
@@ -483,12 +545,16 @@ async def revoke_certificate(principal: Principal, worker_id: int, certificate_i
         raise NotFound("证书不存在 (no such certificate)")
     if row["status"] != CredentialStatus.REVOKED:
         async with Worker._meta.db.transaction():
-            await Certificate.update({
+            changed = await Certificate.update({
                 Certificate.status: CredentialStatus.REVOKED.value,
                 Certificate.status_reason: reason,
                 Certificate.revoked_at: _now(),
-            }).where(Certificate.id == certificate_id)
-            await _touch(worker_id)
+            }).where((Certificate.id == certificate_id) & (Certificate.status != CredentialStatus.REVOKED.value)
+                     ).returning(Certificate.id)
+            if changed:
+                await _touch(worker_id, "certificate revoked")
+                await _credential_event("credential.revoked", "certificate",
+                                        {**row, "status": CredentialStatus.REVOKED.value}, row["issuer"])
     return _certificate_out(await Certificate.select().where(Certificate.id == certificate_id).first())
 
 
@@ -518,7 +584,8 @@ async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) 
         await row.save()
         if status == CredentialStatus.VERIFIED:
             await recompute_blacklist(worker_id)
-        await _touch(worker_id)
+            await _credential_event("credential.verified", f"{data['kind']}_check", row.to_dict(), None)
+        await _touch(worker_id, f"{data['kind']} check")
     return _check_out(row.to_dict())
 
 
@@ -584,7 +651,9 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
         row = await table.select().where(table.id == credential_id).first()
         if kind == "checks":
             await recompute_blacklist(worker_id)
-        await _touch(worker_id)
+        await _touch(worker_id, f"{kind} decision")
+        issuer = row.get("issuer", row.get("institution"))
+        await _credential_event(f"credential.{status.value}", kind.rstrip("s"), row, issuer)
     return _PRESENTERS[kind](row)
 
 

@@ -53,6 +53,10 @@ class Worker(Table):
     available_from = Date(null=True, default=None)
     status = Varchar(length=16, default="active", index=True)
 
+    # Her integrity rating (0-100, 1-5 stars), kept by the employment domain; None until first computed.
+    integrity_score = SmallInt(null=True, default=None)
+    integrity_stars = SmallInt(null=True, default=None)
+
     # Current state of her credit-information authorisation; history in ConsentEvent.
     consented_at = Timestamptz(null=True, default=None)
     blacklisted_until = Date(null=True, default=None)

@@ -78,24 +78,31 @@ async def matches(client, employer, request_id, **params):
 
 async def test_the_order_and_scores_are_the_hand_computed_ones(client, actors, registry):
     # A: both skills, 四级 certificate, 6 years, asks 8000, speaks 粤语.
-    _, a = await registry.worker(real_name="陈秀英", certificate_level=4, experience_years=6, wage_min=8000, wage_max=9000,
+    pa, a = await registry.worker(real_name="陈秀英", certificate_level=4, experience_years=6, wage_min=8000, wage_max=9000,
                                  skills=["maternity_postpartum_care", "lactation_support"], languages=["粤语"])
     # B: one skill of two, no certificate, 10 years, asks 10000, only 普通话, trained last month, never placed.
-    _, b = await registry.worker(real_name="李美玲", experience_years=10, wage_min=10000, wage_max=11000,
+    pb, b = await registry.worker(real_name="李美玲", experience_years=10, wage_min=10000, wage_max=11000,
                                  skills=["maternity_postpartum_care"], languages=["普通话"],
                                  trained_on=today_local() - timedelta(days=30))
     # C: both skills, 三级 certificate, 2 years, asks 7000, speaks 粤语.
-    _, c = await registry.worker(real_name="黄丽", certificate_level=3, experience_years=2, wage_min=7000, wage_max=8000,
+    pc, c = await registry.worker(real_name="黄丽", certificate_level=3, experience_years=2, wage_min=7000, wage_max=8000,
                                  skills=["maternity_postpartum_care", "lactation_support"], languages=["粤语", "普通话"])
     employer = await actors.employer()
     job = await post_request(client, employer)
     page = await matches(client, employer, job["id"])
 
-    # skills .30, certificate .15, integrity .15 (neutral 0.6), wage .15, experience .10, distance .10, language .05
+    # Their integrity ratings: 10 identity + 10 health + 26.25 (review prior 4.0) + certificate/training points.
+    integrity = {}
+    for person, record, points in ((pa, a, 8), (pb, b, 5), (pc, c, 11)):
+        rating = (await client.get(f"/api/v1/workers/{record['id']}/integrity", headers=person.headers)).json()
+        assert rating["score"] == round(10 + 10 + 26.25 + points)
+        integrity[record["id"]] = rating["score"] / 100
+    # skills .30, certificate .15, integrity .15, wage .15, experience .10, distance .10, language .05
     expected = {
-        a["id"]: 0.30 * 1 + 0.15 * 0.4 + 0.15 * 0.6 + 0.15 * 1 + 0.10 * 0.6 + 0.10 * 1 + 0.05 * 1,
-        c["id"]: 0.30 * 1 + 0.15 * 0.6 + 0.15 * 0.6 + 0.15 * 1 + 0.10 * 0.2 + 0.10 * 1 + 0.05 * 1,
-        b["id"]: 0.30 * 0.5 + 0 + 0.15 * 0.6 + 0.15 * (1 - 1000 / 4500) + 0.10 * 1 + 0.10 * 1 + 0 + 0.05,
+        a["id"]: 0.30 * 1 + 0.15 * 0.4 + 0.15 * integrity[a["id"]] + 0.15 * 1 + 0.10 * 0.6 + 0.10 * 1 + 0.05 * 1,
+        c["id"]: 0.30 * 1 + 0.15 * 0.6 + 0.15 * integrity[c["id"]] + 0.15 * 1 + 0.10 * 0.2 + 0.10 * 1 + 0.05 * 1,
+        b["id"]: 0.30 * 0.5 + 0 + 0.15 * integrity[b["id"]] + 0.15 * (1 - 1000 / 4500) + 0.10 * 1 + 0.10 * 1 + 0
+        + 0.05,
     }
     assert [m["worker_id"] for m in page["items"]] == [a["id"], c["id"], b["id"]]
     for item in page["items"]:

@@ -1,0 +1,420 @@
+"""From match to employment: offers, placements, reviews, complaints and appeals.
+
+Every state change is a conditional UPDATE (it happens once, whoever races), is written
+with its event in one transaction, and recomputes the worker's integrity rating when it
+is one of its inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from asyncpg.exceptions import ExclusionViolationError, UniqueViolationError
+
+from service.accounts.guards import Principal, Role
+from service.employment import integrity
+from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Offer, Placement, Review
+from service.errors import Conflict, Forbidden, InvalidField, NotFound
+from service.events.services import emit
+from service.matching import services as matching
+from service.matching.index import BusyPeriods
+from service.matching.tables import JobRequest
+from service.registry import services as registry
+from service.registry.domain import today_local
+from service.registry.tables import Worker
+
+SERIOUS_CATEGORIES = frozenset({"abuse", "theft", "violence"})
+EMPLOYER_RATINGS = ("quality", "communication", "reliability", "honesty")
+WORKER_RATINGS = ("respect", "pay_on_time", "working_conditions", "honesty")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def _bound_agency(worker_id: int) -> int | None:
+    row = await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == worker_id).first()
+    return row["agency"] if row and row["agency_confirmed_at"] else None
+
+
+async def _my_worker_id(principal: Principal) -> int | None:
+    if principal.role != Role.WORKER:
+        return None
+    row = await Worker.select(Worker.id).where(Worker.user == principal.user_id).first()
+    return row["id"] if row else None
+
+
+# Offers --------------------------------------------------------------------------------------
+
+
+def offer_status(row: dict) -> str:
+    if row["status"] == "offered" and row["expires_at"] <= _now():
+        return "expired"
+    return row["status"]
+
+
+async def make_offer(principal: Principal, request_id: int, *, worker_id: int, wage: int | None, message: str,
+                     ttl: timedelta) -> dict:
+    request = await matching.get_request(principal, request_id)
+    if matching.effective_status(request) != "open":
+        raise Conflict(f"需求状态为 {matching.effective_status(request)}，不能发出邀约 (only open requests take offers)")
+    worker = await Worker.select().where(Worker.id == worker_id).first()
+    if worker is None or not registry.is_visible_to_employers(worker) or request["category"] not in worker["categories"]:
+        raise NotFound("该家政服务员不可邀约 (no such worker available for this request)")
+    wage = wage if wage is not None else request["budget_max"]
+    if not request["budget_min"] <= wage <= request["budget_max"] * 2:
+        raise InvalidField("wage", "须在预算范围内 (must be within the request's budget)")
+    async with Offer._meta.db.transaction():
+        # An expired offer no longer blocks a new one for the same pair.
+        await Offer.update({Offer.status: "expired"}).where(
+            (Offer.request == request_id) & (Offer.worker == worker_id) & (Offer.status == "offered")
+            & (Offer.expires_at <= _now()))
+        offer = Offer(request=request_id, worker=worker_id, wage=wage, wage_unit=request["budget_unit"],
+                      message=message, expires_at=_now() + ttl,
+                      made_by_user=principal.user_id if not principal.is_agency else None,
+                      made_by_agency=principal.agency_id if principal.is_agency else None)
+        try:
+            await offer.save()
+        except UniqueViolationError:
+            raise Conflict("已向该家政服务员发出邀约，等待答复 (a live offer to her exists already)") from None
+        await emit("offer.made", {"offer_id": offer.id, "request_id": request_id, "worker_id": worker_id},
+                   [request["agency"], await _bound_agency(worker_id)])
+    return await get_offer(principal, offer.id)
+
+
+async def get_offer(principal: Principal, offer_id: int) -> dict:
+    row = await Offer.select().where(Offer.id == offer_id).first()
+    if row is None:
+        raise NotFound("邀约不存在 (no such offer)")
+    request = await JobRequest.select().where(JobRequest.id == row["request"]).first()
+    if not (matching.owns(principal, request) or row["worker"] == await _my_worker_id(principal)):
+        raise NotFound("邀约不存在 (no such offer)")
+    return {**row, "status": offer_status(row)}
+
+
+async def list_my_offers(principal: Principal) -> list[dict]:
+    worker_id = await _my_worker_id(principal)
+    if worker_id is None:
+        raise NotFound("尚无家政服务员档案 (no worker record)")
+    rows = await Offer.select().where(Offer.worker == worker_id).order_by(Offer.id, ascending=False).limit(100)
+    return [{**r, "status": offer_status(r)} for r in rows]
+
+
+async def _offer_for_worker(principal: Principal, offer_id: int) -> dict:
+    row = await Offer.select().where(Offer.id == offer_id).first()
+    if row is None or row["worker"] != await _my_worker_id(principal):
+        raise NotFound("邀约不存在 (no such offer)")
+    return row
+
+
+async def accept_offer(principal: Principal, offer_id: int) -> dict:
+    """She accepts: the placement is created, or a clear 409 says why not."""
+    offer = await _offer_for_worker(principal, offer_id)
+    if offer_status(offer) != "offered":
+        raise Conflict(f"邀约状态为 {offer_status(offer)}，不能接受 (this offer is {offer_status(offer)})")
+    async with Offer._meta.db.transaction():
+        # The request row is locked so two acceptances cannot both take its last place.
+        request = await JobRequest.select().where(JobRequest.id == offer["request"]).lock_rows().first()
+        if matching.effective_status(request) != "open":
+            raise Conflict("该需求已招满或已取消 (the request is filled or cancelled)")
+        taken = await Offer.update({Offer.status: "accepted", Offer.decided_at: _now()}).where(
+            (Offer.id == offer_id) & (Offer.status == "offered") & (Offer.expires_at > _now())
+        ).returning(Offer.id)
+        if not taken:
+            raise Conflict("邀约已失效 (the offer is no longer open)")
+        placement = Placement(offer=offer_id, request=request["id"], worker=offer["worker"], employer=request["employer"],
+                              agency=request["agency"], start_date=request["start_date"], end_date=request["end_date"],
+                              wage=offer["wage"], wage_unit=offer["wage_unit"])
+        try:
+            await placement.save()
+        except ExclusionViolationError:
+            raise Conflict("该时段已有其他在岗安排 (she already has a placement overlapping these dates)") from None
+        filled = await Placement.count().where(
+            (Placement.request == request["id"]) & Placement.status.is_in(["active", "completed"]))
+        if filled >= request["headcount"]:
+            await JobRequest.update({JobRequest.status: "filled", JobRequest.version: JobRequest.version + 1,
+                                     JobRequest.updated_at: _now()}).where(JobRequest.id == request["id"])
+        await registry._touch(offer["worker"], "placement accepted")
+        await emit("offer.accepted", {"offer_id": offer_id, "placement_id": placement.id, "request_id": request["id"],
+                                      "worker_id": offer["worker"]},
+                   [request["agency"], await _bound_agency(offer["worker"])])
+    return await get_placement(principal, placement.id)
+
+
+async def decline_offer(principal: Principal, offer_id: int) -> dict:
+    offer = await _offer_for_worker(principal, offer_id)
+    return await _close_offer(offer, "declined", principal)
+
+
+async def withdraw_offer(principal: Principal, offer_id: int) -> dict:
+    offer = await get_offer(principal, offer_id)
+    request = await JobRequest.select().where(JobRequest.id == offer["request"]).first()
+    if not matching.owns(principal, request):
+        raise Forbidden("只有发出邀约的一方可以撤回 (only the request's owner withdraws)")
+    return await _close_offer(offer, "withdrawn", principal)
+
+
+async def _close_offer(offer: dict, status: str, principal: Principal) -> dict:
+    async with Offer._meta.db.transaction():
+        changed = await Offer.update({Offer.status: status, Offer.decided_at: _now()}).where(
+            (Offer.id == offer["id"]) & (Offer.status == "offered")).returning(Offer.id)
+        if not changed:
+            raise Conflict(f"邀约状态为 {offer_status(offer)}，不能{status} (this offer is no longer open)")
+        request = await JobRequest.select(JobRequest.agency).where(JobRequest.id == offer["request"]).first()
+        await emit(f"offer.{status}", {"offer_id": offer["id"], "worker_id": offer["worker"]},
+                   [request["agency"], await _bound_agency(offer["worker"])])
+    return await get_offer(principal, offer["id"])
+
+
+# Placements ----------------------------------------------------------------------------------
+
+
+def _is_employer_side(principal: Principal, placement: dict) -> bool:
+    if principal.role == Role.EMPLOYER:
+        return placement["employer"] == principal.user_id
+    if principal.role == Role.HOUSEKEEPING:
+        return principal.is_agency_of(placement["agency"])
+    return False
+
+
+async def _placement_for(principal: Principal, placement_id: int) -> tuple[dict, str]:
+    row = await Placement.select().where(Placement.id == placement_id).first()
+    if row is None:
+        raise NotFound("服务记录不存在 (no such placement)")
+    if principal.is_admin:
+        return row, "admin"
+    if _is_employer_side(principal, row):
+        return row, "employer"
+    if row["worker"] == await _my_worker_id(principal):
+        return row, "worker"
+    if principal.role == Role.HOUSEKEEPING and principal.agency_id == await _bound_agency(row["worker"]):
+        return row, "worker_agency"
+    raise NotFound("服务记录不存在 (no such placement)")
+
+
+async def get_placement(principal: Principal, placement_id: int) -> dict:
+    row, side = await _placement_for(principal, placement_id)
+    worker = await Worker.select(Worker.real_name, Worker.gender, Worker.phone, Worker.consented_at).where(
+        Worker.id == row["worker"]).first()
+    contact = None
+    # After acceptance the household may call her, if she still consents to being shown.
+    if side in ("employer", "admin") and worker["consented_at"] is not None:
+        contact = {"name": worker["real_name"], "phone": worker["phone"]}
+    from service.privacy import public_display_name
+
+    return {**row, "worker_display_name": public_display_name(worker["real_name"], worker["gender"]),
+            "worker_contact": contact, "viewer_side": side}
+
+
+async def end_placement(principal: Principal, placement_id: int, *, outcome: str, reason: str) -> dict:
+    """The employer side ends a placement: completed, terminated, or the worker did not show up."""
+    row, side = await _placement_for(principal, placement_id)
+    if side not in ("employer", "admin"):
+        raise Forbidden("由雇主或其家政企业结束服务 (the employer side ends a placement)")
+    if outcome not in ("completed", "terminated", "no_show"):
+        raise InvalidField("outcome", "completed | terminated | no_show")
+    async with Placement._meta.db.transaction():
+        changed = await Placement.update({
+            Placement.status: outcome, Placement.ended_at: _now(), Placement.end_reason: reason,
+            Placement.ended_by_user: principal.user_id if not principal.is_agency else None,
+            Placement.ended_by_agency: principal.agency_id if principal.is_agency else None,
+            # Her calendar frees from today on.
+            Placement.end_date: min(row["end_date"] or date.max, max(row["start_date"], today_local())),
+        }).where((Placement.id == placement_id) & (Placement.status == "active")).returning(Placement.id)
+        if not changed:
+            raise Conflict(f"服务状态为 {row['status']}，不能再结束 (the placement has ended already)")
+        await registry._touch(row["worker"], f"placement {outcome}")
+        event = "placement.completed" if outcome == "completed" else "placement.terminated"
+        await emit(event, {"placement_id": placement_id, "worker_id": row["worker"], "outcome": outcome},
+                   [row["agency"], await _bound_agency(row["worker"])])
+    return await get_placement(principal, placement_id)
+
+
+async def busy_periods(worker_ids: list[int] | None) -> BusyPeriods:
+    """For the matcher: active placements' dates, and who has ever been placed."""
+    query = Placement.select(Placement.worker, Placement.status, Placement.start_date, Placement.end_date)
+    if worker_ids is not None:
+        if not worker_ids:
+            return BusyPeriods(by_worker={}, placed_workers=set())
+        query = query.where(Placement.worker.is_in(worker_ids))
+    by_worker: dict[int, list[tuple[date, date]]] = {}
+    placed: set[int] = set()
+    for p in await query:
+        placed.add(p["worker"])
+        if p["status"] == "active":
+            by_worker.setdefault(p["worker"], []).append((p["start_date"], p["end_date"] or date(9999, 12, 31)))
+    return BusyPeriods(by_worker=by_worker, placed_workers=placed)
+
+
+# Reviews -------------------------------------------------------------------------------------
+
+
+async def add_review(principal: Principal, placement_id: int, *, ratings: dict[str, int], comment: str,
+                     edit_window: timedelta) -> dict:
+    row, side = await _placement_for(principal, placement_id)
+    if side not in ("employer", "worker"):
+        raise Forbidden("只有服务双方可以评价 (only the two parties review)")
+    if row["status"] not in ("completed", "terminated"):
+        raise Conflict("服务完成后才能评价 (reviews follow a finished placement)")
+    expected = EMPLOYER_RATINGS if side == "employer" else WORKER_RATINGS
+    if set(ratings) != set(expected):
+        raise InvalidField("ratings", f"须包含且仅包含 (exactly): {', '.join(expected)}")
+    overall = sum(ratings.values()) / len(ratings)
+    async with Review._meta.db.transaction():
+        review = Review(placement=placement_id, author_role=side, ratings=ratings, overall=overall, comment=comment,
+                        editable_until=_now() + edit_window)
+        try:
+            await review.save()
+        except UniqueViolationError:
+            raise Conflict("每一方只能评价一次，可在修改期内修改 (one review per side; edit it instead)") from None
+        if side == "employer":
+            await registry._touch(row["worker"], "review")
+        await emit("review.received", {"review_id": review.id, "placement_id": placement_id, "author": side,
+                                       "worker_id": row["worker"]},
+                   [row["agency"], await _bound_agency(row["worker"])])
+    return await _review(review.id)
+
+
+async def edit_review(principal: Principal, review_id: int, *, ratings: dict[str, int] | None, comment: str | None) -> dict:
+    review = await _review(review_id)
+    row, side = await _placement_for(principal, review["placement"])
+    if side != review["author_role"]:
+        raise NotFound("评价不存在 (no such review)")
+    values: dict = {Review.updated_at: _now()}
+    if ratings is not None:
+        expected = EMPLOYER_RATINGS if side == "employer" else WORKER_RATINGS
+        if set(ratings) != set(expected):
+            raise InvalidField("ratings", f"须包含且仅包含 (exactly): {', '.join(expected)}")
+        values[Review.ratings] = json.dumps(ratings)
+        values[Review.overall] = sum(ratings.values()) / len(ratings)
+    if comment is not None:
+        values[Review.comment] = comment
+    async with Review._meta.db.transaction():
+        changed = await Review.update(values).where((Review.id == review_id) & (Review.editable_until > _now())
+                                                    ).returning(Review.id)
+        if not changed:
+            raise Conflict("评价修改期已过 (the review can no longer be edited)")
+        if side == "employer":
+            await registry._touch(row["worker"], "review edited")
+    return await _review(review_id)
+
+
+async def _review(review_id: int) -> dict:
+    row = await Review.select().where(Review.id == review_id).first()
+    if row is None:
+        raise NotFound("评价不存在 (no such review)")
+    return {**row, "ratings": _json(row["ratings"])}
+
+
+async def list_reviews(principal: Principal, placement_id: int) -> list[dict]:
+    await _placement_for(principal, placement_id)
+    rows = await Review.select().where(Review.placement == placement_id).order_by(Review.id)
+    return [{**r, "ratings": _json(r["ratings"])} for r in rows]
+
+
+# Complaints and appeals ---------------------------------------------------------------------------
+
+
+async def file_complaint(principal: Principal, placement_id: int, *, category: str, description: str) -> dict:
+    row, side = await _placement_for(principal, placement_id)
+    if side != "employer":
+        raise Forbidden("由雇主一方投诉 (complaints are filed by the employer side)")
+    async with Complaint._meta.db.transaction():
+        complaint = Complaint(placement=placement_id, worker=row["worker"], category=category, description=description,
+                              serious=category in SERIOUS_CATEGORIES,
+                              filed_by_user=principal.user_id if not principal.is_agency else None,
+                              filed_by_agency=principal.agency_id if principal.is_agency else None)
+        await complaint.save()
+        await emit("complaint.filed", {"complaint_id": complaint.id, "worker_id": row["worker"]},
+                   [await _bound_agency(row["worker"])])
+    return await get_complaint(principal, complaint.id)
+
+
+async def get_complaint(principal: Principal, complaint_id: int) -> dict:
+    row = await Complaint.select().where(Complaint.id == complaint_id).first()
+    if row is None:
+        raise NotFound("投诉不存在 (no such complaint)")
+    await _placement_for(principal, row["placement"])  # parties and admins only
+    return row
+
+
+async def decide_complaint(principal: Principal, complaint_id: int, *, substantiated: bool, reason: str) -> dict:
+    if not principal.is_admin:
+        raise Forbidden()
+    row = await get_complaint(principal, complaint_id)
+    status = "substantiated" if substantiated else "dismissed"
+    async with Complaint._meta.db.transaction():
+        changed = await Complaint.update({
+            Complaint.status: status, Complaint.decision_reason: reason, Complaint.decided_by: principal.user_id,
+            Complaint.decided_at: _now(),
+        }).where((Complaint.id == complaint_id) & (Complaint.status == "open")).returning(Complaint.id)
+        if not changed:
+            raise Conflict("该投诉已有处理决定 (the complaint was decided already)")
+        await registry.recompute_blacklist(row["worker"])
+        await registry._touch(row["worker"], f"complaint {status}")
+        await emit("complaint.decided", {"complaint_id": complaint_id, "worker_id": row["worker"], "outcome": status},
+                   [await _bound_agency(row["worker"])])
+    return await get_complaint(principal, complaint_id)
+
+
+async def appeal(principal: Principal, complaint_id: int, *, text: str) -> dict:
+    row = await Complaint.select().where(Complaint.id == complaint_id).first()
+    if row is None or row["worker"] != await _my_worker_id(principal):
+        raise NotFound("投诉不存在 (no such complaint)")
+    changed = await Complaint.update({Complaint.appeal_text: text, Complaint.appeal_filed_at: _now(),
+                                      Complaint.appeal_status: "pending"}).where(
+        (Complaint.id == complaint_id) & (Complaint.status == "substantiated") & (Complaint.appeal_status == "none")
+    ).returning(Complaint.id)
+    if not changed:
+        raise Conflict("只能对属实的投诉申诉一次 (a substantiated complaint may be appealed once)")
+    return await get_complaint(principal, complaint_id)
+
+
+async def decide_appeal(principal: Principal, complaint_id: int, *, upheld: bool, reason: str) -> dict:
+    if not principal.is_admin:
+        raise Forbidden()
+    row = await get_complaint(principal, complaint_id)
+    values: dict = {Complaint.appeal_status: "upheld" if upheld else "rejected", Complaint.appeal_reason: reason,
+                    Complaint.appeal_decided_by: principal.user_id, Complaint.appeal_decided_at: _now()}
+    if upheld:
+        values[Complaint.status] = "overturned"
+    async with Complaint._meta.db.transaction():
+        changed = await Complaint.update(values).where(
+            (Complaint.id == complaint_id) & (Complaint.appeal_status == "pending")).returning(Complaint.id)
+        if not changed:
+            raise Conflict("没有待处理的申诉 (no pending appeal)")
+        await registry.recompute_blacklist(row["worker"])
+        await registry._touch(row["worker"], "appeal upheld" if upheld else "appeal rejected")
+        await emit("appeal.decided", {"complaint_id": complaint_id, "worker_id": row["worker"],
+                                      "outcome": "upheld" if upheld else "rejected"},
+                   [await _bound_agency(row["worker"])])
+    return await get_complaint(principal, complaint_id)
+
+
+# The integrity rating, as each caller may see it ------------------------------------------------
+
+
+async def read_integrity(principal: Principal, worker_id: int) -> tuple[dict, bool]:
+    """The rating and whether the caller sees it whole (she, her agency, admins) or as a summary."""
+    worker = await Worker.select().where(Worker.id == worker_id).first()
+    if worker is None:
+        raise NotFound("家政服务员不存在 (no such worker)")
+    full = registry.relation(principal, worker) is not None
+    if not full and not (principal.role == Role.EMPLOYER and registry.is_visible_to_employers(worker)):
+        raise NotFound("家政服务员不存在 (no such worker)")
+    rating = await IntegrityRating.select().where(IntegrityRating.worker == worker_id).first()
+    if rating is None:
+        async with Worker._meta.db.transaction():
+            await integrity.recompute(worker_id, "first read")
+        rating = await IntegrityRating.select().where(IntegrityRating.worker == worker_id).first()
+    result = {**rating, "worker_id": worker_id, "components": _json(rating["components"]), "advice": _json(rating["advice"])}
+    if full:
+        result["history"] = await IntegrityHistory.select().where(IntegrityHistory.worker == worker_id).order_by(
+            IntegrityHistory.id, ascending=False).limit(50)
+    return result, full

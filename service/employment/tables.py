@@ -1,0 +1,111 @@
+"""Employment: offers, placements, two-way reviews, complaints with appeals, and the
+integrity rating they feed."""
+
+from piccolo.columns import (
+    JSONB,
+    Boolean,
+    Date,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    SmallInt,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from service.accounts.tables import Agency, User
+from service.matching.tables import JobRequest
+from service.registry.tables import Worker
+
+
+class Offer(Table):
+    request = ForeignKey(references=JobRequest, index=True)
+    worker = ForeignKey(references=Worker, index=True)
+    made_by_user = ForeignKey(references=User, null=True)
+    made_by_agency = ForeignKey(references=Agency, null=True)
+    wage = Integer()
+    wage_unit = Varchar(length=8)
+    message = Text(default="")
+    status = Varchar(length=16, default="offered", index=True)  # offered | accepted | declined | withdrawn | expired
+    expires_at = Timestamptz()
+    decided_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Placement(Table):
+    """A worker's engagement. PostgreSQL refuses two active placements of one worker whose
+    date ranges overlap (an exclusion constraint over worker and period)."""
+
+    offer = ForeignKey(references=Offer, unique=True)
+    request = ForeignKey(references=JobRequest, index=True)
+    worker = ForeignKey(references=Worker, index=True)
+    employer = ForeignKey(references=User, null=True, index=True)
+    agency = ForeignKey(references=Agency, null=True, index=True)
+    start_date = Date()
+    end_date = Date(null=True, default=None)
+    wage = Integer()
+    wage_unit = Varchar(length=8)
+    status = Varchar(length=16, default="active", index=True)  # active | completed | terminated | no_show
+    ended_at = Timestamptz(null=True, default=None)
+    end_reason = Text(default="")
+    ended_by_user = ForeignKey(references=User, null=True)
+    ended_by_agency = ForeignKey(references=Agency, null=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Review(Table):
+    placement = ForeignKey(references=Placement, index=True)
+    # "employer" reviews the worker; "worker" reviews the employer.
+    author_role = Varchar(length=16)
+    ratings = JSONB()
+    overall = DoublePrecision()
+    comment = Text(default="")
+    editable_until = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Complaint(Table):
+    placement = ForeignKey(references=Placement, index=True)
+    worker = ForeignKey(references=Worker, index=True)
+    filed_by_user = ForeignKey(references=User, null=True)
+    filed_by_agency = ForeignKey(references=Agency, null=True)
+    category = Varchar(length=16)
+    description = Text()
+    status = Varchar(length=16, default="open", index=True)  # open | substantiated | dismissed | overturned
+    serious = Boolean(default=False)
+    decision_reason = Text(default="")
+    decided_by = ForeignKey(references=User, null=True)
+    decided_at = Timestamptz(null=True, default=None)
+    appeal_text = Text(default="")
+    appeal_filed_at = Timestamptz(null=True, default=None)
+    appeal_status = Varchar(length=16, default="none")  # none | pending | upheld | rejected
+    appeal_reason = Text(default="")
+    appeal_decided_by = ForeignKey(references=User, null=True)
+    appeal_decided_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class IntegrityRating(Table, tablename="integrity_rating"):
+    """The current rating of each worker, with its explanation."""
+
+    worker = ForeignKey(references=Worker, unique=True)
+    score = SmallInt()
+    stars = SmallInt()
+    components = JSONB()
+    advice = JSONB()
+    algorithm_version = Varchar(length=16)
+    computed_at = Timestamptz(default=TimestamptzNow())
+
+
+class IntegrityHistory(Table, tablename="integrity_history"):
+    worker = ForeignKey(references=Worker, index=True)
+    score = SmallInt()
+    stars = SmallInt()
+    previous_score = SmallInt(null=True, default=None)
+    reason = Varchar(length=64)
+    algorithm_version = Varchar(length=16)
+    computed_at = Timestamptz(default=TimestamptzNow())
