@@ -12,6 +12,7 @@ import secrets
 from collections.abc import AsyncIterator
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -20,6 +21,7 @@ from service.app import create_app, new_candidate_index
 from service.database import make_engine, run_migrations, start_embedded_server, with_database
 from service.settings import PROJECT_ROOT, Settings, generate_data_key
 from tests.factories import DATA_TABLES, Actors
+from tests.receiver import Receiver
 
 RUN_ID = secrets.token_hex(4)
 
@@ -58,12 +60,18 @@ def settings(database_url: str) -> Settings:
         allow_private_webhooks=True,
         run_dispatcher=False,
         webhook_backoff_seconds=0.0,
+        webhook_max_attempts=3,
     )
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+def receiver() -> Receiver:
+    return Receiver()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, receiver: Receiver) -> Litestar:
+    return create_app(settings, http_transport=httpx.MockTransport(receiver.handle))
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +92,7 @@ def in_app(client: AsyncTestClient, fn, *args):
 
 
 @pytest.fixture(autouse=True)
-def clean_database(client: AsyncTestClient, app: Litestar) -> None:
+def clean_database(client: AsyncTestClient, app: Litestar, receiver: Receiver) -> None:
     """Every test starts from empty data tables (reference data stays)."""
 
     async def clean() -> None:
@@ -94,6 +102,7 @@ def clean_database(client: AsyncTestClient, app: Litestar) -> None:
         app.state.matcher = new_candidate_index(app)
 
     in_app(client, clean)
+    receiver.reset()
 
 
 @pytest.fixture
