@@ -126,16 +126,23 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
     if q.scope == "province":
         rows = np.arange(index.n, dtype=np.int64)
     else:
-        area_mask = index.districts.mask(_area_codes(index, q))
-        rows = index.rows_serving(_area_codes(index, q))
-        near = q.lat is not None and q.lon is not None and q.radius_km
-        if near:
-            rows = np.concatenate([rows, index.rows_near(q.lat, q.lon, q.radius_km)])
-        rows = np.unique(rows)
-        keep = _any_bit(col("districts")[rows], area_mask)
-        if near:
-            keep |= haversine_km(q.lat, q.lon, col("lat")[rows], col("lon")[rows]) <= q.radius_km
-        rows = rows[keep]
+        codes = _area_codes(index, q)
+        # The lists are supersets (they may hold stale entries); the columns decide.
+        serving = index.rows_serving(codes)
+        serving = serving[_any_bit(col("districts")[serving], index.districts.mask(codes))]
+        if q.lat is not None and q.lon is not None and q.radius_km:
+            near = index.rows_near(q.lat, q.lon, q.radius_km)
+            lat, lon = col("lat")[near], col("lon")[near]
+            dlat = q.radius_km / 111.0
+            dlon = q.radius_km / (111.0 * max(0.2, np.cos(np.radians(q.lat))))
+            box = (np.abs(lat - q.lat) <= dlat) & (np.abs(lon - q.lon) <= dlon)
+            near = near[box]
+            near = near[haversine_km(q.lat, q.lon, lat[box], lon[box]) <= q.radius_km]
+            serving = np.concatenate([serving, near])
+        # Each row once, in row order, without sorting: mark and collect.
+        marked = np.zeros(index.n, dtype=bool)
+        marked[serving] = True
+        rows = np.flatnonzero(marked)
     excluded.append({"filter": "area", "removed": index.n - rows.size})
 
     def step(name: str, keep: np.ndarray) -> None:
