@@ -100,6 +100,8 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
             engine, http, cipher, max_attempts=settings.webhook_max_attempts,
             backoff_base=settings.webhook_backoff_seconds, allow_private=settings.allow_private_webhooks,
             poll_seconds=settings.webhook_poll_seconds)
+        if settings.warm_matcher:
+            background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
         if settings.run_dispatcher:
             background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
             background.append(asyncio.create_task(_housekeeping(), name="housekeeping"))

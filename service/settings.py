@@ -56,6 +56,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     allow_private_webhooks: bool = False
     # Runs the webhook dispatcher in this process (tests drive it by hand).
     run_dispatcher: bool = True
+    # Loads the matcher's candidate index at start-up rather than at the first match.
+    warm_matcher: bool = True
 
     @property
     def data_key_bytes(self) -> bytes:
@@ -90,6 +92,7 @@ _ENV_FIELDS = {
     "WEBHOOK_BACKOFF_SECONDS": "webhook_backoff_seconds",
     "ALLOW_PRIVATE_WEBHOOKS": "allow_private_webhooks",
     "RUN_DISPATCHER": "run_dispatcher",
+    "WARM_MATCHER": "warm_matcher",
 }
 
 

@@ -59,6 +59,7 @@ def settings(database_url: str) -> Settings:
         log_level="WARNING",
         allow_private_webhooks=True,
         run_dispatcher=False,
+        warm_matcher=False,
         webhook_backoff_seconds=0.0,
         webhook_max_attempts=3,
     )

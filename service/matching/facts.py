@@ -12,9 +12,10 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 import asyncpg
+import numpy as np
 from piccolo.engine.postgres import PostgresEngine
 
-from service.matching.index import FactsSource, WorkerFacts
+from service.matching.index import FOREVER, FactsSource, WorkerFacts
 from service.privacy import surname
 from service.registry.domain import HEALTH_TIER_BY_CODE
 
@@ -64,6 +65,10 @@ class DatabaseFacts(FactsSource):
     async def all_workers(self) -> tuple[list[WorkerFacts], int]:
         return await self.changed_workers(0)
 
+    async def all_columns(self, index) -> tuple[dict[str, np.ndarray], int]:
+        async with self._connection() as conn:
+            return await load_bulk(conn, index)
+
     async def changed_workers(self, since_xmin: int) -> tuple[list[WorkerFacts], int]:
         async with self._connection() as conn:
             rows = await conn.fetch(_WORKERS, since_xmin)
@@ -105,3 +110,147 @@ async def _add_credentials(conn: asyncpg.Connection, facts: list[WorkerFacts], *
     for r in await conn.fetch(_TRAINING.format(only=only), *args):
         if (f := by_id.get(r["worker"])) is not None:
             f.last_trained = r["finished_on"]
+
+
+# The initial load, in bulk ------------------------------------------------------------------
+#
+# Millions of rows decoded into Python objects one by one take minutes; the same facts
+# computed in SQL as fixed-width numbers and streamed with COPY in PostgreSQL's binary
+# format become numpy columns in one step.
+
+_EPOCH = "DATE '1970-01-01'"
+_HEALTH_TIERS = ("general", "home", "elderly", "maternity")  # HealthTier order, laxest first
+
+
+def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
+    """SQL for the `words` 64-bit words of the bitmask of array `column` over a vocabulary."""
+    out = []
+    for word in range(words):
+        low, high = word * 64 + 1, word * 64 + 64
+        out.append(
+            f"coalesce((SELECT bit_or(1::int8 << (p - {low})) FROM unnest({column}) v, "
+            f"LATERAL array_position(${vocabulary_param}::text[], v::text) p WHERE p BETWEEN {low} AND {high}), 0)::int8"
+        )
+    return out
+
+
+def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
+    """The COPY query, its arguments, and the layout of each row: (column, dtype, slot)."""
+    from service.privacy import _COMPOUND_SURNAMES
+
+    layout: list[tuple[str, str, int]] = []
+    select: list[str] = []
+
+    def field(sql: str, column: str, dtype: str, slot: int = 0) -> None:
+        select.append(sql)
+        layout.append((column, dtype, slot))
+
+    field("w.id::int4", "id", ">i4")
+    field("w.change_txid::int8", "txid", ">i8")
+    field("(w.status = 'active')::int::int2", "active", ">i2")
+    field("(w.consented_at IS NOT NULL)::int::int2", "consented", ">i2")
+    field(f"coalesce(w.blacklisted_until - {_EPOCH}, 0)::int4", "blacklisted", ">i4")
+    field("coalesce((SELECT bit_or(CASE c WHEN 'maternity' THEN 1 WHEN 'household' THEN 2 WHEN 'elderly' THEN 4 "
+          "WHEN 'medical' THEN 8 ELSE 0 END) FROM unnest(w.categories) c), 0)::int2", "categories", ">i2")
+    for slot, sql in enumerate(_bit_words("w.skills", index.skills.words, 1)):
+        field(sql, "skills", ">i8", slot)
+    for slot, sql in enumerate(_bit_words("w.district_codes", index.districts.words, 2)):
+        field(sql, "districts", ">i8", slot)
+    field(_bit_words("w.languages", 1, 3)[0], "languages", ">i8")
+    field("w.live_in::int::int2", "live_in", ">i2")
+    field("w.experience_years::int2", "experience", ">i2")
+    field("w.wage_min::int4", "wage_min", ">i4")
+    field("w.wage_max::int4", "wage_max", ">i4")
+    field("(w.wage_unit = 'hour')::int::int2", "wage_hourly", ">i2")
+    field(f"coalesce(w.available_from - {_EPOCH}, 0)::int4", "available", ">i4")
+    field("coalesce(w.lat, 'NaN')::float4", "lat", ">f4")
+    field("coalesce(w.lon, 'NaN')::float4", "lon", ">f4")
+    field("coalesce(w.integrity_score, -1)::int2", "integrity", ">i2")
+    field("ascii(w.real_name)::int4", "surname", ">i4", 0)
+    field("(CASE WHEN left(w.real_name, 2) = ANY($4::text[]) AND char_length(w.real_name) > 2 "
+          "THEN ascii(substr(w.real_name, 2, 1)) ELSE 0 END)::int4", "surname", ">i4", 1)
+    field("(w.gender = 'female')::int::int2", "female", ">i2")
+    for slot, _ in enumerate(index.occupations):
+        field(f"coalesce(c.level_{slot}, 0)::int2", "certificates", ">i2", slot)
+    for slot, tier in enumerate(_HEALTH_TIERS):
+        field(f"coalesce(h.until_{slot} - {_EPOCH}, 0)::int4", "health", ">i4", slot)
+    field("coalesce(b.until_days, 0)::int4", "background", ">i4")
+    field(f"coalesce(t.finished_on - {_EPOCH}, 0)::int4", "trained", ">i4")
+
+    levels = ", ".join(f"min(level) FILTER (WHERE occupation_code = {_literal(code)}) AS level_{slot}"
+                       for slot, code in enumerate(index.occupations)) or "NULL AS level_0"
+    health = ", ".join(f"max(valid_until) FILTER (WHERE tier = '{tier}') AS until_{slot}"
+                       for slot, tier in enumerate(_HEALTH_TIERS))
+    query = f"""
+        SELECT {", ".join(select)}
+        FROM worker w
+        LEFT JOIN (SELECT worker, {levels} FROM certificate WHERE status = 'verified' GROUP BY worker) c
+               ON c.worker = w.id
+        LEFT JOIN (SELECT worker, {health} FROM worker_check
+                   WHERE kind = 'health' AND result = 'passed' AND status = 'verified' GROUP BY worker) h
+               ON h.worker = w.id
+        LEFT JOIN (SELECT worker, CASE WHEN bool_or(valid_until IS NULL) THEN {FOREVER}
+                                       ELSE max(valid_until - {_EPOCH}) END AS until_days FROM worker_check
+                   WHERE kind = 'background' AND result = 'passed' AND status = 'verified' GROUP BY worker) b
+               ON b.worker = w.id
+        LEFT JOIN (SELECT worker, max(finished_on) AS finished_on FROM training
+                   WHERE result = 'passed' AND status = 'verified' GROUP BY worker) t
+               ON t.worker = w.id
+        ORDER BY w.id
+    """
+    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits), list(_COMPOUND_SURNAMES)]
+    return query, args, layout
+
+
+def _literal(code: str) -> str:
+    assert all(ch.isalnum() or ch in "-_" for ch in code), code
+    return f"'{code}'"
+
+
+def parse_binary_copy(data: bytes, layout: list[tuple[str, str, int]]) -> np.ndarray:
+    """Rows of a binary COPY whose fields are all fixed-width and never NULL."""
+    signature = b"PGCOPY\n\xff\r\n\x00"
+    if not data.startswith(signature):
+        raise ValueError("not a binary COPY stream")
+    extension = int.from_bytes(data[15:19], "big")
+    offset = 19 + extension
+    fields = [("count", ">i2")]
+    for i, (_, dtype, _) in enumerate(layout):
+        fields += [(f"len{i}", ">i4"), (f"f{i}", dtype)]
+    row = np.dtype(fields)
+    count = (len(data) - offset - 2) // row.itemsize
+    rows = np.frombuffer(data, dtype=row, count=count, offset=offset)
+    if count and (rows["count"] != len(layout)).any():
+        raise ValueError("unexpected field count in COPY stream")
+    return rows
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    async def __call__(self, chunk: bytes) -> None:
+        self.chunks.append(bytes(chunk))
+
+
+async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarray], int]:
+    """Every worker's columns as the index keeps them, and the snapshot's xmin."""
+    languages = await conn.fetch("SELECT DISTINCT unnest(languages) AS language FROM worker ORDER BY 1")
+    for r in languages:
+        index.languages.bit(r["language"])
+    query, args, layout = bulk_query(index)
+    collector = _Collector()
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        xmin = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        await conn.copy_from_query(query, *args, output=collector, format="binary")
+    rows = parse_binary_copy(b"".join(collector.chunks), layout)
+    columns: dict[str, list] = {}
+    for i, (name, _, slot) in enumerate(layout):
+        columns.setdefault(name, []).append(rows[f"f{i}"].astype(rows[f"f{i}"].dtype.newbyteorder("=")))
+    out = {name: (parts[0] if len(parts) == 1 else np.stack(parts, axis=1)) for name, parts in columns.items()}
+    for name in ("skills", "districts", "languages"):
+        out[name] = out[name].view(np.uint64)
+    out["integrity"] = np.where(out["integrity"] < 0, np.nan, out["integrity"] / 100).astype(np.float32)
+    # A health report of tier t also serves every laxer tier.
+    out["health"] = np.maximum.accumulate(out["health"][:, ::-1], axis=1)[:, ::-1]
+    return out, xmin

@@ -208,8 +208,12 @@ class CandidateIndex:
         async with self._lock:
             started = time.perf_counter()
             if not self.loaded:
-                facts, self.xmin = await self.source.all_workers()
-                self._apply(facts, initial=True)
+                if hasattr(self.source, "all_columns"):
+                    columns, self.xmin = await self.source.all_columns(self)
+                    self._load_columns(columns)
+                else:
+                    facts, self.xmin = await self.source.all_workers()
+                    self._apply(facts, initial=True)
                 await self._apply_busy(None)
                 self.loaded = True
                 self.load_seconds = time.perf_counter() - started
@@ -220,6 +224,26 @@ class CandidateIndex:
             if facts:
                 self._apply(facts, initial=False)
                 await self._apply_busy([f.id for f in facts])
+
+    def _load_columns(self, columns: dict[str, np.ndarray]) -> None:
+        """Take whole columns at once (the bulk initial load)."""
+        n = len(columns["id"])
+        self.n = 0
+        self._allocate(max(1024, n))
+        self.n = n
+        surnames = columns.pop("surname")
+        keys = surnames[:, 0].astype(np.int64) * (1 << 21) + surnames[:, 1]
+        unique, inverse = np.unique(keys, return_inverse=True)
+        ids = np.array([self._surname_id(chr(k >> 21) + (chr(k & ((1 << 21) - 1)) if k & ((1 << 21) - 1) else ""))
+                        for k in unique.tolist()], dtype=np.uint32)
+        self._columns["surname"][:n] = ids[inverse]
+        for name, values in columns.items():
+            self._columns[name][:n] = values
+        top = int(columns["id"].max()) if n else 0
+        self._row_by_id = np.full(max(1024, top + 1), -1, dtype=np.int32)
+        self._row_by_id[columns["id"]] = np.arange(n, dtype=np.int32)
+        self.version = int(columns["txid"].sum())
+        self._build_inverted_indexes()
 
     def _surname_id(self, surname: str) -> int:
         found = self._surname_ids.get(surname)

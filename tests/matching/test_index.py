@@ -1,0 +1,61 @@
+"""The candidate index holds the same facts however it was loaded."""
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from service.employment.services import busy_periods
+from service.matching.facts import DatabaseFacts
+from service.matching.index import CandidateIndex
+from service.registry.domain import today_local
+from tests.conftest import in_app
+from tests.matching.test_matching import Registry
+
+
+class RowByRow:
+    """The same source without its bulk path."""
+
+    def __init__(self, source):
+        self.source = source
+
+    async def all_workers(self):
+        return await self.source.all_workers()
+
+    async def changed_workers(self, since):
+        return await self.source.changed_workers(since)
+
+
+@pytest.fixture
+async def registry(client, actors):
+    return await Registry(client, actors).setup()
+
+
+async def test_the_bulk_load_equals_the_row_by_row_load(client, actors, registry, app):
+    await registry.worker(real_name="欧阳丽华", certificate_level=3, trained_on=today_local() - timedelta(days=20),
+                          languages=["粤语", "闽南话"])
+    await registry.worker(real_name="陈好", health="home", location=None, wage_unit="hour", wage_min=35, wage_max=45)
+    _, blacklisted = await registry.worker(real_name="黄丽", consent=False, health=None)
+    await client.post(f"/api/v1/workers/{blacklisted['id']}/checks", headers=registry.admin.headers, json={
+        "kind": "background", "result": "failed", "checked_on": today_local().isoformat()})
+    _, passed = await registry.worker(real_name="李美玲", categories=["elderly", "medical"], health="elderly")
+    await client.post(f"/api/v1/workers/{passed['id']}/checks", headers=registry.admin.headers, json={
+        "kind": "background", "result": "passed", "checked_on": today_local().isoformat()})
+
+    async def build_both():
+        indexes = []
+        for source in (DatabaseFacts(app.state.engine), RowByRow(DatabaseFacts(app.state.engine))):
+            index = CandidateIndex(app.state.taxonomy, source, busy=busy_periods)
+            await index.ensure_fresh()
+            indexes.append(index)
+        return indexes
+
+    bulk, rows = in_app(client, build_both)
+    assert bulk.n == rows.n == 4
+    assert bulk.version == rows.version and bulk.languages.bits == rows.languages.bits
+    for name in bulk._columns:
+        if name == "surname":
+            continue
+        np.testing.assert_array_equal(bulk.col(name), rows.col(name), err_msg=name)
+    assert [bulk.surname_of(r) for r in range(4)] == [rows.surname_of(r) for r in range(4)] == ["欧阳", "陈", "黄", "李"]
+    assert bulk.col("background").max() > 0 and bulk.col("blacklisted").max() > 0 and bulk.col("trained").max() > 0
