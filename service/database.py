@@ -84,9 +84,10 @@ def bind_tables(engine: PostgresEngine) -> None:
 
 async def run_migrations(engine: PostgresEngine) -> None:
     """Apply every pending Piccolo migration of every app, in order."""
-    import piccolo_conf
     from piccolo.apps.migrations.commands.forwards import run_forwards
     from piccolo.apps.migrations.tables import Migration
+
+    import piccolo_conf
 
     piccolo_conf.DB = engine
     Migration._meta.db = engine

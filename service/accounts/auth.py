@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from service.accounts.guards import ANONYMOUS, AGENCY_SCOPES, Principal, Role
+from service.accounts.guards import AGENCY_SCOPES, ANONYMOUS, Principal, Role
 from service.accounts.tables import ApiKey, User
 from service.errors import Unauthorized
 from service.security import api_key_digest, api_key_prefix, digests_match, read_token

@@ -6,7 +6,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from litestar.stores.base import Store
 
 from service.accounts import services
-from service.accounts.guards import Principal, Role, principal_of, requires
+from service.accounts.guards import Role, principal_of, requires
 from service.accounts.schemas import (
     Account,
     AccountCreate,

@@ -21,6 +21,7 @@ from service.events.services import emit
 from service.matching import services as matching
 from service.matching.index import BusyPeriods
 from service.matching.tables import JobRequest
+from service.privacy import public_display_name
 from service.registry import services as registry
 from service.registry.domain import today_local
 from service.registry.tables import Worker
@@ -206,8 +207,6 @@ async def get_placement(principal: Principal, placement_id: int) -> dict:
     # After acceptance the household may call her, if she still consents to being shown.
     if side in ("employer", "admin") and worker["consented_at"] is not None:
         contact = {"name": worker["real_name"], "phone": worker["phone"]}
-    from service.privacy import public_display_name
-
     return {**row, "worker_display_name": public_display_name(worker["real_name"], worker["gender"]),
             "worker_contact": contact, "viewer_side": side}
 

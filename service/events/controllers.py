@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -11,7 +11,6 @@ from service.accounts.guards import Role, principal_of, requires
 from service.events import services
 from service.events.schemas import Delivery, Webhook, WebhookCreate, WebhookCreated
 from service.idempotency import idempotent
-from litestar import Response
 from service.schemas import PathId
 
 AGENCIES = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)

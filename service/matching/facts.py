@@ -172,7 +172,7 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field("(w.gender = 'female')::int::int2", "female", ">i2")
     for slot, _ in enumerate(index.occupations):
         field(f"coalesce(c.level_{slot}, 0)::int2", "certificates", ">i2", slot)
-    for slot, tier in enumerate(_HEALTH_TIERS):
+    for slot in range(len(_HEALTH_TIERS)):
         field(f"coalesce(h.until_{slot} - {_EPOCH}, 0)::int4", "health", ">i4", slot)
     field("coalesce(b.until_days, 0)::int4", "background", ">i4")
     field(f"coalesce(t.finished_on - {_EPOCH}, 0)::int4", "trained", ">i4")
@@ -245,7 +245,7 @@ async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarr
         await conn.copy_from_query(query, *args, output=collector, format="binary")
     rows = parse_binary_copy(b"".join(collector.chunks), layout)
     columns: dict[str, list] = {}
-    for i, (name, _, slot) in enumerate(layout):
+    for i, (name, _, _slot) in enumerate(layout):
         columns.setdefault(name, []).append(rows[f"f{i}"].astype(rows[f"f{i}"].dtype.newbyteorder("=")))
     out = {name: (parts[0] if len(parts) == 1 else np.stack(parts, axis=1)) for name, parts in columns.items()}
     for name in ("skills", "districts", "languages"):

@@ -28,7 +28,7 @@ from datetime import date
 
 import numpy as np
 
-from service.registry.domain import HEALTH_TIER_BY_CODE, HealthTier
+from service.registry.domain import HealthTier
 from service.taxonomy.services import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -331,7 +331,7 @@ class CandidateIndex:
     def _build_inverted_indexes(self) -> None:
         self._district_rows = {}
         districts = self.col("districts")
-        for code, bit in self.districts.bits.items():
+        for bit in self.districts.bits.values():
             word, shift = divmod(bit, 64)
             rows = np.flatnonzero((districts[:, word] >> np.uint64(shift)) & np.uint64(1))
             if rows.size:

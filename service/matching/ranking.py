@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from service.matching.index import CATEGORIES, FOREVER, CandidateIndex, day_number
+from service.matching.index import CATEGORIES, CandidateIndex, day_number
 from service.registry.domain import REQUIRED_HEALTH_TIER, Category
 
 ALGORITHM_VERSION = "2026.11-1"

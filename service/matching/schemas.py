@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.registry.schemas import CategoryName, Language, Location, SkillCode
+from service.registry.schemas import CategoryName, Language, Location, LocationOut, SkillCode
 from service.schemas import TEXT, DistrictCode, Input, Output
 
 Budget = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
@@ -75,11 +75,6 @@ class Understanding(Output, kw_only=True):
 class RequiredCertificateOut(Output, kw_only=True):
     occupation_code: str
     min_level: int
-
-
-class LocationOut(Output, kw_only=True):
-    lat: float
-    lon: float
 
 
 class JobRequest(Output, kw_only=True):

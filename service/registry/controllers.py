@@ -33,8 +33,8 @@ from service.registry.schemas import (
     WorkerRef,
     WorkerUpdate,
 )
-from service.taxonomy.services import Taxonomy
 from service.schemas import LINE, MAX_ID, PathId
+from service.taxonomy.services import Taxonomy
 
 ANY_AGENCY = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)
 ETAG_DOC = ResponseHeader(name="ETag", description="版本标签，PATCH 时放入 If-Match (send back in If-Match)", documentation_only=True)

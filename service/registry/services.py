@@ -7,6 +7,7 @@ whether the caller may touch that object. Objects a caller may not know about an
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, timezone
 from typing import Any
@@ -18,6 +19,7 @@ from rapidfuzz import fuzz, process
 from service.accounts.guards import Principal, Role
 from service.accounts.tables import Agency, User
 from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed
+from service.events.services import emit
 from service.registry.domain import (
     BLACKLIST_YEARS,
     HEALTH_TIER_BY_CODE,
@@ -31,9 +33,8 @@ from service.registry.domain import (
     parse_id_number,
     today_local,
 )
-from service.registry.tables import Certificate, Check, ConsentEvent, Training, Worker
-from service.events.services import emit
 from service.registry.issuer import IssuerClient
+from service.registry.tables import Certificate, Check, ConsentEvent, Training, Worker
 from service.security import IdNumberCipher
 from service.taxonomy.services import Taxonomy
 
@@ -521,9 +522,8 @@ async def recheck_certificate(principal: Principal, worker_id: int, certificate_
     return await confirm_with_issuer(certificate_id, issuer)
 
 
-def _json(value):
-    import json
-
+def _json(value: Any) -> Any:
+    """JSONB columns come back as text from some queries."""
     return json.loads(value) if isinstance(value, str) else value
 
 

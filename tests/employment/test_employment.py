@@ -135,8 +135,8 @@ async def test_only_the_worker_accepts_and_offers_expire(client, actors, registr
     assert duplicate.status_code == 409  # one live offer per request and worker
 
     async def expire():
-        from service.employment.tables import Offer
         from service.employment.services import _now
+        from service.employment.tables import Offer
 
         await Offer.update({Offer.expires_at: _now() - timedelta(seconds=1)}).where(Offer.id == made["id"])
 

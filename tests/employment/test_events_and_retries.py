@@ -11,13 +11,13 @@ import pytest
 
 from service.events.services import UnsafeUrl, check_outbound_url
 from service.registry import services as registry_services
-from service.registry.issuer import IssuerClient
 from service.registry.domain import today_local
+from service.registry.issuer import IssuerClient
 from tests.conftest import in_app
 from tests.employment.test_employment import offer
+from tests.factories import worker_body
 from tests.matching.test_matching import Registry, post_request
 from tests.receiver import ISSUER_URL
-from tests.factories import worker_body
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 
 from service.registry.domain import today_local
-from tests.factories import worker_body
 
 START = today_local() + timedelta(days=10)
 

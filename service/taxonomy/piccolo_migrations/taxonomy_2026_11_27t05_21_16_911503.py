@@ -1,10 +1,5 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Array
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import DoublePrecision
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import JSONB
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.column_types import JSONB, Array, Boolean, DoublePrecision, Integer, Varchar
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-27T05:21:16:911503"
