@@ -141,7 +141,7 @@ async def accept_offer(principal: Principal, offer_id: int) -> dict:
         if filled >= request["headcount"]:
             await JobRequest.update({JobRequest.status: "filled", JobRequest.version: JobRequest.version + 1,
                                      JobRequest.updated_at: _now()}).where(JobRequest.id == request["id"])
-        await registry._touch(offer["worker"], "placement accepted")
+        await registry.mark_changed(offer["worker"], "placement accepted")
         await emit("offer.accepted", {"offer_id": offer_id, "placement_id": placement.id, "request_id": request["id"],
                                       "worker_id": offer["worker"]},
                    [request["agency"], await _bound_agency(offer["worker"])])
@@ -228,7 +228,7 @@ async def end_placement(principal: Principal, placement_id: int, *, outcome: str
         }).where((Placement.id == placement_id) & (Placement.status == "active")).returning(Placement.id)
         if not changed:
             raise Conflict(f"服务状态为 {row['status']}，不能再结束 (the placement has ended already)")
-        await registry._touch(row["worker"], f"placement {outcome}")
+        await registry.mark_changed(row["worker"], f"placement {outcome}")
         event = "placement.completed" if outcome == "completed" else "placement.terminated"
         await emit(event, {"placement_id": placement_id, "worker_id": row["worker"], "outcome": outcome},
                    [row["agency"], await _bound_agency(row["worker"])])
@@ -273,7 +273,7 @@ async def add_review(principal: Principal, placement_id: int, *, ratings: dict[s
         except UniqueViolationError:
             raise Conflict("每一方只能评价一次，可在修改期内修改 (one review per side; edit it instead)") from None
         if side == "employer":
-            await registry._touch(row["worker"], "review")
+            await registry.mark_changed(row["worker"], "review")
         await emit("review.received", {"review_id": review.id, "placement_id": placement_id, "author": side,
                                        "worker_id": row["worker"]},
                    [row["agency"], await _bound_agency(row["worker"])])
@@ -300,7 +300,7 @@ async def edit_review(principal: Principal, review_id: int, *, ratings: dict[str
         if not changed:
             raise Conflict("评价修改期已过 (the review can no longer be edited)")
         if side == "employer":
-            await registry._touch(row["worker"], "review edited")
+            await registry.mark_changed(row["worker"], "review edited")
     return await _review(review_id)
 
 
@@ -356,7 +356,7 @@ async def decide_complaint(principal: Principal, complaint_id: int, *, substanti
         if not changed:
             raise Conflict("该投诉已有处理决定 (the complaint was decided already)")
         await registry.recompute_blacklist(row["worker"])
-        await registry._touch(row["worker"], f"complaint {status}")
+        await registry.mark_changed(row["worker"], f"complaint {status}")
         await emit("complaint.decided", {"complaint_id": complaint_id, "worker_id": row["worker"], "outcome": status},
                    [await _bound_agency(row["worker"])])
     return await get_complaint(principal, complaint_id)
@@ -389,7 +389,7 @@ async def decide_appeal(principal: Principal, complaint_id: int, *, upheld: bool
         if not changed:
             raise Conflict("没有待处理的申诉 (no pending appeal)")
         await registry.recompute_blacklist(row["worker"])
-        await registry._touch(row["worker"], "appeal upheld" if upheld else "appeal rejected")
+        await registry.mark_changed(row["worker"], "appeal upheld" if upheld else "appeal rejected")
         await emit("appeal.decided", {"complaint_id": complaint_id, "worker_id": row["worker"],
                                       "outcome": "upheld" if upheld else "rejected"},
                    [await _bound_agency(row["worker"])])

@@ -20,7 +20,7 @@ def present(row: dict) -> JobRequest:
     return msgspec.convert({
         **row,
         "employer_id": row["employer"], "agency_id": row["agency"],
-        "understood": services._json(row["understood"]),
+        "understood": services.json_value(row["understood"]),
         "effective_skills": services.effective_skills(row),
         "location": {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None,
         "required_certificate": None if row["required_occupation_code"] is None else {

@@ -33,11 +33,11 @@ def effective_status(row: dict) -> str:
 
 
 def effective_skills(row: dict) -> list[str]:
-    understood = _json(row["understood"])
+    understood = json_value(row["understood"])
     return list(dict.fromkeys([*row["skills"], *(m["code"] for m in understood["matched"])]))
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -189,6 +189,6 @@ async def find_matches(principal: Principal, request_id: int, *, limit: int, off
 def _page(row: dict, ranking: Ranking, *, limit: int, offset: int) -> dict:
     return {
         "request_id": row["id"], "algorithm_version": ranking.algorithm_version, "total": ranking.total,
-        "limit": limit, "offset": offset, "understood": _json(row["understood"]), "excluded": ranking.excluded,
+        "limit": limit, "offset": offset, "understood": json_value(row["understood"]), "excluded": ranking.excluded,
         "items": [dataclasses.asdict(m) | {"algorithm_version": ranking.algorithm_version} for m in ranking.items],
     }

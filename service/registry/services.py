@@ -146,7 +146,7 @@ async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: I
     try:
         async with Worker._meta.db.transaction():
             await row.save()
-            await _touch(row.id, "registered")
+            await mark_changed(row.id, "registered")
     except UniqueViolationError as exc:
         if "user" in (exc.constraint_name or ""):
             raise Conflict("您已登记过家政服务员档案 (you already have a worker record)") from None
@@ -364,7 +364,7 @@ def _with_status(row: dict, valid_until_key: str | None = None) -> dict:
 CHANGE_HOOKS: list = []
 
 
-async def _touch(worker_id: int, reason: str = "credential") -> None:
+async def mark_changed(worker_id: int, reason: str = "credential") -> None:
     """Mark the worker changed (the matcher re-reads her) and tell whoever listens."""
     await Worker.update({Worker.updated_at: _now()}).where(Worker.id == worker_id)
     for hook in CHANGE_HOOKS:
@@ -425,7 +425,7 @@ async def add_training(principal: Principal, worker_id: int, data: dict[str, Any
     row = Training(**data, worker=worker_id, institution=institution, status=CredentialStatus.VERIFIED.value)
     async with Worker._meta.db.transaction():
         await row.save()
-        await _touch(worker_id, "training")
+        await mark_changed(worker_id, "training")
         await _credential_event("credential.verified", "training", row.to_dict(), institution)
     return _training_out(row.to_dict())
 
@@ -476,7 +476,7 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
     try:
         async with Worker._meta.db.transaction():
             await row.save()
-            await _touch(worker_id, "certificate")
+            await mark_changed(worker_id, "certificate")
             if status == CredentialStatus.VERIFIED:
                 await _credential_event("credential.verified", "certificate", row.to_dict(), principal.agency_id)
     except UniqueViolationError:
@@ -504,7 +504,7 @@ async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict
         ).returning(Certificate.id)
         row = await Certificate.select().where(Certificate.id == certificate_id).first()
         if changed:
-            await _touch(row["worker"], "certificate")
+            await mark_changed(row["worker"], "certificate")
             await _credential_event(f"credential.{status.value}", "certificate", row, row["issuer"])
     return _certificate_out(row)
 
@@ -552,7 +552,7 @@ async def revoke_certificate(principal: Principal, worker_id: int, certificate_i
             }).where((Certificate.id == certificate_id) & (Certificate.status != CredentialStatus.REVOKED.value)
                      ).returning(Certificate.id)
             if changed:
-                await _touch(worker_id, "certificate revoked")
+                await mark_changed(worker_id, "certificate revoked")
                 await _credential_event("credential.revoked", "certificate",
                                         {**row, "status": CredentialStatus.REVOKED.value}, row["issuer"])
     return _certificate_out(await Certificate.select().where(Certificate.id == certificate_id).first())
@@ -585,7 +585,7 @@ async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) 
         if status == CredentialStatus.VERIFIED:
             await recompute_blacklist(worker_id)
             await _credential_event("credential.verified", f"{data['kind']}_check", row.to_dict(), None)
-        await _touch(worker_id, f"{data['kind']} check")
+        await mark_changed(worker_id, f"{data['kind']} check")
     return _check_out(row.to_dict())
 
 
@@ -651,7 +651,7 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
         row = await table.select().where(table.id == credential_id).first()
         if kind == "checks":
             await recompute_blacklist(worker_id)
-        await _touch(worker_id, f"{kind} decision")
+        await mark_changed(worker_id, f"{kind} decision")
         issuer = row.get("issuer", row.get("institution"))
         await _credential_event(f"credential.{status.value}", kind.rstrip("s"), row, issuer)
     return _PRESENTERS[kind](row)
