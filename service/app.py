@@ -32,6 +32,7 @@ from service.employment.controllers import (
     PlacementController,
     ReviewController,
 )
+from service.employment.integrity import refresh_aged
 from service.employment.services import busy_periods
 from service.errors import EXCEPTION_HANDLERS
 from service.events.controllers import WebhookController
@@ -121,9 +122,12 @@ def new_candidate_index(app: Litestar) -> CandidateIndex:
 
 
 async def _housekeeping() -> None:
+    """Hourly: forget old idempotency keys; re-rate workers whose rating ages by itself."""
     while True:
         try:
             await forget_old_keys()
+            while await refresh_aged() > 0:
+                await asyncio.sleep(0)
         except Exception:  # noqa: BLE001 - retried next round
             logging.getLogger(__name__).exception("housekeeping failed")
         await asyncio.sleep(3600)

@@ -23,7 +23,7 @@ from datetime import date, datetime, timezone
 
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Placement, Review
 from service.registry import services as registry
-from service.registry.domain import BLACKLIST_YEARS, add_years, today_local
+from service.registry.domain import BLACKLIST_YEARS, GUANGDONG_TZ, add_years, today_local
 from service.registry.tables import Certificate, Check, Training, Worker
 
 ALGORITHM_VERSION = "integrity-1"
@@ -166,3 +166,24 @@ async def serious_complaint_blacklist(worker_id: int) -> date | None:
 # The registry calls these when its facts change.
 registry.BLACKLIST_CAUSES.append(serious_complaint_blacklist)
 registry.CHANGE_HOOKS.append(recompute)
+
+
+async def refresh_aged(limit: int = 500) -> int:
+    """Re-rate workers whose rating changes with time alone (fading penalties, checks that
+    expired) and was computed before today; run periodically."""
+    today = today_local()
+    midnight = datetime.combine(today, datetime.min.time(), tzinfo=GUANGDONG_TZ)
+    rows = await IntegrityRating.raw(
+        """
+        SELECT r.worker FROM integrity_rating r
+        WHERE r.computed_at < {} AND (
+            EXISTS (SELECT 1 FROM complaint c WHERE c.worker = r.worker AND c.status = 'substantiated')
+            OR EXISTS (SELECT 1 FROM placement p WHERE p.worker = r.worker AND p.status = 'no_show')
+            OR EXISTS (SELECT 1 FROM worker_check h WHERE h.worker = r.worker AND h.status = 'verified'
+                       AND h.valid_until < {} AND h.valid_until >= (r.computed_at AT TIME ZONE 'Asia/Shanghai')::date))
+        ORDER BY r.computed_at LIMIT {}
+        """, midnight, today, limit)
+    for row in rows:
+        async with IntegrityRating._meta.db.transaction():
+            await recompute(row["worker"], "aged")
+    return len(rows)

@@ -23,7 +23,7 @@ from service.matching.index import BusyPeriods
 from service.matching.tables import JobRequest
 from service.privacy import public_display_name
 from service.registry import services as registry
-from service.registry.domain import today_local
+from service.registry.domain import GUANGDONG_TZ, today_local
 from service.registry.tables import Worker
 
 SERIOUS_CATEGORIES = frozenset({"abuse", "theft", "violence"})
@@ -42,6 +42,11 @@ def _json(value: Any) -> Any:
 async def _bound_agency(worker_id: int) -> int | None:
     row = await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == worker_id).first()
     return row["agency"] if row and row["agency_confirmed_at"] else None
+
+
+async def _placement_agency(placement_id: int) -> int | None:
+    row = await Placement.select(Placement.agency).where(Placement.id == placement_id).first()
+    return row["agency"] if row else None
 
 
 async def _my_worker_id(principal: Principal) -> int | None:
@@ -124,6 +129,10 @@ async def accept_offer(principal: Principal, offer_id: int) -> dict:
         request = await JobRequest.select().where(JobRequest.id == offer["request"]).lock_rows().first()
         if matching.effective_status(request) != "open":
             raise Conflict("该需求已招满或已取消 (the request is filled or cancelled)")
+        worker = await Worker.select().where(Worker.id == offer["worker"]).lock_rows().first()
+        if not registry.is_visible_to_employers(worker):
+            raise Conflict("目前不能接受邀约：授权已撤回、档案暂停或受限 (her record cannot take offers now: "
+                           "consent withdrawn, paused or blacklisted)")
         taken = await Offer.update({Offer.status: "accepted", Offer.decided_at: _now()}).where(
             (Offer.id == offer_id) & (Offer.status == "offered") & (Offer.expires_at > _now())
         ).returning(Offer.id)
@@ -164,7 +173,8 @@ async def withdraw_offer(principal: Principal, offer_id: int) -> dict:
 async def _close_offer(offer: dict, status: str, principal: Principal) -> dict:
     async with Offer._meta.db.transaction():
         changed = await Offer.update({Offer.status: status, Offer.decided_at: _now()}).where(
-            (Offer.id == offer["id"]) & (Offer.status == "offered")).returning(Offer.id)
+            (Offer.id == offer["id"]) & (Offer.status == "offered") & (Offer.expires_at > _now())
+        ).returning(Offer.id)
         if not changed:
             raise Conflict(f"邀约状态为 {offer_status(offer)}，不能{status} (this offer is no longer open)")
         request = await JobRequest.select(JobRequest.agency).where(JobRequest.id == offer["request"]).first()
@@ -218,6 +228,8 @@ async def end_placement(principal: Principal, placement_id: int, *, outcome: str
         raise Forbidden("由雇主或其家政企业结束服务 (the employer side ends a placement)")
     if outcome not in ("completed", "terminated", "no_show"):
         raise InvalidField("outcome", "completed | terminated | no_show")
+    if outcome == "completed" and today_local() < row["start_date"]:
+        raise Conflict("服务尚未开始，不能标记完成 (a placement cannot be completed before it starts)")
     async with Placement._meta.db.transaction():
         changed = await Placement.update({
             Placement.status: outcome, Placement.ended_at: _now(), Placement.end_reason: reason,
@@ -259,8 +271,10 @@ async def add_review(principal: Principal, placement_id: int, *, ratings: dict[s
     row, side = await _placement_for(principal, placement_id)
     if side not in ("employer", "worker"):
         raise Forbidden("只有服务双方可以评价 (only the two parties review)")
-    if row["status"] not in ("completed", "terminated"):
-        raise Conflict("服务完成后才能评价 (reviews follow a finished placement)")
+    happened = row["status"] == "completed" or (
+        row["status"] == "terminated" and row["ended_at"] is not None and row["ended_at"].date() >= row["start_date"])
+    if not happened:
+        raise Conflict("服务结束后才能评价，未开始的服务不能评价 (only a placement that took place can be reviewed)")
     expected = EMPLOYER_RATINGS if side == "employer" else WORKER_RATINGS
     if set(ratings) != set(expected):
         raise InvalidField("ratings", f"须包含且仅包含 (exactly): {', '.join(expected)}")
@@ -329,9 +343,12 @@ async def file_complaint(principal: Principal, placement_id: int, *, category: s
                               serious=category in SERIOUS_CATEGORIES,
                               filed_by_user=principal.user_id if not principal.is_agency else None,
                               filed_by_agency=principal.agency_id if principal.is_agency else None)
-        await complaint.save()
+        try:
+            await complaint.save()
+        except UniqueViolationError:
+            raise Conflict("该服务的同类投诉已提交 (a complaint of this kind about this placement exists)") from None
         await emit("complaint.filed", {"complaint_id": complaint.id, "worker_id": row["worker"]},
-                   [await _bound_agency(row["worker"])])
+                   [row["agency"], await _bound_agency(row["worker"])])
     return await get_complaint(principal, complaint.id)
 
 
@@ -358,7 +375,7 @@ async def decide_complaint(principal: Principal, complaint_id: int, *, substanti
         await registry.recompute_blacklist(row["worker"])
         await registry.mark_changed(row["worker"], f"complaint {status}")
         await emit("complaint.decided", {"complaint_id": complaint_id, "worker_id": row["worker"], "outcome": status},
-                   [await _bound_agency(row["worker"])])
+                   [await _placement_agency(row["placement"]), await _bound_agency(row["worker"])])
     return await get_complaint(principal, complaint_id)
 
 
@@ -392,7 +409,7 @@ async def decide_appeal(principal: Principal, complaint_id: int, *, upheld: bool
         await registry.mark_changed(row["worker"], "appeal upheld" if upheld else "appeal rejected")
         await emit("appeal.decided", {"complaint_id": complaint_id, "worker_id": row["worker"],
                                       "outcome": "upheld" if upheld else "rejected"},
-                   [await _bound_agency(row["worker"])])
+                   [await _placement_agency(row["placement"]), await _bound_agency(row["worker"])])
     return await get_complaint(principal, complaint_id)
 
 
@@ -408,9 +425,10 @@ async def read_integrity(principal: Principal, worker_id: int) -> tuple[dict, bo
     if not full and not (principal.role == Role.EMPLOYER and registry.is_visible_to_employers(worker)):
         raise NotFound("家政服务员不存在 (no such worker)")
     rating = await IntegrityRating.select().where(IntegrityRating.worker == worker_id).first()
-    if rating is None:
+    # Penalties fade and health checks expire with time alone: a rating is at most a day old.
+    if rating is None or rating["computed_at"].astimezone(GUANGDONG_TZ).date() < today_local():
         async with Worker._meta.db.transaction():
-            await integrity.recompute(worker_id, "first read")
+            await integrity.recompute(worker_id, "first read" if rating is None else "daily refresh")
         rating = await IntegrityRating.select().where(IntegrityRating.worker == worker_id).first()
     result = {**rating, "worker_id": worker_id, "components": _json(rating["components"]), "advice": _json(rating["advice"])}
     if full:

@@ -36,7 +36,7 @@ _CLAIM = """
     FROM webhook_delivery d
     JOIN event e ON e.id = d.event
     JOIN webhook_subscription s ON s.id = d.subscription
-    WHERE d.status = 'pending' AND d.next_attempt_at <= now()
+    WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND s.active
     ORDER BY d.next_attempt_at, d.id
     LIMIT 1
     FOR UPDATE OF d SKIP LOCKED
@@ -96,14 +96,18 @@ class WebhookDispatcher:
             if row is None:
                 return False
             attempts = row["attempts"] + 1
-            status_code, error = await self._post(row)
+            try:
+                status_code, error = await self._post(row)
+            except Exception as exc:  # noqa: BLE001 - one bad delivery must not stop the others
+                log.exception("webhook delivery %s failed unexpectedly", row["id"])
+                status_code, error = None, f"{type(exc).__name__}"
             now = datetime.now(timezone.utc)
             if status_code is not None and 200 <= status_code < 300:
                 await conn.execute(
                     "UPDATE webhook_delivery SET status = 'delivered', attempts = $2, last_status_code = $3, "
                     "last_error = '', delivered_at = $4 WHERE id = $1", row["id"], attempts, status_code, now)
             else:
-                dead = attempts >= self.max_attempts or not row["active"]
+                dead = attempts >= self.max_attempts
                 retry_at = now + timedelta(seconds=backoff_seconds(attempts, base=self.backoff_base, cap=self.backoff_cap))
                 await conn.execute(
                     "UPDATE webhook_delivery SET status = $2, attempts = $3, last_status_code = $4, last_error = $5, "

@@ -52,8 +52,12 @@ class UnsafeUrl(ValueError):
 
 async def check_outbound_url(url: str, *, allow_private: bool) -> None:
     """Refuse URLs that would make the service call itself or a private network (SSRF)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise UnsafeUrl("地址格式无效 (not a valid URL)") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname or len(parts.hostname) > 253:
         raise UnsafeUrl("须为 http(s) 地址 (must be an http(s) URL)")
     if parts.username or parts.password:
         raise UnsafeUrl("地址中不能包含账号密码 (no credentials in the URL)")
@@ -62,8 +66,8 @@ async def check_outbound_url(url: str, *, allow_private: bool) -> None:
     if parts.scheme != "https":
         raise UnsafeUrl("须使用 https (must use https)")
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError:
+        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
         raise UnsafeUrl("无法解析主机名 (the host name does not resolve)") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
@@ -103,7 +107,11 @@ async def _own_subscription(principal: Principal, subscription_id: int) -> dict:
 
 async def unsubscribe(principal: Principal, subscription_id: int) -> None:
     await _own_subscription(principal, subscription_id)
-    await WebhookSubscription.update({WebhookSubscription.active: False}).where(WebhookSubscription.id == subscription_id)
+    async with WebhookSubscription._meta.db.transaction():
+        await WebhookSubscription.update({WebhookSubscription.active: False}).where(
+            WebhookSubscription.id == subscription_id)
+        await WebhookDelivery.update({WebhookDelivery.status: "dead", WebhookDelivery.last_error: "unsubscribed"}).where(
+            (WebhookDelivery.subscription == subscription_id) & (WebhookDelivery.status == "pending"))
 
 
 async def list_deliveries(principal: Principal, subscription_id: int, *, limit: int, offset: int) -> list[dict]:

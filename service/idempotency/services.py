@@ -3,7 +3,8 @@
 The first request with a key runs and its answer is stored in the same transaction as its
 effects; a retry with the same key and body gets that answer again without a second
 effect; the same key with another body is 422; a retry while the first is still running
-is 409. Keys are scoped to the caller and kept at least 24 hours.
+is 409. Keys are scoped to the caller and kept at least 24 hours. Stored answers are
+encrypted with the data key (they may hold a phone number or a webhook secret).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from service.errors import AppError, Conflict, InvalidField
 from service.idempotency.tables import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+PURPOSE = b"idempotency.answer.v1"
 LEASE = timedelta(seconds=60)
 KEEP = timedelta(hours=48)
 
@@ -54,28 +56,43 @@ async def idempotent(request: Request, act: Callable[[], Awaitable[Any]], *, sta
         "VALUES ({}, {}, {}, 'running', {}, {}) ON CONFLICT (caller, key) DO NOTHING RETURNING id",
         caller, key, fingerprint, now + LEASE, now,
     ))
+    cipher = request.app.state.cipher
     if inserted:
         record_id = inserted[0]["id"]
     else:
-        record_id = await _existing(caller, key, fingerprint, now)
+        record_id = await _existing(caller, key, fingerprint, now, cipher)
         if isinstance(record_id, Response):
             return record_id
     try:
         async with db.transaction():
+            # Whoever holds this key's lock runs; a holder whose lease ran out is waited for.
+            await db.run_querystring(QueryString("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))",
+                                                 f"{caller}|{key}"))
+            current = await IdempotencyRecord.select().where(IdempotencyRecord.id == record_id).first()
+            if current is None:
+                raise Conflict("请求正在处理，请稍后重试 (the first request with this key is still running; retry shortly)")
+            if current["state"] == "done":
+                return _replay(current, cipher)
             result = await act()
             body = msgspec.json.encode(result)
             await IdempotencyRecord.update({
                 IdempotencyRecord.state: "done", IdempotencyRecord.status_code: status_code,
-                IdempotencyRecord.body: body,
+                IdempotencyRecord.body: cipher.encrypt(body.decode(), PURPOSE),
             }).where(IdempotencyRecord.id == record_id)
     except BaseException:
         # Nothing happened; let a retry run it again.
-        await IdempotencyRecord.delete().where(IdempotencyRecord.id == record_id)
+        await IdempotencyRecord.delete().where(
+            (IdempotencyRecord.id == record_id) & (IdempotencyRecord.state == "running"))
         raise
     return Response(content=body, status_code=status_code, media_type="application/json")
 
 
-async def _existing(caller: str, key: str, fingerprint: str, now: datetime) -> int | Response:
+def _replay(row: dict, cipher) -> Response:
+    return Response(content=cipher.decrypt(row["body"], PURPOSE).encode(), status_code=row["status_code"],
+                    media_type="application/json", headers={"Idempotent-Replayed": "true"})
+
+
+async def _existing(caller: str, key: str, fingerprint: str, now: datetime, cipher) -> int | Response:
     row = await IdempotencyRecord.select().where(
         (IdempotencyRecord.caller == caller) & (IdempotencyRecord.key == key)
     ).first()
@@ -84,8 +101,7 @@ async def _existing(caller: str, key: str, fingerprint: str, now: datetime) -> i
     if row["fingerprint"] != fingerprint:
         raise KeyReused()
     if row["state"] == "done":
-        return Response(content=row["body"], status_code=row["status_code"], media_type="application/json",
-                        headers={"Idempotent-Replayed": "true"})
+        return _replay(row, cipher)
     taken = await IdempotencyRecord.update({IdempotencyRecord.locked_until: now + LEASE}).where(
         (IdempotencyRecord.id == row["id"]) & (IdempotencyRecord.state == "running")
         & (IdempotencyRecord.locked_until < now)

@@ -34,9 +34,11 @@ async def offer(client, employer, request_id, worker_id, **extra):
 
 
 async def test_offer_accept_complete_review_complain_appeal(client, actors, registry):
-    person, worker = await registry.worker(real_name="陈秀英", certificate_level=4)
+    person, worker = await registry.worker(real_name="陈秀英", certificate_level=4, available_from=None)
     employer = await actors.employer()
-    job = await post_request(client, employer)
+    today = today_local()
+    job = await post_request(client, employer, start_date=today.isoformat(),
+                             end_date=(today + timedelta(days=26)).isoformat())
     assert [m["worker_id"] for m in (await matches(client, employer, job["id"]))["items"]] == [worker["id"]]
     start = await integrity_of(client, person, worker["id"])
     assert start["stars"] in range(1, 6) and start["advice"] and start["history"]
@@ -216,3 +218,55 @@ async def test_strangers_cannot_touch_placements_or_complaints(client, actors, r
     # Not substantiated yet: nothing to appeal.
     assert (await client.post(f"/api/v1/complaints/{complaint['id']}/appeal", headers=person.headers,
                               json={"text": "我没有迟到早退"})).status_code == 409
+
+
+async def test_a_placement_that_has_not_started_cannot_be_completed_or_reviewed(client, actors, registry):
+    person, worker = await registry.worker()
+    employer = await actors.employer()
+    job = await post_request(client, employer)  # starts in ten days
+    made = await offer(client, employer, job["id"], worker["id"])
+    placement = (await client.post(f"/api/v1/offers/{made['id']}/accept", headers=person.headers)).json()
+    url = f"/api/v1/placements/{placement['id']}"
+    assert (await client.post(f"{url}/complete", headers=employer.headers)).status_code == 409
+    assert (await client.post(f"{url}/terminate", headers=employer.headers, json={"reason": "计划有变"})).status_code == 200
+    review = await client.post(f"{url}/reviews", headers=employer.headers,
+                               json={"ratings": {"quality": 5, "communication": 5, "reliability": 5, "honesty": 5}})
+    assert review.status_code == 409  # nothing happened that could be reviewed
+
+
+async def test_a_blacklisted_worker_cannot_accept_an_earlier_offer(client, actors, registry):
+    person, worker = await registry.worker()
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    made = await offer(client, employer, job["id"], worker["id"])
+    await client.post(f"/api/v1/workers/{worker['id']}/checks", headers=registry.admin.headers, json={
+        "kind": "background", "result": "failed", "checked_on": today_local().isoformat()})
+    assert (await client.post(f"/api/v1/offers/{made['id']}/accept", headers=person.headers)).status_code == 409
+    withdrawn_consent, other = await registry.worker()
+    second = await offer(client, employer, job["id"], other["id"])
+    await client.delete(f"/api/v1/workers/{other['id']}/consent", headers=withdrawn_consent.headers)
+    assert (await client.post(f"/api/v1/offers/{second['id']}/accept", headers=withdrawn_consent.headers)).status_code == 409
+
+
+async def test_an_expired_offer_cannot_be_declined_and_one_complaint_per_kind(client, actors, registry):
+    person, worker = await registry.worker(available_from=None)
+    employer = await actors.employer()
+    today = today_local()
+    job = await post_request(client, employer, start_date=today.isoformat(),
+                             end_date=(today + timedelta(days=26)).isoformat())
+    made = await offer(client, employer, job["id"], worker["id"])
+
+    async def expire():
+        from service.employment.services import _now
+        from service.employment.tables import Offer
+
+        await Offer.update({Offer.expires_at: _now() - timedelta(seconds=1)}).where(Offer.id == made["id"])
+
+    in_app(client, expire)
+    assert (await client.post(f"/api/v1/offers/{made['id']}/decline", headers=person.headers)).status_code == 409
+    renewed = await offer(client, employer, job["id"], worker["id"])
+    placement = (await client.post(f"/api/v1/offers/{renewed['id']}/accept", headers=person.headers)).json()
+    body = {"category": "negligence", "description": "多次迟到早退"}
+    url = f"/api/v1/placements/{placement['id']}/complaints"
+    assert (await client.post(url, headers=employer.headers, json=body)).status_code == 201
+    assert (await client.post(url, headers=employer.headers, json=body)).status_code == 409

@@ -251,3 +251,44 @@ async def test_certificates_are_confirmed_with_the_issuer(client, actors, regist
                                                            pending["id"], issuer)
 
     assert in_app(client, recheck)["status"] == "verified"
+
+
+async def test_unsubscribing_stops_pending_deliveries(client, actors, registry, app, receiver):
+    agency = await actors.agency("housekeeping")
+    url = "https://hooks.gone.test/in"
+    hook = await subscribe(client, agency, url, ["offer.made"])
+    _, worker = await bound_worker(client, actors, registry, agency)
+    employer = await actors.employer()
+    await offer(client, employer, (await post_request(client, employer))["id"], worker["id"])
+    assert (await client.delete(f"/api/v1/webhooks/{hook['id']}", headers=agency.headers)).status_code == 204
+    deliver(client, app)
+    assert receiver.to(url) == []
+    log = (await client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=agency.headers)).json()
+    assert [d["status"] for d in log] == ["dead"]
+
+
+async def test_malformed_webhook_urls_are_422_not_500(client, actors):
+    agency = await actors.agency("housekeeping")
+    for url in ("https://[::1/x", "https://hooks.test:99999/x", "https://" + "a" * 300 + ".test/x"):
+        response = await client.post("/api/v1/webhooks", headers=agency.headers,
+                                     json={"url": url, "event_types": ["offer.made"]})
+        assert response.status_code in (400, 422), (url, response.text)
+    with pytest.raises(UnsafeUrl):
+        await check_outbound_url("https://hooks.test:99999/x", allow_private=False)
+
+
+async def test_replayed_answers_are_stored_encrypted(client, actors, app):
+    agency = await actors.agency("housekeeping")
+    headers = agency.headers | {"Idempotency-Key": "hook-1"}
+    body = {"url": "https://hooks.mine.test/in", "event_types": ["offer.made"]}
+    first = await client.post("/api/v1/webhooks", headers=headers, json=body)
+    again = await client.post("/api/v1/webhooks", headers=headers, json=body)
+    assert first.status_code == again.status_code == 201 and again.json()["secret"] == first.json()["secret"]
+
+    async def stored():
+        from service.idempotency.tables import IdempotencyRecord
+
+        return await IdempotencyRecord.select(IdempotencyRecord.body)
+
+    rows = in_app(client, stored)
+    assert len(rows) == 1 and first.json()["secret"].encode() not in rows[0]["body"]
