@@ -55,10 +55,13 @@ def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
 class WebhookDispatcher:
     def __init__(self, engine: PostgresEngine, http: httpx.AsyncClient, cipher: IdNumberCipher, *,
                  max_attempts: int = 8, backoff_base: float = 30.0, backoff_cap: float = 3600.0,
-                 allow_private: bool = False, poll_seconds: float = 5.0) -> None:
+                 allow_private: bool = False, poll_seconds: float = 5.0, concurrency: int = 4) -> None:
         self.engine, self.http, self.cipher = engine, http, cipher
         self.max_attempts, self.backoff_base, self.backoff_cap = max_attempts, backoff_base, backoff_cap
         self.allow_private, self.poll_seconds = allow_private, poll_seconds
+        # Deliveries in flight at once (each holds a pool connection), so one slow
+        # receiver does not hold up every other agency's events.
+        self.concurrency = concurrency
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
@@ -71,10 +74,10 @@ class WebhookDispatcher:
             log.warning("webhook dispatcher runs without LISTEN; polling every %.0f s", self.poll_seconds)
         try:
             while True:
-                try:
-                    await self.deliver_due()
-                except (OSError, asyncpg.PostgresError):
-                    log.exception("webhook delivery round failed; retrying")
+                rounds = await asyncio.gather(*(self.deliver_due() for _ in range(self.concurrency)),
+                                              return_exceptions=True)
+                for failure in (r for r in rounds if isinstance(r, BaseException)):
+                    log.error("webhook delivery round failed (%s); retrying", type(failure).__name__)
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
                 except asyncio.TimeoutError:

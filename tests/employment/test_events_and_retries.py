@@ -120,11 +120,17 @@ async def test_a_killed_dispatcher_loses_nothing_and_misdelivers_nothing(client,
         receiver.released, receiver.arrived = asyncio.Event(), asyncio.Event()
         task = asyncio.create_task(app.state.dispatcher.run())
         await asyncio.wait_for(receiver.arrived.wait(), timeout=10)
+        # While one receiver hangs, the other agency's events still go out.
+        for _ in range(100):
+            if len({r.json["data"]["offer_id"] for r in receiver.to(first_url)}) == 2:
+                break
+            await asyncio.sleep(0.05)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         receiver.released.set()
 
     in_app(client, kill_mid_delivery)
+    assert {r.json["data"]["offer_id"] for r in receiver.to(first_url)} == expected[first_url]
     receiver.answers.pop(second_url)
     deliver(client, app)  # a new dispatcher picks up what was left
 
