@@ -270,3 +270,30 @@ async def test_an_expired_offer_cannot_be_declined_and_one_complaint_per_kind(cl
     url = f"/api/v1/placements/{placement['id']}/complaints"
     assert (await client.post(url, headers=employer.headers, json=body)).status_code == 201
     assert (await client.post(url, headers=employer.headers, json=body)).status_code == 409
+
+
+async def test_penalties_fade_and_aged_ratings_are_refreshed(client, actors, registry):
+    person, worker = await registry.worker()
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    placement = (await client.post(f"/api/v1/offers/{(await offer(client, employer, job['id'], worker['id']))['id']}/accept",
+                                   headers=person.headers)).json()
+    await client.post(f"/api/v1/placements/{placement['id']}/terminate", headers=employer.headers,
+                      json={"reason": "未到岗", "no_show": True})
+    fresh = await integrity_of(client, person, worker["id"])
+
+    async def half_a_year_later():
+        from service.employment import integrity
+        from service.employment.services import _now
+        from service.employment.tables import IntegrityRating, Placement
+
+        await Placement.update({Placement.ended_at: _now() - timedelta(days=365)}).where(Placement.id == placement["id"])
+        await IntegrityRating.update({IntegrityRating.computed_at: _now() - timedelta(days=2)}).where(
+            IntegrityRating.worker == worker["id"])
+        return await integrity.refresh_aged(), await integrity.refresh_aged()
+
+    assert in_app(client, half_a_year_later) == (1, 0)  # refreshed once, then up to date
+    aged = await integrity_of(client, person, worker["id"])
+    no_shows = next(c for c in aged["components"] if c["name"] == "no_shows")
+    assert no_shows["points"] == pytest.approx(-5.0, abs=0.1)  # one year later: half the penalty
+    assert aged["score"] == fresh["score"] + 5 and aged["history"][0]["reason"] == "aged"
