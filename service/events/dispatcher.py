@@ -25,7 +25,7 @@ import asyncpg
 import httpx
 from piccolo.engine.postgres import PostgresEngine
 
-from service.events.services import NOTIFY_CHANNEL, SECRET_PURPOSE, UnsafeUrl, check_outbound_url
+from service.events.services import NOTIFY_CHANNEL, SECRET_PURPOSE, UnsafeUrl, check_outbound_url, pinned
 from service.security import IdNumberCipher
 
 log = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ class WebhookDispatcher:
 
     async def _post(self, row: asyncpg.Record) -> tuple[int | None, str]:
         try:
-            await check_outbound_url(row["url"], allow_private=self.allow_private)
+            address = await check_outbound_url(row["url"], allow_private=self.allow_private)
         except UnsafeUrl as exc:
             return None, f"refused: {exc}"
         payload = row["payload"]
@@ -137,7 +137,9 @@ class WebhookDispatcher:
             "X-Nanyue-Signature": sign(self.cipher.decrypt(row["secret_encrypted"], SECRET_PURPOSE), timestamp, body),
         }
         try:
-            response = await self.http.post(row["url"], content=body, headers=headers, timeout=10.0)
+            url, host, extensions = pinned(row["url"], address)
+            response = await self.http.post(url, content=body, headers=headers | host, timeout=10.0,
+                                            extensions=extensions)
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"
         return response.status_code, "" if response.is_success else response.text[:200]

@@ -50,8 +50,11 @@ class UnsafeUrl(ValueError):
     pass
 
 
-async def check_outbound_url(url: str, *, allow_private: bool) -> None:
-    """Refuse URLs that would make the service call itself or a private network (SSRF)."""
+async def check_outbound_url(url: str, *, allow_private: bool) -> str | None:
+    """Refuse URLs that would make the service call itself or a private network (SSRF).
+
+    Returns the checked address to connect to (None when private addresses are allowed),
+    so the caller can pin it and a second DNS answer cannot differ (DNS rebinding)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -62,7 +65,7 @@ async def check_outbound_url(url: str, *, allow_private: bool) -> None:
     if parts.username or parts.password:
         raise UnsafeUrl("地址中不能包含账号密码 (no credentials in the URL)")
     if allow_private:
-        return
+        return None
     if parts.scheme != "https":
         raise UnsafeUrl("须使用 https (must use https)")
     try:
@@ -73,6 +76,19 @@ async def check_outbound_url(url: str, *, allow_private: bool) -> None:
         address = ipaddress.ip_address(info[4][0])
         if not address.is_global or address.is_multicast:
             raise UnsafeUrl("不能指向内网、本机或保留地址 (must not point to a private, loopback or reserved address)")
+    return infos[0][4][0]
+
+
+def pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL to request, extra headers and httpx extensions that connect to `address`
+    while the Host header and TLS (SNI and certificate check) still use the host name."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    host_header = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl(), {"Host": host_header}, {"sni_hostname": parts.hostname}
 
 
 async def subscribe(principal: Principal, *, url: str, event_types: list[str], cipher: IdNumberCipher,

@@ -298,3 +298,12 @@ async def test_replayed_answers_are_stored_encrypted(client, actors, app):
 
     rows = in_app(client, stored)
     assert len(rows) == 1 and first.json()["secret"].encode() not in rows[0]["body"]
+
+
+def test_deliveries_connect_to_the_address_that_was_checked():
+    from service.events.services import pinned
+
+    assert pinned("https://hooks.agency.cn/in?x=1", "203.0.113.7") == (
+        "https://203.0.113.7/in?x=1", {"Host": "hooks.agency.cn"}, {"sni_hostname": "hooks.agency.cn"})
+    assert pinned("https://hooks.agency.cn:8443/in", "2001:db8::1")[0] == "https://[2001:db8::1]:8443/in"
+    assert pinned("http://127.0.0.1:9000/in", None) == ("http://127.0.0.1:9000/in", {}, {})
