@@ -24,7 +24,8 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from service.database import ensure_database, make_engine, run_migrations, start_embedded_server  # noqa: E402
-from service.registry.domain import add_years, today_local  # noqa: E402
+from service.privacy import mask_id_number  # noqa: E402
+from service.registry.domain import add_years, id_check_digit, today_local  # noqa: E402
 from service.security import IdNumberCipher  # noqa: E402
 from service.settings import PROJECT_ROOT, load_settings  # noqa: E402
 
@@ -58,7 +59,6 @@ OCCUPATION_FOR = {"maternity": "4-10-01-06", "household": "4-10-01-06", "elderly
 WORK_TYPE_FOR = {"maternity": "母婴护理员", "household": "家务服务员"}
 HEALTH_TIER_FOR = {"maternity": "maternity", "household": "home", "elderly": "elderly", "medical": "elderly"}
 COURSES = {"maternity": "母婴护理员培训", "household": "家务服务员培训", "elderly": "养老护理员培训", "medical": "医疗护理员培训"}
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 @dataclass
@@ -67,10 +67,6 @@ class Reference:
     by_city: dict[str, list[str]]
     skills_by_category: dict[str, list[str]]
     occupations: dict[str, list[int]]
-
-
-def check_digit(body: str) -> str:
-    return "10X98765432"[sum(int(d) * w for d, w in zip(body, _ID_WEIGHTS)) % 11]
 
 
 async def reference(conn: asyncpg.Connection) -> Reference:
@@ -130,7 +126,7 @@ class Generator:
         while True:
             order = rng.randrange(0, 500) * 2 + (0 if female else 1)
             body = f"{region}{born:%Y%m%d}{order:03d}"
-            id_number = body + check_digit(body)
+            id_number = body + id_check_digit(body)
             if id_number not in self.seen_ids:
                 self.seen_ids.add(id_number)
                 break
@@ -164,7 +160,7 @@ class Generator:
         agency = rng.choice(self.agencies["housekeeping"]) if rng.random() < 0.6 else None
         worker = (
             worker_id, name, "female" if female else "male", born, self.cipher.encrypt(id_number),
-            self.cipher.blind_index(id_number), id_number[:4] + "*" * 10 + id_number[-4:],
+            self.cipher.blind_index(id_number), mask_id_number(id_number),
             f"13{worker_id:09d}", languages, served, lat, lon, categories, skills, rng.randint(0, 20),
             wage_min, wage_max, "hour" if hourly else "month", rng.random() < 0.4, available, status, consented,
             blacklisted, rng.choices(("汉族", "壮族", "瑶族", "畲族", None), (80, 3, 2, 1, 14))[0],

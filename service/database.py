@@ -6,8 +6,10 @@ server whose data lives under `var/pg`; it listens on a Unix socket, not on TCP.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -63,6 +65,11 @@ async def resolve_database_url(settings: Settings) -> str:
         return settings.database_url
     server_url = start_embedded_server(settings.var_dir / "pg")
     return await ensure_database(server_url, EMBEDDED_DATABASE)
+
+
+def jsonb(value: Any) -> Any:
+    """A JSONB value as Python data (asyncpg hands JSONB over as text)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def make_engine(url: str) -> PostgresEngine:

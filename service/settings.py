@@ -41,7 +41,6 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     login_attempts_per_minute: int = 10
     db_pool_min: int = 1
     db_pool_max: int = 10
-    public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
 
     offer_ttl_hours: int = 72
@@ -83,7 +82,6 @@ _ENV_FIELDS = {
     "LOGIN_ATTEMPTS_PER_MINUTE": "login_attempts_per_minute",
     "DB_POOL_MIN": "db_pool_min",
     "DB_POOL_MAX": "db_pool_max",
-    "PUBLIC_BASE_URL": "public_base_url",
     "LOG_LEVEL": "log_level",
     "OFFER_TTL_HOURS": "offer_ttl_hours",
     "REVIEW_EDIT_HOURS": "review_edit_hours",

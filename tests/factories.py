@@ -10,6 +10,7 @@ from typing import Any
 from litestar.testing import AsyncTestClient
 
 from service.accounts.services import create_admin
+from service.registry.domain import id_check_digit
 
 DATA_TABLES = [
     "app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check",
@@ -17,7 +18,6 @@ DATA_TABLES = [
     "event", "webhook_subscription", "webhook_delivery", "idempotency_record",
 ]
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _sequence = itertools.count(1)
 
 
@@ -26,8 +26,7 @@ def id_number(born: date = date(1985, 3, 7), *, region: str = "441802", female: 
     n = next(_sequence) if seq is None else seq
     order = (n % 50) * 2 + (0 if female else 1) + 100  # three digits, parity is the gender
     body = f"{region}{born:%Y%m%d}{order:03d}"
-    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, _WEIGHTS)) % 11]
-    return body + check
+    return body + id_check_digit(body)
 
 
 def phone() -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
 
 from asyncpg.exceptions import ExclusionViolationError, UniqueViolationError
 
 from service.accounts.guards import Principal, Role
+from service.database import jsonb
 from service.employment import integrity
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Offer, Placement, Review
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
@@ -33,10 +33,6 @@ WORKER_RATINGS = ("respect", "pay_on_time", "working_conditions", "honesty")
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 async def _bound_agency(worker_id: int) -> int | None:
@@ -322,13 +318,13 @@ async def _review(review_id: int) -> dict:
     row = await Review.select().where(Review.id == review_id).first()
     if row is None:
         raise NotFound("评价不存在 (no such review)")
-    return {**row, "ratings": _json(row["ratings"])}
+    return {**row, "ratings": jsonb(row["ratings"])}
 
 
 async def list_reviews(principal: Principal, placement_id: int) -> list[dict]:
     await _placement_for(principal, placement_id)
     rows = await Review.select().where(Review.placement == placement_id).order_by(Review.id)
-    return [{**r, "ratings": _json(r["ratings"])} for r in rows]
+    return [{**r, "ratings": jsonb(r["ratings"])} for r in rows]
 
 
 # Complaints and appeals ---------------------------------------------------------------------------
@@ -430,7 +426,7 @@ async def read_integrity(principal: Principal, worker_id: int) -> tuple[dict, bo
         async with Worker._meta.db.transaction():
             await integrity.recompute(worker_id, "first read" if rating is None else "daily refresh")
         rating = await IntegrityRating.select().where(IntegrityRating.worker == worker_id).first()
-    result = {**rating, "worker_id": worker_id, "components": _json(rating["components"]), "advice": _json(rating["advice"])}
+    result = {**rating, "worker_id": worker_id, "components": jsonb(rating["components"]), "advice": jsonb(rating["advice"])}
     if full:
         result["history"] = await IntegrityHistory.select().where(IntegrityHistory.worker == worker_id).order_by(
             IntegrityHistory.id, ascending=False).limit(50)

@@ -25,6 +25,7 @@ import asyncpg
 import httpx
 from piccolo.engine.postgres import PostgresEngine
 
+from service.database import jsonb
 from service.events.services import NOTIFY_CHANNEL, SECRET_PURPOSE, UnsafeUrl, check_outbound_url, pinned
 from service.security import IdNumberCipher
 
@@ -123,10 +124,9 @@ class WebhookDispatcher:
             address = await check_outbound_url(row["url"], allow_private=self.allow_private)
         except UnsafeUrl as exc:
             return None, f"refused: {exc}"
-        payload = row["payload"]
         body = json.dumps({
             "id": row["event_id"], "type": row["type"], "created_at": row["created_at"].isoformat(),
-            "data": json.loads(payload) if isinstance(payload, str) else payload,
+            "data": jsonb(row["payload"]),
         }, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         headers = {

@@ -9,6 +9,7 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK
 
 from service.accounts.guards import Role, principal_of, requires
+from service.database import jsonb
 from service.matching import services
 from service.matching.schemas import JobRequest, JobRequestCreate, JobRequestUpdate, MatchPage
 from service.schemas import PathId
@@ -20,7 +21,7 @@ def present(row: dict) -> JobRequest:
     return msgspec.convert({
         **row,
         "employer_id": row["employer"], "agency_id": row["agency"],
-        "understood": services.json_value(row["understood"]),
+        "understood": jsonb(row["understood"]),
         "effective_skills": services.effective_skills(row),
         "location": {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None,
         "required_certificate": None if row["required_occupation_code"] is None else {

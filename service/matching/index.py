@@ -45,6 +45,13 @@ def day_number(value: date | None) -> int:
     return (value - EPOCH).days if value is not None else NEVER
 
 
+def _cell(lat: float, lon: float) -> tuple[int, int] | None:
+    """The location grid cell of a point, or None without a location."""
+    if np.isnan(lat):
+        return None
+    return int(math.floor(lat / GRID_DEGREES)), int(math.floor(lon / GRID_DEGREES))
+
+
 def words_for(bits: int) -> int:
     return max(1, math.ceil(bits / 64))
 
@@ -269,13 +276,13 @@ class CandidateIndex:
         rows = self._row_by_id[np.fromiter((f.id for f in facts), dtype=np.int64, count=len(facts))].astype(np.int64)
         old_txid = cols["txid"][rows].copy()
         old_districts = cols["districts"][rows].copy()
-        old_cells = [(cols["lat"][r], cols["lon"][r]) for r in rows] if not initial else None
+        old_lat, old_lon = cols["lat"][rows].copy(), cols["lon"][rows].copy()
         self._write_rows(rows, facts)
         self.version += int(cols["txid"][rows].sum() - old_txid.sum())
         if initial:
             self._build_inverted_indexes()
         else:
-            self._extend_inverted_indexes(rows, old_districts, old_cells)
+            self._extend_inverted_indexes(rows, old_districts, old_lat, old_lon)
 
     def _write_rows(self, rows: np.ndarray, facts: list[WorkerFacts]) -> None:
         """Write many workers at once, column by column."""
@@ -348,10 +355,12 @@ class CandidateIndex:
                 key = int(chunk_keys[0])
                 self._grid_rows[(key // 100_000, key % 100_000)] = [chunk_rows]
 
-    def _extend_inverted_indexes(self, rows: np.ndarray, old_districts: np.ndarray, old_cells) -> None:
+    def _extend_inverted_indexes(self, rows: np.ndarray, old_districts: np.ndarray,
+                                 old_lat: np.ndarray, old_lon: np.ndarray) -> None:
         """Add rows to the lists of districts and cells they newly belong to (stale entries
         are harmless: every lookup re-checks the current columns)."""
-        districts = self._columns["districts"]
+        districts, lat, lon = self._columns["districts"], self._columns["lat"], self._columns["lon"]
+        touched: list[tuple[dict, object]] = []
         for i, row in enumerate(rows.tolist()):
             added = districts[row] & ~old_districts[i]
             for word_index, word in enumerate(added.tolist()):
@@ -359,15 +368,15 @@ class CandidateIndex:
                     low = word & -word
                     bit = word_index * 64 + low.bit_length() - 1
                     self._district_rows.setdefault(bit, []).append(np.array([row], dtype=np.int64))
+                    touched.append((self._district_rows, bit))
                     word ^= low
-            lat, lon = self._columns["lat"][row], self._columns["lon"][row]
-            if not np.isnan(lat):
-                cell = (int(math.floor(lat / GRID_DEGREES)), int(math.floor(lon / GRID_DEGREES)))
+            cell = _cell(lat[row], lon[row])
+            if cell is not None and cell != _cell(old_lat[i], old_lon[i]):
                 self._grid_rows.setdefault(cell, []).append(np.array([row], dtype=np.int64))
-        for lists in (self._district_rows, self._grid_rows):
-            for key, chunks in lists.items():
-                if len(chunks) > 64:
-                    lists[key] = [np.unique(np.concatenate(chunks))]
+                touched.append((self._grid_rows, cell))
+        for lists, key in touched:
+            if len(lists.get(key, ())) > 64:
+                lists[key] = [np.unique(np.concatenate(lists[key]))]
 
     def rows_serving(self, district_codes: Iterable[str]) -> np.ndarray:
         chunks = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,6 +10,7 @@ import msgspec
 from litestar.stores.base import Store
 
 from service.accounts.guards import Principal, Role
+from service.database import jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
 from service.matching.index import CandidateIndex
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
@@ -33,12 +33,8 @@ def effective_status(row: dict) -> str:
 
 
 def effective_skills(row: dict) -> list[str]:
-    understood = json_value(row["understood"])
+    understood = jsonb(row["understood"])
     return list(dict.fromkeys([*row["skills"], *(m["code"] for m in understood["matched"])]))
-
-
-def json_value(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _validate(fields: dict[str, Any], taxonomy: Taxonomy, *, creating: bool) -> None:
@@ -189,6 +185,6 @@ async def find_matches(principal: Principal, request_id: int, *, limit: int, off
 def _page(row: dict, ranking: Ranking, *, limit: int, offset: int) -> dict:
     return {
         "request_id": row["id"], "algorithm_version": ranking.algorithm_version, "total": ranking.total,
-        "limit": limit, "offset": offset, "understood": json_value(row["understood"]), "excluded": ranking.excluded,
+        "limit": limit, "offset": offset, "understood": jsonb(row["understood"]), "excluded": ranking.excluded,
         "items": [dataclasses.asdict(m) | {"algorithm_version": ranking.algorithm_version} for m in ranking.items],
     }

@@ -34,6 +34,11 @@ class IdNumberError(ValueError):
     pass
 
 
+def id_check_digit(first17: str) -> str:
+    """The ISO 7064 MOD 11-2 check character of the first 17 digits of an ID number."""
+    return _ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS)) % 11]
+
+
 def parse_id_number(raw: str) -> tuple[str, date, str]:
     """Validate a resident ID number (GB 11643-1999) and return (normalised, birth date, gender).
 
@@ -42,8 +47,7 @@ def parse_id_number(raw: str) -> tuple[str, date, str]:
     value = raw.strip().upper()
     if len(value) != 18 or not value[:17].isdigit() or value[17] not in "0123456789X":
         raise IdNumberError("须为 18 位，前 17 位为数字 (must be 18 characters, the first 17 digits)")
-    check = _ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(value[:17], _ID_WEIGHTS)) % 11]
-    if value[17] != check:
+    if value[17] != id_check_digit(value[:17]):
         raise IdNumberError("校验码不正确 (the check digit is wrong)")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

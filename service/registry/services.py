@@ -7,7 +7,6 @@ whether the caller may touch that object. Objects a caller may not know about an
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime, timezone
 from typing import Any
@@ -20,6 +19,7 @@ from service.accounts.guards import Principal, Role
 from service.accounts.tables import Agency, User
 from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed
 from service.events.services import emit
+from service.privacy import mask_id_number
 from service.registry.domain import (
     BLACKLIST_YEARS,
     HEALTH_TIER_BY_CODE,
@@ -134,7 +134,7 @@ async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: I
         lon=coarse(location["lon"]) if location else None,
         id_number_encrypted=cipher.encrypt(id_number),
         id_number_index=cipher.blind_index(id_number),
-        id_number_masked=id_number[:4] + "*" * 10 + id_number[-4:],
+        id_number_masked=mask_id_number(id_number),
     )
     if principal.role == Role.WORKER:
         if await Worker.exists().where(Worker.user == principal.user_id):
@@ -460,7 +460,7 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
         raise InvalidField("occupation_code", "未知的职业编码 (unknown occupation code)")
     if data["level"] not in occupation["levels"]:
         raise InvalidField("level", f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)")
-    work_types = {w["name_zh"]: w for w in _json(occupation["work_types"])}
+    work_types = {w["name_zh"]: w for w in occupation["work_types"]}
     if data.get("work_type") is not None:
         work_type = work_types.get(data["work_type"])
         if work_type is None:
@@ -520,11 +520,6 @@ async def recheck_certificate(principal: Principal, worker_id: int, certificate_
     if row is None:
         raise NotFound("证书不存在 (no such certificate)")
     return await confirm_with_issuer(certificate_id, issuer)
-
-
-def _json(value: Any) -> Any:
-    """JSONB columns come back as text from some queries."""
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _certificate_out(row: dict) -> dict:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
@@ -31,14 +29,7 @@ class TaxonomyController(Controller):
     @get("/occupations", operation_id="listOccupations", summary="职业及等级 (occupations and levels)",
          cache_control=_CACHE)
     async def occupations(self, request: Request) -> list[OccupationOut]:
-        out = []
-        for row in _taxonomy(request).occupations.values():
-            row = dict(row)
-            for key in ("level_names", "work_types"):
-                if isinstance(row[key], str):
-                    row[key] = json.loads(row[key])
-            out.append(msgspec.convert(row, OccupationOut, strict=False))
-        return out
+        return [msgspec.convert(r, OccupationOut, strict=False) for r in _taxonomy(request).occupations.values()]
 
     @get("/districts", operation_id="listDistricts", summary="广东县级行政区划 (Guangdong districts)",
          cache_control=_CACHE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from service.database import jsonb
 from service.taxonomy.tables import District, Occupation, Skill
 
 
@@ -27,7 +28,10 @@ class Taxonomy:
 
 async def load_taxonomy() -> Taxonomy:
     skills = await Skill.select().order_by(Skill.code)
-    occupations = await Occupation.select().order_by(Occupation.code)
+    occupations = [
+        {**o, "level_names": jsonb(o["level_names"]), "work_types": jsonb(o["work_types"])}
+        for o in await Occupation.select().order_by(Occupation.code)
+    ]
     districts = await District.select().order_by(District.code)
     return Taxonomy(
         skills={s["code"]: s for s in skills},

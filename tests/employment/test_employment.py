@@ -26,6 +26,18 @@ async def integrity_of(client, person, worker_id):
     return response.json()
 
 
+def let_expire(client, offer_id):
+    """Move an offer's expiry into the past, as time would."""
+
+    async def expire():
+        from service.employment.services import _now
+        from service.employment.tables import Offer
+
+        await Offer.update({Offer.expires_at: _now() - timedelta(seconds=1)}).where(Offer.id == offer_id)
+
+    in_app(client, expire)
+
+
 async def offer(client, employer, request_id, worker_id, **extra):
     response = await client.post(f"/api/v1/job-requests/{request_id}/offers", headers=employer.headers,
                                  json={"worker_id": worker_id, **extra})
@@ -136,13 +148,7 @@ async def test_only_the_worker_accepts_and_offers_expire(client, actors, registr
                                   json={"worker_id": worker["id"]})
     assert duplicate.status_code == 409  # one live offer per request and worker
 
-    async def expire():
-        from service.employment.services import _now
-        from service.employment.tables import Offer
-
-        await Offer.update({Offer.expires_at: _now() - timedelta(seconds=1)}).where(Offer.id == made["id"])
-
-    in_app(client, expire)
+    let_expire(client, made["id"])
     assert (await client.get(f"/api/v1/offers/{made['id']}", headers=person.headers)).json()["status"] == "expired"
     assert (await client.post(f"/api/v1/offers/{made['id']}/accept", headers=person.headers)).status_code == 409
     renewed = await offer(client, employer, job["id"], worker["id"])
@@ -256,13 +262,7 @@ async def test_an_expired_offer_cannot_be_declined_and_one_complaint_per_kind(cl
                              end_date=(today + timedelta(days=26)).isoformat())
     made = await offer(client, employer, job["id"], worker["id"])
 
-    async def expire():
-        from service.employment.services import _now
-        from service.employment.tables import Offer
-
-        await Offer.update({Offer.expires_at: _now() - timedelta(seconds=1)}).where(Offer.id == made["id"])
-
-    in_app(client, expire)
+    let_expire(client, made["id"])
     assert (await client.post(f"/api/v1/offers/{made['id']}/decline", headers=person.headers)).status_code == 409
     renewed = await offer(client, employer, job["id"], worker["id"])
     placement = (await client.post(f"/api/v1/offers/{renewed['id']}/accept", headers=person.headers)).json()
