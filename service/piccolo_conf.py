@@ -15,6 +15,7 @@ from piccolo.engine.postgres import PostgresEngine
 from service.database import EXTENSIONS, PICCOLO_APPS
 
 APP_REGISTRY = AppRegistry(apps=PICCOLO_APPS)
+DB: PostgresEngine
 
 
 def __getattr__(name: str) -> PostgresEngine:

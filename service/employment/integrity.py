@@ -20,6 +20,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from typing import Any, cast
+
+from piccolo.columns import Column
 
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Placement, Review
 from service.registry import services as registry
@@ -144,7 +147,8 @@ async def recompute(worker_id: int, reason: str) -> dict:
     if previous is None:
         await IntegrityRating.insert(IntegrityRating(worker=worker_id, **{c._meta.name: v for c, v in values.items()}))
     else:
-        await IntegrityRating.update(values).where(IntegrityRating.id == previous["id"])
+        await IntegrityRating.update(cast("dict[Column | str, Any]", values)).where(
+            IntegrityRating.id == previous["id"])
     if previous is None or previous["score"] != rating["score"]:
         await IntegrityHistory.insert(IntegrityHistory(
             worker=worker_id, score=rating["score"], stars=rating["stars"],

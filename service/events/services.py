@@ -85,6 +85,8 @@ def pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str
     if address is None:
         return url, {}, {}
     parts = urlsplit(url)
+    if parts.hostname is None:
+        raise ValueError(f"URL without a host: {url}")
     host = f"[{address}]" if ":" in address else address
     netloc = f"{host}:{parts.port}" if parts.port else host
     host_header = parts.hostname + (f":{parts.port}" if parts.port else "")
@@ -133,5 +135,5 @@ async def unsubscribe(principal: Principal, subscription_id: int) -> None:
 async def list_deliveries(principal: Principal, subscription_id: int, *, limit: int, offset: int) -> list[dict]:
     await _own_subscription(principal, subscription_id)
     return await WebhookDelivery.select(
-        WebhookDelivery.all_columns(), WebhookDelivery.event.type.as_alias("event_type"),
+        *WebhookDelivery.all_columns(), WebhookDelivery.event.type.as_alias("event_type"),
     ).where(WebhookDelivery.subscription == subscription_id).order_by(WebhookDelivery.id, ascending=False).limit(limit).offset(offset)

