@@ -25,6 +25,7 @@ from service.accounts.auth import AuthMiddleware
 from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.database import bind_tables, make_engine, resolve_database_url
+from service.employment import integrity
 from service.employment.controllers import (
     ComplaintController,
     IntegrityController,
@@ -43,6 +44,7 @@ from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
+from service.registry import services as registry_services
 from service.registry.controllers import CredentialController, WorkerController
 from service.registry.issuer import IssuerClient
 from service.security import IdNumberCipher
@@ -58,6 +60,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     """The service. `http_transport` replaces the network for outbound calls (webhooks,
     the certificate issuer): tests pass an `httpx.MockTransport`."""
     configure_logging(settings.log_level)
+    link_domains()
     return Litestar(
         route_handlers=[
             health, ready, PrometheusController,
@@ -114,6 +117,14 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await http.aclose()
         await engine.close_connection_pool()
         await _close_redis(app)
+
+
+def link_domains() -> None:
+    """Every link from a lower domain to a higher one, in one place: the registry tells the
+    employment domain when a worker's facts change (her rating is recomputed) and asks it
+    for blacklisting causes; the matcher's calendar (`busy=`) is in `new_candidate_index`."""
+    registry_services.link(change_hooks=[integrity.recompute],
+                           blacklist_causes=[integrity.serious_complaint_blacklist])
 
 
 def new_candidate_index(app: Litestar) -> CandidateIndex:

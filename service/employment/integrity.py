@@ -25,7 +25,6 @@ from typing import Any, cast
 from piccolo.columns import Column
 
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Placement, Review
-from service.registry import services as registry
 from service.registry.domain import BLACKLIST_YEARS, GUANGDONG_TZ, add_years, today_local
 from service.registry.tables import Certificate, Check, Training, Worker
 
@@ -165,11 +164,6 @@ async def serious_complaint_blacklist(worker_id: int) -> date | None:
         (Complaint.worker == worker_id) & (Complaint.status == "substantiated") & Complaint.serious.eq(True))
     ends = [add_years(r["decided_at"].date(), BLACKLIST_YEARS) for r in rows if r["decided_at"]]
     return max(ends, default=None)
-
-
-# The registry calls these when its facts change.
-registry.BLACKLIST_CAUSES.append(serious_complaint_blacklist)
-registry.CHANGE_HOOKS.append(recompute)
 
 
 async def refresh_aged(limit: int = 500) -> int:

@@ -8,6 +8,7 @@ whether the caller may touch that object. Objects a caller may not know about an
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -361,11 +362,29 @@ def _with_status(row: dict, valid_until_key: str | None = None) -> dict:
 
 # Called with (worker_id, reason) after a change to a worker's facts, inside its
 # transaction (the employment domain recomputes the integrity rating here).
-CHANGE_HOOKS: list = []
+CHANGE_HOOKS: list[Callable[[int, str], Awaitable[object]]] = []
+_linked = False
+
+
+def link(*, change_hooks: list[Callable[[int, str], Awaitable[object]]],
+         blacklist_causes: list[Callable[[int], Awaitable[date | None]]]) -> None:
+    """Plug in the higher domains' reactions (`create_app` does, once per app; it replaces
+    earlier ones). Until then the registry refuses to change a worker's facts, so no
+    script or test can skip the rating or a blacklisting cause without noticing."""
+    global _linked
+    CHANGE_HOOKS[:] = change_hooks
+    BLACKLIST_CAUSES[:] = blacklist_causes
+    _linked = True
+
+
+def _require_links() -> None:
+    if not _linked:
+        raise RuntimeError("the registry's links are not wired: build the app with create_app() first")
 
 
 async def mark_changed(worker_id: int, reason: str = "credential") -> None:
     """Mark the worker changed (the matcher re-reads her) and tell whoever listens."""
+    _require_links()
     await Worker.update({Worker.updated_at: _now()}).where(Worker.id == worker_id)
     for hook in CHANGE_HOOKS:
         await hook(worker_id, reason)
@@ -584,15 +603,16 @@ async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) 
     return _check_out(row.to_dict())
 
 
-# Further causes of a blacklisting (e.g. substantiated serious complaints) register here:
+# Further causes of a blacklisting (e.g. substantiated serious complaints), set by `link`:
 # each returns the date a worker's blacklisting by that cause ends, or None.
-BLACKLIST_CAUSES: list = []
+BLACKLIST_CAUSES: list[Callable[[int], Awaitable[date | None]]] = []
 
 
 async def recompute_blacklist(worker_id: int) -> date | None:
     """A verified failed background check blacklists the worker for three years from the
     check; so may other registered causes. Recomputed from the facts, so a reversed
     decision lifts it again."""
+    _require_links()
     failed = await Check.select(Check.checked_on).where(
         (Check.worker == worker_id) & (Check.kind == "background") & (Check.result == "failed")
         & (Check.status == CredentialStatus.VERIFIED.value)
