@@ -20,7 +20,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app, new_candidate_index
 from service.database import make_engine, run_migrations, start_embedded_server, with_database
 from service.settings import PROJECT_ROOT, Settings, generate_data_key
-from tests.factories import DATA_TABLES, Actors
+from tests.factories import DATA_TABLES, Actors, Registry
 from tests.receiver import Receiver
 
 RUN_ID = secrets.token_hex(4)
@@ -109,3 +109,9 @@ def clean_database(client: AsyncTestClient, app: Litestar, receiver: Receiver) -
 @pytest.fixture
 def actors(client: AsyncTestClient) -> Actors:
     return Actors(client)
+
+
+@pytest.fixture
+async def registry(client, actors) -> Registry:
+    """Builds eligible workers through the API (see `tests.factories.Registry`)."""
+    return await Registry(client, actors).setup()

@@ -29,7 +29,8 @@ async def emit(event_type: str, payload: dict[str, Any], agency_ids: list[int | 
     """Record an event for the agencies it concerns. Call inside the transaction of the
     change it describes: both commit together or neither does. The dispatcher is woken
     by a NOTIFY that PostgreSQL sends only at commit."""
-    assert event_type in EVENT_TYPES, event_type
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type: {event_type}")
     recipients = sorted({a for a in agency_ids if a is not None})
     event = Event(type=event_type, payload=payload, agency_ids=recipients)
     await event.save()

@@ -15,9 +15,9 @@ import asyncpg
 import numpy as np
 from piccolo.engine.postgres import PostgresEngine
 
-from service.matching.index import FOREVER, FactsSource, WorkerFacts
+from service.matching.index import CATEGORIES, FOREVER, FactsSource, WorkerFacts
 from service.privacy import surname
-from service.registry.domain import HEALTH_TIER_BY_CODE
+from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_CODES
 
 _WORKERS = """
     WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)
@@ -119,7 +119,7 @@ async def _add_credentials(conn: asyncpg.Connection, facts: list[WorkerFacts], *
 # format become numpy columns in one step.
 
 _EPOCH = "DATE '1970-01-01'"
-_HEALTH_TIERS = ("general", "home", "elderly", "maternity")  # HealthTier order, laxest first
+_HEALTH_TIERS = HEALTH_TIER_CODES  # HealthTier order, laxest first
 
 
 def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
@@ -136,7 +136,7 @@ def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
 
 def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     """The COPY query, its arguments, and the layout of each row: (column, dtype, slot)."""
-    from service.privacy import _COMPOUND_SURNAMES
+    from service.privacy import COMPOUND_SURNAMES, surname_sql
 
     layout: list[tuple[str, str, int]] = []
     select: list[str] = []
@@ -150,8 +150,9 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field("(w.status = 'active')::int::int2", "active", ">i2")
     field("(w.consented_at IS NOT NULL)::int::int2", "consented", ">i2")
     field(f"coalesce(w.blacklisted_until - {_EPOCH}, 0)::int4", "blacklisted", ">i4")
-    field("coalesce((SELECT bit_or(CASE c WHEN 'maternity' THEN 1 WHEN 'household' THEN 2 WHEN 'elderly' THEN 4 "
-          "WHEN 'medical' THEN 8 ELSE 0 END) FROM unnest(w.categories) c), 0)::int2", "categories", ">i2")
+    category_bits = " ".join(f"WHEN {_literal(c)} THEN {1 << bit}" for bit, c in enumerate(CATEGORIES))
+    field(f"coalesce((SELECT bit_or(CASE c {category_bits} ELSE 0 END) FROM unnest(w.categories) c), 0)::int2",
+          "categories", ">i2")
     for slot, sql in enumerate(_bit_words("w.skills", index.skills.words, 1)):
         field(sql, "skills", ">i8", slot)
     for slot, sql in enumerate(_bit_words("w.district_codes", index.districts.words, 2)):
@@ -166,9 +167,8 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field("coalesce(w.lat, 'NaN')::float4", "lat", ">f4")
     field("coalesce(w.lon, 'NaN')::float4", "lon", ">f4")
     field("coalesce(w.integrity_score, -1)::int2", "integrity", ">i2")
-    field("ascii(w.real_name)::int4", "surname", ">i4", 0)
-    field("(CASE WHEN left(w.real_name, 2) = ANY($4::text[]) AND char_length(w.real_name) > 2 "
-          "THEN ascii(substr(w.real_name, 2, 1)) ELSE 0 END)::int4", "surname", ">i4", 1)
+    for slot, sql in enumerate(surname_sql("w.real_name", "$4::text[]")):
+        field(sql, "surname", ">i4", slot)
     field("(w.gender = 'female')::int::int2", "female", ">i2")
     for slot, _ in enumerate(index.occupations):
         field(f"coalesce(c.level_{slot}, 0)::int2", "certificates", ">i2", slot)
@@ -198,12 +198,13 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
                ON t.worker = w.id
         ORDER BY w.id
     """
-    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits), list(_COMPOUND_SURNAMES)]
+    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits), list(COMPOUND_SURNAMES)]
     return query, args, layout
 
 
 def _literal(code: str) -> str:
-    assert all(ch.isalnum() or ch in "-_" for ch in code), code
+    if not all(ch.isalnum() or ch in "-_" for ch in code):
+        raise ValueError(f"not a plain code: {code!r}")
     return f"'{code}'"
 
 

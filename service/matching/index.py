@@ -28,7 +28,7 @@ from datetime import date
 
 import numpy as np
 
-from service.registry.domain import HealthTier
+from service.registry.domain import Category, HealthTier
 from service.taxonomy.services import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ EPOCH = date(1970, 1, 1)
 NEVER = 0  # "no such date" for columns where later is better
 FOREVER = np.iinfo(np.int32).max
 GRID_DEGREES = 0.2
-CATEGORIES = ("maternity", "household", "elderly", "medical")
+# Bit i of a worker's category mask is CATEGORIES[i].
+CATEGORIES = tuple(c.value for c in Category)
 N_TIERS = len(HealthTier)
 
 

@@ -12,7 +12,7 @@ from service.accounts.guards import Role, principal_of, requires
 from service.errors import PreconditionRequired
 from service.privacy import public_display_name
 from service.registry import services
-from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, age_on, today_local
+from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, Category, age_on, today_local
 from service.registry.schemas import (
     CertificateCreate,
     CertificateOut,
@@ -132,7 +132,7 @@ class WorkerController(Controller):
         request: Request,
         q: Annotated[str | None, QueryParameter(max_length=32, pattern=LINE, description="姓名模糊查询或手机号片段")] = None,
         district_code: Annotated[str | None, QueryParameter(pattern=r"^44\d{4}$")] = None,
-        category: Annotated[str | None, QueryParameter(pattern=r"^(maternity|household|elderly|medical)$")] = None,
+        category: Annotated[str | None, QueryParameter(pattern=rf"^({'|'.join(Category)})$")] = None,
         status: Annotated[str | None, QueryParameter(pattern=r"^(active|paused|suspended)$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=100_000)] = 0,

@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from service.registry.domain import Category
 from service.schemas import LINE, TEXT, BodyId, DistrictCode, Input, Name, Output, Page, Phone
 
-CategoryName = Literal["maternity", "household", "elderly", "medical"]
+CategoryName = Category
 Gender = Literal["female", "male"]
 WageUnit = Literal["month", "hour"]
 SkillCode = Annotated[str, msgspec.Meta(min_length=1, max_length=48, pattern=LINE)]

@@ -14,15 +14,8 @@ from service.registry import services as registry_services
 from service.registry.domain import today_local
 from service.registry.issuer import IssuerClient
 from tests.conftest import in_app
-from tests.employment.test_employment import offer
-from tests.factories import worker_body
-from tests.matching.test_matching import Registry, post_request
+from tests.factories import offer, post_request, worker_body
 from tests.receiver import ISSUER_URL
-
-
-@pytest.fixture
-async def registry(client, actors):
-    return await Registry(client, actors).setup()
 
 
 async def subscribe(client, agency, url, types):
