@@ -162,3 +162,16 @@ def test_stop_db_stops_a_leftover_embedded_postgres(tmp_path, monkeypatch, capsy
     finally:
         if _postgres_running(pid):
             os.kill(pid, signal.SIGTERM)
+
+
+def test_create_admin_asks_for_the_password_twice_at_a_terminal(monkeypatch):
+    from service import __main__ as cli
+
+    answers = iter(["admin-pass-2026", "admin-pass-2026"])
+    monkeypatch.setattr(cli.sys.stdin, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: next(answers))
+    assert cli._ask_password() == "admin-pass-2026"
+
+    answers = iter(["admin-pass-2026", "typo"])
+    with pytest.raises(SystemExit, match="differ"):
+        cli._ask_password()
