@@ -29,6 +29,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     environment: str = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus metrics are served only here, apart from the API (operators only);
+    # port 0 serves none. `python -m service run` starts this listener.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
 
     # Signs bearer tokens.
     secret_key: str
@@ -74,6 +78,8 @@ _ENV_FIELDS = {
     "APP_ENV": "environment",
     "HOST": "host",
     "PORT": "port",
+    "METRICS_HOST": "metrics_host",
+    "METRICS_PORT": "metrics_port",
     "SECRET_KEY": "secret_key",
     "DATA_KEY": "data_key",
     "TOKEN_TTL_SECONDS": "token_ttl_seconds",

@@ -226,6 +226,9 @@ async def end_placement(principal: Principal, placement_id: int, *, outcome: str
         raise InvalidField("outcome", "completed | terminated | no_show")
     if outcome == "completed" and today_local() < row["start_date"]:
         raise Conflict("服务尚未开始，不能标记完成 (a placement cannot be completed before it starts)")
+    if outcome == "no_show" and today_local() < row["start_date"]:
+        # A no-show costs her rating points: it can only have happened once the job began.
+        raise Conflict("服务尚未开始，不能记录未到岗 (a no-show cannot be recorded before the start date)")
     async with Placement._meta.db.transaction():
         changed = await Placement.update({
             Placement.status: outcome, Placement.ended_at: _now(), Placement.end_reason: reason,
