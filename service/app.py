@@ -61,7 +61,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     the certificate issuer): tests pass an `httpx.MockTransport`; `resolver` replaces DNS
     for the webhook address checks."""
     configure_logging(settings.log_level)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health, ready,
             AccountController, AgencyController, TaxonomyController,
@@ -81,6 +81,10 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         logging_config=None,
         debug=False,
     )
+    # Outermost, around Litestar's own routing: requests to unknown routes get a request id
+    # and an access log line too (app-level middleware only runs for matched routes).
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app
 
 
 @asynccontextmanager
@@ -159,7 +163,6 @@ def _middleware(settings: Settings) -> list:
     # Metrics are collected here and served apart, on METRICS_HOST:METRICS_PORT (observability.serve_metrics).
     prometheus = PrometheusConfig(app_name="nanyue", prefix="nanyue", group_path=True)
     return [
-        request_id_middleware,
         prometheus.middleware,
         rate_limit.middleware,
         DefineMiddleware(AuthMiddleware, exclude=[p for p in UNAUTHENTICATED_PATHS if p != "/metrics"]),

@@ -148,17 +148,20 @@ class WorkerFacts:
         """Why these facts cannot go into the index, or None."""
         if self.unreadable:
             return self.unreadable
-        dates = {"blacklisted_until": self.blacklisted_until, "available_from": self.available_from,
-                 "background_until": self.background_until, "last_trained": self.last_trained}
-        dates.update({f"health_until[{tier}]": until for tier, until in self.health_until.items()})
-        for name, value in dates.items():
-            if value is not None and not READABLE_DATES[0] <= value <= READABLE_DATES[1]:
-                return f"{name} out of range"
-        if self.lat is not None and not READABLE_LAT[0] <= self.lat <= READABLE_LAT[1]:
-            return "lat out of range"
-        if self.lon is not None and not READABLE_LON[0] <= self.lon <= READABLE_LON[1]:
-            return "lon out of range"
-        return None
+        def date_ok(*values: date | None) -> bool:
+            return all(v is None or READABLE_DATES[0] <= v <= READABLE_DATES[1] for v in values)
+
+        def within(value: float | None, bounds: tuple[float, float]) -> bool:
+            return value is None or bounds[0] <= value <= bounds[1]
+
+        ok = {  # the same checks, in the same order and words, as the bulk load's
+            "blacklisted_until": date_ok(self.blacklisted_until), "available_from": date_ok(self.available_from),
+            "lat": within(self.lat, READABLE_LAT), "lon": within(self.lon, READABLE_LON),
+            "health_until": date_ok(*self.health_until.values()), "background_until": date_ok(self.background_until),
+            "last_trained": date_ok(self.last_trained),
+        }
+        bad = [f"{name} out of range" for name, fine in ok.items() if not fine]
+        return ", ".join(bad) or None
 
 
 @dataclass
@@ -270,8 +273,9 @@ class CandidateIndex:
             self.xmin = xmin
             if facts:
                 readable = self._readable_facts(facts)
-                self._apply(readable, initial=False)
-                await self._apply_busy([f.id for f in readable])
+                if readable:
+                    self._apply(readable, initial=False)
+                    await self._apply_busy([f.id for f in readable])
 
     # Rows that cannot be read ------------------------------------------------------------
 
