@@ -149,6 +149,8 @@ def _day(column: str) -> str:
 
 def _within(column: str, bounds: tuple[float, float]) -> str:
     return f"({column} IS NULL OR {column} BETWEEN {bounds[0]} AND {bounds[1]})"
+
+
 _HEALTH_TIERS = ("general", "home", "elderly", "maternity")  # HealthTier order, laxest first
 
 

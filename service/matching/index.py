@@ -148,6 +148,7 @@ class WorkerFacts:
         """Why these facts cannot go into the index, or None."""
         if self.unreadable:
             return self.unreadable
+
         def date_ok(*values: date | None) -> bool:
             return all(v is None or READABLE_DATES[0] <= v <= READABLE_DATES[1] for v in values)
 
