@@ -295,7 +295,10 @@ async def add_review(principal: Principal, placement_id: int, *, ratings: dict[s
 
 async def edit_review(principal: Principal, review_id: int, *, ratings: dict[str, int] | None, comment: str | None) -> dict:
     review = await _review(review_id)
-    row, side = await _placement_for(principal, review["placement"])
+    try:
+        row, side = await _placement_for(principal, review["placement"])
+    except NotFound:
+        raise NotFound("评价不存在 (no such review)") from None  # as for a missing review
     if side != review["author_role"]:
         raise NotFound("评价不存在 (no such review)")
     values: dict = {Review.updated_at: _now()}
@@ -355,7 +358,10 @@ async def get_complaint(principal: Principal, complaint_id: int) -> dict:
     row = await Complaint.select().where(Complaint.id == complaint_id).first()
     if row is None:
         raise NotFound("投诉不存在 (no such complaint)")
-    await _placement_for(principal, row["placement"])  # parties and admins only
+    try:
+        await _placement_for(principal, row["placement"])  # parties and admins only
+    except NotFound:
+        raise NotFound("投诉不存在 (no such complaint)") from None  # as for a missing complaint
     return row
 
 

@@ -19,7 +19,7 @@ AGENCIES = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)
 class WebhookController(Controller):
     path = "/api/v1/webhooks"
     tags = ["webhooks"]
-    guards = [requires(*AGENCIES)]
+    guards = [requires(*AGENCIES, scope="webhooks:manage")]
 
     @post("/", operation_id="createWebhook",
           summary="订阅事件推送，签名密钥只显示一次 (subscribe to events; the signing secret is shown once)")

@@ -203,6 +203,17 @@ class WorkerRef(Output, kw_only=True):
     id_number_masked: str
 
 
+class WorkerLookupOut(Output, kw_only=True):
+    """One ID-number lookup: who (account, or agency and key), when, and whom it found."""
+
+    id: int
+    at: datetime
+    user_id: int | None
+    agency_id: int | None
+    api_key_id: int | None
+    worker_id: int | None
+
+
 class ConsentEventOut(Output, kw_only=True):
     action: str
     terms_version: str
