@@ -110,11 +110,12 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
             import uvicorn
 
             from service.app import create_app
-            from service.observability import configure_logging
+            from service.observability import configure_logging, serve_metrics
 
             configure_logging(settings.log_level)
             url = asyncio.run(_migrate(settings))
             settings = _with_database(settings, url)
+            serve_metrics(settings.metrics_host, settings.metrics_port)
             uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None,
                         access_log=False, proxy_headers=True)
     except (AppError, EmbeddedPostgresMissing) as exc:

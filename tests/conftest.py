@@ -78,7 +78,7 @@ def app(settings: Settings, receiver: Receiver) -> Litestar:
 @pytest.fixture(scope="session")
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
     async def forget_store_keys() -> None:
-        for name in ("rate_limit", "login_failures", "readiness"):
+        for name in ("rate_limit", "login_failures", "readiness", "lookups", "identity_attempts"):
             await app.stores.get(name).delete_all()
 
     async with AsyncTestClient(app=app) as test_client:
@@ -92,13 +92,19 @@ def in_app(client: AsyncTestClient, fn, *args):
     return client.blocking_portal.call(fn, *args)
 
 
+def deliver(client: AsyncTestClient, app: Litestar):
+    """Let the webhook dispatcher deliver whatever is due, now."""
+    return in_app(client, app.state.dispatcher.deliver_due)
+
+
 @pytest.fixture(autouse=True)
 def clean_database(client: AsyncTestClient, app: Litestar, receiver: Receiver) -> None:
     """Every test starts from empty data tables (reference data stays)."""
 
     async def clean() -> None:
         await app.state.engine.run_ddl(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
-        await app.stores.get("login_failures").delete_all()
+        for store in ("login_failures", "lookups", "identity_attempts"):
+            await app.stores.get(store).delete_all()
         # Workers are never deleted by the service; after a TRUNCATE the index starts over.
         app.state.matcher = new_candidate_index(app)
 

