@@ -135,6 +135,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             names = ", ".join(k for k, v in _ENV_FIELDS.items() if v in missing)
             raise SystemExit(f"production needs {names} to be set")
         raw.update({k: v for k, v in _dev_keys(var_dir).items() if k in missing})
+    if "var_dir" in raw:
+        raw["var_dir"] = var_dir
     if isinstance(raw.get("trusted_proxies"), str):
         raw["trusted_proxies"] = [p.strip() for p in str(raw["trusted_proxies"]).split(",") if p.strip()]
     settings = msgspec.convert(raw, Settings, strict=False)

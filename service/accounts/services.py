@@ -53,7 +53,7 @@ async def send_phone_code(*, phone: str, purpose: CodePurpose, secret: str, send
             return
     code = new_phone_code()
     now = datetime.now(timezone.utc)
-    await PhoneCode(phone=phone, purpose=purpose.value, expires_at=now + CODE_TTL,
+    await PhoneCode(phone=phone, purpose=purpose.value, created_at=now, expires_at=now + CODE_TTL,
                     code_digest=phone_code_digest(secret, phone=phone, purpose=purpose.value, code=code)).save()
     minutes = int(CODE_TTL.total_seconds() // 60)
     try:
