@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -69,7 +70,7 @@ class AccountController(Controller):
           description=("The answer is 202 whether or not the phone has an account. A code is valid for 5 minutes "
                        "and 5 tries; a new one replaces it. At most one request per phone and purpose per minute, five "
                        "per phone per hour (429 with Retry-After)."))
-    async def request_phone_code(self, request: Request, data: JSONBody[PhoneCodeRequest]) -> None:
+    async def request_phone_code(self, request: Request, data: JSONBody[PhoneCodeRequest]) -> Response[None]:
         settings = request.app.state.settings
         counter = counter_of(request.app)
         count, retry = await counter.hit(f"codes:address:{client_address(request)}", 3600)
@@ -81,8 +82,12 @@ class AccountController(Controller):
         count, retry = await counter.hit(f"codes:hour:{data.phone}", 3600)
         if count > CODES_PER_PHONE_PER_HOUR:
             raise TooManyCodes(retry)
-        await services.send_phone_code(phone=data.phone, purpose=services.CodePurpose(data.purpose),
-                                       secret=settings.secret_key, sender=sender_of(request.app))
+        message = await services.new_phone_code_message(
+            phone=data.phone, purpose=services.CodePurpose(data.purpose), secret=settings.secret_key)
+        # Sent after the answer: the answer and its timing are the same whether or not a
+        # message goes out.
+        background = BackgroundTask(services.deliver_sms, sender_of(request.app), data.phone, message) if message else None
+        return Response(None, status_code=HTTP_202_ACCEPTED, background=background)
 
     @post("/accounts", opt={"public": True}, operation_id="createAccount",
           summary="用短信验证码注册雇主或家政服务员账号 (register an employer or worker account with a phone code)")

@@ -39,25 +39,31 @@ class CodePurpose(StrEnum):
     RESET_PASSWORD = "reset_password"
 
 
-async def send_phone_code(*, phone: str, purpose: CodePurpose, secret: str, sender: SmsSender) -> None:
-    """Send a new code for `purpose` to `phone`, replacing any earlier one.
+async def new_phone_code_message(*, phone: str, purpose: CodePurpose, secret: str) -> str | None:
+    """Store a new code for `purpose` and `phone` (it replaces any earlier one) and answer
+    the text to send, or None when nothing is to be sent.
 
-    The caller learns nothing from this: a registration code goes to any phone; a code to
-    claim a record or reset a password only to a phone with an account (of a worker, to
-    claim), and otherwise nothing is sent, with the same answer."""
-    if purpose != CodePurpose.REGISTER:
-        query = User.exists().where(User.phone == phone)
-        if purpose == CodePurpose.CLAIM:
-            query = query.where(User.role == Role.WORKER.value)
-        if not await query:
-            return
+    A registration code goes to any phone; a code to claim a record or reset a password
+    only to a phone with an account (of a worker, to claim). Both paths do the same
+    database work and the sending happens after the answer, so neither the answer nor its
+    timing tells whether the phone has an account."""
+    exists = User.exists().where(User.phone == phone)
+    if purpose == CodePurpose.CLAIM:
+        exists = exists.where(User.role == Role.WORKER.value)
+    deliver = purpose == CodePurpose.REGISTER or await exists
     code = new_phone_code()
     now = datetime.now(timezone.utc)
     await PhoneCode(phone=phone, purpose=purpose.value, created_at=now, expires_at=now + CODE_TTL,
                     code_digest=phone_code_digest(secret, phone=phone, purpose=purpose.value, code=code)).save()
+    if not deliver:
+        return None
     minutes = int(CODE_TTL.total_seconds() // 60)
+    return f"【南粤家政】您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
+
+
+async def deliver_sms(sender: SmsSender, phone: str, message: str) -> None:
     try:
-        await sender.send(phone, f"【南粤家政】您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。")
+        await sender.send(phone, message)
     except SmsError:
         log.exception("sending a phone code failed")
 

@@ -74,6 +74,8 @@ def make_sender(settings: Settings, http: httpx.AsyncClient | None) -> SmsSender
         if http is None or not settings.sms_gateway_url or not settings.sms_gateway_key:
             raise RuntimeError("SMS_SENDER=http needs SMS_GATEWAY_URL, SMS_GATEWAY_KEY and an HTTP client")
         return HttpSmsSender(http, settings.sms_gateway_url, settings.sms_gateway_key)
+    if settings.environment == "production":
+        log.warning("SMS_SENDER=log in production: one-time codes go to the log, not to phones")
     return LogSmsSender()
 
 
