@@ -29,6 +29,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     environment: str = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus metrics are served only here, apart from the API (operators only);
+    # port 0 serves none. `python -m service run` starts this listener.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
 
     # Signs bearer tokens.
     secret_key: str
@@ -51,6 +55,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     sms_gateway_key: str | None = None
     # One-time codes requested from one client address per hour (against SMS pumping).
     phone_codes_per_address_per_hour: int = 30
+    # ID-number lookups per credential (API key or account) and minute.
+    lookups_per_minute: int = 30
+    # Failed claims or self-registrations on a taken ID number per worker account and day.
+    identity_attempts_per_day: int = 5
     db_pool_min: int = 1
     db_pool_max: int = 10
     log_level: str = "INFO"
@@ -86,6 +94,8 @@ _ENV_FIELDS = {
     "APP_ENV": "environment",
     "HOST": "host",
     "PORT": "port",
+    "METRICS_HOST": "metrics_host",
+    "METRICS_PORT": "metrics_port",
     "SECRET_KEY": "secret_key",
     "DATA_KEY": "data_key",
     "TOKEN_TTL_SECONDS": "token_ttl_seconds",
@@ -98,6 +108,8 @@ _ENV_FIELDS = {
     "SMS_GATEWAY_URL": "sms_gateway_url",
     "SMS_GATEWAY_KEY": "sms_gateway_key",
     "PHONE_CODES_PER_ADDRESS_PER_HOUR": "phone_codes_per_address_per_hour",
+    "LOOKUPS_PER_MINUTE": "lookups_per_minute",
+    "IDENTITY_ATTEMPTS_PER_DAY": "identity_attempts_per_day",
     "DB_POOL_MIN": "db_pool_min",
     "DB_POOL_MAX": "db_pool_max",
     "LOG_LEVEL": "log_level",
