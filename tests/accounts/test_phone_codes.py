@@ -175,7 +175,7 @@ async def test_a_code_is_used_up_by_a_claim_that_finds_nothing(client, actors, a
     code = await actors.phone_code(person.phone, "claim")
     first = await client.post("/api/v1/workers/claim", headers=person.headers,
                               json={"id_number": worker_body()["id_number"], "phone_code": code})
-    assert first.status_code == 404
+    assert first.status_code == 409 and first.json()["type"].endswith("/identity-unavailable")
     again = await client.post("/api/v1/workers/claim", headers=person.headers,
                               json={"id_number": worker_body()["id_number"], "phone_code": code})
     assert again.status_code == 422
