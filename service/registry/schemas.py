@@ -17,7 +17,7 @@ Wage = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
 ShortText = Annotated[str, msgspec.Meta(max_length=32, pattern=LINE)]
 IdNumber = Annotated[
     str,
-    msgspec.Meta(min_length=18, max_length=18, description="18 位公民身份号码 (GB 11643)", examples=["44180219900307002X"]),
+    msgspec.Meta(min_length=18, max_length=18, description="18 位公民身份号码 (GB 11643)", examples=["441802198503071026"]),
 ]
 
 
