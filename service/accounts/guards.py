@@ -94,4 +94,5 @@ def requires(*roles: Role, scope: str | None = None):
             raise Forbidden(f"API 密钥缺少权限范围 (the API key lacks the scope): {scope}")
 
     guard.__name__ = f"requires_{'_'.join(sorted(allowed))}"
+    guard.roles, guard.scope = allowed, scope  # read by the OpenAPI document (service/openapi.py)
     return guard
