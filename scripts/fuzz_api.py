@@ -19,6 +19,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,8 +67,9 @@ def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
     python = sys.executable
     subprocess.run([python, "-m", "service", "create-admin", "--phone", phone, "--password", password],
                    env=environ, cwd=ROOT, check=True, capture_output=True)
+    log = tempfile.TemporaryFile()
     server = subprocess.Popen([python, "-m", "service", "run"], env=environ, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -78,7 +80,8 @@ def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the service did not start: " + server.stderr.read().decode()[-2000:])
+                log.seek(0)
+                raise RuntimeError("the service did not start: " + log.read().decode()[-2000:])
             time.sleep(0.2)
         yield base, phone, password
     finally:
@@ -87,6 +90,7 @@ def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
 
 
 def make_callers(base: str, admin_phone: str, admin_password: str) -> dict[str, dict[str, str]]:
