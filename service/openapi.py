@@ -416,7 +416,9 @@ def _close_schema(name: str, schemas: dict, seen: set[str]) -> None:
         for field, prop in schema.get("properties", {}).items():
             text = FIELD_DESCRIPTIONS.get(f"{name}.{field}") or FIELD_DESCRIPTIONS.get(field)
             if text:
-                prop["description"] = text
+                # Keep what the Struct says (e.g. a date's window) after the general text.
+                own = prop.get("description", "")
+                prop["description"] = f"{text}；{own}" if len(own) > 12 and own not in text else text
     for ref in re.findall(r"#/components/schemas/([A-Za-z0-9_.-]+)", repr(schema)):
         _close_schema(ref, schemas, seen)
 
