@@ -177,7 +177,8 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
     "DistrictOut": {"code": "441802", "name_zh": "清城区", "city_code": "441800", "city_name_zh": "清远市",
                     "lat": 23.7, "lon": 113.03},
     "Health": {"status": "ok"},
-    "Readiness": {"status": "ok", "database": "ok", "store": "ok", "store_backend": "redis"},
+    "Readiness": {"status": "ok", "database": "ok", "store": "ok", "store_backend": "redis",
+                  "matcher": {"loaded": True, "workers": 120345, "skipped_rows": 0, "degraded": False}},
 }
 
 # "Schema.field" first, then "field".
