@@ -113,6 +113,7 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "districts": [_DISTRICT], "categories": ["maternity"], "status": "active", "agency_binding": "confirmed",
         "consent_given": True, "match_score": None}]},
     "WorkerRef": {"id": 1, "display_name": "陈阿姨", "id_number_masked": EXAMPLE_ID_MASKED},
+    "WorkerLookupOut": {"id": 1, "at": NOW, "user_id": None, "agency_id": 1, "api_key_id": 2, "worker_id": 1},
     "ConsentEventOut": {"action": "granted", "terms_version": "2024-01", "at": NOW},
     "TrainingOut": {"id": 1, "worker_id": 1, "programme": "南粤家政", "course": "母婴护理员（五级）培训",
                     "institution_id": 2, "hours": 80, "started_on": "2026-03-02", "finished_on": "2026-04-10",

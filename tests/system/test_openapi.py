@@ -413,3 +413,18 @@ async def test_documentation_pages_need_no_internet(client):
             asset = await client.get(url)
             assert asset.status_code == 200 and asset.content, (page, url)
         assert not re.search(r"https?://(?!nanyue-jiazheng\.example)", html.split("spec:")[0]), page
+
+
+async def test_protected_attributes_are_bounded_like_their_columns(client, actors, document):
+    """Found by fuzzing: a 17-32 character `religion` passed the schema and the database
+    refused it. The schema now says 16, and the answer names the field."""
+    assert document["components"]["schemas"]["WorkerCreate"]["properties"]["religion"]["anyOf"][0]["maxLength"] == 16
+    person = await actors.worker_account()
+    from tests.factories import worker_body
+
+    too_long = await client.post("/api/v1/workers", headers=person.headers,
+                                 json=worker_body(phone=person.phone, religion="0" * 17))
+    assert too_long.status_code == 400 and too_long.json()["errors"][0]["field"] == "religion", too_long.text
+    fits = await client.post("/api/v1/workers", headers=person.headers,
+                             json=worker_body(phone=person.phone, religion="0" * 16))
+    assert fits.status_code == 201, fits.text
