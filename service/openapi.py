@@ -244,6 +244,9 @@ def build_document(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
         _fix_success_status(operation, handler)
         _describe_headers(operation, handler, path)
         _describe_errors(operation, handler, path, method)
+        data = handler.parsed_fn_signature.parameters.get("data")
+        if "requestBody" in operation and data is not None and data.has_default:
+            operation["requestBody"]["required"] = False  # e.g. consent: the body may be left out
         if ref := _body_ref(operation):
             request_schemas.add(ref)
             _request_example(operation, ref)

@@ -203,6 +203,13 @@ async def test_idempotent_operations_document_the_status_they_answer(client, act
     assert "201" in ops["acceptOffer"]["responses"]
 
 
+async def test_optional_bodies_are_documented_as_optional(document):
+    ops = {op["operationId"]: op for _, _, op in _operations(document)}
+    assert ops["grantConsent"]["requestBody"]["required"] is False  # found by fuzzing: an empty body is fine
+    assert ops["completePlacement"]["requestBody"]["required"] is False
+    assert ops["createWorker"]["requestBody"]["required"] is True
+
+
 async def test_request_bodies_refuse_unknown_fields(document):
     schemas = document["components"]["schemas"]
     bodies = set()
