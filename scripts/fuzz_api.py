@@ -62,7 +62,8 @@ def _id_number(born: date, order: int) -> str:
 def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
     """Run the service on a free port; yield (base URL, admin phone, admin password)."""
     port = _free_port()
-    environ = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **(env or {})}
+    environ = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "METRICS_HOST": "127.0.0.1",
+               "METRICS_PORT": str(_free_port()), **(env or {})}
     phone, password = _phone(), secrets.token_urlsafe(12)
     python = sys.executable
     subprocess.run([python, "-m", "service", "create-admin", "--phone", phone, "--password", password],
