@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/fuzz_api.py                      # start the service, fuzz it, stop it
     .venv/bin/python scripts/fuzz_api.py --base-url http://127.0.0.1:8000 \\
-        --admin-phone 13900000001 --admin-password 'admin-pass-2026'   # a running server
+        --admin-phone 13900000001 --admin-password "…" --server-log server.log   # a running server
 
 Without `--base-url` it serves the app itself (`python -m service run` on a free local
 port, with the environment's DATABASE_URL/REDIS_URL and a fresh admin). It then makes an
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -58,17 +59,33 @@ def _id_number(born: date, order: int) -> str:
     return body + id_check_digit(body)
 
 
+def code_reader(log_path: Path) -> Callable[[str], str]:
+    """Reads one-time codes where a developer does: the development SMS sender's log lines
+    ("SMS to 138****8000: ... 123456 ..."; the phone is masked, so the newest line counts)."""
+    def read(phone: str) -> str:
+        for _ in range(50):
+            lines = [line for line in log_path.read_text(errors="replace").splitlines() if "SMS to" in line]
+            found = re.findall(r"(?<!\d)(\d{6})(?!\d)", lines[-1].split("SMS to", 1)[1]) if lines else []
+            if found:
+                return found[-1]
+            time.sleep(0.1)
+        raise RuntimeError(f"no SMS code in {log_path} (the server needs SMS_SENDER=log and LOG_LEVEL=INFO)")
+    return read
+
+
 @contextmanager
-def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
-    """Run the service on a free port; yield (base URL, admin phone, admin password)."""
+def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str, Callable[[str], str]]]:
+    """Run the service on a free port; yield (base URL, admin phone, admin password, code reader)."""
     port = _free_port()
     environ = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "METRICS_HOST": "127.0.0.1",
-               "METRICS_PORT": str(_free_port()), **(env or {})}
-    phone, password = _phone(), secrets.token_urlsafe(12)
+               "METRICS_PORT": str(_free_port()), **(env or {}), "SMS_SENDER": "log", "LOG_LEVEL": "INFO"}
+    phone, password = _phone(), "admin-" + secrets.token_urlsafe(12)
     python = sys.executable
-    subprocess.run([python, "-m", "service", "create-admin", "--phone", phone, "--password", password],
+    subprocess.run([python, "-m", "service", "create-admin", f"--phone={phone}", f"--password={password}"],
                    env=environ, cwd=ROOT, check=True, capture_output=True)
-    log = tempfile.TemporaryFile()
+    log_dir = tempfile.TemporaryDirectory()
+    log_path = Path(log_dir.name) / "server.log"
+    log = log_path.open("wb")
     server = subprocess.Popen([python, "-m", "service", "run"], env=environ, cwd=ROOT,
                               stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -81,10 +98,9 @@ def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise RuntimeError("the service did not start: " + log.read().decode()[-2000:])
+                raise RuntimeError("the service did not start: " + log_path.read_text(errors="replace")[-2000:])
             time.sleep(0.2)
-        yield base, phone, password
+        yield base, phone, password, code_reader(log_path)
     finally:
         server.terminate()
         try:
@@ -92,9 +108,11 @@ def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str]]:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+        log_dir.cleanup()
 
 
-def make_callers(base: str, admin_phone: str, admin_password: str) -> dict[str, dict[str, str]]:
+def make_callers(base: str, admin_phone: str, admin_password: str,
+                 read_code: Callable[[str], str]) -> dict[str, dict[str, str]]:
     """The header each kind of caller sends; creates the people and records it needs."""
     with httpx.Client(base_url=base, timeout=30) as http:
         def call(method: str, path: str, headers: dict | None = None, **kwargs) -> dict:
@@ -108,9 +126,10 @@ def make_callers(base: str, admin_phone: str, admin_password: str) -> dict[str, 
             return {"Authorization": f"Bearer {token['access_token']}"}
 
         def person(role: str) -> tuple[str, dict[str, str]]:
-            phone, password = _phone(), secrets.token_urlsafe(12)
+            phone, password = _phone(), "fuzz-" + secrets.token_urlsafe(12)
+            http.post("/api/v1/phone-codes", json={"phone": phone, "purpose": "register"})
             call("POST", "/api/v1/accounts", json={"role": role, "phone": phone, "password": password,
-                                                   "display_name": "测试"})
+                                                   "display_name": "测试", "phone_code": read_code(phone)})
             return phone, login(phone, password)
 
         admin = login(admin_phone, admin_password)
@@ -188,6 +207,7 @@ def main() -> int:
     parser.add_argument("--base-url", help="a running server; without it the service is started here")
     parser.add_argument("--admin-phone")
     parser.add_argument("--admin-password")
+    parser.add_argument("--server-log", help="the running server's log (SMS_SENDER=log), to read phone codes")
     parser.add_argument("--max-examples", type=int, default=50)
     parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
     parser.add_argument("--seed", type=int)
@@ -197,8 +217,8 @@ def main() -> int:
                         help="each caller fuzzes only what its role may call (faster)")
     args = parser.parse_args()
 
-    def run(base: str, phone: str, password: str) -> int:
-        callers = make_callers(base, phone, password)
+    def run(base: str, phone: str, password: str, read_code: Callable[[str], str]) -> int:
+        callers = make_callers(base, phone, password, read_code)
         chosen = {c: callers[c] for c in args.callers.split(",")}
         failed = 0
         for outcome in fuzz(base, chosen, max_examples=args.max_examples, phases=args.phases, seed=args.seed,
@@ -208,11 +228,11 @@ def main() -> int:
         return 1 if failed else 0
 
     if args.base_url:
-        if not (args.admin_phone and args.admin_password):
-            parser.error("--base-url needs --admin-phone and --admin-password")
-        return run(args.base_url, args.admin_phone, args.admin_password)
-    with serve() as (base, phone, password):
-        return run(base, phone, password)
+        if not (args.admin_phone and args.admin_password and args.server_log):
+            parser.error("--base-url needs --admin-phone, --admin-password and --server-log")
+        return run(args.base_url, args.admin_phone, args.admin_password, code_reader(Path(args.server_log)))
+    with serve() as (base, phone, password, read_code):
+        return run(base, phone, password, read_code)
 
 
 if __name__ == "__main__":

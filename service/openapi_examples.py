@@ -17,8 +17,11 @@ NOW = "2026-11-27T08:30:00Z"
 _LOCATION = {"lat": 23.7, "lon": 113.05}
 
 REQUEST_EXAMPLES: dict[str, Any] = {
-    "AccountCreate": {"role": "worker", "phone": "13800138000", "password": "xiuying-2026", "display_name": "陈秀英"},
-    "TokenRequest": {"phone": "13800138000", "password": "xiuying-2026"},
+    "PhoneCodeRequest": {"phone": "13800138000", "purpose": "register"},
+    "AccountCreate": {"role": "worker", "phone": "13800138000", "password": "清远-xiuying-2026",
+                      "display_name": "陈秀英", "phone_code": "123456"},
+    "PasswordReset": {"phone": "13800138000", "phone_code": "123456", "new_password": "清远-xiuying-2027"},
+    "TokenRequest": {"phone": "13800138000", "password": "清远-xiuying-2026"},
     "AgencyCreate": {"name": "清远市好帮手家政服务有限公司", "kind": "housekeeping", "district_code": "441802",
                      "credit_code": "91441802MA4UABCD1X"},
     "ApiKeyCreate": {"scopes": ["workers:read", "workers:write"], "label": "门店前台 (front desk)"},
@@ -30,7 +33,7 @@ REQUEST_EXAMPLES: dict[str, Any] = {
         "available_from": "2026-12-01",
     },
     "WorkerUpdate": {"wage_min": 7500, "wage_max": 9500, "skills": ["maternity_postpartum_care", "cantonese_cooking"]},
-    "WorkerClaim": {"id_number": EXAMPLE_ID_NUMBER},
+    "WorkerClaim": {"id_number": EXAMPLE_ID_NUMBER, "phone_code": "123456"},
     "WorkerLookup": {"id_number": EXAMPLE_ID_NUMBER},
     "ConsentGrant": {"terms_version": "2024-01"},
     "TrainingCreate": {"id_number": EXAMPLE_ID_NUMBER, "programme": "南粤家政", "course": "母婴护理员（五级）培训",
@@ -185,6 +188,9 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
 # "Schema.field" first, then "field".
 FIELD_DESCRIPTIONS: dict[str, str] = {
     "role": "账号类型：雇主或家政服务员 (account type: employer or worker)",
+    "purpose": "验证码用途：注册、认领档案、重设密码 (what the code is for: register, claim, reset_password)",
+    "phone_code": "短信验证码，6 位数字，先请求 POST /api/v1/phone-codes (the 6-digit code sent by SMS)",
+    "new_password": "新密码，至少 10 个字符 (the new password, at least 10 characters)",
     "phone": "中国大陆手机号，11 位 (mainland mobile number, 11 digits)",
     "password": "密码，至少 8 位 (password, at least 8 characters)",
     "display_name": "显示名称 (display name)",

@@ -28,8 +28,8 @@ def test_schemathesis_finds_nothing(settings):
         "LOGIN_ATTEMPTS_PER_MINUTE": "1000", "ALLOW_PRIVATE_WEBHOOKS": "true", "RUN_DISPATCHER": "false",
         "WARM_MATCHER": "false", "LOG_LEVEL": "ERROR", "REDIS_URL": settings.redis_url or "",
     }
-    with fuzz_api.serve(env) as (base, phone, password):
-        callers = fuzz_api.make_callers(base, phone, password)
+    with fuzz_api.serve(env) as (base, phone, password, read_code):
+        callers = fuzz_api.make_callers(base, phone, password, read_code)
         assert set(callers) == {"admin", "employer", "worker", "agency"}
         outcomes = fuzz_api.fuzz(base, callers, max_examples=EXAMPLES_PER_OPERATION, phases="examples,fuzzing",
                                  seed=20261127, only_allowed=True)
