@@ -70,8 +70,8 @@ def _clock(period: str | None, hour: int, half: str | None) -> str:
 
 def _due_date(match: re.Match, today: date) -> str | None:
     if match.group(6):  # ISO-like 2027-03-15
-        year, month = int(match.group(6)), int(match.group(7))
-        day = int(match.group(8)) if match.group(8) else None
+        year, month = int(match.group(5)), int(match.group(6))
+        day = int(match.group(7)) if match.group(7) else None
     else:
         month = _number(match.group(3))
         day = _number(match.group(4))

@@ -31,7 +31,7 @@ _SPLIT = re.compile(r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{
 _FILLER = re.compile(
     "|".join(sorted((
         "需要", "要求", "希望", "能够", "可以", "擅长", "帮忙", "帮手", "负责", "主要", "平时", "每天", "偶尔", "一点", "懂得",
-        "找个", "找一个", "只要", "只需要", "只", "请个", "请一个", "搵个", "搵", "想请", "想找", "想", "请", "找", "能", "会", "识", "懂", "要", "做",
+        "照顾", "照看", "照料", "看护", "护理", "伺候", "打理", "找个", "找一个", "只要", "只需要", "只", "请个", "请一个", "搵个", "搵", "想请", "想找", "想", "请", "找", "能", "会", "识", "懂", "要", "做",
         "有经验", "经验", "专业", "的", "地", "得", "了", "啲", "咗", "嘅", "吖", "呀", "啊", "吧", "呢", "哦", "喔", "一下",
         "下", "个", "一个", "帮", "给", "俾", "佢", "他", "她", "我", "我们", "家里", "屋企", "家", "人", "还", "仲", "也",
         "都", "就", "再", "和", "跟", "对", "好", "最好", "一定", "必须", "阿姨", "保姆", "和", "让", "去", "来", "过来",
@@ -236,38 +236,46 @@ class SkillVocabulary:
         def show(start: int, end: int) -> str:
             return original[start:end].strip() if len(original) == len(clause) else clause[start:end].strip()
 
-        exact, gaps = self._scan(clause)
-        for start, end, key in exact:
-            if _NEGATION.search(clause[max(0, start - 8):start]):
-                negated = True
-                continue
-            whole = clause.strip() == clause[start:end]
-            hits.append(_Hit(show(start, end), self._entries[key], 100.0 if whole else 95.0, "alias"))
-        for gap_start, gap_end in gaps:
-            gap = clause[gap_start:gap_end]
-            # Chinese stretches are tried by sound; filler words are cut first.
-            for run in re.finditer(r"[\u3400-\u9fff]+|[^\u3400-\u9fff]+", gap):
-                piece = run.group()
+        def refused(start: int) -> bool:
+            return bool(_NEGATION.search(clause[max(0, start - 8):start]))
+
+        exact, _ = self._scan(clause)
+        # Umbrella words are soft: a duty heard by sound over them ("照故老人") replaces them.
+        hard = [(s, e, k) for s, e, k in exact if not self._entries[k].umbrella]
+        soft = [(s, e, k) for s, e, k in exact if self._entries[k].umbrella]
+        sounds: list[tuple[int, int, str]] = []
+        for gap_start, gap_end in _complement(hard, len(clause)):
+            for run in re.finditer(r"[\u3400-\u9fff]+", clause[gap_start:gap_end]):
                 offset = gap_start + run.start()
-                if _CJK.match(piece[0]):
-                    sounds, rest = self._scan_pinyin(piece)
-                    for start, end, key in sounds:
-                        if _NEGATION.search(clause[max(0, offset + start - 8):offset + start]):
-                            negated = True
-                            continue
-                        hits.append(_Hit(show(offset + start, offset + end), self._entries[key], 90.0, "pinyin"))
-                    pieces = [(offset + s, offset + e) for s, e in rest]
+                found, _ = self._scan_pinyin(run.group())
+                sounds += [(offset + s, offset + e, k) for s, e, k in found
+                           if any(not soft_start <= offset + i < soft_end for i in range(s, e)
+                                  for soft_start, soft_end, _ in soft or [(0, 0, "")])]
+        soft = [(s, e, k) for s, e, k in soft if not any(s < se and ss < e for ss, se, _ in sounds)]
+        for spans, source in ((hard, "alias"), (soft, "alias"), (sounds, "pinyin")):
+            for start, end, key in spans:
+                if refused(start):
+                    negated = True
+                    continue
+                whole = clause.strip() == clause[start:end]
+                score = 90.0 if source == "pinyin" else 100.0 if whole else 95.0
+                hits.append(_Hit(show(start, end), self._entries[key], score, source))
+        covered = sorted(hard + soft + sounds)
+        for gap_start, gap_end in _complement(covered, len(clause)):
+            # What is left is tried fuzzily once filler words are cut; else reported.
+            for run in re.finditer(r"[\u3400-\u9fff]+|[^\u3400-\u9fff]+", clause[gap_start:gap_end]):
+                start, end = gap_start + run.start(), gap_start + run.end()
+                core = self._strip(clause[start:end])
+                if not core:
+                    continue
+                best = self._fuzzy(core)
+                if best is None:
+                    leftovers.append(show(start, end))
+                elif refused(start):
+                    negated = True
                 else:
-                    pieces = [(offset, offset + len(piece))]
-                for start, end in pieces:
-                    core = self._strip(clause[start:end])
-                    if not core:
-                        continue
-                    best = self._fuzzy(core)
-                    if best is None:
-                        leftovers.append(show(start, end))
-                    else:
-                        hits.append(_Hit(show(start, end), self._entries[best[0]], best[1], "fuzzy"))
+                    hits.append(_Hit(show(start, end), self._entries[best[0]], best[1], "fuzzy"))
+        hits.sort(key=lambda hit: clause.find(normalize(hit.text)))
         return hits, leftovers, negated
 
     # -- the whole text ---------------------------------------------------------------------
@@ -315,6 +323,18 @@ class SkillVocabulary:
         if not entry.unless:
             return bool(named)
         return any(code in entry.unless or self._categories.get(code) in entry.unless for code in named)
+
+
+def _complement(spans: list[tuple[int, int, str]], length: int) -> list[tuple[int, int]]:
+    """The stretches of [0, length) that no span covers."""
+    gaps, position = [], 0
+    for start, end, _ in sorted(spans):
+        if start > position:
+            gaps.append((position, start))
+        position = max(position, end)
+    if position < length:
+        gaps.append((position, length))
+    return gaps
 
 
 def _clauses(text: str):
