@@ -24,13 +24,13 @@ def code_for(value: str, languages: list[dict] | None = None) -> str | None:
     return None
 
 
-async def recode_languages(table: str) -> None:
+async def recode_languages(table: str, engine=None) -> None:
     """Replace the free-text languages of every row of `table` with codes, keeping their order, without
     repeats. Values the shipped list does not know stay as they were."""
     from piccolo.engine import engine_finder
     from piccolo.querystring import QueryString
 
-    engine = engine_finder()
+    engine = engine or engine_finder()
     rows = await engine.run_querystring(QueryString(f"SELECT DISTINCT unnest(languages) AS value FROM {table}"))
     languages = shipped_languages()
     mapping = {}
