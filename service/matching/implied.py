@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from service.matching.understanding import chinese_number, normalize
+from service.matching.understanding import SkillVocabulary, chinese_number, normalize
 
 _NUM = r"(\d{1,3}|[一二两三四五六七八九十]{1,3}|半)"
 _NEG = r"(?<!不)(?<!唔)(?<!非)"
@@ -164,4 +164,5 @@ def covered(leftover: str, implied: dict) -> bool:
     rest = normalize(leftover)
     for text in implied.get("evidence", {}).values():
         rest = rest.replace(text, "")
-    return not re.sub(r"[\s，,。.、；;:：的了是在为]+", "", rest)
+    rest = SkillVocabulary._strip(re.sub(r"[\s，,。.、；;:：的了是在为]+", " ", rest))
+    return len(rest) <= 1

@@ -31,12 +31,13 @@ _SPLIT = re.compile(r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{
 _FILLER = re.compile(
     "|".join(sorted((
         "需要", "要求", "希望", "能够", "可以", "擅长", "帮忙", "帮手", "负责", "主要", "平时", "每天", "偶尔", "一点", "懂得",
-        "照顾", "照看", "照料", "带", "湊", "凑", "睇", "看", "看护", "护理", "伺候", "打理", "找个", "找一个", "只要", "只需要", "只", "请个", "请一个", "搵个", "搵", "想请", "想找", "想", "请", "找", "能", "会", "识", "懂", "要", "做",
+        "照顾", "照看", "照料", "带", "湊", "凑", "睇", "看", "整", "唔该", "麻烦", "谢谢", "上门", "看护", "护理", "伺候", "打理", "找个", "找一个", "只要", "只需要", "只", "请个", "请一个", "搵个", "搵", "想请", "想找", "想", "请", "找", "能", "会", "识", "懂", "要", "做",
         "有经验", "经验", "专业", "的", "地", "得", "了", "啲", "咗", "嘅", "吖", "呀", "啊", "吧", "呢", "哦", "喔", "一下",
         "下", "个", "一个", "帮", "给", "俾", "佢", "他", "她", "我", "我们", "家里", "屋企", "家", "人", "还", "仲", "也",
         "都", "就", "再", "和", "跟", "对", "好", "最好", "一定", "必须", "阿姨", "保姆", "和", "让", "去", "来", "过来",
         "need", "needs", "needed", "someone", "somebody", "to", "for", "a", "an", "the", "my", "our", "of", "with", "and",
         "who", "can", "please", "looking", "help", "some", "is", "are", "be", "in", "on", "at", "i", "we",
+        "look", "after", "take", "care", "of", "do", "will", "also", "would", "like",
     ), key=len, reverse=True))
 )
 _NEGATION = re.compile(r"(不用|不需要|不需|无需|不必|不要|唔使|唔洗|唔需要|唔要|免|no|not|don't|dont|without)\s*$")
@@ -49,6 +50,7 @@ FUZZY_CUTOFF_CJK = 80.0
 _AGE_YEARS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:周)?岁(半)?|(\d{1,2})\s*(?:-year-old|\s*years?\s*old|\s*yo\b)")
 _AGE_MONTHS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*个(?:多)?月(?:大)?|满月|(\d{1,2})\s*months?\s*old")
 _SCHOOL = re.compile(r"小学|初中|幼儿园|上学|放学|返学|读书|school|kindergarten")
+_COUNT = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|只|位|名|口)")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _INFANT, _CHILD = "infant_care", "child_care"
 
@@ -225,8 +227,8 @@ class SkillVocabulary:
 
     @staticmethod
     def _strip(piece: str) -> str:
-        # A child's age was read (it chooses infant or child care); it is not a duty of its own.
-        piece = _AGE_MONTHS.sub(" ", _AGE_YEARS.sub(" ", piece))
+        # A child's age was read (it chooses infant or child care); it is not a duty of its own. Nor is a count.
+        piece = _COUNT.sub(" ", _AGE_MONTHS.sub(" ", _AGE_YEARS.sub(" ", piece)))
         return re.sub(r"\s+", " ", _FILLER.sub(" ", piece) if _CJK.search(piece) else
                       " ".join(w for w in piece.split() if not _FILLER.fullmatch(w))).strip(" -'\"")
 
@@ -302,13 +304,21 @@ class SkillVocabulary:
                 not_understood.append((original[start:end] if same_shape else clause).strip())
             else:
                 not_understood.extend(leftover for leftover in leftovers if _meaningful(leftover))
-        named = [code for h in hits if not h.entry.umbrella for code in h.entry.codes]
+        # Duties the text names: its aliases, umbrella words' core duties, and what words for a person
+        # cared for (an elder, a baby, a child) stand for; a helper word (保姆) yields to any of them.
+        def named_besides(entry: Entry) -> list[str]:
+            return [code for h in hits if h.entry is not entry for code in h.entry.codes]
+
+        cared_for = [code for h in hits if h.entry.unless for code in h.entry.usual
+                     if not self._suppressed(h.entry, named_besides(h.entry))]
         matched: list[dict] = []
         seen: set[str] = set()
         for hit in hits:
             codes = list(hit.entry.codes)
-            if hit.entry.usual and not self._suppressed(hit.entry, named):
-                codes += list(hit.entry.usual)
+            if hit.entry.usual:
+                others = named_besides(hit.entry)
+                if not self._suppressed(hit.entry, others if hit.entry.unless else others + cared_for):
+                    codes += list(hit.entry.usual)
             for code in codes:
                 code = _by_age(code, normalized)
                 if code in seen or code not in self._names:
@@ -348,7 +358,8 @@ def _clauses(text: str):
 
 
 def _meaningful(leftover: str) -> bool:
-    return bool(SkillVocabulary._strip(normalize(leftover)))
+    core = SkillVocabulary._strip(normalize(leftover))
+    return len(core) > 1 or bool(core and not _CJK.match(core))
 
 
 def child_age_years(text: str) -> float | None:
