@@ -25,8 +25,8 @@ from rapidfuzz import fuzz, process
 
 from service.taxonomy.text import normalize
 
-_SPLIT = re.compile(r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|\s+(?:and|&|or|plus|also|with)\s+|\s+-\s+"
-                    r"|和|及|还有|以及|并且|或者|同埋|同|兼|加上|另外|顺便|然后")
+_SPLIT = re.compile(r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|\s+(?:and|&|or|plus|also)\s+|\s+-\s+"
+                    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|然后")
 # Words that carry no duty; they are cut from what is left over before it is tried fuzzily.
 _FILLER = re.compile(
     "|".join(sorted((
