@@ -39,6 +39,16 @@ _DUE = re.compile(r"(?:预产期|预产|due date|due)\s*(?:是|在|为|係|喺|:
                   r"(?:(明年|今年|后年|(\d{4})\s*年)\s*)?(\d{1,2}|[一二两三四五六七八九十]{1,3}|十一|十二)\s*月"
                   r"(?:\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号|日|號))?|"
                   r"(?:预产期|预产|due date)\s*(?:是|在|为|:|：)?\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
+# "明年3月出生", "宝宝预计12月中生": a birth month without the word 预产期.
+_BIRTH = re.compile(r"(?:(明年|今年|后年|(\d{4})\s*年)\s*)?(\d{1,2}|十一|十二|[一二三四五六七八九十])\s*月"
+                    r"(?:\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号|日))?\s*(?:份)?\s*(?:左右|前后|底|初|中|上旬|中旬|下旬)?"
+                    r"\s*(?:预计|预产|会)?\s*(?:出生|出世|生产|生宝宝|生bb|临盆|分娩|生)")
+_MONTHS_EN = {name: number for number, name in enumerate(
+    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+     "december"), start=1)}
+_DUE_EN = re.compile(r"(?:due|expecting|baby due|due date)\s*(?:date)?\s*(?:is|in|on|:)?\s*(?:early|mid|late|end of)?\s*-?\s*"
+                     r"(" + "|".join(_MONTHS_EN) + r"|" + "|".join(m[:3] for m in _MONTHS_EN) + r")\b\s*(\d{1,2})?")
+_WEEKDAYS = re.compile(r"(?:周|星期|礼拜)一(?:到|至|-|~)(?:周|星期|礼拜)?五|工作日|返工日|weekdays|monday to friday")
 _AFTERNOON = {"下午", "晚上", "夜里", "夜晚"}
 
 
@@ -69,27 +79,34 @@ def _clock(period: str | None, hour: int, half: str | None) -> str:
 
 
 def _due_date(match: re.Match, today: date) -> str | None:
-    if match.group(6):  # ISO-like 2027-03-15
+    if match.group(5):  # ISO-like 2027-03-15
         year, month = int(match.group(5)), int(match.group(6))
         day = int(match.group(7)) if match.group(7) else None
     else:
-        month = _number(match.group(3))
-        day = _number(match.group(4))
-        if not month or not 1 <= month <= 12:
-            return None
-        month = int(month)
-        relative, explicit = match.group(1), match.group(2)
-        if explicit:
-            year = int(explicit)
-        elif relative == "明年":
-            year = today.year + 1
-        elif relative == "后年":
-            year = today.year + 2
-        elif relative == "今年":
-            year = today.year
-        else:  # the next such month: a due date is ahead
-            year = today.year if (month, day or 31) >= (today.month, today.day) else today.year + 1
-        day = int(day) if day else None
+        return _due_on(match.group(1), match.group(2), _number(match.group(3)), _number(match.group(4)), today)
+    try:
+        return date(year, month, day).isoformat() if day else date(year, month, 1).isoformat()[:7]
+    except ValueError:
+        return None
+
+
+def _due_on(relative: str | None, explicit: str | None, month: float | None, day: float | None,
+            today: date) -> str | None:
+    """The date a due date written as (明年|今年|2027年)? M月 (D号)? stands for: the next one ahead."""
+    if not month or not 1 <= month <= 12:
+        return None
+    month = int(month)
+    if explicit:
+        year = int(explicit)
+    elif relative == "明年":
+        year = today.year + 1
+    elif relative == "后年":
+        year = today.year + 2
+    elif relative == "今年":
+        year = today.year
+    else:  # the next such month: a due date is ahead
+        year = today.year if (month, day or 31) >= (today.month, today.day) else today.year + 1
+    day = int(day) if day else None
     try:
         return date(year, month, day).isoformat() if day else date(year, month, 1).isoformat()[:7]
     except ValueError:
@@ -124,6 +141,8 @@ def read_implied(text: str, *, today: date) -> dict:
         visits = _number(m.group(1) or m.group(2))
         if visits and 1 <= visits <= 14:
             note("visits_per_week", int(visits), m)
+    elif m := _WEEKDAYS.search(text):
+        note("visits_per_week", 5, m)
     if m := _HOURS_PER_VISIT.search(text):
         hours = _number(m.group(1) or m.group(3) or m.group(5))
         if hours and (m.group(2) or m.group(4)):
@@ -152,6 +171,15 @@ def read_implied(text: str, *, today: date) -> dict:
         note("hours", _SHIFT_HOURS[implied["shift"]], evidence["shift"])
     if m := _DUE.search(text):
         due = _due_date(m, today)
+        if due:
+            note("due_date", due, m)
+    elif m := _BIRTH.search(text):
+        due = _due_on(m.group(1), m.group(2), _number(m.group(3)), _number(m.group(4)), today)
+        if due:
+            note("due_date", due, m)
+    elif m := _DUE_EN.search(text):
+        month = next(n for name, n in _MONTHS_EN.items() if name.startswith(m.group(1)))
+        due = _due_on(None, None, month, _number(m.group(2)), today)
         if due:
             note("due_date", due, m)
     if implied:

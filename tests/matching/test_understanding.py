@@ -122,6 +122,11 @@ def test_a_due_date_is_the_next_one_ahead():
     assert read_implied("預產期12月20日", today=TODAY)["due_date"] == "2026-12-20"
     assert read_implied("预产期2027-01-08", today=TODAY)["due_date"] == "2027-01-08"
     assert "due_date" not in read_implied("预产期2月30号", today=TODAY)  # no such day
+    assert read_implied("宝宝预计明年3月出生，找月嫂", today=TODAY)["due_date"] == "2027-03"
+    assert read_implied("BB 1月10号左右出世", today=TODAY)["due_date"] == "2027-01-10"
+    assert read_implied("confinement nanny, due in March", today=TODAY)["due_date"] == "2027-03"
+    assert read_implied("周一到周五，白天", today=TODAY)["visits_per_week"] == 5
+    assert "due_date" not in read_implied("宝宝3个月大", today=TODAY)
 
 
 def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
