@@ -138,15 +138,15 @@ class Generator:
         located = rng.random() < 0.7
         lat = district["lat"] + rng.uniform(-0.08, 0.08) if located else None
         lon = district["lon"] + rng.uniform(-0.08, 0.08) if located else None
-        languages = ["普通话"] if rng.random() < 0.9 else []
+        languages = ["mandarin"] if rng.random() < 0.9 else []
         if city in CANTONESE_CITIES and rng.random() < 0.7:
-            languages.append("粤语")
+            languages.append("cantonese")
         if city in HAKKA_CITIES and rng.random() < 0.5:
-            languages.append("客家话")
+            languages.append("hakka")
         if city in TEOCHEW_CITIES and rng.random() < 0.6:
-            languages.append("潮汕话")
+            languages.append("teochew")
         if rng.random() < 0.03:
-            languages.append("英语")
+            languages.append("english")
         first = rng.choices(self.categories, self.category_weights)[0]
         categories = [first] if rng.random() < 0.6 else list({first, rng.choices(self.categories, self.category_weights)[0]})
         pool = [s for c in categories for s in self.ref.skills_by_category.get(c, [])]
@@ -205,7 +205,7 @@ class Generator:
         start = self.today + timedelta(days=rng.randint(3, 45))
         centre = self.ref.districts[district]
         located = rng.random() < 0.5
-        languages = ["粤语"] if city in CANTONESE_CITIES and rng.random() < 0.4 else []
+        languages = ["cantonese"] if city in CANTONESE_CITIES and rng.random() < 0.4 else []
         return (employer_id, category, skills, "", '{"matched": [], "not_understood": []}', "", district,
                 "district", centre["lat"] if located else None, centre["lon"] if located else None,
                 rng.choice((10, 20, 30)) if located else None, start, start + timedelta(days=rng.choice((26, 42, 90, 365))),

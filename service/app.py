@@ -105,7 +105,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.http = http
         app.state.cipher = cipher = IdNumberCipher(settings.data_key_bytes)
         app.state.taxonomy = taxonomy = await load_taxonomy()
-        app.state.vocabulary = SkillVocabulary(taxonomy.skills)
+        app.state.vocabulary = SkillVocabulary(taxonomy.skills, taxonomy.umbrellas)
         app.state.matcher = new_candidate_index(app)
         app.state.issuer = IssuerClient(http, settings.certificate_issuer_url) if settings.certificate_issuer_url else None
         app.state.dispatcher = dispatcher = WebhookDispatcher(

@@ -198,7 +198,7 @@ class CandidateIndex:
         self.busy_provider = busy
         self.skills = BitVocabulary(taxonomy.skills, words_for(len(taxonomy.skills) + 64))
         self.districts = BitVocabulary(taxonomy.districts, words_for(len(taxonomy.districts) + 64))
-        self.languages = BitVocabulary(("普通话", "粤语", "客家话", "潮汕话", "英语"), 1)
+        self.languages = BitVocabulary(("mandarin", "cantonese", "hakka", "teochew", "english"), 1)
         self.occupations = list(taxonomy.occupations)
         self.occupation_column = {code: i for i, code in enumerate(self.occupations)}
         self.surnames: list[str] = []

@@ -73,6 +73,7 @@ def present_worker(row: dict, taxonomy: Taxonomy) -> Worker:
     return msgspec.convert({
         **row,
         "districts": _districts(row["district_codes"], taxonomy),
+        "language_names": taxonomy.language_refs(row["languages"]),
         "location": {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None,
         "agency_id": row["agency"],
         "agency_binding": binding,
@@ -87,6 +88,7 @@ def present_public(row: dict, summary: dict, taxonomy: Taxonomy) -> PublicWorker
         "display_name": public_display_name(row["real_name"], row["gender"]),
         "age": age_on(row["birth_date"], today_local()),
         "districts": _districts(row["district_codes"], taxonomy),
+        "language_names": taxonomy.language_refs(row["languages"]),
         "certificates": summary["certificates"],
         "health_check": None if health is None else {
             "tier": health["tier"], "tier_name": HEALTH_TIER_NAMES[HEALTH_TIER_BY_CODE[health["tier"]]],

@@ -177,6 +177,7 @@ async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: I
     if age_on(born, today_local()) < MIN_WORKER_AGE:
         raise InvalidField("birth_date", f"须年满 {MIN_WORKER_AGE} 周岁 (must be at least {MIN_WORKER_AGE})")
     _validate_profile(data, taxonomy)
+    data["languages"] = taxonomy.language_codes(data.get("languages") or [])
 
     location = data.pop("location", None)
     data.pop("id_number")
@@ -265,6 +266,8 @@ async def update_worker(
          "wage_min": merged["wage_min"], "wage_max": merged["wage_max"]},
         taxonomy,
     )
+    if "languages" in changes:
+        changes["languages"] = taxonomy.language_codes(changes["languages"])
     values: dict[Any, Any] = {}
     if "location" in changes:
         location = changes.pop("location")

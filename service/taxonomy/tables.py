@@ -1,4 +1,4 @@
-"""Reference data: skills (with zh/en aliases), occupations with their levels, districts."""
+"""Reference data: skills (with zh/en aliases), languages, occupations with their levels, districts."""
 
 from piccolo.columns import JSONB, Array, Boolean, DoublePrecision, Integer, Varchar
 from piccolo.columns.column_types import Serial
@@ -12,6 +12,15 @@ class Skill(Table):
     name_en = Varchar(length=96)
     category = Varchar(length=16, index=True)
     aliases = Array(base_column=Varchar(length=64))
+
+
+class Language(Table):
+    """A spoken language or dialect; requests and workers name it by code, any alias accepted."""
+
+    code = Varchar(length=16, unique=True)
+    name_zh = Varchar(length=32)
+    name_en = Varchar(length=64)
+    aliases = Array(base_column=Varchar(length=32))
 
 
 class Occupation(Table):

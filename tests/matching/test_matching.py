@@ -162,10 +162,11 @@ async def test_only_the_owner_reads_matches_and_limits_are_bounded(client, actor
 
 
 async def test_free_text_is_understood_and_reported(client, actors, registry):
-    _, record = await registry.worker(skills=["maternity_postpartum_care", "cantonese_cooking"])
+    _, record = await registry.worker(skills=["maternity_postpartum_care", "newborn_care", "cantonese_cooking"])
     employer = await actors.employer()
     job = await post_request(client, employer, skills=[], skills_text="月嫂，会做粤菜，修电脑")
-    assert job["effective_skills"] == ["maternity_postpartum_care", "cantonese_cooking"]
+    # 月嫂 is an umbrella word: she looks after the mother and the newborn.
+    assert job["effective_skills"] == ["maternity_postpartum_care", "newborn_care", "cantonese_cooking"]
     assert job["understood"]["not_understood"] == ["修电脑"]
     page = await matches(client, employer, job["id"])
     assert page["understood"]["not_understood"] == ["修电脑"]

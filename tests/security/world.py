@@ -79,6 +79,7 @@ def bodies(world: World) -> dict[str, dict]:
         "decideCheck": {"decision": "verified", "reason": "核实"},
         "createJobRequest": request_body(),
         "updateJobRequest": {"budget_max": 9500},
+        "understandJobText": {"skills_text": "煲汤拖地", "household_notes": "住家"},
         "createOffer": {"worker_id": world.ids["worker_id"]},
         "completePlacement": {},
         "terminatePlacement": {"reason": "提前结束", "no_show": False},
