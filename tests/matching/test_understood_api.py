@@ -4,8 +4,7 @@ from piccolo.querystring import QueryString
 
 from service.taxonomy.languages import recode_languages
 from tests.conftest import in_app
-from tests.factories import worker_body
-from tests.matching.test_matching import Registry, matches, request_body
+from tests.factories import Registry, matches, request_body, worker_body
 
 
 async def test_a_request_shows_what_its_text_implies_without_applying_it(client, actors):
