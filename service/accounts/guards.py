@@ -30,9 +30,9 @@ AGENCY_ROLES = frozenset({Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION})
 
 # What a key of each agency kind may be allowed to do. A key carries a subset.
 AGENCY_SCOPES: dict[Role, frozenset[str]] = {
-    Role.HOUSEKEEPING: frozenset({"workers:read", "workers:write", "checks:write", "keys:manage"}),
-    Role.TRAINING: frozenset({"workers:read", "trainings:write", "keys:manage"}),
-    Role.EVALUATION: frozenset({"workers:read", "certificates:write", "keys:manage"}),
+    Role.HOUSEKEEPING: frozenset({"workers:read", "workers:write", "checks:write", "keys:manage", "reports:read"}),
+    Role.TRAINING: frozenset({"workers:read", "trainings:write", "keys:manage", "reports:read", "subsidies:write"}),
+    Role.EVALUATION: frozenset({"workers:read", "certificates:write", "keys:manage", "reports:read"}),
 }
 
 

@@ -50,11 +50,9 @@ class Registry:
                 "certificate_no": f"S44180{self._cert:08d}", "issued_on": (today_local() - timedelta(days=30)).isoformat()})
             assert issued.status_code == 201, issued.text
         if trained_on:
-            trained = await self.client.post(f"/api/v1/workers/{worker_id}/trainings", headers=self.trainer.headers, json={
-                "id_number": id_number, "programme": "南粤家政", "course": "母婴护理员培训", "hours": 80,
-                "started_on": (trained_on - timedelta(days=20)).isoformat(), "finished_on": trained_on.isoformat(),
-                "result": "passed"})
-            assert trained.status_code == 201, trained.text
+            await self.actors.verified_training(self.trainer, worker_id, id_number, course="母婴护理员培训",
+                                                started_on=(trained_on - timedelta(days=20)).isoformat(),
+                                                finished_on=trained_on.isoformat())
         return person, record
 
 
