@@ -170,21 +170,31 @@ def training_employment_sql(principal: Principal, dims: list[str], date_from: da
                t.started_on, t.finished_on
         FROM training t LEFT JOIN agency a ON a.id = t.institution
         WHERE t.status = 'verified' AND t.finished_on BETWEEN {p(date_from)} AND {p(date_to)} {scope}
+    ), first_placement AS (
+        SELECT DISTINCT ON (b.id) b.id, p.id AS placement, p.start_date, p.end_date, p.ended_at, p.status, p.wage,
+               p.wage_unit
+        FROM base b JOIN placement p ON p.worker = b.worker AND p.start_date >= b.finished_on AND p.status <> 'no_show'
+        ORDER BY b.id, p.start_date, p.id
+    ), certified AS (
+        SELECT DISTINCT b.id FROM base b
+        JOIN certificate c ON c.worker = b.worker AND c.status = 'verified'
+                          AND c.issued_on BETWEEN b.started_on AND b.finished_on + 365
+    ), rating AS (
+        SELECT fp.id, avg(r.overall) AS rating
+        FROM first_placement fp JOIN review r ON r.placement = fp.placement AND r.author_role = 'employer'
+        GROUP BY fp.id
     ), outcome AS (
-        SELECT b.*,
-               EXISTS (SELECT 1 FROM certificate c WHERE c.worker = b.worker AND c.status = 'verified'
-                       AND c.issued_on BETWEEN b.started_on AND b.finished_on + 365) AS certified,
+        SELECT b.*, ce.id IS NOT NULL AS certified,
                fp.start_date - b.finished_on AS days_to_placement,
                CASE WHEN fp.wage_unit = 'month' THEN fp.wage END AS monthly_wage,
                fp.start_date <= {p(on)}::date - 182 AS placed_6m_ago,
                fp.start_date <= {p(on)}::date - 182 AND (fp.status = 'active'
                    OR coalesce(fp.end_date, fp.ended_at::date) >= fp.start_date + 182) AS retained_6m,
-               (SELECT avg(r.overall) FROM review r WHERE r.placement = fp.id AND r.author_role = 'employer') AS rating
+               ra.rating
         FROM base b
-        LEFT JOIN LATERAL (
-            SELECT p.id, p.start_date, p.end_date, p.ended_at, p.status, p.wage, p.wage_unit FROM placement p
-            WHERE p.worker = b.worker AND p.start_date >= b.finished_on AND p.status <> 'no_show'
-            ORDER BY p.start_date, p.id LIMIT 1) fp ON true
+        LEFT JOIN first_placement fp ON fp.id = b.id
+        LEFT JOIN certified ce ON ce.id = b.id
+        LEFT JOIN rating ra ON ra.id = b.id
     ), agg AS (
         SELECT {dim_select},
                count(*) AS trained, count(DISTINCT worker) AS trained_people,

@@ -3,8 +3,8 @@
 import csv
 import io
 import statistics
-from decimal import ROUND_HALF_UP, Decimal
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from openpyxl import load_workbook
