@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cpdist
 
-from service.accounts.guards import Principal, Role
+from service.accounts.guards import Principal
 from service.errors import Conflict, Forbidden, NotFound
 from service.registry.tables import Training
 from service.reports.tables import IntegrityCheckRun, IntegrityFlag
@@ -208,20 +208,24 @@ _UPSERT = """
     RETURNING (xmax = 0) AS inserted
 """
 
+# Two equi-joins (same phone; same birth date, gender and first character of the name),
+# not one join on an OR, so PostgreSQL can hash them.
 _PAIRS = """
+    WITH trainees AS (
+        SELECT w.id, w.phone, w.birth_date, w.gender, left(w.real_name, 1) AS initial FROM worker w
+        WHERE EXISTS (SELECT 1 FROM training t WHERE t.worker = w.id)
+    ), pairs AS (
+        SELECT a.id AS a, b.id AS b FROM trainees a JOIN trainees b ON b.phone = a.phone AND b.id > a.id
+        UNION
+        SELECT a.id, b.id FROM trainees a
+        JOIN trainees b ON b.birth_date = a.birth_date AND b.gender = a.gender AND b.initial = a.initial AND b.id > a.id
+    )
     SELECT a.id AS a, b.id AS b, a.real_name AS a_name, b.real_name AS b_name,
            a.phone = b.phone AS same_phone, a.birth_date = b.birth_date AS same_birth_date,
            a.id_number_masked AS a_masked, b.id_number_masked AS b_masked
-    FROM worker a JOIN worker b ON b.id > a.id AND b.id_number_index <> a.id_number_index
-         AND (b.phone = a.phone OR (b.birth_date = a.birth_date AND b.gender = a.gender
-                                    AND left(b.real_name, 1) = left(a.real_name, 1)))
-    WHERE EXISTS (SELECT 1 FROM training t WHERE t.worker = a.id) AND EXISTS (SELECT 1 FROM training t WHERE t.worker = b.id)
+    FROM pairs JOIN worker a ON a.id = pairs.a JOIN worker b ON b.id = pairs.b
+    WHERE a.id_number_index <> b.id_number_index
 """
-
-
-def _sql(template: str, *values) -> tuple[str, list]:
-    """Piccolo's raw() takes `{}` placeholders; rule SQL contains JSON braces, so number them ourselves."""
-    return template, list(values)
 
 
 async def _upsert(connection, rule: str, select: str) -> tuple[int, int]:
@@ -360,5 +364,3 @@ async def decide_flag(principal: Principal, flag_id: int, *, decision: str, reas
         raise Conflict(f"该问题已是 {decision} 状态 (the flag is already {decision})")
     return await get_flag(principal, flag_id)
 
-
-__all__ = ["Role", "RULES", "run_check", "CheckScheduler", "list_flags", "get_flag", "decide_flag"]
