@@ -263,6 +263,7 @@ async def run_check(trigger: str) -> dict:
     async with Training._meta.db.pool.acquire() as connection:
         async with connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK)
+            await connection.execute("SET LOCAL work_mem = '64MB'")
             for rule in RULES:
                 s, n = await _upsert(connection, rule.code, rule.sql)
                 seen, new, by_rule[rule.code] = seen + s, new + n, s

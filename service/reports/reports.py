@@ -75,6 +75,7 @@ MONEY = ReportSpec(
     target_keys={},
 )
 
+REPORT_WORK_MEM = "64MB"
 INTEGER_DIMENSIONS = frozenset({"institution", "level", "evaluator"})
 REPORTS = {spec.name: spec for spec in (TRAINING_EMPLOYMENT, CERTIFICATES, MONEY)}
 
@@ -184,7 +185,8 @@ def training_employment_sql(principal: Principal, dims: list[str], date_from: da
         FROM first_placement fp JOIN review r ON r.placement = fp.placement AND r.author_role = 'employer'
         GROUP BY fp.id
     ), outcome AS (
-        SELECT b.*, ce.id IS NOT NULL AS certified,
+        SELECT b.programme, b.training_type, b.institution, b.district, b.month, b.worker,
+               ce.id IS NOT NULL AS certified,
                fp.start_date - b.finished_on AS days_to_placement,
                CASE WHEN fp.wage_unit = 'month' THEN fp.wage END AS monthly_wage,
                fp.start_date <= {p(on)}::date - 182 AS placed_6m_ago,
@@ -331,7 +333,9 @@ async def run_report(principal: Principal, name: str, *, group_by: list[str], da
         raise InvalidField("date_to", "不能早于 date_from (must not be before date_from)")
     dims = _parse_group_by(spec, group_by)
     sql, values = BUILDERS[name](principal, dims, date_from, date_to, today_local())
-    async with Training._meta.db.pool.acquire() as connection:
+    async with Training._meta.db.pool.acquire() as connection, connection.transaction(readonly=True):
+        # The groupings sort every row several times; in memory that is several times faster.
+        await connection.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         records = await connection.fetch(sql, *values)
     cols = columns(spec, dims)
     keys = [k for k, _ in cols]
