@@ -15,7 +15,7 @@ from service.registry.domain import id_check_digit
 DATA_TABLES = [
     "app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check",
     "job_request", "offer", "placement", "review", "complaint", "integrity_rating", "integrity_history",
-    "event", "webhook_subscription", "webhook_delivery", "idempotency_record",
+    "event", "webhook_subscription", "webhook_delivery", "idempotency_record", "worker_lookup",
     "training_session", "training_roster", "training_roster_entry", "evaluator_registration",
     "subsidy_rule", "subsidy_claim", "subsidy_claim_event", "bureau_target", "programme_budget", "integrity_flag",
     "integrity_check_run",

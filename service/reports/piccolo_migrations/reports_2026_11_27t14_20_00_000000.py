@@ -3,7 +3,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-11-27T14:10:00:000000"
+ID = "2026-11-27T14:20:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "subsidy rules, claims, targets, budgets, integrity flags"
 
