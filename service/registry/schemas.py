@@ -21,6 +21,7 @@ from service.schemas import (
     Output,
     Page,
     Phone,
+    dated,
 )
 
 CategoryName = Literal["maternity", "household", "elderly", "medical"]
@@ -374,17 +375,21 @@ class CertificateOut(Output, kw_only=True):
     created_at: datetime
 
 
+# A registration (备案) runs for a few years; ten either way covers old ones and renewals.
+RegistrationDate = dated("备案有效期 (registration period)", -10, 10)
+
+
 class EvaluatorRegistrationCreate(Input, kw_only=True):
     agency_id: BodyId
     registration_no: Annotated[str, msgspec.Meta(min_length=4, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
-    valid_from: date
-    valid_until: date
+    valid_from: RegistrationDate
+    valid_until: RegistrationDate
     occupation_codes: Annotated[list[OccupationCode], msgspec.Meta(min_length=1, max_length=50)]
 
 
 class EvaluatorRegistrationUpdate(Input, kw_only=True):
     status: Literal["active", "suspended", "revoked"] | UnsetType = UNSET
-    valid_until: date | UnsetType = UNSET
+    valid_until: RegistrationDate | UnsetType = UNSET
     occupation_codes: Annotated[list[OccupationCode], msgspec.Meta(min_length=1, max_length=50)] | UnsetType = UNSET
 
 

@@ -5,12 +5,14 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from service.schemas import TEXT, BodyId, DistrictCode, Input, Output, Page
+from service.schemas import TEXT, BodyId, DistrictCode, Input, Output, Page, dated
 
 ProgrammeCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,31}$", examples=["nanyue_jiazheng"])]
 OccupationCode = Annotated[str, msgspec.Meta(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", examples=["4-10-01-06"])]
 TrainingTypeCode = Literal["employment_skills", "skill_upgrade", "entrepreneurship", "job_adaptation", "apprenticeship"]
 Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+# Rules are set for this year and the next few, and kept for the claims they priced.
+RuleDate = dated("规则有效期 (rule validity)", -10, 5)
 Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT)]
 
 
@@ -24,8 +26,8 @@ class SubsidyRuleCreate(Input, kw_only=True):
     bonus_max_level: Annotated[int, msgspec.Meta(ge=1, le=5)] = 3
     bonus_occupations: Annotated[list[OccupationCode], msgspec.Meta(max_length=100,
                                  description="紧缺职业；不填则取职业目录中标为紧缺的 (default: the taxonomy's shortage occupations)")] | None = None
-    valid_from: date
-    valid_until: date | None = None
+    valid_from: RuleDate
+    valid_until: RuleDate | None = None
 
 
 class SubsidyRuleOut(Output, kw_only=True):
