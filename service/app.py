@@ -14,8 +14,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
@@ -46,6 +44,7 @@ from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
+from service.openapi import complete_openapi, docs_assets_router, openapi_config
 from service.registry import trainings
 from service.registry.controllers import CredentialController, TrainingAdminController, WorkerController
 from service.registry.domain import GUANGDONG_TZ
@@ -73,20 +72,21 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             AccountController, AgencyController, TaxonomyController,
             WorkerController, CredentialController, TrainingAdminController, JobRequestController,
             OfferController, PlacementController, ReviewController, ComplaintController, IntegrityController,
-            WebhookController, ReportController, SubsidyController, IntegrityFlagController,
+            WebhookController, ReportController, SubsidyController, IntegrityFlagController, docs_assets_router(),
         ],
         lifespan=[_lifespan],
         guards=[require_authenticated],
         middleware=_middleware(settings),
         exception_handlers=EXCEPTION_HANDLERS,
         stores=_stores(settings),
-        openapi_config=_openapi(),
+        openapi_config=openapi_config(API_VERSION),
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings, "http_transport": http_transport, "resolver": resolver or system_resolver}),
         logging_config=None,
         debug=False,
     )
+    complete_openapi(app)
     # Outermost, around Litestar's own routing: requests to unknown routes get a request id
     # and an access log line too (app-level middleware only runs for matched routes).
     app.asgi_handler = request_id_middleware(app.asgi_handler)
@@ -189,16 +189,3 @@ def _middleware(settings: Settings) -> list:
         rate_limit.middleware,
         DefineMiddleware(AuthMiddleware, exclude=[p for p in UNAUTHENTICATED_PATHS if p != "/metrics"]),
     ]
-
-
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="南粤家政 worker registry and job matcher",
-        version=API_VERSION,
-        description=(
-            "家政服务员登记、培训与证书、匹配与就业。Employers and workers authenticate with a bearer token "
-            "(`POST /api/v1/auth/token`); agencies with `X-API-Key`. Errors are RFC 9457 problem details."
-        ),
-        path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-    )
