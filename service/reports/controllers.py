@@ -66,7 +66,7 @@ class ReportController(Controller):
          guards=[requires(Role.ADMIN, Role.TRAINING, Role.HOUSEKEEPING, scope="reports:read")])
     async def training_employment(
         self, request: Request, date_from: DateFrom, date_to: DateTo, group_by: GroupBy = "programme", format: Format = "json",
-    ) -> Response:
+    ) -> Response[Report]:
         return await _report(request, "training-employment", group_by, date_from, date_to, format)
 
     @get("/certificates", operation_id="reportCertificates",
@@ -75,7 +75,7 @@ class ReportController(Controller):
          guards=[requires(Role.ADMIN, Role.EVALUATION, scope="reports:read")])
     async def certificates(
         self, request: Request, date_from: DateFrom, date_to: DateTo, group_by: GroupBy = "kind", format: Format = "json",
-    ) -> Response:
+    ) -> Response[Report]:
         return await _report(request, "certificates", group_by, date_from, date_to, format)
 
     @get("/subsidies", operation_id="reportSubsidies",
@@ -84,7 +84,7 @@ class ReportController(Controller):
          guards=[requires(Role.ADMIN, Role.TRAINING, scope="reports:read")])
     async def subsidies(
         self, request: Request, date_from: DateFrom, date_to: DateTo, group_by: GroupBy = "programme", format: Format = "json",
-    ) -> Response:
+    ) -> Response[Report]:
         return await _report(request, "subsidies", group_by, date_from, date_to, format)
 
 
