@@ -6,6 +6,8 @@ Makes agencies, employers, workers (in Chinese, with encrypted ID numbers), thei
 certificates, trainings, health and background checks, and open job requests, with
 COPY in batches and a progress bar. It writes to a database of its own (created fresh on
 the server of DATABASE_URL, or on the embedded server) so it never touches real data.
+The embedded server (data in var/bench-pg) stops when the script ends, also on SIGTERM or
+Ctrl-C; the data stays for the next run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.database import ensure_database, make_engine, run_migrations, start_embedded_server  # noqa: E402
+from service.database import ensure_database, exit_on_sigterm, make_engine, run_migrations, start_embedded_server  # noqa: E402
 from service.privacy import mask_id_number  # noqa: E402
 from service.registry.domain import add_years, id_check_digit, today_local  # noqa: E402
 from service.security import IdNumberCipher  # noqa: E402
@@ -294,7 +296,7 @@ async def fill(url: str, *, workers: int, seed: int, requests: int, data_key: by
 
 async def fresh_database(name: str, server_url: str | None = None) -> str:
     """Create (or empty) database `name` and migrate it; returns its URL."""
-    server_url = server_url or start_embedded_server(PROJECT_ROOT / "var" / "bench-pg", keep_running=True)
+    server_url = server_url or start_embedded_server(PROJECT_ROOT / "var" / "bench-pg")
     admin = await asyncpg.connect(server_url)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -313,6 +315,7 @@ def main() -> None:
     parser.add_argument("--database", default="nanyue_synthetic")
     args = parser.parse_args()
     settings = load_settings()
+    exit_on_sigterm()  # the embedded server, if started here, stops when this script ends
 
     async def run() -> None:
         url = await fresh_database(args.database, settings.database_url)

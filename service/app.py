@@ -25,6 +25,7 @@ from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.accounts.throttle import AddressRateLimitMiddleware
 from service.database import bind_tables, make_engine, resolve_database_url
+from service.employment import integrity
 from service.employment.controllers import (
     ComplaintController,
     IntegrityController,
@@ -45,6 +46,7 @@ from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
 from service.openapi import complete_openapi, docs_assets_router, openapi_config
+from service.registry import services as registry_services
 from service.registry import trainings
 from service.registry.controllers import CredentialController, TrainingAdminController, WorkerController
 from service.registry.domain import GUANGDONG_TZ
@@ -66,6 +68,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     the certificate issuer): tests pass an `httpx.MockTransport`; `resolver` replaces DNS
     for the webhook address checks."""
     configure_logging(settings.log_level)
+    link_domains()
     app = Litestar(
         route_handlers=[
             health, ready,
@@ -130,6 +133,14 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await http.aclose()
         await engine.close_connection_pool()
         await _close_redis(app)
+
+
+def link_domains() -> None:
+    """Every link from a lower domain to a higher one, in one place: the registry tells the
+    employment domain when a worker's facts change (her rating is recomputed) and asks it
+    for blacklisting causes; the matcher's calendar (`busy=`) is in `new_candidate_index`."""
+    registry_services.link(change_hooks=[integrity.recompute],
+                           blacklist_causes=[integrity.serious_complaint_blacklist])
 
 
 def new_candidate_index(app: Litestar) -> CandidateIndex:

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from service.registry.domain import Category
 from service.schemas import (
     LINE,
     TEXT,
@@ -24,7 +25,7 @@ from service.schemas import (
     dated,
 )
 
-CategoryName = Literal["maternity", "household", "elderly", "medical"]
+CategoryName = Category
 Gender = Literal["female", "male"]
 WageUnit = Literal["month", "hour"]
 SkillCode = Annotated[str, msgspec.Meta(min_length=1, max_length=48, pattern=LINE)]

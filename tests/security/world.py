@@ -14,8 +14,7 @@ from litestar import Litestar
 
 from service.accounts.guards import AGENCY_ROLES, Role
 from service.registry.domain import today_local
-from tests.factories import Actors, id_number, worker_body
-from tests.matching.test_matching import request_body
+from tests.factories import Actors, id_number, request_body, worker_body
 
 MISSING = 999_999
 PARAM = re.compile(r"\{(\w+):int\}")
