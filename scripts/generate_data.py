@@ -189,7 +189,8 @@ class Generator:
                            add_years(checked, 3), "verified", "", None, self.now))
         for _ in range(rng.choices((0, 1, 2), (40, 45, 15))[0]):
             finished = self.today - timedelta(days=rng.randint(10, 1100))
-            trainings.append((worker_id, "南粤家政", COURSES[first], rng.choice(self.agencies["training"]),
+            trainings.append((worker_id, "nanyue_jiazheng", "employment_skills", COURSES[first],
+                              OCCUPATION_FOR[first], rng.choice(self.agencies["training"]),
                               rng.choice((40, 60, 80, 120)), finished - timedelta(days=rng.randint(7, 40)), finished,
                               "passed" if rng.random() < 0.9 else "failed", "verified", "", self.now))
         return worker, certificates, checks, trainings
@@ -223,8 +224,8 @@ CERTIFICATE_COLUMNS = ["worker", "occupation_code", "occupation_name", "work_typ
                        "issued_on", "status", "status_reason", "revoked_at", "created_at"]
 CHECK_COLUMNS = ["worker", "kind", "tier", "result", "scope", "checked_on", "valid_until", "status", "status_reason",
                  "recorded_by_agency", "created_at"]
-TRAINING_COLUMNS = ["worker", "programme", "course", "institution", "hours", "started_on", "finished_on", "result",
-                    "status", "status_reason", "created_at"]
+TRAINING_COLUMNS = ["worker", "programme_code", "training_type", "course", "occupation_code", "institution", "hours",
+                    "started_on", "finished_on", "result", "status", "status_reason", "created_at"]
 # Secondary indexes are dropped during the bulk load and built once afterwards.
 BULK_INDEXES = {
     "worker_district_codes_gin": "CREATE INDEX worker_district_codes_gin ON worker USING gin (district_codes)",

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 import httpx
 from litestar import Litestar
@@ -46,8 +47,12 @@ from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
 from service.openapi import complete_openapi, docs_assets_router, openapi_config
 from service.registry import services as registry_services
-from service.registry.controllers import CredentialController, WorkerController
+from service.registry import trainings
+from service.registry.controllers import CredentialController, TrainingAdminController, WorkerController
+from service.registry.domain import GUANGDONG_TZ
 from service.registry.issuer import IssuerClient
+from service.reports import flags
+from service.reports.controllers import IntegrityFlagController, ReportController, SubsidyController
 from service.security import IdNumberCipher, client_address
 from service.settings import Settings
 from service.system.controllers import health, ready
@@ -68,9 +73,9 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         route_handlers=[
             health, ready,
             AccountController, AgencyController, TaxonomyController,
-            WorkerController, CredentialController, JobRequestController,
+            WorkerController, CredentialController, TrainingAdminController, JobRequestController,
             OfferController, PlacementController, ReviewController, ComplaintController, IntegrityController,
-            WebhookController, docs_assets_router(),
+            WebhookController, ReportController, SubsidyController, IntegrityFlagController, docs_assets_router(),
         ],
         lifespan=[_lifespan],
         guards=[require_authenticated],
@@ -108,6 +113,8 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.vocabulary = SkillVocabulary(taxonomy.skills, taxonomy.umbrellas)
         app.state.matcher = new_candidate_index(app)
         app.state.issuer = IssuerClient(http, settings.certificate_issuer_url) if settings.certificate_issuer_url else None
+        app.state.integrity_checks = checks = flags.CheckScheduler()
+        trainings.AFTER_IMPORT_HOOKS[:] = [lambda _kind, _institution: _schedule(checks)]
         app.state.dispatcher = dispatcher = WebhookDispatcher(
             engine, http, cipher, max_attempts=settings.webhook_max_attempts,
             backoff_base=settings.webhook_backoff_seconds, allow_private=settings.allow_private_webhooks,
@@ -119,6 +126,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
             background.append(asyncio.create_task(_housekeeping(), name="housekeeping"))
         yield
     finally:
+        app.state.integrity_checks.cancel()
         for task in background:
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
@@ -140,13 +148,23 @@ def new_candidate_index(app: Litestar) -> CandidateIndex:
     return CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
 
 
+async def _schedule(checks: flags.CheckScheduler) -> None:
+    checks.request()
+
+
 async def _housekeeping() -> None:
-    """Hourly: forget old idempotency keys; re-rate workers whose rating ages by itself."""
+    """Hourly: forget old idempotency keys; re-rate workers whose rating ages by itself.
+    Nightly (the first round between 02:00 and 05:00 Guangdong time): the subsidy-integrity check."""
+    checked_on = None
     while True:
         try:
             await forget_old_keys()
             while await refresh_aged() > 0:
                 await asyncio.sleep(0)
+            now = datetime.now(GUANGDONG_TZ)
+            if 2 <= now.hour < 5 and checked_on != now.date():
+                checked_on = now.date()
+                await flags.run_check("nightly")
         except Exception:  # noqa: BLE001 - retried next round
             logging.getLogger(__name__).exception("housekeeping failed")
         await asyncio.sleep(3600)

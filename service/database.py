@@ -31,6 +31,7 @@ PICCOLO_APPS = [
     "service.registry.piccolo_app",
     "service.matching.piccolo_app",
     "service.employment.piccolo_app",
+    "service.reports.piccolo_app",
 ]
 EXTENSIONS = ("pg_trgm", "btree_gist", "cube", "earthdistance")
 EMBEDDED_DATABASE = "nanyue"

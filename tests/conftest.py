@@ -23,7 +23,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app, new_candidate_index
 from service.database import make_engine, run_migrations, start_embedded_server, with_database
 from service.settings import PROJECT_ROOT, Settings, generate_data_key
-from tests.factories import DATA_TABLES, Actors, Registry
+from tests.factories import DATA_TABLES, RESET_STATEMENTS, Actors, Registry
 from tests.receiver import Receiver
 
 RUN_ID = secrets.token_hex(4)
@@ -129,7 +129,10 @@ def clean_database(client: AsyncTestClient, app: Litestar, receiver: Receiver) -
     """Every test starts from empty data tables (reference data stays)."""
 
     async def clean() -> None:
+        await app.state.integrity_checks.idle()  # a check an import started in the last test
         await app.state.engine.run_ddl(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
+        for statement in RESET_STATEMENTS:
+            await app.state.engine.run_ddl(statement)
         for store in ("throttle", "lookups", "identity_attempts"):
             await app.stores.get(store).delete_all()
         # Workers are never deleted by the service; after a TRUNCATE the index starts over.

@@ -18,7 +18,18 @@ DATA_TABLES = [
     "app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check",
     "job_request", "offer", "placement", "review", "complaint", "integrity_rating", "integrity_history",
     "event", "webhook_subscription", "webhook_delivery", "idempotency_record", "worker_lookup", "phone_code",
+    "training_session", "training_roster", "training_roster_entry", "evaluator_registration",
+    "subsidy_rule", "subsidy_claim", "subsidy_claim_event", "bureau_target", "programme_budget", "integrity_flag",
+    "integrity_check_run",
 ]
+# Reference rows tests may change, put back before each test.
+RESET_STATEMENTS = [
+    "DELETE FROM programme WHERE code NOT IN ('nanyue_jiazheng', 'yuecai_shifu', 'guangdong_jigong', 'other')",
+    # (TRUNCATE app_user CASCADE empties it: it names who last changed it.)
+    "INSERT INTO training_verification_rule (id) VALUES (1) ON CONFLICT (id) DO UPDATE "
+    "SET auto_verify = false, min_attendance_ratio = 1, require_roster = true, updated_by = NULL",
+]
+ALL_OCCUPATIONS = ["4-10-01-06", "4-10-01-05", "4-10-01-02", "4-10-01-03", "4-14-01-02"]
 
 PASSWORD = "正确的密码-2026年"
 
@@ -64,6 +75,12 @@ def worker_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def training_body(**overrides: Any) -> dict[str, Any]:
+    return {"programme": "nanyue_jiazheng", "training_type": "employment_skills", "course": "母婴护理员（五级）培训",
+            "occupation_code": "4-10-01-06", "level": 5, "hours": 80,
+            "started_on": "2026-03-01", "finished_on": "2026-03-20", "result": "passed"} | overrides
 
 
 @dataclass
@@ -133,7 +150,8 @@ class Actors:
     async def worker_account(self) -> Person:
         return await self.person("worker", display_name="陈阿姨")
 
-    async def agency(self, kind: str = "housekeeping", *, name: str | None = None) -> AgencyActor:
+    async def agency(self, kind: str = "housekeeping", *, name: str | None = None,
+                     registered: bool | list[str] = True) -> AgencyActor:
         admin = await self.admin()
         created = await self.client.post("/api/v1/agencies", headers=admin.headers, json={
             "name": name or {"housekeeping": "清远市好帮手家政服务有限公司", "training": "清远市南粤家政培训学校",
@@ -144,7 +162,38 @@ class Actors:
         agency_id = created.json()["id"]
         issued = await self.client.post(f"/api/v1/agencies/{agency_id}/api-keys", headers=admin.headers, json={})
         assert issued.status_code == 201, issued.text
+        if kind == "evaluation" and registered:
+            registration = await self.client.post("/api/v1/bureau/evaluator-registrations", headers=admin.headers, json={
+                "agency_id": agency_id, "registration_no": f"Y{next(_sequence):08d}", "valid_from": "2020-01-01",
+                "valid_until": "2030-12-31", "occupation_codes": registered if isinstance(registered, list) else ALL_OCCUPATIONS,
+            })
+            assert registration.status_code == 201, registration.text
         return AgencyActor(id=agency_id, key=issued.json()["key"])
+
+    async def verified_training(self, trainer: AgencyActor, worker_id: int, id_number: str, **overrides: Any) -> dict:
+        """A training with its evidence (a session of its full hours, the roster) verified by the bureau."""
+        body = training_body(id_number=id_number, **overrides)
+        created = await self.client.post(f"/api/v1/workers/{worker_id}/trainings", headers=trainer.headers, json=body)
+        assert created.status_code == 201, created.text
+        training = created.json()
+        await self.training_evidence(trainer, worker_id, id_number, training)
+        admin = await self.admin()
+        decided = await self.client.post(f"/api/v1/workers/{worker_id}/trainings/{training['id']}/decision",
+                                         headers=admin.headers, json={"decision": "verified"})
+        assert decided.status_code == 200, decided.text
+        return decided.json()
+
+    async def training_evidence(self, trainer: AgencyActor, worker_id: int, id_number: str, training: dict) -> None:
+        day = date.fromisoformat(training["started_on"])
+        sessions = await self.client.post(
+            f"/api/v1/workers/{worker_id}/trainings/{training['id']}/sessions", headers=trainer.headers,
+            json={"id_number": id_number, "sessions": [
+                {"on_date": (day + timedelta(days=i)).isoformat(), "starts_at": "08:00", "ends_at": "18:00"}
+                for i in range(-(-training["hours"] // 10))]})
+        assert sessions.status_code == 201, sessions.text
+        roster = await self.client.post("/api/v1/bureau/training-rosters", headers=trainer.headers, json={
+            "course": training["course"], "started_on": training["started_on"], "id_numbers": [id_number]})
+        assert roster.status_code == 201, roster.text
 
     async def registered_worker(self, **overrides: Any) -> tuple[Person, dict]:
         """A worker who registered herself; returns her account and record."""
@@ -201,11 +250,9 @@ class Registry:
                 "certificate_no": f"S44180{self._cert:08d}", "issued_on": (today_local() - timedelta(days=30)).isoformat()})
             assert issued.status_code == 201, issued.text
         if trained_on:
-            trained = await self.client.post(f"/api/v1/workers/{worker_id}/trainings", headers=self.trainer.headers, json={
-                "id_number": id_number, "programme": "南粤家政", "course": "母婴护理员培训", "hours": 80,
-                "started_on": (trained_on - timedelta(days=20)).isoformat(), "finished_on": trained_on.isoformat(),
-                "result": "passed"})
-            assert trained.status_code == 201, trained.text
+            await self.actors.verified_training(self.trainer, worker_id, id_number, course="母婴护理员培训",
+                                                started_on=(trained_on - timedelta(days=20)).isoformat(),
+                                                finished_on=trained_on.isoformat())
         return person, record
 
 

@@ -43,12 +43,15 @@ ALL_ROLES = frozenset(Role)
 #   jobs:write          post and change job requests; make and withdraw offers; end placements,
 #                       review, complain
 #   webhooks:manage     subscribe, unsubscribe and read the delivery log
+#   reports:read        read the bureau's reports, claims, registrations and confirmed flags about the agency
+#   subsidies:write     claim training subsidies
 AGENCY_SCOPES: dict[Role, frozenset[str]] = {
     Role.HOUSEKEEPING: frozenset({"agency:read", "keys:manage", "workers:read", "workers:write", "checks:write",
-                                  "jobs:read", "jobs:write", "webhooks:manage"}),
-    Role.TRAINING: frozenset({"agency:read", "keys:manage", "workers:read", "trainings:write", "webhooks:manage"}),
+                                  "jobs:read", "jobs:write", "webhooks:manage", "reports:read"}),
+    Role.TRAINING: frozenset({"agency:read", "keys:manage", "workers:read", "trainings:write", "webhooks:manage",
+                              "reports:read", "subsidies:write"}),
     Role.EVALUATION: frozenset({"agency:read", "keys:manage", "workers:read", "certificates:write",
-                                "webhooks:manage"}),
+                                "webhooks:manage", "reports:read"}),
 }
 ALL_SCOPES = frozenset().union(*AGENCY_SCOPES.values())
 

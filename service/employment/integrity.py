@@ -108,7 +108,8 @@ def rate(facts: IntegrityFacts, on: date) -> dict:
 async def gather(worker_id: int, on: date) -> IntegrityFacts:
     facts = IntegrityFacts()
     best = await Certificate.select(Certificate.level).where(
-        (Certificate.worker == worker_id) & (Certificate.status == "verified")).order_by(Certificate.level).first()
+        (Certificate.worker == worker_id) & (Certificate.status == "verified") & Certificate.level.is_not_null()
+    ).order_by(Certificate.level).first()
     facts.best_certificate_level = best["level"] if best else None
     facts.trainings_passed = await Training.count().where(
         (Training.worker == worker_id) & (Training.status == "verified") & (Training.result == "passed"))

@@ -39,7 +39,7 @@ _WORKERS = """
 """
 _CERTIFICATES = """
     SELECT worker, occupation_code, min(level) AS level FROM certificate
-    WHERE status = 'verified' {only} GROUP BY worker, occupation_code
+    WHERE status = 'verified' AND level IS NOT NULL {only} GROUP BY worker, occupation_code
 """
 _HEALTH = """
     SELECT worker, tier, max(valid_until) AS valid_until FROM worker_check
@@ -229,7 +229,8 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     query = f"""
         SELECT {", ".join(select)}
         FROM worker w
-        LEFT JOIN (SELECT worker, {levels} FROM certificate WHERE status = 'verified' GROUP BY worker) c
+        LEFT JOIN (SELECT worker, {levels} FROM certificate
+                   WHERE status = 'verified' AND level IS NOT NULL GROUP BY worker) c
                ON c.worker = w.id
         LEFT JOIN (SELECT worker, {health} FROM worker_check
                    WHERE kind = 'health' AND result = 'passed' AND status = 'verified' GROUP BY worker) h

@@ -4,7 +4,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import ResponseHeader
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
@@ -14,7 +14,7 @@ from service.accounts.guards import Role, principal_of, requires
 from service.accounts.services import CodePurpose, use_own_phone_code
 from service.errors import PreconditionRequired, Unauthorized
 from service.privacy import public_display_name
-from service.registry import services
+from service.registry import evaluators, services, trainings
 from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, Category, age_on, today_local
 from service.registry.schemas import (
     CertificateCreate,
@@ -24,9 +24,21 @@ from service.registry.schemas import (
     ConsentEventOut,
     ConsentGrant,
     Decision,
+    EvaluatorRegistrationCreate,
+    EvaluatorRegistrationOut,
+    EvaluatorRegistrationUpdate,
+    ProgrammeCreate,
+    ProgrammeOut,
     PublicWorker,
+    RosterCreate,
+    RosterOut,
+    SessionOut,
+    SessionsCreate,
     TrainingCreate,
     TrainingOut,
+    TrainingPage,
+    VerificationRule,
+    VerificationRuleUpdate,
     Worker,
     WorkerClaim,
     WorkerCreate,
@@ -294,8 +306,27 @@ class CredentialController(Controller):
         self, request: Request, worker_id: PathId, data: JSONBody[TrainingCreate],
     ) -> TrainingOut:
         row = await services.add_training(principal_of(request), worker_id, msgspec.structs.asdict(data),
-                                          cipher=request.app.state.cipher)
+                                          cipher=request.app.state.cipher, taxonomy=request.app.state.taxonomy)
         return msgspec.convert(row, TrainingOut, strict=False)
+
+    @post("/trainings/{training_id:int}/sessions", operation_id="addTrainingSessions",
+          summary="培训机构补录出勤（日期、起止时间）；全部成功或全部不存 (the institution records attended sessions)",
+          guards=[requires(Role.TRAINING, Role.ADMIN, scope="trainings:write")])
+    async def add_sessions(
+        self, request: Request, worker_id: PathId, training_id: PathId, data: JSONBody[SessionsCreate],
+    ) -> list[SessionOut]:
+        rows = await services.add_sessions(principal_of(request), worker_id, training_id,
+                                           {"id_number": data.id_number,
+                                            "sessions": [msgspec.structs.asdict(x) for x in data.sessions]},
+                                           cipher=request.app.state.cipher)
+        return [msgspec.convert(r, SessionOut, strict=False) for r in rows]
+
+    @get("/trainings/{training_id:int}/sessions", operation_id="listTrainingSessions",
+         summary="出勤记录（本机构、管理员）(attended sessions: the institution, the bureau)",
+         guards=[requires(Role.TRAINING, Role.ADMIN, scope="trainings:write")])
+    async def list_sessions(self, request: Request, worker_id: PathId, training_id: PathId) -> list[SessionOut]:
+        rows = await trainings.list_sessions(principal_of(request), worker_id, training_id)
+        return [msgspec.convert(r, SessionOut, strict=False) for r in rows]
 
     @get("/trainings", operation_id="listTrainings", summary="培训记录 (training records)",
          guards=[requires(*READERS, scope="workers:read")])
@@ -380,3 +411,80 @@ class CredentialController(Controller):
     async def _decide(request: Request, worker_id: int, kind: str, credential_id: int, data: Decision) -> dict:
         return await services.decide_credential(principal_of(request), worker_id, kind, credential_id,
                                                 verified=data.decision == "verified", reason=data.reason)
+
+
+class TrainingAdminController(Controller):
+    """What the bureau keeps about training: programmes, the verification rule, the queue of
+    pending trainings, rosters, and evaluation institutions' registrations (备案)."""
+
+    path = "/api/v1/bureau"
+    tags = ["bureau: training"]
+
+    @get("/programmes", operation_id="listProgrammes", summary="培训项目编码 (programme codes)",
+         guards=[requires(Role.ADMIN, *ANY_AGENCY, scope="workers:read")])
+    async def list_programmes(self) -> list[ProgrammeOut]:
+        return [msgspec.convert(r, ProgrammeOut, strict=False) for r in await trainings.list_programmes()]
+
+    @post("/programmes", operation_id="createProgramme", summary="新增培训项目 (the bureau adds a programme)",
+          guards=[requires(Role.ADMIN)])
+    async def create_programme(self, request: Request, data: JSONBody[ProgrammeCreate]) -> ProgrammeOut:
+        row = await trainings.create_programme(principal_of(request), msgspec.structs.asdict(data))
+        return msgspec.convert(row, ProgrammeOut, strict=False)
+
+    @get("/training-verification-rule", operation_id="getTrainingVerificationRule",
+         summary="培训自动核验规则 (the rule that verifies trainings without a person)", guards=[requires(Role.ADMIN)])
+    async def get_rule(self) -> VerificationRule:
+        return msgspec.convert(await trainings.verification_rule(), VerificationRule, strict=False)
+
+    @put("/training-verification-rule", operation_id="setTrainingVerificationRule",
+         summary="设置培训自动核验规则 (set the verification rule)", guards=[requires(Role.ADMIN)])
+    async def set_rule(self, request: Request, data: JSONBody[VerificationRuleUpdate]) -> VerificationRule:
+        row = await trainings.set_verification_rule(principal_of(request), msgspec.structs.asdict(data))
+        return msgspec.convert(row, VerificationRule, strict=False)
+
+    @get("/trainings/pending", operation_id="listPendingTrainings",
+         summary="待核验的培训记录及其证据 (pending trainings with their evidence)", guards=[requires(Role.ADMIN)])
+    async def pending(
+        self, request: Request,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
+    ) -> TrainingPage:
+        rows, total = await trainings.pending_trainings(principal_of(request), limit=limit, offset=offset)
+        return TrainingPage(total=total, limit=limit, offset=offset,
+                            items=[msgspec.convert(r, TrainingOut, strict=False) for r in rows])
+
+    @post("/training-rosters", operation_id="uploadTrainingRoster",
+          summary="培训机构上传班级花名册（身份证号）(an institution uploads a class roster)",
+          guards=[requires(Role.TRAINING, scope="trainings:write")])
+    async def upload_roster(self, request: Request, data: JSONBody[RosterCreate]) -> RosterOut:
+        row = await trainings.upload_roster(principal_of(request), msgspec.structs.asdict(data),
+                                            cipher=request.app.state.cipher)
+        return msgspec.convert(row, RosterOut, strict=False)
+
+    @get("/evaluator-registrations", operation_id="listEvaluatorRegistrations",
+         summary="评价机构备案（管理员看全部，评价机构看本机构）(registrations; institutions see their own)",
+         guards=[requires(Role.ADMIN, Role.EVALUATION, scope="reports:read")])
+    async def list_registrations(
+        self, request: Request, agency_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
+    ) -> list[EvaluatorRegistrationOut]:
+        rows = await evaluators.list_registrations(principal_of(request), agency_id)
+        return [msgspec.convert(r, EvaluatorRegistrationOut, strict=False) for r in rows]
+
+    @post("/evaluator-registrations", operation_id="createEvaluatorRegistration",
+          summary="登记评价机构备案 (record a registration)", guards=[requires(Role.ADMIN)])
+    async def create_registration(
+        self, request: Request, data: JSONBody[EvaluatorRegistrationCreate],
+    ) -> EvaluatorRegistrationOut:
+        row = await evaluators.create_registration(principal_of(request), msgspec.structs.asdict(data),
+                                                   taxonomy=request.app.state.taxonomy)
+        return msgspec.convert(row, EvaluatorRegistrationOut, strict=False)
+
+    @patch("/evaluator-registrations/{registration_id:int}", operation_id="updateEvaluatorRegistration",
+           summary="变更备案：状态、有效期、职业 (change a registration)", guards=[requires(Role.ADMIN)])
+    async def update_registration(
+        self, request: Request, registration_id: PathId, data: JSONBody[EvaluatorRegistrationUpdate],
+    ) -> EvaluatorRegistrationOut:
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        row = await evaluators.update_registration(principal_of(request), registration_id, changes,
+                                                   taxonomy=request.app.state.taxonomy)
+        return msgspec.convert(row, EvaluatorRegistrationOut, strict=False)

@@ -114,3 +114,40 @@ def effective_status(stored: str, valid_until: date | None, on: date | None = No
 
 def health_valid_until(checked_on: date) -> date:
     return checked_on + timedelta(days=HEALTH_CHECK_VALID_DAYS)
+
+
+class TrainingType(StrEnum):
+    """The training types the bureau reports on."""
+
+    EMPLOYMENT_SKILLS = "employment_skills"  # 就业技能培训 (for jobseekers)
+    SKILL_UPGRADE = "skill_upgrade"  # 岗位技能提升培训 (for people in work)
+    ENTREPRENEURSHIP = "entrepreneurship"  # 创业培训
+    JOB_ADAPTATION = "job_adaptation"  # 适岗培训
+    APPRENTICESHIP = "apprenticeship"  # 企业新型学徒制
+
+
+TRAINING_TYPE_NAMES = {
+    TrainingType.EMPLOYMENT_SKILLS: "就业技能培训",
+    TrainingType.SKILL_UPGRADE: "岗位技能提升培训",
+    TrainingType.ENTREPRENEURSHIP: "创业培训",
+    TrainingType.JOB_ADAPTATION: "适岗培训",
+    TrainingType.APPRENTICESHIP: "企业新型学徒制",
+}
+
+
+class CertificateKind(StrEnum):
+    SKILL_LEVEL = "skill_level"  # 职业技能等级证书, levels 5-1, from a registered 评价机构
+    QUALIFICATION = "qualification"  # 职业资格证书, the older national qualifications, levels 5-1
+    SPECIAL_ABILITY = "special_ability"  # 专项职业能力证书, one skill (催乳, 小儿推拿), no level
+    TRAINING_PASS = "training_pass"  # 培训合格证, no level
+
+
+CERTIFICATE_KIND_NAMES = {
+    CertificateKind.SKILL_LEVEL: "职业技能等级证书",
+    CertificateKind.QUALIFICATION: "职业资格证书",
+    CertificateKind.SPECIAL_ABILITY: "专项职业能力证书",
+    CertificateKind.TRAINING_PASS: "培训合格证",
+}
+LEVELLED_CERTIFICATE_KINDS = frozenset({CertificateKind.SKILL_LEVEL, CertificateKind.QUALIFICATION})
+# Kinds an evaluation institution may only issue for occupations it is registered (备案) for.
+REGISTERED_CERTIFICATE_KINDS = frozenset({CertificateKind.SKILL_LEVEL, CertificateKind.SPECIAL_ABILITY})

@@ -22,6 +22,7 @@ from service.schemas import (
     Output,
     Page,
     Phone,
+    dated,
 )
 
 CategoryName = Category
@@ -149,10 +150,11 @@ class Worker(Output, kw_only=True):
 
 
 class CertificateSummary(Output, kw_only=True):
+    kind: str
     occupation_code: str
     occupation_name: str
     work_type: str | None
-    level: int
+    level: int | None
 
 
 class HealthSummary(Output, kw_only=True):
@@ -242,12 +244,24 @@ class ConsentGrant(Input, kw_only=True):
 # Credentials ------------------------------------------------------------------------
 
 
+ProgrammeCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,31}$", examples=["nanyue_jiazheng"])]
+TrainingTypeCode = Literal["employment_skills", "skill_upgrade", "entrepreneurship", "job_adaptation", "apprenticeship"]
+CertificateKindCode = Literal["skill_level", "qualification", "special_ability", "training_pass"]
+OccupationCode = Annotated[str, msgspec.Meta(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", examples=["4-10-01-06"])]
+CourseName = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=LINE, examples=["母婴护理员（五级）培训"])]
+
+
 class TrainingCreate(Input, kw_only=True):
     id_number: IdNumber | None = None
-    programme: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE, examples=["南粤家政"])]
-    course: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=LINE, examples=["母婴护理员（五级）培训"])]
+    programme: Annotated[ProgrammeCode, msgspec.Meta(description="项目编码，见 GET /api/v1/bureau/programmes")]
+    training_type: Annotated[TrainingTypeCode, msgspec.Meta(
+        description="就业技能培训 employment_skills · 岗位技能提升培训 skill_upgrade · 创业培训 entrepreneurship · "
+                    "适岗培训 job_adaptation · 企业新型学徒制 apprenticeship")]
+    course: CourseName
+    occupation_code: OccupationCode | None = None
+    level: Annotated[int, msgspec.Meta(ge=1, le=5, description="课程对应的等级 (the level the course leads to)")] | None = None
     institution_id: BodyId | None = None
-    hours: Annotated[int, msgspec.Meta(ge=1, le=2000)]
+    hours: Annotated[int, msgspec.Meta(ge=1, le=2000, description="课程学时 (the course's hours)")]
     started_on: CredentialDate
     finished_on: CredentialDate | None = None
     result: Literal["passed", "failed", "in_progress"]
@@ -257,23 +271,103 @@ class TrainingOut(Output, kw_only=True):
     id: int
     worker_id: int
     programme: str
+    programme_name: str
+    programme_text: str
+    training_type: str | None
+    training_type_name: str | None
     course: str
+    occupation_code: str | None
+    level: int | None
     institution_id: int | None
     hours: int
+    attended_hours: float
+    sessions: int
+    on_roster: bool
     started_on: date
     finished_on: date | None
     result: str
     status: str
     status_reason: str
+    verified_at: datetime | None
     created_at: datetime
+
+
+class TrainingPage(Page):
+    items: list[TrainingOut]
+
+
+class SessionIn(Input, kw_only=True):
+    on_date: CredentialDate
+    starts_at: Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"])]
+    ends_at: Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["12:00"])]
+
+
+class SessionsCreate(Input, kw_only=True):
+    id_number: IdNumber | None = None
+    sessions: Annotated[list[SessionIn], msgspec.Meta(min_length=1, max_length=400)]
+
+
+class SessionOut(Output, kw_only=True):
+    id: int
+    on_date: date
+    starts_at: str
+    ends_at: str
+    hours: float
+
+
+class RosterCreate(Input, kw_only=True):
+    course: CourseName
+    started_on: CredentialDate
+    id_numbers: Annotated[list[IdNumber], msgspec.Meta(min_length=1, max_length=2000)]
+
+
+class RosterOut(Output, kw_only=True):
+    id: int
+    institution_id: int
+    course: str
+    started_on: date
+    size: int
+    registered_trainees: int
+    verified_now: int
+    uploaded_at: datetime
+
+
+class VerificationRule(Output, kw_only=True):
+    auto_verify: bool
+    min_attendance_ratio: float
+    require_roster: bool
+    updated_at: datetime
+
+
+class VerificationRuleUpdate(Input, kw_only=True):
+    auto_verify: bool
+    min_attendance_ratio: Annotated[float, msgspec.Meta(ge=0.5, le=2.0)] = 1.0
+    require_roster: bool = True
+
+
+class ProgrammeOut(Output, kw_only=True):
+    code: str
+    name_zh: str
+    aliases: list[str]
+    active: bool
+
+
+class ProgrammeCreate(Input, kw_only=True):
+    code: ProgrammeCode
+    name_zh: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE, examples=["农村电商"])]
+    aliases: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE)]],
+                       msgspec.Meta(max_length=20)] = []
 
 
 class CertificateCreate(Input, kw_only=True):
     id_number: IdNumber | None = None
-    occupation_code: Annotated[str, msgspec.Meta(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", examples=["4-10-01-06"])]
+    kind: Annotated[CertificateKindCode, msgspec.Meta(
+        description="职业技能等级证书 skill_level · 职业资格证书 qualification · 专项职业能力证书 special_ability · "
+                    "培训合格证 training_pass")] = "skill_level"
+    occupation_code: OccupationCode
     occupation_name: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE)] | None = None
     work_type: Annotated[str, msgspec.Meta(max_length=32, pattern=LINE, examples=["母婴护理员"])] | None = None
-    level: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    level: Annotated[int, msgspec.Meta(ge=1, le=5, description="5 (五级) … 1 (一级)；专项与培训合格证无等级")] | None = None
     certificate_no: Annotated[str, msgspec.Meta(min_length=4, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
     issued_on: CredentialDate
 
@@ -281,16 +375,48 @@ class CertificateCreate(Input, kw_only=True):
 class CertificateOut(Output, kw_only=True):
     id: int
     worker_id: int
+    kind: str
+    kind_name: str
     occupation_code: str
     occupation_name: str
     work_type: str | None
-    level: int
+    level: int | None
     certificate_no: str
     issuer_id: int | None
     issued_on: date
     status: str
     status_reason: str
     revoked_at: datetime | None
+    created_at: datetime
+
+
+# A registration (备案) runs for a few years; ten either way covers old ones and renewals.
+RegistrationDate = dated("备案有效期 (registration period)", -10, 10)
+
+
+class EvaluatorRegistrationCreate(Input, kw_only=True):
+    agency_id: BodyId
+    registration_no: Annotated[str, msgspec.Meta(min_length=4, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
+    valid_from: RegistrationDate
+    valid_until: RegistrationDate
+    occupation_codes: Annotated[list[OccupationCode], msgspec.Meta(min_length=1, max_length=50)]
+
+
+class EvaluatorRegistrationUpdate(Input, kw_only=True):
+    status: Literal["active", "suspended", "revoked"] | UnsetType = UNSET
+    valid_until: RegistrationDate | UnsetType = UNSET
+    occupation_codes: Annotated[list[OccupationCode], msgspec.Meta(min_length=1, max_length=50)] | UnsetType = UNSET
+
+
+class EvaluatorRegistrationOut(Output, kw_only=True):
+    id: int
+    agency_id: int
+    registration_no: str
+    status: str
+    valid_from: date
+    valid_until: date
+    occupation_codes: list[str]
+    updated_at: datetime
     created_at: datetime
 
 

@@ -17,14 +17,19 @@ from piccolo.columns.combination import Where, WhereRaw
 from rapidfuzz import fuzz, process
 
 from service.accounts.guards import Principal, Role
-from service.accounts.tables import Agency, User
+from service.accounts.tables import User
 from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, found
 from service.events.services import emit
 from service.privacy import mask_id_number
+from service.registry import evaluators, trainings
 from service.registry.domain import (
     BLACKLIST_YEARS,
+    CERTIFICATE_KIND_NAMES,
     HEALTH_TIER_BY_CODE,
+    LEVELLED_CERTIFICATE_KINDS,
     MIN_WORKER_AGE,
+    REGISTERED_CERTIFICATE_KINDS,
+    CertificateKind,
     CredentialStatus,
     IdNumberError,
     add_years,
@@ -470,7 +475,7 @@ async def mark_changed(worker_id: int, reason: str = "credential") -> None:
         await hook(worker_id, reason)
 
 
-async def _credential_event(event_type: str, kind: str, row: dict, issuer_id: int | None) -> None:
+async def credential_event(event_type: str, kind: str, row: dict, issuer_id: int | None) -> None:
     """Tell her bound agency and the institution that issued the record."""
     worker = found(await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == row["worker"]).first())
     agency = worker["agency"] if worker["agency_confirmed_at"] else None
@@ -497,48 +502,22 @@ async def _ensure_knows_person(principal: Principal, worker_id: int, id_number: 
         raise NotFound("家政服务员不存在 (no such worker)")
 
 
-def _not_in_future(data: dict[str, Any], *fields: str) -> None:
-    for field in fields:
-        if data.get(field) and data[field] > today_local():
-            raise InvalidField(field, "不能晚于今天 (must not be in the future)")
-
-
-async def add_training(principal: Principal, worker_id: int, data: dict[str, Any], *, cipher: IdNumberCipher) -> dict:
+async def add_training(principal: Principal, worker_id: int, data: dict[str, Any], *, cipher: IdNumberCipher,
+                       taxonomy: Taxonomy) -> dict:
     await _ensure_knows_person(principal, worker_id, data.pop("id_number", None), cipher)
-    _not_in_future(data, "started_on", "finished_on")
-    if principal.role == Role.TRAINING:
-        institution = principal.agency_id
-        if data.get("institution_id") not in (None, institution):
-            raise InvalidField("institution_id", "培训机构只能登记本机构的培训 (must be your own institution)")
-    elif principal.is_admin:
-        institution = data.get("institution_id")
-        if institution is not None and not await Agency.exists().where(
-            (Agency.id == institution) & (Agency.kind == Role.TRAINING.value)
-        ):
-            raise InvalidField("institution_id", "不是已登记的培训机构 (not a registered training institution)")
-    else:
-        raise Forbidden()
-    if data.get("finished_on") and data["finished_on"] < data["started_on"]:
-        raise InvalidField("finished_on", "不能早于开始日期 (must not be before started_on)")
-    if data["result"] != "in_progress" and not data.get("finished_on"):
-        raise InvalidField("finished_on", "结业结果需要结业日期 (a result needs the finishing date)")
-    data.pop("institution_id", None)
-    row = Training(**data, worker=worker_id, institution=institution, status=CredentialStatus.VERIFIED.value)
-    async with Worker._meta.db.transaction():
-        await row.save()
-        await mark_changed(worker_id, "training")
-        await _credential_event("credential.verified", "training", row.to_dict(), institution)
-    return _training_out(row.to_dict())
-
-
-def _training_out(row: dict) -> dict:
-    return {**_with_status(row), "worker_id": row["worker"], "institution_id": row["institution"]}
+    return await trainings.add_training(principal, worker_id, data, taxonomy=taxonomy)
 
 
 async def list_trainings(principal: Principal, worker_id: int) -> list[dict]:
     query = Training.select().where(Training.worker == worker_id).order_by(Training.id)
     query = await _credential_reader(principal, worker_id, query, Training.institution, Role.TRAINING)
-    return [_training_out(r) for r in await query]
+    return await trainings.list_trainings(query)
+
+
+async def add_sessions(principal: Principal, worker_id: int, training_id: int, data: dict[str, Any], *,
+                       cipher: IdNumberCipher) -> list[dict]:
+    await _ensure_knows_person(principal, worker_id, data.get("id_number"), cipher)
+    return await trainings.add_sessions(principal, worker_id, training_id, data["sessions"])
 
 
 async def _credential_reader(principal: Principal, worker_id: int, query, issuer_column, issuer_role: Role):
@@ -562,31 +541,43 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
     occupation = taxonomy.occupations.get(data["occupation_code"])
     if occupation is None:
         raise InvalidField("occupation_code", "未知的职业编码 (unknown occupation code)")
-    if data["level"] not in occupation["levels"]:
-        raise InvalidField("level", f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)")
+    kind = CertificateKind(data.setdefault("kind", CertificateKind.SKILL_LEVEL.value))
+    if kind in LEVELLED_CERTIFICATE_KINDS:
+        if data.get("level") is None:
+            raise InvalidField("level", f"{CERTIFICATE_KIND_NAMES[kind]}须注明等级 (this kind needs a level)")
+        if data["level"] not in occupation["levels"]:
+            raise InvalidField("level", f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)")
+    elif data.get("level") is not None:
+        raise InvalidField("level", f"{CERTIFICATE_KIND_NAMES[kind]}没有等级 (this kind has no level)")
     work_types = {w["name_zh"]: w for w in occupation["work_types"]}
     if data.get("work_type") is not None:
         work_type = work_types.get(data["work_type"])
         if work_type is None:
             raise InvalidField("work_type", f"{occupation['name_zh']} 没有此工种 (no such work type)")
-        if data["level"] < work_type["max_level"]:
+        if data.get("level") is not None and data["level"] < work_type["max_level"]:
             raise InvalidField("level", f"{data['work_type']} 最高到 {work_type['max_level']} 级 (work type only goes up to this level)")
     if data["issued_on"] > today_local():
         raise InvalidField("issued_on", "不能晚于今天 (must not be in the future)")
     data["occupation_name"] = occupation["name_zh"]
-    # Without an issuer to ask, the evaluation institution's own push is authoritative.
-    status = CredentialStatus.PENDING if issuer else CredentialStatus.VERIFIED
-    row = Certificate(**data, worker=worker_id, issuer=principal.agency_id, status=status.value)
+    # Outside the institution's 备案 the certificate is kept but waits for the bureau (and
+    # the integrity check flags it); without an issuer to ask, the push is authoritative.
+    reason = ""
+    if kind in REGISTERED_CERTIFICATE_KINDS and not await evaluators.registered_for(
+            principal.agency_id, data["occupation_code"], data["issued_on"]):
+        status, reason = CredentialStatus.PENDING, evaluators.OUT_OF_SCOPE_REASON
+    else:
+        status = CredentialStatus.PENDING if issuer else CredentialStatus.VERIFIED
+    row = Certificate(**data, worker=worker_id, issuer=principal.agency_id, status=status.value, status_reason=reason)
     try:
         async with Worker._meta.db.transaction():
             await row.save()
             await mark_changed(worker_id, "certificate")
             if status == CredentialStatus.VERIFIED:
-                await _credential_event("credential.verified", "certificate", row.to_dict(), principal.agency_id)
+                await credential_event("credential.verified", "certificate", row.to_dict(), principal.agency_id)
     except UniqueViolationError:
         raise Conflict("证书编号已登记 (this certificate number is already registered)",
                        fields={"certificate_no": "already registered"}) from None
-    if issuer:
+    if issuer and not reason:
         return await confirm_with_issuer(row.id, issuer)
     return _certificate_out(row.to_dict())
 
@@ -609,7 +600,7 @@ async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict
         row = found(await Certificate.select().where(Certificate.id == certificate_id).first())
         if changed:
             await mark_changed(row["worker"], "certificate")
-            await _credential_event(f"credential.{status.value}", "certificate", row, row["issuer"])
+            await credential_event(f"credential.{status.value}", "certificate", row, row["issuer"])
     return _certificate_out(row)
 
 
@@ -627,7 +618,8 @@ async def recheck_certificate(principal: Principal, worker_id: int, certificate_
 
 
 def _certificate_out(row: dict) -> dict:
-    return {**_with_status(row), "worker_id": row["worker"], "issuer_id": row["issuer"]}
+    return {**_with_status(row), "worker_id": row["worker"], "issuer_id": row["issuer"],
+            "kind_name": CERTIFICATE_KIND_NAMES[CertificateKind(row["kind"])]}
 
 
 async def list_certificates(principal: Principal, worker_id: int) -> list[dict]:
@@ -652,7 +644,7 @@ async def revoke_certificate(principal: Principal, worker_id: int, certificate_i
                      ).returning(Certificate.id)
             if changed:
                 await mark_changed(worker_id, "certificate revoked")
-                await _credential_event("credential.revoked", "certificate",
+                await credential_event("credential.revoked", "certificate",
                                         {**row, "status": CredentialStatus.REVOKED.value}, row["issuer"])
     return _certificate_out(found(await Certificate.select().where(Certificate.id == certificate_id).first()))
 
@@ -683,7 +675,7 @@ async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) 
         await row.save()
         if status == CredentialStatus.VERIFIED:
             await recompute_blacklist(worker_id)
-            await _credential_event("credential.verified", f"{data['kind']}_check", row.to_dict(), None)
+            await credential_event("credential.verified", f"{data['kind']}_check", row.to_dict(), None)
         await mark_changed(worker_id, f"{data['kind']} check")
     return _check_out(row.to_dict())
 
@@ -729,7 +721,7 @@ async def list_checks(principal: Principal, worker_id: int) -> list[dict]:
 
 CREDENTIAL_TABLES: dict[str, type[Training] | type[Certificate] | type[Check]] = {
     "trainings": Training, "certificates": Certificate, "checks": Check}
-_PRESENTERS = {"trainings": _training_out, "certificates": _certificate_out, "checks": _check_out}
+_PRESENTERS = {"certificates": _certificate_out, "checks": _check_out}
 
 
 async def decide_credential(principal: Principal, worker_id: int, kind: str, credential_id: int, *, verified: bool, reason: str) -> dict:
@@ -743,8 +735,13 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
     if row["status"] == CredentialStatus.REVOKED:
         raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
     status = CredentialStatus.VERIFIED if verified else CredentialStatus.REJECTED
+    values = {table.status: status.value, table.status_reason: reason}
+    if kind == "trainings":
+        if verified:
+            await trainings.check_evidence(credential_id)
+        values.update({Training.verified_by: principal.user_id, Training.verified_at: _now()})
     async with Worker._meta.db.transaction():
-        changed = await table.update({table.status: status.value, table.status_reason: reason}).where(
+        changed = await table.update(values).where(
             (table.id == credential_id) & (table.status != CredentialStatus.REVOKED.value)
         ).returning(table.id)
         if not changed:
@@ -754,7 +751,9 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
             await recompute_blacklist(worker_id)
         await mark_changed(worker_id, f"{kind} decision")
         issuer = row.get("issuer", row.get("institution"))
-        await _credential_event(f"credential.{status.value}", kind.rstrip("s"), row, issuer)
+        await credential_event(f"credential.{status.value}", kind.rstrip("s"), row, issuer)
+    if kind == "trainings":
+        return (await trainings.present([row]))[0]
     return _PRESENTERS[kind](row)
 
 
@@ -764,7 +763,7 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
 async def credential_summary(worker_id: int) -> dict:
     on = today_local()
     certificates = await Certificate.select(
-        Certificate.occupation_code, Certificate.occupation_name, Certificate.work_type, Certificate.level
+        Certificate.kind, Certificate.occupation_code, Certificate.occupation_name, Certificate.work_type, Certificate.level
     ).where((Certificate.worker == worker_id) & (Certificate.status == CredentialStatus.VERIFIED.value)).order_by(Certificate.level)
     health = await Check.select(Check.tier, Check.valid_until).where(
         (Check.worker == worker_id) & (Check.kind == "health") & (Check.result == "passed")

@@ -5,6 +5,8 @@ HMAC blind index (`id_number_index`) that makes a second registration of the sam
 a conflict, and a masked copy for display.
 """
 
+from decimal import Decimal
+
 from piccolo.columns import (
     Array,
     BigInt,
@@ -14,8 +16,10 @@ from piccolo.columns import (
     DoublePrecision,
     ForeignKey,
     Integer,
+    Numeric,
     SmallInt,
     Text,
+    Time,
     Timestamptz,
     Varchar,
 )
@@ -87,18 +91,89 @@ class ConsentEvent(Table, tablename="consent_event"):
     at = Timestamptz(default=TimestamptzNow())
 
 
+class Programme(Table):
+    """A training programme (南粤家政, 粤菜师傅, 广东技工, local ones); the bureau adds more."""
+
+    code = Varchar(length=32, unique=True)
+    name_zh = Varchar(length=64, unique=True)
+    aliases = Array(base_column=Varchar(length=64))
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class Training(Table):
+    """One person's place on one course. It stays `pending` until its evidence is in
+    (attendance sessions, the institution's roster) and the bureau, or the bureau's
+    verification rule, verifies it."""
+
     id: Serial
     worker = ForeignKey(references=Worker, index=True)
-    programme = Varchar(length=64)
+    programme_code = Varchar(length=32)  # programme.code
+    # Free text of a record made before programmes were coded, when no code matched it.
+    programme_text = Varchar(length=64, default="")
+    training_type = Varchar(length=32, null=True, default=None)  # domain.TrainingType; None on old records
     course = Varchar(length=128)
+    occupation_code = Varchar(length=16, null=True, default=None)
+    level = SmallInt(null=True, default=None)  # the level the course leads to
     institution = ForeignKey(references=Agency, null=True, index=True)
-    hours = Integer()
+    hours = Integer()  # the course's hours
     started_on = Date()
     finished_on = Date(null=True, default=None)
     result = Varchar(length=16)  # passed | failed | in_progress
     status = Varchar(length=16, choices=CredentialStatus)
     status_reason = Text(default="")
+    verified_by = ForeignKey(references=User, null=True, default=None)
+    verified_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TrainingSession(Table, tablename="training_session"):
+    """One attended session. Its `hours` column is computed by PostgreSQL from the times
+    (a generated column, so it is not declared here and never written)."""
+
+    training = ForeignKey(references=Training, index=True)
+    on_date = Date()
+    starts_at = Time()
+    ends_at = Time()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TrainingRoster(Table, tablename="training_roster"):
+    """The class list (花名册) an institution uploads for a course starting on a date."""
+
+    institution = ForeignKey(references=Agency)
+    course = Varchar(length=128)
+    started_on = Date()
+    size = Integer()
+    uploaded_at = Timestamptz(default=TimestamptzNow())
+
+
+class TrainingRosterEntry(Table, tablename="training_roster_entry"):
+    roster = ForeignKey(references=TrainingRoster)
+    id_number_index = Varchar(length=64)  # the person's blind index, never her ID number
+
+
+class TrainingVerificationRule(Table, tablename="training_verification_rule"):
+    """The bureau's rule for verifying trainings without a person looking (one row)."""
+
+    auto_verify = Boolean(default=False)
+    min_attendance_ratio = Numeric(digits=(4, 2), default=Decimal("1.00"))
+    require_roster = Boolean(default=True)
+    updated_by = ForeignKey(references=User, null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class EvaluatorRegistration(Table, tablename="evaluator_registration"):
+    """An evaluation institution's 备案: the occupations it may certify, for a period."""
+
+    agency = ForeignKey(references=Agency)
+    registration_no = Varchar(length=64, unique=True)
+    status = Varchar(length=16, default="active")  # active | suspended | revoked
+    valid_from = Date()
+    valid_until = Date()
+    occupation_codes = Array(base_column=Varchar(length=16))
+    decided_by = ForeignKey(references=User, null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -108,7 +183,8 @@ class Certificate(Table):
     occupation_code = Varchar(length=16)
     occupation_name = Varchar(length=64)
     work_type = Varchar(length=32, null=True, default=None)
-    level = SmallInt()
+    kind = Varchar(length=32, default="skill_level")  # domain.CertificateKind
+    level = SmallInt(null=True, default=None)  # None for kinds without levels
     certificate_no = Varchar(length=64, unique=True)
     issuer = ForeignKey(references=Agency, null=True, index=True)
     issued_on = Date()

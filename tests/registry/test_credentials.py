@@ -3,12 +3,7 @@
 from datetime import timedelta
 
 from service.registry.domain import today_local
-from tests.factories import worker_body
-
-
-def training_body(**overrides):
-    return {"programme": "南粤家政", "course": "母婴护理员（五级）培训", "hours": 80,
-            "started_on": "2026-03-01", "finished_on": "2026-03-20", "result": "passed"} | overrides
+from tests.factories import training_body, worker_body
 
 
 def certificate_body(**overrides):
@@ -24,7 +19,8 @@ async def test_a_training_institution_pushes_and_reads_only_its_own_trainings(cl
 
     created = await client.post(url, headers=trainer.headers, json=training_body(id_number=actors.last_body["id_number"]))
     assert created.status_code == 201
-    assert created.json()["status"] == "verified" and created.json()["institution_id"] == trainer.id
+    assert created.json()["status"] == "pending" and created.json()["institution_id"] == trainer.id
+    assert created.json()["programme_name"] == "南粤家政" and created.json()["training_type_name"] == "就业技能培训"
     await client.post(url, headers=other_trainer.headers, json=training_body(id_number=actors.last_body["id_number"], course="养老护理员培训"))
 
     mine = await client.get(url, headers=trainer.headers)
@@ -154,12 +150,12 @@ async def test_employers_see_a_summary_of_verified_credentials(client, actors):
     await client.post(f"/api/v1/workers/{record['id']}/consent", headers=person.headers)
     evaluator, trainer, admin = await actors.agency("evaluation"), await actors.agency("training"), await actors.admin()
     await client.post(f"/api/v1/workers/{record['id']}/certificates", headers=evaluator.headers, json=certificate_body(id_number=actors.last_body["id_number"]))
-    await client.post(f"/api/v1/workers/{record['id']}/trainings", headers=trainer.headers, json=training_body(id_number=actors.last_body["id_number"]))
+    await actors.verified_training(trainer, record["id"], actors.last_body["id_number"])
     await client.post(f"/api/v1/workers/{record['id']}/checks", headers=admin.headers, json={
         "kind": "health", "tier": "maternity", "result": "passed", "checked_on": today_local().isoformat()})
     employer = await actors.employer()
     public = (await client.get(f"/api/v1/workers/{record['id']}", headers=employer.headers)).json()
-    assert public["certificates"] == [{"occupation_code": "4-10-01-06", "occupation_name": "家政服务员",
+    assert public["certificates"] == [{"kind": "skill_level", "occupation_code": "4-10-01-06", "occupation_name": "家政服务员",
                                        "work_type": "母婴护理员", "level": 4}]
     assert public["health_check"]["tier"] == "maternity" and public["health_check"]["tier_name"] == "母婴照护服务员"
     assert public["trainings_completed"] == 1 and public["background_check_passed"] is False

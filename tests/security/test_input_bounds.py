@@ -42,8 +42,18 @@ SAMPLES: dict[str, dict] = {
     "WorkerCreate": {k: v for k, v in worker_body().items() if k != "available_from"},
     "WorkerUpdate": {},
     "Location": {"lat": 23.7, "lon": 113.05},
-    "TrainingCreate": {"programme": "南粤家政", "course": "母婴护理员培训", "hours": 80,
-                       "started_on": TODAY.isoformat(), "result": "in_progress"},
+    "TrainingCreate": {"programme": "nanyue_jiazheng", "training_type": "employment_skills", "course": "母婴护理员培训",
+                       "hours": 80, "started_on": TODAY.isoformat(), "result": "in_progress"},
+    "SessionIn": {"on_date": TODAY.isoformat(), "starts_at": "09:00", "ends_at": "12:00"},
+    "RosterCreate": {"course": "母婴护理员培训", "started_on": TODAY.isoformat(), "id_numbers": [worker_body()["id_number"]]},
+    "VerificationRuleUpdate": {"auto_verify": True},
+    "EvaluatorRegistrationCreate": {"agency_id": 1, "registration_no": "Y0001", "valid_from": TODAY.isoformat(),
+                                    "valid_until": TODAY.isoformat(), "occupation_codes": ["4-10-01-06"]},
+    "EvaluatorRegistrationUpdate": {},
+    "SubsidyRuleCreate": {"name": "通用", "base_amount": 1000, "valid_from": TODAY.isoformat()},
+    "ClaimCreate": {"training_id": 1},
+    "TargetSet": {"year": 2026, "metric": "trained", "target": 100},
+    "BudgetSet": {"year": 2026, "programme_code": "nanyue_jiazheng", "amount": 100000},
     "CertificateCreate": {"occupation_code": "4-10-01-06", "level": 4, "certificate_no": "S4418000001",
                           "issued_on": TODAY.isoformat()},
     "CheckCreate": {"kind": "health", "tier": "maternity", "result": "passed", "checked_on": TODAY.isoformat()},
@@ -106,7 +116,7 @@ def test_the_walk_finds_the_known_fields():
     dates = {(s.__name__, f.name) for s, f, _, _ in DATE_FIELDS}
     assert {("WorkerCreate", "birth_date"), ("WorkerUpdate", "available_from"), ("JobRequestCreate", "start_date"),
             ("CheckCreate", "valid_until"), ("TrainingCreate", "finished_on")} <= dates
-    assert len(dates) == 12
+    assert len(dates) == 19  # 12, and the bureau's sessions, rosters, registrations and subsidy rules
     numbers = {(s.__name__, f.name) for s, f, _, _ in NUMBER_FIELDS}
     assert {("WorkerCreate", "wage_min"), ("Location", "lat"), ("ReviewCreate", "ratings"),
             ("OfferCreate", "worker_id"), ("JobRequestUpdate", "headcount")} <= numbers

@@ -97,7 +97,7 @@ async def test_lookup_finds_only_the_callers_own_or_bound_workers_and_is_recorde
 
     # Once the institution holds a record of her, it may look her up.
     trained = await client.post(f"/api/v1/workers/{record['id']}/trainings", headers=trainer.headers, json={
-        "id_number": number, "programme": "南粤家政", "course": "育婴员培训", "hours": 40,
+        "id_number": number, "programme": "nanyue_jiazheng", "training_type": "employment_skills", "course": "育婴员培训", "hours": 40,
         "started_on": "2026-09-01", "finished_on": "2026-09-20", "result": "passed"})
     assert trained.status_code == 201, trained.text
     assert (await lookup(client, trainer, number)).json()["id"] == record["id"]

@@ -67,8 +67,8 @@ def bodies(world: World) -> dict[str, dict]:
         "lookupWorker": {"id_number": world.id_number},
         "grantConsent": {},
         # Pushed by someone who does not know her ID number: institutions that do may write.
-        "createTraining": {"id_number": id_number(), "programme": "南粤家政", "course": "母婴护理员培训",
-                           "hours": 80, "started_on": (today - timedelta(days=20)).isoformat(),
+        "createTraining": {"id_number": id_number(), "programme": "nanyue_jiazheng",
+                           "training_type": "employment_skills", "course": "母婴护理员培训", "hours": 80, "started_on": (today - timedelta(days=20)).isoformat(),
                            "finished_on": today.isoformat(), "result": "passed"},
         "createCertificate": {"id_number": id_number(), "occupation_code": "4-10-01-06",
                               "work_type": "母婴护理员", "level": 4, "certificate_no": "S4418099999999",
@@ -91,6 +91,14 @@ def bodies(world: World) -> dict[str, dict]:
         "decideAppeal": {"outcome": "upheld", "reason": "申诉成立"},
         "createWebhook": {"url": "http://127.0.0.1:9/hook", "event_types": ["offer.made"]},
         "createApiKey": {"scopes": ["keys:manage"]},
+        "addTrainingSessions": {"id_number": id_number(), "sessions": [
+            {"on_date": (today - timedelta(days=30)).isoformat(), "starts_at": "09:00", "ends_at": "12:00"}]},
+        "uploadTrainingRoster": {"course": "母婴护理员培训", "started_on": (today - timedelta(days=40)).isoformat(),
+                                 "id_numbers": [id_number()]},
+        "createSubsidyClaim": {"training_id": world.ids["training_id"]},
+        "decideSubsidyClaim": {"status": "approved"},
+        "decideIntegrityFlag": {"decision": "dismissed", "reason": "核实无误"},
+        "updateEvaluatorRegistration": {"status": "active"},
         "createAgency": {"name": "某家政公司", "kind": "housekeeping", "district_code": "441802",
                          "credit_code": "91441802MA4UZZZZ9X"},
     }
@@ -132,10 +140,24 @@ async def build_world(client, actors: Actors) -> World:
         "kind": "health", "tier": "maternity", "result": "passed", "checked_on": today.isoformat()}))
     check = await ok(await client.post(f"/api/v1/workers/{wid}/checks", headers=home.headers, json={
         "kind": "background", "result": "passed", "checked_on": today.isoformat()}))
-    training = await ok(await client.post(f"/api/v1/workers/{wid}/trainings", headers=trainer.headers, json={
-        "id_number": body["id_number"], "programme": "南粤家政", "course": "母婴护理员培训", "hours": 80,
-        "started_on": (today - timedelta(days=40)).isoformat(), "finished_on": (today - timedelta(days=20)).isoformat(),
-        "result": "passed"}))
+    training = await actors.verified_training(
+        trainer, wid, body["id_number"], course="母婴护理员培训", started_on=(today - timedelta(days=40)).isoformat(),
+        finished_on=(today - timedelta(days=20)).isoformat())
+    # The bureau's books: a rule prices her training's claim; a budget of one yuan flags it,
+    # and the bureau confirms the flag (so the institution concerned may read it).
+    rule = await ok(await client.post("/api/v1/bureau/subsidy-rules", headers=admin.headers, json={
+        "name": "通用", "base_amount": 800, "valid_from": (today - timedelta(days=365)).isoformat()}))
+    await ok(await client.put("/api/v1/bureau/budgets", headers=admin.headers, json={
+        "year": today.year, "programme_code": "nanyue_jiazheng", "amount": 1}))
+    claim = await ok(await client.post("/api/v1/bureau/subsidy-claims", headers=trainer.headers,
+                                       json={"training_id": training["id"]}))
+    await ok(await client.post("/api/v1/bureau/integrity-checks", headers=admin.headers))
+    flags = await ok(await client.get("/api/v1/bureau/integrity-flags", headers=admin.headers,
+                                      params={"rule": "over_budget"}))
+    flag = await ok(await client.post(f"/api/v1/bureau/integrity-flags/{flags['items'][0]['id']}/decision",
+                                      headers=admin.headers, json={"decision": "confirmed", "reason": "超预算"}))
+    registration = (await ok(await client.get("/api/v1/bureau/evaluator-registrations", headers=admin.headers,
+                                              params={"agency_id": evaluator.id})))[0]
     certificate = await ok(await client.post(f"/api/v1/workers/{wid}/certificates", headers=evaluator.headers, json={
         "id_number": body["id_number"], "occupation_code": "4-10-01-06", "work_type": "母婴护理员", "level": 4,
         "certificate_no": "S4418000000001", "issued_on": (today - timedelta(days=10)).isoformat()}))
@@ -170,6 +192,8 @@ async def build_world(client, actors: Actors) -> World:
         # decision routes name the credential of their own kind; see credential_id_for
         "credential_id": check["id"], "_training": training["id"], "_certificate": certificate["id"],
         "_check": check["id"],
+        "training_id": training["id"], "claim_id": claim["id"], "flag_id": flag["id"], "rule_id": rule["id"],
+        "registration_id": registration["id"],
     }
 
     # Strangers of every role, with records and keys of their own.
