@@ -50,6 +50,9 @@ from service.settings import Settings
 from service.system.controllers import health, ready
 from service.taxonomy.controllers import TaxonomyController
 from service.taxonomy.services import load_taxonomy
+from service.web.common import template_config
+from service.web.routes import web_routers
+from service.web.session import csrf_config, session_config, session_principal_middleware
 
 API_VERSION = "1.0.0"
 
@@ -65,6 +68,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             WorkerController, CredentialController, JobRequestController,
             OfferController, PlacementController, ReviewController, ComplaintController, IntegrityController,
             WebhookController,
+            *web_routers(),
         ],
         lifespan=[_lifespan],
         guards=[require_authenticated],
@@ -72,6 +76,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         exception_handlers=EXCEPTION_HANDLERS,
         stores=_stores(settings),
         openapi_config=_openapi(),
+        template_config=template_config(),
+        csrf_config=csrf_config(settings),
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings, "http_transport": http_transport}),
@@ -158,7 +164,10 @@ def _middleware(settings: Settings) -> list:
         request_id_middleware,
         prometheus.middleware,
         rate_limit.middleware,
+        # Pages: the session cookie (never read on /api/), then who the session names.
+        session_config(settings).middleware,
         DefineMiddleware(AuthMiddleware, exclude=list(UNAUTHENTICATED_PATHS)),
+        session_principal_middleware(),
     ]
 
 
