@@ -1,0 +1,176 @@
+"""Who reaches which page: every page × every role, someone else's objects, CSRF, and the
+API untouched by the session cookie."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from service.registry.domain import today_local
+from tests.matching.test_matching import Registry, post_request
+from tests.web.helpers import Browser
+
+# Each role's own pages (GET): reachable by it, refused to the others.
+PAGES = {
+    "employer": ["/household", "/household/requests/new", "/household/requests/new?category=elderly"],
+    "worker": ["/worker", "/worker/profile"],
+    "housekeeping": ["/agency", "/agency/workers/new", "/agency/import", "/agency/import/template.csv"],
+    "admin": ["/bureau"],
+}
+PUBLIC = ["/", "/login", "/login/agency", "/signup", "/c"]
+
+
+@pytest.fixture
+async def people(client, actors):
+    registry = await Registry(client, actors).setup()
+    worker_person, worker = await registry.worker(real_name="陈秀英", available_from=None)
+    agency = await actors.agency("housekeeping")
+    return {
+        "employer": (await actors.employer()).phone,
+        "worker": worker_person.phone,
+        "admin": registry.admin.phone,
+        "housekeeping": agency.key,
+        "training": registry.trainer.key,
+        "_worker": worker, "_registry": registry,
+    }
+
+
+async def sign_in(browser: Browser, people: dict, role: str) -> None:
+    if role in ("housekeeping", "training"):
+        await browser.login_key(people[role])
+    elif role == "admin":
+        await browser.login(people["admin"], "管理员密码-2026")
+    else:
+        await browser.login(people[role])
+
+
+async def test_every_page_by_every_role(client, people):
+    browser = Browser(client)
+    browser.reset()
+    for path in PUBLIC:
+        assert (await browser.get(path)).status_code == 200, path
+    for pages in PAGES.values():
+        for path in pages:
+            answer = await browser.get(path)
+            assert answer.status_code == 303 and answer.headers["location"].startswith("/login?next="), path
+    for role in ("employer", "worker", "admin", "housekeeping", "training"):
+        await sign_in(browser, people, role)
+        for owner, pages in PAGES.items():
+            for path in pages:
+                answer = await browser.get(path)
+                if owner == role or (role == "training" and path == "/agency"):
+                    assert answer.status_code == 200, (role, path, answer.text[:300])
+                else:
+                    assert answer.status_code == 403, (role, path, answer.status_code)
+                    assert "无权访问" in answer.text
+
+
+async def test_someone_elses_objects_answer_404(client, actors, people):
+    registry = people["_registry"]
+    today = today_local()
+    owner, stranger = await actors.employer(), await actors.employer()
+    job = await post_request(client, owner, start_date=today.isoformat(), end_date=(today + timedelta(days=26)).isoformat())
+    worker = people["_worker"]
+    made = await client.post(f"/api/v1/job-requests/{job['id']}/offers", headers=owner.headers,
+                             json={"worker_id": worker["id"]})
+    assert made.status_code == 201, made.text
+    other_person, _ = await registry.worker(real_name="李美玲", available_from=None)
+    other = Browser(client)
+    await other.login(other_person.phone)
+    # Another worker cannot accept her offer.
+    assert (await other.post(f"/worker/offers/{made.json()['id']}/accept")).status_code == 404
+
+    her = Browser(client)
+    await her.login(people["worker"])
+    accepted = await her.post(f"/worker/offers/{made.json()['id']}/accept")
+    placement_id = accepted.headers["location"].rsplit("/", 1)[1]
+
+    browser = Browser(client)
+    await browser.login(stranger.phone)
+    for path in (f"/household/requests/{job['id']}", f"/household/placements/{placement_id}",
+                 "/household/requests/999999"):
+        answer = await browser.get(path)
+        assert answer.status_code == 404 and "页面不存在" in answer.text, path
+    for path, data in ((f"/household/requests/{job['id']}/offers", {"worker_id": worker["id"]}),
+                       (f"/household/requests/{job['id']}/cancel", {}),
+                       (f"/household/placements/{placement_id}/complete", {}),
+                       (f"/household/offers/{made.json()['id']}/withdraw", {})):
+        assert (await browser.post(path, data)).status_code == 404, path
+    await other.login(other_person.phone)
+    assert (await other.get(f"/worker/placements/{placement_id}")).status_code == 404
+
+    # An agency sees only its own workers.
+    agency_browser = Browser(client)
+    await agency_browser.login_key(people["housekeeping"])
+    assert (await agency_browser.get(f"/agency/workers/{worker['id']}")).status_code == 404
+    assert (await agency_browser.post(f"/agency/workers/{worker['id']}/checks",
+                                      {"kind": "health", "tier": "home", "result": "passed",
+                                       "checked_on": today.isoformat()})).status_code == 404
+
+
+async def test_unsafe_requests_need_the_csrf_token(client, people):
+    browser = Browser(client)
+    await browser.login(people["employer"])
+    refused = await browser.post("/household/requests", {"category": "maternity"}, csrf=False)
+    assert refused.status_code == 403
+    forged = await browser.post("/logout", {"_csrf_token": "not-the-token"}, csrf=False)
+    assert forged.status_code == 403
+    assert (await browser.get("/household")).status_code == 200  # still signed in
+    assert (await browser.post("/logout")).status_code == 303
+    assert (await browser.get("/household")).status_code == 303
+
+
+async def test_the_api_ignores_the_session_cookie_and_keeps_its_tokens(client, actors, people):
+    browser = Browser(client)
+    await browser.login(people["employer"])
+    assert "nanyue_session" in client.cookies
+    # The cookie does not authenticate the API, and the API needs no CSRF token.
+    assert (await client.get("/api/v1/accounts/me")).status_code == 401
+    employer = await actors.employer()
+    assert (await client.get("/api/v1/accounts/me", headers=employer.headers)).status_code == 200
+    assert "set-cookie" not in (await client.get("/api/v1/accounts/me", headers=employer.headers)).headers
+
+
+async def test_session_cookie_flags_and_sign_in_errors(client, people):
+    browser = Browser(client)
+    browser.reset()
+    await browser.get("/login")
+    wrong = await browser.post("/login", {"phone": people["employer"], "password": "wrong-password"})
+    assert wrong.status_code == 422 and "手机号或密码错误" in wrong.text
+    assert people["employer"] in wrong.text and "wrong-password" not in wrong.text
+    right = await browser.post("/login", {"phone": people["employer"], "password": "正确的密码123",
+                                          "next": "//evil.example/"})
+    assert right.headers["location"] == "/household"
+    cookie = [h for h in right.headers.get_list("set-cookie") if h.startswith("nanyue_session=")][0].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    bad_key = await browser.post("/login/agency", {"api_key": "nyk_00000000_nope"})
+    assert bad_key.status_code == 422 and "密钥无效" in bad_key.text
+
+
+async def test_a_revoked_key_ends_the_agency_session(client, actors, people):
+    agency = await actors.agency("housekeeping", name="清远市巧手家政服务有限公司")
+    admin = await actors.admin()
+    browser = Browser(client)
+    await browser.login_key(agency.key)
+    assert (await browser.get("/agency")).status_code == 200
+    keys = (await client.get(f"/api/v1/agencies/{agency.id}/api-keys", headers=admin.headers)).json()
+    revoked = await client.delete(f"/api/v1/agencies/{agency.id}/api-keys/{keys[0]['id']}", headers=admin.headers)
+    assert revoked.status_code == 204
+    assert (await browser.get("/agency")).status_code == 303
+
+
+async def test_signup_keeps_what_was_typed(client, actors):
+    browser = Browser(client)
+    browser.reset()
+    taken = await actors.employer()
+    answer = await browser.post("/signup", {"role": "employer", "display_name": "林女士", "phone": taken.phone,
+                                            "password": "一个足够长的好密码", "password_again": "一个足够长的好密码"})
+    assert answer.status_code == 422
+    assert re.search(r'id="phone-error">[^<]*已登记', answer.text)
+    assert 'value="林女士"' in answer.text and "一个足够长的好密码" not in answer.text
+    short = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": "13912345678",
+                                           "password": "短", "password_again": "短"})
+    assert short.status_code == 422 and re.search(r'id="password-error">至少 8 个字符', short.text)
+    made = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": "13912345678",
+                                          "password": "一个足够长的好密码", "password_again": "一个足够长的好密码"})
+    assert made.status_code == 303 and made.headers["location"] == "/worker/profile"
