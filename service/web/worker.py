@@ -213,6 +213,7 @@ class WorkerPages(Controller):
                     raise
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
-            return await self._dashboard(request, status_code=422, errors=errors.fields, form_error=errors.message,
+            return await self._dashboard(request, status_code=422, form_error=errors.message,
+                                         errors={f"appeal-{complaint_id}.{k}": v for k, v in errors.fields.items()},
                                          values={"appeal_for": str(complaint_id), **form_values(form)})
         return see_other("/worker#complaints")
