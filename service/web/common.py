@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
+from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
@@ -67,7 +68,7 @@ def template_config() -> TemplateConfig:
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> Template:
     principal = principal_of(request)
-    return Template(template_name=name, status_code=status_code, context={
+    return Template(template_name=name, status_code=status_code, media_type=MediaType.HTML, context={
         "me": principal, "role": principal.role.value if principal.role else None,
         "home": HOME_BY_ROLE.get(principal.role, "/"), **context,
     })

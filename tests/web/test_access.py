@@ -48,7 +48,8 @@ async def test_every_page_by_every_role(client, people):
     browser = Browser(client)
     browser.reset()
     for path in PUBLIC:
-        assert (await browser.get(path)).status_code == 200, path
+        answer = await browser.get(path)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html"), path
     for pages in PAGES.values():
         for path in pages:
             answer = await browser.get(path)
