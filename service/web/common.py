@@ -9,13 +9,13 @@ from urllib.parse import quote
 from litestar import Request, Response
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
-from litestar.plugins.jinja import JinjaTemplateEngine
 
 from service.accounts.guards import Principal, Role, principal_of
 from service.errors import AppError, Unauthorized, problem_response
-from service.registry.domain import HEALTH_TIER_NAMES, HealthTier
+from service.registry.domain import GUANGDONG_TZ, HEALTH_TIER_NAMES, HealthTier
 
 HERE = Path(__file__).parent
 
@@ -31,6 +31,7 @@ STATUS_LABELS = {
     "upheld": "申诉成立", "paused": "暂停接单", "suspended": "已暂停",
     "passed": "通过", "failed": "未通过", "in_progress": "培训中",
 }
+WORKER_STATUS_LABELS = {"active": "正常接单", "paused": "暂停接单", "suspended": "已被人社局暂停"}
 ROLE_LABELS = {"employer": "雇主家庭", "worker": "家政服务员", "admin": "人社局工作人员",
                "housekeeping": "家政企业", "training": "培训机构", "evaluation": "评价机构"}
 COMPLAINT_LABELS = {"abuse": "虐待", "theft": "偷盗", "violence": "暴力", "negligence": "疏忽失职",
@@ -58,7 +59,8 @@ def _engine_callback(engine: JinjaTemplateEngine) -> None:
     )
     env.filters["stars"] = _stars
     env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
-    env.filters["dt"] = lambda v: v.astimezone().strftime("%Y-%m-%d %H:%M") if v else ""
+    env.filters["dt"] = lambda v: v.astimezone(GUANGDONG_TZ).strftime("%Y-%m-%d %H:%M") if v else ""
+    env.filters["worker_status"] = lambda s: WORKER_STATUS_LABELS.get(s, s)
     env.filters["yuan"] = lambda v, unit="month": f"{v:,} 元/{'月' if unit == 'month' else '小时'}"
 
 

@@ -10,9 +10,9 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 
 from service.accounts.guards import Role, principal_of, requires
+from service.database import jsonb
 from service.employment import services as employment
 from service.employment.schemas import ComplaintCreate, OfferCreate, PlacementEnd, ReviewCreate
-from service.database import jsonb
 from service.errors import AppError, NotFound
 from service.matching import services as matching
 from service.matching.schemas import JobRequestCreate
@@ -87,7 +87,6 @@ class HouseholdPages(Controller):
 
     @get("/requests/new")
     async def new_request(self, request: Request, category: FromQuery[str | None] = None) -> object:
-        taxonomy = request.app.state.taxonomy
         if category not in CATEGORY_GUIDE:
             return page(request, "household/choose_category.html")
         guide = CATEGORY_GUIDE[category]

@@ -7,7 +7,6 @@ committed). Without Chromium or Playwright these tests skip and say why.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -187,7 +186,6 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
         await screens.shoot(worker_page, "worker-dashboard")
         await worker_page.get_by_role("button", name="接受").click()
         await worker_page.wait_for_url(re.compile(r"/worker/placements/\d+"))
-        placement_id = worker_page.url.rsplit("/", 1)[1]
         await screens.shoot(worker_page, "worker-placement")
         await worker_page.goto(f"{server}/worker/profile")
         await screens.shoot(worker_page, "worker-profile")

@@ -153,8 +153,9 @@ async def test_a_new_worker_registers_herself_with_errors_shown_in_place(client,
     assert wrong.status_code == 422
     assert "校验码" in field_error(wrong.text, "id_number")
     assert input_value(wrong.text, "real_name") == "黄丽" and 'value="cantonese_cooking" checked' in wrong.text
-    from tests.factories import id_number
     from datetime import date
+
+    from tests.factories import id_number
     form["id_number"] = id_number(date(1985, 3, 7))
     assert (await her.post("/worker/profile", form)).status_code == 303
     edit = await her.get("/worker/profile")
