@@ -50,7 +50,7 @@ from service.settings import Settings
 from service.system.controllers import health, ready
 from service.taxonomy.controllers import TaxonomyController
 from service.taxonomy.services import load_taxonomy
-from service.web.common import template_config
+from service.web.common import PAGE_EXCEPTION_HANDLERS, template_config
 from service.web.routes import web_routers
 from service.web.session import csrf_config, session_config, session_principal_middleware
 
@@ -73,7 +73,8 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         lifespan=[_lifespan],
         guards=[require_authenticated],
         middleware=_middleware(settings),
-        exception_handlers=EXCEPTION_HANDLERS,
+        # Problem details for the API; an HTML page for a person's browser.
+        exception_handlers={**EXCEPTION_HANDLERS, **PAGE_EXCEPTION_HANDLERS},
         stores=_stores(settings),
         openapi_config=_openapi(),
         template_config=template_config(),

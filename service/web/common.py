@@ -106,8 +106,11 @@ def as_list(value: Any) -> list:
 # Errors as pages -----------------------------------------------------------------------
 
 
+NOT_PAGES = ("/api/", "/schema", "/health", "/ready", "/metrics")
+
+
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/")
+    return not request.url.path.startswith(NOT_PAGES)
 
 
 def html_error(request: Request, exc: Exception) -> Response:

@@ -175,3 +175,14 @@ async def test_signup_keeps_what_was_typed(client, actors):
     made = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": "13912345678",
                                           "password": "一个足够长的好密码", "password_again": "一个足够长的好密码"})
     assert made.status_code == 303 and made.headers["location"] == "/worker/profile"
+
+
+async def test_errors_are_pages_for_people_and_problems_for_the_api(client):
+    browser = Browser(client)
+    browser.reset()
+    page = await browser.get("/no-such-page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html") and "页面不存在" in page.text
+    api = await client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+    refused = await browser.post("/login", {"phone": "13900000000", "password": "x"}, csrf=False)
+    assert refused.status_code == 403 and "页面已过期" in refused.text

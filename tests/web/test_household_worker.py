@@ -166,3 +166,22 @@ async def test_a_new_worker_registers_herself_with_errors_shown_in_place(client,
     stale = await her.post("/worker/profile", {**{k: v for k, v in form.items() if k not in ("id_number", "gender", "birth_date")},
                                                "wage_max": "7000", "version": input_value(edit.text, "version")})
     assert stale.status_code == 422 and "刷新" in stale.text
+
+
+async def test_a_blacklisted_workers_certificate_says_it_is_revoked(client, actors, registry, settings):
+    from service.web.public import certificate_code
+
+    person, worker = await registry.worker(real_name="赵小梅", available_from=None)
+    code = certificate_code(settings, worker["id"])
+    public = Browser(client)
+    public.reset()
+    assert "✓ 有效" in (await public.get(f"/c/{code}")).text
+    failed = await client.post(f"/api/v1/workers/{worker['id']}/checks", headers=registry.admin.headers, json={
+        "kind": "background", "result": "failed", "checked_on": today_local().isoformat()})
+    assert failed.status_code == 201, failed.text
+    page = (await public.get(f"/c/{code}")).text
+    assert "此证已被撤销" in page and "✓ 有效" not in page and "体检" not in page and "赵*梅" in page
+    found = await public.get(f"/c?code={code.lower()}")
+    assert found.status_code == 303 and found.headers["location"] == f"/c/{code}"
+    missing = await public.get("/c?code=1-NOTACODE")
+    assert missing.status_code == 404 and "查无此证" in missing.text
