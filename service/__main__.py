@@ -58,10 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         import uvicorn
 
         from service.app import create_app
+        from service.observability import serve_metrics
 
         url = asyncio.run(_migrate(settings))
         settings = _with_database(settings, url)
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, proxy_headers=True)
+        serve_metrics(settings.metrics_host, settings.metrics_port)
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, proxy_headers=True,
+                    access_log=False)
     return 0
 
 

@@ -15,7 +15,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusConfig
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
@@ -37,6 +37,7 @@ from service.employment.services import busy_periods
 from service.errors import EXCEPTION_HANDLERS
 from service.events.controllers import WebhookController
 from service.events.dispatcher import WebhookDispatcher
+from service.events.services import Resolver, system_resolver
 from service.idempotency.services import forget_old_keys
 from service.matching.controllers import JobRequestController
 from service.matching.facts import DatabaseFacts
@@ -57,13 +58,15 @@ from service.web.session import csrf_config, session_config, session_principal_m
 API_VERSION = "1.0.0"
 
 
-def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport | None = None) -> Litestar:
+def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport | None = None,
+               resolver: Resolver | None = None) -> Litestar:
     """The service. `http_transport` replaces the network for outbound calls (webhooks,
-    the certificate issuer): tests pass an `httpx.MockTransport`."""
+    the certificate issuer): tests pass an `httpx.MockTransport`; `resolver` replaces DNS
+    for the webhook address checks."""
     configure_logging(settings.log_level)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
-            health, ready, PrometheusController,
+            health, ready,
             AccountController, AgencyController, TaxonomyController,
             WorkerController, CredentialController, JobRequestController,
             OfferController, PlacementController, ReviewController, ComplaintController, IntegrityController,
@@ -81,10 +84,14 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         csrf_config=csrf_config(settings),
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
         request_max_body_size=settings.max_body_bytes,
-        state=State({"settings": settings, "http_transport": http_transport}),
+        state=State({"settings": settings, "http_transport": http_transport, "resolver": resolver or system_resolver}),
         logging_config=None,
         debug=False,
     )
+    # Outermost, around Litestar's own routing: requests to unknown routes get a request id
+    # and an access log line too (app-level middleware only runs for matched routes).
+    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    return app
 
 
 @asynccontextmanager
@@ -107,7 +114,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.dispatcher = dispatcher = WebhookDispatcher(
             engine, http, cipher, max_attempts=settings.webhook_max_attempts,
             backoff_base=settings.webhook_backoff_seconds, allow_private=settings.allow_private_webhooks,
-            poll_seconds=settings.webhook_poll_seconds)
+            poll_seconds=settings.webhook_poll_seconds, resolve=app.state.resolver)
         if settings.warm_matcher:
             background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
         if settings.run_dispatcher:
@@ -157,17 +164,17 @@ async def _close_redis(app: Litestar) -> None:
 def _middleware(settings: Settings) -> list:
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.rate_limit_per_minute),
-        exclude=["/health", "/ready", "/metrics"],
+        exclude=["/health", "/ready"],
         store="rate_limit",
     )
-    prometheus = PrometheusConfig(app_name="nanyue", prefix="nanyue", group_path=True, exclude=["/metrics"])
+    # Metrics are collected here and served apart, on METRICS_HOST:METRICS_PORT (observability.serve_metrics).
+    prometheus = PrometheusConfig(app_name="nanyue", prefix="nanyue", group_path=True)
     return [
-        request_id_middleware,
         prometheus.middleware,
         rate_limit.middleware,
         # Pages: the session cookie (never read on /api/), then who the session names.
         session_config(settings).middleware,
-        DefineMiddleware(AuthMiddleware, exclude=list(UNAUTHENTICATED_PATHS)),
+        DefineMiddleware(AuthMiddleware, exclude=[p for p in UNAUTHENTICATED_PATHS if p != "/metrics"]),
         session_principal_middleware(),
     ]
 

@@ -148,6 +148,20 @@ def _field_errors(exc: ValidationException) -> dict[str, str]:
     return fields
 
 
+def _too_deep(exc: Exception) -> bool:
+    """A JSON body nested deeper than the decoder recurses: msgspec raises RecursionError
+    from Litestar's `decode_json` (when `Request.json()` parses the body), before any
+    handler runs. Other RecursionErrors are bugs and stay 500s."""
+    if not isinstance(exc, RecursionError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name in ("decode_json", "decode_msgpack"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
 def to_problem(exc: Exception) -> ProblemDetailsException:
     if isinstance(exc, AppError):
         extra: dict[str, Any] = dict(exc.extra)
@@ -170,6 +184,13 @@ def to_problem(exc: Exception) -> ProblemDetailsException:
             title="请求数据校验失败 (validation failed)",
             detail=f"字段有误 (invalid fields): {names}",
             extra={"errors": [{"field": k, "message": v} for k, v in fields.items()]},
+        )
+    if _too_deep(exc):
+        return ProblemDetailsException(
+            status_code=400,
+            type_=PROBLEM_BASE + "too-deep",
+            title="请求数据嵌套过深 (the body is nested too deeply)",
+            detail="JSON 嵌套层数超出解析上限 (the JSON nesting exceeds what the parser accepts)",
         )
     if isinstance(exc, DataError):
         # A value PostgreSQL cannot store (out of range, NUL in text) that validation let through.
@@ -200,6 +221,8 @@ def problem_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DataError):
         log.warning("refused a value the database cannot store on %s %s: %s", request.method, request.url.path,
                     type(exc).__name__)
+    elif _too_deep(exc):
+        log.warning("refused a body nested too deeply on %s %s", request.method, request.url.path)
     elif not isinstance(exc, (AppError, HTTPException)):
         log.exception("unhandled error on %s %s", request.method, request.url.path)
     problem = to_problem(exc)

@@ -5,18 +5,32 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import secrets
 import sys
+import time
 from datetime import datetime, timezone
 
+import prometheus_client
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.privacy import mask_text
+from service.privacy import carries_personal_data, mask_text
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 REQUEST_ID_HEADER = "X-Request-ID"
+# A caller's request id is kept when it looks like a trace id: letters, digits and
+# `._:-`, at most 64 characters, no ID or mobile number in it.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+access_log = logging.getLogger("service.access")
+
+
+def sane_request_id(incoming: str) -> str:
+    """The caller's X-Request-ID, or a new one when it could carry data."""
+    if _REQUEST_ID.match(incoming) and not carries_personal_data(incoming):
+        return incoming
+    return secrets.token_hex(8)
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,6 +53,8 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The access log is written by `request_id_middleware`, masked like every other line.
+    logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "litestar"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
@@ -46,24 +62,42 @@ def configure_logging(level: str) -> None:
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Take the caller's X-Request-ID (if sane) or make one; echo it on the response."""
+    """Take the caller's X-Request-ID (if sane) or make one; echo it on the response; write
+    one access log line per request (path and query string masked by the formatter)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else secrets.token_hex(8)
+        request_id = sane_request_id(incoming)
         token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 MutableScopeHeaders.from_message(message)[REQUEST_ID_HEADER] = request_id
             await send(message)
 
         try:
             await app(scope, receive, send_with_id)
         finally:
+            query = scope.get("query_string", b"").decode("latin-1")
+            access_log.info("%s %s%s %d %.1fms", scope.get("method", "-"), scope.get("path", ""),
+                            f"?{query}" if query else "", status, (time.perf_counter() - started) * 1000)
             request_id_var.reset(token)
 
     return middleware
+
+
+def serve_metrics(host: str, port: int):
+    """Serve Prometheus metrics on their own address, in a daemon thread: the API never
+    answers /metrics. Returns the server (call `.shutdown()` to stop it), or None if port is 0."""
+    if not port:
+        return None
+    server, _thread = prometheus_client.start_http_server(port, addr=host)
+    logging.getLogger(__name__).info("metrics on http://%s:%d/metrics", host, server.server_port)
+    return server

@@ -10,8 +10,22 @@ _COMPOUND_SURNAMES = (
     "令狐", "长孙", "宇文", "夏侯", "端木", "西门", "南宫", "轩辕",
 )
 
-_ID_IN_TEXT = re.compile(r"(?<![0-9])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
-_PHONE_IN_TEXT = re.compile(r"(?<![0-9])(1[3-9]\d)\d{4}(\d{4})(?![0-9])")
+# Separators people and URLs put inside numbers: space, dot, hyphen, a form-encoded space
+# ("+") and the percent-encoded space and hyphen.
+_SEP = r"(?:[\s.+-]|%20|%2[Dd])?"
+# 18-character resident ID numbers (the last may be X or x), also grouped 6-8-4 and
+# followed directly by text; the 15-digit first-generation ones too.
+_ID18_IN_TEXT = re.compile(rf"(?<![0-9])(\d{{4}})\d{{2}}{_SEP}\d{{8}}{_SEP}\d{{3}}([0-9Xx])(?![0-9])")
+_ID15_IN_TEXT = re.compile(r"(?<![0-9])(\d{4})\d{7}(\d{4})(?![0-9])")
+# Mainland mobile numbers, with or without the country code (+86, 0086, 86, %2B86) and
+# with separators: 13800138000, +86 138 0013 8000, 8613800138000.
+_PHONE_IN_TEXT = re.compile(
+    rf"(?<![0-9])((?:(?:\+|%2[Bb]|00)?86{_SEP})?)(1[3-9]\d)((?:{_SEP}\d){{4}})((?:{_SEP}\d){{4}})(?![0-9])"
+)
+
+
+def _digits(text: str) -> str:
+    return re.sub(r"[^0-9Xx]", "", text.replace("%20", "").replace("%2D", "").replace("%2d", ""))
 
 
 def mask_id_number(id_number: str) -> str:
@@ -41,6 +55,13 @@ def public_display_name(real_name: str, gender: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask every ID number and mobile number found in free text (for logs)."""
-    text = _ID_IN_TEXT.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
-    return _PHONE_IN_TEXT.sub(lambda m: m.group(1) + "****" + m.group(2), text)
+    """Mask every ID number and mobile number found in free text (log lines, query
+    strings, headers), whatever its spacing or country code."""
+    text = _ID18_IN_TEXT.sub(lambda m: m.group(1) + "*" * 10 + _digits(m.group(0))[-4:], text)
+    text = _ID15_IN_TEXT.sub(lambda m: m.group(1) + "*" * 7 + m.group(2), text)
+    return _PHONE_IN_TEXT.sub(lambda m: m.group(1) + m.group(2) + "****" + _digits(m.group(4)), text)
+
+
+def carries_personal_data(text: str) -> bool:
+    """Whether `text` holds something `mask_text` would mask."""
+    return mask_text(text) != text

@@ -29,6 +29,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     environment: str = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus metrics are served only here, apart from the API (operators only);
+    # port 0 serves none. `python -m service run` starts this listener.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9464
 
     # Signs bearer tokens.
     secret_key: str
@@ -39,6 +43,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_body_bytes: int = 64 * 1024
     rate_limit_per_minute: int = 600
     login_attempts_per_minute: int = 10
+    # ID-number lookups per credential (API key or account) and minute.
+    lookups_per_minute: int = 30
+    # Failed claims or self-registrations on a taken ID number per worker account and day.
+    identity_attempts_per_day: int = 5
     db_pool_min: int = 1
     db_pool_max: int = 10
     log_level: str = "INFO"
@@ -74,12 +82,16 @@ _ENV_FIELDS = {
     "APP_ENV": "environment",
     "HOST": "host",
     "PORT": "port",
+    "METRICS_HOST": "metrics_host",
+    "METRICS_PORT": "metrics_port",
     "SECRET_KEY": "secret_key",
     "DATA_KEY": "data_key",
     "TOKEN_TTL_SECONDS": "token_ttl_seconds",
     "MAX_BODY_BYTES": "max_body_bytes",
     "RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "LOGIN_ATTEMPTS_PER_MINUTE": "login_attempts_per_minute",
+    "LOOKUPS_PER_MINUTE": "lookups_per_minute",
+    "IDENTITY_ATTEMPTS_PER_DAY": "identity_attempts_per_day",
     "DB_POOL_MIN": "db_pool_min",
     "DB_POOL_MAX": "db_pool_max",
     "LOG_LEVEL": "log_level",

@@ -15,7 +15,7 @@ from service.registry.domain import id_check_digit
 DATA_TABLES = [
     "app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check",
     "job_request", "offer", "placement", "review", "complaint", "integrity_rating", "integrity_history",
-    "event", "webhook_subscription", "webhook_delivery", "idempotency_record",
+    "event", "webhook_subscription", "webhook_delivery", "idempotency_record", "worker_lookup",
 ]
 
 _sequence = itertools.count(1)

@@ -41,7 +41,7 @@ async def _principal_from_api_key(key: str) -> Principal:
     row = None
     if prefix is not None:
         row = await ApiKey.select(
-            ApiKey.digest, ApiKey.scopes, ApiKey.revoked_at, ApiKey.agency.id, ApiKey.agency.kind
+            ApiKey.id, ApiKey.digest, ApiKey.scopes, ApiKey.revoked_at, ApiKey.agency.id, ApiKey.agency.kind
         ).where(ApiKey.prefix == prefix).first()
     if row is None or row["revoked_at"] is not None or not digests_match(row["digest"], api_key_digest(key)):
         raise Unauthorized("API 密钥无效或已吊销 (the API key is invalid or revoked)")
@@ -49,6 +49,7 @@ async def _principal_from_api_key(key: str) -> Principal:
     return Principal(
         role=role,
         agency_id=row["agency.id"],
+        api_key_id=row["id"],
         scopes=frozenset(row["scopes"]) & AGENCY_SCOPES[role],
     )
 

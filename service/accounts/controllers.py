@@ -23,6 +23,7 @@ from service.privacy import mask_phone
 from service.schemas import PathId
 
 LOGIN_WINDOW_SECONDS = 15 * 60
+AGENCIES = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)
 
 
 class TooManyAttempts(AppError):
@@ -92,26 +93,26 @@ class AgencyController(Controller):
         return _agency(await services.create_agency(**{f: getattr(data, f) for f in data.__struct_fields__}))
 
     @get("/{agency_id:int}", operation_id="getAgency", summary="查看机构 (read an agency)",
-         guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
+         guards=[requires(Role.ADMIN, *AGENCIES, scope="agency:read")])
     async def get_agency(self, request: Request, agency_id: PathId) -> AgencyOut:
         return _agency(await services.get_agency(principal_of(request), agency_id))
 
     @post("/{agency_id:int}/api-keys", operation_id="createApiKey",
           summary="签发 API 密钥，只显示一次 (issue an API key, shown once)",
-          guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
+          guards=[requires(Role.ADMIN, *AGENCIES, scope="keys:manage")])
     async def issue_key(self, request: Request, agency_id: PathId, data: JSONBody[ApiKeyCreate]) -> ApiKeyIssued:
         row = await services.issue_api_key(principal_of(request), agency_id, scopes=data.scopes, label=data.label)
         return ApiKeyIssued(id=row["id"], key=row["key"], prefix=row["prefix"], scopes=row["scopes"],
                             label=row["label"], created_at=row["created_at"])
 
     @get("/{agency_id:int}/api-keys", operation_id="listApiKeys", summary="机构的 API 密钥 (an agency's keys)",
-         guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
+         guards=[requires(Role.ADMIN, *AGENCIES, scope="keys:manage")])
     async def list_keys(self, request: Request, agency_id: PathId) -> list[ApiKeyOut]:
         rows = await services.list_api_keys(principal_of(request), agency_id)
         return [ApiKeyOut(**{f: r[f] for f in ApiKeyOut.__struct_fields__}) for r in rows]
 
     @delete("/{agency_id:int}/api-keys/{key_id:int}", status_code=HTTP_204_NO_CONTENT, operation_id="revokeApiKey",
             summary="吊销 API 密钥 (revoke an API key)",
-            guards=[requires(Role.ADMIN, Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)])
+            guards=[requires(Role.ADMIN, *AGENCIES, scope="keys:manage")])
     async def revoke_key(self, request: Request, agency_id: PathId, key_id: PathId) -> None:
         await services.revoke_api_key(principal_of(request), agency_id, key_id)

@@ -53,7 +53,7 @@ def complaint_out(row: dict) -> ComplaintOut:
 class OfferController(Controller):
     tags = ["employment"]
 
-    @post("/api/v1/job-requests/{request_id:int}/offers", operation_id="createOffer", guards=[requires(*OWNERS)],
+    @post("/api/v1/job-requests/{request_id:int}/offers", operation_id="createOffer", guards=[requires(*OWNERS, scope="jobs:write")],
           summary="向匹配到的家政服务员发出邀约 (offer the job to a matched worker)")
     async def create(self, request: Request, request_id: PathId, data: JSONBody[OfferCreate]) -> Response[OfferOut]:
         settings = request.app.state.settings
@@ -65,7 +65,7 @@ class OfferController(Controller):
 
         return await idempotent(request, act, status_code=201)
 
-    @get("/api/v1/offers/{offer_id:int}", operation_id="getOffer", guards=[requires(*PARTIES)],
+    @get("/api/v1/offers/{offer_id:int}", operation_id="getOffer", guards=[requires(*PARTIES, scope="jobs:read")],
          summary="查看邀约 (read an offer)")
     async def read(self, request: Request, offer_id: PathId) -> OfferOut:
         return offer_out(await services.get_offer(principal_of(request), offer_id))
@@ -91,7 +91,7 @@ class OfferController(Controller):
 
         return await idempotent(request, act)
 
-    @post("/api/v1/offers/{offer_id:int}/withdraw", operation_id="withdrawOffer", guards=[requires(*OWNERS)],
+    @post("/api/v1/offers/{offer_id:int}/withdraw", operation_id="withdrawOffer", guards=[requires(*OWNERS, scope="jobs:write")],
           summary="撤回邀约（接受之前）(withdraw, until accepted)")
     async def withdraw(self, request: Request, offer_id: PathId) -> Response[OfferOut]:
         async def act():
@@ -103,14 +103,13 @@ class OfferController(Controller):
 class PlacementController(Controller):
     path = "/api/v1/placements/{placement_id:int}"
     tags = ["employment"]
-    guards = [requires(*PARTIES)]
 
-    @get("/", operation_id="getPlacement",
+    @get("/", operation_id="getPlacement", guards=[requires(*PARTIES, scope="jobs:read")],
          summary="查看服务记录；雇主在接受后可见联系方式 (read a placement; the household sees her phone once accepted)")
     async def read(self, request: Request, placement_id: PathId) -> PlacementOut:
         return placement_out(await services.get_placement(principal_of(request), placement_id))
 
-    @post("/complete", operation_id="completePlacement", summary="服务完成 (the placement is completed)")
+    @post("/complete", operation_id="completePlacement", guards=[requires(*PARTIES, scope="jobs:write")], summary="服务完成 (the placement is completed)")
     async def complete(self, request: Request, placement_id: PathId,
                        data: JSONBody[PlacementEnd | None] = None) -> Response[PlacementOut]:
         async def act():
@@ -120,7 +119,7 @@ class PlacementController(Controller):
 
         return await idempotent(request, act)
 
-    @post("/terminate", operation_id="terminatePlacement",
+    @post("/terminate", operation_id="terminatePlacement", guards=[requires(*PARTIES, scope="jobs:write")],
           summary="提前终止，注明原因；未到岗记为爽约 (end early with a reason; a no-show is recorded as such)")
     async def terminate(self, request: Request, placement_id: PathId,
                         data: JSONBody[PlacementTerminate]) -> Response[PlacementOut]:
@@ -131,7 +130,7 @@ class PlacementController(Controller):
 
         return await idempotent(request, act)
 
-    @post("/reviews", operation_id="createReview",
+    @post("/reviews", operation_id="createReview", guards=[requires(*PARTIES, scope="jobs:write")],
           summary="服务结束后双方各评价一次 (each side reviews the other once, after the placement)")
     async def review(self, request: Request, placement_id: PathId, data: JSONBody[ReviewCreate]) -> Response[ReviewOut]:
         window = timedelta(hours=request.app.state.settings.review_edit_hours)
@@ -143,11 +142,11 @@ class PlacementController(Controller):
 
         return await idempotent(request, act, status_code=201)
 
-    @get("/reviews", operation_id="listReviews", summary="该服务的评价 (the placement's reviews)")
+    @get("/reviews", operation_id="listReviews", guards=[requires(*PARTIES, scope="jobs:read")], summary="该服务的评价 (the placement's reviews)")
     async def reviews(self, request: Request, placement_id: PathId) -> list[ReviewOut]:
         return [review_out(r) for r in await services.list_reviews(principal_of(request), placement_id)]
 
-    @post("/complaints", operation_id="createComplaint", summary="雇主投诉 (the employer side files a complaint)")
+    @post("/complaints", operation_id="createComplaint", guards=[requires(*PARTIES, scope="jobs:write")], summary="雇主投诉 (the employer side files a complaint)")
     async def complain(self, request: Request, placement_id: PathId,
                        data: JSONBody[ComplaintCreate]) -> Response[ComplaintOut]:
         async def act():
@@ -161,7 +160,7 @@ class PlacementController(Controller):
 class ReviewController(Controller):
     tags = ["employment"]
 
-    @patch("/api/v1/reviews/{review_id:int}", operation_id="updateReview", guards=[requires(*PARTIES)],
+    @patch("/api/v1/reviews/{review_id:int}", operation_id="updateReview", guards=[requires(*PARTIES, scope="jobs:write")],
            summary="在修改期内修改评价 (edit a review within its window)")
     async def edit(self, request: Request, review_id: PathId, data: JSONBody[ReviewUpdate]) -> ReviewOut:
         return review_out(await services.edit_review(principal_of(request), review_id, ratings=data.ratings,
@@ -172,7 +171,7 @@ class ComplaintController(Controller):
     path = "/api/v1/complaints/{complaint_id:int}"
     tags = ["employment"]
 
-    @get("/", operation_id="getComplaint", guards=[requires(*PARTIES)], summary="查看投诉 (read a complaint)")
+    @get("/", operation_id="getComplaint", guards=[requires(*PARTIES, scope="jobs:read")], summary="查看投诉 (read a complaint)")
     async def read(self, request: Request, complaint_id: PathId) -> ComplaintOut:
         return complaint_out(await services.get_complaint(principal_of(request), complaint_id))
 
@@ -211,7 +210,7 @@ class IntegrityController(Controller):
     tags = ["integrity"]
 
     @get("/api/v1/workers/{worker_id:int}/integrity", operation_id="getIntegrity",
-         guards=[requires(Role.WORKER, Role.HOUSEKEEPING, Role.ADMIN, Role.EMPLOYER)],
+         guards=[requires(Role.WORKER, Role.HOUSEKEEPING, Role.ADMIN, Role.EMPLOYER, scope="workers:read")],
          summary="诚信评价及其解释；雇主只见分数、星级和构成名称 (the integrity rating, explained; employers see a summary)")
     async def read(self, request: Request, worker_id: PathId) -> Integrity | IntegritySummary:
         rating, full = await services.read_integrity(principal_of(request), worker_id)

@@ -226,6 +226,9 @@ async def end_placement(principal: Principal, placement_id: int, *, outcome: str
         raise InvalidField("outcome", "completed | terminated | no_show")
     if outcome == "completed" and today_local() < row["start_date"]:
         raise Conflict("服务尚未开始，不能标记完成 (a placement cannot be completed before it starts)")
+    if outcome == "no_show" and today_local() < row["start_date"]:
+        # A no-show costs her rating points: it can only have happened once the job began.
+        raise Conflict("服务尚未开始，不能记录未到岗 (a no-show cannot be recorded before the start date)")
     async with Placement._meta.db.transaction():
         changed = await Placement.update({
             Placement.status: outcome, Placement.ended_at: _now(), Placement.end_reason: reason,
@@ -292,7 +295,10 @@ async def add_review(principal: Principal, placement_id: int, *, ratings: dict[s
 
 async def edit_review(principal: Principal, review_id: int, *, ratings: dict[str, int] | None, comment: str | None) -> dict:
     review = await _review(review_id)
-    row, side = await _placement_for(principal, review["placement"])
+    try:
+        row, side = await _placement_for(principal, review["placement"])
+    except NotFound:
+        raise NotFound("评价不存在 (no such review)") from None  # as for a missing review
     if side != review["author_role"]:
         raise NotFound("评价不存在 (no such review)")
     values: dict = {Review.updated_at: _now()}
@@ -352,7 +358,10 @@ async def get_complaint(principal: Principal, complaint_id: int) -> dict:
     row = await Complaint.select().where(Complaint.id == complaint_id).first()
     if row is None:
         raise NotFound("投诉不存在 (no such complaint)")
-    await _placement_for(principal, row["placement"])  # parties and admins only
+    try:
+        await _placement_for(principal, row["placement"])  # parties and admins only
+    except NotFound:
+        raise NotFound("投诉不存在 (no such complaint)") from None  # as for a missing complaint
     return row
 
 

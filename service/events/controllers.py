@@ -19,7 +19,7 @@ AGENCIES = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)
 class WebhookController(Controller):
     path = "/api/v1/webhooks"
     tags = ["webhooks"]
-    guards = [requires(*AGENCIES)]
+    guards = [requires(*AGENCIES, scope="webhooks:manage")]
 
     @post("/", operation_id="createWebhook",
           summary="订阅事件推送，签名密钥只显示一次 (subscribe to events; the signing secret is shown once)")
@@ -27,7 +27,8 @@ class WebhookController(Controller):
         async def act():
             row = await services.subscribe(principal_of(request), url=data.url, event_types=data.event_types,
                                            cipher=request.app.state.cipher,
-                                           allow_private=request.app.state.settings.allow_private_webhooks)
+                                           allow_private=request.app.state.settings.allow_private_webhooks,
+                                           resolve=request.app.state.resolver)
             return msgspec.convert(row, WebhookCreated, strict=False)
 
         return await idempotent(request, act, status_code=201)

@@ -26,7 +26,14 @@ import httpx
 from piccolo.engine.postgres import PostgresEngine
 
 from service.database import jsonb
-from service.events.services import NOTIFY_CHANNEL, SECRET_PURPOSE, UnsafeUrl, check_outbound_url, pinned
+from service.events.services import (
+    NOTIFY_CHANNEL,
+    SECRET_PURPOSE,
+    Resolver,
+    UnsafeUrl,
+    check_outbound_url,
+    pinned,
+)
 from service.security import IdNumberCipher
 
 log = logging.getLogger(__name__)
@@ -56,10 +63,13 @@ def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
 class WebhookDispatcher:
     def __init__(self, engine: PostgresEngine, http: httpx.AsyncClient, cipher: IdNumberCipher, *,
                  max_attempts: int = 8, backoff_base: float = 30.0, backoff_cap: float = 3600.0,
-                 allow_private: bool = False, poll_seconds: float = 5.0, concurrency: int = 4) -> None:
+                 allow_private: bool = False, poll_seconds: float = 5.0, concurrency: int = 4,
+                 resolve: Resolver | None = None) -> None:
         self.engine, self.http, self.cipher = engine, http, cipher
         self.max_attempts, self.backoff_base, self.backoff_cap = max_attempts, backoff_base, backoff_cap
         self.allow_private, self.poll_seconds = allow_private, poll_seconds
+        # Every delivery resolves the host again and checks every answer (DNS rebinding).
+        self.resolve = resolve
         # Deliveries in flight at once (each holds a pool connection), so one slow
         # receiver does not hold up every other agency's events.
         self.concurrency = concurrency
@@ -121,7 +131,7 @@ class WebhookDispatcher:
 
     async def _post(self, row: asyncpg.Record) -> tuple[int | None, str]:
         try:
-            address = await check_outbound_url(row["url"], allow_private=self.allow_private)
+            address = await check_outbound_url(row["url"], allow_private=self.allow_private, resolve=self.resolve)
         except UnsafeUrl as exc:
             return None, f"refused: {exc}"
         body = json.dumps({

@@ -3,7 +3,7 @@
 The first request with a key runs and its answer is stored in the same transaction as its
 effects; a retry with the same key and body gets that answer again without a second
 effect; the same key with another body is 422; a retry while the first is still running
-is 409. Keys are scoped to the caller and kept at least 24 hours. Stored answers are
+is 409. Keys are scoped to the calling credential (API key or account) and kept at least 24 hours. Stored answers are
 encrypted with the data key (they may hold a phone number or a webhook secret).
 """
 
@@ -35,8 +35,9 @@ class KeyReused(AppError):
 
 
 def _caller(request: Request) -> str:
-    principal = principal_of(request)
-    return f"agency:{principal.agency_id}" if principal.is_agency else f"user:{principal.user_id}"
+    """The credential that sent the request (an API key, or a person's account): another key
+    of the same agency is another caller and never sees this key's stored answers."""
+    return principal_of(request).credential
 
 
 async def idempotent(request: Request, act: Callable[[], Awaitable[Any]], *, status_code: int = 200) -> Response:

@@ -39,7 +39,7 @@ class JobRequestController(Controller):
     path = "/api/v1/job-requests"
     tags = ["job requests"]
 
-    @post("/", operation_id="createJobRequest", guards=[requires(Role.EMPLOYER, Role.HOUSEKEEPING)],
+    @post("/", operation_id="createJobRequest", guards=[requires(Role.EMPLOYER, Role.HOUSEKEEPING, scope="jobs:write")],
           summary="发布用工需求（雇主，或家政企业代雇主）(post a job request)")
     async def create(self, request: Request, data: JSONBody[JobRequestCreate]) -> JobRequest:
         state = request.app.state
@@ -47,12 +47,12 @@ class JobRequestController(Controller):
                                             taxonomy=state.taxonomy, vocabulary=state.vocabulary)
         return present(row)
 
-    @get("/{request_id:int}", operation_id="getJobRequest", guards=[requires(*OWNERS)],
+    @get("/{request_id:int}", operation_id="getJobRequest", guards=[requires(*OWNERS, scope="jobs:read")],
          summary="查看需求及其理解结果 (read a job request and what was understood)")
     async def read(self, request: Request, request_id: PathId) -> JobRequest:
         return present(await services.get_request(principal_of(request), request_id))
 
-    @patch("/{request_id:int}", operation_id="updateJobRequest", guards=[requires(*OWNERS)],
+    @patch("/{request_id:int}", operation_id="updateJobRequest", guards=[requires(*OWNERS, scope="jobs:write")],
            summary="修改需求（仅限进行中）(change an open job request)")
     async def update(self, request: Request, request_id: PathId, data: JSONBody[JobRequestUpdate]) -> JobRequest:
         changes = _builtins(data)
@@ -62,11 +62,11 @@ class JobRequestController(Controller):
         return present(row)
 
     @post("/{request_id:int}/cancel", status_code=HTTP_200_OK, operation_id="cancelJobRequest",
-          guards=[requires(*OWNERS)], summary="取消需求 (cancel a job request)")
+          guards=[requires(*OWNERS, scope="jobs:write")], summary="取消需求 (cancel a job request)")
     async def cancel(self, request: Request, request_id: PathId) -> JobRequest:
         return present(await services.cancel_request(principal_of(request), request_id))
 
-    @get("/{request_id:int}/matches", operation_id="listMatches", guards=[requires(*OWNERS)],
+    @get("/{request_id:int}/matches", operation_id="listMatches", guards=[requires(*OWNERS, scope="jobs:read")],
          summary="匹配结果：排序、每项得分与理由 (ranked matches, each with its reasons)")
     async def matches(
         self,

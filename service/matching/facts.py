@@ -15,7 +15,15 @@ import asyncpg
 import numpy as np
 from piccolo.engine.postgres import PostgresEngine
 
-from service.matching.index import FOREVER, FactsSource, WorkerFacts
+from service.matching.index import (
+    FOREVER,
+    READABLE_DATES,
+    READABLE_LAT,
+    READABLE_LON,
+    UNREADABLE_CHECKS,
+    FactsSource,
+    WorkerFacts,
+)
 from service.privacy import surname
 from service.registry.domain import HEALTH_TIER_BY_CODE
 
@@ -73,10 +81,17 @@ class DatabaseFacts(FactsSource):
         async with self._connection() as conn:
             rows = await conn.fetch(_WORKERS, since_xmin)
             xmin = rows[0]["xmin"]
-            facts = [_facts(r) for r in rows if r["id"] is not None]
+            facts = [_facts_or_unreadable(r) for r in rows if r["id"] is not None]
             if facts:
                 await _add_credentials(conn, facts, every=since_xmin == 0)
         return facts, xmin
+
+
+def _facts_or_unreadable(r: asyncpg.Record) -> WorkerFacts:
+    try:
+        return _facts(r)
+    except Exception as exc:  # noqa: BLE001 - one row must not stop the index from loading
+        return WorkerFacts.unreadable_row(r["id"], r["change_txid"] or 0, f"{type(exc).__name__}")
 
 
 def _facts(r: asyncpg.Record) -> WorkerFacts:
@@ -96,7 +111,7 @@ async def _add_credentials(conn: asyncpg.Connection, facts: list[WorkerFacts], *
     only, args = ("", ()) if every else ("AND worker = ANY($1::int[])", (list(by_id),))
 
     for r in await conn.fetch(_CERTIFICATES.format(only=only), *args):
-        if (f := by_id.get(r["worker"])) is not None:
+        if (f := by_id.get(r["worker"])) is not None and f.unreadable is None:
             f.certificates[r["occupation_code"]] = r["level"]
     health: dict[int, dict[int, date]] = defaultdict(dict)
     for r in await conn.fetch(_HEALTH.format(only=only), *args):
@@ -119,6 +134,23 @@ async def _add_credentials(conn: asyncpg.Connection, facts: list[WorkerFacts], *
 # format become numpy columns in one step.
 
 _EPOCH = "DATE '1970-01-01'"
+_FIRST_DAY, _LAST_DAY = (f"DATE '{d.isoformat()}'" for d in READABLE_DATES)
+
+
+def _readable_date(column: str) -> str:
+    return f"({column} IS NULL OR {column} BETWEEN {_FIRST_DAY} AND {_LAST_DAY})"
+
+
+def _day(column: str) -> str:
+    """Days since 1970 of a date column, 0 for NULL and for dates the index cannot hold
+    (`infinity` would make the subtraction fail and with it the whole COPY)."""
+    return f"coalesce(CASE WHEN {_readable_date(column)} THEN {column} - {_EPOCH} END, 0)::int4"
+
+
+def _within(column: str, bounds: tuple[float, float]) -> str:
+    return f"({column} IS NULL OR {column} BETWEEN {bounds[0]} AND {bounds[1]})"
+
+
 _HEALTH_TIERS = ("general", "home", "elderly", "maternity")  # HealthTier order, laxest first
 
 
@@ -149,7 +181,7 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field("w.change_txid::int8", "txid", ">i8")
     field("(w.status = 'active')::int::int2", "active", ">i2")
     field("(w.consented_at IS NOT NULL)::int::int2", "consented", ">i2")
-    field(f"coalesce(w.blacklisted_until - {_EPOCH}, 0)::int4", "blacklisted", ">i4")
+    field(_day("w.blacklisted_until"), "blacklisted", ">i4")
     field("coalesce((SELECT bit_or(CASE c WHEN 'maternity' THEN 1 WHEN 'household' THEN 2 WHEN 'elderly' THEN 4 "
           "WHEN 'medical' THEN 8 ELSE 0 END) FROM unnest(w.categories) c), 0)::int2", "categories", ">i2")
     for slot, sql in enumerate(_bit_words("w.skills", index.skills.words, 1)):
@@ -162,9 +194,9 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field("w.wage_min::int4", "wage_min", ">i4")
     field("w.wage_max::int4", "wage_max", ">i4")
     field("(w.wage_unit = 'hour')::int::int2", "wage_hourly", ">i2")
-    field(f"coalesce(w.available_from - {_EPOCH}, 0)::int4", "available", ">i4")
-    field("coalesce(w.lat, 'NaN')::float4", "lat", ">f4")
-    field("coalesce(w.lon, 'NaN')::float4", "lon", ">f4")
+    field(_day("w.available_from"), "available", ">i4")
+    field(f"coalesce(CASE WHEN {_within('w.lat', READABLE_LAT)} THEN w.lat END, 'NaN')::float4", "lat", ">f4")
+    field(f"coalesce(CASE WHEN {_within('w.lon', READABLE_LON)} THEN w.lon END, 'NaN')::float4", "lon", ">f4")
     field("coalesce(w.integrity_score, -1)::int2", "integrity", ">i2")
     field("ascii(w.real_name)::int4", "surname", ">i4", 0)
     field("(CASE WHEN left(w.real_name, 2) = ANY($4::text[]) AND char_length(w.real_name) > 2 "
@@ -173,9 +205,22 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     for slot, _ in enumerate(index.occupations):
         field(f"coalesce(c.level_{slot}, 0)::int2", "certificates", ">i2", slot)
     for slot in range(len(_HEALTH_TIERS)):
-        field(f"coalesce(h.until_{slot} - {_EPOCH}, 0)::int4", "health", ">i4", slot)
-    field("coalesce(b.until_days, 0)::int4", "background", ">i4")
-    field(f"coalesce(t.finished_on - {_EPOCH}, 0)::int4", "trained", ">i4")
+        field(_day(f"h.until_{slot}"), "health", ">i4", slot)
+    field(f"(CASE WHEN b.forever THEN {FOREVER} ELSE {_day('b.until')} END)::int4", "background", ">i4")
+    field(_day("t.finished_on"), "trained", ">i4")
+    # One bit per check that fails, in the order of UNREADABLE_CHECKS: such rows are skipped.
+    checks = {
+        "blacklisted_until": _readable_date("w.blacklisted_until"),
+        "available_from": _readable_date("w.available_from"),
+        "lat": _within("w.lat", READABLE_LAT),
+        "lon": _within("w.lon", READABLE_LON),
+        "health_until": " AND ".join(_readable_date(f"h.until_{slot}") for slot in range(len(_HEALTH_TIERS))),
+        "background_until": _readable_date("b.until"),
+        "last_trained": _readable_date("t.finished_on"),
+    }
+    assert tuple(checks) == UNREADABLE_CHECKS
+    field("(" + " + ".join(f"(CASE WHEN {ok} THEN 0 ELSE {1 << bit} END)" for bit, ok in enumerate(checks.values()))
+          + ")::int4", "unreadable", ">i4")
 
     levels = ", ".join(f"min(level) FILTER (WHERE occupation_code = {_literal(code)}) AS level_{slot}"
                        for slot, code in enumerate(index.occupations)) or "NULL AS level_0"
@@ -189,8 +234,7 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
         LEFT JOIN (SELECT worker, {health} FROM worker_check
                    WHERE kind = 'health' AND result = 'passed' AND status = 'verified' GROUP BY worker) h
                ON h.worker = w.id
-        LEFT JOIN (SELECT worker, CASE WHEN bool_or(valid_until IS NULL) THEN {FOREVER}
-                                       ELSE max(valid_until - {_EPOCH}) END AS until_days FROM worker_check
+        LEFT JOIN (SELECT worker, bool_or(valid_until IS NULL) AS forever, max(valid_until) AS until FROM worker_check
                    WHERE kind = 'background' AND result = 'passed' AND status = 'verified' GROUP BY worker) b
                ON b.worker = w.id
         LEFT JOIN (SELECT worker, max(finished_on) AS finished_on FROM training

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+from prometheus_client import Gauge
 
 from service.registry.domain import HealthTier
 from service.taxonomy.services import Taxonomy
@@ -39,6 +40,18 @@ FOREVER = np.iinfo(np.int32).max
 GRID_DEGREES = 0.2
 CATEGORIES = ("maternity", "household", "elderly", "medical")
 N_TIERS = len(HealthTier)
+# What the index can hold. A row with a date outside (PostgreSQL's `infinity`, a year
+# 9999) or coordinates off the globe cannot be read into the columns: it is skipped,
+# logged with its id, counted, and reported by /ready, and every other row still loads.
+READABLE_DATES = (date(1900, 1, 1), date(2200, 12, 31))
+READABLE_LAT, READABLE_LON = (-90.0, 90.0), (-180.0, 180.0)
+SKIPPED_ROWS = Gauge("nanyue_matcher_skipped_rows", "Worker rows the candidate index could not read and left out")
+MAX_SKIP_LOG_LINES = 100
+
+
+# The checks of the bulk load, in the order of the bits of its `unreadable` column.
+UNREADABLE_CHECKS = ("blacklisted_until", "available_from", "lat", "lon", "health_until", "background_until",
+                     "last_trained")
 
 
 def day_number(value: date | None) -> int:
@@ -121,6 +134,35 @@ class WorkerFacts:
     last_trained: date | None = None
     integrity: float | None = None
     placed: bool = False
+    # Why the row could not be read (set by the source when even decoding failed).
+    unreadable: str | None = None
+
+    @classmethod
+    def unreadable_row(cls, id: int, txid: int, reason: str) -> WorkerFacts:
+        return cls(id=id, txid=txid, active=False, consented=False, blacklisted_until=None, categories=(),
+                   skills=(), district_codes=(), languages=(), live_in=False, experience_years=0, wage_min=0,
+                   wage_max=0, wage_unit="month", available_from=None, lat=None, lon=None, surname="",
+                   female=False, unreadable=reason)
+
+    def problem(self) -> str | None:
+        """Why these facts cannot go into the index, or None."""
+        if self.unreadable:
+            return self.unreadable
+
+        def date_ok(*values: date | None) -> bool:
+            return all(v is None or READABLE_DATES[0] <= v <= READABLE_DATES[1] for v in values)
+
+        def within(value: float | None, bounds: tuple[float, float]) -> bool:
+            return value is None or bounds[0] <= value <= bounds[1]
+
+        ok = {  # the same checks, in the same order and words, as the bulk load's
+            "blacklisted_until": date_ok(self.blacklisted_until), "available_from": date_ok(self.available_from),
+            "lat": within(self.lat, READABLE_LAT), "lon": within(self.lon, READABLE_LON),
+            "health_until": date_ok(*self.health_until.values()), "background_until": date_ok(self.background_until),
+            "last_trained": date_ok(self.last_trained),
+        }
+        bad = [f"{name} out of range" for name, fine in ok.items() if not fine]
+        return ", ".join(bad) or None
 
 
 @dataclass
@@ -173,6 +215,8 @@ class CandidateIndex:
         self.loaded = False
         self._lock = asyncio.Lock()
         self.load_seconds = 0.0
+        # Worker id → why its row was left out (until a later write makes it readable).
+        self.skipped: dict[int, str] = {}
 
     # Columns ---------------------------------------------------------------------------
 
@@ -217,10 +261,10 @@ class CandidateIndex:
             if not self.loaded:
                 if hasattr(self.source, "all_columns"):
                     columns, self.xmin = await self.source.all_columns(self)
-                    self._load_columns(columns)
+                    self._load_columns(self._readable_columns(columns))
                 else:
                     facts, self.xmin = await self.source.all_workers()
-                    self._apply(facts, initial=True)
+                    self._apply(self._readable_facts(facts), initial=True)
                 await self._apply_busy(None)
                 self.loaded = True
                 self.load_seconds = time.perf_counter() - started
@@ -229,8 +273,51 @@ class CandidateIndex:
             facts, xmin = await self.source.changed_workers(self.xmin)
             self.xmin = xmin
             if facts:
-                self._apply(facts, initial=False)
-                await self._apply_busy([f.id for f in facts])
+                readable = self._readable_facts(facts)
+                if readable:
+                    self._apply(readable, initial=False)
+                    await self._apply_busy([f.id for f in readable])
+
+    # Rows that cannot be read ------------------------------------------------------------
+
+    def _readable_facts(self, facts: list[WorkerFacts]) -> list[WorkerFacts]:
+        """The facts that can go in; the others are skipped (and, if indexed before, taken
+        out of every ranking until a later write makes them readable)."""
+        readable, skipped = [], {}
+        for f in facts:
+            problem = f.problem()
+            if problem is None:
+                readable.append(f)
+                self.skipped.pop(f.id, None)
+            else:
+                skipped[f.id] = problem
+                row = self.row_of(f.id)
+                if row is not None:
+                    self._columns["active"][row] = False
+                    self.version += f.txid - int(self._columns["txid"][row])
+                    self._columns["txid"][row] = f.txid
+        self._skip(skipped)
+        return readable
+
+    def _readable_columns(self, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Drop the bulk load's unreadable rows (flagged by the query, one bit per check)."""
+        flags = columns.pop("unreadable", None)
+        if flags is None or not flags.any():
+            self._skip({})
+            return columns
+        bad = flags != 0
+        self._skip({int(i): ", ".join(f"{n} out of range" for bit, n in enumerate(UNREADABLE_CHECKS) if f >> bit & 1)
+                    for i, f in zip(columns["id"][bad].tolist(), flags[bad].tolist())})
+        return {name: values[~bad] for name, values in columns.items()}
+
+    def _skip(self, skipped: dict[int, str]) -> None:
+        for n, (worker_id, reason) in enumerate(sorted(skipped.items())):
+            if n < MAX_SKIP_LOG_LINES:
+                log.error("candidate index: skipped worker %d, its row cannot be read (%s)", worker_id, reason)
+        if len(skipped) > MAX_SKIP_LOG_LINES:
+            log.error("candidate index: skipped %d more unreadable worker rows", len(skipped) - MAX_SKIP_LOG_LINES)
+        self.skipped.update(skipped)
+        SKIPPED_ROWS.set(len(self.skipped))
 
     def _load_columns(self, columns: dict[str, np.ndarray]) -> None:
         """Take whole columns at once (the bulk initial load)."""

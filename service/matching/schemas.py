@@ -7,7 +7,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from service.registry.schemas import CategoryName, Language, Location, LocationOut, SkillCode
-from service.schemas import TEXT, DistrictCode, Input, Output
+from service.schemas import TEXT, DistrictCode, Input, JobEnd, JobStart, Output
 
 Budget = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
 Scope = Literal["district", "city", "province"]
@@ -27,8 +27,8 @@ class JobRequestCreate(Input, kw_only=True):
     search_scope: Scope = "district"
     location: Location | None = None
     radius_km: Annotated[int, msgspec.Meta(ge=1, le=300)] | None = None
-    start_date: date
-    end_date: date | None = None
+    start_date: JobStart
+    end_date: JobEnd | None = None
     hours_per_week: Annotated[int, msgspec.Meta(ge=1, le=84)] | None = None
     live_in: bool = False
     budget_min: Budget
@@ -47,8 +47,8 @@ class JobRequestUpdate(Input, kw_only=True):
     search_scope: Scope | UnsetType = UNSET
     location: Location | None | UnsetType = UNSET
     radius_km: Annotated[int, msgspec.Meta(ge=1, le=300)] | None | UnsetType = UNSET
-    start_date: date | UnsetType = UNSET
-    end_date: date | None | UnsetType = UNSET
+    start_date: JobStart | UnsetType = UNSET
+    end_date: JobEnd | None | UnsetType = UNSET
     hours_per_week: Annotated[int, msgspec.Meta(ge=1, le=84)] | None | UnsetType = UNSET
     live_in: bool | UnsetType = UNSET
     budget_min: Budget | UnsetType = UNSET

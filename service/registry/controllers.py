@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import msgspec
@@ -8,6 +9,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import HeaderParameter, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
+from service import throttle
 from service.accounts.guards import Role, principal_of, requires
 from service.errors import PreconditionRequired
 from service.privacy import public_display_name
@@ -29,6 +31,7 @@ from service.registry.schemas import (
     WorkerCreate,
     WorkerListItem,
     WorkerLookup,
+    WorkerLookupOut,
     WorkerPage,
     WorkerRef,
     WorkerUpdate,
@@ -37,6 +40,10 @@ from service.schemas import LINE, MAX_ID, PathId
 from service.taxonomy.services import Taxonomy
 
 ANY_AGENCY = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)
+# Every role may ask for a worker's record, history and credentials; the services decide
+# which worker and what shape, and answer 404 for the rest.
+READERS = (Role.WORKER, Role.EMPLOYER, Role.ADMIN, *ANY_AGENCY)
+IDENTITY_WINDOW = 24 * 3600
 ETAG_DOC = ResponseHeader(name="ETag", description="版本标签，PATCH 时放入 If-Match (send back in If-Match)", documentation_only=True)
 
 
@@ -99,6 +106,24 @@ def _list_item(row: dict, taxonomy: Taxonomy, score: float | None) -> WorkerList
     }, WorkerListItem, strict=False)
 
 
+@asynccontextmanager
+async def _identity_attempt(request: Request):
+    """A worker account may fail only a few claims or self-registrations on a taken ID
+    number a day, so the uniform answer cannot be used to scan ID numbers."""
+    principal = principal_of(request)
+    if principal.role != Role.WORKER:
+        yield
+        return
+    store = request.app.stores.get("identity_attempts")
+    limit = request.app.state.settings.identity_attempts_per_day
+    await throttle.ensure_below(store, principal.credential, limit=limit, window=IDENTITY_WINDOW)
+    try:
+        yield
+    except services.IdentityUnavailable:
+        await throttle.spend(store, principal.credential, window=IDENTITY_WINDOW)
+        raise
+
+
 def _with_etag(row: dict, body: Any, status_code: int = HTTP_200_OK) -> Response:
     return Response(body, status_code=status_code, headers={"ETag": etag(row)})
 
@@ -112,10 +137,11 @@ class WorkerController(Controller):
           guards=[requires(Role.WORKER, Role.HOUSEKEEPING, Role.ADMIN, scope="workers:write")])
     async def create_worker(self, request: Request, data: JSONBody[WorkerCreate]) -> Response[Worker]:
         state = request.app.state
-        row = await services.create_worker(
-            principal_of(request), msgspec.structs.asdict(data) | {"location": msgspec.to_builtins(data.location)},
-            cipher=state.cipher, taxonomy=state.taxonomy,
-        )
+        async with _identity_attempt(request):
+            row = await services.create_worker(
+                principal_of(request), msgspec.structs.asdict(data) | {"location": msgspec.to_builtins(data.location)},
+                cipher=state.cipher, taxonomy=state.taxonomy,
+            )
         return _with_etag(row, present_worker(row, state.taxonomy), HTTP_201_CREATED)
 
     @get("/me", operation_id="getMyWorker", response_headers=[ETAG_DOC],
@@ -149,19 +175,38 @@ class WorkerController(Controller):
           summary="认领家政企业代为登记的档案（身份证号与手机号须一致）(claim the record an agency made for her)",
           guards=[requires(Role.WORKER)])
     async def claim(self, request: Request, data: JSONBody[WorkerClaim]) -> Response[Worker]:
-        row = await services.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
+        async with _identity_attempt(request):
+            row = await services.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
         return _with_etag(row, present_worker(row, request.app.state.taxonomy))
 
     @post("/lookup", status_code=HTTP_200_OK, operation_id="lookupWorker",
-          summary="按身份证号查找档案（机构、管理员）(find a worker by ID number; agencies and admins)",
+          summary="按身份证号查找本机构可见的档案；每次查找都有记录 (find a worker the caller may see by ID number; "
+                  "every lookup is recorded)",
           guards=[requires(*ANY_AGENCY, Role.ADMIN, scope="workers:read")])
     async def lookup(self, request: Request, data: JSONBody[WorkerLookup]) -> WorkerRef:
-        row = await services.lookup_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
+        principal = principal_of(request)
+        store = request.app.stores.get("lookups")
+        limit = request.app.state.settings.lookups_per_minute
+        await throttle.ensure_below(store, principal.credential, limit=limit, window=60)
+        await throttle.spend(store, principal.credential, window=60)
+        row = await services.lookup_worker(principal, data.id_number, cipher=request.app.state.cipher)
         return WorkerRef(id=row["id"], display_name=public_display_name(row["real_name"], row["gender"]),
                          id_number_masked=row["id_number_masked"])
 
+    @get("/lookups", operation_id="listWorkerLookups", guards=[requires(Role.ADMIN)],
+         summary="身份证号查找记录（管理员）(the log of ID-number lookups; admin)")
+    async def lookups(
+        self, request: Request,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0, le=100_000)] = 0,
+    ) -> list[WorkerLookupOut]:
+        rows = await services.list_lookups(principal_of(request), limit=limit, offset=offset)
+        return [WorkerLookupOut(id=r["id"], at=r["at"], user_id=r["user"], agency_id=r["agency"],
+                                api_key_id=r["api_key_id"], worker_id=r["worker"]) for r in rows]
+
     @get("/{worker_id:int}", operation_id="getWorker", response_headers=[ETAG_DOC],
-         summary="查看档案：本人、所属机构、管理员看全部；雇主看公开信息 (read a worker)")
+         summary="查看档案：本人、所属机构、管理员看全部；雇主看公开信息 (read a worker)",
+         guards=[requires(*READERS, scope="workers:read")])
     async def get_worker(self, request: Request, worker_id: PathId) -> Response[Worker | PublicWorker]:
         row, shape = await services.read_worker(principal_of(request), worker_id)
         taxonomy = request.app.state.taxonomy
@@ -206,7 +251,7 @@ class WorkerController(Controller):
         return present_worker(row, request.app.state.taxonomy)
 
     @get("/{worker_id:int}/consent/history", operation_id="listConsentEvents",
-         summary="授权与撤回记录 (her consent history)")
+         summary="授权与撤回记录 (her consent history)", guards=[requires(*READERS, scope="workers:read")])
     async def consent_history(self, request: Request, worker_id: PathId) -> list[ConsentEventOut]:
         rows = await services.consent_history(principal_of(request), worker_id)
         return [msgspec.convert(r, ConsentEventOut, strict=False) for r in rows]
@@ -238,7 +283,8 @@ class CredentialController(Controller):
                                           cipher=request.app.state.cipher)
         return msgspec.convert(row, TrainingOut, strict=False)
 
-    @get("/trainings", operation_id="listTrainings", summary="培训记录 (training records)")
+    @get("/trainings", operation_id="listTrainings", summary="培训记录 (training records)",
+         guards=[requires(*READERS, scope="workers:read")])
     async def list_trainings(self, request: Request, worker_id: PathId) -> list[TrainingOut]:
         rows = await services.list_trainings(principal_of(request), worker_id)
         return [msgspec.convert(r, TrainingOut, strict=False) for r in rows]
@@ -254,7 +300,8 @@ class CredentialController(Controller):
                                              issuer=request.app.state.issuer)
         return msgspec.convert(row, CertificateOut, strict=False)
 
-    @get("/certificates", operation_id="listCertificates", summary="技能证书 (skill certificates)")
+    @get("/certificates", operation_id="listCertificates", summary="技能证书 (skill certificates)",
+         guards=[requires(*READERS, scope="workers:read")])
     async def list_certificates(self, request: Request, worker_id: PathId) -> list[CertificateOut]:
         rows = await services.list_certificates(principal_of(request), worker_id)
         return [msgspec.convert(r, CertificateOut, strict=False) for r in rows]
@@ -284,7 +331,8 @@ class CredentialController(Controller):
         row = await services.add_check(principal_of(request), worker_id, msgspec.structs.asdict(data))
         return msgspec.convert(row, CheckOut, strict=False)
 
-    @get("/checks", operation_id="listChecks", summary="体检与背景审查 (health and background checks)")
+    @get("/checks", operation_id="listChecks", summary="体检与背景审查 (health and background checks)",
+         guards=[requires(*READERS, scope="workers:read")])
     async def list_checks(self, request: Request, worker_id: PathId) -> list[CheckOut]:
         rows = await services.list_checks(principal_of(request), worker_id)
         return [msgspec.convert(r, CheckOut, strict=False) for r in rows]

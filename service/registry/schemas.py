@@ -6,7 +6,22 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.schemas import LINE, TEXT, BodyId, DistrictCode, Input, Name, Output, Page, Phone
+from service.schemas import (
+    LINE,
+    TEXT,
+    AvailableFrom,
+    BirthDate,
+    BodyId,
+    CheckDate,
+    CheckValidUntil,
+    CredentialDate,
+    DistrictCode,
+    Input,
+    Name,
+    Output,
+    Page,
+    Phone,
+)
 
 CategoryName = Literal["maternity", "household", "elderly", "medical"]
 Gender = Literal["female", "male"]
@@ -29,7 +44,7 @@ class Location(Input, kw_only=True):
 class WorkerCreate(Input, kw_only=True):
     real_name: Name
     gender: Gender
-    birth_date: date
+    birth_date: BirthDate
     id_number: IdNumber
     phone: Phone
     languages: Annotated[list[Language], msgspec.Meta(max_length=10)] = []
@@ -42,7 +57,7 @@ class WorkerCreate(Input, kw_only=True):
     wage_max: Wage
     wage_unit: WageUnit = "month"
     live_in: bool = False
-    available_from: date | None = None
+    available_from: AvailableFrom | None = None
     ethnicity: ShortText | None = None
     native_place: ShortText | None = None
     marital_status: ShortText | None = None
@@ -64,7 +79,7 @@ class WorkerUpdate(Input, kw_only=True):
     wage_max: Wage | UnsetType = UNSET
     wage_unit: WageUnit | UnsetType = UNSET
     live_in: bool | UnsetType = UNSET
-    available_from: date | None | UnsetType = UNSET
+    available_from: AvailableFrom | None | UnsetType = UNSET
     status: Literal["active", "paused", "suspended"] | UnsetType = UNSET
     ethnicity: ShortText | None | UnsetType = UNSET
     native_place: ShortText | None | UnsetType = UNSET
@@ -188,6 +203,17 @@ class WorkerRef(Output, kw_only=True):
     id_number_masked: str
 
 
+class WorkerLookupOut(Output, kw_only=True):
+    """One ID-number lookup: who (account, or agency and key), when, and whom it found."""
+
+    id: int
+    at: datetime
+    user_id: int | None
+    agency_id: int | None
+    api_key_id: int | None
+    worker_id: int | None
+
+
 class ConsentEventOut(Output, kw_only=True):
     action: str
     terms_version: str
@@ -207,8 +233,8 @@ class TrainingCreate(Input, kw_only=True):
     course: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=LINE, examples=["母婴护理员（五级）培训"])]
     institution_id: BodyId | None = None
     hours: Annotated[int, msgspec.Meta(ge=1, le=2000)]
-    started_on: date
-    finished_on: date | None = None
+    started_on: CredentialDate
+    finished_on: CredentialDate | None = None
     result: Literal["passed", "failed", "in_progress"]
 
 
@@ -234,7 +260,7 @@ class CertificateCreate(Input, kw_only=True):
     work_type: Annotated[str, msgspec.Meta(max_length=32, pattern=LINE, examples=["母婴护理员"])] | None = None
     level: Annotated[int, msgspec.Meta(ge=1, le=5)]
     certificate_no: Annotated[str, msgspec.Meta(min_length=4, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
-    issued_on: date
+    issued_on: CredentialDate
 
 
 class CertificateOut(Output, kw_only=True):
@@ -258,8 +284,8 @@ class CheckCreate(Input, kw_only=True):
     tier: Literal["general", "home", "elderly", "maternity"] | None = None
     result: Literal["passed", "failed"]
     scope: Annotated[str, msgspec.Meta(max_length=128, pattern=LINE)] | None = None
-    checked_on: date
-    valid_until: date | None = None
+    checked_on: CheckDate
+    valid_until: CheckValidUntil | None = None
 
 
 class CheckOut(Output, kw_only=True):

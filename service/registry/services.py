@@ -34,11 +34,27 @@ from service.registry.domain import (
     today_local,
 )
 from service.registry.issuer import IssuerClient
-from service.registry.tables import Certificate, Check, ConsentEvent, Training, Worker
+from service.registry.tables import Certificate, Check, ConsentEvent, Training, Worker, WorkerLookup
 from service.security import IdNumberCipher
 from service.taxonomy.services import Taxonomy
 
 SEARCH_POOL_LIMIT = 5000
+
+
+class IdentityUnavailable(Conflict):
+    """One answer for a worker account whose ID number finds nothing it may have: no record,
+    a record of another phone, or one already claimed. It does not say which."""
+
+    slug = "identity-unavailable"
+    title = "无法用此身份证号登记或认领档案 (this ID number cannot be registered or claimed from this account)"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "若家政企业已代为登记，请用其登记的手机号注册账号后认领；否则请联系人社部门 "
+            "(if an agency registered you, claim the record from an account on the phone it gave; "
+            "otherwise contact the bureau)",
+            fields={"id_number": "unavailable"},
+        )
 SEARCH_MIN_SCORE = 50.0
 
 
@@ -55,18 +71,55 @@ def coarse(degrees: float) -> float:
 # Access ------------------------------------------------------------------------------
 
 
+class _Value:
+    """A fetched column value that answers the same questions as a Piccolo column, with
+    booleans instead of SQL: lets one rule run on a row and inside a query."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+        return self.value is not None and self.value == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def is_null(self) -> bool:
+        return self.value is None
+
+    def is_not_null(self) -> bool:
+        return self.value is not None
+
+
+def _agency_keeps(agency_id: int, agency, agency_confirmed_at, user):
+    """THE binding rule, for a fetched row (`_Value`s, answers a bool) and for SQL (Piccolo
+    columns, answers a `Where`): the worker's agency keeps her once she confirmed the
+    binding, and, until then, only the record it made for her and she has not claimed yet."""
+    return (agency == agency_id) & (agency_confirmed_at.is_not_null() | user.is_null())
+
+
 def relation(principal: Principal, worker: dict) -> str | None:
     """How the caller stands to this worker: self, agency, admin, or nothing."""
     if principal.is_admin:
         return "admin"
     if principal.role == Role.WORKER and worker["user"] is not None and worker["user"] == principal.user_id:
         return "self"
-    if principal.role == Role.HOUSEKEEPING and principal.is_agency_of(worker["agency"]):
-        # Until she confirms the binding, the agency keeps only the record it made for her
-        # and she has not claimed yet.
-        if worker["agency_confirmed_at"] is not None or worker["user"] is None:
-            return "agency"
+    if principal.role == Role.HOUSEKEEPING and principal.agency_id is not None and _agency_keeps(
+        principal.agency_id, _Value(worker["agency"]), _Value(worker["agency_confirmed_at"]), _Value(worker["user"])
+    ):
+        return "agency"
     return None
+
+
+def managed_workers(principal: Principal) -> Where | None:
+    """`relation(...) in ("agency", "admin")` as a query condition, for lists: None means all
+    workers (the bureau); callers who manage nobody get a condition nothing meets."""
+    if principal.is_admin:
+        return None
+    if principal.role == Role.HOUSEKEEPING and principal.agency_id is not None:
+        return _agency_keeps(principal.agency_id, Worker.agency, Worker.agency_confirmed_at, Worker.user)
+    return Worker.id.is_null()  # the primary key is never null: no rows
 
 
 def is_visible_to_employers(worker: dict, on: date | None = None) -> bool:
@@ -150,6 +203,8 @@ async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: I
     except UniqueViolationError as exc:
         if "user" in (exc.constraint_name or ""):
             raise Conflict("您已登记过家政服务员档案 (you already have a worker record)") from None
+        if principal.role == Role.WORKER:
+            raise IdentityUnavailable() from None
         raise Conflict(
             "该身份证号已登记；若是家政企业代为登记，本人可认领：POST /api/v1/workers/claim (this person is already registered)",
             fields={"id_number": "already registered"},
@@ -181,8 +236,7 @@ async def claim_worker(principal: Principal, id_number: str, *, cipher: IdNumber
         & Worker.user.is_null()
     ).returning(Worker.id)
     if not claimed:
-        raise NotFound("没有可认领的档案：身份证号与手机号须与机构登记的一致 (no unclaimed record with this ID "
-                       "number and your phone; ask the agency or the bureau to correct it)")
+        raise IdentityUnavailable()
     return await _get_worker(claimed[0]["id"])
 
 
@@ -243,12 +297,13 @@ async def list_workers(
     limit: int,
     offset: int,
 ) -> tuple[list[dict], int, dict[int, float]]:
-    """Workers the caller manages, filtered; `q` is a fuzzy name (or phone) search."""
+    """Workers the caller manages (the same rule as for single reads), filtered; `q` is a
+    fuzzy name search, or the whole phone number (digits match only the entire number)."""
     where: list[Where] = []
-    if principal.is_agency:
-        where.append(Worker.agency == principal.agency_id)
-    elif not principal.is_admin:
+    if not (principal.is_agency or principal.is_admin):
         raise Forbidden()
+    if (visible := managed_workers(principal)) is not None:
+        where.append(visible)
     if district_code:
         where.append(Worker.district_codes.any(district_code))
     if category:
@@ -261,7 +316,7 @@ async def list_workers(
     q = (q or "").strip()
     fuzzy = bool(q) and not q.isdigit()
     if q.isdigit():
-        where.append(Worker.phone.like(f"%{q}%"))
+        where.append(Worker.phone == q)
     elif fuzzy:
         # Narrow in SQL to names sharing a character with the query, then rank with rapidfuzz.
         where.append(WhereRaw("real_name ~ {}", _name_pattern(q)))
@@ -286,17 +341,39 @@ async def list_workers(
 
 
 async def lookup_worker(principal: Principal, id_number: str, *, cipher: IdNumberCipher) -> dict:
-    """Find a worker by national ID number (agencies pushing records, admins)."""
+    """Find a worker by national ID number, among those the caller may see: her agency
+    (the same rule as any read), the institutions holding her training records or
+    certificates, or the bureau. Every lookup is recorded, found or not."""
     try:
         normalised, _, _ = parse_id_number(id_number)
     except IdNumberError as exc:
         raise InvalidField("id_number", str(exc)) from None
-    row = await Worker.select(Worker.id, Worker.real_name, Worker.gender, Worker.id_number_masked).where(
-        Worker.id_number_index == cipher.blind_index(normalised)
-    ).first()
-    if row is None:
+    worker = await Worker.select().where(Worker.id_number_index == cipher.blind_index(normalised)).first()
+    if worker is not None and not await _may_look_up(principal, worker):
+        worker = None
+    await WorkerLookup(user=principal.user_id, agency=principal.agency_id, api_key_id=principal.api_key_id,
+                       worker=worker["id"] if worker else None).save()
+    if worker is None:
         raise NotFound("未找到该身份证号对应的档案 (no worker with this ID number)")
-    return row
+    return worker
+
+
+async def _may_look_up(principal: Principal, worker: dict) -> bool:
+    if relation(principal, worker) is not None:
+        return True
+    if principal.role == Role.TRAINING:
+        return await Training.exists().where(
+            (Training.worker == worker["id"]) & (Training.institution == principal.agency_id))
+    if principal.role == Role.EVALUATION:
+        return await Certificate.exists().where(
+            (Certificate.worker == worker["id"]) & (Certificate.issuer == principal.agency_id))
+    return False
+
+
+async def list_lookups(principal: Principal, *, limit: int, offset: int) -> list[dict]:
+    if not principal.is_admin:
+        raise Forbidden()
+    return await WorkerLookup.select().order_by(WorkerLookup.id, ascending=False).limit(limit).offset(offset)
 
 
 # Consent and binding --------------------------------------------------------------------
@@ -382,9 +459,10 @@ async def _credential_event(event_type: str, kind: str, row: dict, issuer_id: in
 async def _ensure_knows_person(principal: Principal, worker_id: int, id_number: str | None,
                                cipher: IdNumberCipher) -> None:
     """An institution names the person by her ID number as well as the record id, so it can
-    only write to the record of someone it has really enrolled or assessed."""
-    worker = await _get_worker(worker_id)
+    only write to the record of someone it has really enrolled or assessed. A missing
+    record and a mismatching ID number answer the same 404."""
     if principal.is_admin:
+        await _get_worker(worker_id)
         return
     if id_number is None:
         raise InvalidField("id_number", "机构登记记录须提供本人身份证号 (institutions give her ID number)")
@@ -392,8 +470,9 @@ async def _ensure_knows_person(principal: Principal, worker_id: int, id_number: 
         normalised, _, _ = parse_id_number(id_number)
     except IdNumberError as exc:
         raise InvalidField("id_number", str(exc)) from None
-    if cipher.blind_index(normalised) != worker["id_number_index"]:
-        raise NotFound("家政服务员不存在或身份证号不符 (no such worker with this ID number)")
+    worker = await Worker.select(Worker.id_number_index).where(Worker.id == worker_id).first()
+    if worker is None or cipher.blind_index(normalised) != worker["id_number_index"]:
+        raise NotFound("家政服务员不存在 (no such worker)")
 
 
 def _not_in_future(data: dict[str, Any], *fields: str) -> None:
@@ -441,12 +520,15 @@ async def list_trainings(principal: Principal, worker_id: int) -> list[dict]:
 
 
 async def _credential_reader(principal: Principal, worker_id: int, query, issuer_column, issuer_role: Role):
-    """Managers read all of a worker's records; an issuing institution reads only its own."""
+    """Managers read all of a worker's records; an issuing institution reads only its own,
+    and a worker it holds no record of is, to it, no worker at all (404, like a missing id)."""
     worker = await _get_worker(worker_id)
     if relation(principal, worker) is not None:
         return query
     if principal.role == issuer_role:
-        return query.where(issuer_column == principal.agency_id)
+        table = issuer_column._meta.table
+        if await table.exists().where((table.worker == worker_id) & (issuer_column == principal.agency_id)):
+            return query.where(issuer_column == principal.agency_id)
     raise NotFound("家政服务员不存在 (no such worker)")
 
 
@@ -556,9 +638,9 @@ async def revoke_certificate(principal: Principal, worker_id: int, certificate_i
 async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) -> dict:
     worker = await _get_worker(worker_id)
     rel = relation(principal, worker)
+    if rel is None:
+        raise NotFound("家政服务员不存在 (no such worker)")
     if rel not in ("agency", "admin"):
-        if rel is None and principal.role != Role.HOUSEKEEPING:
-            raise NotFound("家政服务员不存在 (no such worker)")
         raise Forbidden("体检和背景审查由所属家政企业或管理员登记 (checks are recorded by her agency or the bureau)")
     if data["checked_on"] > today_local():
         raise InvalidField("checked_on", "不能晚于今天 (must not be in the future)")

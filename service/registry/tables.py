@@ -126,3 +126,14 @@ class Check(Table, tablename="worker_check"):
     status_reason = Text(default="")
     recorded_by_agency = ForeignKey(references=Agency, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class WorkerLookup(Table):
+    """Who looked a worker up by ID number, when, and whom they found (None: nobody they
+    may see). The ID number itself is not kept."""
+
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    user = ForeignKey(references=User, null=True)
+    agency = ForeignKey(references=Agency, null=True, index=True)
+    api_key_id = Integer(null=True, default=None)
+    worker = ForeignKey(references=Worker, null=True)

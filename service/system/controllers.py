@@ -12,11 +12,21 @@ class Health(Output):
     status: str
 
 
+class MatcherReadiness(Output):
+    loaded: bool
+    workers: int
+    # Worker rows the candidate index could not read and left out (logged with their ids).
+    skipped_rows: int
+    degraded: bool
+
+
 class Readiness(Output):
+    # ok | degraded (serving, but the matcher left rows out) | unavailable (503)
     status: str
     database: str
     store: str
     store_backend: str
+    matcher: MatcherReadiness
 
 
 @get("/health", opt={"public": True}, operation_id="health", summary="存活检查 (liveness)", tags=["system"],
@@ -41,6 +51,10 @@ async def ready(request: Request) -> Response[Readiness]:
     except Exception as exc:  # noqa: BLE001
         store = f"error: {type(exc).__name__}"
     ok = database == "ok" and store == "ok"
-    body = Readiness(status="ok" if ok else "unavailable", database=database, store=store,
+    index = request.app.state.matcher
+    matcher = MatcherReadiness(loaded=index.loaded, workers=index.n, skipped_rows=len(index.skipped),
+                               degraded=bool(index.skipped))
+    body = Readiness(status="unavailable" if not ok else "degraded" if matcher.degraded else "ok",
+                     database=database, store=store, matcher=matcher,
                      store_backend="redis" if request.app.state.settings.redis_url else "memory")
     return Response(body, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)

@@ -32,7 +32,7 @@ HOUSEKEEPING = requires(Role.HOUSEKEEPING, scope="workers:write")
 
 class AgencyPages(Controller):
     path = "/agency"
-    guards = [requires(Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)]
+    guards = [requires(Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION, scope="workers:read")]
 
     @get("/")
     async def dashboard(

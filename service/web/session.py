@@ -61,7 +61,7 @@ async def principal_from_session(session: dict) -> Principal:
                                   ApiKey.agency.kind).where(ApiKey.id == int(kid)).first()
         if key and key["revoked_at"] is None:
             role = Role(key["agency.kind"])
-            return Principal(role=role, agency_id=key["agency.id"],
+            return Principal(role=role, agency_id=key["agency.id"], api_key_id=key["id"],
                              scopes=frozenset(key["scopes"]) & AGENCY_SCOPES[role])
     return ANONYMOUS
 

@@ -13,6 +13,7 @@ from service.employment import services as employment
 from service.employment.schemas import AppealCreate, ReviewCreate
 from service.errors import AppError, NotFound
 from service.registry import services as registry
+from service.registry.controllers import _identity_attempt as identity_attempt  # the API's limit, for pages too
 from service.registry.controllers import present_worker
 from service.registry.schemas import WorkerClaim, WorkerCreate, WorkerUpdate
 from service.schemas import PathId
@@ -84,11 +85,11 @@ class WorkerPages(Controller):
         try:
             data = decode_form(form, WorkerClaim)
             try:
-                await registry.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
+                async with identity_attempt(request):
+                    await registry.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
             except AppError as exc:
-                if exc.status_code == 404:
-                    raise FormErrors({"id_number": exc.detail}) from None
-                raise app_error_fields(exc) from None
+                # Whatever the reason, the answer is about the number she typed.
+                raise FormErrors({"id_number": exc.detail}) from None
         except FormErrors as errors:
             return page(request, "worker/start.html", status_code=422, values=form_values(form),
                         errors=errors.fields, form_error=errors.message)
@@ -119,8 +120,9 @@ class WorkerPages(Controller):
             try:
                 if worker is None:
                     data = decode_form(form, WorkerCreate)
-                    await registry.create_worker(principal, msgspec.structs.asdict(data) | {"location": None},
-                                                 cipher=state.cipher, taxonomy=state.taxonomy)
+                    async with identity_attempt(request):
+                        await registry.create_worker(principal, msgspec.structs.asdict(data) | {"location": None},
+                                                     cipher=state.cipher, taxonomy=state.taxonomy)
                 else:
                     fields = form_to_dict(form, WorkerUpdate, only=set(EDITABLE))
                     for name in ("skills", "languages"):

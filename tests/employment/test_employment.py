@@ -186,10 +186,17 @@ async def test_concurrent_accepts_of_overlapping_jobs_create_one_placement(clien
     assert page["items"] == [] and {e["filter"]: e["removed"] for e in page["excluded"]}["schedule"] == 1
 
 
+async def started_today(client, employer):
+    """A request whose job starts today: the earliest day a no-show can be recorded."""
+    today = today_local()
+    return await post_request(client, employer, start_date=today.isoformat(),
+                              end_date=(today + timedelta(days=26)).isoformat())
+
+
 async def test_a_no_show_is_recorded_and_costs_integrity(client, actors, registry):
-    person, worker = await registry.worker()
+    person, worker = await registry.worker(available_from=None)
     employer = await actors.employer()
-    job = await post_request(client, employer)
+    job = await started_today(client, employer)
     placement = (await client.post(f"/api/v1/offers/{(await offer(client, employer, job['id'], worker['id']))['id']}/accept",
                                    headers=person.headers)).json()
     before = await integrity_of(client, person, worker["id"])
@@ -272,10 +279,32 @@ async def test_an_expired_offer_cannot_be_declined_and_one_complaint_per_kind(cl
     assert (await client.post(url, headers=employer.headers, json=body)).status_code == 409
 
 
-async def test_penalties_fade_and_aged_ratings_are_refreshed(client, actors, registry):
+async def test_a_no_show_cannot_be_recorded_before_the_job_starts(client, actors, registry):
     person, worker = await registry.worker()
     employer = await actors.employer()
-    job = await post_request(client, employer)
+    job = await post_request(client, employer)  # starts in ten days
+    placement = (await client.post(f"/api/v1/offers/{(await offer(client, employer, job['id'], worker['id']))['id']}/accept",
+                                   headers=person.headers)).json()
+    before = await integrity_of(client, person, worker["id"])
+    url = f"/api/v1/placements/{placement['id']}"
+    early = await client.post(f"{url}/terminate", headers=employer.headers, json={"reason": "未到岗", "no_show": True})
+    assert early.status_code == 409, early.text
+    assert early.headers["content-type"].startswith("application/problem+json")
+    after = await integrity_of(client, person, worker["id"])
+    assert after["score"] == before["score"]
+    assert next(c for c in after["components"] if c["name"] == "no_shows")["points"] == 0
+    placement_now = (await client.get(url, headers=employer.headers)).json()
+    assert placement_now["status"] == "active"
+    # Calling it off before it starts is still a plain termination, with no penalty.
+    off = await client.post(f"{url}/terminate", headers=employer.headers, json={"reason": "计划有变"})
+    assert off.status_code == 200 and off.json()["status"] == "terminated"
+    assert (await integrity_of(client, person, worker["id"]))["score"] == before["score"]
+
+
+async def test_penalties_fade_and_aged_ratings_are_refreshed(client, actors, registry):
+    person, worker = await registry.worker(available_from=None)
+    employer = await actors.employer()
+    job = await started_today(client, employer)
     placement = (await client.post(f"/api/v1/offers/{(await offer(client, employer, job['id'], worker['id']))['id']}/accept",
                                    headers=person.headers)).json()
     await client.post(f"/api/v1/placements/{placement['id']}/terminate", headers=employer.headers,
