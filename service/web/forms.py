@@ -85,10 +85,18 @@ def form_to_dict(form: FormMultiDict, struct: type[msgspec.Struct], *, only: set
 def decode_form(form: FormMultiDict, struct: type[S], *, extra: dict[str, Any] | None = None) -> S:
     data = form_to_dict(form, struct)
     data.update(extra or {})
+    return convert(data, struct)
+
+
+def convert(data: dict[str, Any], struct: type[S]) -> S:
+    """`msgspec.convert`, with every refusal (types, bounds, the Structs' own checks such as
+    date windows) as per-field messages."""
     try:
         return msgspec.convert(data, struct, strict=False)
     except msgspec.ValidationError as exc:
         raise FormErrors(validation_fields(str(exc))) from None
+    except AppError as exc:
+        raise app_error_fields(exc) from None
 
 
 def validation_fields(message: str) -> dict[str, str]:

@@ -19,7 +19,7 @@ from service.errors import AppError
 from service.registry import services as registry
 from service.registry.schemas import WorkerCreate
 from service.registry.tables import Worker
-from service.web.forms import chinese_first, validation_fields
+from service.web.forms import FormErrors, chinese_first, convert
 
 MAX_ROWS = 500
 MAX_BYTES = 2 * 1024 * 1024
@@ -146,9 +146,10 @@ async def check_rows(principal: Principal, rows: list[dict[str, str]], *, cipher
                 result: dict[str, Any] = {"line": n, "row": row, "errors": {}, "worker_id": None}
                 results.append(result)
                 try:
-                    data = msgspec.convert(to_body(row, taxonomy), WorkerCreate, strict=False)
-                except msgspec.ValidationError as exc:
-                    result["errors"] = {_label(k): v for k, v in validation_fields(str(exc)).items()}
+                    data = convert(to_body(row, taxonomy), WorkerCreate)
+                except FormErrors as exc:
+                    result["errors"] = {_label(k) if k != "form" else "整行": v for k, v in exc.fields.items()} \
+                        or {"整行": exc.message}
                     continue
                 savepoint = await tx.savepoint()
                 try:

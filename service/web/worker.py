@@ -19,7 +19,7 @@ from service.registry.schemas import WorkerClaim, WorkerCreate, WorkerUpdate
 from service.schemas import PathId
 from service.web import queries
 from service.web.common import form_values, page, see_other
-from service.web.forms import FormErrors, app_error_fields, decode_form, form_to_dict
+from service.web.forms import FormErrors, app_error_fields, convert, decode_form, form_to_dict
 from service.web.household import districts_by_city
 from service.web.public import certificate_code
 
@@ -127,11 +127,7 @@ class WorkerPages(Controller):
                     fields = form_to_dict(form, WorkerUpdate, only=set(EDITABLE))
                     for name in ("skills", "languages"):
                         fields.setdefault(name, [])
-                    try:
-                        update = msgspec.convert(fields, WorkerUpdate, strict=False)
-                    except msgspec.ValidationError as exc:
-                        from service.web.forms import validation_fields
-                        raise FormErrors(validation_fields(str(exc))) from None
+                    update = convert(fields, WorkerUpdate)
                     changes = {k: v for k, v in msgspec.structs.asdict(update).items() if v is not msgspec.UNSET}
                     version = str(form.get("version") or "")
                     await registry.update_worker(principal, worker["id"],

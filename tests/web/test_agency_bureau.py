@@ -10,7 +10,7 @@ from service.registry.tables import Worker
 from tests.conftest import in_app
 from tests.factories import id_number, phone
 from tests.matching.test_matching import Registry, post_request
-from tests.web.helpers import Browser, field_error
+from tests.web.helpers import Browser, field_error, input_value
 
 
 def csv_bytes(rows: list[list[str]]) -> bytes:
@@ -106,7 +106,8 @@ async def test_a_clerk_registers_one_worker_and_records_a_health_check(client, a
     path = made.headers["location"]
     future = await clerk.post(f"{path}/checks", {"kind": "health", "tier": "elderly", "result": "passed",
                                                  "checked_on": (today_local() + timedelta(days=3)).isoformat()})
-    assert future.status_code == 422 and "不能晚于今天" in field_error(future.text, "checked_on")
+    assert future.status_code == 422 and "须在" in field_error(future.text, "checked_on")
+    assert input_value(future.text, "checked_on") == (today_local() + timedelta(days=3)).isoformat()
     checked = await clerk.post(f"{path}/checks", {"kind": "health", "tier": "elderly", "result": "passed",
                                                   "checked_on": (today_local() - timedelta(days=350)).isoformat()})
     assert checked.status_code == 303
