@@ -68,8 +68,7 @@ async def certificate_facts(worker_id: int) -> dict:
     certificates = await Certificate.select(
         Certificate.occupation_name, Certificate.work_type, Certificate.level, Certificate.issued_on,
         Certificate.issuer.name).where((Certificate.worker == worker_id) & (Certificate.status == "verified"))
-    trainings = await Training.select(Training.programme, Training.course, Training.finished_on,
-                                      Training.institution.name).where(
+    trainings = await Training.select(Training.course, Training.finished_on, Training.institution.name).where(
         (Training.worker == worker_id) & (Training.status == "verified") & (Training.result == "passed"))
     summary = await registry.credential_summary(worker_id)
     health = summary["health"]
