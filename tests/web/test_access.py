@@ -186,3 +186,14 @@ async def test_errors_are_pages_for_people_and_problems_for_the_api(client):
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
     refused = await browser.post("/login", {"phone": "13900000000", "password": "x"}, csrf=False)
     assert refused.status_code == 403 and "页面已过期" in refused.text
+
+
+def test_cookies_are_secure_outside_development(settings):
+    import msgspec
+
+    from service.web.session import csrf_config, session_config
+
+    production = msgspec.structs.replace(settings, environment="production")
+    assert session_config(production).secure and csrf_config(production).cookie_secure
+    assert session_config(production).httponly and session_config(production).samesite == "lax"
+    assert not session_config(settings).secure  # development serves plain http on 127.0.0.1
