@@ -7,7 +7,21 @@ from typing import Any
 
 from litestar.testing import AsyncTestClient
 
+from service.accounts.services import create_admin
+from tests import factories
+
 CSRF_COOKIE = "nanyue_csrf"
+# The password the factories give people.
+PASSWORD = getattr(factories, "PASSWORD", "正确的密码123")
+STAFF_PASSWORD = "人社局审核员的密码-2026"
+
+
+def bureau_staff(client: AsyncTestClient) -> tuple[str, int]:
+    """A bureau admin who signs in through the pages: (phone, user id)."""
+    number = factories.phone()
+    row = client.blocking_portal.call(lambda: create_admin(phone=number, password=STAFF_PASSWORD,
+                                                           display_name="审核员"))
+    return number, row["id"]
 
 
 class Browser:
@@ -40,7 +54,7 @@ class Browser:
             body.setdefault(key, []).append(value)
         return await self.client.post(path, data=body, follow_redirects=False, **kwargs)
 
-    async def login(self, phone: str, password: str = "正确的密码123") -> None:
+    async def login(self, phone: str, password: str = PASSWORD) -> None:
         self.reset()
         response = await self.post("/login", {"phone": phone, "password": password})
         assert response.status_code == 303, response.text

@@ -8,7 +8,7 @@ import pytest
 
 from service.registry.domain import today_local
 from tests.matching.test_matching import Registry, post_request
-from tests.web.helpers import Browser
+from tests.web.helpers import PASSWORD, STAFF_PASSWORD, Browser, bureau_staff
 
 # Each role's own pages (GET): reachable by it, refused to the others.
 PAGES = {
@@ -28,7 +28,7 @@ async def people(client, actors):
     return {
         "employer": (await actors.employer()).phone,
         "worker": worker_person.phone,
-        "admin": registry.admin.phone,
+        "admin": bureau_staff(client)[0],
         "housekeeping": agency.key,
         "training": registry.trainer.key,
         "_worker": worker, "_registry": registry,
@@ -39,7 +39,7 @@ async def sign_in(browser: Browser, people: dict, role: str) -> None:
     if role in ("housekeeping", "training"):
         await browser.login_key(people[role])
     elif role == "admin":
-        await browser.login(people["admin"], "管理员密码-2026")
+        await browser.login(people["admin"], STAFF_PASSWORD)
     else:
         await browser.login(people[role])
 
@@ -139,7 +139,7 @@ async def test_session_cookie_flags_and_sign_in_errors(client, people):
     wrong = await browser.post("/login", {"phone": people["employer"], "password": "wrong-password"})
     assert wrong.status_code == 422 and "手机号或密码错误" in wrong.text
     assert people["employer"] in wrong.text and "wrong-password" not in wrong.text
-    right = await browser.post("/login", {"phone": people["employer"], "password": "正确的密码123",
+    right = await browser.post("/login", {"phone": people["employer"], "password": PASSWORD,
                                           "next": "//evil.example/"})
     assert right.headers["location"] == "/household"
     cookie = [h for h in right.headers.get_list("set-cookie") if h.startswith("nanyue_session=")][0].lower()
@@ -165,15 +165,15 @@ async def test_signup_keeps_what_was_typed(client, actors):
     browser.reset()
     taken = await actors.employer()
     answer = await browser.post("/signup", {"role": "employer", "display_name": "林女士", "phone": taken.phone,
-                                            "password": "一个足够长的好密码", "password_again": "一个足够长的好密码"})
+                                            "password": "一个足够长的好密码呀呀", "password_again": "一个足够长的好密码呀呀"})
     assert answer.status_code == 422
     assert re.search(r'id="phone-error">[^<]*已登记', answer.text)
-    assert 'value="林女士"' in answer.text and "一个足够长的好密码" not in answer.text
+    assert 'value="林女士"' in answer.text and "一个足够长的好密码呀呀" not in answer.text
     short = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": "13912345678",
                                            "password": "短", "password_again": "短"})
-    assert short.status_code == 422 and re.search(r'id="password-error">至少 8 个字符', short.text)
+    assert short.status_code == 422 and re.search(r'id="password-error">至少 \d+ 个字符', short.text)
     made = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": "13912345678",
-                                          "password": "一个足够长的好密码", "password_again": "一个足够长的好密码"})
+                                          "password": "一个足够长的好密码呀呀", "password_again": "一个足够长的好密码呀呀"})
     assert made.status_code == 303 and made.headers["location"] == "/worker/profile"
 
 

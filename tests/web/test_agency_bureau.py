@@ -10,7 +10,7 @@ from service.registry.tables import Worker
 from tests.conftest import in_app
 from tests.factories import id_number, phone
 from tests.matching.test_matching import Registry, post_request
-from tests.web.helpers import Browser, field_error, input_value
+from tests.web.helpers import STAFF_PASSWORD, Browser, bureau_staff, field_error, input_value
 
 
 def csv_bytes(rows: list[list[str]]) -> bytes:
@@ -127,8 +127,9 @@ async def test_the_bureau_verifies_and_decides_and_is_recorded(client, actors):
         "kind": "health", "tier": "home", "result": "passed", "checked_on": today_local().isoformat()})
     assert check.status_code == 201
 
+    staff_phone, staff_id = bureau_staff(client)
     bureau = Browser(client)
-    await bureau.login(registry.admin.phone, "管理员密码-2026")
+    await bureau.login(staff_phone, STAFF_PASSWORD)
     queues = (await bureau.get("/bureau")).text
     assert "何秀珍" in queues and "待核验：体检与背景审查（1）" in queues and 'id="reports"' in queues
     decided = await bureau.post(f"/bureau/credentials/checks/{worker_id}/{check.json()['id']}", {"decision": "verified"})
@@ -152,8 +153,8 @@ async def test_the_bureau_verifies_and_decides_and_is_recorded(client, actors):
     assert (await bureau.post(f"/bureau/complaints/{complaint_id}",
                               {"outcome": "substantiated", "reason": "核实属实"})).status_code == 303
     read = (await client.get(f"/api/v1/complaints/{complaint_id}", headers=registry.admin.headers)).json()
-    assert read["decided_by"] == registry.admin.id and read["decided_at"] is not None
-    assert "管理员" in (await bureau.get("/bureau")).text  # who decided, in the recent decisions
+    assert read["decided_by"] == staff_id and read["decided_at"] is not None
+    assert "审核员" in (await bureau.get("/bureau")).text  # who decided, in the recent decisions
 
     # She appeals on her page; the bureau decides the appeal.
     her = Browser(client)
@@ -162,8 +163,8 @@ async def test_the_bureau_verifies_and_decides_and_is_recorded(client, actors):
     assert short.status_code == 422 and field_error(short.text, f"appeal-{complaint_id}") and ">不</textarea>" in short.text
     assert (await her.post(f"/worker/complaints/{complaint_id}/appeal",
                            {"text": "当天家里停电，已提前告知"})).status_code == 303
-    await bureau.login(registry.admin.phone, "管理员密码-2026")
+    await bureau.login(staff_phone, STAFF_PASSWORD)
     assert "当天家里停电" in (await bureau.get("/bureau")).text
     assert (await bureau.post(f"/bureau/appeals/{complaint_id}", {"outcome": "upheld", "reason": "证据充分"})).status_code == 303
     read = (await client.get(f"/api/v1/complaints/{complaint_id}", headers=registry.admin.headers)).json()
-    assert read["status"] == "overturned" and read["appeal_decided_by"] == registry.admin.id
+    assert read["status"] == "overturned" and read["appeal_decided_by"] == staff_id

@@ -24,6 +24,7 @@ from service.registry.domain import today_local
 from service.settings import PROJECT_ROOT
 from tests.factories import id_number, phone
 from tests.matching.test_matching import Registry
+from tests.web.helpers import PASSWORD, STAFF_PASSWORD, bureau_staff
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -153,7 +154,7 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
             await screens.shoot(page, name)
 
         household = await browser.new_context(viewport=PHONE, locale="zh-CN")
-        page = await _sign_in(household, server, employer.phone, "正确的密码123")
+        page = await _sign_in(household, server, employer.phone, PASSWORD)
         assert page.url.endswith("/household")
         await screens.shoot(page, "household-dashboard")
         await page.get_by_role("link", name="发布新需求，找阿姨").click()
@@ -180,7 +181,7 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
         request_url = page.url.split("#")[0]
 
         her = await browser.new_context(viewport=PHONE, locale="zh-CN")
-        worker_page = await _sign_in(her, server, person.phone, "正确的密码123")
+        worker_page = await _sign_in(her, server, person.phone, PASSWORD)
         assert worker_page.url.endswith("/worker")
         await worker_page.get_by_text("雇主留言：月子期间住家").wait_for()
         await screens.shoot(worker_page, "worker-dashboard")
@@ -227,7 +228,7 @@ def _csv(rows: list[list[str]]) -> bytes:
 async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queues(client, actors, server, shots_dir):
     screens = Screens(shots_dir)
     agency = await actors.agency("housekeeping")
-    admin = await actors.admin()
+    staff_phone, _ = bureau_staff(client)
     rows = []
     for n, name in enumerate(("陈秀英", "李美玲", "黄丽", "周小红")):
         born = date(1980 + n, 3, 7)
@@ -260,7 +261,7 @@ async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queu
         await screens.shoot(page, "agency-worker")
 
         bureau = await browser.new_context(viewport=PHONE, locale="zh-CN")
-        page = await _sign_in(bureau, server, admin.phone, "管理员密码-2026")
+        page = await _sign_in(bureau, server, staff_phone, STAFF_PASSWORD)
         assert page.url.endswith("/bureau")
         await screens.shoot(page, "bureau-queues")
         await browser.close()
