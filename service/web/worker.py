@@ -149,6 +149,17 @@ class WorkerPages(Controller):
                                    terms_version="2024-01")
         return see_other("/worker#consent")
 
+    @post("/availability")
+    async def availability(self, request: Request) -> object:
+        """Pause taking offers, or take them again (a suspension is the bureau's to lift)."""
+        form = await request.form()
+        principal = principal_of(request)
+        worker = await registry.my_worker(principal)
+        status = "paused" if form.get("action") == "pause" else "active"
+        await registry.update_worker(principal, worker["id"], expected_version=worker["version"],
+                                     changes={"status": status}, taxonomy=request.app.state.taxonomy)
+        return see_other("/worker")
+
     @post("/binding")
     async def binding(self, request: Request) -> object:
         form = await request.form()

@@ -133,6 +133,10 @@ async def test_consent_explained_and_withdrawal_suspends_the_public_page(client,
     assert "谁能看到什么" in dashboard and "撤回授权" in dashboard
     code = re.search(r'href="/c/([0-9A-Z-]+)"', dashboard).group(1)
     assert "此证" not in (await her.get(f"/c/{code}")).text
+    assert (await her.post("/worker/availability", {"action": "pause"})).status_code == 303
+    assert "恢复接单" in (await her.get("/worker")).text and "此证目前暂停使用" in (await her.get(f"/c/{code}")).text
+    assert (await her.post("/worker/availability", {"action": "resume"})).status_code == 303
+    assert "✓ 有效" in (await her.get(f"/c/{code}")).text
     assert (await her.post("/worker/consent", {"action": "withdraw"})).status_code == 303
     dashboard = (await her.get("/worker")).text
     assert "我同意授权" in dashboard and "看不到" in dashboard
