@@ -63,9 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         url = asyncio.run(_migrate(settings))
         settings = _with_database(settings, url)
         serve_metrics(settings.metrics_host, settings.metrics_port)
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, proxy_headers=True,
-                    access_log=False)
+        uvicorn.run(create_app(settings), **server_options(settings))
     return 0
+
+
+def server_options(settings: Settings) -> dict:
+    """How uvicorn serves the app. Its own proxy-header handling stays off (it would take
+    X-Forwarded-For from any local peer): `service.security.client_address` decides the
+    client address, believing forwarded headers only from TRUSTED_PROXIES."""
+    return {"host": settings.host, "port": settings.port, "log_config": None, "proxy_headers": False,
+            "access_log": False}
 
 
 def _with_database(settings: Settings, url: str) -> Settings:

@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from service.accounts.auth import AuthMiddleware
 from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
+from service.accounts.throttle import AddressRateLimitMiddleware
 from service.database import bind_tables, make_engine, resolve_database_url
 from service.employment.controllers import (
     ComplaintController,
@@ -46,7 +47,7 @@ from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
 from service.registry.controllers import CredentialController, WorkerController
 from service.registry.issuer import IssuerClient
-from service.security import IdNumberCipher
+from service.security import IdNumberCipher, client_address
 from service.settings import Settings
 from service.system.controllers import health, ready
 from service.taxonomy.controllers import TaxonomyController
@@ -166,6 +167,9 @@ def _middleware(settings: Settings) -> list:
         rate_limit=("minute", settings.rate_limit_per_minute),
         exclude=["/health", "/ready"],
         store="rate_limit",
+        # The same client address as the login throttle: forwarded headers only from TRUSTED_PROXIES.
+        identifier_for_request=client_address,
+        middleware_class=AddressRateLimitMiddleware,
     )
     # Metrics are collected here and served apart, on METRICS_HOST:METRICS_PORT (observability.serve_metrics).
     prometheus = PrometheusConfig(app_name="nanyue", prefix="nanyue", group_path=True)

@@ -5,16 +5,22 @@
 - Bearer tokens: JWT (HS256) through Litestar's `Token`.
 - National ID numbers: AES-256-GCM (`cryptography`) with a random nonce; an HMAC-SHA256
   blind index (key derived from the data key by HKDF) finds duplicates without decrypting.
+- One-time phone codes: only an HMAC-SHA256 of phone, purpose and code is stored (key
+  derived from the secret key by HKDF), so a leaked table cannot be brute-forced offline.
+- The client address: the one function that decides it, for rate limits and throttles.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -107,3 +113,67 @@ class IdNumberCipher:
 
     def blind_index(self, id_number: str) -> str:
         return hmac.new(self._index_key, id_number.upper().encode(), hashlib.sha256).hexdigest()
+
+
+def new_phone_code() -> str:
+    """Six random digits."""
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def phone_code_digest(secret_key: str, *, phone: str, purpose: str, code: str) -> str:
+    key = _derived_key(secret_key, b"phone-code")
+    return hmac.new(key, f"{phone}|{purpose}|{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _derived_key(secret_key: str, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret_key.encode())
+
+
+@lru_cache(maxsize=16)
+def _networks(trusted: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in trusted)
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
+def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None, networks: tuple) -> bool:
+    return address is not None and any(address in network for network in networks)
+
+
+def client_address(connection: Any) -> str:
+    """The address of the client behind `connection` (a Litestar request or connection).
+
+    The peer of the TCP connection is the client, unless it is one of the configured
+    `trusted_proxies`: then `X-Forwarded-For` is read from the right, each hop appended by
+    a trusted proxy, and the first address not trusted is the client (`X-Real-IP` when
+    there is no `X-Forwarded-For`). Headers from any other peer are ignored, so a caller
+    cannot choose the address it is limited under.
+    """
+    peer = connection.scope.get("client")
+    host = peer[0] if peer else "unknown"
+    networks = _networks(tuple(connection.app.state.settings.trusted_proxies))
+    peer_ip = _ip(host)
+    if peer_ip is not None:
+        host = str(peer_ip)
+    if not _trusted(peer_ip, networks):
+        return host
+    headers = connection.headers
+    hops = [hop for value in headers.getall("x-forwarded-for", []) for hop in value.split(",") if hop.strip()]
+    if not hops and headers.get("x-real-ip"):
+        hops = [headers["x-real-ip"]]
+    for hop in reversed(hops):
+        address = _ip(hop)
+        if address is None:
+            break  # a malformed hop: nothing left of it can be believed
+        host = str(address)
+        if not _trusted(address, networks):
+            break
+    return host

@@ -43,6 +43,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     max_body_bytes: int = 64 * 1024
     rate_limit_per_minute: int = 600
     login_attempts_per_minute: int = 10
+    # Login attempts from one client address per 15 minutes (many people may share one).
+    login_attempts_per_address: int = 100
+    # Proxies whose X-Forwarded-For / X-Real-IP is believed: addresses or CIDRs,
+    # comma-separated in the environment. Empty: the peer address is the client's.
+    trusted_proxies: tuple[str, ...] = ()
+    # How one-time phone codes are sent: "log" (development: written to the log) or "http"
+    # (an SMS gateway at `sms_gateway_url`, authenticated with `sms_gateway_key`).
+    sms_sender: str = "log"
+    sms_gateway_url: str | None = None
+    sms_gateway_key: str | None = None
+    # One-time codes requested from one client address per hour (against SMS pumping).
+    phone_codes_per_address_per_hour: int = 30
     # ID-number lookups per credential (API key or account) and minute.
     lookups_per_minute: int = 30
     # Failed claims or self-registrations on a taken ID number per worker account and day.
@@ -90,6 +102,12 @@ _ENV_FIELDS = {
     "MAX_BODY_BYTES": "max_body_bytes",
     "RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "LOGIN_ATTEMPTS_PER_MINUTE": "login_attempts_per_minute",
+    "LOGIN_ATTEMPTS_PER_ADDRESS": "login_attempts_per_address",
+    "TRUSTED_PROXIES": "trusted_proxies",
+    "SMS_SENDER": "sms_sender",
+    "SMS_GATEWAY_URL": "sms_gateway_url",
+    "SMS_GATEWAY_KEY": "sms_gateway_key",
+    "PHONE_CODES_PER_ADDRESS_PER_HOUR": "phone_codes_per_address_per_hour",
     "LOOKUPS_PER_MINUTE": "lookups_per_minute",
     "IDENTITY_ATTEMPTS_PER_DAY": "identity_attempts_per_day",
     "DB_POOL_MIN": "db_pool_min",
@@ -129,7 +147,28 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             names = ", ".join(k for k, v in _ENV_FIELDS.items() if v in missing)
             raise SystemExit(f"production needs {names} to be set")
         raw.update({k: v for k, v in _dev_keys(var_dir).items() if k in missing})
-    return msgspec.convert(raw, Settings, strict=False)
+    if "var_dir" in raw:
+        raw["var_dir"] = var_dir
+    if isinstance(raw.get("trusted_proxies"), str):
+        raw["trusted_proxies"] = [p.strip() for p in str(raw["trusted_proxies"]).split(",") if p.strip()]
+    settings = msgspec.convert(raw, Settings, strict=False)
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    """Refuse settings that would fail later, at the first request."""
+    import ipaddress
+
+    for proxy in settings.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SystemExit(f"TRUSTED_PROXIES: not an address or CIDR: {proxy!r}") from None
+    if settings.sms_sender not in ("log", "http"):
+        raise SystemExit("SMS_SENDER must be 'log' or 'http'")
+    if settings.sms_sender == "http" and not (settings.sms_gateway_url and settings.sms_gateway_key):
+        raise SystemExit("SMS_SENDER=http needs SMS_GATEWAY_URL and SMS_GATEWAY_KEY")
 
 
 def _dev_keys(var_dir: Path) -> dict[str, str]:

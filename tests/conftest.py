@@ -78,7 +78,7 @@ def app(settings: Settings, receiver: Receiver) -> Litestar:
 @pytest.fixture(scope="session")
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient]:
     async def forget_store_keys() -> None:
-        for name in ("rate_limit", "login_failures", "readiness", "lookups", "identity_attempts"):
+        for name in ("rate_limit", "throttle", "readiness", "lookups", "identity_attempts"):
             await app.stores.get(name).delete_all()
 
     async with AsyncTestClient(app=app) as test_client:
@@ -98,7 +98,7 @@ def clean_database(client: AsyncTestClient, app: Litestar, receiver: Receiver) -
 
     async def clean() -> None:
         await app.state.engine.run_ddl(f"TRUNCATE {', '.join(DATA_TABLES)} RESTART IDENTITY CASCADE")
-        for store in ("login_failures", "lookups", "identity_attempts"):
+        for store in ("throttle", "lookups", "identity_attempts"):
             await app.stores.get(store).delete_all()
         # Workers are never deleted by the service; after a TRUNCATE the index starts over.
         app.state.matcher = new_candidate_index(app)

@@ -30,7 +30,12 @@ async def _principal_from_token(encoded: str, secret: str) -> Principal:
     token = read_token(encoded, secret)
     if token is None or not token.sub.isdigit():
         raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")
-    user = await User.select(User.id, User.role, User.is_active).where(User.id == int(token.sub)).first()
+    user = await User.select(User.id, User.role, User.is_active, User.password_changed_at).where(
+        User.id == int(token.sub)).first()
+    changed = user["password_changed_at"] if user else None
+    # JWT times are whole seconds: a token from before the last password change is refused.
+    if changed is not None and token.iat.timestamp() < int(changed.timestamp()):
+        user = None
     if user is None or not user["is_active"]:
         raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")
     return Principal(role=Role(user["role"]), user_id=user["id"])

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, Response, delete, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
-from litestar.stores.base import Store
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
 from service.accounts import services
 from service.accounts.guards import Role, principal_of, requires
@@ -15,21 +15,44 @@ from service.accounts.schemas import (
     ApiKeyCreate,
     ApiKeyIssued,
     ApiKeyOut,
+    PasswordReset,
+    PhoneCodeRequest,
     TokenRequest,
     TokenResponse,
 )
+from service.accounts.sms import sender_of
+from service.accounts.throttle import counter_of
 from service.errors import AppError
 from service.privacy import mask_phone
 from service.schemas import PathId
+from service.security import client_address
 
 LOGIN_WINDOW_SECONDS = 15 * 60
+CODES_PER_PHONE_PER_MINUTE = 1
+CODES_PER_PHONE_PER_HOUR = 5
 AGENCIES = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)
 
 
 class TooManyAttempts(AppError):
     status_code = 429
     slug = "too-many-login-attempts"
-    title = "登录失败次数过多，请 15 分钟后再试 (too many failed logins; try again in 15 minutes)"
+    title = "登录失败次数过多，请稍后再试 (too many failed logins; try again later)"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(headers={"Retry-After": str(retry_after)})
+
+
+class TooManyCodes(AppError):
+    status_code = 429
+    slug = "too-many-phone-codes"
+    title = "验证码请求过于频繁，请稍后再试 (too many code requests; try again later)"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(headers={"Retry-After": str(retry_after)})
+
+
+def login_phone_key(phone: str) -> str:
+    return f"login:phone:{phone}"
 
 
 def _account(row: dict) -> Account:
@@ -43,13 +66,47 @@ class AccountController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
 
+    @post("/phone-codes", opt={"public": True}, status_code=HTTP_202_ACCEPTED, operation_id="requestPhoneCode",
+          summary="向手机发送一次性验证码（注册、认领档案、重置密码）(send a one-time code to a phone)",
+          description=("The answer is 202 whether or not the phone has an account. A code is valid for 5 minutes "
+                       "and 5 tries; a new one replaces it. At most one request per phone and purpose per minute, five "
+                       "per phone per hour (429 with Retry-After)."))
+    async def request_phone_code(self, request: Request, data: JSONBody[PhoneCodeRequest]) -> Response[None]:
+        settings = request.app.state.settings
+        counter = counter_of(request.app)
+        count, retry = await counter.hit(f"codes:address:{client_address(request)}", 3600)
+        if count > settings.phone_codes_per_address_per_hour:
+            raise TooManyCodes(retry)
+        count, retry = await counter.hit(f"codes:minute:{data.phone}:{data.purpose}", 60)
+        if count > CODES_PER_PHONE_PER_MINUTE:
+            raise TooManyCodes(retry)
+        count, retry = await counter.hit(f"codes:hour:{data.phone}", 3600)
+        if count > CODES_PER_PHONE_PER_HOUR:
+            raise TooManyCodes(retry)
+        message = await services.new_phone_code_message(
+            phone=data.phone, purpose=services.CodePurpose(data.purpose), secret=settings.secret_key)
+        # Sent after the answer: the answer and its timing are the same whether or not a
+        # message goes out.
+        background = BackgroundTask(services.deliver_sms, sender_of(request.app), data.phone, message) if message else None
+        return Response(None, status_code=HTTP_202_ACCEPTED, background=background)
+
     @post("/accounts", opt={"public": True}, operation_id="createAccount",
-          summary="注册雇主或家政服务员账号 (register an employer or worker account)")
-    async def create_account(self, data: JSONBody[AccountCreate]) -> Account:
-        row = await services.register_user(
-            role=Role(data.role), phone=data.phone, password=data.password, display_name=data.display_name
+          summary="用短信验证码注册雇主或家政服务员账号 (register an employer or worker account with a phone code)")
+    async def create_account(self, request: Request, data: JSONBody[AccountCreate]) -> Account:
+        row = await services.register_account(
+            role=Role(data.role), phone=data.phone, password=data.password, display_name=data.display_name,
+            phone_code=data.phone_code, secret=request.app.state.settings.secret_key,
         )
         return _account(row)
+
+    @post("/accounts/password-reset", opt={"public": True}, status_code=HTTP_204_NO_CONTENT,
+          operation_id="resetPassword",
+          summary="用短信验证码重置密码 (set a new password with a phone code)",
+          description="Bearer tokens issued before the reset stop working; a login lock on the phone is lifted.")
+    async def reset_password(self, request: Request, data: JSONBody[PasswordReset]) -> None:
+        await services.reset_password(phone=data.phone, phone_code=data.phone_code, new_password=data.new_password,
+                                      secret=request.app.state.settings.secret_key)
+        await counter_of(request.app).forget(login_phone_key(data.phone))
 
     @get("/accounts/me", operation_id="getMyAccount", summary="当前账号 (the caller's account)",
          guards=[requires(Role.EMPLOYER, Role.WORKER, Role.ADMIN)])
@@ -60,22 +117,24 @@ class AccountController(Controller):
           summary="用手机号和密码换取访问令牌 (exchange phone and password for a bearer token)")
     async def token(self, request: Request, data: JSONBody[TokenRequest]) -> TokenResponse:
         settings = request.app.state.settings
-        store: Store = request.app.stores.get("login_failures")
-        # Counted per phone and client address: guessing is slowed without letting anyone
-        # lock another person out from elsewhere.
-        key = f"{data.phone}|{request.client.host if request.client else '-'}"
-        failures = int(await store.get(key) or 0)
-        if failures >= settings.login_attempts_per_minute:
-            raise TooManyAttempts()
-        try:
-            token = await services.login(
-                phone=data.phone, password=data.password,
-                secret=settings.secret_key, ttl_seconds=settings.token_ttl_seconds,
-            )
-        except AppError:
-            await store.set(key, str(failures + 1), expires_in=LOGIN_WINDOW_SECONDS)
-            raise
-        await store.delete(key)
+        counter = counter_of(request.app)
+        # Every attempt is counted before the password is checked, atomically, per phone
+        # (whatever the address: the phone is what is guessed) and per client address (one
+        # address trying many phones). A successful attempt is taken back, so what stays
+        # counted for the window are failures: parallel guesses cannot pass the limit.
+        phone_key, address_key = login_phone_key(data.phone), f"login:address:{client_address(request)}"
+        by_phone, phone_retry = await counter.hit(phone_key, LOGIN_WINDOW_SECONDS)
+        by_address, address_retry = await counter.hit(address_key, LOGIN_WINDOW_SECONDS)
+        over_phone = by_phone > settings.login_attempts_per_minute
+        over_address = by_address > settings.login_attempts_per_address
+        if over_phone or over_address:
+            raise TooManyAttempts(max(phone_retry if over_phone else 0, address_retry if over_address else 0))
+        token = await services.login(
+            phone=data.phone, password=data.password,
+            secret=settings.secret_key, ttl_seconds=settings.token_ttl_seconds,
+        )
+        await counter.undo(phone_key)
+        await counter.undo(address_key)
         return TokenResponse(access_token=token, token_type="bearer", expires_in=settings.token_ttl_seconds)
 
 

@@ -5,14 +5,34 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.schemas import LINE, DistrictCode, Input, Name, Output, Password, Phone
+from service.schemas import LINE, DistrictCode, Input, Name, Output, Phone
+
+# The length and content rules are checked by the service (service/accounts/passwords.py),
+# so every refusal is a 422 naming the field with a Chinese message.
+NewPassword = Annotated[str, msgspec.Meta(max_length=128, pattern=LINE, description=(
+    "至少 10 个字符，不能是常见密码、不能包含手机号、不能全为空白 "
+    "(at least 10 characters; not a common password; not containing the phone number; not all whitespace)"))]
+PhoneCodeValue = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="短信验证码 (the code sent by SMS)",
+                                             examples=["123456"])]
+
+
+class PhoneCodeRequest(Input, kw_only=True):
+    phone: Phone
+    purpose: Literal["register", "claim", "reset_password"]
 
 
 class AccountCreate(Input, kw_only=True):
     role: Literal["employer", "worker"]
     phone: Phone
-    password: Password
+    password: NewPassword
     display_name: Name
+    phone_code: PhoneCodeValue
+
+
+class PasswordReset(Input, kw_only=True):
+    phone: Phone
+    phone_code: PhoneCodeValue
+    new_password: NewPassword
 
 
 class Account(Output, kw_only=True):

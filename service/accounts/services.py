@@ -1,25 +1,129 @@
-"""Account and agency logic: registration, login, agencies and their API keys."""
+"""Account and agency logic: phone codes, registration, login, password reset, agencies
+and their API keys."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import logging
+from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 
 import anyio
 from asyncpg.exceptions import UniqueViolationError
 
 from service.accounts.guards import AGENCY_SCOPES, Principal, Role
-from service.accounts.tables import Agency, ApiKey, User
+from service.accounts.passwords import check_password
+from service.accounts.sms import SmsError, SmsSender
+from service.accounts.tables import Agency, ApiKey, PhoneCode, User
 from service.errors import Conflict, Forbidden, InvalidField, NotFound, Unauthorized
 from service.security import (
     DUMMY_PASSWORD_HASH,
+    digests_match,
     hash_password,
     issue_token,
     new_api_key,
+    new_phone_code,
+    phone_code_digest,
     verify_password,
 )
 
+log = logging.getLogger(__name__)
+
+CODE_TTL = timedelta(minutes=5)
+CODE_TRIES = 5
+WRONG_CODE = "验证码错误或已失效，请重新获取 (the code is wrong or no longer valid; request a new one)"
+
+
+class CodePurpose(StrEnum):
+    REGISTER = "register"
+    CLAIM = "claim"
+    RESET_PASSWORD = "reset_password"
+
+
+async def new_phone_code_message(*, phone: str, purpose: CodePurpose, secret: str) -> str | None:
+    """Store a new code for `purpose` and `phone` (it replaces any earlier one) and answer
+    the text to send, or None when nothing is to be sent.
+
+    A registration code goes to any phone; a code to claim a record or reset a password
+    only to a phone with an account (of a worker, to claim). Both paths do the same
+    database work and the sending happens after the answer, so neither the answer nor its
+    timing tells whether the phone has an account."""
+    exists = User.exists().where(User.phone == phone)
+    if purpose == CodePurpose.CLAIM:
+        exists = exists.where(User.role == Role.WORKER.value)
+    deliver = purpose == CodePurpose.REGISTER or await exists
+    code = new_phone_code()
+    now = datetime.now(timezone.utc)
+    await PhoneCode(phone=phone, purpose=purpose.value, created_at=now, expires_at=now + CODE_TTL,
+                    code_digest=phone_code_digest(secret, phone=phone, purpose=purpose.value, code=code)).save()
+    if not deliver:
+        return None
+    minutes = int(CODE_TTL.total_seconds() // 60)
+    return f"【南粤家政】您的验证码是 {code}，{minutes} 分钟内有效。请勿告诉他人。"
+
+
+async def deliver_sms(sender: SmsSender, phone: str, message: str) -> None:
+    try:
+        await sender.send(phone, message)
+    except SmsError:
+        log.exception("sending a phone code failed")
+
+
+async def use_phone_code(*, phone: str, purpose: CodePurpose, code: str, secret: str) -> None:
+    """Accept `code` once if it is the newest code for `phone` and `purpose`, unexpired,
+    unused and tried fewer than `CODE_TRIES` times; otherwise 422 naming `phone_code`.
+    Each try is counted atomically, so parallel guesses cannot exceed the limit."""
+    newest = await PhoneCode.select(PhoneCode.id).where(
+        (PhoneCode.phone == phone) & (PhoneCode.purpose == purpose.value)
+    ).order_by(PhoneCode.id, ascending=False).first()
+    if newest is None:
+        raise InvalidField("phone_code", WRONG_CODE)
+    now = datetime.now(timezone.utc)
+    tried = await PhoneCode.update({PhoneCode.attempts: PhoneCode.attempts + 1}).where(
+        (PhoneCode.id == newest["id"]) & PhoneCode.used_at.is_null() & (PhoneCode.expires_at > now)
+        & (PhoneCode.attempts < CODE_TRIES)
+    ).returning(PhoneCode.code_digest)
+    expected = phone_code_digest(secret, phone=phone, purpose=purpose.value, code=code)
+    if not tried or not digests_match(tried[0]["code_digest"], expected):
+        raise InvalidField("phone_code", WRONG_CODE)
+    used = await PhoneCode.update({PhoneCode.used_at: now}).where(
+        (PhoneCode.id == newest["id"]) & PhoneCode.used_at.is_null()
+    ).returning(PhoneCode.id)
+    if not used:  # a parallel request used it first
+        raise InvalidField("phone_code", WRONG_CODE)
+
+
+async def use_own_phone_code(user_id: int, *, purpose: CodePurpose, code: str, secret: str) -> None:
+    """Check a code sent to the phone of the caller's own account."""
+    account = await User.select(User.phone).where(User.id == user_id).first()
+    if account is None:
+        raise Unauthorized()
+    await use_phone_code(phone=account["phone"], purpose=purpose, code=code, secret=secret)
+
+
+async def register_account(*, role: Role, phone: str, password: str, display_name: str, phone_code: str,
+                           secret: str) -> dict:
+    """Register with a code sent to the phone. Only a caller who holds a valid code learns
+    that the phone already has an account."""
+    check_password(password, phone=phone)
+    await use_phone_code(phone=phone, purpose=CodePurpose.REGISTER, code=phone_code, secret=secret)
+    return await register_user(role=role, phone=phone, password=password, display_name=display_name)
+
+
+async def reset_password(*, phone: str, phone_code: str, new_password: str, secret: str) -> None:
+    """Set a new password with a code sent to the phone; tokens issued before stop working."""
+    check_password(new_password, phone=phone, field="new_password")
+    await use_phone_code(phone=phone, purpose=CodePurpose.RESET_PASSWORD, code=phone_code, secret=secret)
+    password_hash = await anyio.to_thread.run_sync(hash_password, new_password)
+    updated = await User.update({User.password_hash: password_hash,
+                                 User.password_changed_at: datetime.now(timezone.utc)}).where(
+        User.phone == phone).returning(User.id)
+    if not updated:  # codes are only sent to registered phones; the account went away since
+        raise InvalidField("phone_code", WRONG_CODE)
+
 
 async def register_user(*, role: Role, phone: str, password: str, display_name: str) -> dict:
+    """Create the account (the phone is already proven, or an admin is created locally)."""
+    check_password(password, phone=phone)
     password_hash = await anyio.to_thread.run_sync(hash_password, password)
     user = User(phone=phone, password_hash=password_hash, role=role.value, display_name=display_name)
     try:

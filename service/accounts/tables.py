@@ -1,6 +1,6 @@
 """Accounts: people who log in with a phone and password, and agencies with API keys."""
 
-from piccolo.columns import Array, Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import Array, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -14,6 +14,8 @@ class User(Table, tablename="app_user"):
     display_name = Varchar(length=64)
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Tokens issued before this moment (a password reset) are no longer accepted.
+    password_changed_at = Timestamptz(null=True, default=None)
 
 
 class Agency(Table):
@@ -37,3 +39,16 @@ class ApiKey(Table, tablename="api_key"):
     label = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class PhoneCode(Table, tablename="phone_code"):
+    """A one-time code sent to a phone. Only an HMAC of phone, purpose and code is kept;
+    the newest code per phone and purpose is the one that counts."""
+
+    phone = Varchar(length=20)
+    purpose = Varchar(length=16)
+    code_digest = Varchar(length=64)
+    attempts = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)

@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from service import throttle
 from service.accounts.guards import Role, principal_of, requires
+from service.accounts.services import CodePurpose, use_own_phone_code
 from service.errors import PreconditionRequired
 from service.privacy import public_display_name
 from service.registry import services
@@ -176,6 +177,9 @@ class WorkerController(Controller):
           guards=[requires(Role.WORKER)])
     async def claim(self, request: Request, data: JSONBody[WorkerClaim]) -> Response[Worker]:
         async with _identity_attempt(request):
+            # The phone must be hers: a code sent to it, used up even if no record matches.
+            await use_own_phone_code(principal_of(request).user_id, purpose=CodePurpose.CLAIM, code=data.phone_code,
+                                     secret=request.app.state.settings.secret_key)
             row = await services.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
         return _with_etag(row, present_worker(row, request.app.state.taxonomy))
 

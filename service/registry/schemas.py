@@ -191,6 +191,8 @@ class WorkerPage(Page):
 
 class WorkerClaim(Input, kw_only=True):
     id_number: IdNumber
+    # Sent to her account's phone: POST /api/v1/phone-codes {"purpose": "claim"}.
+    phone_code: Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="短信验证码 (the code sent by SMS)")]
 
 
 class WorkerLookup(Input, kw_only=True):

@@ -7,15 +7,16 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
-from litestar.stores.base import Store
 
 from service.accounts import services as accounts
+from service.accounts.controllers import login_phone_key
 from service.accounts.guards import principal_of
-from service.accounts.schemas import AccountCreate
+from service.accounts.schemas import AccountCreate, PasswordReset
 from service.accounts.tables import ApiKey, User
+from service.accounts.throttle import counter_of
 from service.errors import AppError
 from service.schemas import LINE
-from service.security import api_key_digest, api_key_prefix, digests_match
+from service.security import api_key_digest, api_key_prefix, client_address, digests_match
 from service.web.common import HOME_BY_ROLE, form_page, form_values, page, see_other
 from service.web.forms import FormErrors, app_error_fields, decode_form
 from service.web.session import password_stamp
@@ -39,14 +40,29 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
-async def _throttle(request: Request, who: str) -> tuple[Store, str, int]:
-    # The same counter as the API's login: guessing through pages and API together is slowed.
-    store: Store = request.app.stores.get("login_failures")
-    key = f"{who}|{request.client.host if request.client else '-'}"
-    failures = int(await store.get(key) or 0)
-    if failures >= request.app.state.settings.login_attempts_per_minute:
-        raise FormErrors({}, "登录失败次数过多，请 15 分钟后再试 (too many failed logins; try again in 15 minutes)")
-    return store, key, failures
+TOO_MANY = "登录失败次数过多，请稍后再试 (too many failed logins; try again later)"
+
+
+async def _count_attempt(request: Request, *keys: str) -> list[str]:
+    """The API's login throttle, on the same counters: every attempt is counted before the
+    secret is checked, per phone (or key) and per client address; a success is taken back."""
+    settings = request.app.state.settings
+    counter = counter_of(request.app)
+    address_key = f"login:address:{client_address(request)}"
+    by_address, _ = await counter.hit(address_key, LOGIN_WINDOW_SECONDS)
+    over = by_address > settings.login_attempts_per_address
+    for key in keys:
+        count, _ = await counter.hit(key, LOGIN_WINDOW_SECONDS)
+        over = over or count > settings.login_attempts_per_minute
+    if over:
+        raise FormErrors({}, TOO_MANY)
+    return [address_key, *keys]
+
+
+async def _succeeded(request: Request, keys: list[str]) -> None:
+    counter = counter_of(request.app)
+    for key in keys:
+        await counter.undo(key)
 
 
 class AccountPages(Controller):
@@ -60,8 +76,9 @@ class AccountPages(Controller):
         return page(request, "home.html")
 
     @get("/login")
-    async def login_form(self, request: Request, next: FromQuery[str | None] = None) -> object:
-        return page(request, "login.html", values={"next": _safe_next(next) or ""}, errors={})
+    async def login_form(self, request: Request, next: FromQuery[str | None] = None,
+                         reset: FromQuery[str | None] = None) -> object:
+        return page(request, "login.html", values={"next": _safe_next(next) or "", "reset": reset == "1"}, errors={})
 
     @post("/login")
     async def login(self, request: Request) -> object:
@@ -70,15 +87,14 @@ class AccountPages(Controller):
         values.pop("password", None)  # never echoed back
         try:
             data = decode_form(form, LoginForm)
-            store, key, failures = await _throttle(request, data.phone)
+            keys = await _count_attempt(request, login_phone_key(data.phone))
             settings = request.app.state.settings
             try:
                 await accounts.login(phone=data.phone, password=data.password, secret=settings.secret_key,
                                      ttl_seconds=settings.token_ttl_seconds)
             except AppError:
-                await store.set(key, str(failures + 1), expires_in=LOGIN_WINDOW_SECONDS)
                 raise FormErrors({}, "手机号或密码错误 (wrong phone number or password)") from None
-            await store.delete(key)
+            await _succeeded(request, keys)
         except FormErrors as errors:
             return form_page(request, "login.html", errors, values)
         user = await User.select(User.id, User.role, User.password_hash).where(User.phone == data.phone).first()
@@ -96,15 +112,15 @@ class AccountPages(Controller):
         try:
             data = decode_form(form, KeyLoginForm)
             key = data.api_key.strip()
-            store, throttle_key, failures = await _throttle(request, "api-key")
+            keys = await _count_attempt(request)
             prefix = api_key_prefix(key)
             row = None
             if prefix is not None:
                 row = await ApiKey.select(ApiKey.id, ApiKey.digest, ApiKey.revoked_at).where(
                     ApiKey.prefix == prefix).first()
             if row is None or row["revoked_at"] is not None or not digests_match(row["digest"], api_key_digest(key)):
-                await store.set(throttle_key, str(failures + 1), expires_in=LOGIN_WINDOW_SECONDS)
                 raise FormErrors({"api_key": "密钥无效或已吊销 (the key is invalid or revoked)"})
+            await _succeeded(request, keys)
         except FormErrors as errors:
             return form_page(request, "login_agency.html", errors, {})
         request.clear_session()
@@ -131,8 +147,10 @@ class AccountPages(Controller):
                 raise FormErrors({"password_again": "两次输入的密码不一致 (the passwords differ)"})
             data = decode_form(form, AccountCreate)
             try:
-                row = await accounts.register_user(role=principal_role(data.role), phone=data.phone,
-                                                   password=data.password, display_name=data.display_name)
+                row = await accounts.register_account(
+                    role=principal_role(data.role), phone=data.phone, password=data.password,
+                    display_name=data.display_name, phone_code=data.phone_code,
+                    secret=request.app.state.settings.secret_key)
             except AppError as exc:
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
@@ -142,6 +160,30 @@ class AccountPages(Controller):
         request.clear_session()
         request.set_session({"uid": row["id"], "pw": password_stamp(user["password_hash"])})
         return see_other("/worker/profile" if data.role == "worker" else "/household/requests/new")
+
+    @get("/password-reset")
+    async def reset_form(self, request: Request) -> object:
+        return page(request, "password_reset.html", values={}, errors={})
+
+    @post("/password-reset")
+    async def reset(self, request: Request) -> object:
+        form = await request.form()
+        values = {k: v for k, v in form_values(form).items() if k in ("phone", "phone_code")}
+        try:
+            if form.get("new_password") != form.get("password_again"):
+                raise FormErrors({"password_again": "两次输入的密码不一致 (the passwords differ)"})
+            data = decode_form(form, PasswordReset)
+            try:
+                await accounts.reset_password(phone=data.phone, phone_code=data.phone_code,
+                                              new_password=data.new_password,
+                                              secret=request.app.state.settings.secret_key)
+            except AppError as exc:
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return form_page(request, "password_reset.html", errors, values)
+        await counter_of(request.app).forget(login_phone_key(data.phone))
+        request.clear_session()
+        return see_other("/login?reset=1")
 
 
 def principal_role(value: str):

@@ -9,6 +9,8 @@ import msgspec
 from litestar import Controller, Request, get, post
 
 from service.accounts.guards import Role, principal_of, requires
+from service.accounts.services import CodePurpose, use_own_phone_code
+from service.accounts.tables import User
 from service.employment import services as employment
 from service.employment.schemas import AppealCreate, ReviewCreate
 from service.errors import AppError, NotFound
@@ -32,6 +34,11 @@ async def _mine(request: Request) -> dict | None:
         return await registry.my_worker(principal_of(request))
     except NotFound:
         return None
+
+
+async def _my_phone(request: Request) -> str:
+    row = await User.select(User.phone).where(User.id == principal_of(request).user_id).first()
+    return row["phone"] if row else ""
 
 
 def _skills_by_category(taxonomy) -> dict[str, list[tuple[str, str]]]:
@@ -63,7 +70,7 @@ class WorkerPages(Controller):
         principal = principal_of(request)
         worker = await _mine(request)
         if worker is None:
-            return page(request, "worker/start.html", values={}, errors={})
+            return page(request, "worker/start.html", values={}, errors={}, my_phone=await _my_phone(request))
         wid = worker["id"]
         rating, _ = await employment.read_integrity(principal, wid)
         offers = await employment.list_my_offers(principal)
@@ -86,13 +93,18 @@ class WorkerPages(Controller):
             data = decode_form(form, WorkerClaim)
             try:
                 async with identity_attempt(request):
+                    # The phone must be hers: a code sent to it, used up even if no record matches.
+                    await use_own_phone_code(principal_of(request).user_id, purpose=CodePurpose.CLAIM,
+                                             code=data.phone_code, secret=request.app.state.settings.secret_key)
                     await registry.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
             except AppError as exc:
+                if "phone_code" in exc.fields:
+                    raise app_error_fields(exc) from None
                 # Whatever the reason, the answer is about the number she typed.
                 raise FormErrors({"id_number": exc.detail}) from None
         except FormErrors as errors:
             return page(request, "worker/start.html", status_code=422, values=form_values(form),
-                        errors=errors.fields, form_error=errors.message)
+                        errors=errors.fields, form_error=errors.message, my_phone=await _my_phone(request))
         return see_other("/worker")
 
     @get("/profile")

@@ -36,7 +36,8 @@ async def bound_worker(client, actors, registry, agency):
     person = await actors.worker_account()
     body = worker_body(phone=person.phone)
     record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
-    await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]})
+    await client.post("/api/v1/workers/claim", headers=person.headers, json={
+        "id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
     await client.post(f"/api/v1/workers/{record['id']}/agency-binding/confirm", headers=person.headers)
     await client.post(f"/api/v1/workers/{record['id']}/consent", headers=person.headers)
     await client.post(f"/api/v1/workers/{record['id']}/checks", headers=registry.admin.headers, json={

@@ -151,8 +151,8 @@ async def test_an_agency_registers_a_worker_who_then_claims_and_confirms_the_bin
     assert record["agency_id"] == agency.id and record["agency_binding"] == "pending"
 
     assert (await client.get("/api/v1/workers/me", headers=person.headers)).status_code == 404
-    claimed = await client.post("/api/v1/workers/claim", headers=person.headers,
-                                json={"id_number": actors_body["id_number"]})
+    claimed = await client.post("/api/v1/workers/claim", headers=person.headers, json={
+        "id_number": actors_body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
     assert claimed.status_code == 200 and claimed.json()["id"] == record["id"]
     mine = await client.get("/api/v1/workers/me", headers=person.headers)
     assert mine.status_code == 200 and mine.json()["id"] == record["id"]
@@ -169,7 +169,8 @@ async def test_declining_the_binding_ends_the_agencys_access(client, actors):
     person = await actors.worker_account()
     body = worker_body(phone=person.phone)
     record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
-    await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]})
+    await client.post("/api/v1/workers/claim", headers=person.headers, json={
+        "id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
     declined = await client.post(f"/api/v1/workers/{record['id']}/agency-binding/decline", headers=person.headers)
     assert declined.json()["agency_id"] is None
     assert (await client.get(f"/api/v1/workers/{record['id']}", headers=agency.headers)).status_code == 404
@@ -258,7 +259,8 @@ async def test_a_stranger_with_her_phone_but_not_her_id_number_cannot_claim(clie
     record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
     # Someone registers an account on another phone and knows her ID number: not enough.
     stranger = await actors.worker_account()
-    wrong_phone = await client.post("/api/v1/workers/claim", headers=stranger.headers, json={"id_number": body["id_number"]})
+    wrong_phone = await client.post("/api/v1/workers/claim", headers=stranger.headers, json={
+        "id_number": body["id_number"], "phone_code": await actors.phone_code(stranger.phone, "claim")})
     assert wrong_phone.status_code == 409 and wrong_phone.json()["type"].endswith("/identity-unavailable")
     assert (await client.get(f"/api/v1/workers/{record['id']}", headers=stranger.headers)).status_code == 404
 
@@ -270,7 +272,8 @@ async def test_before_she_confirms_the_agency_only_keeps_an_unclaimed_record(cli
     record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
     url = f"/api/v1/workers/{record['id']}"
     assert (await client.get(url, headers=agency.headers)).status_code == 200  # unclaimed: the agency's own entry
-    await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]})
+    await client.post("/api/v1/workers/claim", headers=person.headers, json={
+        "id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
     tag = (await client.get(url, headers=person.headers)).headers["etag"]
     assert (await client.get(url, headers=agency.headers)).status_code == 404
     assert (await client.patch(url, headers=agency.headers | {"If-Match": tag}, json={"experience_years": 1})).status_code == 404

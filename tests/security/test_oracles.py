@@ -27,8 +27,8 @@ async def test_claim_answers_alike_for_an_unknown_and_a_not_claimable_id_number(
     victim = worker_body(phone="13912345678")
     assert (await client.post("/api/v1/workers", headers=agency.headers, json=victim)).status_code == 201
     prober = await actors.worker_account()
-    taken = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": victim["id_number"]})
-    unknown = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number()})
+    taken = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": victim["id_number"], "phone_code": await actors.phone_code(prober.phone, "claim")})
+    unknown = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")})
     assert shape(taken) == shape(unknown)
     assert taken.status_code == 409 and taken.json()["type"].endswith("/identity-unavailable")
 
@@ -39,7 +39,7 @@ async def test_self_registration_on_a_taken_id_number_says_no_more_than_a_failed
     assert (await client.post("/api/v1/workers", headers=agency.headers, json=victim)).status_code == 201
     prober = await actors.worker_account()
     created = await client.post("/api/v1/workers", headers=prober.headers, json=victim | {"phone": prober.phone})
-    failed_claim = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number()})
+    failed_claim = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")})
     assert shape(created) == shape(failed_claim)
     assert "already registered" not in created.text and "已登记" not in created.text
 
@@ -48,9 +48,9 @@ async def test_a_worker_account_cannot_scan_id_numbers(app, client, actors):
     limit = app.state.settings.identity_attempts_per_day
     prober = await actors.worker_account()
     for _ in range(limit):
-        response = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number()})
+        response = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")})
         assert response.status_code == 409
-    blocked = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number()})
+    blocked = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
     # Also through self-registration, and for her own real number too, until the day is over.
     own = worker_body(phone=prober.phone)

@@ -19,7 +19,7 @@ async def test_an_agency_that_lost_sight_of_a_worker_does_not_find_her_in_its_li
     assert await listed_ids(client, agency, q="欧阳丽华") == ([record["id"]], 1)
 
     # She claims her record and has not confirmed the binding: the agency no longer sees her ...
-    claimed = await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]})
+    claimed = await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
     assert claimed.status_code == 200
     assert (await client.get(f"/api/v1/workers/{record['id']}", headers=agency.headers)).status_code == 404
     # ... nor through its list, by name, by district, or unfiltered.
@@ -67,7 +67,7 @@ async def test_list_and_single_read_agree_in_every_binding_state(client, actors)
         record = (await client.post("/api/v1/workers", headers=owner.headers, json=body)).json()
         ids.append(record["id"])
         if step in ("pending", "confirmed", "declined"):
-            await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]})
+            await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
         if step == "confirmed":
             await client.post(f"/api/v1/workers/{record['id']}/agency-binding/confirm", headers=person.headers)
         if step == "declined":

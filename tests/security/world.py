@@ -64,7 +64,7 @@ def bodies(world: World) -> dict[str, dict]:
     return {
         "createWorker": worker_body(),
         "updateWorker": {"experience_years": 7},
-        "claimWorker": {"id_number": world.id_number},
+        "claimWorker": {"id_number": world.id_number, "phone_code": "000000"},
         "lookupWorker": {"id_number": world.id_number},
         "grantConsent": {},
         # Pushed by someone who does not know her ID number: institutions that do may write.
@@ -123,7 +123,7 @@ async def build_world(client, actors: Actors) -> World:
     body = worker_body(phone=person.phone, available_from=None)
     world.id_number = body["id_number"]
     worker = await ok(await client.post("/api/v1/workers", headers=home.headers, json=body))
-    await ok(await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]}))
+    await ok(await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")}))
     wid = worker["id"]
     await ok(await client.post(f"/api/v1/workers/{wid}/agency-binding/confirm", headers=person.headers))
     await ok(await client.post(f"/api/v1/workers/{wid}/consent", headers=person.headers))

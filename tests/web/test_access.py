@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from service.registry.domain import today_local
+from tests.factories import phone
 from tests.matching.test_matching import Registry, post_request
-from tests.web.helpers import PASSWORD, STAFF_PASSWORD, Browser, bureau_staff
+from tests.web.helpers import PASSWORD, STAFF_PASSWORD, Browser, bureau_staff, field_error
 
 # Each role's own pages (GET): reachable by it, refused to the others.
 PAGES = {
@@ -160,21 +161,50 @@ async def test_a_revoked_key_ends_the_agency_session(client, actors, people):
     assert (await browser.get("/agency")).status_code == 303
 
 
-async def test_signup_keeps_what_was_typed(client, actors):
+async def test_signup_with_a_phone_code_keeps_what_was_typed(client, actors):
     browser = Browser(client)
     browser.reset()
-    taken = await actors.employer()
-    answer = await browser.post("/signup", {"role": "employer", "display_name": "林女士", "phone": taken.phone,
-                                            "password": "一个足够长的好密码呀呀", "password_again": "一个足够长的好密码呀呀"})
-    assert answer.status_code == 422
-    assert re.search(r'id="phone-error">[^<]*已登记', answer.text)
-    assert 'value="林女士"' in answer.text and "一个足够长的好密码呀呀" not in answer.text
-    short = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": "13912345678",
-                                           "password": "短", "password_again": "短"})
+    number = phone()
+    good = "一个足够长的好密码呀呀"
+    wrong_code = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": number,
+                                                "phone_code": "000000", "password": good, "password_again": good})
+    assert wrong_code.status_code == 422 and "验证码" in field_error(wrong_code.text, "phone_code")
+    assert 'value="陈秀英"' in wrong_code.text and good not in wrong_code.text
+    code = await actors.phone_code(number)
+    short = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": number,
+                                           "phone_code": code, "password": "短", "password_again": "短"})
     assert short.status_code == 422 and re.search(r'id="password-error">至少 \d+ 个字符', short.text)
-    made = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": "13912345678",
-                                          "password": "一个足够长的好密码呀呀", "password_again": "一个足够长的好密码呀呀"})
+    made = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": number,
+                                          "phone_code": code, "password": good, "password_again": good})
     assert made.status_code == 303 and made.headers["location"] == "/worker/profile"
+    assert (await browser.get("/worker/profile")).status_code == 200
+
+
+async def test_password_reset_with_a_phone_code_signs_out_other_sessions(client, actors):
+    person = await actors.employer()
+    elsewhere = Browser(client)
+    await elsewhere.login(person.phone)
+    cookies = dict(client.cookies)
+    browser = Browser(client)
+    browser.reset()
+    page = await browser.get("/password-reset")
+    assert page.status_code == 200 and 'data-phone-code="reset_password"' in page.text
+    new = "换一个新的长密码-2026"
+    differ = await browser.post("/password-reset", {"phone": person.phone, "phone_code": "123456",
+                                                    "new_password": new, "password_again": "不一样"})
+    assert differ.status_code == 422 and field_error(differ.text, "password_again")
+    code = await actors.phone_code(person.phone, "reset_password")
+    done = await browser.post("/password-reset", {"phone": person.phone, "phone_code": code,
+                                                  "new_password": new, "password_again": new})
+    assert done.status_code == 303 and done.headers["location"] == "/login?reset=1"
+    assert "密码已重置" in (await browser.get("/login?reset=1")).text
+    await browser.login(person.phone, new)
+    assert (await browser.get("/household")).status_code == 200
+    # The session signed in with the old password is over.
+    browser.reset()
+    client.cookies.update(cookies)
+    assert (await browser.get("/household")).status_code == 303
+
 
 
 async def test_errors_are_pages_for_people_and_problems_for_the_api(client):

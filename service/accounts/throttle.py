@@ -1,0 +1,141 @@
+"""Atomic counters over fixed windows, and the rate limit that uses them.
+
+One small interface, `Counter`, two implementations behind it: Redis (one Lua script
+does INCR and EXPIRE, so parallel requests in any number of processes are each
+counted) and process memory (an `asyncio.Lock` around the read and the write). Both keep
+their keys in the Litestar store they are made from, so the store's namespace and
+`delete_all` cover them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from typing import Any, Protocol
+
+from litestar.exceptions import TooManyRequestsException
+from litestar.middleware.rate_limit import RateLimitMiddleware
+from litestar.stores.base import Store
+from litestar.stores.redis import RedisStore
+from litestar.types import Receive, Scope, Send
+
+
+class Counter(Protocol):
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        """Add one to `key` and answer (the count, seconds until its window ends). The
+        window starts at the first hit and does not move with later ones."""
+
+    async def undo(self, key: str) -> None:
+        """Take one back (an attempt that turned out fine), never below zero."""
+
+    async def forget(self, key: str) -> None:
+        """Drop the count."""
+
+
+_HIT = """
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('TTL', KEYS[1])
+if ttl < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  ttl = tonumber(ARGV[1])
+end
+return {n, ttl}
+"""
+
+_UNDO = """
+if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+"""
+
+
+class RedisCounter:
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self._redis = store._redis
+        self._hit = self._redis.register_script(_HIT)
+        self._undo = self._redis.register_script(_UNDO)
+
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        count, ttl = await self._hit(keys=[self._store._make_key(key)], args=[window_seconds])
+        return int(count), max(int(ttl), 1)
+
+    async def undo(self, key: str) -> None:
+        await self._undo(keys=[self._store._make_key(key)])
+
+    async def forget(self, key: str) -> None:
+        await self._store.delete(key)
+
+
+class MemoryCounter:
+    """For one process: the lock makes each read-and-write one step for every coroutine."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = asyncio.Lock()
+
+    async def _read(self, key: str) -> tuple[int, float]:
+        raw = await self._store.get(key)
+        if raw is None:
+            return 0, 0.0
+        count, _, ends = raw.decode().partition(" ")
+        return int(count), float(ends)
+
+    async def _write(self, key: str, count: int, ends: float) -> None:
+        await self._store.set(key, f"{count} {ends}", expires_in=max(math.ceil(ends - time.time()), 1))
+
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        async with self._lock:
+            count, ends = await self._read(key)
+            now = time.time()
+            if count == 0 or ends <= now:
+                count, ends = 0, now + window_seconds
+            count += 1
+            await self._write(key, count, ends)
+        return count, max(math.ceil(ends - now), 1)
+
+    async def undo(self, key: str) -> None:
+        async with self._lock:
+            count, ends = await self._read(key)
+            if count > 0 and ends > time.time():
+                await self._write(key, count - 1, ends)
+
+    async def forget(self, key: str) -> None:
+        async with self._lock:
+            await self._store.delete(key)
+
+
+# Stores live as long as their app; each entry keeps its store, so ids are not reused.
+_counters: dict[int, tuple[Store, Counter]] = {}
+
+
+def counter_for(store: Store) -> Counter:
+    """The counter that keeps its keys in `store` (one per store, so one lock per store)."""
+    entry = _counters.get(id(store))
+    if entry is None:
+        counter = RedisCounter(store) if isinstance(store, RedisStore) else MemoryCounter(store)
+        entry = _counters[id(store)] = (store, counter)
+    return entry[1]
+
+
+def counter_of(app: Any, name: str = "throttle") -> Counter:
+    return counter_for(app.stores.get(name))
+
+
+class AddressRateLimitMiddleware(RateLimitMiddleware):
+    """Litestar's rate limit, counted with the atomic counter over a fixed minute and
+    keyed by `RateLimitConfig.identifier_for_request` (the service's `client_address`).
+    The limit is read from the app's settings at each request; a 429 says `Retry-After`."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = scope["litestar_app"]
+        request = app.request_class(scope)
+        if await self.should_check_request(request=request):
+            limit = app.state.settings.rate_limit_per_minute
+            counter = counter_for(self.config.get_store_from_app(app))
+            count, retry_after = await counter.hit(self.cache_key_from_request(request), 60)
+            if count > limit:
+                raise TooManyRequestsException(headers={"Retry-After": str(retry_after)})
+        await self.app(scope, receive, send)
