@@ -27,6 +27,7 @@ from service.web.public import certificate_code
 from service.web.worker import _skills_by_category
 
 IMPORT_TTL_SECONDS = 30 * 60
+IMPORT_AAD = b"nanyue:web-import-preview"
 HOUSEKEEPING = requires(Role.HOUSEKEEPING, scope="workers:write")
 
 
@@ -140,9 +141,10 @@ class AgencyPages(Controller):
                         preview=None)
         results = await imports.check_rows(principal, rows, cipher=state.cipher, taxonomy=state.taxonomy, save=False)
         token = secrets.token_urlsafe(16)
+        # The rows hold ID numbers: kept encrypted with the data key, like the registry's.
+        preview = msgspec.json.encode({"agency": principal.agency_id, "rows": rows, "filename": upload.filename})
         await request.app.stores.get("web_imports").set(
-            token, msgspec.json.encode({"agency": principal.agency_id, "rows": rows, "filename": upload.filename}),
-            expires_in=IMPORT_TTL_SECONDS)
+            token, state.cipher.encrypt(preview.decode(), IMPORT_AAD), expires_in=IMPORT_TTL_SECONDS)
         return page(request, "agency/import.html", errors={}, values={}, preview=results, token=token,
                     filename=upload.filename, bad=sum(1 for r in results if r["errors"]),
                     good=sum(1 for r in results if not r["errors"]))
@@ -156,7 +158,7 @@ class AgencyPages(Controller):
         stored = await store.get(token)
         if stored is None:
             raise NotFound("导入预览已过期，请重新上传 (the preview expired; upload the file again)")
-        saved = msgspec.json.decode(stored)
+        saved = msgspec.json.decode(state.cipher.decrypt(stored, IMPORT_AAD))
         if saved["agency"] != principal.agency_id:
             raise NotFound("导入预览已过期，请重新上传 (the preview expired; upload the file again)")
         results = await imports.check_rows(principal, saved["rows"], cipher=state.cipher, taxonomy=state.taxonomy,

@@ -51,6 +51,9 @@ async def test_import_previews_every_row_and_saves_only_what_the_clerk_chooses(c
     assert "身份证号：校验码不正确" in preview.text and "已登记" in preview.text
     assert count_workers(client) == 0  # a preview saves nothing
     token = re.search(r'action="/agency/import/([^"]+)"', preview.text).group(1)
+    kept = in_app(client, client.app.stores.get("web_imports").get, token)
+    assert kept and duplicate[3].encode() not in kept and "黄丽".encode() not in kept  # encrypted while waiting
+    assert duplicate[3] not in preview.text  # and masked on the page
 
     # Without choosing "only the good rows", a file with errors saves nothing.
     refused = await clerk.post(f"/agency/import/{token}")

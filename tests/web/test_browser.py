@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -87,9 +86,7 @@ def server(settings):
 
 @pytest.fixture(scope="module")
 def shots_dir():
-    if SHOTS.exists():
-        shutil.rmtree(SHOTS)
-    SHOTS.mkdir(parents=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)  # each page's files are replaced by name
     return SHOTS
 
 
