@@ -117,12 +117,18 @@ async def _identity_attempt(request: Request):
         return
     store = request.app.stores.get("identity_attempts")
     limit = request.app.state.settings.identity_attempts_per_day
-    await throttle.ensure_below(store, principal.credential, limit=limit, window=IDENTITY_WINDOW)
+    # Counted before the attempt (parallel attempts cannot slip past the limit) and given
+    # back unless it ended in the uniform "identity unavailable" answer.
+    await throttle.spend(store, principal.credential, limit=limit, window=IDENTITY_WINDOW)
     try:
         yield
     except services.IdentityUnavailable:
-        await throttle.spend(store, principal.credential, window=IDENTITY_WINDOW)
         raise
+    except BaseException:
+        await throttle.give_back(store, principal.credential)
+        raise
+    else:
+        await throttle.give_back(store, principal.credential)
 
 
 def _with_etag(row: dict, body: Any, status_code: int = HTTP_200_OK) -> Response:
@@ -191,8 +197,7 @@ class WorkerController(Controller):
         principal = principal_of(request)
         store = request.app.stores.get("lookups")
         limit = request.app.state.settings.lookups_per_minute
-        await throttle.ensure_below(store, principal.credential, limit=limit, window=60)
-        await throttle.spend(store, principal.credential, window=60)
+        await throttle.spend(store, principal.credential, limit=limit, window=60)
         row = await services.lookup_worker(principal, data.id_number, cipher=request.app.state.cipher)
         return WorkerRef(id=row["id"], display_name=public_display_name(row["real_name"], row["gender"]),
                          id_number_masked=row["id_number_masked"])

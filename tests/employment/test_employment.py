@@ -180,8 +180,9 @@ async def test_concurrent_accepts_of_overlapping_jobs_create_one_placement(clien
     loser = next(o for o in offers if o["id"] != placements[0]["offer"])
     response = await client.post(f"/api/v1/offers/{loser['id']}/accept", headers=person.headers)
     assert response.status_code == 409
-    third = await post_request(client, second_employer, start_date=(START + timedelta(days=3)).isoformat(),
-                               end_date=(START + timedelta(days=5)).isoformat())
+    # Days inside both jobs: whichever acceptance won, they are taken.
+    third = await post_request(client, second_employer, start_date=(START + timedelta(days=8)).isoformat(),
+                               end_date=(START + timedelta(days=10)).isoformat())
     page = await matches(client, second_employer, third["id"])
     assert page["items"] == [] and {e["filter"]: e["removed"] for e in page["excluded"]}["schedule"] == 1
 

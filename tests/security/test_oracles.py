@@ -134,6 +134,16 @@ async def test_lookups_are_rate_limited_per_credential(app, client, actors):
     assert len(lookups_in_db(client)) == limit + 1  # refused lookups did not run
 
 
+async def test_parallel_lookups_cannot_overshoot_the_limit(app, client, actors):
+    import asyncio
+
+    limit = app.state.settings.lookups_per_minute
+    agency = await actors.agency("housekeeping")
+    answers = await asyncio.gather(*(lookup(client, agency, id_number()) for _ in range(limit + 10)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [404] * limit + [429] * 10
+
+
 # Not yours or not there: one answer on every object route ------------------------------------
 
 
