@@ -57,7 +57,9 @@ def server(settings):
     env = {**os.environ, "DATABASE_URL": settings.database_url, "SECRET_KEY": settings.secret_key,
            "DATA_KEY": settings.data_key, "HOST": "127.0.0.1", "PORT": str(port), "RUN_DISPATCHER": "false",
            "WARM_MATCHER": "false", "LOG_LEVEL": "WARNING", "STORE_NAMESPACE": settings.store_namespace + "-e2e",
-           "RATE_LIMIT_PER_MINUTE": "100000"}
+           "RATE_LIMIT_PER_MINUTE": "100000",
+           # Its metrics listener on a port of its own, so parallel runs do not collide.
+           "METRICS_HOST": "127.0.0.1", "METRICS_PORT": str(_free_port())}
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     else:
