@@ -13,8 +13,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
@@ -45,6 +43,7 @@ from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
+from service.openapi import complete_openapi, docs_assets_router, openapi_config
 from service.registry.controllers import CredentialController, WorkerController
 from service.registry.issuer import IssuerClient
 from service.security import IdNumberCipher, client_address
@@ -71,7 +70,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             AccountController, AgencyController, TaxonomyController,
             WorkerController, CredentialController, JobRequestController,
             OfferController, PlacementController, ReviewController, ComplaintController, IntegrityController,
-            WebhookController,
+            WebhookController, docs_assets_router(),
             *web_routers(),
         ],
         lifespan=[_lifespan],
@@ -80,7 +79,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         # Problem details for the API; an HTML page for a person's browser.
         exception_handlers={**EXCEPTION_HANDLERS, **PAGE_EXCEPTION_HANDLERS},
         stores=_stores(settings),
-        openapi_config=_openapi(),
+        openapi_config=openapi_config(API_VERSION),
         template_config=template_config(),
         csrf_config=csrf_config(settings),
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
@@ -89,6 +88,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
         logging_config=None,
         debug=False,
     )
+    complete_openapi(app)
     # Outermost, around Litestar's own routing: requests to unknown routes get a request id
     # and an access log line too (app-level middleware only runs for matched routes).
     app.asgi_handler = request_id_middleware(app.asgi_handler)
@@ -181,16 +181,3 @@ def _middleware(settings: Settings) -> list:
         DefineMiddleware(AuthMiddleware, exclude=[p for p in UNAUTHENTICATED_PATHS if p != "/metrics"]),
         session_principal_middleware(),
     ]
-
-
-def _openapi() -> OpenAPIConfig:
-    return OpenAPIConfig(
-        title="南粤家政 worker registry and job matcher",
-        version=API_VERSION,
-        description=(
-            "家政服务员登记、培训与证书、匹配与就业。Employers and workers authenticate with a bearer token "
-            "(`POST /api/v1/auth/token`); agencies with `X-API-Key`. Errors are RFC 9457 problem details."
-        ),
-        path="/schema",
-        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-    )

@@ -202,12 +202,16 @@ def to_problem(exc: Exception) -> ProblemDetailsException:
         )
     if isinstance(exc, HTTPException):
         status = exc.status_code
+        headers = exc.headers
+        if status == 429 and headers and "RateLimit-Reset" in headers and "Retry-After" not in headers:
+            # The rate limiter says when its window resets; tell clients in the standard header.
+            headers = {**headers, "Retry-After": str(max(1, int(headers["RateLimit-Reset"])))}
         return ProblemDetailsException(
             status_code=status,
             type_=PROBLEM_BASE + str(status),
             title=_STATUS_TITLES.get(status, exc.detail),
             detail=exc.detail,
-            headers=exc.headers,
+            headers=headers,
         )
     return ProblemDetailsException(
         status_code=500,

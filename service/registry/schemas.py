@@ -30,9 +30,10 @@ SkillCode = Annotated[str, msgspec.Meta(min_length=1, max_length=48, pattern=LIN
 Language = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=LINE, examples=["粤语"])]
 Wage = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
 ShortText = Annotated[str, msgspec.Meta(max_length=32, pattern=LINE)]
+ShortText16 = Annotated[str, msgspec.Meta(max_length=16, pattern=LINE)]  # the columns hold 16
 IdNumber = Annotated[
     str,
-    msgspec.Meta(min_length=18, max_length=18, description="18 位公民身份号码 (GB 11643)", examples=["44180219900307002X"]),
+    msgspec.Meta(min_length=18, max_length=18, description="18 位公民身份号码 (GB 11643)", examples=["441802198503071026"]),
 ]
 
 
@@ -58,10 +59,10 @@ class WorkerCreate(Input, kw_only=True):
     wage_unit: WageUnit = "month"
     live_in: bool = False
     available_from: AvailableFrom | None = None
-    ethnicity: ShortText | None = None
+    ethnicity: ShortText16 | None = None
     native_place: ShortText | None = None
-    marital_status: ShortText | None = None
-    religion: ShortText | None = None
+    marital_status: ShortText16 | None = None
+    religion: ShortText16 | None = None
 
 
 class WorkerUpdate(Input, kw_only=True):
@@ -81,10 +82,10 @@ class WorkerUpdate(Input, kw_only=True):
     live_in: bool | UnsetType = UNSET
     available_from: AvailableFrom | None | UnsetType = UNSET
     status: Literal["active", "paused", "suspended"] | UnsetType = UNSET
-    ethnicity: ShortText | None | UnsetType = UNSET
+    ethnicity: ShortText16 | None | UnsetType = UNSET
     native_place: ShortText | None | UnsetType = UNSET
-    marital_status: ShortText | None | UnsetType = UNSET
-    religion: ShortText | None | UnsetType = UNSET
+    marital_status: ShortText16 | None | UnsetType = UNSET
+    religion: ShortText16 | None | UnsetType = UNSET
 
 
 class LocationOut(Output, kw_only=True):
