@@ -1,5 +1,8 @@
-# Shared by scripts/run and scripts/test: make .venv and install the project into it.
-# Safe to run again: it reinstalls only when pyproject.toml changed.
+# Shared by scripts/run, scripts/test and scripts/check: make .venv and install exactly the
+# lock (requirements/dev.txt, with hashes), then the project itself without dependencies.
+# Safe to run again: it reinstalls only when the lock or pyproject.toml changed. When the
+# dependency ranges in pyproject.toml changed since the lock was made, it stops and asks
+# for `scripts/lock`, so nothing installs outside the lock.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,10 +21,21 @@ pick_python() {
 if [ ! -x .venv/bin/python ]; then
   "$(pick_python)" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+
+wanted=$(.venv/bin/python scripts/_lock_inputs.py)
+for lock in requirements/runtime.txt requirements/dev.txt; do
+  if ! grep -qx "# lock-inputs: $wanted" "$lock" 2>/dev/null; then
+    echo "锁文件已过期：pyproject.toml 的依赖变了，请运行 scripts/lock 并提交 requirements/ (the lock is stale: dependencies in pyproject.toml changed; run scripts/lock and commit requirements/)" >&2
+    exit 1
+  fi
+done
+
+stamp=.venv/.installed-$(cat requirements/dev.txt pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e '.[dev]'
+  .venv/bin/python -m pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
+  if ! .venv/bin/python -m pip install --quiet --no-deps -e . >.venv/install.log 2>&1; then
+    cat .venv/install.log >&2; exit 1
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

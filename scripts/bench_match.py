@@ -38,7 +38,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate_data import fill, fresh_database  # noqa: E402
 
-from service.database import bind_tables, make_engine, run_migrations, start_embedded_server, with_database  # noqa: E402
+from service.database import (  # noqa: E402
+    bind_tables,
+    exit_on_sigterm,
+    make_engine,
+    run_migrations,
+    start_embedded_server,
+    with_database,
+)
 from service.matching.facts import DatabaseFacts  # noqa: E402
 from service.matching.index import CandidateIndex  # noqa: E402
 from service.matching.ranking import (  # noqa: E402
@@ -353,7 +360,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench-results" / "bench_match.md"))
     args = parser.parse_args()
     settings = load_settings()
-    server_url = settings.database_url or start_embedded_server(PROJECT_ROOT / "var" / "bench-pg", keep_running=True)
+    exit_on_sigterm()  # the embedded server, if started here, stops when this script ends
+    server_url = settings.database_url or start_embedded_server(PROJECT_ROOT / "var" / "bench-pg")
 
     async def run() -> list[dict]:
         return [await bench_size(int(size), args, server_url, settings.data_key_bytes) for size in args.sizes.split(",")]

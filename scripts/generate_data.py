@@ -6,6 +6,8 @@ Makes agencies, employers, workers (in Chinese, with encrypted ID numbers), thei
 certificates, trainings, health and background checks, and open job requests, with
 COPY in batches and a progress bar. It writes to a database of its own (created fresh on
 the server of DATABASE_URL, or on the embedded server) so it never touches real data.
+The embedded server (data in var/bench-pg) stops when the script ends, also on SIGTERM or
+Ctrl-C; the data stays for the next run.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.database import ensure_database, make_engine, run_migrations, start_embedded_server  # noqa: E402
+from service.database import ensure_database, exit_on_sigterm, make_engine, run_migrations, start_embedded_server  # noqa: E402
 from service.privacy import mask_id_number  # noqa: E402
 from service.registry.domain import add_years, id_check_digit, today_local  # noqa: E402
 from service.security import IdNumberCipher  # noqa: E402
@@ -136,15 +138,15 @@ class Generator:
         located = rng.random() < 0.7
         lat = district["lat"] + rng.uniform(-0.08, 0.08) if located else None
         lon = district["lon"] + rng.uniform(-0.08, 0.08) if located else None
-        languages = ["普通话"] if rng.random() < 0.9 else []
+        languages = ["mandarin"] if rng.random() < 0.9 else []
         if city in CANTONESE_CITIES and rng.random() < 0.7:
-            languages.append("粤语")
+            languages.append("cantonese")
         if city in HAKKA_CITIES and rng.random() < 0.5:
-            languages.append("客家话")
+            languages.append("hakka")
         if city in TEOCHEW_CITIES and rng.random() < 0.6:
-            languages.append("潮汕话")
+            languages.append("teochew")
         if rng.random() < 0.03:
-            languages.append("英语")
+            languages.append("english")
         first = rng.choices(self.categories, self.category_weights)[0]
         categories = [first] if rng.random() < 0.6 else list({first, rng.choices(self.categories, self.category_weights)[0]})
         pool = [s for c in categories for s in self.ref.skills_by_category.get(c, [])]
@@ -203,7 +205,7 @@ class Generator:
         start = self.today + timedelta(days=rng.randint(3, 45))
         centre = self.ref.districts[district]
         located = rng.random() < 0.5
-        languages = ["粤语"] if city in CANTONESE_CITIES and rng.random() < 0.4 else []
+        languages = ["cantonese"] if city in CANTONESE_CITIES and rng.random() < 0.4 else []
         return (employer_id, category, skills, "", '{"matched": [], "not_understood": []}', "", district,
                 "district", centre["lat"] if located else None, centre["lon"] if located else None,
                 rng.choice((10, 20, 30)) if located else None, start, start + timedelta(days=rng.choice((26, 42, 90, 365))),
@@ -293,7 +295,7 @@ async def fill(url: str, *, workers: int, seed: int, requests: int, data_key: by
 
 async def fresh_database(name: str, server_url: str | None = None) -> str:
     """Create (or empty) database `name` and migrate it; returns its URL."""
-    server_url = server_url or start_embedded_server(PROJECT_ROOT / "var" / "bench-pg", keep_running=True)
+    server_url = server_url or start_embedded_server(PROJECT_ROOT / "var" / "bench-pg")
     admin = await asyncpg.connect(server_url)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -312,6 +314,7 @@ def main() -> None:
     parser.add_argument("--database", default="nanyue_synthetic")
     args = parser.parse_args()
     settings = load_settings()
+    exit_on_sigterm()  # the embedded server, if started here, stops when this script ends
 
     async def run() -> None:
         url = await fresh_database(args.database, settings.database_url)

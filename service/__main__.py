@@ -1,15 +1,20 @@
-"""Command line: `python -m service run | migrate | create-admin`.
+"""Command line: `nanyue run | migrate | create-admin | stop-db` (also `python -m service`).
 
-The one place that reads the environment (through `load_settings`).
+The one place that reads the environment (through `load_settings`). With no
+DATABASE_URL the commands start the embedded PostgreSQL and stop it again when they end,
+also on SIGTERM or Ctrl-C; `stop-db` stops one left running by a process that was killed.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 
-from service.settings import Settings, load_settings
+from service.settings import ENV_VARIABLES, Settings, SettingsError, load_settings
+
+DESCRIPTION = "南粤家政 worker registry and job matcher. Settings come from environment variables (and .env)."
 
 
 async def _migrate(settings: Settings) -> str:
@@ -31,39 +36,90 @@ async def _create_admin(settings: Settings, phone: str, password: str, display_n
     print(f"admin {row['id']} created")
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nanyue", description=DESCRIPTION,
+        epilog="environment variables: " + ", ".join(ENV_VARIABLES) + " (see README: Configuration)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="apply migrations, then serve on HOST:PORT",
+                        description="Apply pending migrations, then serve the API on HOST:PORT.")
+    commands.add_parser("migrate", help="apply pending database migrations",
+                        description="Apply every pending Piccolo migration, then exit.")
+    admin = commands.add_parser("create-admin", help="create a bureau admin account",
+                                description="Create a bureau admin. Without --password the password is asked for.")
+    admin.add_argument("--phone", required=True, help="the admin's mobile number (logs in with it)")
+    admin.add_argument("--password", help="the password; omit it to type it at a prompt (safer: not in shell history)")
+    admin.add_argument("--display-name", default="管理员", help="name shown in decisions (default: 管理员)")
+    commands.add_parser("stop-db", help="stop the embedded PostgreSQL in VAR_DIR/pg if one is running",
+                        description="Stop an embedded PostgreSQL left running in VAR_DIR/pg.")
+    return parser
+
+
+def _ask_password() -> str:
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().rstrip("\n")
+        if line:
+            return line
+        raise SystemExit("error: 密码为空 (no password given: pass --password or type it at the prompt)")
+    password = getpass.getpass("密码 (password): ")
+    if password != getpass.getpass("再输一次 (again): "):
+        raise SystemExit("error: 两次输入不一致 (the passwords differ)")
+    return password
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m service", description="南粤家政 registry and matcher")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="apply migrations, then serve on HOST:PORT")
-    commands.add_parser("migrate", help="apply pending database migrations")
-    admin = commands.add_parser("create-admin", help="create a bureau admin account")
-    admin.add_argument("--phone", required=True)
-    admin.add_argument("--password", required=True)
-    admin.add_argument("--display-name", default="管理员")
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    import signal
 
-    settings = load_settings()
-    if args.command == "migrate":
-        asyncio.run(_migrate(settings))
-        print("migrations applied")
-    elif args.command == "create-admin":
-        from service.errors import AppError
+    from service.database import embedded_servers_in_use, exit_on_sigterm, release_embedded_servers
 
-        try:
-            asyncio.run(_create_admin(settings, args.phone, args.password, args.display_name))
-        except AppError as exc:
-            print(f"error: {exc.detail}", file=sys.stderr)
-            return 1
-    elif args.command == "run":
-        import uvicorn
+    already_held = embedded_servers_in_use()
+    previous_handler = exit_on_sigterm()
+    try:
+        return _command(args, settings)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        release_embedded_servers(keep=already_held)
+        signal.signal(signal.SIGTERM, previous_handler)
 
-        from service.app import create_app
-        from service.observability import serve_metrics
 
-        url = asyncio.run(_migrate(settings))
-        settings = _with_database(settings, url)
-        serve_metrics(settings.metrics_host, settings.metrics_port)
-        uvicorn.run(create_app(settings), **server_options(settings))
+def _command(args: argparse.Namespace, settings: Settings) -> int:
+    from service.database import EmbeddedPostgresMissing
+    from service.errors import AppError
+
+    try:
+        if args.command == "stop-db":
+            from service.database import stop_embedded_server
+
+            stopped = stop_embedded_server(settings.var_dir / "pg")
+            print("embedded PostgreSQL stopped" if stopped else "no embedded PostgreSQL running")
+        elif args.command == "migrate":
+            asyncio.run(_migrate(settings))
+            print("migrations applied")
+        elif args.command == "create-admin":
+            password = args.password if args.password is not None else _ask_password()
+            asyncio.run(_create_admin(settings, args.phone, password, args.display_name))
+        elif args.command == "run":
+            import uvicorn
+
+            from service.app import create_app
+            from service.observability import configure_logging, serve_metrics
+
+            configure_logging(settings.log_level)
+            url = asyncio.run(_migrate(settings))
+            settings = _with_database(settings, url)
+            serve_metrics(settings.metrics_host, settings.metrics_port)
+            uvicorn.run(create_app(settings), **server_options(settings))
+    except (AppError, EmbeddedPostgresMissing) as exc:
+        print(f"error: {getattr(exc, 'detail', None) or exc}", file=sys.stderr)
+        return 1
     return 0
 
 

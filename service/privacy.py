@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # Compound surnames common in Guangdong and beyond.
-_COMPOUND_SURNAMES = (
+COMPOUND_SURNAMES = (
     "欧阳", "司徒", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
     "令狐", "长孙", "宇文", "夏侯", "端木", "西门", "南宫", "轩辕",
 )
@@ -43,10 +43,21 @@ def mask_phone(phone: str) -> str:
 
 
 def surname(real_name: str) -> str:
-    for compound in _COMPOUND_SURNAMES:
+    """A compound surname when the name starts with one and goes on; else the first character."""
+    for compound in COMPOUND_SURNAMES:
         if real_name.startswith(compound) and len(real_name) > len(compound):
             return compound
     return real_name[:1]
+
+
+def surname_sql(column: str, compounds_param: str) -> tuple[str, str]:
+    """`surname` in SQL, as the code points of its first and second character (0 if none);
+    `compounds_param` is a text[] parameter holding `COMPOUND_SURNAMES`."""
+    if any(len(compound) != 2 for compound in COMPOUND_SURNAMES):
+        raise ValueError("surname_sql handles two-character compound surnames only")
+    return (f"ascii({column})::int4",
+            f"(CASE WHEN left({column}, 2) = ANY({compounds_param}) AND char_length({column}) > 2 "
+            f"THEN ascii(substr({column}, 2, 1)) ELSE 0 END)::int4")
 
 
 def public_display_name(real_name: str, gender: str) -> str:

@@ -7,11 +7,12 @@ at import time, so tests build apps with exactly the settings they need.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import secrets
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, get_type_hints
 
 import msgspec
 
@@ -86,7 +87,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return key
 
 
-_ENV_FIELDS = {
+ENVIRONMENTS = ("development", "production")
+
+# Every setting and the environment variable that sets it (the README's table lists them all).
+ENV_VARIABLES = {
     "DATABASE_URL": "database_url",
     "REDIS_URL": "redis_url",
     "STORE_NAMESPACE": "store_namespace",
@@ -118,40 +122,77 @@ _ENV_FIELDS = {
     "CERTIFICATE_ISSUER_URL": "certificate_issuer_url",
     "WEBHOOK_MAX_ATTEMPTS": "webhook_max_attempts",
     "WEBHOOK_BACKOFF_SECONDS": "webhook_backoff_seconds",
+    "WEBHOOK_POLL_SECONDS": "webhook_poll_seconds",
     "ALLOW_PRIVATE_WEBHOOKS": "allow_private_webhooks",
     "RUN_DISPATCHER": "run_dispatcher",
     "WARM_MATCHER": "warm_matcher",
 }
+_ENV_FIELDS = ENV_VARIABLES
+_TYPE_NAMES = {int: "an integer", float: "a number", bool: "true or false"}
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names its environment variable."""
 
 
 def generate_data_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+def read_dotenv(path: Path) -> dict[str, str]:
+    """The variables of a `.env` file (KEY=value lines), or nothing when there is none."""
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {key: value for key, value in dotenv_values(path).items() if value is not None}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: Path | None = None) -> Settings:
     """Build settings from environment variables (empty values count as unset).
 
-    Outside production, missing keys are generated once and kept in `var/dev-keys.json`
-    (mode 0600) so a newcomer's data stays readable across restarts. In production the
-    keys must be given.
+    Outside production, a `.env` file in the project root (or `dotenv`) fills variables the
+    environment does not set; the environment always wins. Outside production, missing keys
+    are generated once and kept in `var/dev-keys.json` (mode 0600) so a newcomer's data
+    stays readable across restarts. In production the keys must be given. A value that
+    cannot be used raises `SettingsError` naming its variable.
     """
-    environ = os.environ if environ is None else environ
+    environ = dict(os.environ if environ is None else environ)
+    if environ.get("APP_ENV", "development") != "production":
+        environ = {**read_dotenv(dotenv or PROJECT_ROOT / ".env"), **environ}
     raw: dict[str, object] = {
-        field: environ[name] for name, field in _ENV_FIELDS.items() if environ.get(name)
+        field: _parse(name, field, environ[name]) for name, field in ENV_VARIABLES.items() if environ.get(name)
     }
     environment = str(raw.get("environment", "development"))
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(f"APP_ENV: expected one of {', '.join(ENVIRONMENTS)}, got {environment!r}")
     var_dir = Path(str(raw.get("var_dir", PROJECT_ROOT / "var")))
     missing = [f for f in ("secret_key", "data_key") if f not in raw]
     if missing:
         if environment == "production":
-            names = ", ".join(k for k, v in _ENV_FIELDS.items() if v in missing)
-            raise SystemExit(f"production needs {names} to be set")
+            names = ", ".join(k for k, v in ENV_VARIABLES.items() if v in missing)
+            raise SettingsError(f"{names}: required when APP_ENV=production")
         raw.update({k: v for k, v in _dev_keys(var_dir).items() if k in missing})
     if "var_dir" in raw:
         raw["var_dir"] = var_dir
     if isinstance(raw.get("trusted_proxies"), str):
         raw["trusted_proxies"] = [p.strip() for p in str(raw["trusted_proxies"]).split(",") if p.strip()]
-    settings = msgspec.convert(raw, Settings, strict=False)
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        field = str(exc).rpartition("$.")[2].strip("`")
+        name = next((k for k, v in ENV_VARIABLES.items() if v == field), field)
+        raise SettingsError(f"{name}: {exc}") from None
+    try:
+        key = base64.b64decode(settings.data_key, validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != 32:
+        raise SettingsError("DATA_KEY: expected 32 bytes, base64-encoded")
+    if settings.db_pool_min > settings.db_pool_max:
+        raise SettingsError("DB_POOL_MIN: must not exceed DB_POOL_MAX")
     _check(settings)
     return settings
 
@@ -169,6 +210,36 @@ def _check(settings: Settings) -> None:
         raise SystemExit("SMS_SENDER must be 'log' or 'http'")
     if settings.sms_sender == "http" and not (settings.sms_gateway_url and settings.sms_gateway_key):
         raise SystemExit("SMS_SENDER=http needs SMS_GATEWAY_URL and SMS_GATEWAY_KEY")
+
+
+def _parse(name: str, field: str, value: str) -> object:
+    """One variable's text as its field's type, or a `SettingsError` naming the variable."""
+    kind = get_type_hints(Settings)[field]
+    if kind is bool:
+        if value.strip().lower() not in _BOOLEANS:
+            raise SettingsError(f"{name}: expected true or false, got {value!r}")
+        return _BOOLEANS[value.strip().lower()]
+    if kind in (int, float):
+        try:
+            number = kind(value.strip())
+        except ValueError:
+            raise SettingsError(f"{name}: expected {_TYPE_NAMES[kind]}, got {value!r}") from None
+        if number < 0 or (name == "PORT" and not 0 < number < 65536):
+            raise SettingsError(f"{name}: out of range: {value!r}")
+        return number
+    if kind is Path:
+        return Path(value)
+    if name == "LOG_LEVEL":
+        if value.strip().upper() not in _LOG_LEVELS:
+            raise SettingsError(f"{name}: expected one of {', '.join(_LOG_LEVELS)}, got {value!r}")
+        return value.strip().upper()
+    if name in ("DATABASE_URL", "REDIS_URL", "CERTIFICATE_ISSUER_URL"):
+        scheme = value.partition("://")[0]
+        allowed = {"DATABASE_URL": ("postgresql", "postgres"), "REDIS_URL": ("redis", "rediss", "unix"),
+                   "CERTIFICATE_ISSUER_URL": ("http", "https")}[name]
+        if "://" not in value or scheme not in allowed:
+            raise SettingsError(f"{name}: expected a URL starting with {' or '.join(s + '://' for s in allowed)}")
+    return value
 
 
 def _dev_keys(var_dir: Path) -> dict[str, str]:

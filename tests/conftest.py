@@ -7,12 +7,15 @@ With `REDIS_URL` set, the app's stores live in Redis under a namespace of this r
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import contextmanager
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -20,7 +23,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app, new_candidate_index
 from service.database import make_engine, run_migrations, start_embedded_server, with_database
 from service.settings import PROJECT_ROOT, Settings, generate_data_key
-from tests.factories import DATA_TABLES, Actors
+from tests.factories import DATA_TABLES, Actors, Registry
 from tests.receiver import Receiver
 
 RUN_ID = secrets.token_hex(4)
@@ -92,6 +95,35 @@ def in_app(client: AsyncTestClient, fn, *args):
     return client.blocking_portal.call(fn, *args)
 
 
+@contextmanager
+def tuned(app, **changes):
+    """Run with some settings changed (handlers and middleware read them per request)."""
+    before = app.state.settings
+    app.state.settings = msgspec.structs.replace(before, **changes)
+    try:
+        yield
+    finally:
+        app.state.settings = before
+
+
+def send(client, app, peer: str, requests: list[tuple[str, str, dict | None, dict]]) -> list[httpx.Response]:
+    """Send `requests` (method, path, json, headers) all at once, from TCP peer `peer`, on
+    the app's own event loop, so they really run in parallel."""
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            return await asyncio.gather(*(http.request(method, path, json=body, headers=headers)
+                                          for method, path, body, headers in requests))
+
+    return in_app(client, run)
+
+
+def deliver(client: AsyncTestClient, app: Litestar):
+    """Let the webhook dispatcher deliver whatever is due, now."""
+    return in_app(client, app.state.dispatcher.deliver_due)
+
+
 @pytest.fixture(autouse=True)
 def clean_database(client: AsyncTestClient, app: Litestar, receiver: Receiver) -> None:
     """Every test starts from empty data tables (reference data stays)."""
@@ -110,3 +142,9 @@ def clean_database(client: AsyncTestClient, app: Litestar, receiver: Receiver) -
 @pytest.fixture
 def actors(client: AsyncTestClient) -> Actors:
     return Actors(client)
+
+
+@pytest.fixture
+async def registry(client, actors) -> Registry:
+    """Builds eligible workers through the API (see `tests.factories.Registry`)."""
+    return await Registry(client, actors).setup()

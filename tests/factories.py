@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from litestar.testing import AsyncTestClient
@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from service.accounts.services import create_admin
 from service.accounts.sms import LogSmsSender, sender_of
 from service.accounts.throttle import counter_of
-from service.registry.domain import id_check_digit
+from service.registry.domain import id_check_digit, today_local
 
 DATA_TABLES = [
     "app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check",
@@ -153,3 +153,90 @@ class Actors:
         created = await self.client.post("/api/v1/workers", headers=person.headers, json=self.last_body)
         assert created.status_code == 201, created.text
         return person, created.json()
+
+
+# Job requests, matches and offers ----------------------------------------------------
+
+START = today_local() + timedelta(days=10)
+
+
+def request_body(**overrides):
+    return {
+        "category": "maternity", "skills": ["maternity_postpartum_care", "lactation_support"],
+        "district_code": "441802", "start_date": START.isoformat(),
+        "end_date": (START + timedelta(days=26)).isoformat(), "live_in": False,
+        "budget_min": 7000, "budget_max": 9000, "budget_unit": "month", "languages": ["粤语"],
+    } | overrides
+
+
+class Registry:
+    """Builds eligible workers through the API, as her agency, the bureau and institutions would."""
+
+    def __init__(self, client, actors):
+        self.client, self.actors = client, actors
+
+    async def setup(self):
+        self.admin = await self.actors.admin()
+        self.evaluator = await self.actors.agency("evaluation")
+        self.trainer = await self.actors.agency("training")
+        self._cert = 0
+        self.id_numbers = {}
+        return self
+
+    async def worker(self, *, certificate_level=None, trained_on=None, health="maternity", consent=True, **profile):
+        person, record = await self.actors.registered_worker(**profile)
+        worker_id = record["id"]
+        self.id_numbers[worker_id] = id_number = self.actors.last_body["id_number"]
+        if consent:
+            assert (await self.client.post(f"/api/v1/workers/{worker_id}/consent", headers=person.headers)).status_code == 200
+        if health:
+            checked = await self.client.post(f"/api/v1/workers/{worker_id}/checks", headers=self.admin.headers, json={
+                "kind": "health", "tier": health, "result": "passed", "checked_on": today_local().isoformat()})
+            assert checked.status_code == 201, checked.text
+        if certificate_level:
+            self._cert += 1
+            issued = await self.client.post(f"/api/v1/workers/{worker_id}/certificates", headers=self.evaluator.headers, json={
+                "id_number": id_number, "occupation_code": "4-10-01-06", "work_type": "母婴护理员",
+                "level": certificate_level,
+                "certificate_no": f"S44180{self._cert:08d}", "issued_on": (today_local() - timedelta(days=30)).isoformat()})
+            assert issued.status_code == 201, issued.text
+        if trained_on:
+            trained = await self.client.post(f"/api/v1/workers/{worker_id}/trainings", headers=self.trainer.headers, json={
+                "id_number": id_number, "programme": "南粤家政", "course": "母婴护理员培训", "hours": 80,
+                "started_on": (trained_on - timedelta(days=20)).isoformat(), "finished_on": trained_on.isoformat(),
+                "result": "passed"})
+            assert trained.status_code == 201, trained.text
+        return person, record
+
+
+async def post_request(client, employer, **overrides):
+    response = await client.post("/api/v1/job-requests", headers=employer.headers, json=request_body(**overrides))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def matches(client, employer, request_id, **params):
+    response = await client.get(f"/api/v1/job-requests/{request_id}/matches", headers=employer.headers, params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def offer(client, employer, request_id, worker_id, **extra):
+    response = await client.post(f"/api/v1/job-requests/{request_id}/offers", headers=employer.headers,
+                                 json={"worker_id": worker_id, **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def bound_worker(client, actors, registry, agency):
+    """A worker registered by `agency`, claimed by her and bound, consented and eligible."""
+    person = await actors.worker_account()
+    body = worker_body(phone=person.phone)
+    record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
+    await client.post("/api/v1/workers/claim", headers=person.headers, json={
+        "id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
+    await client.post(f"/api/v1/workers/{record['id']}/agency-binding/confirm", headers=person.headers)
+    await client.post(f"/api/v1/workers/{record['id']}/consent", headers=person.headers)
+    await client.post(f"/api/v1/workers/{record['id']}/checks", headers=registry.admin.headers, json={
+        "kind": "health", "tier": "maternity", "result": "passed", "checked_on": today_local().isoformat()})
+    return person, record

@@ -22,7 +22,7 @@ from service.accounts.schemas import (
 )
 from service.accounts.sms import sender_of
 from service.accounts.throttle import counter_of
-from service.errors import AppError
+from service.errors import AppError, Unauthorized
 from service.privacy import mask_phone
 from service.schemas import PathId
 from service.security import client_address
@@ -111,7 +111,10 @@ class AccountController(Controller):
     @get("/accounts/me", operation_id="getMyAccount", summary="当前账号 (the caller's account)",
          guards=[requires(Role.EMPLOYER, Role.WORKER, Role.ADMIN)])
     async def me(self, request: Request) -> Account:
-        return _account(await services.get_user(principal_of(request).user_id))
+        user_id = principal_of(request).user_id
+        if user_id is None:  # the guard admits only user roles
+            raise Unauthorized()
+        return _account(await services.get_user(user_id))
 
     @post("/auth/token", opt={"public": True}, status_code=HTTP_200_OK, operation_id="createToken",
           summary="用手机号和密码换取访问令牌 (exchange phone and password for a bearer token)")

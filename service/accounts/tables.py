@@ -1,6 +1,7 @@
 """Accounts: people who log in with a phone and password, and agencies with API keys."""
 
 from piccolo.columns import Array, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -8,6 +9,7 @@ from piccolo.table import Table
 class User(Table, tablename="app_user"):
     """An employer, a worker or a bureau admin. Agencies are not users: they use API keys."""
 
+    id: Serial
     phone = Varchar(length=20, unique=True)
     password_hash = Text()
     role = Varchar(length=16, index=True)
@@ -21,6 +23,7 @@ class User(Table, tablename="app_user"):
 class Agency(Table):
     """A housekeeping company, training institution or evaluation institution (评价机构)."""
 
+    id: Serial
     name = Varchar(length=128)
     kind = Varchar(length=16, index=True)
     district_code = Varchar(length=6)
@@ -32,6 +35,7 @@ class Agency(Table):
 class ApiKey(Table, tablename="api_key"):
     """An agency's key. Only its SHA-256 digest is kept; the prefix finds it."""
 
+    id: Serial
     agency = ForeignKey(references=Agency, index=True)
     prefix = Varchar(length=8, unique=True)
     digest = Varchar(length=64)
@@ -45,6 +49,7 @@ class PhoneCode(Table, tablename="phone_code"):
     """A one-time code sent to a phone. Only an HMAC of phone, purpose and code is kept;
     the newest code per phone and purpose is the one that counts."""
 
+    id: Serial
     phone = Varchar(length=20)
     purpose = Varchar(length=16)
     code_digest = Varchar(length=64)

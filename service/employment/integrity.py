@@ -20,9 +20,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from typing import Any, cast
+
+from piccolo.columns import Column
 
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Placement, Review
-from service.registry import services as registry
 from service.registry.domain import BLACKLIST_YEARS, GUANGDONG_TZ, add_years, today_local
 from service.registry.tables import Certificate, Check, Training, Worker
 
@@ -144,7 +146,8 @@ async def recompute(worker_id: int, reason: str) -> dict:
     if previous is None:
         await IntegrityRating.insert(IntegrityRating(worker=worker_id, **{c._meta.name: v for c, v in values.items()}))
     else:
-        await IntegrityRating.update(values).where(IntegrityRating.id == previous["id"])
+        await IntegrityRating.update(cast("dict[Column | str, Any]", values)).where(
+            IntegrityRating.id == previous["id"])
     if previous is None or previous["score"] != rating["score"]:
         await IntegrityHistory.insert(IntegrityHistory(
             worker=worker_id, score=rating["score"], stars=rating["stars"],
@@ -161,11 +164,6 @@ async def serious_complaint_blacklist(worker_id: int) -> date | None:
         (Complaint.worker == worker_id) & (Complaint.status == "substantiated") & Complaint.serious.eq(True))
     ends = [add_years(r["decided_at"].date(), BLACKLIST_YEARS) for r in rows if r["decided_at"]]
     return max(ends, default=None)
-
-
-# The registry calls these when its facts change.
-registry.BLACKLIST_CAUSES.append(serious_complaint_blacklist)
-registry.CHANGE_HOOKS.append(recompute)
 
 
 async def refresh_aged(limit: int = 500) -> int:

@@ -16,7 +16,7 @@ from service.accounts.guards import Principal, Role
 from service.database import jsonb
 from service.employment import integrity
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Offer, Placement, Review
-from service.errors import Conflict, Forbidden, InvalidField, NotFound
+from service.errors import Conflict, Forbidden, InvalidField, NotFound, found
 from service.events.services import emit
 from service.matching import services as matching
 from service.matching.index import BusyPeriods
@@ -94,7 +94,7 @@ async def get_offer(principal: Principal, offer_id: int) -> dict:
     row = await Offer.select().where(Offer.id == offer_id).first()
     if row is None:
         raise NotFound("邀约不存在 (no such offer)")
-    request = await JobRequest.select().where(JobRequest.id == row["request"]).first()
+    request = found(await JobRequest.select().where(JobRequest.id == row["request"]).first())
     if not (matching.owns(principal, request) or row["worker"] == await _my_worker_id(principal)):
         raise NotFound("邀约不存在 (no such offer)")
     return {**row, "status": offer_status(row)}
@@ -122,10 +122,10 @@ async def accept_offer(principal: Principal, offer_id: int) -> dict:
         raise Conflict(f"邀约状态为 {offer_status(offer)}，不能接受 (this offer is {offer_status(offer)})")
     async with Offer._meta.db.transaction():
         # The request row is locked so two acceptances cannot both take its last place.
-        request = await JobRequest.select().where(JobRequest.id == offer["request"]).lock_rows().first()
+        request = found(await JobRequest.select().where(JobRequest.id == offer["request"]).lock_rows().first())
         if matching.effective_status(request) != "open":
             raise Conflict("该需求已招满或已取消 (the request is filled or cancelled)")
-        worker = await Worker.select().where(Worker.id == offer["worker"]).lock_rows().first()
+        worker = found(await Worker.select().where(Worker.id == offer["worker"]).lock_rows().first())
         if not registry.is_visible_to_employers(worker):
             raise Conflict("目前不能接受邀约：授权已撤回、档案暂停或受限 (her record cannot take offers now: "
                            "consent withdrawn, paused or blacklisted)")
@@ -160,7 +160,7 @@ async def decline_offer(principal: Principal, offer_id: int) -> dict:
 
 async def withdraw_offer(principal: Principal, offer_id: int) -> dict:
     offer = await get_offer(principal, offer_id)
-    request = await JobRequest.select().where(JobRequest.id == offer["request"]).first()
+    request = found(await JobRequest.select().where(JobRequest.id == offer["request"]).first())
     if not matching.owns(principal, request):
         raise Forbidden("只有发出邀约的一方可以撤回 (only the request's owner withdraws)")
     return await _close_offer(offer, "withdrawn", principal)
@@ -173,7 +173,7 @@ async def _close_offer(offer: dict, status: str, principal: Principal) -> dict:
         ).returning(Offer.id)
         if not changed:
             raise Conflict(f"邀约状态为 {offer_status(offer)}，不能{status} (this offer is no longer open)")
-        request = await JobRequest.select(JobRequest.agency).where(JobRequest.id == offer["request"]).first()
+        request = found(await JobRequest.select(JobRequest.agency).where(JobRequest.id == offer["request"]).first())
         await emit(f"offer.{status}", {"offer_id": offer["id"], "worker_id": offer["worker"]},
                    [request["agency"], await _bound_agency(offer["worker"])])
     return await get_offer(principal, offer["id"])
@@ -207,8 +207,8 @@ async def _placement_for(principal: Principal, placement_id: int) -> tuple[dict,
 
 async def get_placement(principal: Principal, placement_id: int) -> dict:
     row, side = await _placement_for(principal, placement_id)
-    worker = await Worker.select(Worker.real_name, Worker.gender, Worker.phone, Worker.consented_at).where(
-        Worker.id == row["worker"]).first()
+    worker = found(await Worker.select(Worker.real_name, Worker.gender, Worker.phone, Worker.consented_at).where(
+        Worker.id == row["worker"]).first())
     contact = None
     # After acceptance the household may call her, if she still consents to being shown.
     if side in ("employer", "admin") and worker["consented_at"] is not None:
@@ -434,7 +434,7 @@ async def read_integrity(principal: Principal, worker_id: int) -> tuple[dict, bo
     if rating is None or rating["computed_at"].astimezone(GUANGDONG_TZ).date() < today_local():
         async with Worker._meta.db.transaction():
             await integrity.recompute(worker_id, "first read" if rating is None else "daily refresh")
-        rating = await IntegrityRating.select().where(IntegrityRating.worker == worker_id).first()
+        rating = found(await IntegrityRating.select().where(IntegrityRating.worker == worker_id).first())
     result = {**rating, "worker_id": worker_id, "components": jsonb(rating["components"]), "advice": jsonb(rating["advice"])}
     if full:
         result["history"] = await IntegrityHistory.select().where(IntegrityHistory.worker == worker_id).order_by(

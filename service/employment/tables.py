@@ -1,6 +1,8 @@
 """Employment: offers, placements, two-way reviews, complaints with appeals, and the
 integrity rating they feed."""
 
+from enum import StrEnum
+
 from piccolo.columns import (
     JSONB,
     Boolean,
@@ -13,6 +15,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -21,7 +24,37 @@ from service.matching.tables import JobRequest
 from service.registry.tables import Worker
 
 
+class OfferStatus(StrEnum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class PlacementStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+    NO_SHOW = "no_show"
+
+
+class ComplaintStatus(StrEnum):
+    OPEN = "open"
+    SUBSTANTIATED = "substantiated"
+    DISMISSED = "dismissed"
+    OVERTURNED = "overturned"
+
+
+class AppealStatus(StrEnum):
+    NONE = "none"
+    PENDING = "pending"
+    UPHELD = "upheld"
+    REJECTED = "rejected"
+
+
 class Offer(Table):
+    id: Serial
     request = ForeignKey(references=JobRequest, index=True)
     worker = ForeignKey(references=Worker, index=True)
     made_by_user = ForeignKey(references=User, null=True)
@@ -29,7 +62,7 @@ class Offer(Table):
     wage = Integer()
     wage_unit = Varchar(length=8)
     message = Text(default="")
-    status = Varchar(length=16, default="offered", index=True)  # offered | accepted | declined | withdrawn | expired
+    status = Varchar(length=16, default=OfferStatus.OFFERED, index=True, choices=OfferStatus)
     expires_at = Timestamptz()
     decided_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -39,6 +72,7 @@ class Placement(Table):
     """A worker's engagement. PostgreSQL refuses two active placements of one worker whose
     date ranges overlap (an exclusion constraint over worker and period)."""
 
+    id: Serial
     offer = ForeignKey(references=Offer, unique=True)
     request = ForeignKey(references=JobRequest, index=True)
     worker = ForeignKey(references=Worker, index=True)
@@ -48,7 +82,7 @@ class Placement(Table):
     end_date = Date(null=True, default=None)
     wage = Integer()
     wage_unit = Varchar(length=8)
-    status = Varchar(length=16, default="active", index=True)  # active | completed | terminated | no_show
+    status = Varchar(length=16, default=PlacementStatus.ACTIVE, index=True, choices=PlacementStatus)
     ended_at = Timestamptz(null=True, default=None)
     end_reason = Text(default="")
     ended_by_user = ForeignKey(references=User, null=True)
@@ -57,6 +91,7 @@ class Placement(Table):
 
 
 class Review(Table):
+    id: Serial
     placement = ForeignKey(references=Placement, index=True)
     # "employer" reviews the worker; "worker" reviews the employer.
     author_role = Varchar(length=16)
@@ -69,20 +104,21 @@ class Review(Table):
 
 
 class Complaint(Table):
+    id: Serial
     placement = ForeignKey(references=Placement, index=True)
     worker = ForeignKey(references=Worker, index=True)
     filed_by_user = ForeignKey(references=User, null=True)
     filed_by_agency = ForeignKey(references=Agency, null=True)
     category = Varchar(length=16)
     description = Text()
-    status = Varchar(length=16, default="open", index=True)  # open | substantiated | dismissed | overturned
+    status = Varchar(length=16, default=ComplaintStatus.OPEN, index=True, choices=ComplaintStatus)
     serious = Boolean(default=False)
     decision_reason = Text(default="")
     decided_by = ForeignKey(references=User, null=True)
     decided_at = Timestamptz(null=True, default=None)
     appeal_text = Text(default="")
     appeal_filed_at = Timestamptz(null=True, default=None)
-    appeal_status = Varchar(length=16, default="none")  # none | pending | upheld | rejected
+    appeal_status = Varchar(length=16, default=AppealStatus.NONE, choices=AppealStatus)
     appeal_reason = Text(default="")
     appeal_decided_by = ForeignKey(references=User, null=True)
     appeal_decided_at = Timestamptz(null=True, default=None)
@@ -92,6 +128,7 @@ class Complaint(Table):
 class IntegrityRating(Table, tablename="integrity_rating"):
     """The current rating of each worker, with its explanation."""
 
+    id: Serial
     worker = ForeignKey(references=Worker, unique=True)
     score = SmallInt()
     stars = SmallInt()
@@ -102,6 +139,7 @@ class IntegrityRating(Table, tablename="integrity_rating"):
 
 
 class IntegrityHistory(Table, tablename="integrity_history"):
+    id: Serial
     worker = ForeignKey(references=Worker, index=True)
     score = SmallInt()
     stars = SmallInt()

@@ -34,7 +34,7 @@ class WebhookController(Controller):
         return await idempotent(request, act, status_code=201)
 
     @get("/", operation_id="listWebhooks", summary="本机构的订阅 (the agency's subscriptions)")
-    async def list(self, request: Request) -> list[Webhook]:
+    async def list_subscriptions(self, request: Request) -> list[Webhook]:
         return [msgspec.convert(r, Webhook, strict=False) for r in await services.list_subscriptions(principal_of(request))]
 
     @delete("/{subscription_id:int}", status_code=HTTP_204_NO_CONTENT, operation_id="deleteWebhook",

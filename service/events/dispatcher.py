@@ -105,7 +105,10 @@ class WebhookDispatcher:
         return delivered
 
     async def deliver_one(self) -> bool:
-        async with self.engine.pool.acquire() as conn, conn.transaction():
+        pool = self.engine.pool
+        if pool is None:
+            raise RuntimeError("the engine's connection pool is not started")
+        async with pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(_CLAIM)
             if row is None:
                 return False

@@ -30,7 +30,8 @@ async def emit(event_type: str, payload: dict[str, Any], agency_ids: list[int | 
     """Record an event for the agencies it concerns. Call inside the transaction of the
     change it describes: both commit together or neither does. The dispatcher is woken
     by a NOTIFY that PostgreSQL sends only at commit."""
-    assert event_type in EVENT_TYPES, event_type
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type: {event_type}")
     recipients = sorted({a for a in agency_ids if a is not None})
     event = Event(type=event_type, payload=payload, agency_ids=recipients)
     await event.save()
@@ -153,6 +154,8 @@ def pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str
     if address is None:
         return url, {}, {}
     parts = urlsplit(url)
+    if parts.hostname is None:
+        raise ValueError(f"URL without a host: {url}")
     host = f"[{address}]" if ":" in address else address
     netloc = f"{host}:{parts.port}" if parts.port else host
     host_header = parts.hostname + (f":{parts.port}" if parts.port else "")
@@ -201,5 +204,5 @@ async def unsubscribe(principal: Principal, subscription_id: int) -> None:
 async def list_deliveries(principal: Principal, subscription_id: int, *, limit: int, offset: int) -> list[dict]:
     await _own_subscription(principal, subscription_id)
     return await WebhookDelivery.select(
-        WebhookDelivery.all_columns(), WebhookDelivery.event.type.as_alias("event_type"),
+        *WebhookDelivery.all_columns(), WebhookDelivery.event.type.as_alias("event_type"),
     ).where(WebhookDelivery.subscription == subscription_id).order_by(WebhookDelivery.id, ascending=False).limit(limit).offset(offset)

@@ -11,15 +11,24 @@ from litestar.status_codes import HTTP_200_OK
 from service.accounts.guards import Role, principal_of, requires
 from service.database import jsonb
 from service.matching import services
-from service.matching.schemas import JobRequest, JobRequestCreate, JobRequestUpdate, MatchPage
+from service.matching.schemas import (
+    JobRequest,
+    JobRequestCreate,
+    JobRequestUpdate,
+    MatchPage,
+    Understanding,
+    UnderstandRequest,
+)
 from service.schemas import PathId
+from service.taxonomy.services import Taxonomy
 
 OWNERS = (Role.EMPLOYER, Role.HOUSEKEEPING, Role.ADMIN)
 
 
-def present(row: dict) -> JobRequest:
+def present(row: dict, taxonomy: Taxonomy) -> JobRequest:
     return msgspec.convert({
         **row,
+        "language_names": taxonomy.language_refs(row["languages"]),
         "employer_id": row["employer"], "agency_id": row["agency"],
         "understood": jsonb(row["understood"]),
         "effective_skills": services.effective_skills(row),
@@ -45,12 +54,19 @@ class JobRequestController(Controller):
         state = request.app.state
         row = await services.create_request(principal_of(request), _builtins(data),
                                             taxonomy=state.taxonomy, vocabulary=state.vocabulary)
-        return present(row)
+        return present(row, request.app.state.taxonomy)
+
+    @post("/understand", status_code=HTTP_200_OK, operation_id="understandJobText",
+          guards=[requires(*OWNERS, scope="jobs:read")],
+          summary="预览：自由文本理解为哪些技能和条件（不保存）(preview what free text is understood as; nothing saved)")
+    async def understand(self, request: Request, data: JSONBody[UnderstandRequest]) -> Understanding:
+        understood = services.understand(request.app.state.vocabulary, data.skills_text, data.household_notes)
+        return msgspec.convert(understood, Understanding, strict=False)
 
     @get("/{request_id:int}", operation_id="getJobRequest", guards=[requires(*OWNERS, scope="jobs:read")],
          summary="查看需求及其理解结果 (read a job request and what was understood)")
     async def read(self, request: Request, request_id: PathId) -> JobRequest:
-        return present(await services.get_request(principal_of(request), request_id))
+        return present(await services.get_request(principal_of(request), request_id), request.app.state.taxonomy)
 
     @patch("/{request_id:int}", operation_id="updateJobRequest", guards=[requires(*OWNERS, scope="jobs:write")],
            summary="修改需求（仅限进行中）(change an open job request)")
@@ -59,12 +75,13 @@ class JobRequestController(Controller):
         state = request.app.state
         row = await services.update_request(principal_of(request), request_id, changes,
                                             taxonomy=state.taxonomy, vocabulary=state.vocabulary)
-        return present(row)
+        return present(row, request.app.state.taxonomy)
 
     @post("/{request_id:int}/cancel", status_code=HTTP_200_OK, operation_id="cancelJobRequest",
           guards=[requires(*OWNERS, scope="jobs:write")], summary="取消需求 (cancel a job request)")
     async def cancel(self, request: Request, request_id: PathId) -> JobRequest:
-        return present(await services.cancel_request(principal_of(request), request_id))
+        return present(await services.cancel_request(principal_of(request), request_id),
+                       request.app.state.taxonomy)
 
     @get("/{request_id:int}/matches", operation_id="listMatches", guards=[requires(*OWNERS, scope="jobs:read")],
          summary="匹配结果：排序、每项得分与理由 (ranked matches, each with its reasons)")

@@ -16,6 +16,7 @@ import numpy as np
 from piccolo.engine.postgres import PostgresEngine
 
 from service.matching.index import (
+    CATEGORIES,
     FOREVER,
     READABLE_DATES,
     READABLE_LAT,
@@ -25,7 +26,7 @@ from service.matching.index import (
     WorkerFacts,
 )
 from service.privacy import surname
-from service.registry.domain import HEALTH_TIER_BY_CODE
+from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_CODES
 
 _WORKERS = """
     WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)
@@ -151,8 +152,7 @@ def _within(column: str, bounds: tuple[float, float]) -> str:
     return f"({column} IS NULL OR {column} BETWEEN {bounds[0]} AND {bounds[1]})"
 
 
-_HEALTH_TIERS = ("general", "home", "elderly", "maternity")  # HealthTier order, laxest first
-
+_HEALTH_TIERS = HEALTH_TIER_CODES  # HealthTier order, laxest first
 
 def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
     """SQL for the `words` 64-bit words of the bitmask of array `column` over a vocabulary."""
@@ -168,7 +168,7 @@ def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
 
 def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     """The COPY query, its arguments, and the layout of each row: (column, dtype, slot)."""
-    from service.privacy import _COMPOUND_SURNAMES
+    from service.privacy import COMPOUND_SURNAMES, surname_sql
 
     layout: list[tuple[str, str, int]] = []
     select: list[str] = []
@@ -182,8 +182,9 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field("(w.status = 'active')::int::int2", "active", ">i2")
     field("(w.consented_at IS NOT NULL)::int::int2", "consented", ">i2")
     field(_day("w.blacklisted_until"), "blacklisted", ">i4")
-    field("coalesce((SELECT bit_or(CASE c WHEN 'maternity' THEN 1 WHEN 'household' THEN 2 WHEN 'elderly' THEN 4 "
-          "WHEN 'medical' THEN 8 ELSE 0 END) FROM unnest(w.categories) c), 0)::int2", "categories", ">i2")
+    category_bits = " ".join(f"WHEN {_literal(c)} THEN {1 << bit}" for bit, c in enumerate(CATEGORIES))
+    field(f"coalesce((SELECT bit_or(CASE c {category_bits} ELSE 0 END) FROM unnest(w.categories) c), 0)::int2",
+          "categories", ">i2")
     for slot, sql in enumerate(_bit_words("w.skills", index.skills.words, 1)):
         field(sql, "skills", ">i8", slot)
     for slot, sql in enumerate(_bit_words("w.district_codes", index.districts.words, 2)):
@@ -198,9 +199,8 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field(f"coalesce(CASE WHEN {_within('w.lat', READABLE_LAT)} THEN w.lat END, 'NaN')::float4", "lat", ">f4")
     field(f"coalesce(CASE WHEN {_within('w.lon', READABLE_LON)} THEN w.lon END, 'NaN')::float4", "lon", ">f4")
     field("coalesce(w.integrity_score, -1)::int2", "integrity", ">i2")
-    field("ascii(w.real_name)::int4", "surname", ">i4", 0)
-    field("(CASE WHEN left(w.real_name, 2) = ANY($4::text[]) AND char_length(w.real_name) > 2 "
-          "THEN ascii(substr(w.real_name, 2, 1)) ELSE 0 END)::int4", "surname", ">i4", 1)
+    for slot, sql in enumerate(surname_sql("w.real_name", "$4::text[]")):
+        field(sql, "surname", ">i4", slot)
     field("(w.gender = 'female')::int::int2", "female", ">i2")
     for slot, _ in enumerate(index.occupations):
         field(f"coalesce(c.level_{slot}, 0)::int2", "certificates", ">i2", slot)
@@ -242,12 +242,13 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
                ON t.worker = w.id
         ORDER BY w.id
     """
-    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits), list(_COMPOUND_SURNAMES)]
+    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits), list(COMPOUND_SURNAMES)]
     return query, args, layout
 
 
 def _literal(code: str) -> str:
-    assert all(ch.isalnum() or ch in "-_" for ch in code), code
+    if not all(ch.isalnum() or ch in "-_" for ch in code):
+        raise ValueError(f"not a plain code: {code!r}")
     return f"'{code}'"
 
 

@@ -29,7 +29,7 @@ from datetime import date
 import numpy as np
 from prometheus_client import Gauge
 
-from service.registry.domain import HealthTier
+from service.registry.domain import Category, HealthTier
 from service.taxonomy.services import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ EPOCH = date(1970, 1, 1)
 NEVER = 0  # "no such date" for columns where later is better
 FOREVER = np.iinfo(np.int32).max
 GRID_DEGREES = 0.2
-CATEGORIES = ("maternity", "household", "elderly", "medical")
+# Bit i of a worker's category mask is CATEGORIES[i].
+CATEGORIES = tuple(c.value for c in Category)
 N_TIERS = len(HealthTier)
 # What the index can hold. A row with a date outside (PostgreSQL's `infinity`, a year
 # 9999) or coordinates off the globe cannot be read into the columns: it is skipped,
@@ -176,9 +177,11 @@ class BusyPeriods:
 class FactsSource:
     """Where the index reads from; the database in the service, anything in tests."""
 
-    async def all_workers(self) -> tuple[list[WorkerFacts], int]: ...
+    async def all_workers(self) -> tuple[list[WorkerFacts], int]:
+        raise NotImplementedError
 
-    async def changed_workers(self, since_xmin: int) -> tuple[list[WorkerFacts], int]: ...
+    async def changed_workers(self, since_xmin: int) -> tuple[list[WorkerFacts], int]:
+        raise NotImplementedError
 
 
 BusyProvider = Callable[[list[int] | None], Awaitable[BusyPeriods]]
@@ -195,7 +198,7 @@ class CandidateIndex:
         self.busy_provider = busy
         self.skills = BitVocabulary(taxonomy.skills, words_for(len(taxonomy.skills) + 64))
         self.districts = BitVocabulary(taxonomy.districts, words_for(len(taxonomy.districts) + 64))
-        self.languages = BitVocabulary(("普通话", "粤语", "客家话", "潮汕话", "英语"), 1)
+        self.languages = BitVocabulary(("mandarin", "cantonese", "hakka", "teochew", "english"), 1)
         self.occupations = list(taxonomy.occupations)
         self.occupation_column = {code: i for i, code in enumerate(self.occupations)}
         self.surnames: list[str] = []
@@ -236,9 +239,9 @@ class CandidateIndex:
         }
 
     def _allocate(self, capacity: int) -> None:
-        grown = {}
+        grown: dict[str, np.ndarray] = {}
         for name, (dtype, extra) in self._schema().items():
-            column = np.zeros((capacity, *extra), dtype=dtype)
+            column: np.ndarray = np.zeros((capacity, *extra), dtype=dtype)
             if name in self._columns:
                 column[: self.n] = self._columns[name][: self.n]
             grown[name] = column
@@ -492,8 +495,9 @@ class CandidateIndex:
         else:
             for worker_id in worker_ids:
                 row = self.row_of(worker_id)
-                self._busy.pop(row, None)
-                self._columns["placed"][row] = False
+                if row is not None:
+                    self._busy.pop(row, None)
+                    self._columns["placed"][row] = False
         for worker_id, ranges in periods.by_worker.items():
             row = self.row_of(worker_id)
             if row is not None:
@@ -507,14 +511,14 @@ class CandidateIndex:
     def busy_rows(self, start: int, end: int) -> np.ndarray:
         """Rows with a placement overlapping [start, end] (day numbers, inclusive)."""
         if self._busy_arrays is None:
-            rows, starts, ends = [], [], []
+            row_list, start_list, end_list = [], [], []
             for row, ranges in self._busy.items():
                 for s, e in ranges:
-                    rows.append(row)
-                    starts.append(s)
-                    ends.append(e)
-            self._busy_arrays = (np.array(rows, dtype=np.int64), np.array(starts, dtype=np.int32),
-                                 np.array(ends, dtype=np.int32))
+                    row_list.append(row)
+                    start_list.append(s)
+                    end_list.append(e)
+            self._busy_arrays = (np.array(row_list, dtype=np.int64), np.array(start_list, dtype=np.int32),
+                                 np.array(end_list, dtype=np.int32))
         rows, starts, ends = self._busy_arrays
         return rows[(starts <= end) & (ends >= start)]
 

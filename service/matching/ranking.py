@@ -281,7 +281,7 @@ def _explain(index: CandidateIndex, q: MatchQuery, row: int, position: int, valu
     for language in q.languages:
         bit = index.languages.bits.get(language)
         if bit is None or not (languages_row >> bit) & 1:
-            unmet.append(f"不会所需语言 (does not speak): {language}")
+            unmet.append(f"不会所需语言 (does not speak): {index.taxonomy.language_name(language)}")
     expected = float(values["_expected_wage"][position])
     if expected > q.budget_max:
         unit = "元/月" if q.budget_unit == "month" else "元/小时"

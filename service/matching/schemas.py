@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.registry.schemas import CategoryName, Language, Location, LocationOut, SkillCode
+from service.registry.schemas import CategoryName, Language, LanguageRef, Location, LocationOut, SkillCode
 from service.schemas import TEXT, DistrictCode, Input, JobEnd, JobStart, Output
 
 Budget = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
@@ -65,11 +65,35 @@ class UnderstoodSkill(Output, kw_only=True):
     code: str
     name_zh: str
     score: float
+    source: Annotated[str, msgspec.Meta(
+        description="alias | pinyin (同音错字 homophone typo) | fuzzy | umbrella (保姆、月嫂… 的常见职责 usual duties)")] = "alias"
+
+
+class Implied(Output, kw_only=True, omit_defaults=True):
+    """What the text implies, shown for the person to confirm; never applied to the request."""
+
+    live_in: Annotated[bool, msgspec.Meta(description="住家 → true; 不住家/钟点 → false")] | None = None
+    wage_unit: Annotated[str, msgspec.Meta(description="hour | day | month")] | None = None
+    visits_per_week: int | None = None
+    hours_per_visit: float | None = None
+    hours_per_week: int | None = None
+    shift: Annotated[str, msgspec.Meta(description="day (白班) | night (夜班) | overnight (带睡、守夜、24小时)")] | None = None
+    hours: Annotated[str, msgspec.Meta(description="HH:MM-HH:MM, as written or the shift's usual hours",
+                                       examples=["08:00-20:00"])] | None = None
+    due_date: Annotated[str, msgspec.Meta(description="预产期: YYYY-MM-DD, or YYYY-MM when only the month is given",
+                                          examples=["2027-03-15", "2027-02"])] | None = None
+    evidence: Annotated[dict[str, str], msgspec.Meta(description="field → the words it was read from")] = {}
 
 
 class Understanding(Output, kw_only=True):
     matched: list[UnderstoodSkill]
     not_understood: list[str]
+    implied: Implied = msgspec.field(default_factory=Implied)
+
+
+class UnderstandRequest(Input, kw_only=True):
+    skills_text: Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT, examples=["住家阿姨，带一岁半宝宝，顺便煮餸"])] = ""
+    household_notes: Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT, examples=["预产期3月15号"])] = ""
 
 
 class RequiredCertificateOut(Output, kw_only=True):
@@ -99,7 +123,8 @@ class JobRequest(Output, kw_only=True):
     budget_max: int
     budget_unit: str
     required_certificate: RequiredCertificateOut | None
-    languages: list[str]
+    languages: Annotated[list[str], msgspec.Meta(description="语言代码 (language codes)")]
+    language_names: list[LanguageRef] = []
     background_check_required: bool
     headcount: int
     status: str

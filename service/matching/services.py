@@ -12,6 +12,7 @@ from litestar.stores.base import Store
 from service.accounts.guards import Principal, Role
 from service.database import jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
+from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
 from service.matching.tables import JobRequest
@@ -30,6 +31,15 @@ def effective_status(row: dict) -> str:
     if row["status"] == "open" and (row["end_date"] or row["start_date"]) < today_local():
         return "expired"
     return row["status"]
+
+
+def understand(vocabulary: SkillVocabulary, skills_text: str, household_notes: str = "") -> dict:
+    """Skills from the skills text; implied terms from it and the household notes (shown, not applied)."""
+    understood = vocabulary.understand(skills_text)
+    implied = read_implied(f"{skills_text}\n{household_notes}", today=today_local())
+    return {"matched": understood.matched,
+            "not_understood": [text for text in understood.not_understood if not covered(text, implied)],
+            "implied": implied}
 
 
 def effective_skills(row: dict) -> list[str]:
@@ -95,8 +105,9 @@ async def create_request(principal: Principal, data: dict[str, Any], *, taxonomy
     else:
         raise Forbidden()
     _validate(fields, taxonomy, creating=True)
+    fields["languages"] = taxonomy.language_codes(fields.get("languages") or [])
     fields["skills"] = list(dict.fromkeys(fields.get("skills") or []))
-    fields["understood"] = vocabulary.understand(fields.get("skills_text", "")).as_json()
+    fields["understood"] = understand(vocabulary, fields.get("skills_text", ""), fields.get("household_notes", ""))
     row = JobRequest(**fields)
     await row.save()
     return await _get(row.id)
@@ -122,12 +133,14 @@ async def update_request(principal: Principal, request_id: int, changes: dict[st
     if effective_status(row) != "open":
         raise Conflict(f"需求状态为 {effective_status(row)}，不能修改 (only open requests change)")
     changes = _flatten(changes)
+    if "languages" in changes:
+        changes["languages"] = taxonomy.language_codes(changes["languages"])
     merged = {**row, **changes}
     _validate(merged, taxonomy, creating=False)
     if "start_date" in changes and changes["start_date"] < today_local():
         raise InvalidField("start_date", "不能早于今天 (must not be in the past)")
-    if "skills_text" in changes:
-        changes["understood"] = vocabulary.understand(changes["skills_text"]).as_json()
+    if "skills_text" in changes or "household_notes" in changes:
+        changes["understood"] = understand(vocabulary, merged["skills_text"], merged["household_notes"])
     values = {getattr(JobRequest, key): value for key, value in changes.items()}
     values[JobRequest.version] = JobRequest.version + 1
     values[JobRequest.updated_at] = _now()

@@ -1,5 +1,7 @@
 """Job requests: what an employer needs, in the form the matcher reads."""
 
+from enum import StrEnum
+
 from piccolo.columns import (
     JSONB,
     Array,
@@ -13,13 +15,21 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from service.accounts.tables import Agency, User
 
 
+class JobRequestStatus(StrEnum):
+    OPEN = "open"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+
+
 class JobRequest(Table, tablename="job_request"):
+    id: Serial
     # The household the job is for; an agency may post for an employer.
     employer = ForeignKey(references=User, null=True, index=True)
     agency = ForeignKey(references=Agency, null=True, index=True)
@@ -47,7 +57,7 @@ class JobRequest(Table, tablename="job_request"):
     languages = Array(base_column=Varchar(length=16))
     background_check_required = Boolean(default=False)
     headcount = SmallInt(default=1)
-    status = Varchar(length=16, default="open", index=True)  # open | filled | cancelled
+    status = Varchar(length=16, default=JobRequestStatus.OPEN, index=True, choices=JobRequestStatus)
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

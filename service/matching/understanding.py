@@ -1,76 +1,392 @@
 """Free text from a job request → canonical skill codes, once per request.
 
-"照顾老人，会做粤菜, newborn care" is split into phrases; a phrase that contains an alias
-is matched exactly, the rest fuzzily (rapidfuzz) against every alias of the taxonomy.
-What could not be understood is reported back, never an error.
+Households write the way they speak: several duties in one breath ("煲汤拖地"), umbrella
+words (保姆, 月嫂, 护工), Cantonese (湊仔, 执屋, 煮餸, 洗衫), traditional characters, typos
+and English. The text is normalised (NFKC, traditional → simplified with OpenCC, lower
+case) and cut into clauses; each clause is scanned from left to right for the longest
+alias starting at each position, so every duty in it is found, not only the first. What
+is left over is tried again by toneless pinyin (most typos are homophones: 照故 for 照顾)
+and then fuzzily (rapidfuzz); what still matches nothing is reported back, never an error.
+
+Umbrella words map to the duties they usually mean: their core duties always, their usual
+ones only when the text names no other duty ("保姆" alone reads as housework and cooking,
+"保姆带孩子" as child care). A duty after a negation ("不用做饭") is left out. An age in the
+text moves child care between infant care (under three) and child care (three and over).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz, process, utils
+from pypinyin import lazy_pinyin
+from rapidfuzz import fuzz, process
 
-_SPLIT = re.compile(r"[，,、；;。.\n/|+&]+|\s{2,}|(?:\s+and\s+)|和|及|还有|以及|并且|或者")
-# Words that carry no skill; dropped before matching so "会做粤菜" matches "做粤菜".
-_FILLER = re.compile(r"^(需要|要求|希望|能够|能|会|可以|擅长|帮忙|负责|主要|平时|每天|偶尔|一点|懂得|懂)+")
-FUZZY_CUTOFF = 82.0
-# Chinese phrases are short: one wrong character in four scores 75.
-FUZZY_CUTOFF_CJK = 74.0
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+from service.taxonomy.text import normalize
+
+_SPLIT = re.compile(r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|\s+(?:and|&|or|plus|also)\s+|\s+-\s+"
+                    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|然后")
+# Words that carry no duty; they are cut from what is left over before it is tried fuzzily.
+_FILLER = re.compile(
+    "|".join(sorted((
+        "需要", "要求", "希望", "能够", "可以", "擅长", "帮忙", "帮手", "负责", "主要", "平时", "每天", "偶尔", "一点", "懂得",
+        "照顾", "照看", "照料", "带", "湊", "凑", "睇", "看", "整", "唔该", "麻烦", "谢谢", "上门", "看护", "护理", "伺候", "打理", "找个", "找一个", "只要", "只需要", "只", "请个", "请一个", "搵个", "搵", "想请", "想找", "想", "请", "找", "能", "会", "识", "懂", "要", "做",
+        "有经验", "经验", "专业", "的", "地", "得", "了", "啲", "咗", "嘅", "吖", "呀", "啊", "吧", "呢", "哦", "喔", "一下",
+        "下", "个", "一个", "帮", "给", "俾", "佢", "他", "她", "我", "我们", "家里", "屋企", "家", "人", "还", "仲", "也",
+        "都", "就", "再", "和", "跟", "对", "好", "最好", "一定", "必须", "阿姨", "保姆", "和", "让", "去", "来", "过来",
+        "need", "needs", "needed", "someone", "somebody", "to", "for", "a", "an", "the", "my", "our", "of", "with", "and",
+        "who", "can", "please", "looking", "help", "some", "is", "are", "be", "in", "on", "at", "i", "we",
+        "look", "after", "take", "care", "of", "do", "will", "also", "would", "like",
+    ), key=len, reverse=True))
+)
+_NEGATION = re.compile(r"(不用|不需要|不需|无需|不必|不要|唔使|唔洗|唔需要|唔要|免|no|not|don't|dont|without)\s*$")
+_NEGATION_ONLY = re.compile(r"(不用|不需要|不需|无需|不必|不要|唔使|唔洗|唔需要|唔要|免|no|not|don't|dont|without|只要|只需要)?")
+_CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
+_ASCII_WORD = re.compile(r"[a-z0-9]")
+FUZZY_CUTOFF = 88.0
+FUZZY_CUTOFF_CJK = 80.0
+# Under three a child is an infant (育婴); from three on, child care.
+_AGE_YEARS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:周)?岁(半)?|(\d{1,2})\s*(?:-year-old|\s*years?\s*old|\s*yo\b)")
+_AGE_MONTHS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*个(?:多)?月(?:大)?|满月|(\d{1,2})\s*months?\s*old")
+_SCHOOL = re.compile(r"小学|初中|幼儿园|上学|放学|返学|读书|school|kindergarten")
+_COUNT = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|只|位|名|口)")
+_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_INFANT, _CHILD = "infant_care", "child_care"
+
+
+def chinese_number(token: str) -> int | None:
+    if token.isdigit():
+        return int(token)
+    if not token or any(c not in _NUMERALS for c in token):
+        return None
+    if token == "十":
+        return 10
+    if token.startswith("十"):
+        return 10 + _NUMERALS[token[1]]
+    if token.endswith("十"):
+        return _NUMERALS[token[0]] * 10
+    if len(token) == 3 and token[1] == "十":
+        return _NUMERALS[token[0]] * 10 + _NUMERALS[token[2]]
+    return _NUMERALS[token] if len(token) == 1 else None
+
+
+# Mandarin as typed by speakers of southern dialects: z/zh, c/ch, s/sh, n/l, -n/-ng.
+_PINYIN_FOLD = ((re.compile(r"^zh"), "z"), (re.compile(r"^ch"), "c"), (re.compile(r"^sh"), "s"),
+                (re.compile(r"^l"), "n"), (re.compile(r"ng$"), "n"))
+
+
+def _syllable(token: str) -> str:
+    for pattern, repl in _PINYIN_FOLD:
+        token = pattern.sub(repl, token)
+    return token
+
+
+def pinyin_key(text: str) -> tuple[str, ...] | None:
+    """Folded toneless pinyin of an all-Chinese string; None if any character is not Chinese."""
+    if not text or not all(_CJK.match(c) for c in text):
+        return None
+    syllables = lazy_pinyin(text, errors="ignore")
+    if len(syllables) != len(text):
+        return None
+    return tuple(_syllable(s) for s in syllables)
+
+
+@dataclass(frozen=True)
+class Entry:
+    codes: tuple[str, ...]
+    usual: tuple[str, ...] = ()  # umbrella words only: added when nothing else is named
+    umbrella: bool = False
+    unless: frozenset[str] = frozenset()  # categories or codes whose mention drops the usual duties
 
 
 @dataclass(frozen=True)
 class Understood:
-    matched: list[dict]  # [{text, code, name_zh, score}]
+    matched: list[dict]  # [{text, code, name_zh, score, source}]
     not_understood: list[str]
+    implied: dict = field(default_factory=dict)
 
     @property
     def codes(self) -> list[str]:
         return list(dict.fromkeys(m["code"] for m in self.matched))
 
     def as_json(self) -> dict:
-        return {"matched": self.matched, "not_understood": self.not_understood}
+        return {"matched": self.matched, "not_understood": self.not_understood, "implied": self.implied}
+
+
+@dataclass
+class _Hit:
+    text: str
+    entry: Entry
+    score: float
+    source: str
 
 
 class SkillVocabulary:
-    def __init__(self, skills: dict[str, dict]) -> None:
+    def __init__(self, skills: dict[str, dict], umbrellas: list[dict] | None = None) -> None:
         self._names = {code: skill["name_zh"] for code, skill in skills.items()}
-        self._alias_code: dict[str, str] = {}
+        self._categories = {code: skill["category"] for code, skill in skills.items()}
+        self._entries: dict[str, Entry] = {}
         for code, skill in skills.items():
             for alias in [skill["name_zh"], skill["name_en"], *skill["aliases"]]:
-                self._alias_code.setdefault(utils.default_process(alias), code)
+                key = normalize(alias).strip()
+                if key and key not in self._entries:
+                    self._entries[key] = Entry((code,))
+        for umbrella in umbrellas or []:
+            entry = Entry(tuple(umbrella["core"]), tuple(umbrella.get("usual", ())), umbrella=True,
+                          unless=frozenset(umbrella.get("unless", ())))
+            for word in umbrella["words"]:
+                self._entries[normalize(word).strip()] = entry  # an umbrella word outranks an alias
         # Longest first, so "老人护理" wins over a shorter alias inside it.
-        self._aliases = sorted(self._alias_code, key=len, reverse=True)
+        self._by_first: dict[str, list[str]] = {}
+        for key in sorted(self._entries, key=len, reverse=True):
+            self._by_first.setdefault(key[0], []).append(key)
+        self._pinyin: dict[tuple[str, ...], str] = {}
+        for key in sorted(self._entries, key=len, reverse=True):
+            syllables = pinyin_key(key)
+            # Two-syllable homophones are too common to trust (画画 / 化化); three and more are safe.
+            if syllables and len(syllables) >= 3:
+                self._pinyin.setdefault(syllables, key)
+        self._pinyin_lengths = sorted({len(k) for k in self._pinyin}, reverse=True)
+        self._fuzzy_keys = [k for k in self._entries if len(k) >= 3]
+
+    # -- scanning ---------------------------------------------------------------------------
+
+    def _scan(self, clause: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
+        """Every longest alias occurrence, left to right; and the spans left uncovered."""
+        hits: list[tuple[int, int, str]] = []
+        gaps: list[tuple[int, int]] = []
+        i, gap_start = 0, 0
+        n = len(clause)
+        while i < n:
+            found = None
+            for key in self._by_first.get(clause[i], ()):
+                end = i + len(key)
+                if end > n or clause[i:end] != key:
+                    continue
+                if _ASCII_WORD.match(key[0]) and i > 0 and _ASCII_WORD.match(clause[i - 1]):
+                    continue
+                if _ASCII_WORD.match(key[-1]) and end < n and _ASCII_WORD.match(clause[end]):
+                    # English plurals and -ing forms still count: "cats", "cooking".
+                    tail = re.match(r"(s|es|ing|ed)\b", clause[end:])
+                    if not tail:
+                        continue
+                    end += tail.end()
+                found = (i, end, key)
+                break
+            if found:
+                if gap_start < i:
+                    gaps.append((gap_start, i))
+                hits.append(found)
+                i = gap_start = found[1]
+            else:
+                i += 1
+        if gap_start < n:
+            gaps.append((gap_start, n))
+        return hits, gaps
+
+    def _scan_pinyin(self, piece: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
+        """Like _scan, by sound, over a stretch of Chinese characters."""
+        syllables = pinyin_key(piece)
+        if not syllables:
+            return [], [(0, len(piece))]
+        hits, gaps = [], []
+        i, gap_start, n = 0, 0, len(syllables)
+        while i < n:
+            found = None
+            for length in self._pinyin_lengths:
+                key = self._pinyin.get(syllables[i:i + length]) if i + length <= n else None
+                if key:
+                    found = (i, i + length, key)
+                    break
+            if found:
+                if gap_start < i:
+                    gaps.append((gap_start, i))
+                hits.append(found)
+                i = gap_start = found[1]
+            else:
+                i += 1
+        if gap_start < n:
+            gaps.append((gap_start, n))
+        return hits, gaps
+
+    def _fuzzy(self, piece: str) -> tuple[str, float] | None:
+        cjk = len(_CJK.findall(piece))
+        if cjk:
+            if cjk < 3:
+                return None
+            candidates = [k for k in self._fuzzy_keys if abs(len(k) - len(piece)) <= 1 and _CJK.match(k[0])]
+            best = process.extractOne(piece, candidates, scorer=fuzz.ratio, processor=None,
+                                      score_cutoff=FUZZY_CUTOFF_CJK)
+        else:
+            if len(piece) < 4:
+                return None
+            candidates = [k for k in self._fuzzy_keys if not _CJK.match(k[0])]
+            best = process.extractOne(piece, candidates, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF)
+        return (best[0], float(best[1])) if best else None
+
+    @staticmethod
+    def _strip(piece: str) -> str:
+        # A child's age was read (it chooses infant or child care); it is not a duty of its own. Nor is a count.
+        piece = _COUNT.sub(" ", _AGE_MONTHS.sub(" ", _AGE_YEARS.sub(" ", piece)))
+        return re.sub(r"\s+", " ", _FILLER.sub(" ", piece) if _CJK.search(piece) else
+                      " ".join(w for w in piece.split() if not _FILLER.fullmatch(w))).strip(" -'\"")
+
+    def _clause_hits(self, clause: str, original: str) -> tuple[list[_Hit], list[str], bool]:
+        hits: list[_Hit] = []
+        leftovers: list[str] = []
+        negated = False
+
+        def show(start: int, end: int) -> str:
+            return original[start:end].strip() if len(original) == len(clause) else clause[start:end].strip()
+
+        def refused(start: int) -> bool:
+            return bool(_NEGATION.search(clause[max(0, start - 8):start]))
+
+        exact, _ = self._scan(clause)
+        # Umbrella words are soft: a duty heard by sound over them ("照故老人") replaces them.
+        hard = [(s, e, k) for s, e, k in exact if not self._entries[k].umbrella]
+        soft = [(s, e, k) for s, e, k in exact if self._entries[k].umbrella]
+        sounds: list[tuple[int, int, str]] = []
+        for gap_start, gap_end in _complement(hard, len(clause)):
+            for run in re.finditer(r"[\u3400-\u9fff]+", clause[gap_start:gap_end]):
+                offset = gap_start + run.start()
+                found, _ = self._scan_pinyin(run.group())
+                sounds += [(offset + s, offset + e, k) for s, e, k in found
+                           if any(not soft_start <= offset + i < soft_end for i in range(s, e)
+                                  for soft_start, soft_end, _ in soft or [(0, 0, "")])]
+        soft = [(s, e, k) for s, e, k in soft if not any(s < se and ss < e for ss, se, _ in sounds)]
+        for spans, source in ((hard, "alias"), (soft, "alias"), (sounds, "pinyin")):
+            for start, end, key in spans:
+                if refused(start):
+                    negated = True
+                    continue
+                whole = clause.strip() == clause[start:end]
+                score = 90.0 if source == "pinyin" else 100.0 if whole else 95.0
+                hits.append(_Hit(show(start, end), self._entries[key], score, source))
+        covered = sorted(hard + soft + sounds)
+        for gap_start, gap_end in _complement(covered, len(clause)):
+            # What is left is tried fuzzily once filler words are cut; else reported.
+            for run in re.finditer(r"[\u3400-\u9fff]+|[^\u3400-\u9fff]+", clause[gap_start:gap_end]):
+                start, end = gap_start + run.start(), gap_start + run.end()
+                core = self._strip(clause[start:end])
+                if not core:
+                    continue
+                best = self._fuzzy(core)
+                if best is None:
+                    leftovers.append(show(start, end))
+                elif refused(start):
+                    negated = True
+                else:
+                    hits.append(_Hit(show(start, end), self._entries[best[0]], best[1], "fuzzy"))
+        hits.sort(key=lambda hit: clause.find(normalize(hit.text)))
+        return hits, leftovers, negated
+
+    # -- the whole text ---------------------------------------------------------------------
 
     def understand(self, text: str) -> Understood:
-        matched: list[dict] = []
+        normalized = normalize(text)
+        original = unicodedata.normalize("NFKC", text or "")
+        same_shape = len(original) == len(normalized)
+        hits: list[_Hit] = []
         not_understood: list[str] = []
-        for phrase in (p.strip() for p in _SPLIT.split(text or "")):
-            if not phrase:
+        for match in _clauses(normalized):
+            start, end = match
+            clause = normalized[start:end]
+            if not clause.strip():
                 continue
-            core = _FILLER.sub("", phrase).strip() or phrase
-            hit = self._match(core)
-            if hit is None:
-                not_understood.append(phrase)
+            clause_hits, leftovers, negated = self._clause_hits(clause, original[start:end] if same_shape else clause)
+            hits.extend(clause_hits)
+            # A duty the text turns down ("不用做饭") was understood, and is left out.
+            leftovers = [leftover for leftover in leftovers if not (negated and _NEGATION_ONLY.fullmatch(
+                normalize(leftover).strip()))]
+            if not clause_hits and not negated and leftovers:
+                not_understood.append((original[start:end] if same_shape else clause).strip())
             else:
-                code, score = hit
-                matched.append({"text": phrase, "code": code, "name_zh": self._names[code], "score": round(score, 1)})
+                not_understood.extend(leftover for leftover in leftovers if _meaningful(leftover))
+        # Duties the text names: its aliases, umbrella words' core duties, and what words for a person
+        # cared for (an elder, a baby, a child) stand for; a helper word (保姆) yields to any of them.
+        def named_besides(entry: Entry) -> list[str]:
+            return [code for h in hits if h.entry is not entry for code in h.entry.codes]
+
+        cared_for = [code for h in hits if h.entry.unless for code in h.entry.usual
+                     if not self._suppressed(h.entry, named_besides(h.entry))]
+        matched: list[dict] = []
+        seen: set[str] = set()
+        for hit in hits:
+            codes = list(hit.entry.codes)
+            if hit.entry.usual:
+                others = named_besides(hit.entry)
+                if not self._suppressed(hit.entry, others if hit.entry.unless else others + cared_for):
+                    codes += list(hit.entry.usual)
+            for code in codes:
+                code = _by_age(code, normalized)
+                if code in seen or code not in self._names:
+                    continue
+                seen.add(code)
+                source = "umbrella" if hit.entry.umbrella else hit.source
+                matched.append({"text": hit.text, "code": code, "name_zh": self._names[code],
+                                "score": round(hit.score, 1), "source": source})
         return Understood(matched=matched, not_understood=not_understood)
 
-    def _match(self, phrase: str) -> tuple[str, float] | None:
-        key = utils.default_process(phrase)
-        if not key:
-            return None
-        if key in self._alias_code:
-            return self._alias_code[key], 100.0
-        for alias in self._aliases:
-            if len(alias) >= 2 and alias in key:
-                return self._alias_code[alias], 95.0
-        cjk = len(_CJK.findall(key)) >= 4
-        cutoff = FUZZY_CUTOFF_CJK if cjk else FUZZY_CUTOFF
-        best = process.extractOne(key, self._aliases, scorer=fuzz.WRatio, processor=None, score_cutoff=cutoff)
-        if best is None:
-            return None
-        return self._alias_code[best[0]], float(best[1])
+
+    def _suppressed(self, entry: Entry, named: list[str]) -> bool:
+        """Whether the text names a duty that replaces the umbrella word's usual ones."""
+        if not entry.unless:
+            return bool(named)
+        return any(code in entry.unless or self._categories.get(code) in entry.unless for code in named)
+
+
+def _complement(spans: list[tuple[int, int, str]], length: int) -> list[tuple[int, int]]:
+    """The stretches of [0, length) that no span covers."""
+    gaps, position = [], 0
+    for start, end, _ in sorted(spans):
+        if start > position:
+            gaps.append((position, start))
+        position = max(position, end)
+    if position < length:
+        gaps.append((position, length))
+    return gaps
+
+
+def _clauses(text: str):
+    start = 0
+    for match in _SPLIT.finditer(text):
+        yield start, match.start()
+        start = match.end()
+    yield start, len(text)
+
+
+def _meaningful(leftover: str) -> bool:
+    core = SkillVocabulary._strip(normalize(leftover))
+    return len(core) > 1 or bool(core and not _CJK.match(core))
+
+
+def child_age_years(text: str) -> float | None:
+    """The youngest age the text gives a child, in years; None when it gives none."""
+    ages: list[float] = []
+    for m in _AGE_MONTHS.finditer(text):
+        if m.group(0) == "满月":
+            ages.append(1 / 12)
+            continue
+        number = chinese_number(m.group(1) or m.group(2) or "")
+        if number is not None:
+            ages.append(number / 12)
+    for m in _AGE_YEARS.finditer(text):
+        number = chinese_number(m.group(1) or m.group(3) or "")
+        if number is not None:
+            ages.append(number + (0.5 if m.group(2) else 0))
+    if ages:
+        return min(ages)
+    if _SCHOOL.search(text):
+        return 6.0
+    return None
+
+
+def _by_age(code: str, text: str) -> str:
+    if code not in (_INFANT, _CHILD):
+        return code
+    age = child_age_years(text)
+    if age is None:
+        return code
+    return _INFANT if age < 3 else _CHILD

@@ -12,10 +12,10 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from service import throttle
 from service.accounts.guards import Role, principal_of, requires
 from service.accounts.services import CodePurpose, use_own_phone_code
-from service.errors import PreconditionRequired
+from service.errors import PreconditionRequired, Unauthorized
 from service.privacy import public_display_name
 from service.registry import services
-from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, age_on, today_local
+from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, Category, age_on, today_local
 from service.registry.schemas import (
     CertificateCreate,
     CertificateOut,
@@ -73,6 +73,7 @@ def present_worker(row: dict, taxonomy: Taxonomy) -> Worker:
     return msgspec.convert({
         **row,
         "districts": _districts(row["district_codes"], taxonomy),
+        "language_names": taxonomy.language_refs(row["languages"]),
         "location": {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None,
         "agency_id": row["agency"],
         "agency_binding": binding,
@@ -87,6 +88,7 @@ def present_public(row: dict, summary: dict, taxonomy: Taxonomy) -> PublicWorker
         "display_name": public_display_name(row["real_name"], row["gender"]),
         "age": age_on(row["birth_date"], today_local()),
         "districts": _districts(row["district_codes"], taxonomy),
+        "language_names": taxonomy.language_refs(row["languages"]),
         "certificates": summary["certificates"],
         "health_check": None if health is None else {
             "tier": health["tier"], "tier_name": HEALTH_TIER_NAMES[HEALTH_TIER_BY_CODE[health["tier"]]],
@@ -165,7 +167,7 @@ class WorkerController(Controller):
         request: Request,
         q: Annotated[str | None, QueryParameter(max_length=32, pattern=LINE, description="姓名模糊查询或手机号片段")] = None,
         district_code: Annotated[str | None, QueryParameter(pattern=r"^44\d{4}$")] = None,
-        category: Annotated[str | None, QueryParameter(pattern=r"^(maternity|household|elderly|medical)$")] = None,
+        category: Annotated[str | None, QueryParameter(pattern=rf"^({'|'.join(Category)})$")] = None,
         status: Annotated[str | None, QueryParameter(pattern=r"^(active|paused|suspended)$")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=100_000)] = 0,
@@ -184,7 +186,10 @@ class WorkerController(Controller):
     async def claim(self, request: Request, data: JSONBody[WorkerClaim]) -> Response[Worker]:
         async with _identity_attempt(request):
             # The phone must be hers: a code sent to it, used up even if no record matches.
-            await use_own_phone_code(principal_of(request).user_id, purpose=CodePurpose.CLAIM, code=data.phone_code,
+            user_id = principal_of(request).user_id
+            if user_id is None:  # the guard admits worker accounts only
+                raise Unauthorized()
+            await use_own_phone_code(user_id, purpose=CodePurpose.CLAIM, code=data.phone_code,
                                      secret=request.app.state.settings.secret_key)
             row = await services.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
         return _with_etag(row, present_worker(row, request.app.state.taxonomy))

@@ -80,6 +80,8 @@ HEALTH_TIER_NAMES = {
     HealthTier.MATERNITY: "母婴照护服务员",
 }
 HEALTH_TIER_BY_CODE = {t.name.lower(): t for t in HealthTier}
+# The tiers' codes in HealthTier order, laxest first.
+HEALTH_TIER_CODES = tuple(HEALTH_TIER_BY_CODE)
 
 # In-home work needs a valid report of at least this tier.
 REQUIRED_HEALTH_TIER = {
@@ -88,6 +90,12 @@ REQUIRED_HEALTH_TIER = {
     Category.ELDERLY: HealthTier.ELDERLY,
     Category.MEDICAL: HealthTier.ELDERLY,
 }
+
+
+class WorkerStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+    SUSPENDED = "suspended"
 
 
 class CredentialStatus(StrEnum):

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from service.registry.domain import Category
 from service.schemas import (
     LINE,
     TEXT,
@@ -23,11 +24,14 @@ from service.schemas import (
     Phone,
 )
 
-CategoryName = Literal["maternity", "household", "elderly", "medical"]
+CategoryName = Category
 Gender = Literal["female", "male"]
 WageUnit = Literal["month", "hour"]
 SkillCode = Annotated[str, msgspec.Meta(min_length=1, max_length=48, pattern=LINE)]
-Language = Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=LINE, examples=["粤语"])]
+Language = Annotated[str, msgspec.Meta(
+    min_length=1, max_length=16, pattern=LINE, examples=["cantonese", "粤语"],
+    description="语言代码或别名 (a language code or any alias: 粤语 = 广东话 = 白话 = cantonese); "
+                "GET /api/v1/taxonomy/languages")]
 Wage = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
 ShortText = Annotated[str, msgspec.Meta(max_length=32, pattern=LINE)]
 ShortText16 = Annotated[str, msgspec.Meta(max_length=16, pattern=LINE)]  # the columns hold 16
@@ -88,6 +92,12 @@ class WorkerUpdate(Input, kw_only=True):
     religion: ShortText16 | None | UnsetType = UNSET
 
 
+class LanguageRef(Output, kw_only=True):
+    code: str
+    name_zh: str
+    name_en: str
+
+
 class LocationOut(Output, kw_only=True):
     lat: float
     lon: float
@@ -112,7 +122,8 @@ class Worker(Output, kw_only=True):
     birth_date: date
     id_number_masked: str
     phone: str
-    languages: list[str]
+    languages: Annotated[list[str], msgspec.Meta(description="语言代码 (language codes)")]
+    language_names: list[LanguageRef] = []
     districts: list[DistrictRef]
     location: LocationOut | None
     categories: list[str]
@@ -157,7 +168,8 @@ class PublicWorker(Output, kw_only=True):
     display_name: str
     gender: str
     age: int
-    languages: list[str]
+    languages: Annotated[list[str], msgspec.Meta(description="语言代码 (language codes)")]
+    language_names: list[LanguageRef] = []
     districts: list[DistrictRef]
     categories: list[str]
     skills: list[str]

@@ -8,6 +8,7 @@ whether the caller may touch that object. Objects a caller may not know about an
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -17,7 +18,7 @@ from rapidfuzz import fuzz, process
 
 from service.accounts.guards import Principal, Role
 from service.accounts.tables import Agency, User
-from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed
+from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, found
 from service.events.services import emit
 from service.privacy import mask_id_number
 from service.registry.domain import (
@@ -80,7 +81,7 @@ class _Value:
     def __init__(self, value: Any) -> None:
         self.value = value
 
-    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+    def __eq__(self, other: object) -> bool:
         return self.value is not None and self.value == other
 
     __hash__ = None  # type: ignore[assignment]
@@ -176,6 +177,7 @@ async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: I
     if age_on(born, today_local()) < MIN_WORKER_AGE:
         raise InvalidField("birth_date", f"须年满 {MIN_WORKER_AGE} 周岁 (must be at least {MIN_WORKER_AGE})")
     _validate_profile(data, taxonomy)
+    data["languages"] = taxonomy.language_codes(data.get("languages") or [])
 
     location = data.pop("location", None)
     data.pop("id_number")
@@ -229,7 +231,7 @@ async def claim_worker(principal: Principal, id_number: str, *, cipher: IdNumber
         raise InvalidField("id_number", str(exc)) from None
     if await Worker.exists().where(Worker.user == principal.user_id):
         raise Conflict("您已有家政服务员档案 (you already have a worker record)")
-    account = await User.select(User.phone).where(User.id == principal.user_id).first()
+    account = found(await User.select(User.phone).where(User.id == principal.user_id).first())
     claimed = await Worker.update({Worker.user: principal.user_id, Worker.updated_at: _now(),
                                    Worker.version: Worker.version + 1}).where(
         (Worker.id_number_index == cipher.blind_index(normalised)) & (Worker.phone == account["phone"])
@@ -264,6 +266,8 @@ async def update_worker(
          "wage_min": merged["wage_min"], "wage_max": merged["wage_max"]},
         taxonomy,
     )
+    if "languages" in changes:
+        changes["languages"] = taxonomy.language_codes(changes["languages"])
     values: dict[Any, Any] = {}
     if "location" in changes:
         location = changes.pop("location")
@@ -299,7 +303,7 @@ async def list_workers(
 ) -> tuple[list[dict], int, dict[int, float]]:
     """Workers the caller manages (the same rule as for single reads), filtered; `q` is a
     fuzzy name search, or the whole phone number (digits match only the entire number)."""
-    where: list[Where] = []
+    where: list[Where | WhereRaw] = []
     if not (principal.is_agency or principal.is_admin):
         raise Forbidden()
     if (visible := managed_workers(principal)) is not None:
@@ -438,11 +442,29 @@ def _with_status(row: dict, valid_until_key: str | None = None) -> dict:
 
 # Called with (worker_id, reason) after a change to a worker's facts, inside its
 # transaction (the employment domain recomputes the integrity rating here).
-CHANGE_HOOKS: list = []
+CHANGE_HOOKS: list[Callable[[int, str], Awaitable[object]]] = []
+_linked = False
+
+
+def link(*, change_hooks: list[Callable[[int, str], Awaitable[object]]],
+         blacklist_causes: list[Callable[[int], Awaitable[date | None]]]) -> None:
+    """Plug in the higher domains' reactions (`create_app` does, once per app; it replaces
+    earlier ones). Until then the registry refuses to change a worker's facts, so no
+    script or test can skip the rating or a blacklisting cause without noticing."""
+    global _linked
+    CHANGE_HOOKS[:] = change_hooks
+    BLACKLIST_CAUSES[:] = blacklist_causes
+    _linked = True
+
+
+def _require_links() -> None:
+    if not _linked:
+        raise RuntimeError("the registry's links are not wired: build the app with create_app() first")
 
 
 async def mark_changed(worker_id: int, reason: str = "credential") -> None:
     """Mark the worker changed (the matcher re-reads her) and tell whoever listens."""
+    _require_links()
     await Worker.update({Worker.updated_at: _now()}).where(Worker.id == worker_id)
     for hook in CHANGE_HOOKS:
         await hook(worker_id, reason)
@@ -450,7 +472,7 @@ async def mark_changed(worker_id: int, reason: str = "credential") -> None:
 
 async def _credential_event(event_type: str, kind: str, row: dict, issuer_id: int | None) -> None:
     """Tell her bound agency and the institution that issued the record."""
-    worker = await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == row["worker"]).first()
+    worker = found(await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == row["worker"]).first())
     agency = worker["agency"] if worker["agency_confirmed_at"] else None
     await emit(event_type, {"worker_id": row["worker"], "kind": kind, "credential_id": row["id"],
                             "status": row["status"]}, [agency, issuer_id])
@@ -571,7 +593,7 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
 
 async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict:
     """Ask the issuer about a pending certificate; it stays pending if the issuer is down."""
-    row = await Certificate.select().where(Certificate.id == certificate_id).first()
+    row = found(await Certificate.select().where(Certificate.id == certificate_id).first())
     if row["status"] != CredentialStatus.PENDING:
         return _certificate_out(row)
     verdict = await issuer.confirm(certificate_no=row["certificate_no"], occupation_code=row["occupation_code"],
@@ -584,7 +606,7 @@ async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict
         changed = await Certificate.update({Certificate.status: status.value, Certificate.status_reason: reason}).where(
             (Certificate.id == certificate_id) & (Certificate.status == CredentialStatus.PENDING.value)
         ).returning(Certificate.id)
-        row = await Certificate.select().where(Certificate.id == certificate_id).first()
+        row = found(await Certificate.select().where(Certificate.id == certificate_id).first())
         if changed:
             await mark_changed(row["worker"], "certificate")
             await _credential_event(f"credential.{status.value}", "certificate", row, row["issuer"])
@@ -632,7 +654,7 @@ async def revoke_certificate(principal: Principal, worker_id: int, certificate_i
                 await mark_changed(worker_id, "certificate revoked")
                 await _credential_event("credential.revoked", "certificate",
                                         {**row, "status": CredentialStatus.REVOKED.value}, row["issuer"])
-    return _certificate_out(await Certificate.select().where(Certificate.id == certificate_id).first())
+    return _certificate_out(found(await Certificate.select().where(Certificate.id == certificate_id).first()))
 
 
 async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) -> dict:
@@ -666,15 +688,16 @@ async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) 
     return _check_out(row.to_dict())
 
 
-# Further causes of a blacklisting (e.g. substantiated serious complaints) register here:
+# Further causes of a blacklisting (e.g. substantiated serious complaints), set by `link`:
 # each returns the date a worker's blacklisting by that cause ends, or None.
-BLACKLIST_CAUSES: list = []
+BLACKLIST_CAUSES: list[Callable[[int], Awaitable[date | None]]] = []
 
 
 async def recompute_blacklist(worker_id: int) -> date | None:
     """A verified failed background check blacklists the worker for three years from the
     check; so may other registered causes. Recomputed from the facts, so a reversed
     decision lifts it again."""
+    _require_links()
     failed = await Check.select(Check.checked_on).where(
         (Check.worker == worker_id) & (Check.kind == "background") & (Check.result == "failed")
         & (Check.status == CredentialStatus.VERIFIED.value)
@@ -684,7 +707,7 @@ async def recompute_blacklist(worker_id: int) -> date | None:
         if (until := await cause(worker_id)) is not None:
             ends.append(until)
     until = max(ends, default=None)
-    current = await Worker.select(Worker.blacklisted_until).where(Worker.id == worker_id).first()
+    current = found(await Worker.select(Worker.blacklisted_until).where(Worker.id == worker_id).first())
     if current["blacklisted_until"] != until:
         await Worker.update({Worker.blacklisted_until: until, Worker.version: Worker.version + 1,
                              Worker.updated_at: _now()}).where(Worker.id == worker_id)
@@ -704,7 +727,8 @@ async def list_checks(principal: Principal, worker_id: int) -> list[dict]:
     return [_check_out(r) for r in rows]
 
 
-CREDENTIAL_TABLES = {"trainings": Training, "certificates": Certificate, "checks": Check}
+CREDENTIAL_TABLES: dict[str, type[Training] | type[Certificate] | type[Check]] = {
+    "trainings": Training, "certificates": Certificate, "checks": Check}
 _PRESENTERS = {"trainings": _training_out, "certificates": _certificate_out, "checks": _check_out}
 
 
@@ -725,7 +749,7 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
         ).returning(table.id)
         if not changed:
             raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
-        row = await table.select().where(table.id == credential_id).first()
+        row = found(await table.select().where(table.id == credential_id).first())
         if kind == "checks":
             await recompute_blacklist(worker_id)
         await mark_changed(worker_id, f"{kind} decision")

@@ -19,13 +19,16 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from service.accounts.tables import Agency, User
+from service.registry.domain import CredentialStatus, WorkerStatus
 
 
 class Worker(Table):
+    id: Serial
     user = ForeignKey(references=User, null=True, unique=True)
     # The housekeeping agency she is bound to; the binding counts once she confirms it.
     agency = ForeignKey(references=Agency, null=True, index=True)
@@ -51,7 +54,7 @@ class Worker(Table):
     wage_unit = Varchar(length=8)
     live_in = Boolean(default=False)
     available_from = Date(null=True, default=None)
-    status = Varchar(length=16, default="active", index=True)
+    status = Varchar(length=16, default=WorkerStatus.ACTIVE, index=True, choices=WorkerStatus)
 
     # Her integrity rating (0-100, 1-5 stars), kept by the employment domain; None until first computed.
     integrity_score = SmallInt(null=True, default=None)
@@ -77,6 +80,7 @@ class Worker(Table):
 
 
 class ConsentEvent(Table, tablename="consent_event"):
+    id: Serial
     worker = ForeignKey(references=Worker, index=True)
     action = Varchar(length=16)  # granted | withdrawn
     terms_version = Varchar(length=16)
@@ -84,6 +88,7 @@ class ConsentEvent(Table, tablename="consent_event"):
 
 
 class Training(Table):
+    id: Serial
     worker = ForeignKey(references=Worker, index=True)
     programme = Varchar(length=64)
     course = Varchar(length=128)
@@ -92,12 +97,13 @@ class Training(Table):
     started_on = Date()
     finished_on = Date(null=True, default=None)
     result = Varchar(length=16)  # passed | failed | in_progress
-    status = Varchar(length=16)
+    status = Varchar(length=16, choices=CredentialStatus)
     status_reason = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
 
 class Certificate(Table):
+    id: Serial
     worker = ForeignKey(references=Worker, index=True)
     occupation_code = Varchar(length=16)
     occupation_name = Varchar(length=64)
@@ -106,7 +112,7 @@ class Certificate(Table):
     certificate_no = Varchar(length=64, unique=True)
     issuer = ForeignKey(references=Agency, null=True, index=True)
     issued_on = Date()
-    status = Varchar(length=16)
+    status = Varchar(length=16, choices=CredentialStatus)
     status_reason = Text(default="")
     revoked_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -115,6 +121,7 @@ class Certificate(Table):
 class Check(Table, tablename="worker_check"):
     """A health check (tiered, valid one year) or a background check."""
 
+    id: Serial
     worker = ForeignKey(references=Worker, index=True)
     kind = Varchar(length=16)  # health | background
     tier = Varchar(length=16, null=True, default=None)
@@ -122,7 +129,7 @@ class Check(Table, tablename="worker_check"):
     scope = Varchar(length=128, null=True, default=None)
     checked_on = Date()
     valid_until = Date(null=True, default=None)
-    status = Varchar(length=16)
+    status = Varchar(length=16, choices=CredentialStatus)
     status_reason = Text(default="")
     recorded_by_agency = ForeignKey(references=Agency, null=True)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -132,6 +139,7 @@ class WorkerLookup(Table):
     """Who looked a worker up by ID number, when, and whom they found (None: nobody they
     may see). The ID number itself is not kept."""
 
+    id: Serial
     at = Timestamptz(default=TimestamptzNow(), index=True)
     user = ForeignKey(references=User, null=True)
     agency = ForeignKey(references=Agency, null=True, index=True)

@@ -5,7 +5,7 @@ from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 from litestar.params import FromQuery
 
-from service.taxonomy.schemas import DistrictOut, OccupationOut, SkillOut
+from service.taxonomy.schemas import DistrictOut, LanguageOut, OccupationOut, SkillOut
 
 _CACHE = CacheControlHeader(public=True, max_age=3600)
 
@@ -25,6 +25,11 @@ class TaxonomyController(Controller):
         rows = _taxonomy(request).skills.values()
         return [msgspec.convert(r, SkillOut, strict=False) for r in rows
                 if category is None or r["category"] == category]
+
+    @get("/languages", operation_id="listLanguages", summary="语言及方言代码与别名 (languages and dialects with aliases)",
+         cache_control=_CACHE)
+    async def languages(self, request: Request) -> list[LanguageOut]:
+        return [msgspec.convert(r, LanguageOut, strict=False) for r in _taxonomy(request).languages.values()]
 
     @get("/occupations", operation_id="listOccupations", summary="职业及等级 (occupations and levels)",
          cache_control=_CACHE)

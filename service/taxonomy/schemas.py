@@ -11,6 +11,13 @@ class SkillOut(Output, kw_only=True):
     aliases: list[str]
 
 
+class LanguageOut(Output, kw_only=True):
+    code: str
+    name_zh: str
+    name_en: str
+    aliases: list[str]
+
+
 class WorkTypeOut(Output, kw_only=True):
     name_zh: str
     max_level: int

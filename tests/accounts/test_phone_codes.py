@@ -10,8 +10,7 @@ from piccolo.querystring import QueryString
 
 from service.accounts.sms import HttpSmsSender, LogSmsSender, SmsError, make_sender, sender_of
 from service.settings import load_settings
-from tests.accounts.test_throttling import send, tuned
-from tests.conftest import in_app
+from tests.conftest import in_app, send, tuned
 from tests.factories import PASSWORD, phone, worker_body
 
 

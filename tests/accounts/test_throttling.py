@@ -3,41 +3,14 @@ and per client address, which only a trusted proxy may tell through forwarded he
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import httpx
-import msgspec
 import pytest
 
 from service.security import client_address
-from tests.conftest import in_app
+from tests.conftest import in_app, send, tuned
 from tests.factories import PASSWORD, phone
-
-
-@contextmanager
-def tuned(app, **changes):
-    """Run with some settings changed (handlers and middleware read them per request)."""
-    before = app.state.settings
-    app.state.settings = msgspec.structs.replace(before, **changes)
-    try:
-        yield
-    finally:
-        app.state.settings = before
-
-
-def send(client, app, peer: str, requests: list[tuple[str, str, dict | None, dict]]) -> list[httpx.Response]:
-    """Send `requests` (method, path, json, headers) all at once, from TCP peer `peer`, on
-    the app's own event loop, so they really run in parallel."""
-
-    async def run() -> list[httpx.Response]:
-        transport = httpx.ASGITransport(app=app, client=(peer, 40000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            return await asyncio.gather(*(http.request(method, path, json=body, headers=headers)
-                                          for method, path, body, headers in requests))
-
-    return in_app(client, run)
 
 
 def login(number: str, password: str, headers: dict | None = None) -> tuple[str, str, dict, dict]:

@@ -10,14 +10,7 @@ from service.employment import services as employment
 from service.errors import Conflict
 from service.registry.domain import today_local
 from tests.conftest import in_app
-from tests.matching.test_matching import Registry, matches, post_request
-
-START = today_local() + timedelta(days=10)
-
-
-@pytest.fixture
-async def registry(client, actors):
-    return await Registry(client, actors).setup()
+from tests.factories import START, matches, offer, post_request
 
 
 async def integrity_of(client, person, worker_id):
@@ -36,13 +29,6 @@ def let_expire(client, offer_id):
         await Offer.update({Offer.expires_at: _now() - timedelta(seconds=1)}).where(Offer.id == offer_id)
 
     in_app(client, expire)
-
-
-async def offer(client, employer, request_id, worker_id, **extra):
-    response = await client.post(f"/api/v1/job-requests/{request_id}/offers", headers=employer.headers,
-                                 json={"worker_id": worker_id, **extra})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def test_offer_accept_complete_review_complain_appeal(client, actors, registry):

@@ -13,40 +13,15 @@ from service.events.services import UnsafeUrl, check_outbound_url
 from service.registry import services as registry_services
 from service.registry.domain import today_local
 from service.registry.issuer import IssuerClient
-from tests.conftest import in_app
-from tests.employment.test_employment import offer
-from tests.factories import worker_body
-from tests.matching.test_matching import Registry, post_request
+from tests.conftest import deliver, in_app
+from tests.factories import bound_worker, offer, post_request
 from tests.receiver import ISSUER_URL
-
-
-@pytest.fixture
-async def registry(client, actors):
-    return await Registry(client, actors).setup()
 
 
 async def subscribe(client, agency, url, types):
     response = await client.post("/api/v1/webhooks", headers=agency.headers, json={"url": url, "event_types": types})
     assert response.status_code == 201, response.text
     return response.json()
-
-
-async def bound_worker(client, actors, registry, agency):
-    """A worker registered by `agency`, claimed by her and bound, consented and eligible."""
-    person = await actors.worker_account()
-    body = worker_body(phone=person.phone)
-    record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
-    await client.post("/api/v1/workers/claim", headers=person.headers, json={
-        "id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
-    await client.post(f"/api/v1/workers/{record['id']}/agency-binding/confirm", headers=person.headers)
-    await client.post(f"/api/v1/workers/{record['id']}/consent", headers=person.headers)
-    await client.post(f"/api/v1/workers/{record['id']}/checks", headers=registry.admin.headers, json={
-        "kind": "health", "tier": "maternity", "result": "passed", "checked_on": today_local().isoformat()})
-    return person, record
-
-
-def deliver(client, app):
-    return in_app(client, app.state.dispatcher.deliver_due)
 
 
 async def test_an_agency_receives_signed_events_about_its_own_worker_only(client, actors, registry, app, receiver):

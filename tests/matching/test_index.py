@@ -3,14 +3,12 @@
 from datetime import timedelta
 
 import numpy as np
-import pytest
 
 from service.employment.services import busy_periods
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.registry.domain import today_local
 from tests.conftest import in_app
-from tests.matching.test_matching import Registry
 
 
 class RowByRow:
@@ -24,11 +22,6 @@ class RowByRow:
 
     async def changed_workers(self, since):
         return await self.source.changed_workers(since)
-
-
-@pytest.fixture
-async def registry(client, actors):
-    return await Registry(client, actors).setup()
 
 
 async def test_the_bulk_load_equals_the_row_by_row_load(client, actors, registry, app):

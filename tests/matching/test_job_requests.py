@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from service.registry.domain import today_local
-from tests.matching.test_matching import request_body
+from tests.factories import request_body
 
 
 async def test_an_employer_posts_reads_changes_and_cancels_a_request(client, actors):

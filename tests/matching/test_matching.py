@@ -5,74 +5,7 @@ from datetime import timedelta
 import pytest
 
 from service.registry.domain import today_local
-
-START = today_local() + timedelta(days=10)
-
-
-def request_body(**overrides):
-    return {
-        "category": "maternity", "skills": ["maternity_postpartum_care", "lactation_support"],
-        "district_code": "441802", "start_date": START.isoformat(),
-        "end_date": (START + timedelta(days=26)).isoformat(), "live_in": False,
-        "budget_min": 7000, "budget_max": 9000, "budget_unit": "month", "languages": ["粤语"],
-    } | overrides
-
-
-class Registry:
-    """Builds eligible workers through the API, as her agency, the bureau and institutions would."""
-
-    def __init__(self, client, actors):
-        self.client, self.actors = client, actors
-
-    async def setup(self):
-        self.admin = await self.actors.admin()
-        self.evaluator = await self.actors.agency("evaluation")
-        self.trainer = await self.actors.agency("training")
-        self._cert = 0
-        self.id_numbers = {}
-        return self
-
-    async def worker(self, *, certificate_level=None, trained_on=None, health="maternity", consent=True, **profile):
-        person, record = await self.actors.registered_worker(**profile)
-        worker_id = record["id"]
-        self.id_numbers[worker_id] = id_number = self.actors.last_body["id_number"]
-        if consent:
-            assert (await self.client.post(f"/api/v1/workers/{worker_id}/consent", headers=person.headers)).status_code == 200
-        if health:
-            checked = await self.client.post(f"/api/v1/workers/{worker_id}/checks", headers=self.admin.headers, json={
-                "kind": "health", "tier": health, "result": "passed", "checked_on": today_local().isoformat()})
-            assert checked.status_code == 201, checked.text
-        if certificate_level:
-            self._cert += 1
-            issued = await self.client.post(f"/api/v1/workers/{worker_id}/certificates", headers=self.evaluator.headers, json={
-                "id_number": id_number, "occupation_code": "4-10-01-06", "work_type": "母婴护理员",
-                "level": certificate_level,
-                "certificate_no": f"S44180{self._cert:08d}", "issued_on": (today_local() - timedelta(days=30)).isoformat()})
-            assert issued.status_code == 201, issued.text
-        if trained_on:
-            trained = await self.client.post(f"/api/v1/workers/{worker_id}/trainings", headers=self.trainer.headers, json={
-                "id_number": id_number, "programme": "南粤家政", "course": "母婴护理员培训", "hours": 80,
-                "started_on": (trained_on - timedelta(days=20)).isoformat(), "finished_on": trained_on.isoformat(),
-                "result": "passed"})
-            assert trained.status_code == 201, trained.text
-        return person, record
-
-
-@pytest.fixture
-async def registry(client, actors):
-    return await Registry(client, actors).setup()
-
-
-async def post_request(client, employer, **overrides):
-    response = await client.post("/api/v1/job-requests", headers=employer.headers, json=request_body(**overrides))
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def matches(client, employer, request_id, **params):
-    response = await client.get(f"/api/v1/job-requests/{request_id}/matches", headers=employer.headers, params=params)
-    assert response.status_code == 200, response.text
-    return response.json()
+from tests.factories import START, matches, post_request
 
 
 async def test_the_order_and_scores_are_the_hand_computed_ones(client, actors, registry):
@@ -229,10 +162,11 @@ async def test_only_the_owner_reads_matches_and_limits_are_bounded(client, actor
 
 
 async def test_free_text_is_understood_and_reported(client, actors, registry):
-    _, record = await registry.worker(skills=["maternity_postpartum_care", "cantonese_cooking"])
+    _, record = await registry.worker(skills=["maternity_postpartum_care", "newborn_care", "cantonese_cooking"])
     employer = await actors.employer()
     job = await post_request(client, employer, skills=[], skills_text="月嫂，会做粤菜，修电脑")
-    assert job["effective_skills"] == ["maternity_postpartum_care", "cantonese_cooking"]
+    # 月嫂 is an umbrella word: she looks after the mother and the newborn.
+    assert job["effective_skills"] == ["maternity_postpartum_care", "newborn_care", "cantonese_cooking"]
     assert job["understood"]["not_understood"] == ["修电脑"]
     page = await matches(client, employer, job["id"])
     assert page["understood"]["not_understood"] == ["修电脑"]

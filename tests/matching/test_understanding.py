@@ -1,26 +1,26 @@
-"""Free text → skill codes, with what was not understood."""
+"""Free text → skill codes, with what was not understood; implied terms; the labelled phrase sets."""
+
+import json
+from datetime import date
 
 import pytest
 
-from service.matching.understanding import SkillVocabulary
-from service.taxonomy.services import Taxonomy
+from scripts import phrase_eval
+from service.matching.implied import read_implied
+from service.matching.understanding import SkillVocabulary, child_age_years
+from service.settings import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")
 def vocabulary():
-    import json
-
-    from service.settings import PROJECT_ROOT
-
     data = json.loads((PROJECT_ROOT / "service/taxonomy/data/skills.json").read_text(encoding="utf-8"))
-    taxonomy = Taxonomy(skills={s["code"]: s for s in data["skills"]}, occupations={}, districts={})
-    return SkillVocabulary(taxonomy.skills)
+    return SkillVocabulary({s["code"]: s for s in data["skills"]}, data["umbrellas"])
 
 
 def test_aliases_in_chinese_and_english_map_to_one_code(vocabulary):
-    for text in ("照顾老人", "老人护理", "elderly care", "Elderly Care"):
+    for text in ("照顾老人", "老人护理", "elderly care", "Care for the elderly", "照顧老人"):
         assert vocabulary.understand(text).codes == ["elderly_daily_care"], text
-    for text in ("做粤菜", "粤菜烹饪", "Cantonese cooking"):
+    for text in ("会做粤菜", "做广东菜", "Cantonese cooking"):
         assert vocabulary.understand(text).codes == ["cantonese_cooking"], text
 
 
@@ -31,12 +31,119 @@ def test_a_whole_request_is_split_and_reported(vocabulary):
     assert "newborn_care" in understood.codes
     assert understood.not_understood == ["修电脑"]
     for item in understood.matched:
-        assert item["text"] and item["name_zh"] and 0 < item["score"] <= 100
+        assert item["name_zh"] and 0 < item["score"] <= 100
 
 
-def test_near_misses_are_matched_fuzzily_and_nonsense_is_not(vocabulary):
-    assert vocabulary.understand("收纳整里").codes == ["home_organizing"]  # a typo
-    assert vocabulary.understand("月嫂").codes == ["maternity_postpartum_care"]
+def test_one_phrase_carries_every_duty_it_names(vocabulary):
+    assert vocabulary.understand("煲汤拖地").codes == ["cantonese_soup", "general_cleaning"]
+    assert vocabulary.understand("喂饭兼陪散步").codes == ["elderly_feeding", "elderly_companionship"]
+    assert vocabulary.understand("买菜煮饭拖地").codes == ["grocery_shopping", "home_cooking", "general_cleaning"]
+    assert sorted(vocabulary.understand("老人中风半身不遂需要人翻身擦身").codes) == [
+        "bedridden_care", "elderly_bathing_hygiene"]
+
+
+def test_umbrella_words_mean_their_usual_duties_unless_the_text_names_others(vocabulary):
+    assert vocabulary.understand("找个保姆").codes == ["housework_general", "home_cooking"]
+    assert vocabulary.understand("钟点工").codes == ["housework_general", "general_cleaning"]
+    assert vocabulary.understand("月嫂").codes == ["maternity_postpartum_care", "newborn_care"]
+    assert vocabulary.understand("陪诊").codes == ["medical_escort"]
+    assert vocabulary.understand("护工").codes == ["hospital_companion_care"]
+    # Once a duty is named, the umbrella word adds only its core duties.
+    assert vocabulary.understand("请个钟点工打扫卫生").codes == ["general_cleaning"]
+    assert vocabulary.understand("月嫂，会催乳").codes == ["maternity_postpartum_care", "newborn_care",
+                                                       "lactation_support"]
+    matched = vocabulary.understand("保姆").matched
+    assert {m["source"] for m in matched} == {"umbrella"} and {m["text"] for m in matched} == {"保姆"}
+    # An elder named with a household duty still needs looking after; with a care duty, that duty says it.
+    assert vocabulary.understand("照顾80岁的老奶奶，做三餐").codes == ["elderly_daily_care", "home_cooking"]
+    assert vocabulary.understand("老人痴呆，晚上不睡觉乱走").codes == ["dementia_care"]
+
+
+def test_cantonese_traditional_and_english(vocabulary):
+    assert vocabulary.understand("湊仔煮餸").codes == ["infant_care", "home_cooking"]
+    assert vocabulary.understand("執屋洗衫").codes == ["general_cleaning", "laundry_ironing"]
+    assert vocabulary.understand("陪阿婆去睇医生").codes == ["medical_escort"]
+    assert vocabulary.understand("醫院陪護").codes == ["hospital_companion_care"]
+    assert vocabulary.understand("walk my dog and do the laundry").codes == ["pet_care", "laundry_ironing"]
+
+
+def test_homophone_typos_are_read_by_sound_and_nonsense_is_not(vocabulary):
+    for typo, code in (("照故老人", "elderly_daily_care"), ("擦玻离", "window_cleaning"),
+                       ("洗一服", "laundry_ironing"), ("接送孩纸", "school_pickup")):
+        understood = vocabulary.understand(typo)
+        assert understood.codes == [code], typo
+        assert understood.matched[0]["source"] == "pinyin"
+    assert vocabulary.understand("收纳整里").codes == ["home_organizing"]
     nothing = vocabulary.understand("abcxyz")
     assert nothing.codes == [] and nothing.not_understood == ["abcxyz"]
     assert vocabulary.understand("").matched == []
+    # Context the reader cannot map is reported, never guessed.
+    assert vocabulary.understand("修电脑").not_understood == ["修电脑"]
+
+
+def test_a_duty_turned_down_is_left_out(vocabulary):
+    understood = vocabulary.understand("不用做饭，只要打扫卫生")
+    assert understood.codes == ["general_cleaning"]
+    assert understood.not_understood == []
+    assert vocabulary.understand("cook and clean, no ironing").codes == ["home_cooking", "general_cleaning"]
+
+
+def test_a_childs_age_chooses_infant_or_child_care(vocabulary):
+    assert child_age_years("带一岁半宝宝") == 1.5
+    assert child_age_years("宝宝八个月") == pytest.approx(8 / 12)
+    assert child_age_years("孩子上小学") == 6.0
+    assert child_age_years("做饭") is None
+    assert vocabulary.understand("带两岁的孩子").codes == ["infant_care"]
+    assert vocabulary.understand("照看三岁的小孩").codes == ["child_care"]
+    assert vocabulary.understand("找个住家阿姨，主要带一岁半宝宝，顺便做饭").codes == ["infant_care", "home_cooking"]
+
+
+TODAY = date(2026, 11, 27)
+
+
+def test_implied_terms_are_read_with_their_evidence():
+    assert read_implied("找个住家阿姨", today=TODAY) == {"live_in": True, "evidence": {"live_in": "住家"}}
+    hourly = read_implied("钟点工，每周两次，每次三小时", today=TODAY)
+    assert hourly["wage_unit"] == "hour" and hourly["live_in"] is False
+    assert hourly["visits_per_week"] == 2 and hourly["hours_per_visit"] == 3 and hourly["hours_per_week"] == 6
+    assert read_implied("不住家，按小时算", today=TODAY)["live_in"] is False
+    assert read_implied("白班护工", today=TODAY)["shift"] == "day"
+    assert read_implied("夜班陪护", today=TODAY)["shift"] == "night"
+    overnight = read_implied("住家育儿嫂，带睡", today=TODAY)
+    assert overnight["shift"] == "overnight" and overnight["live_in"] is True
+    assert read_implied("早上8点到下午5点", today=TODAY)["hours"] == "08:00-17:00"
+    assert read_implied("twice a week, 3 hours each", today=TODAY)["hours_per_week"] == 6
+    assert read_implied("做饭拖地", today=TODAY) == {}
+
+
+def test_a_due_date_is_the_next_one_ahead():
+    assert read_implied("预产期 3月15号", today=TODAY)["due_date"] == "2027-03-15"
+    assert read_implied("预产期是明年2月", today=TODAY)["due_date"] == "2027-02"
+    assert read_implied("預產期12月20日", today=TODAY)["due_date"] == "2026-12-20"
+    assert read_implied("预产期2027-01-08", today=TODAY)["due_date"] == "2027-01-08"
+    assert "due_date" not in read_implied("预产期2月30号", today=TODAY)  # no such day
+    assert read_implied("宝宝预计明年3月出生，找月嫂", today=TODAY)["due_date"] == "2027-03"
+    assert read_implied("BB 1月10号左右出世", today=TODAY)["due_date"] == "2027-01-10"
+    assert read_implied("confinement nanny, due in March", today=TODAY)["due_date"] == "2027-03"
+    assert read_implied("周一到周五，白天", today=TODAY)["visits_per_week"] == 5
+    assert "due_date" not in read_implied("宝宝3个月大", today=TODAY)
+
+
+def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
+    tuning = phrase_eval.evaluate(phrase_eval.SETS["tuning"], phrase_eval.vocabulary())
+    assert tuning.phrases >= 300
+    assert tuning.recall >= 0.95, tuning.misses
+    assert tuning.precision >= 0.95, tuning.misses
+    # The held-out set is measured and printed, never tuned against; both figures come out of the script.
+    scores = phrase_eval.main(["--quiet"])
+    out = capsys.readouterr().out
+    assert set(scores) == {"tuning", "holdout"} and scores["holdout"].phrases >= 100
+    assert f"recall {tuning.recall:.3f}" in out
+
+
+def test_the_phrase_sets_cover_every_category_and_style():
+    for name, path in phrase_eval.SETS.items():
+        rows = phrase_eval.load(path)
+        assert {category for *_, category, _ in rows} == {"maternity", "household", "elderly", "medical"}, name
+        styles = {style for *_, style in rows}
+        assert {"mandarin", "cantonese", "traditional", "typo", "english"} <= styles, name

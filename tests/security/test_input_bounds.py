@@ -17,8 +17,7 @@ import service.app  # noqa: F401 - imports every slice's schemas
 from service.errors import InvalidField
 from service.registry.domain import today_local
 from service.schemas import DateWindow, Input, date_windows
-from tests.factories import worker_body
-from tests.matching.test_matching import request_body
+from tests.factories import request_body, worker_body
 
 TODAY = today_local()
 

@@ -3,8 +3,7 @@
 from datetime import date, timedelta
 
 from service.registry.domain import today_local
-from tests.factories import id_number, worker_body
-from tests.matching.test_matching import request_body
+from tests.factories import id_number, request_body, worker_body
 
 TODAY = today_local()
 

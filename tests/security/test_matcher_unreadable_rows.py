@@ -2,17 +2,11 @@
 
 import logging
 
-import pytest
 from prometheus_client import REGISTRY
 
 from service.app import new_candidate_index
 from tests.conftest import in_app
-from tests.matching.test_matching import Registry, matches, post_request
-
-
-@pytest.fixture
-async def registry(client, actors):
-    return await Registry(client, actors).setup()
+from tests.factories import matches, post_request
 
 
 def sql(client, app, statement, *args):

@@ -6,10 +6,8 @@ import msgspec
 import pytest
 
 from service.events.services import UnsafeUrl, check_outbound_url, is_public_address
-from tests.conftest import in_app
-from tests.employment.test_employment import offer
-from tests.employment.test_events_and_retries import bound_worker, deliver, registry  # noqa: F401 - fixture
-from tests.matching.test_matching import post_request
+from tests.conftest import deliver, in_app
+from tests.factories import bound_worker, offer, post_request
 
 # Addresses that must never be reached, each with why.
 REFUSED = {

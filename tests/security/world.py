@@ -14,8 +14,7 @@ from litestar import Litestar
 
 from service.accounts.guards import AGENCY_ROLES, Role
 from service.registry.domain import today_local
-from tests.factories import Actors, id_number, worker_body
-from tests.matching.test_matching import request_body
+from tests.factories import Actors, id_number, request_body, worker_body
 
 MISSING = 999_999
 PARAM = re.compile(r"\{(\w+):int\}")
@@ -80,6 +79,7 @@ def bodies(world: World) -> dict[str, dict]:
         "decideCheck": {"decision": "verified", "reason": "核实"},
         "createJobRequest": request_body(),
         "updateJobRequest": {"budget_max": 9500},
+        "understandJobText": {"skills_text": "煲汤拖地", "household_notes": "住家"},
         "createOffer": {"worker_id": world.ids["worker_id"]},
         "completePlacement": {},
         "terminatePlacement": {"reason": "提前结束", "no_show": False},

@@ -391,7 +391,7 @@ async def test_webhooks_section_lists_every_event_the_service_emits(document):
 
 async def test_webhook_payloads_match_what_is_delivered(client, actors, receiver, app, document):
     """A real delivery's body validates against its event's documented schema."""
-    from tests.employment.test_employment import offer as make_offer
+    from tests.factories import offer as make_offer
 
     agency = await actors.agency()
     created = await client.post("/api/v1/webhooks", headers=agency.headers,

@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 
 from service.registry.domain import today_local
-from tests.factories import phone
-from tests.matching.test_matching import Registry, post_request
+from tests.factories import Registry, phone, post_request
 from tests.web.helpers import PASSWORD, STAFF_PASSWORD, Browser, bureau_staff, field_error
 
 # Each role's own pages (GET): reachable by it, refused to the others.

@@ -8,8 +8,7 @@ from datetime import date, timedelta
 from service.registry.domain import today_local
 from service.registry.tables import Worker
 from tests.conftest import in_app
-from tests.factories import id_number, phone
-from tests.matching.test_matching import Registry, post_request
+from tests.factories import Registry, id_number, phone, post_request
 from tests.web.helpers import STAFF_PASSWORD, Browser, bureau_staff, field_error, input_value
 
 

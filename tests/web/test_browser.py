@@ -21,8 +21,7 @@ import pytest
 
 from service.registry.domain import today_local
 from service.settings import PROJECT_ROOT
-from tests.factories import id_number, phone
-from tests.matching.test_matching import Registry
+from tests.factories import Registry, id_number, phone
 from tests.web.helpers import PASSWORD, STAFF_PASSWORD, bureau_staff
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

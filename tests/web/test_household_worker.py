@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from service.registry.domain import today_local
-from tests.matching.test_matching import Registry
+from tests.factories import Registry
 from tests.web.helpers import Browser, field_error, input_value
 
 

@@ -1,0 +1,94 @@
+"""Measure free-text understanding on the labelled household phrases.
+
+Reads tests/matching/phrases.tsv (the tuning set) and tests/matching/phrases_holdout.tsv
+(held out, written before tuning), maps every phrase with the shipped vocabulary, and prints
+recall and precision micro-averaged over skill codes, with every miss and every extra code.
+
+    .venv/bin/python scripts/phrase_eval.py [--quiet] [--set tuning|holdout|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from service.matching.understanding import SkillVocabulary  # noqa: E402
+
+SETS = {"tuning": ROOT / "tests/matching/phrases.tsv", "holdout": ROOT / "tests/matching/phrases_holdout.tsv"}
+
+
+@dataclass
+class Score:
+    phrases: int = 0
+    true_positive: int = 0
+    false_positive: int = 0
+    false_negative: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        wanted = self.true_positive + self.false_negative
+        return self.true_positive / wanted if wanted else 1.0
+
+    @property
+    def precision(self) -> float:
+        given = self.true_positive + self.false_positive
+        return self.true_positive / given if given else 1.0
+
+
+def load(path: Path) -> list[tuple[str, set[str], str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        phrase, codes, category, style = line.split("\t")
+        rows.append((phrase, set() if codes.strip() == "-" else set(codes.split()), category, style))
+    return rows
+
+
+def vocabulary() -> SkillVocabulary:
+    data = json.loads((ROOT / "service/taxonomy/data/skills.json").read_text(encoding="utf-8"))
+    return SkillVocabulary({s["code"]: s for s in data["skills"]}, data.get("umbrellas", []))
+
+
+def evaluate(path: Path, vocab: SkillVocabulary) -> Score:
+    score = Score()
+    for phrase, expected, _category, style in load(path):
+        got = set(vocab.understand(phrase).codes)
+        score.phrases += 1
+        score.true_positive += len(got & expected)
+        score.false_positive += len(got - expected)
+        score.false_negative += len(expected - got)
+        if got != expected:
+            missing = " ".join(sorted(expected - got)) or "-"
+            extra = " ".join(sorted(got - expected)) or "-"
+            score.misses.append(f"  [{style}] {phrase}\n      missing: {missing}   extra: {extra}")
+    return score
+
+
+def main(argv: list[str] | None = None) -> dict[str, Score]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=["tuning", "holdout", "both"], default="both")
+    parser.add_argument("--quiet", action="store_true", help="figures only, no list of misses")
+    args = parser.parse_args(argv)
+    vocab = vocabulary()
+    names = ["tuning", "holdout"] if args.set == "both" else [args.set]
+    scores = {}
+    for name in names:
+        score = scores[name] = evaluate(SETS[name], vocab)
+        print(f"{name}: {score.phrases} phrases, recall {score.recall:.3f}, precision {score.precision:.3f} "
+              f"(tp {score.true_positive}, fp {score.false_positive}, fn {score.false_negative})")
+        if not args.quiet and score.misses:
+            print(f"{name} misses ({len(score.misses)} phrases):")
+            print("\n".join(score.misses))
+    return scores
+
+
+if __name__ == "__main__":
+    main()
