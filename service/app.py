@@ -58,6 +58,9 @@ from service.settings import Settings
 from service.system.controllers import health, ready
 from service.taxonomy.controllers import TaxonomyController
 from service.taxonomy.services import load_taxonomy
+from service.web.common import PAGE_EXCEPTION_HANDLERS, template_config
+from service.web.routes import web_routers
+from service.web.session import csrf_config, session_config, session_principal_middleware
 
 API_VERSION = "1.0.0"
 
@@ -76,13 +79,17 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
             WorkerController, CredentialController, TrainingAdminController, JobRequestController,
             OfferController, PlacementController, ReviewController, ComplaintController, IntegrityController,
             WebhookController, ReportController, SubsidyController, IntegrityFlagController, docs_assets_router(),
+            *web_routers(),
         ],
         lifespan=[_lifespan],
         guards=[require_authenticated],
         middleware=_middleware(settings),
-        exception_handlers=EXCEPTION_HANDLERS,
+        # Problem details for the API; an HTML page for a person's browser.
+        exception_handlers={**EXCEPTION_HANDLERS, **PAGE_EXCEPTION_HANDLERS},
         stores=_stores(settings),
         openapi_config=openapi_config(API_VERSION),
+        template_config=template_config(),
+        csrf_config=csrf_config(settings),
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
         request_max_body_size=settings.max_body_bytes,
         state=State({"settings": settings, "http_transport": http_transport, "resolver": resolver or system_resolver}),
@@ -198,5 +205,8 @@ def _middleware(settings: Settings) -> list:
     return [
         prometheus.middleware,
         rate_limit.middleware,
+        # Pages: the session cookie (never read on /api/), then who the session names.
+        session_config(settings).middleware,
         DefineMiddleware(AuthMiddleware, exclude=[p for p in UNAUTHENTICATED_PATHS if p != "/metrics"]),
+        session_principal_middleware(),
     ]

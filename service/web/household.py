@@ -1,0 +1,252 @@
+"""The household (employer): a guided request, ranked matches as cards, offers, placements,
+completion, review and complaint."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
+
+from service.accounts.guards import Role, principal_of, requires
+from service.database import jsonb
+from service.employment import services as employment
+from service.employment.schemas import ComplaintCreate, OfferCreate, PlacementEnd, ReviewCreate
+from service.errors import AppError, NotFound
+from service.matching import services as matching
+from service.matching.schemas import JobRequestCreate
+from service.registry import services as registry
+from service.registry.domain import age_on, today_local
+from service.schemas import PathId
+from service.web import queries
+from service.web.common import form_values, page, see_other
+from service.web.forms import FormErrors, app_error_fields, decode_form
+
+# What each kind of job asks first, and what it usually needs.
+CATEGORY_GUIDE = {
+    "maternity": {"live_in": True, "occupation": "4-10-01-06", "tier": "母婴照护",
+                  "hint": "月嫂一般住家，一单 26 天；母婴护理员证书和母婴类体检很重要。"},
+    "household": {"live_in": False, "occupation": "4-10-01-06", "tier": "居家",
+                  "hint": "住家保姆选“住家”；只做钟点工请按小时填预算。"},
+    "elderly": {"live_in": True, "occupation": "4-10-01-05", "tier": "养老照护",
+                "hint": "照顾失能或认知症老人，建议要求养老护理员证书。"},
+    "medical": {"live_in": False, "occupation": "4-14-01-02", "tier": "养老照护",
+                "hint": "医院陪护或术后护理，建议要求医疗护理员证书。"},
+}
+
+
+def districts_by_city(taxonomy) -> list[tuple[str, list[dict]]]:
+    grouped: dict[str, list[dict]] = {}
+    for d in taxonomy.districts.values():
+        if d["code"].endswith("00"):
+            continue
+        grouped.setdefault(taxonomy.cities.get(d["city_code"], d["city_code"]), []).append(d)
+    # 清远 first: the service starts there.
+    return sorted(grouped.items(), key=lambda item: (item[0] != "清远市", item[0]))
+
+
+def _skills_for(taxonomy, category: str) -> list[tuple[str, str]]:
+    return [(code, s["name_zh"]) for code, s in taxonomy.skills.items() if s["category"] == category]
+
+
+def _occupations(taxonomy) -> list[tuple[str, str]]:
+    return [(code, o["name_zh"]) for code, o in taxonomy.occupations.items()]
+
+
+async def worker_card(principal, match: dict, taxonomy) -> dict:
+    """What a household sees of a matched worker: public facts, verified badges, the rating."""
+    worker, _ = await registry.read_worker(principal, match["worker_id"])
+    summary = await registry.credential_summary(match["worker_id"])
+    rating, _ = await employment.read_integrity(principal, match["worker_id"])
+    return {
+        **match,
+        "age": age_on(worker["birth_date"], today_local()),
+        "experience_years": worker["experience_years"],
+        "languages": worker["languages"],
+        "skills": [taxonomy.skills[c]["name_zh"] for c in worker["skills"] if c in taxonomy.skills],
+        "wage": (worker["wage_min"], worker["wage_max"], worker["wage_unit"]),
+        "certificates": summary["certificates"], "health": summary["health"],
+        "background": summary["background_check_passed"], "trainings": summary["trainings_completed"],
+        "stars": rating["stars"], "score_100": rating["score"],
+    }
+
+
+class HouseholdPages(Controller):
+    path = "/household"
+    guards = [requires(Role.EMPLOYER)]
+
+    @get("/")
+    async def dashboard(self, request: Request) -> object:
+        principal = principal_of(request)
+        requests = await queries.my_requests(principal)
+        for r in requests:
+            r["effective_status"] = matching.effective_status(r)
+        return page(request, "household/dashboard.html", requests=requests,
+                    placements=await queries.my_placements(principal))
+
+    @get("/requests/new")
+    async def new_request(self, request: Request, category: FromQuery[str | None] = None) -> object:
+        if category not in CATEGORY_GUIDE:
+            return page(request, "household/choose_category.html")
+        guide = CATEGORY_GUIDE[category]
+        start = today_local() + timedelta(days=7)
+        values = {"category": category, "start_date": start.isoformat(), "budget_unit": "month",
+                  "search_scope": "district", "headcount": "1", "live_in": "on" if guide["live_in"] else "",
+                  "district_code": "441802"}
+        if category == "maternity":
+            values["end_date"] = (start + timedelta(days=25)).isoformat()
+        return self._form(request, category, values, {})
+
+    def _form(self, request: Request, category: str, values: dict, errors: dict, form_error: str = "",
+              status_code: int = 200) -> object:
+        taxonomy = request.app.state.taxonomy
+        return page(request, "household/request_form.html", status_code=status_code, category=category,
+                    guide=CATEGORY_GUIDE[category], values=values, errors=errors, form_error=form_error,
+                    skills=_skills_for(taxonomy, category), occupations=_occupations(taxonomy),
+                    districts=districts_by_city(taxonomy))
+
+    @post("/requests/understand")
+    async def understand(self, request: Request) -> object:
+        """As she types: which skills the free text was understood as, and what not."""
+        form = await request.form()
+        text = str(form.get("skills_text") or "")[:500]
+        understood = request.app.state.vocabulary.understand(text)
+        return page(request, "household/_understood.html", understood=understood.as_json(), text=text)
+
+    @post("/requests")
+    async def create_request(self, request: Request) -> object:
+        form = await request.form()
+        values = form_values(form)
+        category = str(form.get("category") or "")
+        if category not in CATEGORY_GUIDE:
+            return see_other("/household/requests/new")
+        state = request.app.state
+        try:
+            data = decode_form(form, JobRequestCreate)
+            try:
+                row = await matching.create_request(principal_of(request), msgspec.to_builtins(data, builtin_types=(date,)),
+                                                    taxonomy=state.taxonomy, vocabulary=state.vocabulary)
+            except AppError as exc:
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return self._form(request, category, values, errors.fields, errors.message, status_code=422)
+        return see_other(f"/household/requests/{row['id']}")
+
+    @get("/requests/{request_id:int}")
+    async def show_request(self, request: Request, request_id: PathId) -> object:
+        return await self._request_page(request, request_id)
+
+    async def _request_page(self, request: Request, request_id: int, *, offer_for: int | None = None,
+                            errors: dict | None = None, values: dict | None = None, form_error: str = "") -> object:
+        principal = principal_of(request)
+        state = request.app.state
+        row = await matching.get_request(principal, request_id)
+        status = matching.effective_status(row)
+        matches, cards = None, []
+        if status == "open":
+            matches = await matching.find_matches(principal, request_id, limit=10, offset=0,
+                                                  index=state.matcher, cache=request.app.stores.get("matches"))
+            cards = [await worker_card(principal, m, state.taxonomy) for m in matches["items"]]
+        offers = await queries.offers_for_request(request_id)
+        for o in offers:
+            o["effective_status"] = employment.offer_status(o)
+        offered = {o["worker"] for o in offers if o["effective_status"] == "offered"}
+        return page(request, "household/request.html", req=row, status=status, matches=matches, cards=cards,
+                    offers=offers, offered=offered, placements=await queries.placements_for_request(request_id),
+                    skill_names={c: s["name_zh"] for c, s in state.taxonomy.skills.items()},
+                    district_name=state.taxonomy.district_name(row["district_code"]),
+                    understood=jsonb(row["understood"]), offer_for=offer_for, errors=errors or {},
+                    values=values or {}, form_error=form_error, status_code=422 if offer_for else 200)
+
+    @post("/requests/{request_id:int}/offers")
+    async def make_offer(self, request: Request, request_id: PathId) -> object:
+        form = await request.form()
+        principal = principal_of(request)
+        ttl = timedelta(hours=request.app.state.settings.offer_ttl_hours)
+        try:
+            data = decode_form(form, OfferCreate)
+            try:
+                await employment.make_offer(principal, request_id, worker_id=data.worker_id, wage=data.wage,
+                                            message=data.message, ttl=ttl)
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            worker = str(form.get("worker_id") or "")
+            return await self._request_page(request, request_id, offer_for=int(worker) if worker.isdigit() else -1,
+                                            errors=errors.fields, values=form_values(form), form_error=errors.message)
+        return see_other(f"/household/requests/{request_id}#offers")
+
+    @post("/requests/{request_id:int}/cancel")
+    async def cancel(self, request: Request, request_id: PathId) -> object:
+        await matching.cancel_request(principal_of(request), request_id)
+        return see_other(f"/household/requests/{request_id}")
+
+    @post("/offers/{offer_id:int}/withdraw")
+    async def withdraw(self, request: Request, offer_id: PathId) -> object:
+        offer = await employment.withdraw_offer(principal_of(request), offer_id)
+        return see_other(f"/household/requests/{offer['request']}#offers")
+
+    @get("/placements/{placement_id:int}")
+    async def placement(self, request: Request, placement_id: PathId) -> object:
+        return await self._placement_page(request, placement_id)
+
+    async def _placement_page(self, request: Request, placement_id: int, *, status_code: int = 200,
+                              errors: dict | None = None, values: dict | None = None, form_error: str = "",
+                              which: str = "") -> object:
+        principal = principal_of(request)
+        row = await employment.get_placement(principal, placement_id)
+        if row["viewer_side"] != "employer":
+            raise NotFound("服务记录不存在 (no such placement)")
+        return page(request, "household/placement.html", status_code=status_code, p=row,
+                    reviews=await queries.reviews_by_side(placement_id),
+                    complaints=await queries.complaints_of_placement(placement_id),
+                    errors=errors or {}, values=values or {}, form_error=form_error, which=which,
+                    today=today_local())
+
+    @post("/placements/{placement_id:int}/complete")
+    async def complete(self, request: Request, placement_id: PathId) -> object:
+        form = await request.form()
+        data = decode_form(form, PlacementEnd)
+        await employment.end_placement(principal_of(request), placement_id, outcome="completed", reason=data.reason)
+        return see_other(f"/household/placements/{placement_id}")
+
+    @post("/placements/{placement_id:int}/review")
+    async def review(self, request: Request, placement_id: PathId) -> object:
+        form = await request.form()
+        window = timedelta(hours=request.app.state.settings.review_edit_hours)
+        try:
+            ratings = {k: form.get(f"ratings.{k}") for k in employment.EMPLOYER_RATINGS}
+            missing = {f"ratings.{k}": "请打分 (choose 1-5)" for k, v in ratings.items() if not v}
+            if missing:
+                raise FormErrors(missing)
+            data = decode_form(form, ReviewCreate, extra={"ratings": ratings})
+            try:
+                await employment.add_review(principal_of(request), placement_id, ratings=data.ratings,
+                                            comment=data.comment, edit_window=window)
+            except AppError as exc:
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await self._placement_page(request, placement_id, status_code=422, errors=errors.fields,
+                                              values=form_values(form), form_error=errors.message, which="review")
+        return see_other(f"/household/placements/{placement_id}")
+
+    @post("/placements/{placement_id:int}/complaint")
+    async def complaint(self, request: Request, placement_id: PathId) -> object:
+        form = await request.form()
+        try:
+            data = decode_form(form, ComplaintCreate)
+            try:
+                await employment.file_complaint(principal_of(request), placement_id, category=data.category,
+                                                description=data.description)
+            except AppError as exc:
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await self._placement_page(request, placement_id, status_code=422, errors=errors.fields,
+                                              values=form_values(form), form_error=errors.message, which="complaint")
+        return see_other(f"/household/placements/{placement_id}")
+
+
+__all__ = ["HouseholdPages"]

@@ -1,0 +1,39 @@
+// "获取验证码": asks the API for a one-time code for the phone typed in the same form.
+// The API answers the same whether or not the phone has an account, and limits requests.
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("button[data-phone-code]");
+  if (!button) return;
+  event.preventDefault();
+  const form = button.form;
+  const phone = form.querySelector("input[name=phone]").value.trim();
+  const status = document.getElementById(button.getAttribute("aria-controls"));
+  if (!/^1[3-9]\d{9}$/.test(phone)) {
+    status.textContent = "请先填写正确的手机号 (enter a valid mobile number first)";
+    return;
+  }
+  button.disabled = true;
+  let answer;
+  try {
+    answer = await fetch("/api/v1/phone-codes", {
+      method: "POST", headers: {"content-type": "application/json"},
+      body: JSON.stringify({phone: phone, purpose: button.dataset.phoneCode}),
+    });
+  } catch (error) {
+    answer = null;
+  }
+  if (answer && answer.status === 202) {
+    status.textContent = "验证码已发送，5 分钟内有效 (the code was sent; valid for 5 minutes)";
+    let left = 60;
+    const label = button.textContent;
+    const timer = setInterval(() => {
+      left -= 1;
+      button.textContent = left > 0 ? `${left} 秒后可重发` : label;
+      if (left <= 0) { clearInterval(timer); button.disabled = false; }
+    }, 1000);
+  } else {
+    const wait = answer && answer.headers.get("retry-after");
+    status.textContent = wait ? `请求过于频繁，请 ${wait} 秒后再试 (too many requests)` :
+      "暂时无法发送，请稍后再试 (could not send the code; try again later)";
+    button.disabled = false;
+  }
+});

@@ -1,0 +1,266 @@
+"""End to end in a real browser: Debian's Chromium, headless, driven by Playwright, against
+the service running in its own process on 127.0.0.1 and the test database.
+
+Screenshots of every page at 360 px and at desktop width go to `var/screenshots/` (not
+committed). Without Chromium or Playwright these tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.registry.domain import today_local
+from service.settings import PROJECT_ROOT
+from tests.factories import Registry, id_number, phone
+from tests.web.helpers import PASSWORD, STAFF_PASSWORD, bureau_staff
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = PROJECT_ROOT / "var" / "screenshots"
+PHONE, DESKTOP = {"width": 360, "height": 780}, {"width": 1280, "height": 900}
+
+try:
+    from playwright.async_api import async_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    async_playwright = None
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(async_playwright is None, reason="Playwright for Python is not installed (pip install -e '.[dev]')"),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"Chromium not found at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(settings):
+    """`python -m service run` in a subprocess, on the test database, with the tests' keys."""
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "SECRET_KEY": settings.secret_key,
+           "DATA_KEY": settings.data_key, "HOST": "127.0.0.1", "PORT": str(port), "RUN_DISPATCHER": "false",
+           "WARM_MATCHER": "false", "LOG_LEVEL": "WARNING", "STORE_NAMESPACE": settings.store_namespace + "-e2e",
+           "RATE_LIMIT_PER_MINUTE": "100000",
+           # Its metrics listener on a port of its own, so parallel runs do not collide.
+           "METRICS_HOST": "127.0.0.1", "METRICS_PORT": str(_free_port())}
+    if settings.redis_url:
+        env["REDIS_URL"] = settings.redis_url
+    else:
+        env.pop("REDIS_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=PROJECT_ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the service did not start: " + process.stderr.read().decode()[-2000:])
+        time.sleep(0.2)
+    yield base
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="module")
+def shots_dir():
+    SHOTS.mkdir(parents=True, exist_ok=True)  # each page's files are replaced by name
+    return SHOTS
+
+
+class Screens:
+    """Takes each page at phone and desktop width and checks what a phone needs."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.count = 0
+
+    async def shoot(self, page, name: str) -> None:
+        await page.wait_for_load_state("networkidle")
+        # Readable at 360 px: nothing wider than the screen; touch targets at least 44 px high.
+        overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name}: {overflow}px wider than a 360 px screen"
+        small = await page.evaluate("""() => [...document.querySelectorAll(
+            'main button, main .btn, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main select')]
+            .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 43.5)
+            .map(e => e.outerHTML.slice(0, 80))""")
+        assert not small, f"{name}: touch targets under 44 px: {small}"
+        unlabeled = await page.evaluate("""() => [...document.querySelectorAll(
+            'input:not([type=hidden]), select, textarea')].filter(e => !(e.labels && e.labels.length) &&
+            !e.getAttribute('aria-label')).map(e => e.name)""")
+        assert not unlabeled, f"{name}: fields without a label: {unlabeled}"
+        await page.screenshot(path=str(self.folder / f"{name}-360.png"), full_page=True)
+        await page.set_viewport_size(DESKTOP)
+        await page.screenshot(path=str(self.folder / f"{name}-1280.png"), full_page=True)
+        await page.set_viewport_size(PHONE)
+        self.count += 1
+
+
+async def _browser(playwright):
+    return await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+async def _sign_in(context, base: str, phone_number: str, password: str):
+    page = await context.new_page()
+    await page.goto(f"{base}/login")
+    await page.get_by_label("手机号").fill(phone_number)
+    await page.get_by_label("密码").fill(password)
+    await page.get_by_role("button", name="登录").click()
+    await page.wait_for_load_state("networkidle")
+    return page
+
+
+async def test_household_offers_worker_accepts_household_reviews_public_page_shows_rating(
+        client, actors, server, shots_dir):
+    screens = Screens(shots_dir)
+    registry = await Registry(client, actors).setup()
+    person, worker = await registry.worker(real_name="陈秀英", certificate_level=4, available_from=None,
+                                           skills=["maternity_postpartum_care"],
+                                           trained_on=today_local() - timedelta(days=60))
+    employer = await actors.employer()
+    today = today_local()
+
+    async with async_playwright() as playwright:
+        browser = await _browser(playwright)
+        anonymous = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await anonymous.new_page()
+        for path, name in (("/", "home"), ("/login", "login"), ("/signup", "signup"), ("/login/agency", "login-agency")):
+            await page.goto(server + path)
+            await screens.shoot(page, name)
+
+        household = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await _sign_in(household, server, employer.phone, PASSWORD)
+        assert page.url.endswith("/household")
+        await screens.shoot(page, "household-dashboard")
+        await page.get_by_role("link", name="发布新需求，找阿姨").click()
+        await screens.shoot(page, "household-choose-category")
+        await page.get_by_role("link", name="母婴护理（月嫂、育婴）").click()
+        await page.get_by_label("母婴护理（月嫂）").check()
+        await page.get_by_label("用自己的话说说要求").fill("照顾刚出生的宝宝，会做粤菜")
+        # Understood as she types (htmx, served by the service itself).
+        await page.locator("#understood").get_by_text("粤菜烹饪").wait_for(timeout=10_000)
+        await page.get_by_label("开始日期").fill(today.isoformat())
+        await page.get_by_label("结束日期").fill((today + timedelta(days=26)).isoformat())
+        await page.get_by_label("最低（元）").fill("6000")
+        await page.get_by_label("最高（元）").fill("9000")
+        await screens.shoot(page, "household-request-form")
+        await page.get_by_role("button", name="发布并查看匹配的阿姨").click()
+        await page.get_by_role("heading", name=re.compile("为您找到 1 位阿姨")).wait_for()
+        card = page.locator("article", has_text="陈阿姨")
+        assert "✓ 母婴护理员 4 级" in await card.inner_text()
+        assert "陈秀英" not in await page.content()
+        await screens.shoot(page, "household-matches")
+        await card.get_by_label("留言（可不填）").fill("月子期间住家")
+        await card.get_by_role("button", name="发邀约给陈阿姨").click()
+        await page.get_by_text("待答复").first.wait_for()
+        request_url = page.url.split("#")[0]
+
+        her = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        worker_page = await _sign_in(her, server, person.phone, PASSWORD)
+        assert worker_page.url.endswith("/worker")
+        await worker_page.get_by_text("雇主留言：月子期间住家").wait_for()
+        await screens.shoot(worker_page, "worker-dashboard")
+        await worker_page.get_by_role("button", name="接受").click()
+        await worker_page.wait_for_url(re.compile(r"/worker/placements/\d+"))
+        await screens.shoot(worker_page, "worker-placement")
+        await worker_page.goto(f"{server}/worker/profile")
+        await screens.shoot(worker_page, "worker-profile")
+        await worker_page.goto(f"{server}/worker")
+        certificate_href = await worker_page.get_by_role("link", name=re.compile("居家上门服务证")).get_attribute("href")
+
+        public = await anonymous.new_page()
+        await public.goto(server + certificate_href)
+        before = await public.locator(".stars").get_attribute("aria-label")
+
+        await page.goto(request_url)
+        await page.get_by_role("link", name=re.compile("服务记录")).click()
+        assert person.phone in await page.content()  # her phone, now that she accepted
+        await page.get_by_role("button", name="服务已完成").click()
+        for legend in ("服务质量", "沟通", "守时可靠", "诚实"):
+            await page.get_by_role("group", name=legend).get_by_label("5").check()
+        await page.get_by_label("说说阿姨做得怎样（可不填）").fill("非常细心，宝宝照顾得很好")
+        await screens.shoot(page, "household-placement")
+        await page.get_by_role("button", name="提交评价").click()
+        await page.get_by_text("您的评价：平均 5.0 分").wait_for()
+
+        rating = (await client.get(f"/api/v1/workers/{worker['id']}/integrity", headers=registry.admin.headers)).json()
+        assert rating["history"][0]["reason"].startswith("review")
+        await public.reload()
+        after = await public.locator(".stars").get_attribute("aria-label")
+        assert after == f"{rating['stars']} 星", (before, after, rating["stars"])
+        assert "陈*英" in await public.content() and person.phone not in await public.content()
+        assert await public.locator(".qr img").evaluate("img => img.naturalWidth > 0")
+        await screens.shoot(public, "public-certificate")
+        await browser.close()
+    assert screens.count == 13
+
+
+def _csv(rows: list[list[str]]) -> bytes:
+    header = "姓名,性别,出生日期,身份证号,手机号,服务区县,服务类别,技能,期望工资最低,期望工资最高,住家\n"
+    return (header + "".join(",".join(r) + "\n" for r in rows)).encode("utf-8")
+
+
+async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queues(client, actors, server, shots_dir):
+    screens = Screens(shots_dir)
+    agency = await actors.agency("housekeeping")
+    staff_phone, _ = bureau_staff(client)
+    rows = []
+    for n, name in enumerate(("陈秀英", "李美玲", "黄丽", "周小红")):
+        born = date(1980 + n, 3, 7)
+        rows.append([name, "女", born.isoformat(), id_number(born), phone(), "清城区、清新区", "母婴",
+                     "母婴护理（月嫂）", "6000", "8000", "是"])
+    rows[2][2] = "1990-01-01"  # does not match the ID number
+
+    async with async_playwright() as playwright:
+        browser = await _browser(playwright)
+        clerk = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await clerk.new_page()
+        await page.goto(f"{server}/login/agency")
+        await page.get_by_label("API 密钥").fill(agency.key)
+        await page.get_by_role("button", name="登录").click()
+        await page.wait_for_url(re.compile(r"/agency$"))
+        await page.get_by_role("link", name="从表格批量导入").click()
+        await screens.shoot(page, "agency-import")
+        await page.get_by_label("选择文件").set_input_files(
+            {"name": "workers.csv", "mimeType": "text/csv", "buffer": _csv(rows)})
+        await page.get_by_role("button", name="预览").click()
+        await page.get_by_text("出生日期：与身份证号中的出生日期不一致").wait_for()
+        await screens.shoot(page, "agency-import-preview")
+        await page.get_by_role("button", name="只导入没有错误的 3 行").click()
+        await page.get_by_text("已保存 3 位家政服务员").wait_for()
+        await page.get_by_role("link", name="返回名单").click()
+        assert await page.locator("tbody tr").count() == 3
+        assert "黄丽" not in await page.locator("tbody").inner_text()
+        await screens.shoot(page, "agency-dashboard")
+        await page.get_by_role("link", name="陈秀英").click()
+        await screens.shoot(page, "agency-worker")
+
+        bureau = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await _sign_in(bureau, server, staff_phone, STAFF_PASSWORD)
+        assert page.url.endswith("/bureau")
+        await screens.shoot(page, "bureau-queues")
+        await browser.close()
+    assert screens.count == 5
