@@ -25,7 +25,7 @@ from typing import Any, cast
 from piccolo.columns import Column
 
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Placement, Review
-from service.registry.domain import BLACKLIST_YEARS, GUANGDONG_TZ, add_years, today_local
+from service.registry.domain import BLACKLIST_YEARS, GUANGDONG_TZ, add_years, local_date, today_local
 from service.registry.tables import Certificate, Check, Training, Worker
 
 ALGORITHM_VERSION = "integrity-1"
@@ -124,10 +124,10 @@ async def gather(worker_id: int, on: date) -> IntegrityFacts:
     facts.review_scores = [r["overall"] for r in reviews]
     placements = await Placement.select(Placement.status, Placement.ended_at).where(Placement.worker == worker_id)
     facts.completed_placements = sum(p["status"] == "completed" for p in placements)
-    facts.no_show_dates = [p["ended_at"].date() for p in placements if p["status"] == "no_show" and p["ended_at"]]
+    facts.no_show_dates = [local_date(p["ended_at"]) for p in placements if p["status"] == "no_show" and p["ended_at"]]
     complaints = await Complaint.select(Complaint.serious, Complaint.decided_at).where(
         (Complaint.worker == worker_id) & (Complaint.status == "substantiated"))
-    facts.complaints = [(c["serious"], c["decided_at"].date()) for c in complaints]
+    facts.complaints = [(c["serious"], local_date(c["decided_at"])) for c in complaints]
     return facts
 
 
@@ -163,7 +163,7 @@ async def serious_complaint_blacklist(worker_id: int) -> date | None:
     """A substantiated serious complaint (abuse, theft, violence) blacklists for three years."""
     rows = await Complaint.select(Complaint.decided_at).where(
         (Complaint.worker == worker_id) & (Complaint.status == "substantiated") & Complaint.serious.eq(True))
-    ends = [add_years(r["decided_at"].date(), BLACKLIST_YEARS) for r in rows if r["decided_at"]]
+    ends = [add_years(local_date(r["decided_at"]), BLACKLIST_YEARS) for r in rows if r["decided_at"]]
     return max(ends, default=None)
 
 

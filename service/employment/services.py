@@ -23,7 +23,7 @@ from service.matching.index import BusyPeriods
 from service.matching.tables import JobRequest
 from service.privacy import public_display_name
 from service.registry import services as registry
-from service.registry.domain import GUANGDONG_TZ, today_local
+from service.registry.domain import GUANGDONG_TZ, local_date, today_local
 from service.registry.tables import Worker
 
 SERIOUS_CATEGORIES = frozenset({"abuse", "theft", "violence"})
@@ -271,7 +271,7 @@ async def add_review(principal: Principal, placement_id: int, *, ratings: dict[s
     if side not in ("employer", "worker"):
         raise Forbidden("只有服务双方可以评价 (only the two parties review)")
     happened = row["status"] == "completed" or (
-        row["status"] == "terminated" and row["ended_at"] is not None and row["ended_at"].date() >= row["start_date"])
+        row["status"] == "terminated" and row["ended_at"] is not None and local_date(row["ended_at"]) >= row["start_date"])
     if not happened:
         raise Conflict("服务结束后才能评价，未开始的服务不能评价 (only a placement that took place can be reviewed)")
     expected = EMPLOYER_RATINGS if side == "employer" else WORKER_RATINGS

@@ -19,6 +19,11 @@ def today_local() -> date:
     return datetime.now(GUANGDONG_TZ).date()
 
 
+def local_date(moment: datetime) -> date:
+    """The day in Guangdong on which `moment` (a timestamptz) fell."""
+    return moment.astimezone(GUANGDONG_TZ).date()
+
+
 def add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)

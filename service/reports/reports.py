@@ -191,7 +191,7 @@ def training_employment_sql(principal: Principal, dims: list[str], date_from: da
                CASE WHEN fp.wage_unit = 'month' THEN fp.wage END AS monthly_wage,
                fp.start_date <= {p(on)}::date - 182 AS placed_6m_ago,
                fp.start_date <= {p(on)}::date - 182 AND (fp.status = 'active'
-                   OR coalesce(fp.end_date, fp.ended_at::date) >= fp.start_date + 182) AS retained_6m,
+                   OR coalesce(fp.end_date, (fp.ended_at AT TIME ZONE 'Asia/Shanghai')::date) >= fp.start_date + 182) AS retained_6m,
                ra.rating
         FROM base b
         LEFT JOIN first_placement fp ON fp.id = b.id
