@@ -68,10 +68,15 @@ async def bench(url: str, scale: int, runs: int) -> list[str]:
     try:
         for name, dims in CASES:
             median, worst, report = await timed(
-                lambda name=name, dims=dims: run_report(ADMIN, name, group_by=dims, date_from=PERIOD[0],
-                                                        date_to=PERIOD[1]), runs)
-            lines.append(f"| {scale} | {name} | {', '.join(dims)} | {len(report['rows'])} | "
-                         f"{median * 1000:.0f} | {worst * 1000:.0f} |")
+                lambda name=name, dims=dims: run_report(
+                    ADMIN, name, group_by=dims, date_from=PERIOD[0], date_to=PERIOD[1]
+                ),
+                runs,
+            )
+            lines.append(
+                f"| {scale} | {name} | {', '.join(dims)} | {len(report['rows'])} | "
+                f"{median * 1000:.0f} | {worst * 1000:.0f} |"
+            )
             print(lines[-1], flush=True)
         started = time.perf_counter()
         first = await flags.run_check("api")
@@ -93,12 +98,14 @@ async def bench(url: str, scale: int, runs: int) -> list[str]:
                 FROM (SELECT rule FROM planted UNION SELECT rule FROM flagged) r ORDER BY r.rule""")
         finally:
             await connection.close()
-        lines.append(f"\nflag check, scale {scale}: first run {first_s:.1f} s ({first['flags_new']} flags), "
-                     f"second run {second_s:.1f} s ({second['flags_new']} new)")
+        lines.append(
+            f"\nflag check, scale {scale}: first run {first_s:.1f} s ({first['flags_new']} flags), "
+            f"second run {second_s:.1f} s ({second['flags_new']} new)"
+        )
         lines.append("\n| rule | planted | found | false flags |\n|---|---:|---:|---:|")
         for r in rows:
             lines.append(f"| {r['rule']} | {r['planted']} | {r['found']} | {r['false_flags']} |")
-        print("\n".join(lines[-(len(rows) + 2):]), flush=True)
+        print("\n".join(lines[-(len(rows) + 2) :]), flush=True)
     finally:
         await engine.close_connection_pool()
     return lines

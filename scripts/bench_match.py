@@ -138,13 +138,37 @@ def sql_args(index: CandidateIndex, q: MatchQuery) -> list:
     radius = q.radius_km if (q.lat is not None and q.radius_km and q.scope != "province") else None
     hours_per_month = (q.hours_per_week or (60 if q.live_in else 40)) * 52 / 12
     return [
-        q.category, [q.district_code], q.today, area, q.lat if radius else None, q.lon if radius else None,
-        radius, q.live_in, q.start_date, tiers_at_least(q.category), q.background_required,
-        q.required_occupation, q.required_min_level or 5,
-        WEIGHTS["skills"], q.skills, WEIGHTS["certificate"], list(CATEGORY_OCCUPATIONS[q.category]),
-        WEIGHTS["integrity"], NEUTRAL_INTEGRITY, WEIGHTS["wage"], hours_per_month, float(q.budget_max),
-        WEIGHTS["experience"], float(EXPERIENCE_FULL_YEARS), WEIGHTS["distance"], float(q.radius_km or DEFAULT_RADIUS_KM),
-        WEIGHTS["language"], q.languages, RECENT_TRAINING_DAYS, RECENT_TRAINING_BONUS, LIMIT,
+        q.category,
+        [q.district_code],
+        q.today,
+        area,
+        q.lat if radius else None,
+        q.lon if radius else None,
+        radius,
+        q.live_in,
+        q.start_date,
+        tiers_at_least(q.category),
+        q.background_required,
+        q.required_occupation,
+        q.required_min_level or 5,
+        WEIGHTS["skills"],
+        q.skills,
+        WEIGHTS["certificate"],
+        list(CATEGORY_OCCUPATIONS[q.category]),
+        WEIGHTS["integrity"],
+        NEUTRAL_INTEGRITY,
+        WEIGHTS["wage"],
+        hours_per_month,
+        float(q.budget_max),
+        WEIGHTS["experience"],
+        float(EXPERIENCE_FULL_YEARS),
+        WEIGHTS["distance"],
+        float(q.radius_km or DEFAULT_RADIUS_KM),
+        WEIGHTS["language"],
+        q.languages,
+        RECENT_TRAINING_DAYS,
+        RECENT_TRAINING_BONUS,
+        LIMIT,
     ]
 
 
@@ -159,8 +183,18 @@ def _haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 async def orm_rank(index: CandidateIndex, q: MatchQuery) -> list[int]:
     query = Worker.select(
-        Worker.id, Worker.skills, Worker.languages, Worker.district_codes, Worker.experience_years, Worker.wage_min,
-        Worker.wage_unit, Worker.lat, Worker.lon, Worker.live_in, Worker.available_from, Worker.blacklisted_until,
+        Worker.id,
+        Worker.skills,
+        Worker.languages,
+        Worker.district_codes,
+        Worker.experience_years,
+        Worker.wage_min,
+        Worker.wage_unit,
+        Worker.lat,
+        Worker.lon,
+        Worker.live_in,
+        Worker.available_from,
+        Worker.blacklisted_until,
     ).where((Worker.status == "active") & Worker.consented_at.is_not_null() & Worker.categories.any(q.category))
     if q.scope != "province":
         query = query.where(Worker.district_codes.any(q.district_code))
@@ -170,24 +204,39 @@ async def orm_rank(index: CandidateIndex, q: MatchQuery) -> list[int]:
         return []
     tiers = set(tiers_at_least(q.category))
     healthy, background, certificates, trained = set(), set(), defaultdict(dict), set()
-    chunks = [ids[i:i + ORM_CHUNK] for i in range(0, len(ids), ORM_CHUNK)]  # PostgreSQL takes ≤ 32767 parameters
-    checks = [h for chunk in chunks for h in await Check.select(
-        Check.worker, Check.kind, Check.tier, Check.valid_until).where(
-        Check.worker.is_in(chunk) & (Check.result == "passed") & (Check.status == "verified"))]
+    chunks = [ids[i : i + ORM_CHUNK] for i in range(0, len(ids), ORM_CHUNK)]  # PostgreSQL takes ≤ 32767 parameters
+    checks = [
+        h
+        for chunk in chunks
+        for h in await Check.select(Check.worker, Check.kind, Check.tier, Check.valid_until).where(
+            Check.worker.is_in(chunk) & (Check.result == "passed") & (Check.status == "verified")
+        )
+    ]
     for h in checks:
         if h["kind"] == "health" and h["tier"] in tiers and h["valid_until"] >= q.start_date:
             healthy.add(h["worker"])
         if h["kind"] == "background" and (h["valid_until"] is None or h["valid_until"] >= q.start_date):
             background.add(h["worker"])
-    for c in [c for chunk in chunks for c in await Certificate.select(
-            Certificate.worker, Certificate.occupation_code, Certificate.level).where(
-            Certificate.worker.is_in(chunk) & (Certificate.status == "verified"))]:
+    for c in [
+        c
+        for chunk in chunks
+        for c in await Certificate.select(Certificate.worker, Certificate.occupation_code, Certificate.level).where(
+            Certificate.worker.is_in(chunk) & (Certificate.status == "verified")
+        )
+    ]:
         best = certificates[c["worker"]].get(c["occupation_code"], 99)
         certificates[c["worker"]][c["occupation_code"]] = min(best, c["level"])
     recent = q.today - timedelta(days=RECENT_TRAINING_DAYS)
-    for t in [t for chunk in chunks for t in await Training.select(Training.worker).where(
-            Training.worker.is_in(chunk) & (Training.result == "passed") & (Training.status == "verified")
-            & (Training.finished_on >= recent))]:
+    for t in [
+        t
+        for chunk in chunks
+        for t in await Training.select(Training.worker).where(
+            Training.worker.is_in(chunk)
+            & (Training.result == "passed")
+            & (Training.status == "verified")
+            & (Training.finished_on >= recent)
+        )
+    ]:
         trained.add(t["worker"])
     hours_per_month = (q.hours_per_week or (60 if q.live_in else 40)) * 52 / 12
     scored = []
@@ -211,13 +260,22 @@ async def orm_rank(index: CandidateIndex, q: MatchQuery) -> list[int]:
         experience = min(w["experience_years"] / EXPERIENCE_FULL_YEARS, 1.0)
         serves = q.district_code in w["district_codes"]
         if q.lat is not None and w["lat"] is not None:
-            distance = max(0.0, 1 - round(_haversine(q.lat, q.lon, w["lat"], w["lon"])) / (q.radius_km or DEFAULT_RADIUS_KM))
+            distance = max(
+                0.0, 1 - round(_haversine(q.lat, q.lon, w["lat"], w["lon"])) / (q.radius_km or DEFAULT_RADIUS_KM)
+            )
         else:
             distance = 1.0 if serves else 0.5
         language = len(set(w["languages"]) & set(q.languages)) / len(q.languages) if q.languages else 1.0
-        score = (WEIGHTS["skills"] * skills + WEIGHTS["certificate"] * certificate + WEIGHTS["integrity"] * NEUTRAL_INTEGRITY
-                 + WEIGHTS["wage"] * wage + WEIGHTS["experience"] * experience + WEIGHTS["distance"] * distance
-                 + WEIGHTS["language"] * language + (RECENT_TRAINING_BONUS if w["id"] in trained else 0.0))
+        score = (
+            WEIGHTS["skills"] * skills
+            + WEIGHTS["certificate"] * certificate
+            + WEIGHTS["integrity"] * NEUTRAL_INTEGRITY
+            + WEIGHTS["wage"] * wage
+            + WEIGHTS["experience"] * experience
+            + WEIGHTS["distance"] * distance
+            + WEIGHTS["language"] * language
+            + (RECENT_TRAINING_BONUS if w["id"] in trained else 0.0)
+        )
         scored.append((-score, w["id"]))
     scored.sort()
     return [worker_id for _, worker_id in scored[:LIMIT]]
@@ -240,8 +298,13 @@ async def timed(label: str, queries: list[MatchQuery], run, budget: float) -> li
 
 def summary(latencies: list[float]) -> dict:
     values = np.array(latencies)
-    return {"n": len(values), "p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95)),
-            "p99": float(np.percentile(values, 99)), "qps": 1000.0 / float(values.mean())}
+    return {
+        "n": len(values),
+        "p50": float(np.percentile(values, 50)),
+        "p95": float(np.percentile(values, 95)),
+        "p99": float(np.percentile(values, 99)),
+        "qps": 1000.0 / float(values.mean()),
+    }
 
 
 async def prepare(size: int, seed: int, server_url: str, data_key: bytes, requests: int) -> str:
@@ -305,11 +368,19 @@ async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
             if ours or theirs:
                 agreement.append(len(set(ours) & set(theirs)) / max(len(ours), len(theirs)))
 
-        results: dict = {"size": size, "load_seconds": load_seconds, "index_mb": index.memory_bytes() / 2**20,
-                         "rss_before_mb": rss_before, "rss_after_mb": rss_after,
-                         "agreement": float(np.mean(agreement)) if agreement else float("nan"), "scopes": {}}
-        for scope, queries, repeat in (("district", district_queries, args.district_repeat),
-                                       ("province", province_queries, 1)):
+        results: dict = {
+            "size": size,
+            "load_seconds": load_seconds,
+            "index_mb": index.memory_bytes() / 2**20,
+            "rss_before_mb": rss_before,
+            "rss_after_mb": rss_after,
+            "agreement": float(np.mean(agreement)) if agreement else float("nan"),
+            "scopes": {},
+        }
+        for scope, queries, repeat in (
+            ("district", district_queries, args.district_repeat),
+            ("province", province_queries, 1),
+        ):
             scope_results = {}
             for name, run in (("service", service), ("floor", floor), ("sql", sql), ("orm", orm)):
                 await run(queries[0])  # warm up
@@ -317,8 +388,11 @@ async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
                 latencies = await timed(name, queries * repeat, run, budget)
                 scope_results[name] = summary(latencies)
                 s = scope_results[name]
-                print(f"{size:>9} {scope:<8} {name:<8} n={s['n']:>4} p50={s['p50']:9.2f} ms p95={s['p95']:9.2f} ms "
-                      f"p99={s['p99']:9.2f} ms qps={s['qps']:9.1f}", file=sys.stderr)
+                print(
+                    f"{size:>9} {scope:<8} {name:<8} n={s['n']:>4} p50={s['p50']:9.2f} ms p95={s['p95']:9.2f} ms "
+                    f"p99={s['p99']:9.2f} ms qps={s['qps']:9.1f}",
+                    file=sys.stderr,
+                )
             candidates = [filter_candidates(index, q)[0].size for q in queries[:50]]
             scope_results["_candidates"] = float(np.mean(candidates))
             results["scopes"][scope] = scope_results
@@ -327,27 +401,40 @@ async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
         await engine.close_connection_pool()
 
 
-LABELS = {"service": "(a) service matcher", "sql": "(b) one SQL query", "orm": "(c) ORM + Python loop",
-          "floor": "(d) numpy floor"}
+LABELS = {
+    "service": "(a) service matcher",
+    "sql": "(b) one SQL query",
+    "orm": "(c) ORM + Python loop",
+    "floor": "(d) numpy floor",
+}
 
 
 def markdown(all_results: list[dict]) -> str:
-    lines = ["| workers | scope | approach | n | p50 ms | p95 ms | p99 ms | qps | p95 vs (a) |",
-             "|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| workers | scope | approach | n | p50 ms | p95 ms | p99 ms | qps | p95 vs (a) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in all_results:
         for scope, scope_results in r["scopes"].items():
             a = scope_results["service"]["p95"]
             for name in ("service", "sql", "orm", "floor"):
                 s = scope_results[name]
                 ratio = s["p95"] / a
-                lines.append(f"| {r['size']:,} | {scope} | {LABELS[name]} | {s['n']} | {s['p50']:.2f} | {s['p95']:.2f} | "
-                             f"{s['p99']:.2f} | {s['qps']:.1f} | {ratio:.2f}× |")
-    lines += ["", "| workers | index load s | index MB | process RSS before → after load MB | eligible candidates (district / province, mean) | top-20 overlap (a) vs (b) |",
-              "|---:|---:|---:|---|---|---:|"]
+                lines.append(
+                    f"| {r['size']:,} | {scope} | {LABELS[name]} | {s['n']} | {s['p50']:.2f} | {s['p95']:.2f} | "
+                    f"{s['p99']:.2f} | {s['qps']:.1f} | {ratio:.2f}× |"
+                )
+    lines += [
+        "",
+        "| workers | index load s | index MB | process RSS before → after load MB | eligible candidates (district / province, mean) | top-20 overlap (a) vs (b) |",
+        "|---:|---:|---:|---|---|---:|",
+    ]
     for r in all_results:
-        lines.append(f"| {r['size']:,} | {r['load_seconds']:.1f} | {r['index_mb']:.0f} | {r['rss_before_mb']:.0f} → "
-                     f"{r['rss_after_mb']:.0f} | {r['scopes']['district']['_candidates']:.0f} / "
-                     f"{r['scopes']['province']['_candidates']:.0f} | {r['agreement'] * 100:.0f}% |")
+        lines.append(
+            f"| {r['size']:,} | {r['load_seconds']:.1f} | {r['index_mb']:.0f} | {r['rss_before_mb']:.0f} → "
+            f"{r['rss_after_mb']:.0f} | {r['scopes']['district']['_candidates']:.0f} / "
+            f"{r['scopes']['province']['_candidates']:.0f} | {r['agreement'] * 100:.0f}% |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -364,7 +451,9 @@ def main() -> None:
     server_url = settings.database_url or start_embedded_server(PROJECT_ROOT / "var" / "bench-pg")
 
     async def run() -> list[dict]:
-        return [await bench_size(int(size), args, server_url, settings.data_key_bytes) for size in args.sizes.split(",")]
+        return [
+            await bench_size(int(size), args, server_url, settings.data_key_bytes) for size in args.sizes.split(",")
+        ]
 
     results = asyncio.run(run())
     table = markdown(results)

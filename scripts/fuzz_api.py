@@ -62,6 +62,7 @@ def _id_number(born: date, order: int) -> str:
 def code_reader(log_path: Path) -> Callable[[str], str]:
     """Reads one-time codes where a developer does: the development SMS sender's log lines
     ("SMS to 138****8000: ... 123456 ..."; the phone is masked, so the newest line counts)."""
+
     def read(phone: str) -> str:
         for _ in range(50):
             lines = [line for line in log_path.read_text(errors="replace").splitlines() if "SMS to" in line]
@@ -70,6 +71,7 @@ def code_reader(log_path: Path) -> Callable[[str], str]:
                 return found[-1]
             time.sleep(0.1)
         raise RuntimeError(f"no SMS code in {log_path} (the server needs SMS_SENDER=log and LOG_LEVEL=INFO)")
+
     return read
 
 
@@ -77,17 +79,31 @@ def code_reader(log_path: Path) -> Callable[[str], str]:
 def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str, Callable[[str], str]]]:
     """Run the service on a free port; yield (base URL, admin phone, admin password, code reader)."""
     port = _free_port()
-    environ = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "METRICS_HOST": "127.0.0.1",
-               "METRICS_PORT": str(_free_port()), **(env or {}), "SMS_SENDER": "log", "LOG_LEVEL": "INFO"}
+    environ = {
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "METRICS_HOST": "127.0.0.1",
+        "METRICS_PORT": str(_free_port()),
+        **(env or {}),
+        "SMS_SENDER": "log",
+        "LOG_LEVEL": "INFO",
+    }
     phone, password = _phone(), "admin-" + secrets.token_urlsafe(12)
     python = sys.executable
-    subprocess.run([python, "-m", "service", "create-admin", f"--phone={phone}", f"--password={password}"],
-                   env=environ, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [python, "-m", "service", "create-admin", f"--phone={phone}", f"--password={password}"],
+        env=environ,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     log_dir = tempfile.TemporaryDirectory()
     log_path = Path(log_dir.name) / "server.log"
     log = log_path.open("wb")
-    server = subprocess.Popen([python, "-m", "service", "run"], env=environ, cwd=ROOT,
-                              stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [python, "-m", "service", "run"], env=environ, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -111,10 +127,12 @@ def serve(env: dict[str, str] | None = None) -> Iterator[tuple[str, str, str, Ca
         log_dir.cleanup()
 
 
-def make_callers(base: str, admin_phone: str, admin_password: str,
-                 read_code: Callable[[str], str]) -> dict[str, dict[str, str]]:
+def make_callers(
+    base: str, admin_phone: str, admin_password: str, read_code: Callable[[str], str]
+) -> dict[str, dict[str, str]]:
     """The header each kind of caller sends; creates the people and records it needs."""
     with httpx.Client(base_url=base, timeout=30) as http:
+
         def call(method: str, path: str, headers: dict | None = None, **kwargs) -> dict:
             response = http.request(method, path, headers=headers, **kwargs)
             if response.status_code >= 400:
@@ -128,28 +146,65 @@ def make_callers(base: str, admin_phone: str, admin_password: str,
         def person(role: str) -> tuple[str, dict[str, str]]:
             phone, password = _phone(), "fuzz-" + secrets.token_urlsafe(12)
             http.post("/api/v1/phone-codes", json={"phone": phone, "purpose": "register"})
-            call("POST", "/api/v1/accounts", json={"role": role, "phone": phone, "password": password,
-                                                   "display_name": "测试", "phone_code": read_code(phone)})
+            call(
+                "POST",
+                "/api/v1/accounts",
+                json={
+                    "role": role,
+                    "phone": phone,
+                    "password": password,
+                    "display_name": "测试",
+                    "phone_code": read_code(phone),
+                },
+            )
             return phone, login(phone, password)
 
         admin = login(admin_phone, admin_password)
         _, employer = person("employer")
         worker_phone, worker = person("worker")
         born = date(1985, 3, 7)
-        record = call("POST", "/api/v1/workers", headers=worker, json={
-            "real_name": "陈秀英", "gender": "female", "birth_date": born.isoformat(),
-            "id_number": _id_number(born, 100 + 2 * secrets.randbelow(400)), "phone": worker_phone,
-            "district_codes": ["441802"], "categories": ["maternity"], "skills": ["maternity_postpartum_care"],
-            "wage_min": 7000, "wage_max": 9000,
-        })
+        record = call(
+            "POST",
+            "/api/v1/workers",
+            headers=worker,
+            json={
+                "real_name": "陈秀英",
+                "gender": "female",
+                "birth_date": born.isoformat(),
+                "id_number": _id_number(born, 100 + 2 * secrets.randbelow(400)),
+                "phone": worker_phone,
+                "district_codes": ["441802"],
+                "categories": ["maternity"],
+                "skills": ["maternity_postpartum_care"],
+                "wage_min": 7000,
+                "wage_max": 9000,
+            },
+        )
         call("POST", f"/api/v1/workers/{record['id']}/consent", headers=worker, json={})
-        agency = call("POST", "/api/v1/agencies", headers=admin, json={
-            "name": "清远市测试家政服务有限公司", "kind": "housekeeping", "district_code": "441802",
-            "credit_code": "914418" + "".join(secrets.choice("0123456789") for _ in range(12))})
+        agency = call(
+            "POST",
+            "/api/v1/agencies",
+            headers=admin,
+            json={
+                "name": "清远市测试家政服务有限公司",
+                "kind": "housekeeping",
+                "district_code": "441802",
+                "credit_code": "914418" + "".join(secrets.choice("0123456789") for _ in range(12)),
+            },
+        )
         key = call("POST", f"/api/v1/agencies/{agency['id']}/api-keys", headers=admin, json={})
-        call("POST", "/api/v1/job-requests", headers=employer, json={
-            "category": "maternity", "district_code": "441802", "start_date": "2027-03-01",
-            "budget_min": 6000, "budget_max": 9000})
+        call(
+            "POST",
+            "/api/v1/job-requests",
+            headers=employer,
+            json={
+                "category": "maternity",
+                "district_code": "441802",
+                "start_date": "2027-03-01",
+                "budget_min": 6000,
+                "budget_max": 9000,
+            },
+        )
     return {"admin": admin, "employer": employer, "worker": worker, "agency": {"X-API-Key": key["key"]}}
 
 
@@ -167,9 +222,17 @@ def operations_for(base: str, caller: str, *, with_public: bool) -> list[str]:
     return chosen
 
 
-def fuzz(base: str, callers: dict[str, dict[str, str]], *, max_examples: int, phases: str,
-         seed: int | None = None, max_time: int | None = None, only_allowed: bool = False,
-         report_dir: Path | None = None) -> list[Outcome]:
+def fuzz(
+    base: str,
+    callers: dict[str, dict[str, str]],
+    *,
+    max_examples: int,
+    phases: str,
+    seed: int | None = None,
+    max_time: int | None = None,
+    only_allowed: bool = False,
+    report_dir: Path | None = None,
+) -> list[Outcome]:
     """`schemathesis run --checks all` once per caller, the callers side by side.
 
     With `only_allowed`, each caller fuzzes only the operations its role may call, and only
@@ -177,10 +240,26 @@ def fuzz(base: str, callers: dict[str, dict[str, str]], *, max_examples: int, ph
     running = []
     for number, (caller, headers) in enumerate(callers.items()):
         command = [
-            str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(CONFIG), "run",
-            f"{base}/schema/openapi.json", "--checks", "all", "--max-examples", str(max_examples),
-            "--phases", phases, "--workers", "1", "--no-color", "--suppress-health-check", "all",
-            "--generation-database", "none", "--request-timeout", "30",
+            str(Path(sys.executable).with_name("schemathesis")),
+            "--config-file",
+            str(CONFIG),
+            "run",
+            f"{base}/schema/openapi.json",
+            "--checks",
+            "all",
+            "--max-examples",
+            str(max_examples),
+            "--phases",
+            phases,
+            "--workers",
+            "1",
+            "--no-color",
+            "--suppress-health-check",
+            "all",
+            "--generation-database",
+            "none",
+            "--request-timeout",
+            "30",
         ]
         for name, value in headers.items():
             command += ["--header", f"{name}: {value}"]
@@ -193,8 +272,9 @@ def fuzz(base: str, callers: dict[str, dict[str, str]], *, max_examples: int, ph
                 command += ["--include-operation-id", operation_id]
         if report_dir is not None:
             command += ["--report", "junit", "--report-dir", str(report_dir / caller)]
-        running.append((caller, subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
-                                                 stderr=subprocess.STDOUT, text=True)))
+        running.append(
+            (caller, subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        )
     outcomes = []
     for caller, process in running:
         output, _ = process.communicate()
@@ -213,16 +293,24 @@ def main() -> int:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--max-time", type=int, help="seconds per caller")
     parser.add_argument("--callers", default=",".join(CALLERS))
-    parser.add_argument("--only-allowed", action="store_true",
-                        help="each caller fuzzes only what its role may call (faster)")
+    parser.add_argument(
+        "--only-allowed", action="store_true", help="each caller fuzzes only what its role may call (faster)"
+    )
     args = parser.parse_args()
 
     def run(base: str, phone: str, password: str, read_code: Callable[[str], str]) -> int:
         callers = make_callers(base, phone, password, read_code)
         chosen = {c: callers[c] for c in args.callers.split(",")}
         failed = 0
-        for outcome in fuzz(base, chosen, max_examples=args.max_examples, phases=args.phases, seed=args.seed,
-                            max_time=args.max_time, only_allowed=args.only_allowed):
+        for outcome in fuzz(
+            base,
+            chosen,
+            max_examples=args.max_examples,
+            phases=args.phases,
+            seed=args.seed,
+            max_time=args.max_time,
+            only_allowed=args.only_allowed,
+        ):
             print(f"===== as {outcome.caller}: exit {outcome.returncode}\n{outcome.output}")
             failed += outcome.returncode != 0
         return 1 if failed else 0

@@ -37,13 +37,27 @@ TODAY = date(2026, 11, 27)
 NOW = datetime(2026, 11, 27, tzinfo=timezone.utc)
 QINGYUAN = ["441802", "441803", "441821", "441823", "441825", "441826", "441881", "441882"]
 PROGRAMMES = [("nanyue_jiazheng", 40), ("yuecai_shifu", 30), ("guangdong_jigong", 20), ("other", 10)]
-TYPES = [("skill_upgrade", 45), ("employment_skills", 35), ("job_adaptation", 10), ("apprenticeship", 5),
-         ("entrepreneurship", 5)]
-OCCUPATIONS = {"4-10-01-06": ("家政服务员", [5, 4, 3, 2]), "4-10-01-05": ("养老护理员", [5, 4, 3, 2, 1]),
-               "4-10-01-02": ("育婴员", [5, 4, 3]), "4-10-01-03": ("保育师", [5, 4, 3, 2, 1]),
-               "4-14-01-02": ("医疗护理员", [5, 4, 3])}
-BASE = {"employment_skills": 1200, "skill_upgrade": 1000, "job_adaptation": 600, "apprenticeship": 4000,
-        "entrepreneurship": 1000}
+TYPES = [
+    ("skill_upgrade", 45),
+    ("employment_skills", 35),
+    ("job_adaptation", 10),
+    ("apprenticeship", 5),
+    ("entrepreneurship", 5),
+]
+OCCUPATIONS = {
+    "4-10-01-06": ("家政服务员", [5, 4, 3, 2]),
+    "4-10-01-05": ("养老护理员", [5, 4, 3, 2, 1]),
+    "4-10-01-02": ("育婴员", [5, 4, 3]),
+    "4-10-01-03": ("保育师", [5, 4, 3, 2, 1]),
+    "4-14-01-02": ("医疗护理员", [5, 4, 3]),
+}
+BASE = {
+    "employment_skills": 1200,
+    "skill_upgrade": 1000,
+    "job_adaptation": 600,
+    "apprenticeship": 4000,
+    "entrepreneurship": 1000,
+}
 SHORTAGE = {"4-10-01-06", "4-10-01-05", "4-10-01-02"}
 HOURS = (24, 40, 64)
 
@@ -86,12 +100,24 @@ class City:
     # People --------------------------------------------------------------------------
 
     def _near(self, key: tuple, given: str) -> bool:
-        return any(len(g) == len(given) and sum(a != b for a, b in zip(g, given)) <= 1
-                   or abs(len(g) - len(given)) == 1 and (g in given or given in g)
-                   for g in self.names.get(key, []))
+        return any(
+            len(g) == len(given)
+            and sum(a != b for a, b in zip(g, given)) <= 1
+            or abs(len(g) - len(given)) == 1
+            and (g in given or given in g)
+            for g in self.names.get(key, [])
+        )
 
-    def person(self, *, born: date | None = None, female: bool | None = None, surname: str | None = None,
-               given: str | None = None, phone: str | None = None, check: bool = True) -> int:
+    def person(
+        self,
+        *,
+        born: date | None = None,
+        female: bool | None = None,
+        surname: str | None = None,
+        given: str | None = None,
+        phone: str | None = None,
+        check: bool = True,
+    ) -> int:
         rng = self.rng
         female = rng.random() < 0.9 if female is None else female
         while True:
@@ -105,17 +131,44 @@ class City:
                 raise ValueError("planted name collides")
         self.names.setdefault(key, []).append(g)
         worker_id = self.next_id("worker")
-        self.rows.worker.append((
-            worker_id, s + g, "female" if female else "male", b, b"\x00", f"bench-{worker_id}",
-            f"4418**********{worker_id % 10000:04d}", phone or f"1{3 + worker_id % 6}{worker_id:09d}"[:11],
-            [], [rng.choice(self.districts)], ["household"], [], 4000, 8000, "month", NOW, NOW))
+        self.rows.worker.append(
+            (
+                worker_id,
+                s + g,
+                "female" if female else "male",
+                b,
+                b"\x00",
+                f"bench-{worker_id}",
+                f"4418**********{worker_id % 10000:04d}",
+                phone or f"1{3 + worker_id % 6}{worker_id:09d}"[:11],
+                [],
+                [rng.choice(self.districts)],
+                ["household"],
+                [],
+                4000,
+                8000,
+                "month",
+                NOW,
+                NOW,
+            )
+        )
         return worker_id
 
     # Trainings -----------------------------------------------------------------------
 
-    def training(self, worker: int, institution: tuple[int, str], *, started: date, occupation: str | None = None,
-                 level: int | None = None, programme: str | None = None, course: str | None = None,
-                 sessions: bool = True, status: str = "verified") -> dict:
+    def training(
+        self,
+        worker: int,
+        institution: tuple[int, str],
+        *,
+        started: date,
+        occupation: str | None = None,
+        level: int | None = None,
+        programme: str | None = None,
+        course: str | None = None,
+        sessions: bool = True,
+        status: str = "verified",
+    ) -> dict:
         rng = self.rng
         occupation = occupation or rng.choice(list(OCCUPATIONS))
         name, levels = OCCUPATIONS[occupation]
@@ -124,15 +177,39 @@ class City:
         days = hours // 8
         finished = started + timedelta(days=days + rng.randint(2, 20))
         training = {
-            "id": self.next_id("training"), "worker": worker, "institution": institution[0],
+            "id": self.next_id("training"),
+            "worker": worker,
+            "institution": institution[0],
             "programme": programme or rng.choices([p for p, _ in PROGRAMMES], [w for _, w in PROGRAMMES])[0],
             "type": rng.choices([t for t, _ in TYPES], [w for _, w in TYPES])[0],
-            "course": course or f"{name}（{'五四三二一'[5 - level]}级）培训", "occupation": occupation, "level": level,
-            "hours": hours, "started": started, "finished": finished, "status": status, "sessions": [],
+            "course": course or f"{name}（{'五四三二一'[5 - level]}级）培训",
+            "occupation": occupation,
+            "level": level,
+            "hours": hours,
+            "started": started,
+            "finished": finished,
+            "status": status,
+            "sessions": [],
         }
-        self.rows.training.append((
-            training["id"], worker, training["programme"], "", training["type"], training["course"], occupation, level,
-            institution[0], hours, started, finished, "passed", status, NOW))
+        self.rows.training.append(
+            (
+                training["id"],
+                worker,
+                training["programme"],
+                "",
+                training["type"],
+                training["course"],
+                occupation,
+                level,
+                institution[0],
+                hours,
+                started,
+                finished,
+                "passed",
+                status,
+                NOW,
+            )
+        )
         self.trainings[training["id"]] = training
         if sessions:
             day = started
@@ -147,14 +224,26 @@ class City:
         training["sessions"].append((session_id, day))
         return session_id
 
-    def certificate(self, training: dict, issued: date, *, issuer: int, status: str = "verified",
-                    occupation: str | None = None) -> int:
+    def certificate(
+        self, training: dict, issued: date, *, issuer: int, status: str = "verified", occupation: str | None = None
+    ) -> int:
         certificate_id = self.next_id("certificate")
         occupation = occupation or training["occupation"]
-        self.rows.certificate.append((
-            certificate_id, training["worker"], "skill_level", occupation, OCCUPATIONS[occupation][0],
-            training["level"] if occupation == training["occupation"] else OCCUPATIONS[occupation][1][0],
-            f"B{certificate_id:010d}", issuer, issued, status, NOW))
+        self.rows.certificate.append(
+            (
+                certificate_id,
+                training["worker"],
+                "skill_level",
+                occupation,
+                OCCUPATIONS[occupation][0],
+                training["level"] if occupation == training["occupation"] else OCCUPATIONS[occupation][1][0],
+                f"B{certificate_id:010d}",
+                issuer,
+                issued,
+                status,
+                NOW,
+            )
+        )
         return certificate_id
 
     def claim(self, training: dict, claimed: date, *, certificate: int | None, status: str | None = None) -> int:
@@ -165,8 +254,21 @@ class City:
         status = status or rng.choices(("claimed", "approved", "paid", "refused", "recovered"), (30, 30, 35, 4, 1))[0]
         pricing = json.dumps({"base_amount": BASE[training["type"]], "bonus_pct": bonus, "amount": amount})
         claimed_at = datetime.combine(claimed, datetime.min.time(), timezone.utc) + timedelta(seconds=claim_id)
-        self.rows.claim.append((claim_id, training["institution"], training["id"], training["worker"],
-                                training["programme"], certificate, amount, pricing, status, claimed, claimed_at))
+        self.rows.claim.append(
+            (
+                claim_id,
+                training["institution"],
+                training["id"],
+                training["worker"],
+                training["programme"],
+                certificate,
+                amount,
+                pricing,
+                status,
+                claimed,
+                claimed_at,
+            )
+        )
         return claim_id
 
     def placement(self, worker: int, start: date, employer: int) -> None:
@@ -177,11 +279,38 @@ class City:
         end = start + timedelta(days=rng.randint(26, 400)) if ended else None
         if end and end > TODAY:
             end = None
-        self.rows.request.append((request_id, employer, "household", [], rng.choice(self.districts), start,
-                                  3000, 12000, "month", [], "filled", NOW, NOW))
+        self.rows.request.append(
+            (
+                request_id,
+                employer,
+                "household",
+                [],
+                rng.choice(self.districts),
+                start,
+                3000,
+                12000,
+                "month",
+                [],
+                "filled",
+                NOW,
+                NOW,
+            )
+        )
         self.rows.offer.append((request_id, request_id, worker, employer, wage, "month", "accepted", NOW))
-        self.rows.placement.append((request_id, request_id, request_id, worker, employer, start, end, wage, "month",
-                                    "completed" if end else "active"))
+        self.rows.placement.append(
+            (
+                request_id,
+                request_id,
+                request_id,
+                worker,
+                employer,
+                start,
+                end,
+                wage,
+                "month",
+                "completed" if end else "active",
+            )
+        )
         if rng.random() < 0.6:
             self.rows.review.append((request_id, "employer", "{}", rng.choice((3.0, 3.5, 4.0, 4.5, 5.0, 5.0)), NOW))
 
@@ -205,8 +334,9 @@ def build(scale: int, seed: int, districts: list[str]) -> tuple[City, dict]:
                 institutions.append((agency_id, district))
     evaluators = [r[0] for r in rows.agency if r[2] == "evaluation"]
     for agency_id in evaluators:
-        rows.registration.append((agency_id, f"BA{agency_id:08d}", "active", date(2020, 1, 1), date(2030, 12, 31),
-                                  list(OCCUPATIONS)))
+        rows.registration.append(
+            (agency_id, f"BA{agency_id:08d}", "active", date(2020, 1, 1), date(2030, 12, 31), list(OCCUPATIONS))
+        )
     # Evaluators registered only for 保育师: their 家政服务员 certificates are out of scope.
     narrow = evaluators[:3]
     for r in range(len(rows.registration)):
@@ -281,11 +411,21 @@ def plant(city: City, institutions: list, broad: list[int], narrow: list[int], s
     # Repeat claims: the same course twice within a year, both claimed.
     for _ in range(n):
         worker = city.person()
-        first = city.training(worker, some_institution(), started=date(2026, 1, 5) + timedelta(days=rng.randint(0, 60)),
-                              programme=programme())
-        second = city.training(worker, some_institution(), started=first["finished"] + timedelta(days=rng.randint(30, 90)),
-                               occupation=first["occupation"], level=first["level"], course=first["course"],
-                               programme=first["programme"])
+        first = city.training(
+            worker,
+            some_institution(),
+            started=date(2026, 1, 5) + timedelta(days=rng.randint(0, 60)),
+            programme=programme(),
+        )
+        second = city.training(
+            worker,
+            some_institution(),
+            started=first["finished"] + timedelta(days=rng.randint(30, 90)),
+            occupation=first["occupation"],
+            level=first["level"],
+            course=first["course"],
+            programme=first["programme"],
+        )
         c1 = city.claim(first, first["finished"] + timedelta(days=10), certificate=None, status="paid")
         c2 = city.claim(second, min(second["finished"] + timedelta(days=10), TODAY), certificate=None, status="claimed")
         city.plant("repeat_claim", f"c{c1}-{c2}")
@@ -308,8 +448,12 @@ def plant(city: City, institutions: list, broad: list[int], narrow: list[int], s
     # Attendance after the certificate the course leads to (not claimed).
     for _ in range(n):
         worker = city.person()
-        t = city.training(worker, some_institution(), started=date(2026, 2, 1) + timedelta(days=rng.randint(0, 150)),
-                          programme=programme())
+        t = city.training(
+            worker,
+            some_institution(),
+            started=date(2026, 2, 1) + timedelta(days=rng.randint(0, 150)),
+            programme=programme(),
+        )
         issued = t["started"] + timedelta(days=1)
         c = city.certificate(t, issued, issuer=rng.choice(broad))
         city.plant("attendance_after_certificate", f"t{t['id']}-c{c}")
@@ -317,8 +461,13 @@ def plant(city: City, institutions: list, broad: list[int], narrow: list[int], s
     # Impossible attendance: after the course ended; fourteen hours in one day.
     for i in range(n):
         worker = city.person()
-        t = city.training(worker, some_institution(), started=date(2026, 2, 1) + timedelta(days=rng.randint(0, 150)),
-                          programme=programme(), sessions=False)
+        t = city.training(
+            worker,
+            some_institution(),
+            started=date(2026, 2, 1) + timedelta(days=rng.randint(0, 150)),
+            programme=programme(),
+            sessions=False,
+        )
         if i % 2:
             city.session(t, t["started"], "09:00", "17:00")
             city.session(t, t["finished"] + timedelta(days=5), "09:00", "17:00")
@@ -331,16 +480,26 @@ def plant(city: City, institutions: list, broad: list[int], narrow: list[int], s
     # Certificates from institutions not registered for the occupation.
     for _ in range(n):
         worker = city.person()
-        t = city.training(worker, some_institution(), started=date(2026, 1, 10) + timedelta(days=rng.randint(0, 150)),
-                          occupation="4-10-01-06", programme=programme())
+        t = city.training(
+            worker,
+            some_institution(),
+            started=date(2026, 1, 10) + timedelta(days=rng.randint(0, 150)),
+            occupation="4-10-01-06",
+            programme=programme(),
+        )
         c = city.certificate(t, t["finished"] + timedelta(days=10), issuer=rng.choice(narrow), status="pending")
         city.plant("certificate_out_of_scope", f"c{c}")
     counts["certificate_out_of_scope"] = n
     # A claimed course whose certificate came before it ended (no sessions after the certificate).
     for _ in range(n):
         worker = city.person()
-        t = city.training(worker, some_institution(), started=date(2026, 1, 10) + timedelta(days=rng.randint(0, 150)),
-                          programme=programme(), sessions=False)
+        t = city.training(
+            worker,
+            some_institution(),
+            started=date(2026, 1, 10) + timedelta(days=rng.randint(0, 150)),
+            programme=programme(),
+            sessions=False,
+        )
         city.session(t, t["started"], "09:00", "17:00")
         issued = t["finished"] - timedelta(days=1)
         c = city.certificate(t, issued, issuer=rng.choice(broad))
@@ -350,8 +509,12 @@ def plant(city: City, institutions: list, broad: list[int], narrow: list[int], s
     # Claims more than twelve months after the certificate.
     for _ in range(n):
         worker = city.person()
-        t = city.training(worker, some_institution(), started=date(2025, 1, 5) + timedelta(days=rng.randint(0, 120)),
-                          programme=programme())
+        t = city.training(
+            worker,
+            some_institution(),
+            started=date(2025, 1, 5) + timedelta(days=rng.randint(0, 120)),
+            programme=programme(),
+        )
         c = city.certificate(t, t["finished"] + timedelta(days=10), issuer=rng.choice(broad))
         claim = city.claim(t, date(2026, 10, 1) + timedelta(days=rng.randint(0, 50)), certificate=c, status="claimed")
         city.plant("late_claim", f"c{claim}")
@@ -366,13 +529,23 @@ def plant(city: City, institutions: list, broad: list[int], narrow: list[int], s
         phone = f"186{city.ids['worker'] + 1:08d}"
         try:
             a = city.person(born=born, female=True, surname=surname, given=given, phone=phone)
-            b = city.person(born=born if not same_phone else born + timedelta(days=400), female=True, surname=surname,
-                            given=twin_given, phone=phone if same_phone else None, check=False)
+            b = city.person(
+                born=born if not same_phone else born + timedelta(days=400),
+                female=True,
+                surname=surname,
+                given=twin_given,
+                phone=phone if same_phone else None,
+                check=False,
+            )
         except ValueError:
             continue
         for worker in (a, b):
-            city.training(worker, some_institution(), started=date(2026, 2, 1) + timedelta(days=rng.randint(0, 150)),
-                          programme=programme())
+            city.training(
+                worker,
+                some_institution(),
+                started=date(2026, 2, 1) + timedelta(days=rng.randint(0, 150)),
+                programme=programme(),
+            )
         city.plant("duplicate_person", f"w{a}-{b}")
     counts["duplicate_person"] = sum(1 for r, _ in city.rows.planted if r == "duplicate_person")
     # Phones shared by four trainees each.
@@ -381,8 +554,12 @@ def plant(city: City, institutions: list, broad: list[int], narrow: list[int], s
         chars = rng.sample(GIVEN, 8)
         for k, surname in enumerate(("陈", "李", "黄", "张")):
             worker = city.person(surname=surname, given=chars[2 * k] + chars[2 * k + 1], phone=phone, check=False)
-            city.training(worker, some_institution(), started=date(2026, 2, 1) + timedelta(days=rng.randint(0, 150)),
-                          programme=programme())
+            city.training(
+                worker,
+                some_institution(),
+                started=date(2026, 2, 1) + timedelta(days=rng.randint(0, 150)),
+                programme=programme(),
+            )
         city.plant("shared_phone", "p" + hashlib.md5(phone.encode()).hexdigest())
     counts["shared_phone"] = max(1, n // 2)
     return counts
@@ -391,8 +568,10 @@ def plant(city: City, institutions: list, broad: list[int], narrow: list[int], s
 def over_budget(city: City, scale: int) -> dict:
     """Budgets: generous for all programmes but 广东技工, whose budget ends 25 claims before its last."""
     by_programme: dict[str, int] = {}
-    jigong = sorted((c for c in city.rows.claim if c[4] == "guangdong_jigong" and c[8] != "refused"
-                     and c[9].year == 2026), key=lambda c: (c[10], c[0]))
+    jigong = sorted(
+        (c for c in city.rows.claim if c[4] == "guangdong_jigong" and c[8] != "refused" and c[9].year == 2026),
+        key=lambda c: (c[10], c[0]),
+    )
     for c in city.rows.claim:
         if c[9].year == 2026:
             by_programme[c[4]] = by_programme.get(c[4], 0) + c[6]
@@ -408,21 +587,98 @@ def over_budget(city: City, scale: int) -> dict:
 COLUMNS = {
     "agency": ["id", "name", "kind", "district_code", "credit_code"],
     "evaluator_registration": ["agency", "registration_no", "status", "valid_from", "valid_until", "occupation_codes"],
-    "worker": ["id", "real_name", "gender", "birth_date", "id_number_encrypted", "id_number_index", "id_number_masked",
-               "phone", "languages", "district_codes", "categories", "skills", "wage_min", "wage_max", "wage_unit",
-               "created_at", "updated_at"],
-    "training": ["id", "worker", "programme_code", "programme_text", "training_type", "course", "occupation_code",
-                 "level", "institution", "hours", "started_on", "finished_on", "result", "status", "created_at"],
+    "worker": [
+        "id",
+        "real_name",
+        "gender",
+        "birth_date",
+        "id_number_encrypted",
+        "id_number_index",
+        "id_number_masked",
+        "phone",
+        "languages",
+        "district_codes",
+        "categories",
+        "skills",
+        "wage_min",
+        "wage_max",
+        "wage_unit",
+        "created_at",
+        "updated_at",
+    ],
+    "training": [
+        "id",
+        "worker",
+        "programme_code",
+        "programme_text",
+        "training_type",
+        "course",
+        "occupation_code",
+        "level",
+        "institution",
+        "hours",
+        "started_on",
+        "finished_on",
+        "result",
+        "status",
+        "created_at",
+    ],
     "training_session": ["id", "training", "on_date", "starts_at", "ends_at"],
-    "certificate": ["id", "worker", "kind", "occupation_code", "occupation_name", "level", "certificate_no", "issuer",
-                    "issued_on", "status", "created_at"],
-    "job_request": ["id", "employer", "category", "skills", "district_code", "start_date", "budget_min", "budget_max",
-                    "budget_unit", "languages", "status", "created_at", "updated_at"],
+    "certificate": [
+        "id",
+        "worker",
+        "kind",
+        "occupation_code",
+        "occupation_name",
+        "level",
+        "certificate_no",
+        "issuer",
+        "issued_on",
+        "status",
+        "created_at",
+    ],
+    "job_request": [
+        "id",
+        "employer",
+        "category",
+        "skills",
+        "district_code",
+        "start_date",
+        "budget_min",
+        "budget_max",
+        "budget_unit",
+        "languages",
+        "status",
+        "created_at",
+        "updated_at",
+    ],
     "offer": ["id", "request", "worker", "made_by_user", "wage", "wage_unit", "status", "expires_at"],
-    "placement": ["id", "offer", "request", "worker", "employer", "start_date", "end_date", "wage", "wage_unit", "status"],
+    "placement": [
+        "id",
+        "offer",
+        "request",
+        "worker",
+        "employer",
+        "start_date",
+        "end_date",
+        "wage",
+        "wage_unit",
+        "status",
+    ],
     "review": ["placement", "author_role", "ratings", "overall", "editable_until"],
-    "subsidy_claim": ["id", "institution", "training", "worker", "programme_code", "certificate", "amount", "pricing",
-                      "status", "claimed_on", "claimed_at"],
+    "subsidy_claim": [
+        "id",
+        "institution",
+        "training",
+        "worker",
+        "programme_code",
+        "certificate",
+        "amount",
+        "pricing",
+        "status",
+        "claimed_on",
+        "claimed_at",
+    ],
 }
 
 
@@ -430,14 +686,24 @@ async def load(url: str, city: City, budgets: dict[str, int]) -> None:
     rows = city.rows
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute("INSERT INTO app_user (id, phone, password_hash, role, display_name) "
-                           "VALUES (1, '13700000000', 'x', 'employer', '林女士')")
+        await conn.execute(
+            "INSERT INTO app_user (id, phone, password_hash, role, display_name) "
+            "VALUES (1, '13700000000', 'x', 'employer', '林女士')"
+        )
         await conn.execute("ALTER TABLE placement DROP CONSTRAINT placement_no_overlap")
-        for table, records in (("agency", rows.agency), ("evaluator_registration", rows.registration),
-                               ("worker", rows.worker), ("training", rows.training),
-                               ("training_session", rows.session), ("certificate", rows.certificate),
-                               ("job_request", rows.request), ("offer", rows.offer), ("placement", rows.placement),
-                               ("review", rows.review), ("subsidy_claim", rows.claim)):
+        for table, records in (
+            ("agency", rows.agency),
+            ("evaluator_registration", rows.registration),
+            ("worker", rows.worker),
+            ("training", rows.training),
+            ("training_session", rows.session),
+            ("certificate", rows.certificate),
+            ("job_request", rows.request),
+            ("offer", rows.offer),
+            ("placement", rows.placement),
+            ("review", rows.review),
+            ("subsidy_claim", rows.claim),
+        ):
             started = time.perf_counter()
             await conn.copy_records_to_table(table, records=records, columns=COLUMNS[table])
             print(f"{table}: {len(records)} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr)
@@ -445,14 +711,28 @@ async def load(url: str, city: City, budgets: dict[str, int]) -> None:
             ALTER TABLE placement ADD CONSTRAINT placement_no_overlap EXCLUDE USING gist (
                 worker WITH =, daterange(start_date, coalesce(end_date, 'infinity'::date), '[]') WITH &&
             ) WHERE (status = 'active')""")
-        await conn.executemany("INSERT INTO programme_budget (year, programme_code, amount) VALUES (2026, $1, $2)",
-                               list(budgets.items()))
-        await conn.execute("INSERT INTO subsidy_rule (name, base_amount, bonus_pct, bonus_occupations, valid_from) "
-                           "VALUES ('通用', 1000, 30, $1, '2020-01-01')", sorted(SHORTAGE))
+        await conn.executemany(
+            "INSERT INTO programme_budget (year, programme_code, amount) VALUES (2026, $1, $2)", list(budgets.items())
+        )
+        await conn.execute(
+            "INSERT INTO subsidy_rule (name, base_amount, bonus_pct, bonus_occupations, valid_from) "
+            "VALUES ('通用', 1000, 30, $1, '2020-01-01')",
+            sorted(SHORTAGE),
+        )
         await conn.execute("CREATE TABLE bench_planted (rule varchar(32), fingerprint varchar(128))")
         await conn.copy_records_to_table("bench_planted", records=rows.planted, columns=["rule", "fingerprint"])
-        for table in ("agency", "worker", "training", "training_session", "certificate", "job_request", "offer",
-                      "placement", "subsidy_claim", "app_user"):
+        for table in (
+            "agency",
+            "worker",
+            "training",
+            "training_session",
+            "certificate",
+            "job_request",
+            "offer",
+            "placement",
+            "subsidy_claim",
+            "app_user",
+        ):
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         await conn.execute("ANALYZE")
     finally:
@@ -472,10 +752,16 @@ async def generate(url: str, *, scale: int, seed: int) -> dict:
     city, info = build(scale, seed, districts)
     print(f"built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     await load(url, city, info.pop("budgets"))
-    return {"trainings": len(city.rows.training), "sessions": len(city.rows.session),
-            "certificates": len(city.rows.certificate), "placements": len(city.rows.placement),
-            "claims": len(city.rows.claim), "institutions": len(city.rows.agency), "people": len(city.rows.worker),
-            "planted": len(city.rows.planted)}
+    return {
+        "trainings": len(city.rows.training),
+        "sessions": len(city.rows.session),
+        "certificates": len(city.rows.certificate),
+        "placements": len(city.rows.placement),
+        "claims": len(city.rows.claim),
+        "institutions": len(city.rows.agency),
+        "people": len(city.rows.worker),
+        "planted": len(city.rows.planted),
+    }
 
 
 def main() -> None:

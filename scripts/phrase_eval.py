@@ -82,8 +82,10 @@ def main(argv: list[str] | None = None) -> dict[str, Score]:
     scores = {}
     for name in names:
         score = scores[name] = evaluate(SETS[name], vocab)
-        print(f"{name}: {score.phrases} phrases, recall {score.recall:.3f}, precision {score.precision:.3f} "
-              f"(tp {score.true_positive}, fp {score.false_positive}, fn {score.false_negative})")
+        print(
+            f"{name}: {score.phrases} phrases, recall {score.recall:.3f}, precision {score.precision:.3f} "
+            f"(tp {score.true_positive}, fp {score.false_positive}, fn {score.false_negative})"
+        )
         if not args.quiet and score.misses:
             print(f"{name} misses ({len(score.misses)} phrases):")
             print("\n".join(score.misses))

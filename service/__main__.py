@@ -38,21 +38,34 @@ async def _create_admin(settings: Settings, phone: str, password: str, display_n
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nanyue", description=DESCRIPTION,
+        prog="nanyue",
+        description=DESCRIPTION,
         epilog="environment variables: " + ", ".join(ENV_VARIABLES) + " (see README: Configuration)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="apply migrations, then serve on HOST:PORT",
-                        description="Apply pending migrations, then serve the API on HOST:PORT.")
-    commands.add_parser("migrate", help="apply pending database migrations",
-                        description="Apply every pending Piccolo migration, then exit.")
-    admin = commands.add_parser("create-admin", help="create a bureau admin account",
-                                description="Create a bureau admin. Without --password the password is asked for.")
+    commands.add_parser(
+        "run",
+        help="apply migrations, then serve on HOST:PORT",
+        description="Apply pending migrations, then serve the API on HOST:PORT.",
+    )
+    commands.add_parser(
+        "migrate",
+        help="apply pending database migrations",
+        description="Apply every pending Piccolo migration, then exit.",
+    )
+    admin = commands.add_parser(
+        "create-admin",
+        help="create a bureau admin account",
+        description="Create a bureau admin. Without --password the password is asked for.",
+    )
     admin.add_argument("--phone", required=True, help="the admin's mobile number (logs in with it)")
     admin.add_argument("--password", help="the password; omit it to type it at a prompt (safer: not in shell history)")
     admin.add_argument("--display-name", default="管理员", help="name shown in decisions (default: 管理员)")
-    commands.add_parser("stop-db", help="stop the embedded PostgreSQL in VAR_DIR/pg if one is running",
-                        description="Stop an embedded PostgreSQL left running in VAR_DIR/pg.")
+    commands.add_parser(
+        "stop-db",
+        help="stop the embedded PostgreSQL in VAR_DIR/pg if one is running",
+        description="Stop an embedded PostgreSQL left running in VAR_DIR/pg.",
+    )
     return parser
 
 
@@ -127,8 +140,13 @@ def server_options(settings: Settings) -> dict:
     """How uvicorn serves the app. Its own proxy-header handling stays off (it would take
     X-Forwarded-For from any local peer): `service.security.client_address` decides the
     client address, believing forwarded headers only from TRUSTED_PROXIES."""
-    return {"host": settings.host, "port": settings.port, "log_config": None, "proxy_headers": False,
-            "access_log": False}
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "log_config": None,
+        "proxy_headers": False,
+        "access_log": False,
+    }
 
 
 def _with_database(settings: Settings, url: str) -> Settings:

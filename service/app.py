@@ -65,8 +65,9 @@ from service.web.session import csrf_config, session_config, session_principal_m
 API_VERSION = "1.0.0"
 
 
-def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport | None = None,
-               resolver: Resolver | None = None) -> Litestar:
+def create_app(
+    settings: Settings, *, http_transport: httpx.AsyncBaseTransport | None = None, resolver: Resolver | None = None
+) -> Litestar:
     """The service. `http_transport` replaces the network for outbound calls (webhooks,
     the certificate issuer): tests pass an `httpx.MockTransport`; `resolver` replaces DNS
     for the webhook address checks."""
@@ -74,11 +75,25 @@ def create_app(settings: Settings, *, http_transport: httpx.AsyncBaseTransport |
     link_domains()
     app = Litestar(
         route_handlers=[
-            health, ready,
-            AccountController, AgencyController, TaxonomyController,
-            WorkerController, CredentialController, TrainingAdminController, JobRequestController,
-            OfferController, PlacementController, ReviewController, ComplaintController, IntegrityController,
-            WebhookController, ReportController, SubsidyController, IntegrityFlagController, docs_assets_router(),
+            health,
+            ready,
+            AccountController,
+            AgencyController,
+            TaxonomyController,
+            WorkerController,
+            CredentialController,
+            TrainingAdminController,
+            JobRequestController,
+            OfferController,
+            PlacementController,
+            ReviewController,
+            ComplaintController,
+            IntegrityController,
+            WebhookController,
+            ReportController,
+            SubsidyController,
+            IntegrityFlagController,
+            docs_assets_router(),
             *web_routers(),
         ],
         lifespan=[_lifespan],
@@ -108,8 +123,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = make_engine(await resolve_database_url(settings))
     await engine.start_connection_pool(min_size=settings.db_pool_min, max_size=settings.db_pool_max)
-    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False,
-                             transport=app.state.http_transport)
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False, transport=app.state.http_transport
+    )
     background: list[asyncio.Task] = []
     try:
         bind_tables(engine)
@@ -119,13 +135,21 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.taxonomy = taxonomy = await load_taxonomy()
         app.state.vocabulary = SkillVocabulary(taxonomy.skills, taxonomy.umbrellas)
         app.state.matcher = new_candidate_index(app)
-        app.state.issuer = IssuerClient(http, settings.certificate_issuer_url) if settings.certificate_issuer_url else None
+        app.state.issuer = (
+            IssuerClient(http, settings.certificate_issuer_url) if settings.certificate_issuer_url else None
+        )
         app.state.integrity_checks = checks = flags.CheckScheduler()
         trainings.AFTER_IMPORT_HOOKS[:] = [lambda _kind, _institution: _schedule(checks)]
         app.state.dispatcher = dispatcher = WebhookDispatcher(
-            engine, http, cipher, max_attempts=settings.webhook_max_attempts,
-            backoff_base=settings.webhook_backoff_seconds, allow_private=settings.allow_private_webhooks,
-            poll_seconds=settings.webhook_poll_seconds, resolve=app.state.resolver)
+            engine,
+            http,
+            cipher,
+            max_attempts=settings.webhook_max_attempts,
+            backoff_base=settings.webhook_backoff_seconds,
+            allow_private=settings.allow_private_webhooks,
+            poll_seconds=settings.webhook_poll_seconds,
+            resolve=app.state.resolver,
+        )
         if settings.warm_matcher:
             background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
         if settings.run_dispatcher:
@@ -146,8 +170,7 @@ def link_domains() -> None:
     """Every link from a lower domain to a higher one, in one place: the registry tells the
     employment domain when a worker's facts change (her rating is recomputed) and asks it
     for blacklisting causes; the matcher's calendar (`busy=`) is in `new_candidate_index`."""
-    registry_services.link(change_hooks=[integrity.recompute],
-                           blacklist_causes=[integrity.serious_complaint_blacklist])
+    registry_services.link(change_hooks=[integrity.recompute], blacklist_causes=[integrity.serious_complaint_blacklist])
 
 
 def new_candidate_index(app: Litestar) -> CandidateIndex:

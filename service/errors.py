@@ -234,8 +234,12 @@ def to_problem(exc: Exception) -> ProblemDetailsException:
 
 def problem_response(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DataError):
-        log.warning("refused a value the database cannot store on %s %s: %s", request.method, request.url.path,
-                    type(exc).__name__)
+        log.warning(
+            "refused a value the database cannot store on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
     elif _too_deep(exc):
         log.warning("refused a body nested too deeply on %s %s", request.method, request.url.path)
     elif not isinstance(exc, (AppError, HTTPException)):
@@ -245,4 +249,8 @@ def problem_response(request: Request, exc: Exception) -> Response:
     return problem.to_response(request)
 
 
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {AppError: problem_response, HTTPException: problem_response, Exception: problem_response}
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    AppError: problem_response,
+    HTTPException: problem_response,
+    Exception: problem_response,
+}

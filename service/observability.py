@@ -140,12 +140,21 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             query = scope.get("query_string", b"").decode("latin-1")
             duration_ms = round((time.perf_counter() - started) * 1000, 2)
             access_log.info(
-                "%s %s%s %d %.1fms", scope.get("method", "-"), scope.get("path", ""),
-                f"?{query}" if query else "", status, duration_ms,
-                extra={FIELDS_ATTR: {
-                    "method": scope.get("method", "-"), "path": scope.get("path", ""), "status": status,
-                    "duration_ms": duration_ms, "request_id": request_id,
-                }},
+                "%s %s%s %d %.1fms",
+                scope.get("method", "-"),
+                scope.get("path", ""),
+                f"?{query}" if query else "",
+                status,
+                duration_ms,
+                extra={
+                    FIELDS_ATTR: {
+                        "method": scope.get("method", "-"),
+                        "path": scope.get("path", ""),
+                        "status": status,
+                        "duration_ms": duration_ms,
+                        "request_id": request_id,
+                    }
+                },
             )
             request_id_var.reset(token)
 

@@ -60,11 +60,11 @@ ERROR_TEXT = {
     403: "角色或 API 密钥权限范围不允许 (the caller's role or the key's scope does not allow this)",
     404: "对象不存在或调用者无权知道其存在 (no such object, or not one the caller may know of)",
     409: "与当前状态冲突；或相同 Idempotency-Key 的请求仍在处理 "
-         "(conflicts with the current state; or a request with the same Idempotency-Key is still running)",
+    "(conflicts with the current state; or a request with the same Idempotency-Key is still running)",
     412: "If-Match 与当前版本不符，请重新读取 (If-Match does not match the current version; read again)",
     413: "请求体超过上限 (the request body is too large)",
     422: "字段值不符合业务规则，errors 列出字段；或 Idempotency-Key 已用于另一请求 "
-         "(a value breaks a business rule, `errors` names the field; or the Idempotency-Key was used for another body)",
+    "(a value breaks a business rule, `errors` names the field; or the Idempotency-Key was used for another body)",
     428: "修改需要 If-Match 请求头 (this change needs an If-Match header)",
     429: "请求过于频繁 (too many requests); 见 Retry-After",
     503: "数据库或存储不可用 (the database or the store is unavailable)",
@@ -90,11 +90,14 @@ def openapi_config(version: str) -> OpenAPIConfig:
         path="/schema",
         render_plugins=[
             ScalarRenderPlugin(
-                js_url=f"{DOCS_ASSETS}/scalar/standalone.js", css_url=f"{DOCS_ASSETS}/docs.css",
-                options={"withDefaultFonts": False}, favicon=favicon,
+                js_url=f"{DOCS_ASSETS}/scalar/standalone.js",
+                css_url=f"{DOCS_ASSETS}/docs.css",
+                options={"withDefaultFonts": False},
+                favicon=favicon,
             ),
             SwaggerRenderPlugin(
-                path="/swagger", js_url=f"{DOCS_ASSETS}/swagger-ui/swagger-ui-bundle.js",
+                path="/swagger",
+                js_url=f"{DOCS_ASSETS}/swagger-ui/swagger-ui-bundle.js",
                 css_url=f"{DOCS_ASSETS}/swagger-ui/swagger-ui.css",
                 standalone_preset_js_url=f"{DOCS_ASSETS}/swagger-ui/swagger-ui-standalone-preset.js",
                 favicon=favicon,
@@ -109,7 +112,10 @@ ASSETS_DIRECTORY = Path(__file__).parent / "docs_assets"
 def docs_assets_router() -> Router:
     """The documentation pages' scripts and styles, vendored into the package (see its README)."""
     return create_static_files_router(
-        path=DOCS_ASSETS, directories=[ASSETS_DIRECTORY], include_in_schema=False, name="docs-assets",
+        path=DOCS_ASSETS,
+        directories=[ASSETS_DIRECTORY],
+        include_in_schema=False,
+        name="docs-assets",
         opt={"public": True, "exclude_from_auth": True},
         cache_control=CacheControlHeader(public=True, max_age=86400),
     )
@@ -197,8 +203,9 @@ def struct_components(app: Litestar) -> dict[str, Any]:
         if (data := signature.parameters.get("data")) is not None:
             structs.update(_structs_in(data.annotation))
         structs.update(_structs_in(signature.return_type.annotation))
-    _, components = msgspec.json.schema_components(sorted(structs, key=lambda s: s.__name__),
-                                                    ref_template="#/components/schemas/{name}")
+    _, components = msgspec.json.schema_components(
+        sorted(structs, key=lambda s: s.__name__), ref_template="#/components/schemas/{name}"
+    )
     return components
 
 
@@ -221,12 +228,20 @@ def build_document(document: dict[str, Any], app: Litestar) -> dict[str, Any]:
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     components["securitySchemes"] = {
-        BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                 "description": "雇主、家政服务员、管理员：`POST /api/v1/auth/token` 取得 "
-                                "(employers, workers, admins: from `POST /api/v1/auth/token`)"},
-        API_KEY: {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                  "description": "机构的 API 密钥，由管理员或机构签发，带权限范围 "
-                                 "(an agency's API key, issued by an admin or the agency, carrying scopes)"},
+        BEARER: {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "雇主、家政服务员、管理员：`POST /api/v1/auth/token` 取得 "
+            "(employers, workers, admins: from `POST /api/v1/auth/token`)",
+        },
+        API_KEY: {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "机构的 API 密钥，由管理员或机构签发，带权限范围 "
+            "(an agency's API key, issued by an admin or the agency, carrying scopes)",
+        },
     }
     # msgspec's own description of the Structs: exactly what the decoder enforces (Litestar
     # drops the constraints on list items, e.g. each skill code's length and pattern).
@@ -326,8 +341,10 @@ def _describe_headers(operation: dict, handler: HTTPRouteHandler, path: str) -> 
     if "if-match" in names:
         for parameter in parameters:
             if parameter.get("name", "").lower() == "if-match":
-                parameter["description"] = ("上次读取时的 ETag；缺少时 428，过期时 412 "
-                                            "(the ETag of the last read; 428 without it, 412 when stale)")
+                parameter["description"] = (
+                    "上次读取时的 ETag；缺少时 428，过期时 412 "
+                    "(the ETag of the last read; 428 without it, 412 when stale)"
+                )
                 parameter.setdefault("schema", {})["examples"] = ['"1-1"']
 
 
@@ -395,8 +412,11 @@ def _response_examples(operation: dict, schemas: dict) -> None:
         if not media:
             continue
         schema = media.get("schema", {})
-        refs = [s["$ref"].rsplit("/", 1)[1] for s in [schema] + schema.get("oneOf", []) + schema.get("anyOf", [])
-                if "$ref" in s]
+        refs = [
+            s["$ref"].rsplit("/", 1)[1]
+            for s in [schema] + schema.get("oneOf", []) + schema.get("anyOf", [])
+            if "$ref" in s
+        ]
         item = schema.get("items", {})
         examples = {}
         for ref in refs:
@@ -430,8 +450,12 @@ def _error_response(status: int) -> dict:
     response: dict[str, Any] = {
         "description": ERROR_TEXT[status],
         "headers": {"X-Request-ID": {"$ref": "#/components/headers/XRequestId"}},
-        "content": {"application/problem+json": {"schema": PROBLEM_REF,
-                                                 "example": PROBLEM_EXAMPLES.get(status, _plain_problem(status))}},
+        "content": {
+            "application/problem+json": {
+                "schema": PROBLEM_REF,
+                "example": PROBLEM_EXAMPLES.get(status, _plain_problem(status)),
+            }
+        },
     }
     if status == 401:
         response["headers"]["WWW-Authenticate"] = {"$ref": "#/components/headers/WWWAuthenticate"}
@@ -444,19 +468,28 @@ def _plain_problem(status: int) -> dict:
     from service.errors import _STATUS_TITLES, PROBLEM_BASE
 
     title = _STATUS_TITLES.get(status, "请求无效 (bad request)")
-    return {"type": PROBLEM_BASE + str(status), "title": title, "status": status, "detail": title,
-            "instance": "/api/v1/workers/1"}
+    return {
+        "type": PROBLEM_BASE + str(status),
+        "title": title,
+        "status": status,
+        "detail": title,
+        "instance": "/api/v1/workers/1",
+    }
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "Problem",
     "description": "RFC 9457 问题详情；errors 逐个列出有误的字段 "
-                   "(RFC 9457 problem details; `errors` names each field at fault). Other members may follow.",
+    "(RFC 9457 problem details; `errors` names each field at fault). Other members may follow.",
     "required": ["type", "title", "status"],
     "properties": {
-        "type": {"type": "string", "format": "uri", "description": "问题类型 (problem type URI)",
-                 "examples": ["https://nanyue-jiazheng.example/problems/invalid-field"]},
+        "type": {
+            "type": "string",
+            "format": "uri",
+            "description": "问题类型 (problem type URI)",
+            "examples": ["https://nanyue-jiazheng.example/problems/invalid-field"],
+        },
         "title": {"type": "string", "description": "中文在前，英文在括号中 (Chinese first, English in parentheses)"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},
@@ -477,38 +510,64 @@ FIELD_ERROR_SCHEMA: dict[str, Any] = {
 }
 
 PROBLEM_EXAMPLES = {
-    422: {"type": "https://nanyue-jiazheng.example/problems/invalid-field", "title": "字段无效 (invalid field)",
-          "status": 422, "detail": "id_number: 校验码不正确 (the check digit is wrong)", "instance": "/api/v1/workers",
-          "errors": [{"field": "id_number", "message": "校验码不正确 (the check digit is wrong)"}]},
-    400: {"type": "https://nanyue-jiazheng.example/problems/validation", "title": "请求数据校验失败 (validation failed)",
-          "status": 400, "detail": "字段有误 (invalid fields): favourite_colour", "instance": "/api/v1/workers",
-          "errors": [{"field": "favourite_colour", "message": "Object contains unknown field `favourite_colour`"}]},
+    422: {
+        "type": "https://nanyue-jiazheng.example/problems/invalid-field",
+        "title": "字段无效 (invalid field)",
+        "status": 422,
+        "detail": "id_number: 校验码不正确 (the check digit is wrong)",
+        "instance": "/api/v1/workers",
+        "errors": [{"field": "id_number", "message": "校验码不正确 (the check digit is wrong)"}],
+    },
+    400: {
+        "type": "https://nanyue-jiazheng.example/problems/validation",
+        "title": "请求数据校验失败 (validation failed)",
+        "status": 400,
+        "detail": "字段有误 (invalid fields): favourite_colour",
+        "instance": "/api/v1/workers",
+        "errors": [{"field": "favourite_colour", "message": "Object contains unknown field `favourite_colour`"}],
+    },
 }
 
 HEADERS: dict[str, Any] = {
-    "XRequestId": {"description": "请求编号，日志中可查；调用方可自带 (request id, in every log line; the caller may send one)",
-                   "schema": {"type": "string", "maxLength": 64}},
-    "ETag": {"description": "版本标签，修改时放入 If-Match (version tag: send it back in If-Match)",
-             "schema": {"type": "string", "examples": ['"1-1"']}},
-    "IdempotentReplayed": {"description": "true：这是同一 Idempotency-Key 首次请求的答复重放 "
-                                          "(true: a replay of the first answer to this Idempotency-Key)",
-                           "schema": {"type": "string", "enum": ["true"]}},
-    "RetryAfter": {"description": "多少秒后可重试 (seconds until a retry may succeed)",
-                   "schema": {"type": "string", "pattern": r"^\d+$"}},
+    "XRequestId": {
+        "description": "请求编号，日志中可查；调用方可自带 (request id, in every log line; the caller may send one)",
+        "schema": {"type": "string", "maxLength": 64},
+    },
+    "ETag": {
+        "description": "版本标签，修改时放入 If-Match (version tag: send it back in If-Match)",
+        "schema": {"type": "string", "examples": ['"1-1"']},
+    },
+    "IdempotentReplayed": {
+        "description": "true：这是同一 Idempotency-Key 首次请求的答复重放 "
+        "(true: a replay of the first answer to this Idempotency-Key)",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "RetryAfter": {
+        "description": "多少秒后可重试 (seconds until a retry may succeed)",
+        "schema": {"type": "string", "pattern": r"^\d+$"},
+    },
     "WWWAuthenticate": {"description": "认证方式 (how to authenticate)", "schema": {"type": "string"}},
 }
 
 PARAMETERS: dict[str, Any] = {
-    "RequestId": {"name": "X-Request-ID", "in": "header", "required": False,
-                  "description": "调用方的请求编号，1-64 个可打印字符时原样返回，否则另生成 "
-                                 "(the caller's request id: echoed when 1-64 printable characters, else one is made)",
-                  "schema": {"type": "string"}},
-    "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
-                       "description": "同一键与同一请求体的重试只生效一次，返回首次答复；保留 48 小时 "
-                                      "(a retry with the same key and body takes effect once and replays the first "
-                                      "answer; kept 48 hours)",
-                       "schema": {"type": "string", "minLength": 1, "maxLength": 100},
-                       "example": "3f1c2b8e-offer-2026-11-27"},
+    "RequestId": {
+        "name": "X-Request-ID",
+        "in": "header",
+        "required": False,
+        "description": "调用方的请求编号，1-64 个可打印字符时原样返回，否则另生成 "
+        "(the caller's request id: echoed when 1-64 printable characters, else one is made)",
+        "schema": {"type": "string"},
+    },
+    "IdempotencyKey": {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "description": "同一键与同一请求体的重试只生效一次，返回首次答复；保留 48 小时 "
+        "(a retry with the same key and body takes effect once and replays the first "
+        "answer; kept 48 hours)",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+        "example": "3f1c2b8e-offer-2026-11-27",
+    },
 }
 
 
@@ -540,27 +599,58 @@ def _webhooks() -> dict[str, Any]:
                 "data": payload["schema"],
             },
         }
-        hooks[event_type] = {"post": {
-            "operationId": "webhook_" + event_type.replace(".", "_"),
-            "summary": payload["summary"],
-            "description": SIGNATURE_DESCRIPTION,
-            "parameters": [
-                {"name": "X-Nanyue-Event", "in": "header", "required": True, "schema": {"type": "string",
-                                                                                          "const": event_type}},
-                {"name": "X-Nanyue-Delivery", "in": "header", "required": True,
-                 "description": "推送编号 (delivery id)", "schema": {"type": "string", "pattern": r"^\d+$"}},
-                {"name": "X-Nanyue-Timestamp", "in": "header", "required": True,
-                 "description": "Unix 秒 (Unix seconds)", "schema": {"type": "string", "pattern": r"^\d+$"}},
-                {"name": "X-Nanyue-Signature", "in": "header", "required": True,
-                 "description": "v1=HMAC-SHA256(secret, timestamp + '.' + body), hex",
-                 "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}$"}},
-            ],
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": envelope,
-                "example": {"id": 42, "type": event_type, "created_at": "2026-11-27T08:30:00+00:00",
-                            "data": payload["example"]},
-            }}},
-            "responses": {"2XX": {"description": "已收到 (received)"},
-                          "default": {"description": "将重试 (will be retried)"}},
-        }}
+        hooks[event_type] = {
+            "post": {
+                "operationId": "webhook_" + event_type.replace(".", "_"),
+                "summary": payload["summary"],
+                "description": SIGNATURE_DESCRIPTION,
+                "parameters": [
+                    {
+                        "name": "X-Nanyue-Event",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "const": event_type},
+                    },
+                    {
+                        "name": "X-Nanyue-Delivery",
+                        "in": "header",
+                        "required": True,
+                        "description": "推送编号 (delivery id)",
+                        "schema": {"type": "string", "pattern": r"^\d+$"},
+                    },
+                    {
+                        "name": "X-Nanyue-Timestamp",
+                        "in": "header",
+                        "required": True,
+                        "description": "Unix 秒 (Unix seconds)",
+                        "schema": {"type": "string", "pattern": r"^\d+$"},
+                    },
+                    {
+                        "name": "X-Nanyue-Signature",
+                        "in": "header",
+                        "required": True,
+                        "description": "v1=HMAC-SHA256(secret, timestamp + '.' + body), hex",
+                        "schema": {"type": "string", "pattern": "^v1=[0-9a-f]{64}$"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": envelope,
+                            "example": {
+                                "id": 42,
+                                "type": event_type,
+                                "created_at": "2026-11-27T08:30:00+00:00",
+                                "data": payload["example"],
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "2XX": {"description": "已收到 (received)"},
+                    "default": {"description": "将重试 (will be retried)"},
+                },
+            }
+        }
     return hooks

@@ -6,8 +6,24 @@ import re
 
 # Compound surnames common in Guangdong and beyond.
 COMPOUND_SURNAMES = (
-    "欧阳", "司徒", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容",
-    "令狐", "长孙", "宇文", "夏侯", "端木", "西门", "南宫", "轩辕",
+    "欧阳",
+    "司徒",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "令狐",
+    "长孙",
+    "宇文",
+    "夏侯",
+    "端木",
+    "西门",
+    "南宫",
+    "轩辕",
 )
 
 # Separators people and URLs put inside numbers: space, dot, hyphen, a form-encoded space
@@ -55,9 +71,11 @@ def surname_sql(column: str, compounds_param: str) -> tuple[str, str]:
     `compounds_param` is a text[] parameter holding `COMPOUND_SURNAMES`."""
     if any(len(compound) != 2 for compound in COMPOUND_SURNAMES):
         raise ValueError("surname_sql handles two-character compound surnames only")
-    return (f"ascii({column})::int4",
-            f"(CASE WHEN left({column}, 2) = ANY({compounds_param}) AND char_length({column}) > 2 "
-            f"THEN ascii(substr({column}, 2, 1)) ELSE 0 END)::int4")
+    return (
+        f"ascii({column})::int4",
+        f"(CASE WHEN left({column}, 2) = ANY({compounds_param}) AND char_length({column}) > 2 "
+        f"THEN ascii(substr({column}, 2, 1)) ELSE 0 END)::int4",
+    )
 
 
 def public_display_name(real_name: str, gender: str) -> str:

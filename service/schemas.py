@@ -43,7 +43,10 @@ class DateWindow:
             if years == 0:
                 return "今天", "today"
             n = abs(years)
-            return f"{n} 年{'前' if years < 0 else '后'}", f"{n} year{'s' * (n != 1)} {'before' if years < 0 else 'after'} today"
+            return (
+                f"{n} 年{'前' if years < 0 else '后'}",
+                f"{n} year{'s' * (n != 1)} {'before' if years < 0 else 'after'} today",
+            )
 
         (lo_zh, lo_en), (hi_zh, hi_en) = words(self.earliest), words(self.latest)
         return f"{lo_zh} 至 {hi_zh}（北京时间）({lo_en} to {hi_en}, Asia/Shanghai, both included)"
@@ -120,11 +123,19 @@ class Output(msgspec.Struct, kw_only=True):
     """Base of every response body."""
 
 
-Phone = Annotated[str, msgspec.Meta(pattern=r"^1[3-9]\d{9}$", description="中国大陆手机号 (mainland mobile number)", examples=["13800138000"])]
-Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128, pattern=LINE, description="至少 8 位 (at least 8 characters)")]
-DistrictCode = Annotated[str, msgspec.Meta(pattern=r"^44\d{4}$", description="GB/T 2260 广东行政区划代码", examples=["441802"])]
+Phone = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^1[3-9]\d{9}$", description="中国大陆手机号 (mainland mobile number)", examples=["13800138000"]
+    ),
+]
+Password = Annotated[
+    str, msgspec.Meta(min_length=8, max_length=128, pattern=LINE, description="至少 8 位 (at least 8 characters)")
+]
+DistrictCode = Annotated[
+    str, msgspec.Meta(pattern=r"^44\d{4}$", description="GB/T 2260 广东行政区划代码", examples=["441802"])
+]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE)]
-
 
 
 class Page(Output):

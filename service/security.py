@@ -98,9 +98,9 @@ class IdNumberCipher:
 
     def __init__(self, data_key: bytes) -> None:
         self._aead = AESGCM(data_key)
-        self._index_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"id-number-blind-index"
-        ).derive(data_key)
+        self._index_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"id-number-blind-index").derive(
+            data_key
+        )
 
     def encrypt(self, value: str, purpose: bytes = _AAD) -> bytes:
         """Encrypt `value`; `purpose` is bound in as associated data, so a ciphertext made

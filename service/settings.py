@@ -235,8 +235,11 @@ def _parse(name: str, field: str, value: str) -> object:
         return value.strip().upper()
     if name in ("DATABASE_URL", "REDIS_URL", "CERTIFICATE_ISSUER_URL"):
         scheme = value.partition("://")[0]
-        allowed = {"DATABASE_URL": ("postgresql", "postgres"), "REDIS_URL": ("redis", "rediss", "unix"),
-                   "CERTIFICATE_ISSUER_URL": ("http", "https")}[name]
+        allowed = {
+            "DATABASE_URL": ("postgresql", "postgres"),
+            "REDIS_URL": ("redis", "rediss", "unix"),
+            "CERTIFICATE_ISSUER_URL": ("http", "https"),
+        }[name]
         if "://" not in value or scheme not in allowed:
             raise SettingsError(f"{name}: expected a URL starting with {' or '.join(s + '://' for s in allowed)}")
     return value

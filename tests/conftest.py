@@ -113,8 +113,9 @@ def send(client, app, peer: str, requests: list[tuple[str, str, dict | None, dic
     async def run() -> list[httpx.Response]:
         transport = httpx.ASGITransport(app=app, client=(peer, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            return await asyncio.gather(*(http.request(method, path, json=body, headers=headers)
-                                          for method, path, body, headers in requests))
+            return await asyncio.gather(
+                *(http.request(method, path, json=body, headers=headers) for method, path, body, headers in requests)
+            )
 
     return in_app(client, run)
 

@@ -15,11 +15,37 @@ from service.accounts.throttle import counter_of
 from service.registry.domain import id_check_digit, today_local
 
 DATA_TABLES = [
-    "app_user", "agency", "api_key", "worker", "consent_event", "training", "certificate", "worker_check",
-    "job_request", "offer", "placement", "review", "complaint", "integrity_rating", "integrity_history",
-    "event", "webhook_subscription", "webhook_delivery", "idempotency_record", "worker_lookup", "phone_code",
-    "training_session", "training_roster", "training_roster_entry", "evaluator_registration",
-    "subsidy_rule", "subsidy_claim", "subsidy_claim_event", "bureau_target", "programme_budget", "integrity_flag",
+    "app_user",
+    "agency",
+    "api_key",
+    "worker",
+    "consent_event",
+    "training",
+    "certificate",
+    "worker_check",
+    "job_request",
+    "offer",
+    "placement",
+    "review",
+    "complaint",
+    "integrity_rating",
+    "integrity_history",
+    "event",
+    "webhook_subscription",
+    "webhook_delivery",
+    "idempotency_record",
+    "worker_lookup",
+    "phone_code",
+    "training_session",
+    "training_roster",
+    "training_roster_entry",
+    "evaluator_registration",
+    "subsidy_rule",
+    "subsidy_claim",
+    "subsidy_claim_event",
+    "bureau_target",
+    "programme_budget",
+    "integrity_flag",
     "integrity_check_run",
 ]
 # Reference rows tests may change, put back before each test.
@@ -36,7 +62,9 @@ PASSWORD = "正确的密码-2026年"
 _sequence = itertools.count(1)
 
 
-def id_number(born: date = date(1985, 3, 7), *, region: str = "441802", female: bool = True, seq: int | None = None) -> str:
+def id_number(
+    born: date = date(1985, 3, 7), *, region: str = "441802", female: bool = True, seq: int | None = None
+) -> str:
     """A valid 18-character resident ID number (GB 11643)."""
     n = next(_sequence) if seq is None else seq
     order = (n % 50) * 2 + (0 if female else 1) + 100  # three digits, parity is the gender
@@ -78,9 +106,17 @@ def worker_body(**overrides: Any) -> dict[str, Any]:
 
 
 def training_body(**overrides: Any) -> dict[str, Any]:
-    return {"programme": "nanyue_jiazheng", "training_type": "employment_skills", "course": "母婴护理员（五级）培训",
-            "occupation_code": "4-10-01-06", "level": 5, "hours": 80,
-            "started_on": "2026-03-01", "finished_on": "2026-03-20", "result": "passed"} | overrides
+    return {
+        "programme": "nanyue_jiazheng",
+        "training_type": "employment_skills",
+        "course": "母婴护理员（五级）培训",
+        "occupation_code": "4-10-01-06",
+        "level": 5,
+        "hours": 80,
+        "started_on": "2026-03-01",
+        "finished_on": "2026-03-20",
+        "result": "passed",
+    } | overrides
 
 
 @dataclass
@@ -125,10 +161,16 @@ class Actors:
 
     async def person(self, role: str, *, display_name: str = "测试用户", password: str = PASSWORD) -> Person:
         number = phone()
-        created = await self.client.post("/api/v1/accounts", json={
-            "role": role, "phone": number, "password": password, "display_name": display_name,
-            "phone_code": await self.phone_code(number),
-        })
+        created = await self.client.post(
+            "/api/v1/accounts",
+            json={
+                "role": role,
+                "phone": number,
+                "password": password,
+                "display_name": display_name,
+                "phone_code": await self.phone_code(number),
+            },
+        )
         assert created.status_code == 201, created.text
         return Person(id=created.json()["id"], phone=number, headers=await self.login(number, password))
 
@@ -150,23 +192,41 @@ class Actors:
     async def worker_account(self) -> Person:
         return await self.person("worker", display_name="陈阿姨")
 
-    async def agency(self, kind: str = "housekeeping", *, name: str | None = None,
-                     registered: bool | list[str] = True) -> AgencyActor:
+    async def agency(
+        self, kind: str = "housekeeping", *, name: str | None = None, registered: bool | list[str] = True
+    ) -> AgencyActor:
         admin = await self.admin()
-        created = await self.client.post("/api/v1/agencies", headers=admin.headers, json={
-            "name": name or {"housekeeping": "清远市好帮手家政服务有限公司", "training": "清远市南粤家政培训学校",
-                             "evaluation": "广东省家政职业技能评价中心"}[kind],
-            "kind": kind, "district_code": "441802", "credit_code": credit_code(),
-        })
+        created = await self.client.post(
+            "/api/v1/agencies",
+            headers=admin.headers,
+            json={
+                "name": name
+                or {
+                    "housekeeping": "清远市好帮手家政服务有限公司",
+                    "training": "清远市南粤家政培训学校",
+                    "evaluation": "广东省家政职业技能评价中心",
+                }[kind],
+                "kind": kind,
+                "district_code": "441802",
+                "credit_code": credit_code(),
+            },
+        )
         assert created.status_code == 201, created.text
         agency_id = created.json()["id"]
         issued = await self.client.post(f"/api/v1/agencies/{agency_id}/api-keys", headers=admin.headers, json={})
         assert issued.status_code == 201, issued.text
         if kind == "evaluation" and registered:
-            registration = await self.client.post("/api/v1/bureau/evaluator-registrations", headers=admin.headers, json={
-                "agency_id": agency_id, "registration_no": f"Y{next(_sequence):08d}", "valid_from": "2020-01-01",
-                "valid_until": "2030-12-31", "occupation_codes": registered if isinstance(registered, list) else ALL_OCCUPATIONS,
-            })
+            registration = await self.client.post(
+                "/api/v1/bureau/evaluator-registrations",
+                headers=admin.headers,
+                json={
+                    "agency_id": agency_id,
+                    "registration_no": f"Y{next(_sequence):08d}",
+                    "valid_from": "2020-01-01",
+                    "valid_until": "2030-12-31",
+                    "occupation_codes": registered if isinstance(registered, list) else ALL_OCCUPATIONS,
+                },
+            )
             assert registration.status_code == 201, registration.text
         return AgencyActor(id=agency_id, key=issued.json()["key"])
 
@@ -178,21 +238,33 @@ class Actors:
         training = created.json()
         await self.training_evidence(trainer, worker_id, id_number, training)
         admin = await self.admin()
-        decided = await self.client.post(f"/api/v1/workers/{worker_id}/trainings/{training['id']}/decision",
-                                         headers=admin.headers, json={"decision": "verified"})
+        decided = await self.client.post(
+            f"/api/v1/workers/{worker_id}/trainings/{training['id']}/decision",
+            headers=admin.headers,
+            json={"decision": "verified"},
+        )
         assert decided.status_code == 200, decided.text
         return decided.json()
 
     async def training_evidence(self, trainer: AgencyActor, worker_id: int, id_number: str, training: dict) -> None:
         day = date.fromisoformat(training["started_on"])
         sessions = await self.client.post(
-            f"/api/v1/workers/{worker_id}/trainings/{training['id']}/sessions", headers=trainer.headers,
-            json={"id_number": id_number, "sessions": [
-                {"on_date": (day + timedelta(days=i)).isoformat(), "starts_at": "08:00", "ends_at": "18:00"}
-                for i in range(-(-training["hours"] // 10))]})
+            f"/api/v1/workers/{worker_id}/trainings/{training['id']}/sessions",
+            headers=trainer.headers,
+            json={
+                "id_number": id_number,
+                "sessions": [
+                    {"on_date": (day + timedelta(days=i)).isoformat(), "starts_at": "08:00", "ends_at": "18:00"}
+                    for i in range(-(-training["hours"] // 10))
+                ],
+            },
+        )
         assert sessions.status_code == 201, sessions.text
-        roster = await self.client.post("/api/v1/bureau/training-rosters", headers=trainer.headers, json={
-            "course": training["course"], "started_on": training["started_on"], "id_numbers": [id_number]})
+        roster = await self.client.post(
+            "/api/v1/bureau/training-rosters",
+            headers=trainer.headers,
+            json={"course": training["course"], "started_on": training["started_on"], "id_numbers": [id_number]},
+        )
         assert roster.status_code == 201, roster.text
 
     async def registered_worker(self, **overrides: Any) -> tuple[Person, dict]:
@@ -211,10 +283,16 @@ START = today_local() + timedelta(days=10)
 
 def request_body(**overrides):
     return {
-        "category": "maternity", "skills": ["maternity_postpartum_care", "lactation_support"],
-        "district_code": "441802", "start_date": START.isoformat(),
-        "end_date": (START + timedelta(days=26)).isoformat(), "live_in": False,
-        "budget_min": 7000, "budget_max": 9000, "budget_unit": "month", "languages": ["粤语"],
+        "category": "maternity",
+        "skills": ["maternity_postpartum_care", "lactation_support"],
+        "district_code": "441802",
+        "start_date": START.isoformat(),
+        "end_date": (START + timedelta(days=26)).isoformat(),
+        "live_in": False,
+        "budget_min": 7000,
+        "budget_max": 9000,
+        "budget_unit": "month",
+        "languages": ["粤语"],
     } | overrides
 
 
@@ -237,22 +315,40 @@ class Registry:
         worker_id = record["id"]
         self.id_numbers[worker_id] = id_number = self.actors.last_body["id_number"]
         if consent:
-            assert (await self.client.post(f"/api/v1/workers/{worker_id}/consent", headers=person.headers)).status_code == 200
+            assert (
+                await self.client.post(f"/api/v1/workers/{worker_id}/consent", headers=person.headers)
+            ).status_code == 200
         if health:
-            checked = await self.client.post(f"/api/v1/workers/{worker_id}/checks", headers=self.admin.headers, json={
-                "kind": "health", "tier": health, "result": "passed", "checked_on": today_local().isoformat()})
+            checked = await self.client.post(
+                f"/api/v1/workers/{worker_id}/checks",
+                headers=self.admin.headers,
+                json={"kind": "health", "tier": health, "result": "passed", "checked_on": today_local().isoformat()},
+            )
             assert checked.status_code == 201, checked.text
         if certificate_level:
             self._cert += 1
-            issued = await self.client.post(f"/api/v1/workers/{worker_id}/certificates", headers=self.evaluator.headers, json={
-                "id_number": id_number, "occupation_code": "4-10-01-06", "work_type": "母婴护理员",
-                "level": certificate_level,
-                "certificate_no": f"S44180{self._cert:08d}", "issued_on": (today_local() - timedelta(days=30)).isoformat()})
+            issued = await self.client.post(
+                f"/api/v1/workers/{worker_id}/certificates",
+                headers=self.evaluator.headers,
+                json={
+                    "id_number": id_number,
+                    "occupation_code": "4-10-01-06",
+                    "work_type": "母婴护理员",
+                    "level": certificate_level,
+                    "certificate_no": f"S44180{self._cert:08d}",
+                    "issued_on": (today_local() - timedelta(days=30)).isoformat(),
+                },
+            )
             assert issued.status_code == 201, issued.text
         if trained_on:
-            await self.actors.verified_training(self.trainer, worker_id, id_number, course="母婴护理员培训",
-                                                started_on=(trained_on - timedelta(days=20)).isoformat(),
-                                                finished_on=trained_on.isoformat())
+            await self.actors.verified_training(
+                self.trainer,
+                worker_id,
+                id_number,
+                course="母婴护理员培训",
+                started_on=(trained_on - timedelta(days=20)).isoformat(),
+                finished_on=trained_on.isoformat(),
+            )
         return person, record
 
 
@@ -269,8 +365,9 @@ async def matches(client, employer, request_id, **params):
 
 
 async def offer(client, employer, request_id, worker_id, **extra):
-    response = await client.post(f"/api/v1/job-requests/{request_id}/offers", headers=employer.headers,
-                                 json={"worker_id": worker_id, **extra})
+    response = await client.post(
+        f"/api/v1/job-requests/{request_id}/offers", headers=employer.headers, json={"worker_id": worker_id, **extra}
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -280,10 +377,16 @@ async def bound_worker(client, actors, registry, agency):
     person = await actors.worker_account()
     body = worker_body(phone=person.phone)
     record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
-    await client.post("/api/v1/workers/claim", headers=person.headers, json={
-        "id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
+    await client.post(
+        "/api/v1/workers/claim",
+        headers=person.headers,
+        json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")},
+    )
     await client.post(f"/api/v1/workers/{record['id']}/agency-binding/confirm", headers=person.headers)
     await client.post(f"/api/v1/workers/{record['id']}/consent", headers=person.headers)
-    await client.post(f"/api/v1/workers/{record['id']}/checks", headers=registry.admin.headers, json={
-        "kind": "health", "tier": "maternity", "result": "passed", "checked_on": today_local().isoformat()})
+    await client.post(
+        f"/api/v1/workers/{record['id']}/checks",
+        headers=registry.admin.headers,
+        json={"kind": "health", "tier": "maternity", "result": "passed", "checked_on": today_local().isoformat()},
+    )
     return person, record

@@ -20,7 +20,9 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             scheme, _, credentials = authorization.partition(" ")
             if scheme.lower() != "bearer" or not credentials:
                 raise Unauthorized("Authorization 头应为 Bearer 令牌 (expected a Bearer token)")
-            return AuthenticationResult(user=await _principal_from_token(credentials.strip(), settings.secret_key), auth=None)
+            return AuthenticationResult(
+                user=await _principal_from_token(credentials.strip(), settings.secret_key), auth=None
+            )
         if api_key:
             return AuthenticationResult(user=await _principal_from_api_key(api_key.strip()), auth=None)
         return AuthenticationResult(user=ANONYMOUS, auth=None)
@@ -30,8 +32,11 @@ async def _principal_from_token(encoded: str, secret: str) -> Principal:
     token = read_token(encoded, secret)
     if token is None or not token.sub.isdigit():
         raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")
-    user = await User.select(User.id, User.role, User.is_active, User.password_changed_at).where(
-        User.id == int(token.sub)).first()
+    user = (
+        await User.select(User.id, User.role, User.is_active, User.password_changed_at)
+        .where(User.id == int(token.sub))
+        .first()
+    )
     changed = user["password_changed_at"] if user else None
     # JWT times are whole seconds: a token from before the last password change is refused.
     if changed is not None and token.iat.timestamp() < int(changed.timestamp()):
@@ -45,9 +50,13 @@ async def _principal_from_api_key(key: str) -> Principal:
     prefix = api_key_prefix(key)
     row = None
     if prefix is not None:
-        row = await ApiKey.select(
-            ApiKey.id, ApiKey.digest, ApiKey.scopes, ApiKey.revoked_at, ApiKey.agency.id, ApiKey.agency.kind
-        ).where(ApiKey.prefix == prefix).first()
+        row = (
+            await ApiKey.select(
+                ApiKey.id, ApiKey.digest, ApiKey.scopes, ApiKey.revoked_at, ApiKey.agency.id, ApiKey.agency.kind
+            )
+            .where(ApiKey.prefix == prefix)
+            .first()
+        )
     if row is None or row["revoked_at"] is not None or not digests_match(row["digest"], api_key_digest(key)):
         raise Unauthorized("API 密钥无效或已吊销 (the API key is invalid or revoked)")
     role = Role(row["agency.kind"])
@@ -57,4 +66,3 @@ async def _principal_from_api_key(key: str) -> Principal:
         api_key_id=row["id"],
         scopes=frozenset(row["scopes"]) & AGENCY_SCOPES[role],
     )
-

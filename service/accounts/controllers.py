@@ -57,8 +57,11 @@ def login_phone_key(phone: str) -> str:
 
 def _account(row: dict) -> Account:
     return Account(
-        id=row["id"], role=row["role"], phone=mask_phone(row["phone"]),
-        display_name=row["display_name"], created_at=row["created_at"],
+        id=row["id"],
+        role=row["role"],
+        phone=mask_phone(row["phone"]),
+        display_name=row["display_name"],
+        created_at=row["created_at"],
     )
 
 
@@ -66,11 +69,18 @@ class AccountController(Controller):
     path = "/api/v1"
     tags = ["accounts"]
 
-    @post("/phone-codes", opt={"public": True}, status_code=HTTP_202_ACCEPTED, operation_id="requestPhoneCode",
-          summary="向手机发送一次性验证码（注册、认领档案、重置密码）(send a one-time code to a phone)",
-          description=("The answer is 202 whether or not the phone has an account. A code is valid for 5 minutes "
-                       "and 5 tries; a new one replaces it. At most one request per phone and purpose per minute, five "
-                       "per phone per hour (429 with Retry-After)."))
+    @post(
+        "/phone-codes",
+        opt={"public": True},
+        status_code=HTTP_202_ACCEPTED,
+        operation_id="requestPhoneCode",
+        summary="向手机发送一次性验证码（注册、认领档案、重置密码）(send a one-time code to a phone)",
+        description=(
+            "The answer is 202 whether or not the phone has an account. A code is valid for 5 minutes "
+            "and 5 tries; a new one replaces it. At most one request per phone and purpose per minute, five "
+            "per phone per hour (429 with Retry-After)."
+        ),
+    )
     async def request_phone_code(self, request: Request, data: JSONBody[PhoneCodeRequest]) -> Response[None]:
         settings = request.app.state.settings
         counter = counter_of(request.app)
@@ -84,40 +94,68 @@ class AccountController(Controller):
         if count > CODES_PER_PHONE_PER_HOUR:
             raise TooManyCodes(retry)
         message = await services.new_phone_code_message(
-            phone=data.phone, purpose=services.CodePurpose(data.purpose), secret=settings.secret_key)
+            phone=data.phone, purpose=services.CodePurpose(data.purpose), secret=settings.secret_key
+        )
         # Sent after the answer: the answer and its timing are the same whether or not a
         # message goes out.
-        background = BackgroundTask(services.deliver_sms, sender_of(request.app), data.phone, message) if message else None
+        background = (
+            BackgroundTask(services.deliver_sms, sender_of(request.app), data.phone, message) if message else None
+        )
         return Response(None, status_code=HTTP_202_ACCEPTED, background=background)
 
-    @post("/accounts", opt={"public": True}, operation_id="createAccount",
-          summary="用短信验证码注册雇主或家政服务员账号 (register an employer or worker account with a phone code)")
+    @post(
+        "/accounts",
+        opt={"public": True},
+        operation_id="createAccount",
+        summary="用短信验证码注册雇主或家政服务员账号 (register an employer or worker account with a phone code)",
+    )
     async def create_account(self, request: Request, data: JSONBody[AccountCreate]) -> Account:
         row = await services.register_account(
-            role=Role(data.role), phone=data.phone, password=data.password, display_name=data.display_name,
-            phone_code=data.phone_code, secret=request.app.state.settings.secret_key,
+            role=Role(data.role),
+            phone=data.phone,
+            password=data.password,
+            display_name=data.display_name,
+            phone_code=data.phone_code,
+            secret=request.app.state.settings.secret_key,
         )
         return _account(row)
 
-    @post("/accounts/password-reset", opt={"public": True}, status_code=HTTP_204_NO_CONTENT,
-          operation_id="resetPassword",
-          summary="用短信验证码重置密码 (set a new password with a phone code)",
-          description="Bearer tokens issued before the reset stop working; a login lock on the phone is lifted.")
+    @post(
+        "/accounts/password-reset",
+        opt={"public": True},
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="resetPassword",
+        summary="用短信验证码重置密码 (set a new password with a phone code)",
+        description="Bearer tokens issued before the reset stop working; a login lock on the phone is lifted.",
+    )
     async def reset_password(self, request: Request, data: JSONBody[PasswordReset]) -> None:
-        await services.reset_password(phone=data.phone, phone_code=data.phone_code, new_password=data.new_password,
-                                      secret=request.app.state.settings.secret_key)
+        await services.reset_password(
+            phone=data.phone,
+            phone_code=data.phone_code,
+            new_password=data.new_password,
+            secret=request.app.state.settings.secret_key,
+        )
         await counter_of(request.app).forget(login_phone_key(data.phone))
 
-    @get("/accounts/me", operation_id="getMyAccount", summary="当前账号 (the caller's account)",
-         guards=[requires(Role.EMPLOYER, Role.WORKER, Role.ADMIN)])
+    @get(
+        "/accounts/me",
+        operation_id="getMyAccount",
+        summary="当前账号 (the caller's account)",
+        guards=[requires(Role.EMPLOYER, Role.WORKER, Role.ADMIN)],
+    )
     async def me(self, request: Request) -> Account:
         user_id = principal_of(request).user_id
         if user_id is None:  # the guard admits only user roles
             raise Unauthorized()
         return _account(await services.get_user(user_id))
 
-    @post("/auth/token", opt={"public": True}, status_code=HTTP_200_OK, operation_id="createToken",
-          summary="用手机号和密码换取访问令牌 (exchange phone and password for a bearer token)")
+    @post(
+        "/auth/token",
+        opt={"public": True},
+        status_code=HTTP_200_OK,
+        operation_id="createToken",
+        summary="用手机号和密码换取访问令牌 (exchange phone and password for a bearer token)",
+    )
     async def token(self, request: Request, data: JSONBody[TokenRequest]) -> TokenResponse:
         settings = request.app.state.settings
         counter = counter_of(request.app)
@@ -133,8 +171,10 @@ class AccountController(Controller):
         if over_phone or over_address:
             raise TooManyAttempts(max(phone_retry if over_phone else 0, address_retry if over_address else 0))
         token = await services.login(
-            phone=data.phone, password=data.password,
-            secret=settings.secret_key, ttl_seconds=settings.token_ttl_seconds,
+            phone=data.phone,
+            password=data.password,
+            secret=settings.secret_key,
+            ttl_seconds=settings.token_ttl_seconds,
         )
         await counter.undo(phone_key)
         await counter.undo(address_key)
@@ -149,32 +189,57 @@ class AgencyController(Controller):
     path = "/api/v1/agencies"
     tags = ["agencies"]
 
-    @post("/", guards=[requires(Role.ADMIN)], operation_id="createAgency",
-          summary="登记机构（管理员）(register an agency; admin)")
+    @post(
+        "/",
+        guards=[requires(Role.ADMIN)],
+        operation_id="createAgency",
+        summary="登记机构（管理员）(register an agency; admin)",
+    )
     async def create_agency(self, data: JSONBody[AgencyCreate]) -> AgencyOut:
         return _agency(await services.create_agency(**{f: getattr(data, f) for f in data.__struct_fields__}))
 
-    @get("/{agency_id:int}", operation_id="getAgency", summary="查看机构 (read an agency)",
-         guards=[requires(Role.ADMIN, *AGENCIES, scope="agency:read")])
+    @get(
+        "/{agency_id:int}",
+        operation_id="getAgency",
+        summary="查看机构 (read an agency)",
+        guards=[requires(Role.ADMIN, *AGENCIES, scope="agency:read")],
+    )
     async def get_agency(self, request: Request, agency_id: PathId) -> AgencyOut:
         return _agency(await services.get_agency(principal_of(request), agency_id))
 
-    @post("/{agency_id:int}/api-keys", operation_id="createApiKey",
-          summary="签发 API 密钥，只显示一次 (issue an API key, shown once)",
-          guards=[requires(Role.ADMIN, *AGENCIES, scope="keys:manage")])
+    @post(
+        "/{agency_id:int}/api-keys",
+        operation_id="createApiKey",
+        summary="签发 API 密钥，只显示一次 (issue an API key, shown once)",
+        guards=[requires(Role.ADMIN, *AGENCIES, scope="keys:manage")],
+    )
     async def issue_key(self, request: Request, agency_id: PathId, data: JSONBody[ApiKeyCreate]) -> ApiKeyIssued:
         row = await services.issue_api_key(principal_of(request), agency_id, scopes=data.scopes, label=data.label)
-        return ApiKeyIssued(id=row["id"], key=row["key"], prefix=row["prefix"], scopes=row["scopes"],
-                            label=row["label"], created_at=row["created_at"])
+        return ApiKeyIssued(
+            id=row["id"],
+            key=row["key"],
+            prefix=row["prefix"],
+            scopes=row["scopes"],
+            label=row["label"],
+            created_at=row["created_at"],
+        )
 
-    @get("/{agency_id:int}/api-keys", operation_id="listApiKeys", summary="机构的 API 密钥 (an agency's keys)",
-         guards=[requires(Role.ADMIN, *AGENCIES, scope="keys:manage")])
+    @get(
+        "/{agency_id:int}/api-keys",
+        operation_id="listApiKeys",
+        summary="机构的 API 密钥 (an agency's keys)",
+        guards=[requires(Role.ADMIN, *AGENCIES, scope="keys:manage")],
+    )
     async def list_keys(self, request: Request, agency_id: PathId) -> list[ApiKeyOut]:
         rows = await services.list_api_keys(principal_of(request), agency_id)
         return [ApiKeyOut(**{f: r[f] for f in ApiKeyOut.__struct_fields__}) for r in rows]
 
-    @delete("/{agency_id:int}/api-keys/{key_id:int}", status_code=HTTP_204_NO_CONTENT, operation_id="revokeApiKey",
-            summary="吊销 API 密钥 (revoke an API key)",
-            guards=[requires(Role.ADMIN, *AGENCIES, scope="keys:manage")])
+    @delete(
+        "/{agency_id:int}/api-keys/{key_id:int}",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="revokeApiKey",
+        summary="吊销 API 密钥 (revoke an API key)",
+        guards=[requires(Role.ADMIN, *AGENCIES, scope="keys:manage")],
+    )
     async def revoke_key(self, request: Request, agency_id: PathId, key_id: PathId) -> None:
         await services.revoke_api_key(principal_of(request), agency_id, key_id)

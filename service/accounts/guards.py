@@ -46,12 +46,33 @@ ALL_ROLES = frozenset(Role)
 #   reports:read        read the bureau's reports, claims, registrations and confirmed flags about the agency
 #   subsidies:write     claim training subsidies
 AGENCY_SCOPES: dict[Role, frozenset[str]] = {
-    Role.HOUSEKEEPING: frozenset({"agency:read", "keys:manage", "workers:read", "workers:write", "checks:write",
-                                  "jobs:read", "jobs:write", "webhooks:manage", "reports:read"}),
-    Role.TRAINING: frozenset({"agency:read", "keys:manage", "workers:read", "trainings:write", "webhooks:manage",
-                              "reports:read", "subsidies:write"}),
-    Role.EVALUATION: frozenset({"agency:read", "keys:manage", "workers:read", "certificates:write",
-                                "webhooks:manage", "reports:read"}),
+    Role.HOUSEKEEPING: frozenset(
+        {
+            "agency:read",
+            "keys:manage",
+            "workers:read",
+            "workers:write",
+            "checks:write",
+            "jobs:read",
+            "jobs:write",
+            "webhooks:manage",
+            "reports:read",
+        }
+    ),
+    Role.TRAINING: frozenset(
+        {
+            "agency:read",
+            "keys:manage",
+            "workers:read",
+            "trainings:write",
+            "webhooks:manage",
+            "reports:read",
+            "subsidies:write",
+        }
+    ),
+    Role.EVALUATION: frozenset(
+        {"agency:read", "keys:manage", "workers:read", "certificates:write", "webhooks:manage", "reports:read"}
+    ),
 }
 ALL_SCOPES = frozenset().union(*AGENCY_SCOPES.values())
 

@@ -9,11 +9,20 @@ from service.schemas import LINE, DistrictCode, Input, Name, Output, Phone
 
 # The length and content rules are checked by the service (service/accounts/passwords.py),
 # so every refusal is a 422 naming the field with a Chinese message.
-NewPassword = Annotated[str, msgspec.Meta(max_length=128, pattern=LINE, description=(
-    "至少 10 个字符，不能是常见密码、不能包含手机号、不能全为空白 "
-    "(at least 10 characters; not a common password; not containing the phone number; not all whitespace)"))]
-PhoneCodeValue = Annotated[str, msgspec.Meta(pattern=r"^\d{6}$", description="短信验证码 (the code sent by SMS)",
-                                             examples=["123456"])]
+NewPassword = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=128,
+        pattern=LINE,
+        description=(
+            "至少 10 个字符，不能是常见密码、不能包含手机号、不能全为空白 "
+            "(at least 10 characters; not a common password; not containing the phone number; not all whitespace)"
+        ),
+    ),
+]
+PhoneCodeValue = Annotated[
+    str, msgspec.Meta(pattern=r"^\d{6}$", description="短信验证码 (the code sent by SMS)", examples=["123456"])
+]
 
 
 class PhoneCodeRequest(Input, kw_only=True):
@@ -56,7 +65,11 @@ class TokenResponse(Output, kw_only=True):
 
 CreditCode = Annotated[
     str,
-    msgspec.Meta(pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$", description="统一社会信用代码", examples=["91441802MA4UABCD1X"]),
+    msgspec.Meta(
+        pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+        description="统一社会信用代码",
+        examples=["91441802MA4UABCD1X"],
+    ),
 ]
 
 

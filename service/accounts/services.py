@@ -53,8 +53,13 @@ async def new_phone_code_message(*, phone: str, purpose: CodePurpose, secret: st
     deliver = purpose == CodePurpose.REGISTER or await exists
     code = new_phone_code()
     now = datetime.now(timezone.utc)
-    await PhoneCode(phone=phone, purpose=purpose.value, created_at=now, expires_at=now + CODE_TTL,
-                    code_digest=phone_code_digest(secret, phone=phone, purpose=purpose.value, code=code)).save()
+    await PhoneCode(
+        phone=phone,
+        purpose=purpose.value,
+        created_at=now,
+        expires_at=now + CODE_TTL,
+        code_digest=phone_code_digest(secret, phone=phone, purpose=purpose.value, code=code),
+    ).save()
     if not deliver:
         return None
     minutes = int(CODE_TTL.total_seconds() // 60)
@@ -72,22 +77,33 @@ async def use_phone_code(*, phone: str, purpose: CodePurpose, code: str, secret:
     """Accept `code` once if it is the newest code for `phone` and `purpose`, unexpired,
     unused and tried fewer than `CODE_TRIES` times; otherwise 422 naming `phone_code`.
     Each try is counted atomically, so parallel guesses cannot exceed the limit."""
-    newest = await PhoneCode.select(PhoneCode.id).where(
-        (PhoneCode.phone == phone) & (PhoneCode.purpose == purpose.value)
-    ).order_by(PhoneCode.id, ascending=False).first()
+    newest = (
+        await PhoneCode.select(PhoneCode.id)
+        .where((PhoneCode.phone == phone) & (PhoneCode.purpose == purpose.value))
+        .order_by(PhoneCode.id, ascending=False)
+        .first()
+    )
     if newest is None:
         raise InvalidField("phone_code", WRONG_CODE)
     now = datetime.now(timezone.utc)
-    tried = await PhoneCode.update({PhoneCode.attempts: PhoneCode.attempts + 1}).where(
-        (PhoneCode.id == newest["id"]) & PhoneCode.used_at.is_null() & (PhoneCode.expires_at > now)
-        & (PhoneCode.attempts < CODE_TRIES)
-    ).returning(PhoneCode.code_digest)
+    tried = (
+        await PhoneCode.update({PhoneCode.attempts: PhoneCode.attempts + 1})
+        .where(
+            (PhoneCode.id == newest["id"])
+            & PhoneCode.used_at.is_null()
+            & (PhoneCode.expires_at > now)
+            & (PhoneCode.attempts < CODE_TRIES)
+        )
+        .returning(PhoneCode.code_digest)
+    )
     expected = phone_code_digest(secret, phone=phone, purpose=purpose.value, code=code)
     if not tried or not digests_match(tried[0]["code_digest"], expected):
         raise InvalidField("phone_code", WRONG_CODE)
-    used = await PhoneCode.update({PhoneCode.used_at: now}).where(
-        (PhoneCode.id == newest["id"]) & PhoneCode.used_at.is_null()
-    ).returning(PhoneCode.id)
+    used = (
+        await PhoneCode.update({PhoneCode.used_at: now})
+        .where((PhoneCode.id == newest["id"]) & PhoneCode.used_at.is_null())
+        .returning(PhoneCode.id)
+    )
     if not used:  # a parallel request used it first
         raise InvalidField("phone_code", WRONG_CODE)
 
@@ -100,8 +116,9 @@ async def use_own_phone_code(user_id: int, *, purpose: CodePurpose, code: str, s
     await use_phone_code(phone=account["phone"], purpose=purpose, code=code, secret=secret)
 
 
-async def register_account(*, role: Role, phone: str, password: str, display_name: str, phone_code: str,
-                           secret: str) -> dict:
+async def register_account(
+    *, role: Role, phone: str, password: str, display_name: str, phone_code: str, secret: str
+) -> dict:
     """Register with a code sent to the phone. Only a caller who holds a valid code learns
     that the phone already has an account."""
     check_password(password, phone=phone)
@@ -114,9 +131,11 @@ async def reset_password(*, phone: str, phone_code: str, new_password: str, secr
     check_password(new_password, phone=phone, field="new_password")
     await use_phone_code(phone=phone, purpose=CodePurpose.RESET_PASSWORD, code=phone_code, secret=secret)
     password_hash = await anyio.to_thread.run_sync(hash_password, new_password)
-    updated = await User.update({User.password_hash: password_hash,
-                                 User.password_changed_at: datetime.now(timezone.utc)}).where(
-        User.phone == phone).returning(User.id)
+    updated = (
+        await User.update({User.password_hash: password_hash, User.password_changed_at: datetime.now(timezone.utc)})
+        .where(User.phone == phone)
+        .returning(User.id)
+    )
     if not updated:  # codes are only sent to registered phones; the account went away since
         raise InvalidField("phone_code", WRONG_CODE)
 
@@ -129,7 +148,9 @@ async def register_user(*, role: Role, phone: str, password: str, display_name: 
     try:
         await user.save()
     except UniqueViolationError:
-        raise Conflict("该手机号已注册 (this phone number is already registered)", fields={"phone": "already registered"}) from None
+        raise Conflict(
+            "该手机号已注册 (this phone number is already registered)", fields={"phone": "already registered"}
+        ) from None
     return user.to_dict()
 
 
@@ -145,7 +166,8 @@ async def login(*, phone: str, password: str, secret: str, ttl_seconds: int) -> 
     # Verify against a dummy hash when the phone is unknown, so timing does not reveal it;
     # argon2 is deliberately slow, so it runs off the event loop.
     valid = await anyio.to_thread.run_sync(
-        verify_password, row["password_hash"] if row else DUMMY_PASSWORD_HASH, password)
+        verify_password, row["password_hash"] if row else DUMMY_PASSWORD_HASH, password
+    )
     if row is None or not valid or not row["is_active"]:
         raise Unauthorized("手机号或密码错误 (wrong phone number or password)")
     return issue_token(user_id=row["id"], role=row["role"], secret=secret, ttl_seconds=ttl_seconds)
@@ -156,7 +178,10 @@ async def create_agency(*, name: str, kind: str, district_code: str, credit_code
     try:
         await agency.save()
     except UniqueViolationError:
-        raise Conflict("该统一社会信用代码已登记 (this credit code is already registered)", fields={"credit_code": "already registered"}) from None
+        raise Conflict(
+            "该统一社会信用代码已登记 (this credit code is already registered)",
+            fields={"credit_code": "already registered"},
+        ) from None
     return agency.to_dict()
 
 

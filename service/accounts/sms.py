@@ -60,8 +60,10 @@ class HttpSmsSender:
     async def send(self, phone: str, message: str) -> None:
         try:
             response = await self._http.post(
-                self._url, json={"phone": phone, "message": message},
-                headers={"Authorization": f"Bearer {self._key}"}, timeout=10.0,
+                self._url,
+                json={"phone": phone, "message": message},
+                headers={"Authorization": f"Bearer {self._key}"},
+                timeout=10.0,
             )
         except httpx.HTTPError as exc:
             raise SmsError(f"SMS gateway unreachable: {type(exc).__name__}") from exc

@@ -37,8 +37,18 @@ def offer_out(row: dict) -> OfferOut:
 
 
 def placement_out(row: dict) -> PlacementOut:
-    return msgspec.convert({**row, "offer_id": row["offer"], "request_id": row["request"], "worker_id": row["worker"],
-                            "employer_id": row["employer"], "agency_id": row["agency"]}, PlacementOut, strict=False)
+    return msgspec.convert(
+        {
+            **row,
+            "offer_id": row["offer"],
+            "request_id": row["request"],
+            "worker_id": row["worker"],
+            "employer_id": row["employer"],
+            "agency_id": row["agency"],
+        },
+        PlacementOut,
+        strict=False,
+    )
 
 
 def review_out(row: dict) -> ReviewOut:
@@ -46,53 +56,84 @@ def review_out(row: dict) -> ReviewOut:
 
 
 def complaint_out(row: dict) -> ComplaintOut:
-    return msgspec.convert({**row, "placement_id": row["placement"], "worker_id": row["worker"]}, ComplaintOut,
-                           strict=False)
+    return msgspec.convert(
+        {**row, "placement_id": row["placement"], "worker_id": row["worker"]}, ComplaintOut, strict=False
+    )
 
 
 class OfferController(Controller):
     tags = ["employment"]
 
-    @post("/api/v1/job-requests/{request_id:int}/offers", operation_id="createOffer", guards=[requires(*OWNERS, scope="jobs:write")],
-          summary="向匹配到的家政服务员发出邀约 (offer the job to a matched worker)")
+    @post(
+        "/api/v1/job-requests/{request_id:int}/offers",
+        operation_id="createOffer",
+        guards=[requires(*OWNERS, scope="jobs:write")],
+        summary="向匹配到的家政服务员发出邀约 (offer the job to a matched worker)",
+    )
     async def create(self, request: Request, request_id: PathId, data: JSONBody[OfferCreate]) -> Response[OfferOut]:
         settings = request.app.state.settings
 
         async def act():
-            row = await services.make_offer(principal_of(request), request_id, worker_id=data.worker_id, wage=data.wage,
-                                            message=data.message, ttl=timedelta(hours=settings.offer_ttl_hours))
+            row = await services.make_offer(
+                principal_of(request),
+                request_id,
+                worker_id=data.worker_id,
+                wage=data.wage,
+                message=data.message,
+                ttl=timedelta(hours=settings.offer_ttl_hours),
+            )
             return offer_out(row)
 
         return await idempotent(request, act, status_code=201)
 
-    @get("/api/v1/offers/{offer_id:int}", operation_id="getOffer", guards=[requires(*PARTIES, scope="jobs:read")],
-         summary="查看邀约 (read an offer)")
+    @get(
+        "/api/v1/offers/{offer_id:int}",
+        operation_id="getOffer",
+        guards=[requires(*PARTIES, scope="jobs:read")],
+        summary="查看邀约 (read an offer)",
+    )
     async def read(self, request: Request, offer_id: PathId) -> OfferOut:
         return offer_out(await services.get_offer(principal_of(request), offer_id))
 
-    @get("/api/v1/offers", operation_id="listMyOffers", guards=[requires(Role.WORKER)],
-         summary="我收到的邀约 (offers made to me)")
+    @get(
+        "/api/v1/offers",
+        operation_id="listMyOffers",
+        guards=[requires(Role.WORKER)],
+        summary="我收到的邀约 (offers made to me)",
+    )
     async def mine(self, request: Request) -> list[OfferOut]:
         return [offer_out(r) for r in await services.list_my_offers(principal_of(request))]
 
-    @post("/api/v1/offers/{offer_id:int}/accept", operation_id="acceptOffer", guards=[requires(Role.WORKER)],
-          summary="接受邀约，生成服务记录 (accept: a placement is created)")
+    @post(
+        "/api/v1/offers/{offer_id:int}/accept",
+        operation_id="acceptOffer",
+        guards=[requires(Role.WORKER)],
+        summary="接受邀约，生成服务记录 (accept: a placement is created)",
+    )
     async def accept(self, request: Request, offer_id: PathId) -> Response[PlacementOut]:
         async def act():
             return placement_out(await services.accept_offer(principal_of(request), offer_id))
 
         return await idempotent(request, act, status_code=201)
 
-    @post("/api/v1/offers/{offer_id:int}/decline", operation_id="declineOffer", guards=[requires(Role.WORKER)],
-          summary="拒绝邀约 (decline)")
+    @post(
+        "/api/v1/offers/{offer_id:int}/decline",
+        operation_id="declineOffer",
+        guards=[requires(Role.WORKER)],
+        summary="拒绝邀约 (decline)",
+    )
     async def decline(self, request: Request, offer_id: PathId) -> Response[OfferOut]:
         async def act():
             return offer_out(await services.decline_offer(principal_of(request), offer_id))
 
         return await idempotent(request, act)
 
-    @post("/api/v1/offers/{offer_id:int}/withdraw", operation_id="withdrawOffer", guards=[requires(*OWNERS, scope="jobs:write")],
-          summary="撤回邀约（接受之前）(withdraw, until accepted)")
+    @post(
+        "/api/v1/offers/{offer_id:int}/withdraw",
+        operation_id="withdrawOffer",
+        guards=[requires(*OWNERS, scope="jobs:write")],
+        summary="撤回邀约（接受之前）(withdraw, until accepted)",
+    )
     async def withdraw(self, request: Request, offer_id: PathId) -> Response[OfferOut]:
         async def act():
             return offer_out(await services.withdraw_offer(principal_of(request), offer_id))
@@ -104,54 +145,91 @@ class PlacementController(Controller):
     path = "/api/v1/placements/{placement_id:int}"
     tags = ["employment"]
 
-    @get("/", operation_id="getPlacement", guards=[requires(*PARTIES, scope="jobs:read")],
-         summary="查看服务记录；雇主在接受后可见联系方式 (read a placement; the household sees her phone once accepted)")
+    @get(
+        "/",
+        operation_id="getPlacement",
+        guards=[requires(*PARTIES, scope="jobs:read")],
+        summary="查看服务记录；雇主在接受后可见联系方式 (read a placement; the household sees her phone once accepted)",
+    )
     async def read(self, request: Request, placement_id: PathId) -> PlacementOut:
         return placement_out(await services.get_placement(principal_of(request), placement_id))
 
-    @post("/complete", operation_id="completePlacement", guards=[requires(*PARTIES, scope="jobs:write")], summary="服务完成 (the placement is completed)")
-    async def complete(self, request: Request, placement_id: PathId,
-                       data: JSONBody[PlacementEnd | None] = None) -> Response[PlacementOut]:
+    @post(
+        "/complete",
+        operation_id="completePlacement",
+        guards=[requires(*PARTIES, scope="jobs:write")],
+        summary="服务完成 (the placement is completed)",
+    )
+    async def complete(
+        self, request: Request, placement_id: PathId, data: JSONBody[PlacementEnd | None] = None
+    ) -> Response[PlacementOut]:
         async def act():
-            row = await services.end_placement(principal_of(request), placement_id, outcome="completed",
-                                               reason=data.reason if data else "")
+            row = await services.end_placement(
+                principal_of(request), placement_id, outcome="completed", reason=data.reason if data else ""
+            )
             return placement_out(row)
 
         return await idempotent(request, act)
 
-    @post("/terminate", operation_id="terminatePlacement", guards=[requires(*PARTIES, scope="jobs:write")],
-          summary="提前终止，注明原因；未到岗记为爽约 (end early with a reason; a no-show is recorded as such)")
-    async def terminate(self, request: Request, placement_id: PathId,
-                        data: JSONBody[PlacementTerminate]) -> Response[PlacementOut]:
+    @post(
+        "/terminate",
+        operation_id="terminatePlacement",
+        guards=[requires(*PARTIES, scope="jobs:write")],
+        summary="提前终止，注明原因；未到岗记为爽约 (end early with a reason; a no-show is recorded as such)",
+    )
+    async def terminate(
+        self, request: Request, placement_id: PathId, data: JSONBody[PlacementTerminate]
+    ) -> Response[PlacementOut]:
         async def act():
-            row = await services.end_placement(principal_of(request), placement_id,
-                                               outcome="no_show" if data.no_show else "terminated", reason=data.reason)
+            row = await services.end_placement(
+                principal_of(request),
+                placement_id,
+                outcome="no_show" if data.no_show else "terminated",
+                reason=data.reason,
+            )
             return placement_out(row)
 
         return await idempotent(request, act)
 
-    @post("/reviews", operation_id="createReview", guards=[requires(*PARTIES, scope="jobs:write")],
-          summary="服务结束后双方各评价一次 (each side reviews the other once, after the placement)")
+    @post(
+        "/reviews",
+        operation_id="createReview",
+        guards=[requires(*PARTIES, scope="jobs:write")],
+        summary="服务结束后双方各评价一次 (each side reviews the other once, after the placement)",
+    )
     async def review(self, request: Request, placement_id: PathId, data: JSONBody[ReviewCreate]) -> Response[ReviewOut]:
         window = timedelta(hours=request.app.state.settings.review_edit_hours)
 
         async def act():
-            row = await services.add_review(principal_of(request), placement_id, ratings=data.ratings,
-                                            comment=data.comment, edit_window=window)
+            row = await services.add_review(
+                principal_of(request), placement_id, ratings=data.ratings, comment=data.comment, edit_window=window
+            )
             return review_out(row)
 
         return await idempotent(request, act, status_code=201)
 
-    @get("/reviews", operation_id="listReviews", guards=[requires(*PARTIES, scope="jobs:read")], summary="该服务的评价 (the placement's reviews)")
+    @get(
+        "/reviews",
+        operation_id="listReviews",
+        guards=[requires(*PARTIES, scope="jobs:read")],
+        summary="该服务的评价 (the placement's reviews)",
+    )
     async def reviews(self, request: Request, placement_id: PathId) -> list[ReviewOut]:
         return [review_out(r) for r in await services.list_reviews(principal_of(request), placement_id)]
 
-    @post("/complaints", operation_id="createComplaint", guards=[requires(*PARTIES, scope="jobs:write")], summary="雇主投诉 (the employer side files a complaint)")
-    async def complain(self, request: Request, placement_id: PathId,
-                       data: JSONBody[ComplaintCreate]) -> Response[ComplaintOut]:
+    @post(
+        "/complaints",
+        operation_id="createComplaint",
+        guards=[requires(*PARTIES, scope="jobs:write")],
+        summary="雇主投诉 (the employer side files a complaint)",
+    )
+    async def complain(
+        self, request: Request, placement_id: PathId, data: JSONBody[ComplaintCreate]
+    ) -> Response[ComplaintOut]:
         async def act():
-            row = await services.file_complaint(principal_of(request), placement_id, category=data.category,
-                                                description=data.description)
+            row = await services.file_complaint(
+                principal_of(request), placement_id, category=data.category, description=data.description
+            )
             return complaint_out(row)
 
         return await idempotent(request, act, status_code=201)
@@ -160,47 +238,75 @@ class PlacementController(Controller):
 class ReviewController(Controller):
     tags = ["employment"]
 
-    @patch("/api/v1/reviews/{review_id:int}", operation_id="updateReview", guards=[requires(*PARTIES, scope="jobs:write")],
-           summary="在修改期内修改评价 (edit a review within its window)")
+    @patch(
+        "/api/v1/reviews/{review_id:int}",
+        operation_id="updateReview",
+        guards=[requires(*PARTIES, scope="jobs:write")],
+        summary="在修改期内修改评价 (edit a review within its window)",
+    )
     async def edit(self, request: Request, review_id: PathId, data: JSONBody[ReviewUpdate]) -> ReviewOut:
-        return review_out(await services.edit_review(principal_of(request), review_id, ratings=data.ratings,
-                                                     comment=data.comment))
+        return review_out(
+            await services.edit_review(principal_of(request), review_id, ratings=data.ratings, comment=data.comment)
+        )
 
 
 class ComplaintController(Controller):
     path = "/api/v1/complaints/{complaint_id:int}"
     tags = ["employment"]
 
-    @get("/", operation_id="getComplaint", guards=[requires(*PARTIES, scope="jobs:read")], summary="查看投诉 (read a complaint)")
+    @get(
+        "/",
+        operation_id="getComplaint",
+        guards=[requires(*PARTIES, scope="jobs:read")],
+        summary="查看投诉 (read a complaint)",
+    )
     async def read(self, request: Request, complaint_id: PathId) -> ComplaintOut:
         return complaint_out(await services.get_complaint(principal_of(request), complaint_id))
 
-    @post("/decision", operation_id="decideComplaint", guards=[requires(Role.ADMIN)],
-          summary="管理员认定投诉属实或驳回 (the bureau decides a complaint)")
-    async def decide(self, request: Request, complaint_id: PathId,
-                     data: JSONBody[ComplaintDecision]) -> Response[ComplaintOut]:
+    @post(
+        "/decision",
+        operation_id="decideComplaint",
+        guards=[requires(Role.ADMIN)],
+        summary="管理员认定投诉属实或驳回 (the bureau decides a complaint)",
+    )
+    async def decide(
+        self, request: Request, complaint_id: PathId, data: JSONBody[ComplaintDecision]
+    ) -> Response[ComplaintOut]:
         async def act():
-            row = await services.decide_complaint(principal_of(request), complaint_id,
-                                                  substantiated=data.outcome == "substantiated", reason=data.reason)
+            row = await services.decide_complaint(
+                principal_of(request), complaint_id, substantiated=data.outcome == "substantiated", reason=data.reason
+            )
             return complaint_out(row)
 
         return await idempotent(request, act)
 
-    @post("/appeal", operation_id="appealComplaint", guards=[requires(Role.WORKER)],
-          summary="家政服务员对属实投诉申诉一次 (she appeals a substantiated complaint, once)")
-    async def appeal(self, request: Request, complaint_id: PathId, data: JSONBody[AppealCreate]) -> Response[ComplaintOut]:
+    @post(
+        "/appeal",
+        operation_id="appealComplaint",
+        guards=[requires(Role.WORKER)],
+        summary="家政服务员对属实投诉申诉一次 (she appeals a substantiated complaint, once)",
+    )
+    async def appeal(
+        self, request: Request, complaint_id: PathId, data: JSONBody[AppealCreate]
+    ) -> Response[ComplaintOut]:
         async def act():
             return complaint_out(await services.appeal(principal_of(request), complaint_id, text=data.text))
 
         return await idempotent(request, act)
 
-    @post("/appeal-decision", operation_id="decideAppeal", guards=[requires(Role.ADMIN)],
-          summary="管理员裁决申诉 (the bureau decides the appeal)")
-    async def decide_appeal(self, request: Request, complaint_id: PathId,
-                            data: JSONBody[AppealDecision]) -> Response[ComplaintOut]:
+    @post(
+        "/appeal-decision",
+        operation_id="decideAppeal",
+        guards=[requires(Role.ADMIN)],
+        summary="管理员裁决申诉 (the bureau decides the appeal)",
+    )
+    async def decide_appeal(
+        self, request: Request, complaint_id: PathId, data: JSONBody[AppealDecision]
+    ) -> Response[ComplaintOut]:
         async def act():
-            row = await services.decide_appeal(principal_of(request), complaint_id, upheld=data.outcome == "upheld",
-                                               reason=data.reason)
+            row = await services.decide_appeal(
+                principal_of(request), complaint_id, upheld=data.outcome == "upheld", reason=data.reason
+            )
             return complaint_out(row)
 
         return await idempotent(request, act)
@@ -209,13 +315,20 @@ class ComplaintController(Controller):
 class IntegrityController(Controller):
     tags = ["integrity"]
 
-    @get("/api/v1/workers/{worker_id:int}/integrity", operation_id="getIntegrity",
-         guards=[requires(Role.WORKER, Role.HOUSEKEEPING, Role.ADMIN, Role.EMPLOYER, scope="workers:read")],
-         summary="诚信评价及其解释；雇主只见分数、星级和构成名称 (the integrity rating, explained; employers see a summary)")
+    @get(
+        "/api/v1/workers/{worker_id:int}/integrity",
+        operation_id="getIntegrity",
+        guards=[requires(Role.WORKER, Role.HOUSEKEEPING, Role.ADMIN, Role.EMPLOYER, scope="workers:read")],
+        summary="诚信评价及其解释；雇主只见分数、星级和构成名称 (the integrity rating, explained; employers see a summary)",
+    )
     async def read(self, request: Request, worker_id: PathId) -> Integrity | IntegritySummary:
         rating, full = await services.read_integrity(principal_of(request), worker_id)
         if full:
             return msgspec.convert(rating, Integrity, strict=False)
-        return IntegritySummary(worker_id=worker_id, score=rating["score"], stars=rating["stars"],
-                                components=[c["label"] for c in rating["components"]],
-                                algorithm_version=rating["algorithm_version"])
+        return IntegritySummary(
+            worker_id=worker_id,
+            score=rating["score"],
+            stars=rating["stars"],
+            components=[c["label"] for c in rating["components"]],
+            algorithm_version=rating["algorithm_version"],
+        )

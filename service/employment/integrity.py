@@ -35,8 +35,14 @@ PLACEMENT_POINTS, PLACEMENT_CAP = 1.5, 10
 NO_SHOW_PENALTY, COMPLAINT_PENALTY, SERIOUS_COMPLAINT_PENALTY = 10.0, 15.0, 30.0
 HALF_LIFE_DAYS = 365
 LABELS = {
-    "identity": "实名认证", "certificate": "职业技能等级", "training": "培训结业", "health_check": "有效体检",
-    "background_check": "背景审查", "reviews": "雇主评价", "placements": "完成服务", "no_shows": "爽约记录",
+    "identity": "实名认证",
+    "certificate": "职业技能等级",
+    "training": "培训结业",
+    "health_check": "有效体检",
+    "background_check": "背景审查",
+    "reviews": "雇主评价",
+    "placements": "完成服务",
+    "no_shows": "爽约记录",
     "complaints": "投诉属实",
 }
 
@@ -70,21 +76,35 @@ def rate(facts: IntegrityFacts, on: date) -> dict:
 
     add("identity", 10, "身份证号已校验 (ID number validated)")
     level = facts.best_certificate_level
-    add("certificate", CERTIFICATE_POINTS.get(level, 0) if level else 0,
-        f"最高 {level} 级 (best level {level})" if level else "暂无已核验证书 (no verified certificate)")
+    add(
+        "certificate",
+        CERTIFICATE_POINTS.get(level, 0) if level else 0,
+        f"最高 {level} 级 (best level {level})" if level else "暂无已核验证书 (no verified certificate)",
+    )
     add("training", 5 if facts.trainings_passed else 0, f"结业 {facts.trainings_passed} 次 (trainings passed)")
-    add("health_check", 10 if facts.health_valid else 0, "有效 (valid)" if facts.health_valid else "无有效体检 (none valid)")
-    add("background_check", 10 if facts.background_passed else 0,
-        "已通过 (passed)" if facts.background_passed else "未完成 (not done)")
+    add(
+        "health_check",
+        10 if facts.health_valid else 0,
+        "有效 (valid)" if facts.health_valid else "无有效体检 (none valid)",
+    )
+    add(
+        "background_check",
+        10 if facts.background_passed else 0,
+        "已通过 (passed)" if facts.background_passed else "未完成 (not done)",
+    )
     n = len(facts.review_scores)
     bayes = (REVIEW_PRIOR_WEIGHT * REVIEW_PRIOR + sum(facts.review_scores)) / (REVIEW_PRIOR_WEIGHT + n)
     add("reviews", (bayes - 1) / 4 * REVIEW_POINTS, f"{n} 条评价，加权平均 {bayes:.2f} (reviews, weighted mean)")
-    add("placements", min(facts.completed_placements, PLACEMENT_CAP) * PLACEMENT_POINTS,
-        f"完成 {facts.completed_placements} 单 (completed placements)")
+    add(
+        "placements",
+        min(facts.completed_placements, PLACEMENT_CAP) * PLACEMENT_POINTS,
+        f"完成 {facts.completed_placements} 单 (completed placements)",
+    )
     no_show = sum(NO_SHOW_PENALTY * fade(on, d) for d in facts.no_show_dates)
     add("no_shows", -no_show, f"{len(facts.no_show_dates)} 次，随时间减轻 (fading with time)")
-    complaint = sum((SERIOUS_COMPLAINT_PENALTY if serious else COMPLAINT_PENALTY) * fade(on, d)
-                    for serious, d in facts.complaints)
+    complaint = sum(
+        (SERIOUS_COMPLAINT_PENALTY if serious else COMPLAINT_PENALTY) * fade(on, d) for serious, d in facts.complaints
+    )
     add("complaints", -complaint, f"{len(facts.complaints)} 件属实，随时间减轻 (substantiated, fading with time)")
 
     score = int(round(min(100.0, max(0.0, sum(c["points"] for c in components)))))
@@ -101,32 +121,51 @@ def rate(facts: IntegrityFacts, on: date) -> dict:
         advice.append("完成更多服务并获得雇主评价 (complete placements and collect reviews)")
     if facts.complaints:
         advice.append("对不实投诉可提出申诉 (appeal a complaint you believe is wrong)")
-    return {"score": score, "stars": stars_for(score), "components": components, "advice": advice,
-            "algorithm_version": ALGORITHM_VERSION}
+    return {
+        "score": score,
+        "stars": stars_for(score),
+        "components": components,
+        "advice": advice,
+        "algorithm_version": ALGORITHM_VERSION,
+    }
 
 
 async def gather(worker_id: int, on: date) -> IntegrityFacts:
     facts = IntegrityFacts()
-    best = await Certificate.select(Certificate.level).where(
-        (Certificate.worker == worker_id) & (Certificate.status == "verified") & Certificate.level.is_not_null()
-    ).order_by(Certificate.level).first()
+    best = (
+        await Certificate.select(Certificate.level)
+        .where((Certificate.worker == worker_id) & (Certificate.status == "verified") & Certificate.level.is_not_null())
+        .order_by(Certificate.level)
+        .first()
+    )
     facts.best_certificate_level = best["level"] if best else None
     facts.trainings_passed = await Training.count().where(
-        (Training.worker == worker_id) & (Training.status == "verified") & (Training.result == "passed"))
+        (Training.worker == worker_id) & (Training.status == "verified") & (Training.result == "passed")
+    )
     facts.health_valid = await Check.exists().where(
-        (Check.worker == worker_id) & (Check.kind == "health") & (Check.status == "verified")
-        & (Check.result == "passed") & (Check.valid_until >= on))
+        (Check.worker == worker_id)
+        & (Check.kind == "health")
+        & (Check.status == "verified")
+        & (Check.result == "passed")
+        & (Check.valid_until >= on)
+    )
     facts.background_passed = await Check.exists().where(
-        (Check.worker == worker_id) & (Check.kind == "background") & (Check.status == "verified")
-        & (Check.result == "passed") & (Check.valid_until.is_null() | (Check.valid_until >= on)))
+        (Check.worker == worker_id)
+        & (Check.kind == "background")
+        & (Check.status == "verified")
+        & (Check.result == "passed")
+        & (Check.valid_until.is_null() | (Check.valid_until >= on))
+    )
     reviews = await Review.select(Review.overall).where(
-        (Review.placement.worker == worker_id) & (Review.author_role == "employer"))
+        (Review.placement.worker == worker_id) & (Review.author_role == "employer")
+    )
     facts.review_scores = [r["overall"] for r in reviews]
     placements = await Placement.select(Placement.status, Placement.ended_at).where(Placement.worker == worker_id)
     facts.completed_placements = sum(p["status"] == "completed" for p in placements)
     facts.no_show_dates = [local_date(p["ended_at"]) for p in placements if p["status"] == "no_show" and p["ended_at"]]
     complaints = await Complaint.select(Complaint.serious, Complaint.decided_at).where(
-        (Complaint.worker == worker_id) & (Complaint.status == "substantiated"))
+        (Complaint.worker == worker_id) & (Complaint.status == "substantiated")
+    )
     facts.complaints = [(c["serious"], local_date(c["decided_at"])) for c in complaints]
     return facts
 
@@ -136,33 +175,47 @@ async def recompute(worker_id: int, reason: str) -> dict:
     Call inside the transaction that changed an input."""
     on = today_local()
     rating = rate(await gather(worker_id, on), on)
-    previous = await IntegrityRating.select(IntegrityRating.id, IntegrityRating.score).where(
-        IntegrityRating.worker == worker_id).first()
+    previous = (
+        await IntegrityRating.select(IntegrityRating.id, IntegrityRating.score)
+        .where(IntegrityRating.worker == worker_id)
+        .first()
+    )
     values = {
-        IntegrityRating.score: rating["score"], IntegrityRating.stars: rating["stars"],
+        IntegrityRating.score: rating["score"],
+        IntegrityRating.stars: rating["stars"],
         IntegrityRating.components: json.dumps(rating["components"], ensure_ascii=False),
         IntegrityRating.advice: json.dumps(rating["advice"], ensure_ascii=False),
-        IntegrityRating.algorithm_version: ALGORITHM_VERSION, IntegrityRating.computed_at: datetime.now(timezone.utc),
+        IntegrityRating.algorithm_version: ALGORITHM_VERSION,
+        IntegrityRating.computed_at: datetime.now(timezone.utc),
     }
     if previous is None:
         await IntegrityRating.insert(IntegrityRating(worker=worker_id, **{c._meta.name: v for c, v in values.items()}))
     else:
         await IntegrityRating.update(cast("dict[Column | str, Any]", values)).where(
-            IntegrityRating.id == previous["id"])
+            IntegrityRating.id == previous["id"]
+        )
     if previous is None or previous["score"] != rating["score"]:
-        await IntegrityHistory.insert(IntegrityHistory(
-            worker=worker_id, score=rating["score"], stars=rating["stars"],
-            previous_score=previous["score"] if previous else None, reason=reason[:64],
-            algorithm_version=ALGORITHM_VERSION))
+        await IntegrityHistory.insert(
+            IntegrityHistory(
+                worker=worker_id,
+                score=rating["score"],
+                stars=rating["stars"],
+                previous_score=previous["score"] if previous else None,
+                reason=reason[:64],
+                algorithm_version=ALGORITHM_VERSION,
+            )
+        )
         await Worker.update({Worker.integrity_score: rating["score"], Worker.integrity_stars: rating["stars"]}).where(
-            Worker.id == worker_id)
+            Worker.id == worker_id
+        )
     return rating
 
 
 async def serious_complaint_blacklist(worker_id: int) -> date | None:
     """A substantiated serious complaint (abuse, theft, violence) blacklists for three years."""
     rows = await Complaint.select(Complaint.decided_at).where(
-        (Complaint.worker == worker_id) & (Complaint.status == "substantiated") & Complaint.serious.eq(True))
+        (Complaint.worker == worker_id) & (Complaint.status == "substantiated") & Complaint.serious.eq(True)
+    )
     ends = [add_years(local_date(r["decided_at"]), BLACKLIST_YEARS) for r in rows if r["decided_at"]]
     return max(ends, default=None)
 
@@ -181,7 +234,11 @@ async def refresh_aged(limit: int = 500) -> int:
             OR EXISTS (SELECT 1 FROM worker_check h WHERE h.worker = r.worker AND h.status = 'verified'
                        AND h.valid_until < {} AND h.valid_until >= (r.computed_at AT TIME ZONE 'Asia/Shanghai')::date))
         ORDER BY r.computed_at LIMIT {}
-        """, midnight, today, limit)
+        """,
+        midnight,
+        today,
+        limit,
+    )
     for row in rows:
         async with IntegrityRating._meta.db.transaction():
             await recompute(row["worker"], "aged")

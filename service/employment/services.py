@@ -61,13 +61,20 @@ def offer_status(row: dict) -> str:
     return row["status"]
 
 
-async def make_offer(principal: Principal, request_id: int, *, worker_id: int, wage: int | None, message: str,
-                     ttl: timedelta) -> dict:
+async def make_offer(
+    principal: Principal, request_id: int, *, worker_id: int, wage: int | None, message: str, ttl: timedelta
+) -> dict:
     request = await matching.get_request(principal, request_id)
     if matching.effective_status(request) != "open":
-        raise Conflict(f"需求状态为 {matching.effective_status(request)}，不能发出邀约 (only open requests take offers)")
+        raise Conflict(
+            f"需求状态为 {matching.effective_status(request)}，不能发出邀约 (only open requests take offers)"
+        )
     worker = await Worker.select().where(Worker.id == worker_id).first()
-    if worker is None or not registry.is_visible_to_employers(worker) or request["category"] not in worker["categories"]:
+    if (
+        worker is None
+        or not registry.is_visible_to_employers(worker)
+        or request["category"] not in worker["categories"]
+    ):
         raise NotFound("该家政服务员不可邀约 (no such worker available for this request)")
     wage = wage if wage is not None else request["budget_max"]
     if not request["budget_min"] <= wage <= request["budget_max"] * 2:
@@ -75,18 +82,30 @@ async def make_offer(principal: Principal, request_id: int, *, worker_id: int, w
     async with Offer._meta.db.transaction():
         # An expired offer no longer blocks a new one for the same pair.
         await Offer.update({Offer.status: "expired"}).where(
-            (Offer.request == request_id) & (Offer.worker == worker_id) & (Offer.status == "offered")
-            & (Offer.expires_at <= _now()))
-        offer = Offer(request=request_id, worker=worker_id, wage=wage, wage_unit=request["budget_unit"],
-                      message=message, expires_at=_now() + ttl,
-                      made_by_user=principal.user_id if not principal.is_agency else None,
-                      made_by_agency=principal.agency_id if principal.is_agency else None)
+            (Offer.request == request_id)
+            & (Offer.worker == worker_id)
+            & (Offer.status == "offered")
+            & (Offer.expires_at <= _now())
+        )
+        offer = Offer(
+            request=request_id,
+            worker=worker_id,
+            wage=wage,
+            wage_unit=request["budget_unit"],
+            message=message,
+            expires_at=_now() + ttl,
+            made_by_user=principal.user_id if not principal.is_agency else None,
+            made_by_agency=principal.agency_id if principal.is_agency else None,
+        )
         try:
             await offer.save()
         except UniqueViolationError:
             raise Conflict("已向该家政服务员发出邀约，等待答复 (a live offer to her exists already)") from None
-        await emit("offer.made", {"offer_id": offer.id, "request_id": request_id, "worker_id": worker_id},
-                   [request["agency"], await _bound_agency(worker_id)])
+        await emit(
+            "offer.made",
+            {"offer_id": offer.id, "request_id": request_id, "worker_id": worker_id},
+            [request["agency"], await _bound_agency(worker_id)],
+        )
     return await get_offer(principal, offer.id)
 
 
@@ -127,29 +146,50 @@ async def accept_offer(principal: Principal, offer_id: int) -> dict:
             raise Conflict("该需求已招满或已取消 (the request is filled or cancelled)")
         worker = found(await Worker.select().where(Worker.id == offer["worker"]).lock_rows().first())
         if not registry.is_visible_to_employers(worker):
-            raise Conflict("目前不能接受邀约：授权已撤回、档案暂停或受限 (her record cannot take offers now: "
-                           "consent withdrawn, paused or blacklisted)")
-        taken = await Offer.update({Offer.status: "accepted", Offer.decided_at: _now()}).where(
-            (Offer.id == offer_id) & (Offer.status == "offered") & (Offer.expires_at > _now())
-        ).returning(Offer.id)
+            raise Conflict(
+                "目前不能接受邀约：授权已撤回、档案暂停或受限 (her record cannot take offers now: "
+                "consent withdrawn, paused or blacklisted)"
+            )
+        taken = (
+            await Offer.update({Offer.status: "accepted", Offer.decided_at: _now()})
+            .where((Offer.id == offer_id) & (Offer.status == "offered") & (Offer.expires_at > _now()))
+            .returning(Offer.id)
+        )
         if not taken:
             raise Conflict("邀约已失效 (the offer is no longer open)")
-        placement = Placement(offer=offer_id, request=request["id"], worker=offer["worker"], employer=request["employer"],
-                              agency=request["agency"], start_date=request["start_date"], end_date=request["end_date"],
-                              wage=offer["wage"], wage_unit=offer["wage_unit"])
+        placement = Placement(
+            offer=offer_id,
+            request=request["id"],
+            worker=offer["worker"],
+            employer=request["employer"],
+            agency=request["agency"],
+            start_date=request["start_date"],
+            end_date=request["end_date"],
+            wage=offer["wage"],
+            wage_unit=offer["wage_unit"],
+        )
         try:
             await placement.save()
         except ExclusionViolationError:
             raise Conflict("该时段已有其他在岗安排 (she already has a placement overlapping these dates)") from None
         filled = await Placement.count().where(
-            (Placement.request == request["id"]) & Placement.status.is_in(["active", "completed"]))
+            (Placement.request == request["id"]) & Placement.status.is_in(["active", "completed"])
+        )
         if filled >= request["headcount"]:
-            await JobRequest.update({JobRequest.status: "filled", JobRequest.version: JobRequest.version + 1,
-                                     JobRequest.updated_at: _now()}).where(JobRequest.id == request["id"])
+            await JobRequest.update(
+                {JobRequest.status: "filled", JobRequest.version: JobRequest.version + 1, JobRequest.updated_at: _now()}
+            ).where(JobRequest.id == request["id"])
         await registry.mark_changed(offer["worker"], "placement accepted")
-        await emit("offer.accepted", {"offer_id": offer_id, "placement_id": placement.id, "request_id": request["id"],
-                                      "worker_id": offer["worker"]},
-                   [request["agency"], await _bound_agency(offer["worker"])])
+        await emit(
+            "offer.accepted",
+            {
+                "offer_id": offer_id,
+                "placement_id": placement.id,
+                "request_id": request["id"],
+                "worker_id": offer["worker"],
+            },
+            [request["agency"], await _bound_agency(offer["worker"])],
+        )
     return await get_placement(principal, placement.id)
 
 
@@ -168,14 +208,19 @@ async def withdraw_offer(principal: Principal, offer_id: int) -> dict:
 
 async def _close_offer(offer: dict, status: str, principal: Principal) -> dict:
     async with Offer._meta.db.transaction():
-        changed = await Offer.update({Offer.status: status, Offer.decided_at: _now()}).where(
-            (Offer.id == offer["id"]) & (Offer.status == "offered") & (Offer.expires_at > _now())
-        ).returning(Offer.id)
+        changed = (
+            await Offer.update({Offer.status: status, Offer.decided_at: _now()})
+            .where((Offer.id == offer["id"]) & (Offer.status == "offered") & (Offer.expires_at > _now()))
+            .returning(Offer.id)
+        )
         if not changed:
             raise Conflict(f"邀约状态为 {offer_status(offer)}，不能{status} (this offer is no longer open)")
         request = found(await JobRequest.select(JobRequest.agency).where(JobRequest.id == offer["request"]).first())
-        await emit(f"offer.{status}", {"offer_id": offer["id"], "worker_id": offer["worker"]},
-                   [request["agency"], await _bound_agency(offer["worker"])])
+        await emit(
+            f"offer.{status}",
+            {"offer_id": offer["id"], "worker_id": offer["worker"]},
+            [request["agency"], await _bound_agency(offer["worker"])],
+        )
     return await get_offer(principal, offer["id"])
 
 
@@ -207,14 +252,21 @@ async def _placement_for(principal: Principal, placement_id: int) -> tuple[dict,
 
 async def get_placement(principal: Principal, placement_id: int) -> dict:
     row, side = await _placement_for(principal, placement_id)
-    worker = found(await Worker.select(Worker.real_name, Worker.gender, Worker.phone, Worker.consented_at).where(
-        Worker.id == row["worker"]).first())
+    worker = found(
+        await Worker.select(Worker.real_name, Worker.gender, Worker.phone, Worker.consented_at)
+        .where(Worker.id == row["worker"])
+        .first()
+    )
     contact = None
     # After acceptance the household may call her, if she still consents to being shown.
     if side in ("employer", "admin") and worker["consented_at"] is not None:
         contact = {"name": worker["real_name"], "phone": worker["phone"]}
-    return {**row, "worker_display_name": public_display_name(worker["real_name"], worker["gender"]),
-            "worker_contact": contact, "viewer_side": side}
+    return {
+        **row,
+        "worker_display_name": public_display_name(worker["real_name"], worker["gender"]),
+        "worker_contact": contact,
+        "viewer_side": side,
+    }
 
 
 async def end_placement(principal: Principal, placement_id: int, *, outcome: str, reason: str) -> dict:
@@ -230,19 +282,30 @@ async def end_placement(principal: Principal, placement_id: int, *, outcome: str
         # A no-show costs her rating points: it can only have happened once the job began.
         raise Conflict("服务尚未开始，不能记录未到岗 (a no-show cannot be recorded before the start date)")
     async with Placement._meta.db.transaction():
-        changed = await Placement.update({
-            Placement.status: outcome, Placement.ended_at: _now(), Placement.end_reason: reason,
-            Placement.ended_by_user: principal.user_id if not principal.is_agency else None,
-            Placement.ended_by_agency: principal.agency_id if principal.is_agency else None,
-            # Her calendar frees from today on.
-            Placement.end_date: min(row["end_date"] or date.max, max(row["start_date"], today_local())),
-        }).where((Placement.id == placement_id) & (Placement.status == "active")).returning(Placement.id)
+        changed = (
+            await Placement.update(
+                {
+                    Placement.status: outcome,
+                    Placement.ended_at: _now(),
+                    Placement.end_reason: reason,
+                    Placement.ended_by_user: principal.user_id if not principal.is_agency else None,
+                    Placement.ended_by_agency: principal.agency_id if principal.is_agency else None,
+                    # Her calendar frees from today on.
+                    Placement.end_date: min(row["end_date"] or date.max, max(row["start_date"], today_local())),
+                }
+            )
+            .where((Placement.id == placement_id) & (Placement.status == "active"))
+            .returning(Placement.id)
+        )
         if not changed:
             raise Conflict(f"服务状态为 {row['status']}，不能再结束 (the placement has ended already)")
         await registry.mark_changed(row["worker"], f"placement {outcome}")
         event = "placement.completed" if outcome == "completed" else "placement.terminated"
-        await emit(event, {"placement_id": placement_id, "worker_id": row["worker"], "outcome": outcome},
-                   [row["agency"], await _bound_agency(row["worker"])])
+        await emit(
+            event,
+            {"placement_id": placement_id, "worker_id": row["worker"], "outcome": outcome},
+            [row["agency"], await _bound_agency(row["worker"])],
+        )
     return await get_placement(principal, placement_id)
 
 
@@ -265,13 +328,17 @@ async def busy_periods(worker_ids: list[int] | None) -> BusyPeriods:
 # Reviews -------------------------------------------------------------------------------------
 
 
-async def add_review(principal: Principal, placement_id: int, *, ratings: dict[str, int], comment: str,
-                     edit_window: timedelta) -> dict:
+async def add_review(
+    principal: Principal, placement_id: int, *, ratings: dict[str, int], comment: str, edit_window: timedelta
+) -> dict:
     row, side = await _placement_for(principal, placement_id)
     if side not in ("employer", "worker"):
         raise Forbidden("只有服务双方可以评价 (only the two parties review)")
     happened = row["status"] == "completed" or (
-        row["status"] == "terminated" and row["ended_at"] is not None and local_date(row["ended_at"]) >= row["start_date"])
+        row["status"] == "terminated"
+        and row["ended_at"] is not None
+        and local_date(row["ended_at"]) >= row["start_date"]
+    )
     if not happened:
         raise Conflict("服务结束后才能评价，未开始的服务不能评价 (only a placement that took place can be reviewed)")
     expected = EMPLOYER_RATINGS if side == "employer" else WORKER_RATINGS
@@ -279,21 +346,31 @@ async def add_review(principal: Principal, placement_id: int, *, ratings: dict[s
         raise InvalidField("ratings", f"须包含且仅包含 (exactly): {', '.join(expected)}")
     overall = sum(ratings.values()) / len(ratings)
     async with Review._meta.db.transaction():
-        review = Review(placement=placement_id, author_role=side, ratings=ratings, overall=overall, comment=comment,
-                        editable_until=_now() + edit_window)
+        review = Review(
+            placement=placement_id,
+            author_role=side,
+            ratings=ratings,
+            overall=overall,
+            comment=comment,
+            editable_until=_now() + edit_window,
+        )
         try:
             await review.save()
         except UniqueViolationError:
             raise Conflict("每一方只能评价一次，可在修改期内修改 (one review per side; edit it instead)") from None
         if side == "employer":
             await registry.mark_changed(row["worker"], "review")
-        await emit("review.received", {"review_id": review.id, "placement_id": placement_id, "author": side,
-                                       "worker_id": row["worker"]},
-                   [row["agency"], await _bound_agency(row["worker"])])
+        await emit(
+            "review.received",
+            {"review_id": review.id, "placement_id": placement_id, "author": side, "worker_id": row["worker"]},
+            [row["agency"], await _bound_agency(row["worker"])],
+        )
     return await _review(review.id)
 
 
-async def edit_review(principal: Principal, review_id: int, *, ratings: dict[str, int] | None, comment: str | None) -> dict:
+async def edit_review(
+    principal: Principal, review_id: int, *, ratings: dict[str, int] | None, comment: str | None
+) -> dict:
     review = await _review(review_id)
     try:
         row, side = await _placement_for(principal, review["placement"])
@@ -311,8 +388,11 @@ async def edit_review(principal: Principal, review_id: int, *, ratings: dict[str
     if comment is not None:
         values[Review.comment] = comment
     async with Review._meta.db.transaction():
-        changed = await Review.update(values).where((Review.id == review_id) & (Review.editable_until > _now())
-                                                    ).returning(Review.id)
+        changed = (
+            await Review.update(values)
+            .where((Review.id == review_id) & (Review.editable_until > _now()))
+            .returning(Review.id)
+        )
         if not changed:
             raise Conflict("评价修改期已过 (the review can no longer be edited)")
         if side == "employer":
@@ -341,16 +421,24 @@ async def file_complaint(principal: Principal, placement_id: int, *, category: s
     if side != "employer":
         raise Forbidden("由雇主一方投诉 (complaints are filed by the employer side)")
     async with Complaint._meta.db.transaction():
-        complaint = Complaint(placement=placement_id, worker=row["worker"], category=category, description=description,
-                              serious=category in SERIOUS_CATEGORIES,
-                              filed_by_user=principal.user_id if not principal.is_agency else None,
-                              filed_by_agency=principal.agency_id if principal.is_agency else None)
+        complaint = Complaint(
+            placement=placement_id,
+            worker=row["worker"],
+            category=category,
+            description=description,
+            serious=category in SERIOUS_CATEGORIES,
+            filed_by_user=principal.user_id if not principal.is_agency else None,
+            filed_by_agency=principal.agency_id if principal.is_agency else None,
+        )
         try:
             await complaint.save()
         except UniqueViolationError:
             raise Conflict("该服务的同类投诉已提交 (a complaint of this kind about this placement exists)") from None
-        await emit("complaint.filed", {"complaint_id": complaint.id, "worker_id": row["worker"]},
-                   [row["agency"], await _bound_agency(row["worker"])])
+        await emit(
+            "complaint.filed",
+            {"complaint_id": complaint.id, "worker_id": row["worker"]},
+            [row["agency"], await _bound_agency(row["worker"])],
+        )
     return await get_complaint(principal, complaint.id)
 
 
@@ -371,16 +459,27 @@ async def decide_complaint(principal: Principal, complaint_id: int, *, substanti
     row = await get_complaint(principal, complaint_id)
     status = "substantiated" if substantiated else "dismissed"
     async with Complaint._meta.db.transaction():
-        changed = await Complaint.update({
-            Complaint.status: status, Complaint.decision_reason: reason, Complaint.decided_by: principal.user_id,
-            Complaint.decided_at: _now(),
-        }).where((Complaint.id == complaint_id) & (Complaint.status == "open")).returning(Complaint.id)
+        changed = (
+            await Complaint.update(
+                {
+                    Complaint.status: status,
+                    Complaint.decision_reason: reason,
+                    Complaint.decided_by: principal.user_id,
+                    Complaint.decided_at: _now(),
+                }
+            )
+            .where((Complaint.id == complaint_id) & (Complaint.status == "open"))
+            .returning(Complaint.id)
+        )
         if not changed:
             raise Conflict("该投诉已有处理决定 (the complaint was decided already)")
         await registry.recompute_blacklist(row["worker"])
         await registry.mark_changed(row["worker"], f"complaint {status}")
-        await emit("complaint.decided", {"complaint_id": complaint_id, "worker_id": row["worker"], "outcome": status},
-                   [await _placement_agency(row["placement"]), await _bound_agency(row["worker"])])
+        await emit(
+            "complaint.decided",
+            {"complaint_id": complaint_id, "worker_id": row["worker"], "outcome": status},
+            [await _placement_agency(row["placement"]), await _bound_agency(row["worker"])],
+        )
     return await get_complaint(principal, complaint_id)
 
 
@@ -388,10 +487,15 @@ async def appeal(principal: Principal, complaint_id: int, *, text: str) -> dict:
     row = await Complaint.select().where(Complaint.id == complaint_id).first()
     if row is None or row["worker"] != await _my_worker_id(principal):
         raise NotFound("投诉不存在 (no such complaint)")
-    changed = await Complaint.update({Complaint.appeal_text: text, Complaint.appeal_filed_at: _now(),
-                                      Complaint.appeal_status: "pending"}).where(
-        (Complaint.id == complaint_id) & (Complaint.status == "substantiated") & (Complaint.appeal_status == "none")
-    ).returning(Complaint.id)
+    changed = (
+        await Complaint.update(
+            {Complaint.appeal_text: text, Complaint.appeal_filed_at: _now(), Complaint.appeal_status: "pending"}
+        )
+        .where(
+            (Complaint.id == complaint_id) & (Complaint.status == "substantiated") & (Complaint.appeal_status == "none")
+        )
+        .returning(Complaint.id)
+    )
     if not changed:
         raise Conflict("只能对属实的投诉申诉一次 (a substantiated complaint may be appealed once)")
     return await get_complaint(principal, complaint_id)
@@ -401,20 +505,29 @@ async def decide_appeal(principal: Principal, complaint_id: int, *, upheld: bool
     if not principal.is_admin:
         raise Forbidden()
     row = await get_complaint(principal, complaint_id)
-    values: dict = {Complaint.appeal_status: "upheld" if upheld else "rejected", Complaint.appeal_reason: reason,
-                    Complaint.appeal_decided_by: principal.user_id, Complaint.appeal_decided_at: _now()}
+    values: dict = {
+        Complaint.appeal_status: "upheld" if upheld else "rejected",
+        Complaint.appeal_reason: reason,
+        Complaint.appeal_decided_by: principal.user_id,
+        Complaint.appeal_decided_at: _now(),
+    }
     if upheld:
         values[Complaint.status] = "overturned"
     async with Complaint._meta.db.transaction():
-        changed = await Complaint.update(values).where(
-            (Complaint.id == complaint_id) & (Complaint.appeal_status == "pending")).returning(Complaint.id)
+        changed = (
+            await Complaint.update(values)
+            .where((Complaint.id == complaint_id) & (Complaint.appeal_status == "pending"))
+            .returning(Complaint.id)
+        )
         if not changed:
             raise Conflict("没有待处理的申诉 (no pending appeal)")
         await registry.recompute_blacklist(row["worker"])
         await registry.mark_changed(row["worker"], "appeal upheld" if upheld else "appeal rejected")
-        await emit("appeal.decided", {"complaint_id": complaint_id, "worker_id": row["worker"],
-                                      "outcome": "upheld" if upheld else "rejected"},
-                   [await _placement_agency(row["placement"]), await _bound_agency(row["worker"])])
+        await emit(
+            "appeal.decided",
+            {"complaint_id": complaint_id, "worker_id": row["worker"], "outcome": "upheld" if upheld else "rejected"},
+            [await _placement_agency(row["placement"]), await _bound_agency(row["worker"])],
+        )
     return await get_complaint(principal, complaint_id)
 
 
@@ -435,8 +548,17 @@ async def read_integrity(principal: Principal, worker_id: int) -> tuple[dict, bo
         async with Worker._meta.db.transaction():
             await integrity.recompute(worker_id, "first read" if rating is None else "daily refresh")
         rating = found(await IntegrityRating.select().where(IntegrityRating.worker == worker_id).first())
-    result = {**rating, "worker_id": worker_id, "components": jsonb(rating["components"]), "advice": jsonb(rating["advice"])}
+    result = {
+        **rating,
+        "worker_id": worker_id,
+        "components": jsonb(rating["components"]),
+        "advice": jsonb(rating["advice"]),
+    }
     if full:
-        result["history"] = await IntegrityHistory.select().where(IntegrityHistory.worker == worker_id).order_by(
-            IntegrityHistory.id, ascending=False).limit(50)
+        result["history"] = (
+            await IntegrityHistory.select()
+            .where(IntegrityHistory.worker == worker_id)
+            .order_by(IntegrityHistory.id, ascending=False)
+            .limit(50)
+        )
     return result, full

@@ -61,10 +61,20 @@ def backoff_seconds(attempts: int, *, base: float, cap: float) -> float:
 
 
 class WebhookDispatcher:
-    def __init__(self, engine: PostgresEngine, http: httpx.AsyncClient, cipher: IdNumberCipher, *,
-                 max_attempts: int = 8, backoff_base: float = 30.0, backoff_cap: float = 3600.0,
-                 allow_private: bool = False, poll_seconds: float = 5.0, concurrency: int = 4,
-                 resolve: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        engine: PostgresEngine,
+        http: httpx.AsyncClient,
+        cipher: IdNumberCipher,
+        *,
+        max_attempts: int = 8,
+        backoff_base: float = 30.0,
+        backoff_cap: float = 3600.0,
+        allow_private: bool = False,
+        poll_seconds: float = 5.0,
+        concurrency: int = 4,
+        resolve: Resolver | None = None,
+    ) -> None:
         self.engine, self.http, self.cipher = engine, http, cipher
         self.max_attempts, self.backoff_base, self.backoff_cap = max_attempts, backoff_base, backoff_cap
         self.allow_private, self.poll_seconds = allow_private, poll_seconds
@@ -85,8 +95,9 @@ class WebhookDispatcher:
             log.warning("webhook dispatcher runs without LISTEN; polling every %.0f s", self.poll_seconds)
         try:
             while True:
-                rounds = await asyncio.gather(*(self.deliver_due() for _ in range(self.concurrency)),
-                                              return_exceptions=True)
+                rounds = await asyncio.gather(
+                    *(self.deliver_due() for _ in range(self.concurrency)), return_exceptions=True
+                )
                 for failure in (r for r in rounds if isinstance(r, BaseException)):
                     log.error("webhook delivery round failed (%s); retrying", type(failure).__name__)
                 try:
@@ -122,14 +133,27 @@ class WebhookDispatcher:
             if status_code is not None and 200 <= status_code < 300:
                 await conn.execute(
                     "UPDATE webhook_delivery SET status = 'delivered', attempts = $2, last_status_code = $3, "
-                    "last_error = '', delivered_at = $4 WHERE id = $1", row["id"], attempts, status_code, now)
+                    "last_error = '', delivered_at = $4 WHERE id = $1",
+                    row["id"],
+                    attempts,
+                    status_code,
+                    now,
+                )
             else:
                 dead = attempts >= self.max_attempts
-                retry_at = now + timedelta(seconds=backoff_seconds(attempts, base=self.backoff_base, cap=self.backoff_cap))
+                retry_at = now + timedelta(
+                    seconds=backoff_seconds(attempts, base=self.backoff_base, cap=self.backoff_cap)
+                )
                 await conn.execute(
                     "UPDATE webhook_delivery SET status = $2, attempts = $3, last_status_code = $4, last_error = $5, "
                     "next_attempt_at = $6 WHERE id = $1",
-                    row["id"], "dead" if dead else "pending", attempts, status_code, error[:500], retry_at)
+                    row["id"],
+                    "dead" if dead else "pending",
+                    attempts,
+                    status_code,
+                    error[:500],
+                    retry_at,
+                )
             return True
 
     async def _post(self, row: asyncpg.Record) -> tuple[int | None, str]:
@@ -137,10 +161,16 @@ class WebhookDispatcher:
             address = await check_outbound_url(row["url"], allow_private=self.allow_private, resolve=self.resolve)
         except UnsafeUrl as exc:
             return None, f"refused: {exc}"
-        body = json.dumps({
-            "id": row["event_id"], "type": row["type"], "created_at": row["created_at"].isoformat(),
-            "data": jsonb(row["payload"]),
-        }, ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(
+            {
+                "id": row["event_id"],
+                "type": row["type"],
+                "created_at": row["created_at"].isoformat(),
+                "data": jsonb(row["payload"]),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ).encode()
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
@@ -151,8 +181,9 @@ class WebhookDispatcher:
         }
         try:
             url, host, extensions = pinned(row["url"], address)
-            response = await self.http.post(url, content=body, headers=headers | host, timeout=10.0,
-                                            extensions=extensions)
+            response = await self.http.post(
+                url, content=body, headers=headers | host, timeout=10.0, extensions=extensions
+            )
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"
         return response.status_code, "" if response.is_success else response.text[:200]

@@ -9,7 +9,9 @@ from service.schemas import LINE, Input, Output
 
 
 class WebhookCreate(Input, kw_only=True):
-    url: Annotated[str, msgspec.Meta(min_length=8, max_length=500, pattern=LINE, examples=["https://erp.example.cn/hooks/nanyue"])]
+    url: Annotated[
+        str, msgspec.Meta(min_length=8, max_length=500, pattern=LINE, examples=["https://erp.example.cn/hooks/nanyue"])
+    ]
     event_types: Annotated[list[Annotated[str, msgspec.Meta(max_length=48)]], msgspec.Meta(min_length=1, max_length=20)]
 
 

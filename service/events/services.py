@@ -16,11 +16,19 @@ from service.events.tables import Event, WebhookDelivery, WebhookSubscription
 from service.security import IdNumberCipher
 
 EVENT_TYPES = (
-    "offer.made", "offer.accepted", "offer.declined", "offer.withdrawn",
-    "placement.completed", "placement.terminated",
+    "offer.made",
+    "offer.accepted",
+    "offer.declined",
+    "offer.withdrawn",
+    "placement.completed",
+    "placement.terminated",
     "review.received",
-    "credential.verified", "credential.rejected", "credential.revoked",
-    "complaint.filed", "complaint.decided", "appeal.decided",
+    "credential.verified",
+    "credential.rejected",
+    "credential.revoked",
+    "complaint.filed",
+    "complaint.decided",
+    "appeal.decided",
 )
 NOTIFY_CHANNEL = "nanyue_events"
 SECRET_PURPOSE = b"webhook.secret.v1"
@@ -37,7 +45,8 @@ async def emit(event_type: str, payload: dict[str, Any], agency_ids: list[int | 
     await event.save()
     if recipients:
         subscriptions = await WebhookSubscription.select(WebhookSubscription.id).where(
-            WebhookSubscription.agency.is_in(recipients) & WebhookSubscription.active.eq(True)
+            WebhookSubscription.agency.is_in(recipients)
+            & WebhookSubscription.active.eq(True)
             & WebhookSubscription.event_types.any(event_type)
         )
         if subscriptions:
@@ -66,31 +75,52 @@ async def system_resolver(host: str, port: int) -> list[str]:
 # registry marks the block globally reachable: no agency's receiver lives in them, and
 # several embed an IPv4 address (NAT64, 6to4, Teredo, IPv4-compatible and -mapped) that a
 # gateway would turn into a private one. IPv6 outside 2000::/3 is not assigned and refused.
-_BLOCKED_V4 = tuple(ipaddress.IPv4Network(n) for n in (
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-    "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24", "192.168.0.0/16",
-    "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-))
+_BLOCKED_V4 = tuple(
+    ipaddress.IPv4Network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.31.196.0/24",
+        "192.52.193.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "192.175.48.0/24",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
+)
 _GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
-_BLOCKED_V6 = tuple(ipaddress.IPv6Network(n) for n in (
-    "::/96",              # unspecified, loopback, IPv4-compatible (deprecated)
-    "::ffff:0:0/96",      # IPv4-mapped
-    "::ffff:0:0:0/96",    # IPv4-translated
-    "64:ff9b::/96",       # NAT64, well-known prefix
-    "64:ff9b:1::/48",     # NAT64, local use
-    "100::/64",           # discard-only
-    "100:0:0:1::/64",     # dummy prefix
-    "2001::/23",          # IETF protocol assignments: Teredo (2001::/32), benchmarking, AMT, AS112, ORCHID
-    "2001:db8::/32",      # documentation
-    "2002::/16",          # 6to4
-    "2620:4f:8000::/48",  # AS112 direct delegation
-    "3fff::/20",          # documentation
-    "5f00::/16",          # SRv6 SIDs
-    "fc00::/7",           # unique local
-    "fe80::/10",          # link-local
-    "fec0::/10",          # site-local (deprecated)
-    "ff00::/8",           # multicast
-))
+_BLOCKED_V6 = tuple(
+    ipaddress.IPv6Network(n)
+    for n in (
+        "::/96",  # unspecified, loopback, IPv4-compatible (deprecated)
+        "::ffff:0:0/96",  # IPv4-mapped
+        "::ffff:0:0:0/96",  # IPv4-translated
+        "64:ff9b::/96",  # NAT64, well-known prefix
+        "64:ff9b:1::/48",  # NAT64, local use
+        "100::/64",  # discard-only
+        "100:0:0:1::/64",  # dummy prefix
+        "2001::/23",  # IETF protocol assignments: Teredo (2001::/32), benchmarking, AMT, AS112, ORCHID
+        "2001:db8::/32",  # documentation
+        "2002::/16",  # 6to4
+        "2620:4f:8000::/48",  # AS112 direct delegation
+        "3fff::/20",  # documentation
+        "5f00::/16",  # SRv6 SIDs
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link-local
+        "fec0::/10",  # site-local (deprecated)
+        "ff00::/8",  # multicast
+    )
+)
 
 
 def is_public_address(address: str) -> bool:
@@ -162,8 +192,15 @@ def pinned(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str
     return parts._replace(netloc=netloc).geturl(), {"Host": host_header}, {"sni_hostname": parts.hostname}
 
 
-async def subscribe(principal: Principal, *, url: str, event_types: list[str], cipher: IdNumberCipher,
-                    allow_private: bool, resolve: Resolver | None = None) -> dict:
+async def subscribe(
+    principal: Principal,
+    *,
+    url: str,
+    event_types: list[str],
+    cipher: IdNumberCipher,
+    allow_private: bool,
+    resolve: Resolver | None = None,
+) -> dict:
     if unknown := sorted(set(event_types) - set(EVENT_TYPES)):
         raise InvalidField("event_types", f"unknown event types: {', '.join(unknown)}")
     try:
@@ -171,22 +208,30 @@ async def subscribe(principal: Principal, *, url: str, event_types: list[str], c
     except UnsafeUrl as exc:
         raise InvalidField("url", str(exc)) from None
     secret = "whsec_" + secrets.token_urlsafe(32)
-    row = WebhookSubscription(agency=principal.agency_id, url=url, event_types=sorted(set(event_types)),
-                              secret_encrypted=cipher.encrypt(secret, SECRET_PURPOSE))
+    row = WebhookSubscription(
+        agency=principal.agency_id,
+        url=url,
+        event_types=sorted(set(event_types)),
+        secret_encrypted=cipher.encrypt(secret, SECRET_PURPOSE),
+    )
     await row.save()
     return {**row.to_dict(), "secret": secret}
 
 
 async def list_subscriptions(principal: Principal) -> list[dict]:
-    return await WebhookSubscription.select().where(
-        (WebhookSubscription.agency == principal.agency_id) & WebhookSubscription.active.eq(True)
-    ).order_by(WebhookSubscription.id)
+    return (
+        await WebhookSubscription.select()
+        .where((WebhookSubscription.agency == principal.agency_id) & WebhookSubscription.active.eq(True))
+        .order_by(WebhookSubscription.id)
+    )
 
 
 async def _own_subscription(principal: Principal, subscription_id: int) -> dict:
-    row = await WebhookSubscription.select().where(
-        (WebhookSubscription.id == subscription_id) & (WebhookSubscription.agency == principal.agency_id)
-    ).first()
+    row = (
+        await WebhookSubscription.select()
+        .where((WebhookSubscription.id == subscription_id) & (WebhookSubscription.agency == principal.agency_id))
+        .first()
+    )
     if row is None:
         raise NotFound("订阅不存在 (no such subscription)")
     return row
@@ -196,13 +241,22 @@ async def unsubscribe(principal: Principal, subscription_id: int) -> None:
     await _own_subscription(principal, subscription_id)
     async with WebhookSubscription._meta.db.transaction():
         await WebhookSubscription.update({WebhookSubscription.active: False}).where(
-            WebhookSubscription.id == subscription_id)
-        await WebhookDelivery.update({WebhookDelivery.status: "dead", WebhookDelivery.last_error: "unsubscribed"}).where(
-            (WebhookDelivery.subscription == subscription_id) & (WebhookDelivery.status == "pending"))
+            WebhookSubscription.id == subscription_id
+        )
+        await WebhookDelivery.update(
+            {WebhookDelivery.status: "dead", WebhookDelivery.last_error: "unsubscribed"}
+        ).where((WebhookDelivery.subscription == subscription_id) & (WebhookDelivery.status == "pending"))
 
 
 async def list_deliveries(principal: Principal, subscription_id: int, *, limit: int, offset: int) -> list[dict]:
     await _own_subscription(principal, subscription_id)
-    return await WebhookDelivery.select(
-        *WebhookDelivery.all_columns(), WebhookDelivery.event.type.as_alias("event_type"),
-    ).where(WebhookDelivery.subscription == subscription_id).order_by(WebhookDelivery.id, ascending=False).limit(limit).offset(offset)
+    return (
+        await WebhookDelivery.select(
+            *WebhookDelivery.all_columns(),
+            WebhookDelivery.event.type.as_alias("event_type"),
+        )
+        .where(WebhookDelivery.subscription == subscription_id)
+        .order_by(WebhookDelivery.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )

@@ -52,11 +52,17 @@ async def idempotent(request: Request, act: Callable[[], Awaitable[Any]], *, sta
     ).hexdigest()
     now = datetime.now(timezone.utc)
     db = IdempotencyRecord._meta.db
-    inserted = await db.run_querystring(QueryString(
-        "INSERT INTO idempotency_record (caller, key, fingerprint, state, locked_until, created_at) "
-        "VALUES ({}, {}, {}, 'running', {}, {}) ON CONFLICT (caller, key) DO NOTHING RETURNING id",
-        caller, key, fingerprint, now + LEASE, now,
-    ))
+    inserted = await db.run_querystring(
+        QueryString(
+            "INSERT INTO idempotency_record (caller, key, fingerprint, state, locked_until, created_at) "
+            "VALUES ({}, {}, {}, 'running', {}, {}) ON CONFLICT (caller, key) DO NOTHING RETURNING id",
+            caller,
+            key,
+            fingerprint,
+            now + LEASE,
+            now,
+        )
+    )
     cipher = request.app.state.cipher
     if inserted:
         record_id = inserted[0]["id"]
@@ -67,46 +73,64 @@ async def idempotent(request: Request, act: Callable[[], Awaitable[Any]], *, sta
     try:
         async with db.transaction():
             # Whoever holds this key's lock runs; a holder whose lease ran out is waited for.
-            await db.run_querystring(QueryString("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))",
-                                                 f"{caller}|{key}"))
+            await db.run_querystring(
+                QueryString("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", f"{caller}|{key}")
+            )
             current = await IdempotencyRecord.select().where(IdempotencyRecord.id == record_id).first()
             if current is None:
-                raise Conflict("请求正在处理，请稍后重试 (the first request with this key is still running; retry shortly)")
+                raise Conflict(
+                    "请求正在处理，请稍后重试 (the first request with this key is still running; retry shortly)"
+                )
             if current["state"] == "done":
                 return _replay(current, cipher)
             result = await act()
             body = msgspec.json.encode(result)
-            await IdempotencyRecord.update({
-                IdempotencyRecord.state: "done", IdempotencyRecord.status_code: status_code,
-                IdempotencyRecord.body: cipher.encrypt(body.decode(), PURPOSE),
-            }).where(IdempotencyRecord.id == record_id)
+            await IdempotencyRecord.update(
+                {
+                    IdempotencyRecord.state: "done",
+                    IdempotencyRecord.status_code: status_code,
+                    IdempotencyRecord.body: cipher.encrypt(body.decode(), PURPOSE),
+                }
+            ).where(IdempotencyRecord.id == record_id)
     except BaseException:
         # Nothing happened; let a retry run it again.
         await IdempotencyRecord.delete().where(
-            (IdempotencyRecord.id == record_id) & (IdempotencyRecord.state == "running"))
+            (IdempotencyRecord.id == record_id) & (IdempotencyRecord.state == "running")
+        )
         raise
     return Response(content=body, status_code=status_code, media_type="application/json")
 
 
 def _replay(row: dict, cipher) -> Response:
-    return Response(content=cipher.decrypt(row["body"], PURPOSE).encode(), status_code=row["status_code"],
-                    media_type="application/json", headers={"Idempotent-Replayed": "true"})
+    return Response(
+        content=cipher.decrypt(row["body"], PURPOSE).encode(),
+        status_code=row["status_code"],
+        media_type="application/json",
+        headers={"Idempotent-Replayed": "true"},
+    )
 
 
 async def _existing(caller: str, key: str, fingerprint: str, now: datetime, cipher) -> int | Response:
-    row = await IdempotencyRecord.select().where(
-        (IdempotencyRecord.caller == caller) & (IdempotencyRecord.key == key)
-    ).first()
+    row = (
+        await IdempotencyRecord.select()
+        .where((IdempotencyRecord.caller == caller) & (IdempotencyRecord.key == key))
+        .first()
+    )
     if row is None:  # deleted after a failure in between: the caller may simply retry
         raise Conflict("请求正在处理，请稍后重试 (the first request with this key is still running; retry shortly)")
     if row["fingerprint"] != fingerprint:
         raise KeyReused()
     if row["state"] == "done":
         return _replay(row, cipher)
-    taken = await IdempotencyRecord.update({IdempotencyRecord.locked_until: now + LEASE}).where(
-        (IdempotencyRecord.id == row["id"]) & (IdempotencyRecord.state == "running")
-        & (IdempotencyRecord.locked_until < now)
-    ).returning(IdempotencyRecord.id)
+    taken = (
+        await IdempotencyRecord.update({IdempotencyRecord.locked_until: now + LEASE})
+        .where(
+            (IdempotencyRecord.id == row["id"])
+            & (IdempotencyRecord.state == "running")
+            & (IdempotencyRecord.locked_until < now)
+        )
+        .returning(IdempotencyRecord.id)
+    )
     if not taken:
         raise Conflict("相同幂等键的请求正在处理 (a request with this Idempotency-Key is still running)")
     return row["id"]

@@ -97,12 +97,25 @@ def _facts_or_unreadable(r: asyncpg.Record) -> WorkerFacts:
 
 def _facts(r: asyncpg.Record) -> WorkerFacts:
     return WorkerFacts(
-        id=r["id"], txid=r["change_txid"], active=r["active"], consented=r["consented"],
-        blacklisted_until=r["blacklisted_until"], categories=r["categories"], skills=r["skills"],
-        district_codes=r["district_codes"], languages=r["languages"], live_in=r["live_in"],
-        experience_years=r["experience_years"], wage_min=r["wage_min"], wage_max=r["wage_max"],
-        wage_unit=r["wage_unit"], available_from=r["available_from"], lat=r["lat"], lon=r["lon"],
-        surname=surname(r["real_name"]), female=r["gender"] == "female",
+        id=r["id"],
+        txid=r["change_txid"],
+        active=r["active"],
+        consented=r["consented"],
+        blacklisted_until=r["blacklisted_until"],
+        categories=r["categories"],
+        skills=r["skills"],
+        district_codes=r["district_codes"],
+        languages=r["languages"],
+        live_in=r["live_in"],
+        experience_years=r["experience_years"],
+        wage_min=r["wage_min"],
+        wage_max=r["wage_max"],
+        wage_unit=r["wage_unit"],
+        available_from=r["available_from"],
+        lat=r["lat"],
+        lon=r["lon"],
+        surname=surname(r["real_name"]),
+        female=r["gender"] == "female",
         integrity=None if r["integrity_score"] is None else r["integrity_score"] / 100,
     )
 
@@ -154,6 +167,7 @@ def _within(column: str, bounds: tuple[float, float]) -> str:
 
 _HEALTH_TIERS = HEALTH_TIER_CODES  # HealthTier order, laxest first
 
+
 def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
     """SQL for the `words` 64-bit words of the bitmask of array `column` over a vocabulary."""
     out = []
@@ -183,8 +197,11 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field("(w.consented_at IS NOT NULL)::int::int2", "consented", ">i2")
     field(_day("w.blacklisted_until"), "blacklisted", ">i4")
     category_bits = " ".join(f"WHEN {_literal(c)} THEN {1 << bit}" for bit, c in enumerate(CATEGORIES))
-    field(f"coalesce((SELECT bit_or(CASE c {category_bits} ELSE 0 END) FROM unnest(w.categories) c), 0)::int2",
-          "categories", ">i2")
+    field(
+        f"coalesce((SELECT bit_or(CASE c {category_bits} ELSE 0 END) FROM unnest(w.categories) c), 0)::int2",
+        "categories",
+        ">i2",
+    )
     for slot, sql in enumerate(_bit_words("w.skills", index.skills.words, 1)):
         field(sql, "skills", ">i8", slot)
     for slot, sql in enumerate(_bit_words("w.district_codes", index.districts.words, 2)):
@@ -219,13 +236,24 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
         "last_trained": _readable_date("t.finished_on"),
     }
     assert tuple(checks) == UNREADABLE_CHECKS
-    field("(" + " + ".join(f"(CASE WHEN {ok} THEN 0 ELSE {1 << bit} END)" for bit, ok in enumerate(checks.values()))
-          + ")::int4", "unreadable", ">i4")
+    field(
+        "("
+        + " + ".join(f"(CASE WHEN {ok} THEN 0 ELSE {1 << bit} END)" for bit, ok in enumerate(checks.values()))
+        + ")::int4",
+        "unreadable",
+        ">i4",
+    )
 
-    levels = ", ".join(f"min(level) FILTER (WHERE occupation_code = {_literal(code)}) AS level_{slot}"
-                       for slot, code in enumerate(index.occupations)) or "NULL AS level_0"
-    health = ", ".join(f"max(valid_until) FILTER (WHERE tier = '{tier}') AS until_{slot}"
-                       for slot, tier in enumerate(_HEALTH_TIERS))
+    levels = (
+        ", ".join(
+            f"min(level) FILTER (WHERE occupation_code = {_literal(code)}) AS level_{slot}"
+            for slot, code in enumerate(index.occupations)
+        )
+        or "NULL AS level_0"
+    )
+    health = ", ".join(
+        f"max(valid_until) FILTER (WHERE tier = '{tier}') AS until_{slot}" for slot, tier in enumerate(_HEALTH_TIERS)
+    )
     query = f"""
         SELECT {", ".join(select)}
         FROM worker w

@@ -16,38 +16,81 @@ from service.matching.understanding import SkillVocabulary, chinese_number, norm
 _NUM = r"(\d{1,3}|[一二两三四五六七八九十]{1,3}|半)"
 _NEG = r"(?<!不)(?<!唔)(?<!非)"
 
-_LIVE_OUT = re.compile(r"不住家|唔住家|不用住家|不包住|不住在家|住自己家|白天来晚上走|朝九晚五|走家|live[- ]out|not live[- ]in")
+_LIVE_OUT = re.compile(
+    r"不住家|唔住家|不用住家|不包住|不住在家|住自己家|白天来晚上走|朝九晚五|走家|live[- ]out|not live[- ]in"
+)
 _LIVE_IN = re.compile(_NEG + r"(住家|住在家里|住在我家|包吃包住|包吃住|包住|同住|live[- ]in)")
-_HOURLY = re.compile(r"钟点|小时工|按小时|每小时|一小时\s*\d+|\d+\s*(?:元|块|蚊)\s*(?:/|每|一)\s*(?:小时|个钟)|per hour|hourly|"
-                     r"part[- ]time")
+_HOURLY = re.compile(
+    r"钟点|小时工|按小时|每小时|一小时\s*\d+|\d+\s*(?:元|块|蚊)\s*(?:/|每|一)\s*(?:小时|个钟)|per hour|hourly|"
+    r"part[- ]time"
+)
 _DAILY = re.compile(r"按天|日薪|一天\s*\d+\s*(?:元|块|蚊)|\d+\s*(?:元|块|蚊)\s*(?:/|每|一)\s*天|per day|daily rate")
-_MONTHLY = re.compile(r"月薪|包月|按月|每月\s*\d+|一个月\s*\d+|\d+\s*(?:元|块|蚊)?\s*(?:/|每|一)\s*(?:个)?月|per month|monthly")
-_VISITS = re.compile(r"(?:每|一)(?:个)?(?:周|星期|礼拜|禮拜)\s*(?:来|上门|过来|做)?\s*" + _NUM + r"\s*(?:次|回|日|天)"
-                     r"|(once|twice|\d+\s*times?|three times|four times|five times)\s*(?:a|per)\s*week")
-_HOURS_PER_VISIT = re.compile(r"每次\s*" + _NUM + r"\s*(?:个)?(?:小时|钟|钟头|個鐘|个钟)(半)?|" + _NUM +
-                              r"\s*(?:个)?(?:小时|钟头|个钟)(半)?\s*(?:/|每|一)\s*次|(\d{1,2})\s*hours?\s*(?:each|per visit|a visit)")
-_HOURS_PER_WEEK = re.compile(r"(?:每|一)(?:周|星期|礼拜)\s*" + _NUM + r"\s*(?:个)?(?:小时|钟头)|(\d{1,2})\s*hours?\s*(?:a|per)\s*week")
+_MONTHLY = re.compile(
+    r"月薪|包月|按月|每月\s*\d+|一个月\s*\d+|\d+\s*(?:元|块|蚊)?\s*(?:/|每|一)\s*(?:个)?月|per month|monthly"
+)
+_VISITS = re.compile(
+    r"(?:每|一)(?:个)?(?:周|星期|礼拜|禮拜)\s*(?:来|上门|过来|做)?\s*" + _NUM + r"\s*(?:次|回|日|天)"
+    r"|(once|twice|\d+\s*times?|three times|four times|five times)\s*(?:a|per)\s*week"
+)
+_HOURS_PER_VISIT = re.compile(
+    r"每次\s*"
+    + _NUM
+    + r"\s*(?:个)?(?:小时|钟|钟头|個鐘|个钟)(半)?|"
+    + _NUM
+    + r"\s*(?:个)?(?:小时|钟头|个钟)(半)?\s*(?:/|每|一)\s*次|(\d{1,2})\s*hours?\s*(?:each|per visit|a visit)"
+)
+_HOURS_PER_WEEK = re.compile(
+    r"(?:每|一)(?:周|星期|礼拜)\s*" + _NUM + r"\s*(?:个)?(?:小时|钟头)|(\d{1,2})\s*hours?\s*(?:a|per)\s*week"
+)
 _SHIFTS = (
-    ("overnight", re.compile(r"带睡|帶睡|陪睡|带夜|湊夜|守夜|过夜|通宵|24\s*小时|二十四小时|全天候|overnight|24/7|24 hours")),
+    (
+        "overnight",
+        re.compile(r"带睡|帶睡|陪睡|带夜|湊夜|守夜|过夜|通宵|24\s*小时|二十四小时|全天候|overnight|24/7|24 hours"),
+    ),
     ("night", re.compile(r"夜班|晚班|夜更|night shift|nights")),
     ("day", re.compile(r"白班|日班|白天班|早班|日更|day shift|daytime")),
 )
 _SHIFT_HOURS = {"day": "08:00-20:00", "night": "20:00-08:00", "overnight": "20:00-08:00"}
-_CLOCK = re.compile(r"(早上|上午|中午|下午|晚上|夜里|朝早|夜晚)?\s*(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:点|點|:00)(半)?\s*"
-                    r"(?:到|至|-|~|—)\s*(早上|上午|中午|下午|晚上|夜里|朝早|夜晚)?\s*(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:点|點|:00)(半)?")
-_DUE = re.compile(r"(?:预产期|预产|due date|due)\s*(?:是|在|为|係|喺|:|：|is|in|on)?\s*"
-                  r"(?:(明年|今年|后年|(\d{4})\s*年)\s*)?(\d{1,2}|[一二两三四五六七八九十]{1,3}|十一|十二)\s*月"
-                  r"(?:\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号|日|號))?|"
-                  r"(?:预产期|预产|due date)\s*(?:是|在|为|:|：)?\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?")
+_CLOCK = re.compile(
+    r"(早上|上午|中午|下午|晚上|夜里|朝早|夜晚)?\s*(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:点|點|:00)(半)?\s*"
+    r"(?:到|至|-|~|—)\s*(早上|上午|中午|下午|晚上|夜里|朝早|夜晚)?\s*(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:点|點|:00)(半)?"
+)
+_DUE = re.compile(
+    r"(?:预产期|预产|due date|due)\s*(?:是|在|为|係|喺|:|：|is|in|on)?\s*"
+    r"(?:(明年|今年|后年|(\d{4})\s*年)\s*)?(\d{1,2}|[一二两三四五六七八九十]{1,3}|十一|十二)\s*月"
+    r"(?:\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号|日|號))?|"
+    r"(?:预产期|预产|due date)\s*(?:是|在|为|:|：)?\s*(\d{4})-(\d{1,2})(?:-(\d{1,2}))?"
+)
 # "明年3月出生", "宝宝预计12月中生": a birth month without the word 预产期.
-_BIRTH = re.compile(r"(?:(明年|今年|后年|(\d{4})\s*年)\s*)?(\d{1,2}|十一|十二|[一二三四五六七八九十])\s*月"
-                    r"(?:\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号|日))?\s*(?:份)?\s*(?:左右|前后|底|初|中|上旬|中旬|下旬)?"
-                    r"\s*(?:预计|预产|会)?\s*(?:出生|出世|生产|生宝宝|生bb|临盆|分娩|生)")
-_MONTHS_EN = {name: number for number, name in enumerate(
-    ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
-     "december"), start=1)}
-_DUE_EN = re.compile(r"(?:due|expecting|baby due|due date)\s*(?:date)?\s*(?:is|in|on|:)?\s*(?:early|mid|late|end of)?\s*-?\s*"
-                     r"(" + "|".join(_MONTHS_EN) + r"|" + "|".join(m[:3] for m in _MONTHS_EN) + r")\b\s*(\d{1,2})?")
+_BIRTH = re.compile(
+    r"(?:(明年|今年|后年|(\d{4})\s*年)\s*)?(\d{1,2}|十一|十二|[一二三四五六七八九十])\s*月"
+    r"(?:\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号|日))?\s*(?:份)?\s*(?:左右|前后|底|初|中|上旬|中旬|下旬)?"
+    r"\s*(?:预计|预产|会)?\s*(?:出生|出世|生产|生宝宝|生bb|临盆|分娩|生)"
+)
+_MONTHS_EN = {
+    name: number
+    for number, name in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+}
+_DUE_EN = re.compile(
+    r"(?:due|expecting|baby due|due date)\s*(?:date)?\s*(?:is|in|on|:)?\s*(?:early|mid|late|end of)?\s*-?\s*"
+    r"(" + "|".join(_MONTHS_EN) + r"|" + "|".join(m[:3] for m in _MONTHS_EN) + r")\b\s*(\d{1,2})?"
+)
 _WEEKDAYS = re.compile(r"(?:周|星期|礼拜)一(?:到|至|-|~)(?:周|星期|礼拜)?五|工作日|返工日|weekdays|monday to friday")
 _AFTERNOON = {"下午", "晚上", "夜里", "夜晚"}
 
@@ -90,8 +133,9 @@ def _due_date(match: re.Match, today: date) -> str | None:
         return None
 
 
-def _due_on(relative: str | None, explicit: str | None, month: float | None, day: float | None,
-            today: date) -> str | None:
+def _due_on(
+    relative: str | None, explicit: str | None, month: float | None, day: float | None, today: date
+) -> str | None:
     """The date a due date written as (明年|今年|2027年)? M月 (D号)? stands for: the next one ahead."""
     if not month or not 1 <= month <= 12:
         return None
@@ -156,8 +200,7 @@ def read_implied(text: str, *, today: date) -> dict:
     elif "visits_per_week" in implied and "hours_per_visit" in implied:
         total = implied["visits_per_week"] * implied["hours_per_visit"]
         if total <= 84:
-            note("hours_per_week", int(round(total)),
-                 f"{evidence['visits_per_week']} × {evidence['hours_per_visit']}")
+            note("hours_per_week", int(round(total)), f"{evidence['visits_per_week']} × {evidence['hours_per_visit']}")
     for shift, pattern in _SHIFTS:
         if m := pattern.search(text):
             note("shift", shift, m)
@@ -165,8 +208,12 @@ def read_implied(text: str, *, today: date) -> dict:
     if m := _CLOCK.search(text):
         start_hour, end_hour = _number(m.group(2)), _number(m.group(5))
         if start_hour is not None and end_hour is not None and start_hour <= 24 and end_hour <= 24:
-            note("hours", f"{_clock(m.group(1), int(start_hour), m.group(3))}-"
-                          f"{_clock(m.group(4) or m.group(1), int(end_hour), m.group(6))}", m)
+            note(
+                "hours",
+                f"{_clock(m.group(1), int(start_hour), m.group(3))}-"
+                f"{_clock(m.group(4) or m.group(1), int(end_hour), m.group(6))}",
+                m,
+            )
     elif "shift" in implied:
         note("hours", _SHIFT_HOURS[implied["shift"]], evidence["shift"])
     if m := _DUE.search(text):

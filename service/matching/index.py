@@ -51,8 +51,15 @@ MAX_SKIP_LOG_LINES = 100
 
 
 # The checks of the bulk load, in the order of the bits of its `unreadable` column.
-UNREADABLE_CHECKS = ("blacklisted_until", "available_from", "lat", "lon", "health_until", "background_until",
-                     "last_trained")
+UNREADABLE_CHECKS = (
+    "blacklisted_until",
+    "available_from",
+    "lat",
+    "lon",
+    "health_until",
+    "background_until",
+    "last_trained",
+)
 
 
 def day_number(value: date | None) -> int:
@@ -140,10 +147,28 @@ class WorkerFacts:
 
     @classmethod
     def unreadable_row(cls, id: int, txid: int, reason: str) -> WorkerFacts:
-        return cls(id=id, txid=txid, active=False, consented=False, blacklisted_until=None, categories=(),
-                   skills=(), district_codes=(), languages=(), live_in=False, experience_years=0, wage_min=0,
-                   wage_max=0, wage_unit="month", available_from=None, lat=None, lon=None, surname="",
-                   female=False, unreadable=reason)
+        return cls(
+            id=id,
+            txid=txid,
+            active=False,
+            consented=False,
+            blacklisted_until=None,
+            categories=(),
+            skills=(),
+            district_codes=(),
+            languages=(),
+            live_in=False,
+            experience_years=0,
+            wage_min=0,
+            wage_max=0,
+            wage_unit="month",
+            available_from=None,
+            lat=None,
+            lon=None,
+            surname="",
+            female=False,
+            unreadable=reason,
+        )
 
     def problem(self) -> str | None:
         """Why these facts cannot go into the index, or None."""
@@ -157,9 +182,12 @@ class WorkerFacts:
             return value is None or bounds[0] <= value <= bounds[1]
 
         ok = {  # the same checks, in the same order and words, as the bulk load's
-            "blacklisted_until": date_ok(self.blacklisted_until), "available_from": date_ok(self.available_from),
-            "lat": within(self.lat, READABLE_LAT), "lon": within(self.lon, READABLE_LON),
-            "health_until": date_ok(*self.health_until.values()), "background_until": date_ok(self.background_until),
+            "blacklisted_until": date_ok(self.blacklisted_until),
+            "available_from": date_ok(self.available_from),
+            "lat": within(self.lat, READABLE_LAT),
+            "lon": within(self.lon, READABLE_LON),
+            "health_until": date_ok(*self.health_until.values()),
+            "background_until": date_ok(self.background_until),
             "last_trained": date_ok(self.last_trained),
         }
         bad = [f"{name} out of range" for name, fine in ok.items() if not fine]
@@ -225,17 +253,31 @@ class CandidateIndex:
 
     def _schema(self) -> dict[str, tuple[type, tuple[int, ...]]]:
         return {
-            "id": (np.int64, ()), "txid": (np.int64, ()),
-            "active": (np.bool_, ()), "consented": (np.bool_, ()), "blacklisted": (np.int32, ()),
-            "categories": (np.uint8, ()), "skills": (np.uint64, (self.skills.words,)),
-            "districts": (np.uint64, (self.districts.words,)), "languages": (np.uint64, ()),
-            "live_in": (np.bool_, ()), "experience": (np.int16, ()),
-            "wage_min": (np.int32, ()), "wage_max": (np.int32, ()), "wage_hourly": (np.bool_, ()),
-            "available": (np.int32, ()), "lat": (np.float32, ()), "lon": (np.float32, ()),
+            "id": (np.int64, ()),
+            "txid": (np.int64, ()),
+            "active": (np.bool_, ()),
+            "consented": (np.bool_, ()),
+            "blacklisted": (np.int32, ()),
+            "categories": (np.uint8, ()),
+            "skills": (np.uint64, (self.skills.words,)),
+            "districts": (np.uint64, (self.districts.words,)),
+            "languages": (np.uint64, ()),
+            "live_in": (np.bool_, ()),
+            "experience": (np.int16, ()),
+            "wage_min": (np.int32, ()),
+            "wage_max": (np.int32, ()),
+            "wage_hourly": (np.bool_, ()),
+            "available": (np.int32, ()),
+            "lat": (np.float32, ()),
+            "lon": (np.float32, ()),
             "certificates": (np.int8, (max(1, len(self.occupations)),)),
-            "health": (np.int32, (N_TIERS,)), "background": (np.int32, ()), "trained": (np.int32, ()),
-            "integrity": (np.float32, ()), "placed": (np.bool_, ()),
-            "surname": (np.uint32, ()), "female": (np.bool_, ()),
+            "health": (np.int32, (N_TIERS,)),
+            "background": (np.int32, ()),
+            "trained": (np.int32, ()),
+            "integrity": (np.float32, ()),
+            "placed": (np.bool_, ()),
+            "surname": (np.uint32, ()),
+            "female": (np.bool_, ()),
         }
 
     def _allocate(self, capacity: int) -> None:
@@ -309,8 +351,12 @@ class CandidateIndex:
             self._skip({})
             return columns
         bad = flags != 0
-        self._skip({int(i): ", ".join(f"{n} out of range" for bit, n in enumerate(UNREADABLE_CHECKS) if f >> bit & 1)
-                    for i, f in zip(columns["id"][bad].tolist(), flags[bad].tolist())})
+        self._skip(
+            {
+                int(i): ", ".join(f"{n} out of range" for bit, n in enumerate(UNREADABLE_CHECKS) if f >> bit & 1)
+                for i, f in zip(columns["id"][bad].tolist(), flags[bad].tolist())
+            }
+        )
         return {name: values[~bad] for name, values in columns.items()}
 
     def _skip(self, skipped: dict[int, str]) -> None:
@@ -331,8 +377,13 @@ class CandidateIndex:
         surnames = columns.pop("surname")
         keys = surnames[:, 0].astype(np.int64) * (1 << 21) + surnames[:, 1]
         unique, inverse = np.unique(keys, return_inverse=True)
-        ids = np.array([self._surname_id(chr(k >> 21) + (chr(k & ((1 << 21) - 1)) if k & ((1 << 21) - 1) else ""))
-                        for k in unique.tolist()], dtype=np.uint32)
+        ids = np.array(
+            [
+                self._surname_id(chr(k >> 21) + (chr(k & ((1 << 21) - 1)) if k & ((1 << 21) - 1) else ""))
+                for k in unique.tolist()
+            ],
+            dtype=np.uint32,
+        )
         self._columns["surname"][:n] = ids[inverse]
         for name, values in columns.items():
             self._columns[name][:n] = values
@@ -437,7 +488,9 @@ class CandidateIndex:
         lat, lon = self.col("lat"), self.col("lon")
         located = np.flatnonzero(~np.isnan(lat))
         if located.size:
-            keys = np.floor(lat[located] / GRID_DEGREES).astype(np.int64) * 100_000 + np.floor(lon[located] / GRID_DEGREES).astype(np.int64)
+            keys = np.floor(lat[located] / GRID_DEGREES).astype(np.int64) * 100_000 + np.floor(
+                lon[located] / GRID_DEGREES
+            ).astype(np.int64)
             order = np.argsort(keys, kind="stable")
             keys, located = keys[order], located[order]
             boundaries = np.flatnonzero(np.diff(keys)) + 1
@@ -445,8 +498,9 @@ class CandidateIndex:
                 key = int(chunk_keys[0])
                 self._grid_rows[(key // 100_000, key % 100_000)] = [chunk_rows]
 
-    def _extend_inverted_indexes(self, rows: np.ndarray, old_districts: np.ndarray,
-                                 old_lat: np.ndarray, old_lon: np.ndarray) -> None:
+    def _extend_inverted_indexes(
+        self, rows: np.ndarray, old_districts: np.ndarray, old_lat: np.ndarray, old_lon: np.ndarray
+    ) -> None:
         """Add rows to the lists of districts and cells they newly belong to (stale entries
         are harmless: every lookup re-checks the current columns)."""
         districts, lat, lon = self._columns["districts"], self._columns["lat"], self._columns["lon"]
@@ -517,8 +571,11 @@ class CandidateIndex:
                     row_list.append(row)
                     start_list.append(s)
                     end_list.append(e)
-            self._busy_arrays = (np.array(row_list, dtype=np.int64), np.array(start_list, dtype=np.int32),
-                                 np.array(end_list, dtype=np.int32))
+            self._busy_arrays = (
+                np.array(row_list, dtype=np.int64),
+                np.array(start_list, dtype=np.int32),
+                np.array(end_list, dtype=np.int32),
+            )
         rows, starts, ends = self._busy_arrays
         return rows[(starts <= end) & (ends >= start)]
 

@@ -27,8 +27,13 @@ WEIGHTS: dict[str, float] = {
     "language": 0.05,
 }
 COMPONENT_NAMES = {
-    "skills": "技能匹配", "certificate": "职业技能等级", "integrity": "诚信评价", "wage": "薪资契合",
-    "experience": "从业年限", "distance": "距离", "language": "语言",
+    "skills": "技能匹配",
+    "certificate": "职业技能等级",
+    "integrity": "诚信评价",
+    "wage": "薪资契合",
+    "experience": "从业年限",
+    "distance": "距离",
+    "language": "语言",
 }
 NEUTRAL_INTEGRITY = 0.6  # until a worker has a rating of her own
 EXPERIENCE_FULL_YEARS = 10
@@ -178,7 +183,9 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
     return rows, excluded, serves_district
 
 
-def score_candidates(index: CandidateIndex, q: MatchQuery, rows: np.ndarray, serves_district: np.ndarray) -> dict[str, np.ndarray]:
+def score_candidates(
+    index: CandidateIndex, q: MatchQuery, rows: np.ndarray, serves_district: np.ndarray
+) -> dict[str, np.ndarray]:
     """Each component's value in [0, 1] for every row, the bonus, and the total score."""
     col = index.col
     values: dict[str, np.ndarray] = {}
@@ -219,8 +226,9 @@ def score_candidates(index: CandidateIndex, q: MatchQuery, rows: np.ndarray, ser
         # distances would let them triangulate a worker's home.
         distance = np.round(haversine_km(q.lat, q.lon, col("lat")[rows], col("lon")[rows]))
         reach = q.radius_km or DEFAULT_RADIUS_KM
-        values["distance"] = np.where(np.isnan(distance), np.where(serves_district, 1.0, 0.5),
-                                      np.clip(1.0 - distance / reach, 0.0, 1.0))
+        values["distance"] = np.where(
+            np.isnan(distance), np.where(serves_district, 1.0, 0.5), np.clip(1.0 - distance / reach, 0.0, 1.0)
+        )
         values["_distance_km"] = distance
     else:
         values["distance"] = np.where(serves_district, 1.0, 0.5)
@@ -269,8 +277,15 @@ def _explain(index: CandidateIndex, q: MatchQuery, row: int, position: int, valu
     components = []
     for name, weight in WEIGHTS.items():
         value = float(values[name][position])
-        components.append({"name": name, "label": COMPONENT_NAMES[name], "value": round(value, 4),
-                           "weight": weight, "contribution": round(weight * value, 4)})
+        components.append(
+            {
+                "name": name,
+                "label": COMPONENT_NAMES[name],
+                "value": round(value, 4),
+                "weight": weight,
+                "contribution": round(weight * value, 4),
+            }
+        )
     unmet: list[str] = []
     skills_row = index.col("skills")[row]
     for code in q.skills:
@@ -288,8 +303,13 @@ def _explain(index: CandidateIndex, q: MatchQuery, row: int, position: int, valu
         unmet.append(f"期望薪资高于预算 (expects more than the budget): {expected:.0f} > {q.budget_max} {unit}")
     bonuses = []
     if values["_bonus"][position] > 0:
-        bonuses.append({"name": "recently_trained", "label": "近一年完成培训、尚未上岗 (trained in the last year, not yet placed)",
-                        "value": RECENT_TRAINING_BONUS})
+        bonuses.append(
+            {
+                "name": "recently_trained",
+                "label": "近一年完成培训、尚未上岗 (trained in the last year, not yet placed)",
+                "value": RECENT_TRAINING_BONUS,
+            }
+        )
     distance = None
     if "_distance_km" in values and not np.isnan(values["_distance_km"][position]):
         distance = int(values["_distance_km"][position])

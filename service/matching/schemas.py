@@ -21,8 +21,12 @@ class RequiredCertificate(Input, kw_only=True):
 class JobRequestCreate(Input, kw_only=True):
     category: CategoryName
     skills: Annotated[list[SkillCode], msgspec.Meta(max_length=30)] = []
-    skills_text: Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT, examples=["照顾刚出生的宝宝，会做粤菜，煲汤"])] = ""
-    household_notes: Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT, examples=["三口之家，宝宝预产期12月，有一只猫"])] = ""
+    skills_text: Annotated[
+        str, msgspec.Meta(max_length=500, pattern=TEXT, examples=["照顾刚出生的宝宝，会做粤菜，煲汤"])
+    ] = ""
+    household_notes: Annotated[
+        str, msgspec.Meta(max_length=1000, pattern=TEXT, examples=["三口之家，宝宝预产期12月，有一只猫"])
+    ] = ""
     district_code: DistrictCode
     search_scope: Scope = "district"
     location: Location | None = None
@@ -65,8 +69,12 @@ class UnderstoodSkill(Output, kw_only=True):
     code: str
     name_zh: str
     score: float
-    source: Annotated[str, msgspec.Meta(
-        description="alias | pinyin (同音错字 homophone typo) | fuzzy | umbrella (保姆、月嫂… 的常见职责 usual duties)")] = "alias"
+    source: Annotated[
+        str,
+        msgspec.Meta(
+            description="alias | pinyin (同音错字 homophone typo) | fuzzy | umbrella (保姆、月嫂… 的常见职责 usual duties)"
+        ),
+    ] = "alias"
 
 
 class Implied(Output, kw_only=True, omit_defaults=True):
@@ -77,11 +85,26 @@ class Implied(Output, kw_only=True, omit_defaults=True):
     visits_per_week: int | None = None
     hours_per_visit: float | None = None
     hours_per_week: int | None = None
-    shift: Annotated[str, msgspec.Meta(description="day (白班) | night (夜班) | overnight (带睡、守夜、24小时)")] | None = None
-    hours: Annotated[str, msgspec.Meta(description="HH:MM-HH:MM, as written or the shift's usual hours",
-                                       examples=["08:00-20:00"])] | None = None
-    due_date: Annotated[str, msgspec.Meta(description="预产期: YYYY-MM-DD, or YYYY-MM when only the month is given",
-                                          examples=["2027-03-15", "2027-02"])] | None = None
+    shift: (
+        Annotated[str, msgspec.Meta(description="day (白班) | night (夜班) | overnight (带睡、守夜、24小时)")] | None
+    ) = None
+    hours: (
+        Annotated[
+            str,
+            msgspec.Meta(description="HH:MM-HH:MM, as written or the shift's usual hours", examples=["08:00-20:00"]),
+        ]
+        | None
+    ) = None
+    due_date: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                description="预产期: YYYY-MM-DD, or YYYY-MM when only the month is given",
+                examples=["2027-03-15", "2027-02"],
+            ),
+        ]
+        | None
+    ) = None
     evidence: Annotated[dict[str, str], msgspec.Meta(description="field → the words it was read from")] = {}
 
 
@@ -92,7 +115,9 @@ class Understanding(Output, kw_only=True):
 
 
 class UnderstandRequest(Input, kw_only=True):
-    skills_text: Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT, examples=["住家阿姨，带一岁半宝宝，顺便煮餸"])] = ""
+    skills_text: Annotated[
+        str, msgspec.Meta(max_length=500, pattern=TEXT, examples=["住家阿姨，带一岁半宝宝，顺便煮餸"])
+    ] = ""
     household_notes: Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT, examples=["预产期3月15号"])] = ""
 
 

@@ -37,9 +37,11 @@ def understand(vocabulary: SkillVocabulary, skills_text: str, household_notes: s
     """Skills from the skills text; implied terms from it and the household notes (shown, not applied)."""
     understood = vocabulary.understand(skills_text)
     implied = read_implied(f"{skills_text}\n{household_notes}", today=today_local())
-    return {"matched": understood.matched,
-            "not_understood": [text for text in understood.not_understood if not covered(text, implied)],
-            "implied": implied}
+    return {
+        "matched": understood.matched,
+        "not_understood": [text for text in understood.not_understood if not covered(text, implied)],
+        "implied": implied,
+    }
 
 
 def effective_skills(row: dict) -> list[str]:
@@ -66,8 +68,10 @@ def _validate(fields: dict[str, Any], taxonomy: Taxonomy, *, creating: bool) -> 
         if occupation is None:
             raise InvalidField("required_certificate.occupation_code", "unknown occupation code")
         if fields["required_min_level"] not in occupation["levels"]:
-            raise InvalidField("required_certificate.min_level",
-                               f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)")
+            raise InvalidField(
+                "required_certificate.min_level",
+                f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)",
+            )
 
 
 def _flatten(data: dict[str, Any]) -> dict[str, Any]:
@@ -94,8 +98,9 @@ def owns(principal: Principal, row: dict) -> bool:
     return False
 
 
-async def create_request(principal: Principal, data: dict[str, Any], *, taxonomy: Taxonomy,
-                         vocabulary: SkillVocabulary) -> dict:
+async def create_request(
+    principal: Principal, data: dict[str, Any], *, taxonomy: Taxonomy, vocabulary: SkillVocabulary
+) -> dict:
     fields = _flatten(data)
     # An agency posts for a client household it knows offline; the request is the agency's.
     if principal.role == Role.EMPLOYER:
@@ -127,8 +132,9 @@ async def get_request(principal: Principal, request_id: int) -> dict:
     return row
 
 
-async def update_request(principal: Principal, request_id: int, changes: dict[str, Any], *,
-                         taxonomy: Taxonomy, vocabulary: SkillVocabulary) -> dict:
+async def update_request(
+    principal: Principal, request_id: int, changes: dict[str, Any], *, taxonomy: Taxonomy, vocabulary: SkillVocabulary
+) -> dict:
     row = await get_request(principal, request_id)
     if effective_status(row) != "open":
         raise Conflict(f"需求状态为 {effective_status(row)}，不能修改 (only open requests change)")
@@ -145,9 +151,11 @@ async def update_request(principal: Principal, request_id: int, changes: dict[st
     values[JobRequest.version] = JobRequest.version + 1
     values[JobRequest.updated_at] = _now()
     # Validated against the version read above; a concurrent change makes this one a 409.
-    changed = await JobRequest.update(values).where(
-        (JobRequest.id == request_id) & (JobRequest.version == row["version"]) & (JobRequest.status == "open")
-    ).returning(JobRequest.id)
+    changed = (
+        await JobRequest.update(values)
+        .where((JobRequest.id == request_id) & (JobRequest.version == row["version"]) & (JobRequest.status == "open"))
+        .returning(JobRequest.id)
+    )
     if not changed:
         raise Conflict("需求刚被修改，请重新读取 (the request changed meanwhile; read it again)")
     return await _get(request_id)
@@ -159,25 +167,39 @@ async def cancel_request(principal: Principal, request_id: int) -> dict:
         return row
     if row["status"] != "open":
         raise Conflict(f"需求状态为 {row['status']}，不能取消 (only open requests are cancelled)")
-    await JobRequest.update({JobRequest.status: "cancelled", JobRequest.version: JobRequest.version + 1,
-                             JobRequest.updated_at: _now()}).where((JobRequest.id == request_id) & (JobRequest.status == "open"))
+    await JobRequest.update(
+        {JobRequest.status: "cancelled", JobRequest.version: JobRequest.version + 1, JobRequest.updated_at: _now()}
+    ).where((JobRequest.id == request_id) & (JobRequest.status == "open"))
     return await _get(request_id)
 
 
 def query_for(row: dict) -> MatchQuery:
     return MatchQuery(
-        category=row["category"], skills=effective_skills(row), district_code=row["district_code"],
-        start_date=row["start_date"], end_date=row["end_date"], scope=row["search_scope"],
-        lat=row["lat"], lon=row["lon"], radius_km=row["radius_km"], live_in=row["live_in"],
-        hours_per_week=row["hours_per_week"], budget_min=row["budget_min"], budget_max=row["budget_max"],
-        budget_unit=row["budget_unit"], required_occupation=row["required_occupation_code"],
-        required_min_level=row["required_min_level"], languages=list(row["languages"]),
-        background_required=row["background_check_required"], today=today_local(),
+        category=row["category"],
+        skills=effective_skills(row),
+        district_code=row["district_code"],
+        start_date=row["start_date"],
+        end_date=row["end_date"],
+        scope=row["search_scope"],
+        lat=row["lat"],
+        lon=row["lon"],
+        radius_km=row["radius_km"],
+        live_in=row["live_in"],
+        hours_per_week=row["hours_per_week"],
+        budget_min=row["budget_min"],
+        budget_max=row["budget_max"],
+        budget_unit=row["budget_unit"],
+        required_occupation=row["required_occupation_code"],
+        required_min_level=row["required_min_level"],
+        languages=list(row["languages"]),
+        background_required=row["background_check_required"],
+        today=today_local(),
     )
 
 
-async def find_matches(principal: Principal, request_id: int, *, limit: int, offset: int,
-                       index: CandidateIndex, cache: Store) -> dict:
+async def find_matches(
+    principal: Principal, request_id: int, *, limit: int, offset: int, index: CandidateIndex, cache: Store
+) -> dict:
     """The ranked page for a request: from the cache when nothing changed since, else fresh."""
     row = await get_request(principal, request_id)
     status = effective_status(row)
@@ -197,7 +219,12 @@ async def find_matches(principal: Principal, request_id: int, *, limit: int, off
 
 def _page(row: dict, ranking: Ranking, *, limit: int, offset: int) -> dict:
     return {
-        "request_id": row["id"], "algorithm_version": ranking.algorithm_version, "total": ranking.total,
-        "limit": limit, "offset": offset, "understood": jsonb(row["understood"]), "excluded": ranking.excluded,
+        "request_id": row["id"],
+        "algorithm_version": ranking.algorithm_version,
+        "total": ranking.total,
+        "limit": limit,
+        "offset": offset,
+        "understood": jsonb(row["understood"]),
+        "excluded": ranking.excluded,
         "items": [dataclasses.asdict(m) | {"algorithm_version": ranking.algorithm_version} for m in ranking.items],
     }

@@ -25,29 +25,177 @@ from rapidfuzz import fuzz, process
 
 from service.taxonomy.text import normalize
 
-_SPLIT = re.compile(r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|\s+(?:and|&|or|plus|also)\s+|\s+-\s+"
-                    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|然后")
+_SPLIT = re.compile(
+    r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|\s+(?:and|&|or|plus|also)\s+|\s+-\s+"
+    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|然后"
+)
 # Words that carry no duty; they are cut from what is left over before it is tried fuzzily.
 _FILLER = re.compile(
-    "|".join(sorted((
-        "需要", "要求", "希望", "能够", "可以", "擅长", "帮忙", "帮手", "负责", "主要", "平时", "每天", "偶尔", "一点", "懂得",
-        "照顾", "照看", "照料", "带", "湊", "凑", "睇", "看", "整", "唔该", "麻烦", "谢谢", "上门", "看护", "护理", "伺候", "打理", "找个", "找一个", "只要", "只需要", "只", "请个", "请一个", "搵个", "搵", "想请", "想找", "想", "请", "找", "能", "会", "识", "懂", "要", "做",
-        "有经验", "经验", "专业", "的", "地", "得", "了", "啲", "咗", "嘅", "吖", "呀", "啊", "吧", "呢", "哦", "喔", "一下",
-        "下", "个", "一个", "帮", "给", "俾", "佢", "他", "她", "我", "我们", "家里", "屋企", "家", "人", "还", "仲", "也",
-        "都", "就", "再", "和", "跟", "对", "好", "最好", "一定", "必须", "阿姨", "保姆", "和", "让", "去", "来", "过来",
-        "need", "needs", "needed", "someone", "somebody", "to", "for", "a", "an", "the", "my", "our", "of", "with", "and",
-        "who", "can", "please", "looking", "help", "some", "is", "are", "be", "in", "on", "at", "i", "we",
-        "look", "after", "take", "care", "of", "do", "will", "also", "would", "like",
-    ), key=len, reverse=True))
+    "|".join(
+        sorted(
+            (
+                "需要",
+                "要求",
+                "希望",
+                "能够",
+                "可以",
+                "擅长",
+                "帮忙",
+                "帮手",
+                "负责",
+                "主要",
+                "平时",
+                "每天",
+                "偶尔",
+                "一点",
+                "懂得",
+                "照顾",
+                "照看",
+                "照料",
+                "带",
+                "湊",
+                "凑",
+                "睇",
+                "看",
+                "整",
+                "唔该",
+                "麻烦",
+                "谢谢",
+                "上门",
+                "看护",
+                "护理",
+                "伺候",
+                "打理",
+                "找个",
+                "找一个",
+                "只要",
+                "只需要",
+                "只",
+                "请个",
+                "请一个",
+                "搵个",
+                "搵",
+                "想请",
+                "想找",
+                "想",
+                "请",
+                "找",
+                "能",
+                "会",
+                "识",
+                "懂",
+                "要",
+                "做",
+                "有经验",
+                "经验",
+                "专业",
+                "的",
+                "地",
+                "得",
+                "了",
+                "啲",
+                "咗",
+                "嘅",
+                "吖",
+                "呀",
+                "啊",
+                "吧",
+                "呢",
+                "哦",
+                "喔",
+                "一下",
+                "下",
+                "个",
+                "一个",
+                "帮",
+                "给",
+                "俾",
+                "佢",
+                "他",
+                "她",
+                "我",
+                "我们",
+                "家里",
+                "屋企",
+                "家",
+                "人",
+                "还",
+                "仲",
+                "也",
+                "都",
+                "就",
+                "再",
+                "和",
+                "跟",
+                "对",
+                "好",
+                "最好",
+                "一定",
+                "必须",
+                "阿姨",
+                "保姆",
+                "和",
+                "让",
+                "去",
+                "来",
+                "过来",
+                "need",
+                "needs",
+                "needed",
+                "someone",
+                "somebody",
+                "to",
+                "for",
+                "a",
+                "an",
+                "the",
+                "my",
+                "our",
+                "of",
+                "with",
+                "and",
+                "who",
+                "can",
+                "please",
+                "looking",
+                "help",
+                "some",
+                "is",
+                "are",
+                "be",
+                "in",
+                "on",
+                "at",
+                "i",
+                "we",
+                "look",
+                "after",
+                "take",
+                "care",
+                "of",
+                "do",
+                "will",
+                "also",
+                "would",
+                "like",
+            ),
+            key=len,
+            reverse=True,
+        )
+    )
 )
 _NEGATION = re.compile(r"(不用|不需要|不需|无需|不必|不要|唔使|唔洗|唔需要|唔要|免|no|not|don't|dont|without)\s*$")
-_NEGATION_ONLY = re.compile(r"(不用|不需要|不需|无需|不必|不要|唔使|唔洗|唔需要|唔要|免|no|not|don't|dont|without|只要|只需要)?")
+_NEGATION_ONLY = re.compile(
+    r"(不用|不需要|不需|无需|不必|不要|唔使|唔洗|唔需要|唔要|免|no|not|don't|dont|without|只要|只需要)?"
+)
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
 _ASCII_WORD = re.compile(r"[a-z0-9]")
 FUZZY_CUTOFF = 88.0
 FUZZY_CUTOFF_CJK = 80.0
 # Under three a child is an infant (育婴); from three on, child care.
-_AGE_YEARS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:周)?岁(半)?|(\d{1,2})\s*(?:-year-old|\s*years?\s*old|\s*yo\b)")
+_AGE_YEARS = re.compile(
+    r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:周)?岁(半)?|(\d{1,2})\s*(?:-year-old|\s*years?\s*old|\s*yo\b)"
+)
 _AGE_MONTHS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*个(?:多)?月(?:大)?|满月|(\d{1,2})\s*months?\s*old")
 _SCHOOL = re.compile(r"小学|初中|幼儿园|上学|放学|返学|读书|school|kindergarten")
 _COUNT = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|只|位|名|口)")
@@ -72,8 +220,13 @@ def chinese_number(token: str) -> int | None:
 
 
 # Mandarin as typed by speakers of southern dialects: z/zh, c/ch, s/sh, n/l, -n/-ng.
-_PINYIN_FOLD = ((re.compile(r"^zh"), "z"), (re.compile(r"^ch"), "c"), (re.compile(r"^sh"), "s"),
-                (re.compile(r"^l"), "n"), (re.compile(r"ng$"), "n"))
+_PINYIN_FOLD = (
+    (re.compile(r"^zh"), "z"),
+    (re.compile(r"^ch"), "c"),
+    (re.compile(r"^sh"), "s"),
+    (re.compile(r"^l"), "n"),
+    (re.compile(r"ng$"), "n"),
+)
 
 
 def _syllable(token: str) -> str:
@@ -133,8 +286,12 @@ class SkillVocabulary:
                 if key and key not in self._entries:
                     self._entries[key] = Entry((code,))
         for umbrella in umbrellas or []:
-            entry = Entry(tuple(umbrella["core"]), tuple(umbrella.get("usual", ())), umbrella=True,
-                          unless=frozenset(umbrella.get("unless", ())))
+            entry = Entry(
+                tuple(umbrella["core"]),
+                tuple(umbrella.get("usual", ())),
+                umbrella=True,
+                unless=frozenset(umbrella.get("unless", ())),
+            )
             for word in umbrella["words"]:
                 self._entries[normalize(word).strip()] = entry  # an umbrella word outranks an alias
         # Longest first, so "老人护理" wins over a shorter alias inside it.
@@ -195,7 +352,7 @@ class SkillVocabulary:
         while i < n:
             found = None
             for length in self._pinyin_lengths:
-                key = self._pinyin.get(syllables[i:i + length]) if i + length <= n else None
+                key = self._pinyin.get(syllables[i : i + length]) if i + length <= n else None
                 if key:
                     found = (i, i + length, key)
                     break
@@ -216,8 +373,9 @@ class SkillVocabulary:
             if cjk < 3:
                 return None
             candidates = [k for k in self._fuzzy_keys if abs(len(k) - len(piece)) <= 1 and _CJK.match(k[0])]
-            best = process.extractOne(piece, candidates, scorer=fuzz.ratio, processor=None,
-                                      score_cutoff=FUZZY_CUTOFF_CJK)
+            best = process.extractOne(
+                piece, candidates, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF_CJK
+            )
         else:
             if len(piece) < 4:
                 return None
@@ -229,8 +387,13 @@ class SkillVocabulary:
     def _strip(piece: str) -> str:
         # A child's age was read (it chooses infant or child care); it is not a duty of its own. Nor is a count.
         piece = _COUNT.sub(" ", _AGE_MONTHS.sub(" ", _AGE_YEARS.sub(" ", piece)))
-        return re.sub(r"\s+", " ", _FILLER.sub(" ", piece) if _CJK.search(piece) else
-                      " ".join(w for w in piece.split() if not _FILLER.fullmatch(w))).strip(" -'\"")
+        return re.sub(
+            r"\s+",
+            " ",
+            _FILLER.sub(" ", piece)
+            if _CJK.search(piece)
+            else " ".join(w for w in piece.split() if not _FILLER.fullmatch(w)),
+        ).strip(" -'\"")
 
     def _clause_hits(self, clause: str, original: str) -> tuple[list[_Hit], list[str], bool]:
         hits: list[_Hit] = []
@@ -241,7 +404,7 @@ class SkillVocabulary:
             return original[start:end].strip() if len(original) == len(clause) else clause[start:end].strip()
 
         def refused(start: int) -> bool:
-            return bool(_NEGATION.search(clause[max(0, start - 8):start]))
+            return bool(_NEGATION.search(clause[max(0, start - 8) : start]))
 
         exact, _ = self._scan(clause)
         # Umbrella words are soft: a duty heard by sound over them ("照故老人") replaces them.
@@ -252,9 +415,15 @@ class SkillVocabulary:
             for run in re.finditer(r"[\u3400-\u9fff]+", clause[gap_start:gap_end]):
                 offset = gap_start + run.start()
                 found, _ = self._scan_pinyin(run.group())
-                sounds += [(offset + s, offset + e, k) for s, e, k in found
-                           if any(not soft_start <= offset + i < soft_end for i in range(s, e)
-                                  for soft_start, soft_end, _ in soft or [(0, 0, "")])]
+                sounds += [
+                    (offset + s, offset + e, k)
+                    for s, e, k in found
+                    if any(
+                        not soft_start <= offset + i < soft_end
+                        for i in range(s, e)
+                        for soft_start, soft_end, _ in soft or [(0, 0, "")]
+                    )
+                ]
         soft = [(s, e, k) for s, e, k in soft if not any(s < se and ss < e for ss, se, _ in sounds)]
         for spans, source in ((hard, "alias"), (soft, "alias"), (sounds, "pinyin")):
             for start, end, key in spans:
@@ -298,19 +467,28 @@ class SkillVocabulary:
             clause_hits, leftovers, negated = self._clause_hits(clause, original[start:end] if same_shape else clause)
             hits.extend(clause_hits)
             # A duty the text turns down ("不用做饭") was understood, and is left out.
-            leftovers = [leftover for leftover in leftovers if not (negated and _NEGATION_ONLY.fullmatch(
-                normalize(leftover).strip()))]
+            leftovers = [
+                leftover
+                for leftover in leftovers
+                if not (negated and _NEGATION_ONLY.fullmatch(normalize(leftover).strip()))
+            ]
             if not clause_hits and not negated and leftovers:
                 not_understood.append((original[start:end] if same_shape else clause).strip())
             else:
                 not_understood.extend(leftover for leftover in leftovers if _meaningful(leftover))
+
         # Duties the text names: its aliases, umbrella words' core duties, and what words for a person
         # cared for (an elder, a baby, a child) stand for; a helper word (保姆) yields to any of them.
         def named_besides(entry: Entry) -> list[str]:
             return [code for h in hits if h.entry is not entry for code in h.entry.codes]
 
-        cared_for = [code for h in hits if h.entry.unless for code in h.entry.usual
-                     if not self._suppressed(h.entry, named_besides(h.entry))]
+        cared_for = [
+            code
+            for h in hits
+            if h.entry.unless
+            for code in h.entry.usual
+            if not self._suppressed(h.entry, named_besides(h.entry))
+        ]
         matched: list[dict] = []
         seen: set[str] = set()
         for hit in hits:
@@ -325,10 +503,16 @@ class SkillVocabulary:
                     continue
                 seen.add(code)
                 source = "umbrella" if hit.entry.umbrella else hit.source
-                matched.append({"text": hit.text, "code": code, "name_zh": self._names[code],
-                                "score": round(hit.score, 1), "source": source})
+                matched.append(
+                    {
+                        "text": hit.text,
+                        "code": code,
+                        "name_zh": self._names[code],
+                        "score": round(hit.score, 1),
+                        "source": source,
+                    }
+                )
         return Understood(matched=matched, not_understood=not_understood)
-
 
     def _suppressed(self, entry: Entry, named: list[str]) -> bool:
         """Whether the text names a duty that replaces the umbrella word's usual ones."""

@@ -20,14 +20,18 @@ from service.errors import Conflict, Forbidden, InvalidField, NotFound
 from service.registry.tables import EvaluatorRegistration
 from service.taxonomy.services import Taxonomy
 
-OUT_OF_SCOPE_REASON = "评价机构在发证日未备案该职业，待人社局核验 (the institution was not registered for this occupation " \
-                      "on the issue date; the bureau decides)"
+OUT_OF_SCOPE_REASON = (
+    "评价机构在发证日未备案该职业，待人社局核验 (the institution was not registered for this occupation "
+    "on the issue date; the bureau decides)"
+)
 
 
 async def registered_for(agency_id: int, occupation_code: str, on: date) -> bool:
     return await EvaluatorRegistration.exists().where(
-        (EvaluatorRegistration.agency == agency_id) & (EvaluatorRegistration.status == "active")
-        & (EvaluatorRegistration.valid_from <= on) & (EvaluatorRegistration.valid_until >= on)
+        (EvaluatorRegistration.agency == agency_id)
+        & (EvaluatorRegistration.status == "active")
+        & (EvaluatorRegistration.valid_from <= on)
+        & (EvaluatorRegistration.valid_until >= on)
         & EvaluatorRegistration.occupation_codes.any(occupation_code)
     )
 
@@ -51,27 +55,34 @@ async def create_registration(principal: Principal, data: dict[str, Any], *, tax
     if data["valid_until"] < data["valid_from"]:
         raise InvalidField("valid_until", "不能早于 valid_from (must not be before valid_from)")
     row = EvaluatorRegistration(
-        agency=data["agency_id"], registration_no=data["registration_no"], valid_from=data["valid_from"],
-        valid_until=data["valid_until"], occupation_codes=_check_occupations(data["occupation_codes"], taxonomy),
+        agency=data["agency_id"],
+        registration_no=data["registration_no"],
+        valid_from=data["valid_from"],
+        valid_until=data["valid_until"],
+        occupation_codes=_check_occupations(data["occupation_codes"], taxonomy),
         decided_by=principal.user_id,
     )
     try:
         await row.save()
     except UniqueViolationError:
-        raise Conflict("备案编号已存在 (this registration number exists)",
-                       fields={"registration_no": "already exists"}) from None
+        raise Conflict(
+            "备案编号已存在 (this registration number exists)", fields={"registration_no": "already exists"}
+        ) from None
     return _out(row.to_dict())
 
 
-async def update_registration(principal: Principal, registration_id: int, changes: dict[str, Any], *,
-                              taxonomy: Taxonomy) -> dict:
+async def update_registration(
+    principal: Principal, registration_id: int, changes: dict[str, Any], *, taxonomy: Taxonomy
+) -> dict:
     if not principal.is_admin:
         raise Forbidden()
     row = await EvaluatorRegistration.select().where(EvaluatorRegistration.id == registration_id).first()
     if row is None:
         raise NotFound("备案不存在 (no such registration)")
-    values: dict[Any, Any] = {EvaluatorRegistration.decided_by: principal.user_id,
-                              EvaluatorRegistration.updated_at: datetime.now(timezone.utc)}
+    values: dict[Any, Any] = {
+        EvaluatorRegistration.decided_by: principal.user_id,
+        EvaluatorRegistration.updated_at: datetime.now(timezone.utc),
+    }
     if "status" in changes:
         values[EvaluatorRegistration.status] = changes["status"]
     if "valid_until" in changes:

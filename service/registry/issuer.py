@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 
 
 class IssuerClient:
-    def __init__(self, http: httpx.AsyncClient, url: str, *, attempts: int = 3, timeout: float = 3.0,
-                 pause: float = 0.2) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, url: str, *, attempts: int = 3, timeout: float = 3.0, pause: float = 0.2
+    ) -> None:
         self.http, self.url, self.attempts, self.timeout, self.pause = http, url, attempts, timeout, pause
 
     async def confirm(self, *, certificate_no: str, occupation_code: str, level: int) -> bool | None:

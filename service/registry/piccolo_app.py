@@ -20,8 +20,20 @@ from service.registry.tables import (
 APP_CONFIG = AppConfig(
     app_name="registry",
     migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
-    table_classes=[Worker, ConsentEvent, Programme, Training, TrainingSession, TrainingRoster, TrainingRosterEntry,
-                   TrainingVerificationRule, Certificate, Check, EvaluatorRegistration, WorkerLookup],
+    table_classes=[
+        Worker,
+        ConsentEvent,
+        Programme,
+        Training,
+        TrainingSession,
+        TrainingRoster,
+        TrainingRosterEntry,
+        TrainingVerificationRule,
+        Certificate,
+        Check,
+        EvaluatorRegistration,
+        WorkerLookup,
+    ],
     migration_dependencies=["service.accounts.piccolo_app"],
     commands=[],
 )

@@ -29,16 +29,25 @@ CategoryName = Category
 Gender = Literal["female", "male"]
 WageUnit = Literal["month", "hour"]
 SkillCode = Annotated[str, msgspec.Meta(min_length=1, max_length=48, pattern=LINE)]
-Language = Annotated[str, msgspec.Meta(
-    min_length=1, max_length=16, pattern=LINE, examples=["cantonese", "粤语"],
-    description="语言代码或别名 (a language code or any alias: 粤语 = 广东话 = 白话 = cantonese); "
-                "GET /api/v1/taxonomy/languages")]
+Language = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=16,
+        pattern=LINE,
+        examples=["cantonese", "粤语"],
+        description="语言代码或别名 (a language code or any alias: 粤语 = 广东话 = 白话 = cantonese); "
+        "GET /api/v1/taxonomy/languages",
+    ),
+]
 Wage = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
 ShortText = Annotated[str, msgspec.Meta(max_length=32, pattern=LINE)]
 ShortText16 = Annotated[str, msgspec.Meta(max_length=16, pattern=LINE)]  # the columns hold 16
 IdNumber = Annotated[
     str,
-    msgspec.Meta(min_length=18, max_length=18, description="18 位公民身份号码 (GB 11643)", examples=["441802198503071026"]),
+    msgspec.Meta(
+        min_length=18, max_length=18, description="18 位公民身份号码 (GB 11643)", examples=["441802198503071026"]
+    ),
 ]
 
 
@@ -248,18 +257,26 @@ ProgrammeCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,31}$", e
 TrainingTypeCode = Literal["employment_skills", "skill_upgrade", "entrepreneurship", "job_adaptation", "apprenticeship"]
 CertificateKindCode = Literal["skill_level", "qualification", "special_ability", "training_pass"]
 OccupationCode = Annotated[str, msgspec.Meta(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", examples=["4-10-01-06"])]
-CourseName = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=LINE, examples=["母婴护理员（五级）培训"])]
+CourseName = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=128, pattern=LINE, examples=["母婴护理员（五级）培训"])
+]
 
 
 class TrainingCreate(Input, kw_only=True):
     id_number: IdNumber | None = None
     programme: Annotated[ProgrammeCode, msgspec.Meta(description="项目编码，见 GET /api/v1/bureau/programmes")]
-    training_type: Annotated[TrainingTypeCode, msgspec.Meta(
-        description="就业技能培训 employment_skills · 岗位技能提升培训 skill_upgrade · 创业培训 entrepreneurship · "
-                    "适岗培训 job_adaptation · 企业新型学徒制 apprenticeship")]
+    training_type: Annotated[
+        TrainingTypeCode,
+        msgspec.Meta(
+            description="就业技能培训 employment_skills · 岗位技能提升培训 skill_upgrade · 创业培训 entrepreneurship · "
+            "适岗培训 job_adaptation · 企业新型学徒制 apprenticeship"
+        ),
+    ]
     course: CourseName
     occupation_code: OccupationCode | None = None
-    level: Annotated[int, msgspec.Meta(ge=1, le=5, description="课程对应的等级 (the level the course leads to)")] | None = None
+    level: (
+        Annotated[int, msgspec.Meta(ge=1, le=5, description="课程对应的等级 (the level the course leads to)")] | None
+    ) = None
     institution_id: BodyId | None = None
     hours: Annotated[int, msgspec.Meta(ge=1, le=2000, description="课程学时 (the course's hours)")]
     started_on: CredentialDate
@@ -355,19 +372,26 @@ class ProgrammeOut(Output, kw_only=True):
 class ProgrammeCreate(Input, kw_only=True):
     code: ProgrammeCode
     name_zh: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE, examples=["农村电商"])]
-    aliases: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE)]],
-                       msgspec.Meta(max_length=20)] = []
+    aliases: Annotated[
+        list[Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE)]], msgspec.Meta(max_length=20)
+    ] = []
 
 
 class CertificateCreate(Input, kw_only=True):
     id_number: IdNumber | None = None
-    kind: Annotated[CertificateKindCode, msgspec.Meta(
-        description="职业技能等级证书 skill_level · 职业资格证书 qualification · 专项职业能力证书 special_ability · "
-                    "培训合格证 training_pass")] = "skill_level"
+    kind: Annotated[
+        CertificateKindCode,
+        msgspec.Meta(
+            description="职业技能等级证书 skill_level · 职业资格证书 qualification · 专项职业能力证书 special_ability · "
+            "培训合格证 training_pass"
+        ),
+    ] = "skill_level"
     occupation_code: OccupationCode
     occupation_name: Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=LINE)] | None = None
     work_type: Annotated[str, msgspec.Meta(max_length=32, pattern=LINE, examples=["母婴护理员"])] | None = None
-    level: Annotated[int, msgspec.Meta(ge=1, le=5, description="5 (五级) … 1 (一级)；专项与培训合格证无等级")] | None = None
+    level: (
+        Annotated[int, msgspec.Meta(ge=1, le=5, description="5 (五级) … 1 (一级)；专项与培训合格证无等级")] | None
+    ) = None
     certificate_no: Annotated[str, msgspec.Meta(min_length=4, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
     issued_on: CredentialDate
 

@@ -61,6 +61,8 @@ class IdentityUnavailable(Conflict):
             "otherwise contact the bureau)",
             fields={"id_number": "unavailable"},
         )
+
+
 SEARCH_MIN_SCORE = 50.0
 
 
@@ -111,8 +113,12 @@ def relation(principal: Principal, worker: dict) -> str | None:
         return "admin"
     if principal.role == Role.WORKER and worker["user"] is not None and worker["user"] == principal.user_id:
         return "self"
-    if principal.role == Role.HOUSEKEEPING and principal.agency_id is not None and _agency_keeps(
-        principal.agency_id, _Value(worker["agency"]), _Value(worker["agency_confirmed_at"]), _Value(worker["user"])
+    if (
+        principal.role == Role.HOUSEKEEPING
+        and principal.agency_id is not None
+        and _agency_keeps(
+            principal.agency_id, _Value(worker["agency"]), _Value(worker["agency_confirmed_at"]), _Value(worker["user"])
+        )
     ):
         return "agency"
     return None
@@ -170,7 +176,9 @@ def _dedupe(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: IdNumberCipher, taxonomy: Taxonomy) -> dict:
+async def create_worker(
+    principal: Principal, data: dict[str, Any], *, cipher: IdNumberCipher, taxonomy: Taxonomy
+) -> dict:
     try:
         id_number, born, gender = parse_id_number(data["id_number"])
     except IdNumberError as exc:
@@ -222,8 +230,10 @@ async def create_worker(principal: Principal, data: dict[str, Any], *, cipher: I
 async def my_worker(principal: Principal) -> dict:
     row = await Worker.select().where(Worker.user == principal.user_id).first()
     if row is None:
-        raise NotFound("尚未登记或认领家政服务员档案 (no worker record yet: POST /api/v1/workers, "
-                       "or claim the one an agency made: POST /api/v1/workers/claim)")
+        raise NotFound(
+            "尚未登记或认领家政服务员档案 (no worker record yet: POST /api/v1/workers, "
+            "or claim the one an agency made: POST /api/v1/workers/claim)"
+        )
     return row
 
 
@@ -237,11 +247,17 @@ async def claim_worker(principal: Principal, id_number: str, *, cipher: IdNumber
     if await Worker.exists().where(Worker.user == principal.user_id):
         raise Conflict("您已有家政服务员档案 (you already have a worker record)")
     account = found(await User.select(User.phone).where(User.id == principal.user_id).first())
-    claimed = await Worker.update({Worker.user: principal.user_id, Worker.updated_at: _now(),
-                                   Worker.version: Worker.version + 1}).where(
-        (Worker.id_number_index == cipher.blind_index(normalised)) & (Worker.phone == account["phone"])
-        & Worker.user.is_null()
-    ).returning(Worker.id)
+    claimed = (
+        await Worker.update(
+            {Worker.user: principal.user_id, Worker.updated_at: _now(), Worker.version: Worker.version + 1}
+        )
+        .where(
+            (Worker.id_number_index == cipher.blind_index(normalised))
+            & (Worker.phone == account["phone"])
+            & Worker.user.is_null()
+        )
+        .returning(Worker.id)
+    )
     if not claimed:
         raise IdentityUnavailable()
     return await _get_worker(claimed[0]["id"])
@@ -267,8 +283,12 @@ async def update_worker(
         raise Forbidden("档案已被暂停，只有管理员可以恢复 (a suspended record is restored by the bureau)")
     merged = {**worker, **changes}
     _validate_profile(
-        {"district_codes": changes.get("district_codes"), "skills": changes.get("skills"),
-         "wage_min": merged["wage_min"], "wage_max": merged["wage_max"]},
+        {
+            "district_codes": changes.get("district_codes"),
+            "skills": changes.get("skills"),
+            "wage_min": merged["wage_min"],
+            "wage_max": merged["wage_max"],
+        },
         taxonomy,
     )
     if "languages" in changes:
@@ -284,9 +304,11 @@ async def update_worker(
         values[getattr(Worker, key)] = value
     values[Worker.version] = Worker.version + 1
     values[Worker.updated_at] = _now()
-    updated = await Worker.update(values).where(
-        (Worker.id == worker_id) & (Worker.version == expected_version)
-    ).returning(Worker.id)
+    updated = (
+        await Worker.update(values)
+        .where((Worker.id == worker_id) & (Worker.version == expected_version))
+        .returning(Worker.id)
+    )
     if not updated:
         raise PreconditionFailed()
     return await _get_worker(worker_id)
@@ -320,8 +342,18 @@ async def list_workers(
     if status:
         where.append(Worker.status == status)
 
-    columns = [Worker.id, Worker.real_name, Worker.gender, Worker.id_number_masked, Worker.district_codes,
-               Worker.categories, Worker.status, Worker.agency, Worker.agency_confirmed_at, Worker.consented_at]
+    columns = [
+        Worker.id,
+        Worker.real_name,
+        Worker.gender,
+        Worker.id_number_masked,
+        Worker.district_codes,
+        Worker.categories,
+        Worker.status,
+        Worker.agency,
+        Worker.agency_confirmed_at,
+        Worker.consented_at,
+    ]
     q = (q or "").strip()
     fuzzy = bool(q) and not q.isdigit()
     if q.isdigit():
@@ -346,7 +378,7 @@ async def list_workers(
     by_id = {r["id"]: r for r in pool}
     rows = [by_id[worker_id] for _, _, worker_id in ranked]
     scores = {worker_id: round(score, 1) for _, score, worker_id in ranked}
-    return rows[offset:offset + limit], len(rows), scores
+    return rows[offset : offset + limit], len(rows), scores
 
 
 async def lookup_worker(principal: Principal, id_number: str, *, cipher: IdNumberCipher) -> dict:
@@ -360,8 +392,12 @@ async def lookup_worker(principal: Principal, id_number: str, *, cipher: IdNumbe
     worker = await Worker.select().where(Worker.id_number_index == cipher.blind_index(normalised)).first()
     if worker is not None and not await _may_look_up(principal, worker):
         worker = None
-    await WorkerLookup(user=principal.user_id, agency=principal.agency_id, api_key_id=principal.api_key_id,
-                       worker=worker["id"] if worker else None).save()
+    await WorkerLookup(
+        user=principal.user_id,
+        agency=principal.agency_id,
+        api_key_id=principal.api_key_id,
+        worker=worker["id"] if worker else None,
+    ).save()
     if worker is None:
         raise NotFound("未找到该身份证号对应的档案 (no worker with this ID number)")
     return worker
@@ -372,10 +408,12 @@ async def _may_look_up(principal: Principal, worker: dict) -> bool:
         return True
     if principal.role == Role.TRAINING:
         return await Training.exists().where(
-            (Training.worker == worker["id"]) & (Training.institution == principal.agency_id))
+            (Training.worker == worker["id"]) & (Training.institution == principal.agency_id)
+        )
     if principal.role == Role.EVALUATION:
         return await Certificate.exists().where(
-            (Certificate.worker == worker["id"]) & (Certificate.issuer == principal.agency_id))
+            (Certificate.worker == worker["id"]) & (Certificate.issuer == principal.agency_id)
+        )
     return False
 
 
@@ -404,14 +442,21 @@ async def set_consent(principal: Principal, worker_id: int, *, granted: bool, te
     # Only a real change is recorded, so concurrent or repeated calls keep state and history in step.
     current = Worker.consented_at.is_null() if granted else Worker.consented_at.is_not_null()
     async with Worker._meta.db.transaction():
-        changed = await Worker.update({
-            Worker.consented_at: now if granted else None,
-            Worker.version: Worker.version + 1,
-            Worker.updated_at: now,
-        }).where((Worker.id == worker_id) & current).returning(Worker.id)
+        changed = (
+            await Worker.update(
+                {
+                    Worker.consented_at: now if granted else None,
+                    Worker.version: Worker.version + 1,
+                    Worker.updated_at: now,
+                }
+            )
+            .where((Worker.id == worker_id) & current)
+            .returning(Worker.id)
+        )
         if changed:
-            await ConsentEvent(worker=worker_id, action="granted" if granted else "withdrawn",
-                               terms_version=terms_version, at=now).save()
+            await ConsentEvent(
+                worker=worker_id, action="granted" if granted else "withdrawn", terms_version=terms_version, at=now
+            ).save()
     return await _get_worker(worker_id)
 
 
@@ -451,8 +496,11 @@ CHANGE_HOOKS: list[Callable[[int, str], Awaitable[object]]] = []
 _linked = False
 
 
-def link(*, change_hooks: list[Callable[[int, str], Awaitable[object]]],
-         blacklist_causes: list[Callable[[int], Awaitable[date | None]]]) -> None:
+def link(
+    *,
+    change_hooks: list[Callable[[int, str], Awaitable[object]]],
+    blacklist_causes: list[Callable[[int], Awaitable[date | None]]],
+) -> None:
     """Plug in the higher domains' reactions (`create_app` does, once per app; it replaces
     earlier ones). Until then the registry refuses to change a worker's facts, so no
     script or test can skip the rating or a blacklisting cause without noticing."""
@@ -477,14 +525,20 @@ async def mark_changed(worker_id: int, reason: str = "credential") -> None:
 
 async def credential_event(event_type: str, kind: str, row: dict, issuer_id: int | None) -> None:
     """Tell her bound agency and the institution that issued the record."""
-    worker = found(await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == row["worker"]).first())
+    worker = found(
+        await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == row["worker"]).first()
+    )
     agency = worker["agency"] if worker["agency_confirmed_at"] else None
-    await emit(event_type, {"worker_id": row["worker"], "kind": kind, "credential_id": row["id"],
-                            "status": row["status"]}, [agency, issuer_id])
+    await emit(
+        event_type,
+        {"worker_id": row["worker"], "kind": kind, "credential_id": row["id"], "status": row["status"]},
+        [agency, issuer_id],
+    )
 
 
-async def _ensure_knows_person(principal: Principal, worker_id: int, id_number: str | None,
-                               cipher: IdNumberCipher) -> None:
+async def _ensure_knows_person(
+    principal: Principal, worker_id: int, id_number: str | None, cipher: IdNumberCipher
+) -> None:
     """An institution names the person by her ID number as well as the record id, so it can
     only write to the record of someone it has really enrolled or assessed. A missing
     record and a mismatching ID number answer the same 404."""
@@ -502,8 +556,9 @@ async def _ensure_knows_person(principal: Principal, worker_id: int, id_number: 
         raise NotFound("家政服务员不存在 (no such worker)")
 
 
-async def add_training(principal: Principal, worker_id: int, data: dict[str, Any], *, cipher: IdNumberCipher,
-                       taxonomy: Taxonomy) -> dict:
+async def add_training(
+    principal: Principal, worker_id: int, data: dict[str, Any], *, cipher: IdNumberCipher, taxonomy: Taxonomy
+) -> dict:
     await _ensure_knows_person(principal, worker_id, data.pop("id_number", None), cipher)
     return await trainings.add_training(principal, worker_id, data, taxonomy=taxonomy)
 
@@ -514,8 +569,9 @@ async def list_trainings(principal: Principal, worker_id: int) -> list[dict]:
     return await trainings.list_trainings(query)
 
 
-async def add_sessions(principal: Principal, worker_id: int, training_id: int, data: dict[str, Any], *,
-                       cipher: IdNumberCipher) -> list[dict]:
+async def add_sessions(
+    principal: Principal, worker_id: int, training_id: int, data: dict[str, Any], *, cipher: IdNumberCipher
+) -> list[dict]:
     await _ensure_knows_person(principal, worker_id, data.get("id_number"), cipher)
     return await trainings.add_sessions(principal, worker_id, training_id, data["sessions"])
 
@@ -533,8 +589,15 @@ async def _credential_reader(principal: Principal, worker_id: int, query, issuer
     raise NotFound("家政服务员不存在 (no such worker)")
 
 
-async def add_certificate(principal: Principal, worker_id: int, data: dict[str, Any], *, taxonomy: Taxonomy,
-                          cipher: IdNumberCipher, issuer: IssuerClient | None = None) -> dict:
+async def add_certificate(
+    principal: Principal,
+    worker_id: int,
+    data: dict[str, Any],
+    *,
+    taxonomy: Taxonomy,
+    cipher: IdNumberCipher,
+    issuer: IssuerClient | None = None,
+) -> dict:
     if principal.role != Role.EVALUATION:
         raise Forbidden("证书由评价机构登记 (certificates are pushed by evaluation institutions)")
     await _ensure_knows_person(principal, worker_id, data.pop("id_number", None), cipher)
@@ -546,7 +609,9 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
         if data.get("level") is None:
             raise InvalidField("level", f"{CERTIFICATE_KIND_NAMES[kind]}须注明等级 (this kind needs a level)")
         if data["level"] not in occupation["levels"]:
-            raise InvalidField("level", f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)")
+            raise InvalidField(
+                "level", f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)"
+            )
     elif data.get("level") is not None:
         raise InvalidField("level", f"{CERTIFICATE_KIND_NAMES[kind]}没有等级 (this kind has no level)")
     work_types = {w["name_zh"]: w for w in occupation["work_types"]}
@@ -555,7 +620,10 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
         if work_type is None:
             raise InvalidField("work_type", f"{occupation['name_zh']} 没有此工种 (no such work type)")
         if data.get("level") is not None and data["level"] < work_type["max_level"]:
-            raise InvalidField("level", f"{data['work_type']} 最高到 {work_type['max_level']} 级 (work type only goes up to this level)")
+            raise InvalidField(
+                "level",
+                f"{data['work_type']} 最高到 {work_type['max_level']} 级 (work type only goes up to this level)",
+            )
     if data["issued_on"] > today_local():
         raise InvalidField("issued_on", "不能晚于今天 (must not be in the future)")
     data["occupation_name"] = occupation["name_zh"]
@@ -563,7 +631,8 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
     # the integrity check flags it); without an issuer to ask, the push is authoritative.
     reason = ""
     if kind in REGISTERED_CERTIFICATE_KINDS and not await evaluators.registered_for(
-            principal.agency_id, data["occupation_code"], data["issued_on"]):
+        principal.agency_id, data["occupation_code"], data["issued_on"]
+    ):
         status, reason = CredentialStatus.PENDING, evaluators.OUT_OF_SCOPE_REASON
     else:
         status = CredentialStatus.PENDING if issuer else CredentialStatus.VERIFIED
@@ -575,8 +644,10 @@ async def add_certificate(principal: Principal, worker_id: int, data: dict[str, 
             if status == CredentialStatus.VERIFIED:
                 await credential_event("credential.verified", "certificate", row.to_dict(), principal.agency_id)
     except UniqueViolationError:
-        raise Conflict("证书编号已登记 (this certificate number is already registered)",
-                       fields={"certificate_no": "already registered"}) from None
+        raise Conflict(
+            "证书编号已登记 (this certificate number is already registered)",
+            fields={"certificate_no": "already registered"},
+        ) from None
     if issuer and not reason:
         return await confirm_with_issuer(row.id, issuer)
     return _certificate_out(row.to_dict())
@@ -587,16 +658,19 @@ async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict
     row = found(await Certificate.select().where(Certificate.id == certificate_id).first())
     if row["status"] != CredentialStatus.PENDING:
         return _certificate_out(row)
-    verdict = await issuer.confirm(certificate_no=row["certificate_no"], occupation_code=row["occupation_code"],
-                                   level=row["level"])
+    verdict = await issuer.confirm(
+        certificate_no=row["certificate_no"], occupation_code=row["occupation_code"], level=row["level"]
+    )
     if verdict is None:
         return _certificate_out(row)
     status = CredentialStatus.VERIFIED if verdict else CredentialStatus.REJECTED
     reason = "" if verdict else "颁发机构查无此证 (the issuer does not know this certificate)"
     async with Worker._meta.db.transaction():
-        changed = await Certificate.update({Certificate.status: status.value, Certificate.status_reason: reason}).where(
-            (Certificate.id == certificate_id) & (Certificate.status == CredentialStatus.PENDING.value)
-        ).returning(Certificate.id)
+        changed = (
+            await Certificate.update({Certificate.status: status.value, Certificate.status_reason: reason})
+            .where((Certificate.id == certificate_id) & (Certificate.status == CredentialStatus.PENDING.value))
+            .returning(Certificate.id)
+        )
         row = found(await Certificate.select().where(Certificate.id == certificate_id).first())
         if changed:
             await mark_changed(row["worker"], "certificate")
@@ -604,22 +678,30 @@ async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict
     return _certificate_out(row)
 
 
-async def recheck_certificate(principal: Principal, worker_id: int, certificate_id: int,
-                              issuer: IssuerClient | None) -> dict:
+async def recheck_certificate(
+    principal: Principal, worker_id: int, certificate_id: int, issuer: IssuerClient | None
+) -> dict:
     if not principal.is_admin:
         raise Forbidden()
     if issuer is None:
         raise Conflict("未配置颁发机构核验地址 (no issuer endpoint is configured)")
-    row = await Certificate.select(Certificate.id).where(
-        (Certificate.id == certificate_id) & (Certificate.worker == worker_id)).first()
+    row = (
+        await Certificate.select(Certificate.id)
+        .where((Certificate.id == certificate_id) & (Certificate.worker == worker_id))
+        .first()
+    )
     if row is None:
         raise NotFound("证书不存在 (no such certificate)")
     return await confirm_with_issuer(certificate_id, issuer)
 
 
 def _certificate_out(row: dict) -> dict:
-    return {**_with_status(row), "worker_id": row["worker"], "issuer_id": row["issuer"],
-            "kind_name": CERTIFICATE_KIND_NAMES[CertificateKind(row["kind"])]}
+    return {
+        **_with_status(row),
+        "worker_id": row["worker"],
+        "issuer_id": row["issuer"],
+        "kind_name": CERTIFICATE_KIND_NAMES[CertificateKind(row["kind"])],
+    }
 
 
 async def list_certificates(principal: Principal, worker_id: int) -> list[dict]:
@@ -629,23 +711,34 @@ async def list_certificates(principal: Principal, worker_id: int) -> list[dict]:
 
 
 async def revoke_certificate(principal: Principal, worker_id: int, certificate_id: int, *, reason: str) -> dict:
-    row = await Certificate.select().where(
-        (Certificate.id == certificate_id) & (Certificate.worker == worker_id)
-    ).first()
-    if row is None or not (principal.is_admin or (principal.role == Role.EVALUATION and row["issuer"] == principal.agency_id)):
+    row = (
+        await Certificate.select().where((Certificate.id == certificate_id) & (Certificate.worker == worker_id)).first()
+    )
+    if row is None or not (
+        principal.is_admin or (principal.role == Role.EVALUATION and row["issuer"] == principal.agency_id)
+    ):
         raise NotFound("证书不存在 (no such certificate)")
     if row["status"] != CredentialStatus.REVOKED:
         async with Worker._meta.db.transaction():
-            changed = await Certificate.update({
-                Certificate.status: CredentialStatus.REVOKED.value,
-                Certificate.status_reason: reason,
-                Certificate.revoked_at: _now(),
-            }).where((Certificate.id == certificate_id) & (Certificate.status != CredentialStatus.REVOKED.value)
-                     ).returning(Certificate.id)
+            changed = (
+                await Certificate.update(
+                    {
+                        Certificate.status: CredentialStatus.REVOKED.value,
+                        Certificate.status_reason: reason,
+                        Certificate.revoked_at: _now(),
+                    }
+                )
+                .where((Certificate.id == certificate_id) & (Certificate.status != CredentialStatus.REVOKED.value))
+                .returning(Certificate.id)
+            )
             if changed:
                 await mark_changed(worker_id, "certificate revoked")
-                await credential_event("credential.revoked", "certificate",
-                                        {**row, "status": CredentialStatus.REVOKED.value}, row["issuer"])
+                await credential_event(
+                    "credential.revoked",
+                    "certificate",
+                    {**row, "status": CredentialStatus.REVOKED.value},
+                    row["issuer"],
+                )
     return _certificate_out(found(await Certificate.select().where(Certificate.id == certificate_id).first()))
 
 
@@ -669,8 +762,12 @@ async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) 
     if data.get("valid_until") and data["valid_until"] < data["checked_on"]:
         raise InvalidField("valid_until", "不能早于检查日期 (must not be before checked_on)")
     status = CredentialStatus.VERIFIED if rel == "admin" else CredentialStatus.PENDING
-    row = Check(**data, worker=worker_id, status=status.value,
-                recorded_by_agency=principal.agency_id if principal.is_agency else None)
+    row = Check(
+        **data,
+        worker=worker_id,
+        status=status.value,
+        recorded_by_agency=principal.agency_id if principal.is_agency else None,
+    )
     async with Worker._meta.db.transaction():
         await row.save()
         if status == CredentialStatus.VERIFIED:
@@ -691,7 +788,9 @@ async def recompute_blacklist(worker_id: int) -> date | None:
     decision lifts it again."""
     _require_links()
     failed = await Check.select(Check.checked_on).where(
-        (Check.worker == worker_id) & (Check.kind == "background") & (Check.result == "failed")
+        (Check.worker == worker_id)
+        & (Check.kind == "background")
+        & (Check.result == "failed")
         & (Check.status == CredentialStatus.VERIFIED.value)
     )
     ends = [add_years(c["checked_on"], BLACKLIST_YEARS) for c in failed]
@@ -701,14 +800,18 @@ async def recompute_blacklist(worker_id: int) -> date | None:
     until = max(ends, default=None)
     current = found(await Worker.select(Worker.blacklisted_until).where(Worker.id == worker_id).first())
     if current["blacklisted_until"] != until:
-        await Worker.update({Worker.blacklisted_until: until, Worker.version: Worker.version + 1,
-                             Worker.updated_at: _now()}).where(Worker.id == worker_id)
+        await Worker.update(
+            {Worker.blacklisted_until: until, Worker.version: Worker.version + 1, Worker.updated_at: _now()}
+        ).where(Worker.id == worker_id)
     return until
 
 
 def _check_out(row: dict) -> dict:
-    return {**_with_status(row, "valid_until"), "worker_id": row["worker"],
-            "recorded_by_agency_id": row["recorded_by_agency"]}
+    return {
+        **_with_status(row, "valid_until"),
+        "worker_id": row["worker"],
+        "recorded_by_agency_id": row["recorded_by_agency"],
+    }
 
 
 async def list_checks(principal: Principal, worker_id: int) -> list[dict]:
@@ -720,11 +823,16 @@ async def list_checks(principal: Principal, worker_id: int) -> list[dict]:
 
 
 CREDENTIAL_TABLES: dict[str, type[Training] | type[Certificate] | type[Check]] = {
-    "trainings": Training, "certificates": Certificate, "checks": Check}
+    "trainings": Training,
+    "certificates": Certificate,
+    "checks": Check,
+}
 _PRESENTERS = {"certificates": _certificate_out, "checks": _check_out}
 
 
-async def decide_credential(principal: Principal, worker_id: int, kind: str, credential_id: int, *, verified: bool, reason: str) -> dict:
+async def decide_credential(
+    principal: Principal, worker_id: int, kind: str, credential_id: int, *, verified: bool, reason: str
+) -> dict:
     """The bureau verifies or rejects a credential."""
     if not principal.is_admin:
         raise Forbidden()
@@ -741,9 +849,11 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
             await trainings.check_evidence(credential_id)
         values.update({Training.verified_by: principal.user_id, Training.verified_at: _now()})
     async with Worker._meta.db.transaction():
-        changed = await table.update(values).where(
-            (table.id == credential_id) & (table.status != CredentialStatus.REVOKED.value)
-        ).returning(table.id)
+        changed = (
+            await table.update(values)
+            .where((table.id == credential_id) & (table.status != CredentialStatus.REVOKED.value))
+            .returning(table.id)
+        )
         if not changed:
             raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
         row = found(await table.select().where(table.id == credential_id).first())
@@ -762,21 +872,40 @@ async def decide_credential(principal: Principal, worker_id: int, kind: str, cre
 
 async def credential_summary(worker_id: int) -> dict:
     on = today_local()
-    certificates = await Certificate.select(
-        Certificate.kind, Certificate.occupation_code, Certificate.occupation_name, Certificate.work_type, Certificate.level
-    ).where((Certificate.worker == worker_id) & (Certificate.status == CredentialStatus.VERIFIED.value)).order_by(Certificate.level)
+    certificates = (
+        await Certificate.select(
+            Certificate.kind,
+            Certificate.occupation_code,
+            Certificate.occupation_name,
+            Certificate.work_type,
+            Certificate.level,
+        )
+        .where((Certificate.worker == worker_id) & (Certificate.status == CredentialStatus.VERIFIED.value))
+        .order_by(Certificate.level)
+    )
     health = await Check.select(Check.tier, Check.valid_until).where(
-        (Check.worker == worker_id) & (Check.kind == "health") & (Check.result == "passed")
-        & (Check.status == CredentialStatus.VERIFIED.value) & (Check.valid_until >= on)
+        (Check.worker == worker_id)
+        & (Check.kind == "health")
+        & (Check.result == "passed")
+        & (Check.status == CredentialStatus.VERIFIED.value)
+        & (Check.valid_until >= on)
     )
     best_health = max(health, key=lambda h: (HEALTH_TIER_BY_CODE[h["tier"]], h["valid_until"]), default=None)
     background = await Check.exists().where(
-        (Check.worker == worker_id) & (Check.kind == "background") & (Check.result == "passed")
+        (Check.worker == worker_id)
+        & (Check.kind == "background")
+        & (Check.result == "passed")
         & (Check.status == CredentialStatus.VERIFIED.value)
         & (Check.valid_until.is_null() | (Check.valid_until >= on))
     )
     trainings = await Training.count().where(
-        (Training.worker == worker_id) & (Training.result == "passed") & (Training.status == CredentialStatus.VERIFIED.value)
+        (Training.worker == worker_id)
+        & (Training.result == "passed")
+        & (Training.status == CredentialStatus.VERIFIED.value)
     )
-    return {"certificates": certificates, "health": best_health, "background_check_passed": background,
-            "trainings_completed": trainings}
+    return {
+        "certificates": certificates,
+        "health": best_health,
+        "background_check_passed": background,
+        "trainings_completed": trainings,
+    }

@@ -44,7 +44,9 @@ from service.taxonomy.services import Taxonomy
 # has committed: the reports domain re-runs its subsidy-integrity check here.
 AFTER_IMPORT_HOOKS: list = []
 
-AUTO_VERIFIED_REASON = "按局核验规则自动核验：出勤学时达标且在花名册上 (verified by the bureau's rule: hours attended and on the roster)"
+AUTO_VERIFIED_REASON = (
+    "按局核验规则自动核验：出勤学时达标且在花名册上 (verified by the bureau's rule: hours attended and on the roster)"
+)
 
 
 def _now() -> datetime:
@@ -65,8 +67,9 @@ async def create_programme(principal: Principal, data: dict[str, Any]) -> dict:
     try:
         await row.save()
     except UniqueViolationError:
-        raise Conflict("项目编码或名称已存在 (a programme with this code or name exists)",
-                       fields={"code": "already exists"}) from None
+        raise Conflict(
+            "项目编码或名称已存在 (a programme with this code or name exists)", fields={"code": "already exists"}
+        ) from None
     return row.to_dict()
 
 
@@ -104,13 +107,19 @@ async def present(rows: list[dict]) -> list[dict]:
     for row in rows:
         ev = evidence.get(row["id"], {"attended_hours": 0.0, "sessions": 0, "on_roster": False})
         kind = row["training_type"]
-        out.append({
-            **row,
-            "worker_id": row["worker"], "institution_id": row["institution"],
-            "programme": row["programme_code"], "programme_name": names.get(row["programme_code"], row["programme_code"]),
-            "training_type_name": TRAINING_TYPE_NAMES.get(TrainingType(kind)) if kind else None,
-            "attended_hours": ev["attended_hours"], "sessions": ev["sessions"], "on_roster": ev["on_roster"],
-        })
+        out.append(
+            {
+                **row,
+                "worker_id": row["worker"],
+                "institution_id": row["institution"],
+                "programme": row["programme_code"],
+                "programme_name": names.get(row["programme_code"], row["programme_code"]),
+                "training_type_name": TRAINING_TYPE_NAMES.get(TrainingType(kind)) if kind else None,
+                "attended_hours": ev["attended_hours"],
+                "sessions": ev["sessions"],
+                "on_roster": ev["on_roster"],
+            }
+        )
     return out
 
 
@@ -131,7 +140,9 @@ async def add_training(principal: Principal, worker_id: int, data: dict[str, Any
             raise InvalidField("institution_id", "不是已登记的培训机构 (not a registered training institution)")
     else:
         raise Forbidden()
-    programme = await Programme.select(Programme.code, Programme.active).where(Programme.code == data["programme"]).first()
+    programme = (
+        await Programme.select(Programme.code, Programme.active).where(Programme.code == data["programme"]).first()
+    )
     if programme is None or not programme["active"]:
         raise InvalidField("programme", "未知或已停用的项目编码 (unknown or retired programme code)")
     if data.get("occupation_code") is not None:
@@ -139,7 +150,9 @@ async def add_training(principal: Principal, worker_id: int, data: dict[str, Any
         if occupation is None:
             raise InvalidField("occupation_code", "未知的职业编码 (unknown occupation code)")
         if data.get("level") is not None and data["level"] not in occupation["levels"]:
-            raise InvalidField("level", f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)")
+            raise InvalidField(
+                "level", f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)"
+            )
     elif data.get("level") is not None:
         raise InvalidField("level", "注明等级时须注明职业编码 (a level needs its occupation_code)")
     for field in ("started_on", "finished_on"):
@@ -150,10 +163,18 @@ async def add_training(principal: Principal, worker_id: int, data: dict[str, Any
     if data["result"] != "in_progress" and not data.get("finished_on"):
         raise InvalidField("finished_on", "结业结果需要结业日期 (a result needs the finishing date)")
     row = Training(
-        worker=worker_id, programme_code=data["programme"], training_type=data["training_type"],
-        course=data["course"], occupation_code=data.get("occupation_code"), level=data.get("level"),
-        institution=institution, hours=data["hours"], started_on=data["started_on"],
-        finished_on=data.get("finished_on"), result=data["result"], status=CredentialStatus.PENDING.value,
+        worker=worker_id,
+        programme_code=data["programme"],
+        training_type=data["training_type"],
+        course=data["course"],
+        occupation_code=data.get("occupation_code"),
+        level=data.get("level"),
+        institution=institution,
+        hours=data["hours"],
+        started_on=data["started_on"],
+        finished_on=data.get("finished_on"),
+        result=data["result"],
+        status=CredentialStatus.PENDING.value,
     )
     await row.save()
     # A roster uploaded before the record may already complete its evidence.
@@ -171,8 +192,9 @@ async def list_trainings(query) -> list[dict]:
 
 async def _own_training(principal: Principal, worker_id: int, training_id: int) -> dict:
     row = await Training.select().where((Training.id == training_id) & (Training.worker == worker_id)).first()
-    if row is None or not (principal.is_admin or (principal.role == Role.TRAINING
-                                                   and row["institution"] == principal.agency_id)):
+    if row is None or not (
+        principal.is_admin or (principal.role == Role.TRAINING and row["institution"] == principal.agency_id)
+    ):
         raise NotFound("培训记录不存在 (no such training record)")
     return row
 
@@ -199,8 +221,10 @@ async def add_sessions(principal: Principal, worker_id: int, training_id: int, s
         async with Training._meta.db.transaction():
             await TrainingSession.insert(*rows)
     except UniqueViolationError:
-        raise Conflict("同一时段的出勤已登记 (a session at this date and time is already recorded)",
-                       fields={"sessions": "duplicate session"}) from None
+        raise Conflict(
+            "同一时段的出勤已登记 (a session at this date and time is already recorded)",
+            fields={"sessions": "duplicate session"},
+        ) from None
     await auto_verify([training_id])
     await after_import("sessions", training["institution"])
     return await list_sessions(principal, worker_id, training_id)
@@ -210,7 +234,9 @@ async def list_sessions(principal: Principal, worker_id: int, training_id: int) 
     await _own_training(principal, worker_id, training_id)
     return await TrainingSession.raw(
         "SELECT id, on_date, to_char(starts_at, 'HH24:MI') AS starts_at, to_char(ends_at, 'HH24:MI') AS ends_at, "
-        "hours::float AS hours FROM training_session WHERE training = {} ORDER BY on_date, starts_at", training_id)
+        "hours::float AS hours FROM training_session WHERE training = {} ORDER BY on_date, starts_at",
+        training_id,
+    )
 
 
 async def upload_roster(principal: Principal, data: dict[str, Any], *, cipher: IdNumberCipher) -> dict:
@@ -226,18 +252,27 @@ async def upload_roster(principal: Principal, data: dict[str, Any], *, cipher: I
         indexes.append(cipher.blind_index(normalised))
     indexes = list(dict.fromkeys(indexes))
     async with Training._meta.db.transaction():
-        roster = TrainingRoster(institution=principal.agency_id, course=data["course"], started_on=data["started_on"],
-                                size=len(indexes))
+        roster = TrainingRoster(
+            institution=principal.agency_id, course=data["course"], started_on=data["started_on"], size=len(indexes)
+        )
         await roster.save()
         await TrainingRosterEntry.insert(*[TrainingRosterEntry(roster=roster.id, id_number_index=ix) for ix in indexes])
     pending = await Training.raw(
         "SELECT t.id FROM training t JOIN worker w ON w.id = t.worker "
         "WHERE t.institution = {} AND t.course = {} AND t.started_on = {} AND w.id_number_index = ANY({})",
-        principal.agency_id, data["course"], data["started_on"], indexes)
+        principal.agency_id,
+        data["course"],
+        data["started_on"],
+        indexes,
+    )
     verified = await auto_verify([r["id"] for r in pending])
     await after_import("roster", principal.agency_id)
-    return {**roster.to_dict(), "institution_id": principal.agency_id, "registered_trainees": len(pending),
-            "verified_now": len(verified)}
+    return {
+        **roster.to_dict(),
+        "institution_id": principal.agency_id,
+        "registered_trainees": len(pending),
+        "verified_now": len(verified),
+    }
 
 
 async def after_import(kind: str, institution_id: int | None) -> None:
@@ -261,7 +296,11 @@ async def set_verification_rule(principal: Principal, data: dict[str, Any]) -> d
         "VALUES (1, {}, {}, {}, {}) ON CONFLICT (id) DO UPDATE SET auto_verify = EXCLUDED.auto_verify, "
         "min_attendance_ratio = EXCLUDED.min_attendance_ratio, require_roster = EXCLUDED.require_roster, "
         "updated_by = EXCLUDED.updated_by, updated_at = now()",
-        data["auto_verify"], Decimal(str(data["min_attendance_ratio"])), data["require_roster"], principal.user_id)
+        data["auto_verify"],
+        Decimal(str(data["min_attendance_ratio"])),
+        data["require_roster"],
+        principal.user_id,
+    )
     return await verification_rule()
 
 
@@ -279,7 +318,9 @@ async def auto_verify(training_ids: list[int]) -> list[int]:
             "WHERE t.id = ev.id AND rule.id = 1 AND rule.auto_verify AND t.status = 'pending' "
             "AND t.finished_on IS NOT NULL AND ev.attended_hours >= t.hours * rule.min_attendance_ratio "
             "AND (ev.on_roster OR NOT rule.require_roster) RETURNING t.*",
-            AUTO_VERIFIED_REASON, training_ids)
+            AUTO_VERIFIED_REASON,
+            training_ids,
+        )
         for row in verified:
             await mark_changed(row["worker"], "training verified")
             await credential_event("credential.verified", "training", row, row["institution"])
@@ -295,8 +336,9 @@ async def check_evidence(training_id: int) -> None:
     if not evidence["on_roster"]:
         missing.append("花名册 (the institution's roster naming her)")
     if missing:
-        raise Conflict("培训证据不全，暂不能核验：缺少 " + "、".join(missing) + " (evidence missing)",
-                       extra={"missing": missing})
+        raise Conflict(
+            "培训证据不全，暂不能核验：缺少 " + "、".join(missing) + " (evidence missing)", extra={"missing": missing}
+        )
 
 
 async def pending_trainings(principal: Principal, *, limit: int, offset: int) -> tuple[list[dict], int]:
@@ -306,4 +348,3 @@ async def pending_trainings(principal: Principal, *, limit: int, offset: int) ->
     where = Training.status == CredentialStatus.PENDING.value
     rows = await Training.select().where(where).order_by(Training.id).limit(limit).offset(offset)
     return await present(rows), await Training.count().where(where)
-

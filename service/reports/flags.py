@@ -46,21 +46,30 @@ class Rule:
 
 
 def _claim_of(training: str) -> str:
-    return (f"(SELECT sc.id FROM subsidy_claim sc WHERE sc.training = {training} AND sc.status <> 'refused' "
-            "ORDER BY sc.id LIMIT 1)")
+    return (
+        f"(SELECT sc.id FROM subsidy_claim sc WHERE sc.training = {training} AND sc.status <> 'refused' "
+        "ORDER BY sc.id LIMIT 1)"
+    )
 
 
 RULES = [
-    Rule("age_out_of_range", "开训时年龄不在16-60岁(男)/16-55岁(女)之间 (age outside 16-60 men / 16-55 women at the start)", f"""
-        SELECT 't' || t.id, t.worker, t.institution, {_claim_of('t.id')},
+    Rule(
+        "age_out_of_range",
+        "开训时年龄不在16-60岁(男)/16-55岁(女)之间 (age outside 16-60 men / 16-55 women at the start)",
+        f"""
+        SELECT 't' || t.id, t.worker, t.institution, {_claim_of("t.id")},
                jsonb_build_object('training_id', t.id, 'started_on', t.started_on, 'gender', w.gender,
                                   'age', extract(year FROM age(t.started_on, w.birth_date))::int,
                                   'allowed', CASE WHEN w.gender = 'male' THEN '16-60' ELSE '16-55' END)
         FROM training t JOIN worker w ON w.id = t.worker
         WHERE extract(year FROM age(t.started_on, w.birth_date)) < 16
            OR extract(year FROM age(t.started_on, w.birth_date)) >= CASE WHEN w.gender = 'male' THEN 61 ELSE 56 END
-    """),
-    Rule("repeat_claim", "同一人同一课程一年内重复培训并申领 (same person, same course, trained and claimed twice within a year)", """
+    """,
+    ),
+    Rule(
+        "repeat_claim",
+        "同一人同一课程一年内重复培训并申领 (same person, same course, trained and claimed twice within a year)",
+        """
         SELECT 'c' || c1.id || '-' || c2.id, c2.worker, c2.institution, c2.id,
                jsonb_build_object('first_claim_id', c1.id, 'second_claim_id', c2.id, 'course', t2.course,
                                   'first_training', jsonb_build_object('id', t1.id, 'started_on', t1.started_on,
@@ -75,13 +84,19 @@ RULES = [
           AND (t1.course = t2.course OR (t1.occupation_code = t2.occupation_code
                                          AND t1.level IS NOT DISTINCT FROM t2.level))
           AND abs(t2.started_on - t1.started_on) < 365
-    """),
-    Rule("overlapping_sessions", "同一人同一时段在两家机构上课 (overlapping sessions at two institutions)", """
+    """,
+    ),
+    Rule(
+        "overlapping_sessions",
+        "同一人同一时段在两家机构上课 (overlapping sessions at two institutions)",
+        """
         WITH s AS (
             SELECT s.id, s.on_date, s.starts_at, s.ends_at, t.id AS training, t.worker, t.institution
             FROM training_session s JOIN training t ON t.id = s.training
         )
-        SELECT 's' || a.id || '-' || b.id, a.worker, b.institution, """ + _claim_of("b.training") + """,
+        SELECT 's' || a.id || '-' || b.id, a.worker, b.institution, """
+        + _claim_of("b.training")
+        + """,
                jsonb_build_object('on_date', a.on_date,
                                   'first', jsonb_build_object('session_id', a.id, 'training_id', a.training,
                                                               'institution_id', a.institution,
@@ -92,9 +107,15 @@ RULES = [
         FROM s a JOIN s b ON b.worker = a.worker AND b.on_date = a.on_date AND b.id > a.id
                          AND b.institution IS DISTINCT FROM a.institution
                          AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at
-    """),
-    Rule("attendance_after_certificate", "取得证书后仍有该课程的出勤 (attendance after the certificate the course leads to)", """
-        SELECT 't' || t.id || '-c' || c.id, t.worker, t.institution, """ + _claim_of("t.id") + """,
+    """,
+    ),
+    Rule(
+        "attendance_after_certificate",
+        "取得证书后仍有该课程的出勤 (attendance after the certificate the course leads to)",
+        """
+        SELECT 't' || t.id || '-c' || c.id, t.worker, t.institution, """
+        + _claim_of("t.id")
+        + """,
                jsonb_build_object('training_id', t.id, 'certificate_id', c.id, 'issued_on', c.issued_on,
                                   'sessions_after', count(s.id), 'last_session', max(s.on_date))
         FROM training t
@@ -102,9 +123,13 @@ RULES = [
                           AND c.level IS NOT DISTINCT FROM t.level AND c.issued_on >= t.started_on
         JOIN training_session s ON s.training = t.id AND s.on_date > c.issued_on
         GROUP BY t.id, c.id
-    """),
-    Rule("impossible_attendance", "出勤日期不可能：超出培训起止日期或一天超过12小时 (sessions outside the course dates or over 12 hours a day)", f"""
-        SELECT 't' || t.id || '-outside', t.worker, t.institution, {_claim_of('t.id')},
+    """,
+    ),
+    Rule(
+        "impossible_attendance",
+        "出勤日期不可能：超出培训起止日期或一天超过12小时 (sessions outside the course dates or over 12 hours a day)",
+        f"""
+        SELECT 't' || t.id || '-outside', t.worker, t.institution, {_claim_of("t.id")},
                jsonb_build_object('training_id', t.id, 'started_on', t.started_on, 'finished_on', t.finished_on,
                                   'sessions_outside', count(*), 'dates', jsonb_agg(DISTINCT s.on_date))
         FROM training t JOIN training_session s ON s.training = t.id
@@ -116,8 +141,12 @@ RULES = [
                                   'training_ids', jsonb_agg(DISTINCT t.id))
         FROM training t JOIN training_session s ON s.training = t.id
         GROUP BY t.worker, s.on_date HAVING sum(s.hours) > {MAX_DAILY_HOURS}
-    """),
-    Rule("certificate_out_of_scope", "发证机构未备案该职业或备案不在有效期 (certificate from an institution not registered for the occupation)", """
+    """,
+    ),
+    Rule(
+        "certificate_out_of_scope",
+        "发证机构未备案该职业或备案不在有效期 (certificate from an institution not registered for the occupation)",
+        """
         SELECT 'c' || c.id, c.worker, c.issuer, NULL::int,
                jsonb_build_object('certificate_id', c.id, 'certificate_no', c.certificate_no,
                                   'occupation_code', c.occupation_code, 'issued_on', c.issued_on, 'kind', c.kind,
@@ -131,9 +160,13 @@ RULES = [
           AND NOT EXISTS (SELECT 1 FROM evaluator_registration r
                           WHERE r.agency = c.issuer AND r.status = 'active' AND c.occupation_code = ANY (r.occupation_codes)
                             AND c.issued_on BETWEEN r.valid_from AND r.valid_until)
-    """),
-    Rule("certificate_before_training_end", "证书早于培训结业日期 (certificate issued before the training ended)", f"""
-        SELECT 't' || t.id || '-c' || c.id, t.worker, t.institution, {_claim_of('t.id')},
+    """,
+    ),
+    Rule(
+        "certificate_before_training_end",
+        "证书早于培训结业日期 (certificate issued before the training ended)",
+        f"""
+        SELECT 't' || t.id || '-c' || c.id, t.worker, t.institution, {_claim_of("t.id")},
                jsonb_build_object('training_id', t.id, 'certificate_id', c.id, 'started_on', t.started_on,
                                   'finished_on', t.finished_on, 'issued_on', c.issued_on)
         FROM training t
@@ -141,15 +174,23 @@ RULES = [
                           AND c.level IS NOT DISTINCT FROM t.level
         JOIN subsidy_claim sc ON sc.training = t.id AND sc.certificate = c.id AND sc.status <> 'refused'
         WHERE c.issued_on < t.finished_on
-    """),
-    Rule("late_claim", "取证超过12个月后才申领 (claim made more than 12 months after the certificate)", """
+    """,
+    ),
+    Rule(
+        "late_claim",
+        "取证超过12个月后才申领 (claim made more than 12 months after the certificate)",
+        """
         SELECT 'c' || sc.id, sc.worker, sc.institution, sc.id,
                jsonb_build_object('claim_id', sc.id, 'claimed_on', sc.claimed_on, 'certificate_id', c.id,
                                   'issued_on', c.issued_on, 'months', (sc.claimed_on - c.issued_on) / 30)
         FROM subsidy_claim sc JOIN certificate c ON c.id = sc.certificate
         WHERE sc.status <> 'refused' AND sc.claimed_on > (c.issued_on + interval '12 months')::date
-    """),
-    Rule("over_budget", "申领使项目全年申领额超出预算 (claim takes the programme over its budget)", """
+    """,
+    ),
+    Rule(
+        "over_budget",
+        "申领使项目全年申领额超出预算 (claim takes the programme over its budget)",
+        """
         WITH running AS (
             SELECT sc.id, sc.worker, sc.institution, sc.programme_code, sc.amount, sc.claimed_on,
                    extract(year FROM sc.claimed_on)::int AS year,
@@ -162,16 +203,24 @@ RULES = [
                                   'amount', r.amount, 'cumulative', r.cumulative, 'budget', b.amount)
         FROM running r JOIN programme_budget b ON b.programme_code = r.programme_code AND b.year = r.year
         WHERE r.cumulative > b.amount
-    """),
-    Rule("shared_phone", f"同一手机号登记了 {SHARED_PHONE_MIN} 名以上学员 (one phone shared by many trainees)", f"""
+    """,
+    ),
+    Rule(
+        "shared_phone",
+        f"同一手机号登记了 {SHARED_PHONE_MIN} 名以上学员 (one phone shared by many trainees)",
+        f"""
         SELECT 'p' || md5(w.phone), NULL::int, NULL::int, NULL::int,
                jsonb_build_object('phone', left(w.phone, 3) || '****' || right(w.phone, 4),
                                   'workers', jsonb_agg(DISTINCT w.id ORDER BY w.id),
                                   'institutions', jsonb_agg(DISTINCT t.institution) FILTER (WHERE t.institution IS NOT NULL))
         FROM worker w JOIN training t ON t.worker = w.id
         GROUP BY w.phone HAVING count(DISTINCT w.id) >= {SHARED_PHONE_MIN}
-    """),
-    Rule("ghost_trainees", "机构学员几乎无人取证或就业，远低于本区县水平 (an institution's trainees almost never reach a certificate or a job)", f"""
+    """,
+    ),
+    Rule(
+        "ghost_trainees",
+        "机构学员几乎无人取证或就业，远低于本区县水平 (an institution's trainees almost never reach a certificate or a job)",
+        f"""
         WITH outcome AS (
             SELECT t.institution, a.district_code,
                    EXISTS (SELECT 1 FROM certificate c WHERE c.worker = t.worker AND c.status = 'verified'
@@ -193,9 +242,12 @@ RULES = [
                                   'district_rate', round(d.rate::numeric, 4))
         FROM by_institution i JOIN by_district d ON d.district_code = i.district_code
         WHERE i.trainees >= {GHOST_MIN_TRAINEES} AND i.reached::float / i.trainees < {GHOST_RATIO} * d.rate
-    """),
+    """,
+    ),
 ]
-DUPLICATE_PEOPLE = Rule("duplicate_person", "疑似同一人用不同身份证号：姓名几乎相同且手机号或出生日期相同 (probable duplicate people)", "")
+DUPLICATE_PEOPLE = Rule(
+    "duplicate_person", "疑似同一人用不同身份证号：姓名几乎相同且手机号或出生日期相同 (probable duplicate people)", ""
+)
 RULE_NAMES = {r.code: r.name for r in [*RULES, DUPLICATE_PEOPLE]}
 
 _UPSERT = """
@@ -242,15 +294,31 @@ async def _duplicate_people(connection) -> tuple[int, int]:
     if not found:
         return 0, 0
     fingerprints = [f"w{p['a']}-{p['b']}" for p, _ in found]
-    evidence = [json.dumps({"workers": [p["a"], p["b"]], "names": [p["a_name"], p["b_name"]],
-                            "id_numbers": [p["a_masked"], p["b_masked"]], "name_distance": d,
-                            "same_phone": p["same_phone"], "same_birth_date": p["same_birth_date"]},
-                           ensure_ascii=False) for p, d in found]
+    evidence = [
+        json.dumps(
+            {
+                "workers": [p["a"], p["b"]],
+                "names": [p["a_name"], p["b_name"]],
+                "id_numbers": [p["a_masked"], p["b_masked"]],
+                "name_distance": d,
+                "same_phone": p["same_phone"],
+                "same_birth_date": p["same_birth_date"],
+            },
+            ensure_ascii=False,
+        )
+        for p, d in found
+    ]
     workers = [p["b"] for p, _ in found]
-    select = ("SELECT fp, w, NULL::int, NULL::int, ev::jsonb FROM unnest($2::text[], $3::int[], $4::text[]) "
-              "AS x (fp, w, ev)")
-    rows = await connection.fetch(_UPSERT.replace("{select}", select).replace("{rule}", "$1"),
-                                  DUPLICATE_PEOPLE.code, fingerprints, workers, evidence)
+    select = (
+        "SELECT fp, w, NULL::int, NULL::int, ev::jsonb FROM unnest($2::text[], $3::int[], $4::text[]) AS x (fp, w, ev)"
+    )
+    rows = await connection.fetch(
+        _UPSERT.replace("{select}", select).replace("{rule}", "$1"),
+        DUPLICATE_PEOPLE.code,
+        fingerprints,
+        workers,
+        evidence,
+    )
     return len(rows), sum(1 for r in rows if r["inserted"])
 
 
@@ -269,9 +337,13 @@ async def run_check(trigger: str) -> dict:
                 seen, new, by_rule[rule.code] = seen + s, new + n, s
             s, n = await _duplicate_people(connection)
             seen, new, by_rule[DUPLICATE_PEOPLE.code] = seen + s, new + n, s
-    await IntegrityCheckRun.update({IntegrityCheckRun.finished_at: datetime.now(timezone.utc),
-                                    IntegrityCheckRun.flags_seen: seen, IntegrityCheckRun.flags_new: new}
-                                   ).where(IntegrityCheckRun.id == run.id)
+    await IntegrityCheckRun.update(
+        {
+            IntegrityCheckRun.finished_at: datetime.now(timezone.utc),
+            IntegrityCheckRun.flags_seen: seen,
+            IntegrityCheckRun.flags_new: new,
+        }
+    ).where(IntegrityCheckRun.id == run.id)
     row = await IntegrityCheckRun.select().where(IntegrityCheckRun.id == run.id).first()
     return {**row, "by_rule": by_rule}
 
@@ -317,12 +389,19 @@ def present(row: dict) -> dict:
     evidence = row["evidence"]
     if isinstance(evidence, str):
         evidence = json.loads(evidence)
-    return {**row, "evidence": evidence, "rule_name": RULE_NAMES.get(row["rule"], row["rule"]),
-            "worker_id": row["worker"], "institution_id": row["institution"], "claim_id": row["claim"]}
+    return {
+        **row,
+        "evidence": evidence,
+        "rule_name": RULE_NAMES.get(row["rule"], row["rule"]),
+        "worker_id": row["worker"],
+        "institution_id": row["institution"],
+        "claim_id": row["claim"],
+    }
 
 
-async def list_flags(principal: Principal, *, rule: str | None, status: str | None, institution_id: int | None,
-                     limit: int, offset: int) -> tuple[list[dict], int]:
+async def list_flags(
+    principal: Principal, *, rule: str | None, status: str | None, institution_id: int | None, limit: int, offset: int
+) -> tuple[list[dict], int]:
     """The bureau sees every flag; an institution only confirmed flags that concern it."""
     clauses = []
     if principal.is_agency:
@@ -344,8 +423,9 @@ async def list_flags(principal: Principal, *, rule: str | None, status: str | No
 
 async def get_flag(principal: Principal, flag_id: int) -> dict:
     row = await IntegrityFlag.select().where(IntegrityFlag.id == flag_id).first()
-    visible = row is not None and (principal.is_admin or (
-        principal.is_agency_of(row["institution"]) and row["status"] == "confirmed"))
+    visible = row is not None and (
+        principal.is_admin or (principal.is_agency_of(row["institution"]) and row["status"] == "confirmed")
+    )
     if not visible:
         raise NotFound("诚信问题不存在 (no such flag)")
     return present(row)
@@ -354,14 +434,21 @@ async def get_flag(principal: Principal, flag_id: int) -> dict:
 async def decide_flag(principal: Principal, flag_id: int, *, decision: str, reason: str) -> dict:
     if not principal.is_admin:
         raise Forbidden()
-    changed = await IntegrityFlag.update({
-        IntegrityFlag.status: decision, IntegrityFlag.decision_reason: reason,
-        IntegrityFlag.decided_by: principal.user_id, IntegrityFlag.decided_at: datetime.now(timezone.utc),
-    }).where((IntegrityFlag.id == flag_id) & (IntegrityFlag.status != decision)).returning(IntegrityFlag.id)
+    changed = (
+        await IntegrityFlag.update(
+            {
+                IntegrityFlag.status: decision,
+                IntegrityFlag.decision_reason: reason,
+                IntegrityFlag.decided_by: principal.user_id,
+                IntegrityFlag.decided_at: datetime.now(timezone.utc),
+            }
+        )
+        .where((IntegrityFlag.id == flag_id) & (IntegrityFlag.status != decision))
+        .returning(IntegrityFlag.id)
+    )
     if not changed:
         row = await IntegrityFlag.select(IntegrityFlag.status).where(IntegrityFlag.id == flag_id).first()
         if row is None:
             raise NotFound("诚信问题不存在 (no such flag)")
         raise Conflict(f"该问题已是 {decision} 状态 (the flag is already {decision})")
     return await get_flag(principal, flag_id)
-

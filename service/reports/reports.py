@@ -42,13 +42,24 @@ class ReportSpec:
 
 TRAINING_EMPLOYMENT = ReportSpec(
     name="training-employment",
-    dimensions={"programme": "项目", "training_type": "培训类型", "institution": "培训机构", "district": "区县",
-                "month": "结业月份"},
+    dimensions={
+        "programme": "项目",
+        "training_type": "培训类型",
+        "institution": "培训机构",
+        "district": "区县",
+        "month": "结业月份",
+    },
     measures=[
-        Measure("trained", "培训人次"), Measure("trained_people", "培训人数"), Measure("certified", "取证人次"),
-        Measure("placed_30d", "30天内上岗"), Measure("placed_90d", "90天内上岗"), Measure("placed_180d", "180天内上岗"),
-        Measure("median_days_to_placement", "首次上岗天数中位数"), Measure("median_monthly_wage", "月薪中位数(元)"),
-        Measure("placed_6m_ago", "上岗满6个月人次"), Measure("retained_6m", "6个月后仍在岗"),
+        Measure("trained", "培训人次"),
+        Measure("trained_people", "培训人数"),
+        Measure("certified", "取证人次"),
+        Measure("placed_30d", "30天内上岗"),
+        Measure("placed_90d", "90天内上岗"),
+        Measure("placed_180d", "180天内上岗"),
+        Measure("median_days_to_placement", "首次上岗天数中位数"),
+        Measure("median_monthly_wage", "月薪中位数(元)"),
+        Measure("placed_6m_ago", "上岗满6个月人次"),
+        Measure("retained_6m", "6个月后仍在岗"),
         Measure("avg_rating", "首次上岗雇主平均评分"),
     ],
     targets={"trained": "trained", "certified": "certified", "placed": "placed_180d"},
@@ -57,9 +68,19 @@ TRAINING_EMPLOYMENT = ReportSpec(
 
 CERTIFICATES = ReportSpec(
     name="certificates",
-    dimensions={"kind": "证书类别", "occupation": "职业", "level": "等级", "evaluator": "评价机构", "district": "区县",
-                "month": "发证月份"},
-    measures=[Measure("certificates", "新增证书"), Measure("people", "取证人数"), Measure("senior", "新增高级工及以上")],
+    dimensions={
+        "kind": "证书类别",
+        "occupation": "职业",
+        "level": "等级",
+        "evaluator": "评价机构",
+        "district": "区县",
+        "month": "发证月份",
+    },
+    measures=[
+        Measure("certificates", "新增证书"),
+        Measure("people", "取证人数"),
+        Measure("senior", "新增高级工及以上"),
+    ],
     targets={"certified": "certificates", "senior": "senior"},
     target_keys={"district_code": "district", "institution": "evaluator"},
 )
@@ -68,8 +89,12 @@ MONEY = ReportSpec(
     name="subsidies",
     dimensions={"programme": "项目", "institution": "培训机构", "quarter": "季度", "month": "申领月份"},
     measures=[
-        Measure("claims", "申领笔数"), Measure("claimed", "申领金额(元)"), Measure("approved", "核准金额(元)"),
-        Measure("paid", "已拨付(元)"), Measure("recovered", "已追回(元)"), Measure("refused", "不予核准(元)"),
+        Measure("claims", "申领笔数"),
+        Measure("claimed", "申领金额(元)"),
+        Measure("approved", "核准金额(元)"),
+        Measure("paid", "已拨付(元)"),
+        Measure("recovered", "已追回(元)"),
+        Measure("refused", "不予核准(元)"),
     ],
     targets={},
     target_keys={},
@@ -92,8 +117,10 @@ def _parse_group_by(spec: ReportSpec, group_by: list[str]) -> list[str]:
     dims = list(dict.fromkeys(group_by))
     unknown = [d for d in dims if d not in spec.dimensions]
     if unknown:
-        raise InvalidField("group_by", f"未知的分组 (unknown dimensions): {', '.join(unknown)}; "
-                                       f"可选 (choose from): {', '.join(spec.dimensions)}")
+        raise InvalidField(
+            "group_by",
+            f"未知的分组 (unknown dimensions): {', '.join(unknown)}; 可选 (choose from): {', '.join(spec.dimensions)}",
+        )
     return dims
 
 
@@ -137,13 +164,18 @@ def _target_joins(spec: ReportSpec, p: _Params, year: int | None) -> tuple[str, 
         alias = f"t_{metric}"
         match = " AND ".join(
             f"{alias}.{column} IS NOT DISTINCT FROM (CASE WHEN agg.g_{dim} = 0 THEN agg.{dim} END)"
-            for column, dim in spec.target_keys.items())
+            for column, dim in spec.target_keys.items()
+        )
         missing = [c for c in ("programme_code", "district_code", "institution") if c not in spec.target_keys]
         match += "".join(f" AND {alias}.{c} IS NULL" for c in missing)
-        joins.append(f"LEFT JOIN bureau_target {alias} ON {alias}.year = {year_param}::int "
-                     f"AND {alias}.metric = '{metric}' AND {only_keyed} AND {match}")
-        select.append(f"{alias}.target AS {metric}_target, "
-                      f"round(agg.{measure} * 100.0 / {alias}.target, 2)::float AS {metric}_completion_pct")
+        joins.append(
+            f"LEFT JOIN bureau_target {alias} ON {alias}.year = {year_param}::int "
+            f"AND {alias}.metric = '{metric}' AND {only_keyed} AND {match}"
+        )
+        select.append(
+            f"{alias}.target AS {metric}_target, "
+            f"round(agg.{measure} * 100.0 / {alias}.target, 2)::float AS {metric}_completion_pct"
+        )
     return " ".join(joins), ", " + ", ".join(select)
 
 
@@ -153,13 +185,16 @@ def _scope_training(principal: Principal, p: _Params) -> str:
     if principal.role == Role.TRAINING:
         return f" AND t.institution = {p(principal.agency_id)}"
     if principal.role == Role.HOUSEKEEPING:
-        return (f" AND t.worker IN (SELECT id FROM worker WHERE agency = {p(principal.agency_id)} "
-                "AND agency_confirmed_at IS NOT NULL)")
+        return (
+            f" AND t.worker IN (SELECT id FROM worker WHERE agency = {p(principal.agency_id)} "
+            "AND agency_confirmed_at IS NOT NULL)"
+        )
     raise Forbidden("此报表不对该机构开放 (this report is not open to this kind of agency)")
 
 
-def training_employment_sql(principal: Principal, dims: list[str], date_from: date, date_to: date,
-                            on: date) -> tuple[str, list]:
+def training_employment_sql(
+    principal: Principal, dims: list[str], date_from: date, date_to: date, on: date
+) -> tuple[str, list]:
     spec, p = TRAINING_EMPLOYMENT, _Params()
     scope = _scope_training(principal, p)
     dim_select, group = _dimension_columns(spec, dims)
@@ -223,8 +258,9 @@ def training_employment_sql(principal: Principal, dims: list[str], date_from: da
     return sql, p.values
 
 
-def certificates_sql(principal: Principal, dims: list[str], date_from: date, date_to: date,
-                     on: date) -> tuple[str, list]:
+def certificates_sql(
+    principal: Principal, dims: list[str], date_from: date, date_to: date, on: date
+) -> tuple[str, list]:
     spec, p = CERTIFICATES, _Params()
     if principal.is_admin:
         scope = ""
@@ -297,15 +333,19 @@ def money_sql(principal: Principal, dims: list[str], date_from: date, date_to: d
     """
     if principal.role == Role.TRAINING:
         # An institution sees its own money, not the programme's budget.
-        sql = sql.replace("b.amount AS budget, round(agg.approved * 100.0 / nullif(b.amount, 0), 2)::float AS budget_used_pct",
-                          "NULL::bigint AS budget, NULL::float AS budget_used_pct")
+        sql = sql.replace(
+            "b.amount AS budget, round(agg.approved * 100.0 / nullif(b.amount, 0), 2)::float AS budget_used_pct",
+            "NULL::bigint AS budget, NULL::float AS budget_used_pct",
+        )
     return sql, p.values
 
 
 BUILDERS = {"training-employment": training_employment_sql, "certificates": certificates_sql, "subsidies": money_sql}
 NAME_COLUMNS = {
-    "programme": ("programme_name", "项目名称"), "institution": ("institution_name", "机构名称"),
-    "district": ("district_name", "区县名称"), "occupation": ("occupation_name", "职业名称"),
+    "programme": ("programme_name", "项目名称"),
+    "institution": ("institution_name", "机构名称"),
+    "district": ("district_name", "区县名称"),
+    "occupation": ("occupation_name", "职业名称"),
     "evaluator": ("evaluator_name", "评价机构名称"),
 }
 TARGET_LABELS = {"trained": "培训", "certified": "取证", "placed": "就业", "senior": "高级工"}
@@ -319,15 +359,16 @@ def columns(spec: ReportSpec, dims: list[str]) -> list[tuple[str, str]]:
             cols.append(NAME_COLUMNS[dim])
     cols += [(m.key, m.label) for m in spec.measures]
     for metric in spec.targets:
-        cols += [(f"{metric}_target", f"{TARGET_LABELS[metric]}目标"),
-                 (f"{metric}_completion_pct", f"{TARGET_LABELS[metric]}完成率(%)")]
+        cols += [
+            (f"{metric}_target", f"{TARGET_LABELS[metric]}目标"),
+            (f"{metric}_completion_pct", f"{TARGET_LABELS[metric]}完成率(%)"),
+        ]
     if spec is MONEY:
         cols += [("budget", "预算(元)"), ("budget_used_pct", "预算使用率(%)")]
     return cols
 
 
-async def run_report(principal: Principal, name: str, *, group_by: list[str], date_from: date,
-                     date_to: date) -> dict:
+async def run_report(principal: Principal, name: str, *, group_by: list[str], date_from: date, date_to: date) -> dict:
     spec = REPORTS[name]
     if date_to < date_from:
         raise InvalidField("date_to", "不能早于 date_from (must not be before date_from)")
@@ -344,5 +385,11 @@ async def run_report(principal: Principal, name: str, *, group_by: list[str], da
         row = {k: record[k] for k in keys}
         row["group"] = [d for d in dims if record[f"g_{d}"] == 0]
         rows.append(row)
-    return {"report": name, "date_from": date_from, "date_to": date_to, "group_by": dims,
-            "columns": [{"key": k, "label": label} for k, label in cols], "rows": rows}
+    return {
+        "report": name,
+        "date_from": date_from,
+        "date_to": date_to,
+        "group_by": dims,
+        "columns": [{"key": k, "label": label} for k, label in cols],
+        "rows": rows,
+    }

@@ -24,8 +24,16 @@ class SubsidyRuleCreate(Input, kw_only=True):
     base_amount: Annotated[int, msgspec.Meta(ge=0, le=100_000, description="元 (yuan)")]
     bonus_pct: Annotated[int, msgspec.Meta(ge=0, le=100)] = 0
     bonus_max_level: Annotated[int, msgspec.Meta(ge=1, le=5)] = 3
-    bonus_occupations: Annotated[list[OccupationCode], msgspec.Meta(max_length=100,
-                                 description="紧缺职业；不填则取职业目录中标为紧缺的 (default: the taxonomy's shortage occupations)")] | None = None
+    bonus_occupations: (
+        Annotated[
+            list[OccupationCode],
+            msgspec.Meta(
+                max_length=100,
+                description="紧缺职业；不填则取职业目录中标为紧缺的 (default: the taxonomy's shortage occupations)",
+            ),
+        ]
+        | None
+    ) = None
     valid_from: RuleDate
     valid_until: RuleDate | None = None
 

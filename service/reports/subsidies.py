@@ -81,7 +81,9 @@ async def list_rules() -> list[dict]:
 async def retire_rule(principal: Principal, rule_id: int) -> dict:
     if not principal.is_admin:
         raise Forbidden()
-    updated = await SubsidyRule.update({SubsidyRule.active: False}).where(SubsidyRule.id == rule_id).returning(SubsidyRule.id)
+    updated = (
+        await SubsidyRule.update({SubsidyRule.active: False}).where(SubsidyRule.id == rule_id).returning(SubsidyRule.id)
+    )
     if not updated:
         raise NotFound("补贴规则不存在 (no such rule)")
     return await SubsidyRule.select().where(SubsidyRule.id == rule_id).first()
@@ -101,12 +103,20 @@ _PRICE = """
 
 
 def price(rule: dict, *, level: int | None, occupation_code: str | None) -> tuple[int, dict]:
-    bonus = (level is not None and level <= rule["bonus_max_level"]
-             and occupation_code in (rule["bonus_occupations"] or []))
+    bonus = (
+        level is not None and level <= rule["bonus_max_level"] and occupation_code in (rule["bonus_occupations"] or [])
+    )
     pct = rule["bonus_pct"] if bonus else 0
     amount = (rule["base_amount"] * (100 + pct) + 50) // 100  # whole yuan, half up
-    return amount, {"rule_id": rule["id"], "rule_name": rule["name"], "base_amount": rule["base_amount"],
-                    "bonus_pct": pct, "level": level, "occupation_code": occupation_code, "amount": amount}
+    return amount, {
+        "rule_id": rule["id"],
+        "rule_name": rule["name"],
+        "base_amount": rule["base_amount"],
+        "bonus_pct": pct,
+        "level": level,
+        "occupation_code": occupation_code,
+        "amount": amount,
+    }
 
 
 # Claims ----------------------------------------------------------------------------------
@@ -126,30 +136,48 @@ async def create_claim(principal: Principal, training_id: int) -> dict:
         found = await Training.raw(
             "SELECT id, level, kind FROM certificate WHERE worker = {} AND occupation_code = {} AND status = 'verified' "
             "AND issued_on >= {} ORDER BY level NULLS LAST, issued_on LIMIT 1",
-            training["worker"], training["occupation_code"], training["started_on"])
+            training["worker"],
+            training["occupation_code"],
+            training["started_on"],
+        )
         certificate = found[0] if found else None
     level = training["level"]
     if certificate and certificate["kind"] in LEVELLED_CERTIFICATE_KINDS and certificate["level"] is not None:
         level = certificate["level"]
-    rules = await Training.raw(_PRICE, training["finished_on"], training["finished_on"], training["programme_code"],
-                               training["training_type"], level)
+    rules = await Training.raw(
+        _PRICE,
+        training["finished_on"],
+        training["finished_on"],
+        training["programme_code"],
+        training["training_type"],
+        level,
+    )
     if not rules:
         raise Conflict("没有适用的补贴标准 (no subsidy rule applies to this training)")
     amount, pricing = price(rules[0], level=level, occupation_code=training["occupation_code"])
     pricing["certificate_id"] = certificate["id"] if certificate else None
     row = SubsidyClaim(
-        institution=principal.agency_id, training=training_id, worker=training["worker"],
-        programme_code=training["programme_code"], certificate=certificate["id"] if certificate else None,
-        amount=amount, rule=rules[0]["id"], pricing=pricing, status="claimed", claimed_on=today_local(),
+        institution=principal.agency_id,
+        training=training_id,
+        worker=training["worker"],
+        programme_code=training["programme_code"],
+        certificate=certificate["id"] if certificate else None,
+        amount=amount,
+        rule=rules[0]["id"],
+        pricing=pricing,
+        status="claimed",
+        claimed_on=today_local(),
     )
     try:
         async with SubsidyClaim._meta.db.transaction():
             await row.save()
-            await SubsidyClaimEvent(claim=row.id, from_status=None, to_status="claimed",
-                                    by_agency=principal.agency_id).save()
+            await SubsidyClaimEvent(
+                claim=row.id, from_status=None, to_status="claimed", by_agency=principal.agency_id
+            ).save()
     except UniqueViolationError:
-        raise Conflict("该培训已申领补贴 (this training has already been claimed)",
-                       fields={"training_id": "already claimed"}) from None
+        raise Conflict(
+            "该培训已申领补贴 (this training has already been claimed)", fields={"training_id": "already claimed"}
+        ) from None
     return await get_claim(principal, row.id)
 
 
@@ -157,15 +185,26 @@ async def _held(claim_ids: list[int]) -> set[int]:
     if not claim_ids:
         return set()
     rows = await IntegrityFlag.select(IntegrityFlag.claim).where(
-        IntegrityFlag.claim.is_in(claim_ids) & (IntegrityFlag.status == "confirmed"))
+        IntegrityFlag.claim.is_in(claim_ids) & (IntegrityFlag.status == "confirmed")
+    )
     return {r["claim"] for r in rows}
 
 
 async def _present(rows: list[dict]) -> list[dict]:
     held = await _held([r["id"] for r in rows])
-    return [{**r, "pricing": json.loads(r["pricing"]) if isinstance(r["pricing"], str) else r["pricing"],
-             "institution_id": r["institution"], "training_id": r["training"], "worker_id": r["worker"],
-             "certificate_id": r["certificate"], "rule_id": r["rule"], "held": r["id"] in held} for r in rows]
+    return [
+        {
+            **r,
+            "pricing": json.loads(r["pricing"]) if isinstance(r["pricing"], str) else r["pricing"],
+            "institution_id": r["institution"],
+            "training_id": r["training"],
+            "worker_id": r["worker"],
+            "certificate_id": r["certificate"],
+            "rule_id": r["rule"],
+            "held": r["id"] in held,
+        }
+        for r in rows
+    ]
 
 
 async def get_claim(principal: Principal, claim_id: int) -> dict:
@@ -173,12 +212,15 @@ async def get_claim(principal: Principal, claim_id: int) -> dict:
     if row is None or not (principal.is_admin or principal.is_agency_of(row["institution"])):
         raise NotFound("补贴申领不存在 (no such claim)")
     out = (await _present([row]))[0]
-    out["history"] = await SubsidyClaimEvent.select().where(SubsidyClaimEvent.claim == claim_id).order_by(SubsidyClaimEvent.id)
+    out["history"] = (
+        await SubsidyClaimEvent.select().where(SubsidyClaimEvent.claim == claim_id).order_by(SubsidyClaimEvent.id)
+    )
     return out
 
 
-async def list_claims(principal: Principal, *, status: str | None, institution_id: int | None,
-                      limit: int, offset: int) -> tuple[list[dict], int]:
+async def list_claims(
+    principal: Principal, *, status: str | None, institution_id: int | None, limit: int, offset: int
+) -> tuple[list[dict], int]:
     query, count = SubsidyClaim.select().order_by(SubsidyClaim.id), SubsidyClaim.count()
     clauses = []
     if principal.role == Role.TRAINING:
@@ -203,16 +245,22 @@ async def decide_claim(principal: Principal, claim_id: int, *, to: str, reason: 
             raise NotFound("补贴申领不存在 (no such claim)")
         claim = rows[0]
         if claim["status"] not in TRANSITIONS[to]:
-            raise Conflict(f"状态为 {claim['status']} 的申领不能改为 {to} (this claim cannot move from "
-                           f"{claim['status']} to {to})")
+            raise Conflict(
+                f"状态为 {claim['status']} 的申领不能改为 {to} (this claim cannot move from {claim['status']} to {to})"
+            )
         if to in HOLDING and claim_id in await _held([claim_id]):
             raise Conflict("该申领有已确认的诚信问题，暂停审批和支付 (held by a confirmed integrity flag)")
-        await SubsidyClaim.update({
-            SubsidyClaim.status: to, SubsidyClaim.decided_by: principal.user_id, SubsidyClaim.decided_at: _now(),
-            SubsidyClaim.decision_reason: reason,
-        }).where(SubsidyClaim.id == claim_id)
-        await SubsidyClaimEvent(claim=claim_id, from_status=claim["status"], to_status=to, by_user=principal.user_id,
-                                reason=reason).save()
+        await SubsidyClaim.update(
+            {
+                SubsidyClaim.status: to,
+                SubsidyClaim.decided_by: principal.user_id,
+                SubsidyClaim.decided_at: _now(),
+                SubsidyClaim.decision_reason: reason,
+            }
+        ).where(SubsidyClaim.id == claim_id)
+        await SubsidyClaimEvent(
+            claim=claim_id, from_status=claim["status"], to_status=to, by_user=principal.user_id, reason=reason
+        ).save()
     return await get_claim(principal, claim_id)
 
 
@@ -231,8 +279,14 @@ async def set_target(principal: Principal, data: dict[str, Any], *, taxonomy: Ta
         "INSERT INTO bureau_target (year, metric, programme_code, district_code, institution, target, updated_by) "
         "VALUES ({}, {}, {}, {}, {}, {}, {}) ON CONFLICT ON CONSTRAINT bureau_target_once DO UPDATE "
         "SET target = EXCLUDED.target, updated_by = EXCLUDED.updated_by, updated_at = now() RETURNING *",
-        data["year"], data["metric"], data.get("programme_code"), data.get("district_code"),
-        data.get("institution_id"), data["target"], principal.user_id)
+        data["year"],
+        data["metric"],
+        data.get("programme_code"),
+        data.get("district_code"),
+        data.get("institution_id"),
+        data["target"],
+        principal.user_id,
+    )
     return {**rows[0], "institution_id": rows[0]["institution"]}
 
 
@@ -251,7 +305,11 @@ async def set_budget(principal: Principal, data: dict[str, Any]) -> dict:
         "INSERT INTO programme_budget (year, programme_code, amount, updated_by) VALUES ({}, {}, {}, {}) "
         "ON CONFLICT ON CONSTRAINT programme_budget_once DO UPDATE "
         "SET amount = EXCLUDED.amount, updated_by = EXCLUDED.updated_by, updated_at = now() RETURNING *",
-        data["year"], data["programme_code"], data["amount"], principal.user_id)
+        data["year"],
+        data["programme_code"],
+        data["amount"],
+        principal.user_id,
+    )
     return rows[0]
 
 

@@ -29,14 +29,26 @@ class Readiness(Output):
     matcher: MatcherReadiness
 
 
-@get("/health", opt={"public": True}, operation_id="health", summary="存活检查 (liveness)", tags=["system"],
-     exclude_from_auth=True)
+@get(
+    "/health",
+    opt={"public": True},
+    operation_id="health",
+    summary="存活检查 (liveness)",
+    tags=["system"],
+    exclude_from_auth=True,
+)
 async def health() -> Health:
     return Health(status="ok")
 
 
-@get("/ready", opt={"public": True}, operation_id="ready", summary="就绪检查：数据库与存储 (readiness)",
-     tags=["system"], exclude_from_auth=True)
+@get(
+    "/ready",
+    opt={"public": True},
+    operation_id="ready",
+    summary="就绪检查：数据库与存储 (readiness)",
+    tags=["system"],
+    exclude_from_auth=True,
+)
 async def ready(request: Request) -> Response[Readiness]:
     database = store = "ok"
     try:
@@ -52,9 +64,14 @@ async def ready(request: Request) -> Response[Readiness]:
         store = f"error: {type(exc).__name__}"
     ok = database == "ok" and store == "ok"
     index = request.app.state.matcher
-    matcher = MatcherReadiness(loaded=index.loaded, workers=index.n, skipped_rows=len(index.skipped),
-                               degraded=bool(index.skipped))
-    body = Readiness(status="unavailable" if not ok else "degraded" if matcher.degraded else "ok",
-                     database=database, store=store, matcher=matcher,
-                     store_backend="redis" if request.app.state.settings.redis_url else "memory")
+    matcher = MatcherReadiness(
+        loaded=index.loaded, workers=index.n, skipped_rows=len(index.skipped), degraded=bool(index.skipped)
+    )
+    body = Readiness(
+        status="unavailable" if not ok else "degraded" if matcher.degraded else "ok",
+        database=database,
+        store=store,
+        matcher=matcher,
+        store_backend="redis" if request.app.state.settings.redis_url else "memory",
+    )
     return Response(body, status_code=HTTP_200_OK if ok else HTTP_503_SERVICE_UNAVAILABLE)

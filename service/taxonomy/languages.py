@@ -40,8 +40,9 @@ async def recode_languages(table: str, engine=None) -> None:
             mapping[row["value"]] = code
     if not mapping:
         return
-    await engine.run_querystring(QueryString(
-        f"""
+    await engine.run_querystring(
+        QueryString(
+            f"""
         UPDATE {table} SET languages = ARRAY(
             SELECT v FROM (
                 SELECT coalesce({{}}::jsonb ->> l, l) AS v, min(o) AS o
@@ -49,5 +50,7 @@ async def recode_languages(table: str, engine=None) -> None:
             ) x ORDER BY o)
         WHERE languages && {{}}::varchar[]
         """,
-        json.dumps(mapping, ensure_ascii=False), list(mapping),
-    ))
+            json.dumps(mapping, ensure_ascii=False),
+            list(mapping),
+        )
+    )

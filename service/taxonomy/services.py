@@ -52,8 +52,14 @@ class Taxonomy:
 
     def language_refs(self, codes: list[str]) -> list[dict]:
         """[{code, name_zh, name_en}] for stored codes; a value kept from before codes shows as itself."""
-        return [{"code": code, "name_zh": self.languages.get(code, {}).get("name_zh", code),
-                 "name_en": self.languages.get(code, {}).get("name_en", code)} for code in codes]
+        return [
+            {
+                "code": code,
+                "name_zh": self.languages.get(code, {}).get("name_zh", code),
+                "name_en": self.languages.get(code, {}).get("name_en", code),
+            }
+            for code in codes
+        ]
 
     def language_name(self, code: str) -> str:
         return self.languages.get(code, {}).get("name_zh", code)

@@ -76,8 +76,9 @@ class AccountPages(Controller):
         return page(request, "home.html")
 
     @get("/login")
-    async def login_form(self, request: Request, next: FromQuery[str | None] = None,
-                         reset: FromQuery[str | None] = None) -> object:
+    async def login_form(
+        self, request: Request, next: FromQuery[str | None] = None, reset: FromQuery[str | None] = None
+    ) -> object:
         return page(request, "login.html", values={"next": _safe_next(next) or "", "reset": reset == "1"}, errors={})
 
     @post("/login")
@@ -90,8 +91,12 @@ class AccountPages(Controller):
             keys = await _count_attempt(request, login_phone_key(data.phone))
             settings = request.app.state.settings
             try:
-                await accounts.login(phone=data.phone, password=data.password, secret=settings.secret_key,
-                                     ttl_seconds=settings.token_ttl_seconds)
+                await accounts.login(
+                    phone=data.phone,
+                    password=data.password,
+                    secret=settings.secret_key,
+                    ttl_seconds=settings.token_ttl_seconds,
+                )
             except AppError:
                 raise FormErrors({}, "手机号或密码错误 (wrong phone number or password)") from None
             await _succeeded(request, keys)
@@ -116,8 +121,11 @@ class AccountPages(Controller):
             prefix = api_key_prefix(key)
             row = None
             if prefix is not None:
-                row = await ApiKey.select(ApiKey.id, ApiKey.digest, ApiKey.revoked_at).where(
-                    ApiKey.prefix == prefix).first()
+                row = (
+                    await ApiKey.select(ApiKey.id, ApiKey.digest, ApiKey.revoked_at)
+                    .where(ApiKey.prefix == prefix)
+                    .first()
+                )
             if row is None or row["revoked_at"] is not None or not digests_match(row["digest"], api_key_digest(key)):
                 raise FormErrors({"api_key": "密钥无效或已吊销 (the key is invalid or revoked)"})
             await _succeeded(request, keys)
@@ -134,8 +142,7 @@ class AccountPages(Controller):
 
     @get("/signup")
     async def signup_form(self, request: Request, role: FromQuery[str | None] = None) -> object:
-        return page(request, "signup.html", values={"role": role if role in ("employer", "worker") else ""},
-                    errors={})
+        return page(request, "signup.html", values={"role": role if role in ("employer", "worker") else ""}, errors={})
 
     @post("/signup")
     async def signup(self, request: Request) -> object:
@@ -148,9 +155,13 @@ class AccountPages(Controller):
             data = decode_form(form, AccountCreate)
             try:
                 row = await accounts.register_account(
-                    role=principal_role(data.role), phone=data.phone, password=data.password,
-                    display_name=data.display_name, phone_code=data.phone_code,
-                    secret=request.app.state.settings.secret_key)
+                    role=principal_role(data.role),
+                    phone=data.phone,
+                    password=data.password,
+                    display_name=data.display_name,
+                    phone_code=data.phone_code,
+                    secret=request.app.state.settings.secret_key,
+                )
             except AppError as exc:
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
@@ -174,9 +185,12 @@ class AccountPages(Controller):
                 raise FormErrors({"password_again": "两次输入的密码不一致 (the passwords differ)"})
             data = decode_form(form, PasswordReset)
             try:
-                await accounts.reset_password(phone=data.phone, phone_code=data.phone_code,
-                                              new_password=data.new_password,
-                                              secret=request.app.state.settings.secret_key)
+                await accounts.reset_password(
+                    phone=data.phone,
+                    phone_code=data.phone_code,
+                    new_password=data.new_password,
+                    secret=request.app.state.settings.secret_key,
+                )
             except AppError as exc:
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
@@ -188,6 +202,7 @@ class AccountPages(Controller):
 
 def principal_role(value: str):
     from service.accounts.guards import Role
+
     return Role(value)
 
 

@@ -31,35 +31,81 @@ class BureauPages(Controller):
     async def queues(self, request: Request) -> object:
         return await self._queues(request)
 
-    async def _queues(self, request: Request, *, status_code: int = 200, errors: dict | None = None,
-                      values: dict | None = None, form_error: str = "", target: str = "") -> object:
+    async def _queues(
+        self,
+        request: Request,
+        *,
+        status_code: int = 200,
+        errors: dict | None = None,
+        values: dict | None = None,
+        form_error: str = "",
+        target: str = "",
+    ) -> object:
         principal = principal_of(request)
         complaints, appeals = await queries.open_complaints(principal)
-        decided = await Complaint.select(
-            Complaint.id, Complaint.category, Complaint.status, Complaint.decided_at, Complaint.decided_by.display_name,
-            Complaint.appeal_status, Complaint.appeal_decided_at, Complaint.appeal_decided_by.display_name,
-        ).where(Complaint.decided_at.is_not_null()).order_by(Complaint.decided_at, ascending=False).limit(20)
-        return page(request, "bureau/queues.html", status_code=status_code, pending=await queries.pending_credentials(principal),
-                    complaints=complaints, appeals=appeals, decided=decided, errors=errors or {},
-                    values=values or {}, form_error=form_error, target=target)
+        decided = (
+            await Complaint.select(
+                Complaint.id,
+                Complaint.category,
+                Complaint.status,
+                Complaint.decided_at,
+                Complaint.decided_by.display_name,
+                Complaint.appeal_status,
+                Complaint.appeal_decided_at,
+                Complaint.appeal_decided_by.display_name,
+            )
+            .where(Complaint.decided_at.is_not_null())
+            .order_by(Complaint.decided_at, ascending=False)
+            .limit(20)
+        )
+        return page(
+            request,
+            "bureau/queues.html",
+            status_code=status_code,
+            pending=await queries.pending_credentials(principal),
+            complaints=complaints,
+            appeals=appeals,
+            decided=decided,
+            errors=errors or {},
+            values=values or {},
+            form_error=form_error,
+            target=target,
+        )
 
     @post("/credentials/{kind:str}/{worker_id:int}/{credential_id:int}")
-    async def decide_credential(self, request: Request, kind: Annotated[str, PathParameter(pattern="^(checks|certificates|trainings)$")],
-                                worker_id: PathId, credential_id: PathId) -> object:
+    async def decide_credential(
+        self,
+        request: Request,
+        kind: Annotated[str, PathParameter(pattern="^(checks|certificates|trainings)$")],
+        worker_id: PathId,
+        credential_id: PathId,
+    ) -> object:
         form = await request.form()
         target = f"{kind}-{credential_id}"
         try:
             data = decode_form(form, Decision)
             try:
-                await registry.decide_credential(principal_of(request), worker_id, kind, credential_id,
-                                                 verified=data.decision == "verified", reason=data.reason)
+                await registry.decide_credential(
+                    principal_of(request),
+                    worker_id,
+                    kind,
+                    credential_id,
+                    verified=data.decision == "verified",
+                    reason=data.reason,
+                )
             except AppError as exc:
                 if exc.status_code == 404:
                     raise
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
-            return await self._queues(request, status_code=422, errors={f"{target}.{k}": v for k, v in errors.fields.items()},
-                                      values=form_values(form), form_error=errors.message, target=target)
+            return await self._queues(
+                request,
+                status_code=422,
+                errors={f"{target}.{k}": v for k, v in errors.fields.items()},
+                values=form_values(form),
+                form_error=errors.message,
+                target=target,
+            )
         return see_other("/bureau#" + kind)
 
     @post("/complaints/{complaint_id:int}")
@@ -69,15 +115,25 @@ class BureauPages(Controller):
         try:
             data = decode_form(form, ComplaintDecision)
             try:
-                await employment.decide_complaint(principal_of(request), complaint_id,
-                                                  substantiated=data.outcome == "substantiated", reason=data.reason)
+                await employment.decide_complaint(
+                    principal_of(request),
+                    complaint_id,
+                    substantiated=data.outcome == "substantiated",
+                    reason=data.reason,
+                )
             except AppError as exc:
                 if exc.status_code == 404:
                     raise
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
-            return await self._queues(request, status_code=422, errors={f"{target}.{k}": v for k, v in errors.fields.items()},
-                                      values=form_values(form), form_error=errors.message, target=target)
+            return await self._queues(
+                request,
+                status_code=422,
+                errors={f"{target}.{k}": v for k, v in errors.fields.items()},
+                values=form_values(form),
+                form_error=errors.message,
+                target=target,
+            )
         return see_other("/bureau#complaints")
 
     @post("/appeals/{complaint_id:int}")
@@ -87,16 +143,20 @@ class BureauPages(Controller):
         try:
             data = decode_form(form, AppealDecision)
             try:
-                await employment.decide_appeal(principal_of(request), complaint_id, upheld=data.outcome == "upheld",
-                                               reason=data.reason)
+                await employment.decide_appeal(
+                    principal_of(request), complaint_id, upheld=data.outcome == "upheld", reason=data.reason
+                )
             except AppError as exc:
                 if exc.status_code == 404:
                     raise
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
-            return await self._queues(request, status_code=422, errors={f"{target}.{k}": v for k, v in errors.fields.items()},
-                                      values=form_values(form), form_error=errors.message, target=target)
+            return await self._queues(
+                request,
+                status_code=422,
+                errors={f"{target}.{k}": v for k, v in errors.fields.items()},
+                values=form_values(form),
+                form_error=errors.message,
+                target=target,
+            )
         return see_other("/bureau#appeals")
-
-
-

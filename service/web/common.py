@@ -19,30 +19,76 @@ from service.registry.domain import GUANGDONG_TZ, HEALTH_TIER_NAMES, HealthTier
 
 HERE = Path(__file__).parent
 
-CATEGORY_LABELS = {"maternity": "母婴护理（月嫂、育婴）", "household": "居家保姆（家务、做饭）",
-                   "elderly": "养老照护", "medical": "医护陪护"}
+CATEGORY_LABELS = {
+    "maternity": "母婴护理（月嫂、育婴）",
+    "household": "居家保姆（家务、做饭）",
+    "elderly": "养老照护",
+    "medical": "医护陪护",
+}
 CATEGORY_SHORT = {"maternity": "母婴", "household": "居家", "elderly": "养老", "medical": "医护"}
 STATUS_LABELS = {
-    "open": "招聘中", "filled": "已招满", "cancelled": "已取消", "expired": "已过期",
-    "offered": "待答复", "accepted": "已接受", "declined": "已拒绝", "withdrawn": "已撤回",
-    "active": "服务中", "completed": "已完成", "terminated": "已终止", "no_show": "未到岗",
-    "pending": "待核验", "verified": "已核验", "rejected": "已驳回", "revoked": "已吊销",
-    "substantiated": "属实", "dismissed": "不属实", "overturned": "申诉后撤销", "none": "无",
-    "upheld": "申诉成立", "paused": "暂停接单", "suspended": "已暂停",
-    "passed": "通过", "failed": "未通过", "in_progress": "培训中",
+    "open": "招聘中",
+    "filled": "已招满",
+    "cancelled": "已取消",
+    "expired": "已过期",
+    "offered": "待答复",
+    "accepted": "已接受",
+    "declined": "已拒绝",
+    "withdrawn": "已撤回",
+    "active": "服务中",
+    "completed": "已完成",
+    "terminated": "已终止",
+    "no_show": "未到岗",
+    "pending": "待核验",
+    "verified": "已核验",
+    "rejected": "已驳回",
+    "revoked": "已吊销",
+    "substantiated": "属实",
+    "dismissed": "不属实",
+    "overturned": "申诉后撤销",
+    "none": "无",
+    "upheld": "申诉成立",
+    "paused": "暂停接单",
+    "suspended": "已暂停",
+    "passed": "通过",
+    "failed": "未通过",
+    "in_progress": "培训中",
 }
 WORKER_STATUS_LABELS = {"active": "正常接单", "paused": "暂停接单", "suspended": "已被人社局暂停"}
-ROLE_LABELS = {"employer": "雇主家庭", "worker": "家政服务员", "admin": "人社局工作人员",
-               "housekeeping": "家政企业", "training": "培训机构", "evaluation": "评价机构"}
-COMPLAINT_LABELS = {"abuse": "虐待", "theft": "偷盗", "violence": "暴力", "negligence": "疏忽失职",
-                    "misconduct": "不当行为", "no_show": "未到岗", "other": "其他"}
+ROLE_LABELS = {
+    "employer": "雇主家庭",
+    "worker": "家政服务员",
+    "admin": "人社局工作人员",
+    "housekeeping": "家政企业",
+    "training": "培训机构",
+    "evaluation": "评价机构",
+}
+COMPLAINT_LABELS = {
+    "abuse": "虐待",
+    "theft": "偷盗",
+    "violence": "暴力",
+    "negligence": "疏忽失职",
+    "misconduct": "不当行为",
+    "no_show": "未到岗",
+    "other": "其他",
+}
 EMPLOYER_RATING_LABELS = {"quality": "服务质量", "communication": "沟通", "reliability": "守时可靠", "honesty": "诚实"}
-WORKER_RATING_LABELS = {"respect": "尊重", "pay_on_time": "按时支付工资", "working_conditions": "工作条件",
-                        "honesty": "诚实"}
+WORKER_RATING_LABELS = {
+    "respect": "尊重",
+    "pay_on_time": "按时支付工资",
+    "working_conditions": "工作条件",
+    "honesty": "诚实",
+}
 HEALTH_TIERS = {t.name.lower(): HEALTH_TIER_NAMES[t] for t in HealthTier}
 
-HOME_BY_ROLE = {Role.EMPLOYER: "/household", Role.WORKER: "/worker", Role.ADMIN: "/bureau",
-                Role.HOUSEKEEPING: "/agency", Role.TRAINING: "/agency", Role.EVALUATION: "/agency"}
+HOME_BY_ROLE = {
+    Role.EMPLOYER: "/household",
+    Role.WORKER: "/worker",
+    Role.ADMIN: "/bureau",
+    Role.HOUSEKEEPING: "/agency",
+    Role.TRAINING: "/agency",
+    Role.EVALUATION: "/agency",
+}
 
 
 def _stars(n: int | None) -> str:
@@ -53,9 +99,14 @@ def _stars(n: int | None) -> str:
 def _engine_callback(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.globals.update(
-        CATEGORY_LABELS=CATEGORY_LABELS, CATEGORY_SHORT=CATEGORY_SHORT, STATUS_LABELS=STATUS_LABELS,
-        ROLE_LABELS=ROLE_LABELS, COMPLAINT_LABELS=COMPLAINT_LABELS, HEALTH_TIERS=HEALTH_TIERS,
-        EMPLOYER_RATING_LABELS=EMPLOYER_RATING_LABELS, WORKER_RATING_LABELS=WORKER_RATING_LABELS,
+        CATEGORY_LABELS=CATEGORY_LABELS,
+        CATEGORY_SHORT=CATEGORY_SHORT,
+        STATUS_LABELS=STATUS_LABELS,
+        ROLE_LABELS=ROLE_LABELS,
+        COMPLAINT_LABELS=COMPLAINT_LABELS,
+        HEALTH_TIERS=HEALTH_TIERS,
+        EMPLOYER_RATING_LABELS=EMPLOYER_RATING_LABELS,
+        WORKER_RATING_LABELS=WORKER_RATING_LABELS,
     )
     env.filters["stars"] = _stars
     env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
@@ -70,16 +121,24 @@ def template_config() -> TemplateConfig:
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> Template:
     principal = principal_of(request)
-    return Template(template_name=name, status_code=status_code, media_type=MediaType.HTML, context={
-        "me": principal, "role": principal.role.value if principal.role else None,
-        "home": HOME_BY_ROLE.get(principal.role, "/"), **context,
-    })
+    return Template(
+        template_name=name,
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        context={
+            "me": principal,
+            "role": principal.role.value if principal.role else None,
+            "home": HOME_BY_ROLE.get(principal.role, "/"),
+            **context,
+        },
+    )
 
 
 def form_page(request: Request, name: str, errors: Any, values: dict, **context: Any) -> Template:
     """The form again, with each message next to its field and everything typed kept."""
-    return page(request, name, status_code=422, errors=errors.fields, form_error=errors.message,
-                values=values, **context)
+    return page(
+        request, name, status_code=422, errors=errors.fields, form_error=errors.message, values=values, **context
+    )
 
 
 def see_other(path: str) -> Redirect:
@@ -129,8 +188,14 @@ def html_error(request: Request, exc: Exception) -> Response:
         problem_response(request, exc)  # logs it
         status, message = 500, "服务出错，已记录 (something went wrong; it was logged)"
     titles = {403: "无权访问 (forbidden)", 404: "页面不存在 (not found)", 409: "无法完成 (conflict)"}
-    return page(request, "error.html", status_code=status, status=status,
-                title=titles.get(status, "出错了 (error)"), message=message)
+    return page(
+        request,
+        "error.html",
+        status_code=status,
+        status=status,
+        title=titles.get(status, "出错了 (error)"),
+        message=message,
+    )
 
 
 PAGE_EXCEPTION_HANDLERS = {AppError: html_error, HTTPException: html_error, Exception: html_error}

@@ -71,8 +71,11 @@ def form_to_dict(form: FormMultiDict, struct: type[msgspec.Struct], *, only: set
         if _is_bool(annotation) and not any(t is str for t in _flatten(annotation)):
             out[name] = form.get(name) in ("on", "true", "1", "yes")
             continue
-        nested = {k.split(".", 1)[1]: v.strip() for k, v in form.items()
-                  if k.startswith(name + ".") and isinstance(v, str) and v.strip()}
+        nested = {
+            k.split(".", 1)[1]: v.strip()
+            for k, v in form.items()
+            if k.startswith(name + ".") and isinstance(v, str) and v.strip()
+        }
         if nested:
             out[name] = nested
             continue
@@ -114,11 +117,17 @@ def validation_fields(message: str) -> dict[str, str]:
 def translate(message: str) -> str:
     text = message.split(" - at ")[0]
     if m := re.search(r"length >= (\d+)", text):
-        return f"至少 {m.group(1)} 个字符 (at least {m.group(1)} characters)" if "str" in text else \
-            f"至少选择 {m.group(1)} 项 (choose at least {m.group(1)})"
+        return (
+            f"至少 {m.group(1)} 个字符 (at least {m.group(1)} characters)"
+            if "str" in text
+            else f"至少选择 {m.group(1)} 项 (choose at least {m.group(1)})"
+        )
     if m := re.search(r"length <= (\d+)", text):
-        return f"最多 {m.group(1)} 个字符 (at most {m.group(1)} characters)" if "str" in text else \
-            f"最多 {m.group(1)} 项 (at most {m.group(1)})"
+        return (
+            f"最多 {m.group(1)} 个字符 (at most {m.group(1)} characters)"
+            if "str" in text
+            else f"最多 {m.group(1)} 项 (at most {m.group(1)})"
+        )
     if m := re.search(r">= (-?[\d.]+)", text):
         return f"不能小于 {m.group(1)} (must be at least {m.group(1)})"
     if m := re.search(r"<= (-?[\d.]+)", text):

@@ -25,14 +25,30 @@ from service.web.forms import FormErrors, app_error_fields, decode_form
 
 # What each kind of job asks first, and what it usually needs.
 CATEGORY_GUIDE = {
-    "maternity": {"live_in": True, "occupation": "4-10-01-06", "tier": "母婴照护",
-                  "hint": "月嫂一般住家，一单 26 天；母婴护理员证书和母婴类体检很重要。"},
-    "household": {"live_in": False, "occupation": "4-10-01-06", "tier": "居家",
-                  "hint": "住家保姆选“住家”；只做钟点工请按小时填预算。"},
-    "elderly": {"live_in": True, "occupation": "4-10-01-05", "tier": "养老照护",
-                "hint": "照顾失能或认知症老人，建议要求养老护理员证书。"},
-    "medical": {"live_in": False, "occupation": "4-14-01-02", "tier": "养老照护",
-                "hint": "医院陪护或术后护理，建议要求医疗护理员证书。"},
+    "maternity": {
+        "live_in": True,
+        "occupation": "4-10-01-06",
+        "tier": "母婴照护",
+        "hint": "月嫂一般住家，一单 26 天；母婴护理员证书和母婴类体检很重要。",
+    },
+    "household": {
+        "live_in": False,
+        "occupation": "4-10-01-06",
+        "tier": "居家",
+        "hint": "住家保姆选“住家”；只做钟点工请按小时填预算。",
+    },
+    "elderly": {
+        "live_in": True,
+        "occupation": "4-10-01-05",
+        "tier": "养老照护",
+        "hint": "照顾失能或认知症老人，建议要求养老护理员证书。",
+    },
+    "medical": {
+        "live_in": False,
+        "occupation": "4-14-01-02",
+        "tier": "养老照护",
+        "hint": "医院陪护或术后护理，建议要求医疗护理员证书。",
+    },
 }
 
 
@@ -66,9 +82,12 @@ async def worker_card(principal, match: dict, taxonomy) -> dict:
         "languages": worker["languages"],
         "skills": [taxonomy.skills[c]["name_zh"] for c in worker["skills"] if c in taxonomy.skills],
         "wage": (worker["wage_min"], worker["wage_max"], worker["wage_unit"]),
-        "certificates": summary["certificates"], "health": summary["health"],
-        "background": summary["background_check_passed"], "trainings": summary["trainings_completed"],
-        "stars": rating["stars"], "score_100": rating["score"],
+        "certificates": summary["certificates"],
+        "health": summary["health"],
+        "background": summary["background_check_passed"],
+        "trainings": summary["trainings_completed"],
+        "stars": rating["stars"],
+        "score_100": rating["score"],
     }
 
 
@@ -82,8 +101,9 @@ class HouseholdPages(Controller):
         requests = await queries.my_requests(principal)
         for r in requests:
             r["effective_status"] = matching.effective_status(r)
-        return page(request, "household/dashboard.html", requests=requests,
-                    placements=await queries.my_placements(principal))
+        return page(
+            request, "household/dashboard.html", requests=requests, placements=await queries.my_placements(principal)
+        )
 
     @get("/requests/new")
     async def new_request(self, request: Request, category: FromQuery[str | None] = None) -> object:
@@ -91,20 +111,36 @@ class HouseholdPages(Controller):
             return page(request, "household/choose_category.html")
         guide = CATEGORY_GUIDE[category]
         start = today_local() + timedelta(days=7)
-        values = {"category": category, "start_date": start.isoformat(), "budget_unit": "month",
-                  "search_scope": "district", "headcount": "1", "live_in": "on" if guide["live_in"] else "",
-                  "district_code": "441802"}
+        values = {
+            "category": category,
+            "start_date": start.isoformat(),
+            "budget_unit": "month",
+            "search_scope": "district",
+            "headcount": "1",
+            "live_in": "on" if guide["live_in"] else "",
+            "district_code": "441802",
+        }
         if category == "maternity":
             values["end_date"] = (start + timedelta(days=25)).isoformat()
         return self._form(request, category, values, {})
 
-    def _form(self, request: Request, category: str, values: dict, errors: dict, form_error: str = "",
-              status_code: int = 200) -> object:
+    def _form(
+        self, request: Request, category: str, values: dict, errors: dict, form_error: str = "", status_code: int = 200
+    ) -> object:
         taxonomy = request.app.state.taxonomy
-        return page(request, "household/request_form.html", status_code=status_code, category=category,
-                    guide=CATEGORY_GUIDE[category], values=values, errors=errors, form_error=form_error,
-                    skills=_skills_for(taxonomy, category), occupations=_occupations(taxonomy),
-                    districts=districts_by_city(taxonomy))
+        return page(
+            request,
+            "household/request_form.html",
+            status_code=status_code,
+            category=category,
+            guide=CATEGORY_GUIDE[category],
+            values=values,
+            errors=errors,
+            form_error=form_error,
+            skills=_skills_for(taxonomy, category),
+            occupations=_occupations(taxonomy),
+            districts=districts_by_city(taxonomy),
+        )
 
     @post("/requests/understand")
     async def understand(self, request: Request) -> object:
@@ -125,8 +161,12 @@ class HouseholdPages(Controller):
         try:
             data = decode_form(form, JobRequestCreate)
             try:
-                row = await matching.create_request(principal_of(request), msgspec.to_builtins(data, builtin_types=(date,)),
-                                                    taxonomy=state.taxonomy, vocabulary=state.vocabulary)
+                row = await matching.create_request(
+                    principal_of(request),
+                    msgspec.to_builtins(data, builtin_types=(date,)),
+                    taxonomy=state.taxonomy,
+                    vocabulary=state.vocabulary,
+                )
             except AppError as exc:
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
@@ -137,27 +177,49 @@ class HouseholdPages(Controller):
     async def show_request(self, request: Request, request_id: PathId) -> object:
         return await self._request_page(request, request_id)
 
-    async def _request_page(self, request: Request, request_id: int, *, offer_for: int | None = None,
-                            errors: dict | None = None, values: dict | None = None, form_error: str = "") -> object:
+    async def _request_page(
+        self,
+        request: Request,
+        request_id: int,
+        *,
+        offer_for: int | None = None,
+        errors: dict | None = None,
+        values: dict | None = None,
+        form_error: str = "",
+    ) -> object:
         principal = principal_of(request)
         state = request.app.state
         row = await matching.get_request(principal, request_id)
         status = matching.effective_status(row)
         matches, cards = None, []
         if status == "open":
-            matches = await matching.find_matches(principal, request_id, limit=10, offset=0,
-                                                  index=state.matcher, cache=request.app.stores.get("matches"))
+            matches = await matching.find_matches(
+                principal, request_id, limit=10, offset=0, index=state.matcher, cache=request.app.stores.get("matches")
+            )
             cards = [await worker_card(principal, m, state.taxonomy) for m in matches["items"]]
         offers = await queries.offers_for_request(request_id)
         for o in offers:
             o["effective_status"] = employment.offer_status(o)
         offered = {o["worker"] for o in offers if o["effective_status"] == "offered"}
-        return page(request, "household/request.html", req=row, status=status, matches=matches, cards=cards,
-                    offers=offers, offered=offered, placements=await queries.placements_for_request(request_id),
-                    skill_names={c: s["name_zh"] for c, s in state.taxonomy.skills.items()},
-                    district_name=state.taxonomy.district_name(row["district_code"]),
-                    understood=jsonb(row["understood"]), offer_for=offer_for, errors=errors or {},
-                    values=values or {}, form_error=form_error, status_code=422 if offer_for else 200)
+        return page(
+            request,
+            "household/request.html",
+            req=row,
+            status=status,
+            matches=matches,
+            cards=cards,
+            offers=offers,
+            offered=offered,
+            placements=await queries.placements_for_request(request_id),
+            skill_names={c: s["name_zh"] for c, s in state.taxonomy.skills.items()},
+            district_name=state.taxonomy.district_name(row["district_code"]),
+            understood=jsonb(row["understood"]),
+            offer_for=offer_for,
+            errors=errors or {},
+            values=values or {},
+            form_error=form_error,
+            status_code=422 if offer_for else 200,
+        )
 
     @post("/requests/{request_id:int}/offers")
     async def make_offer(self, request: Request, request_id: PathId) -> object:
@@ -167,16 +229,23 @@ class HouseholdPages(Controller):
         try:
             data = decode_form(form, OfferCreate)
             try:
-                await employment.make_offer(principal, request_id, worker_id=data.worker_id, wage=data.wage,
-                                            message=data.message, ttl=ttl)
+                await employment.make_offer(
+                    principal, request_id, worker_id=data.worker_id, wage=data.wage, message=data.message, ttl=ttl
+                )
             except AppError as exc:
                 if exc.status_code == 404:
                     raise
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
             worker = str(form.get("worker_id") or "")
-            return await self._request_page(request, request_id, offer_for=int(worker) if worker.isdigit() else -1,
-                                            errors=errors.fields, values=form_values(form), form_error=errors.message)
+            return await self._request_page(
+                request,
+                request_id,
+                offer_for=int(worker) if worker.isdigit() else -1,
+                errors=errors.fields,
+                values=form_values(form),
+                form_error=errors.message,
+            )
         return see_other(f"/household/requests/{request_id}#offers")
 
     @post("/requests/{request_id:int}/cancel")
@@ -193,18 +262,34 @@ class HouseholdPages(Controller):
     async def placement(self, request: Request, placement_id: PathId) -> object:
         return await self._placement_page(request, placement_id)
 
-    async def _placement_page(self, request: Request, placement_id: int, *, status_code: int = 200,
-                              errors: dict | None = None, values: dict | None = None, form_error: str = "",
-                              which: str = "") -> object:
+    async def _placement_page(
+        self,
+        request: Request,
+        placement_id: int,
+        *,
+        status_code: int = 200,
+        errors: dict | None = None,
+        values: dict | None = None,
+        form_error: str = "",
+        which: str = "",
+    ) -> object:
         principal = principal_of(request)
         row = await employment.get_placement(principal, placement_id)
         if row["viewer_side"] != "employer":
             raise NotFound("服务记录不存在 (no such placement)")
-        return page(request, "household/placement.html", status_code=status_code, p=row,
-                    reviews=await queries.reviews_by_side(placement_id),
-                    complaints=await queries.complaints_of_placement(placement_id),
-                    errors=errors or {}, values=values or {}, form_error=form_error, which=which,
-                    today=today_local())
+        return page(
+            request,
+            "household/placement.html",
+            status_code=status_code,
+            p=row,
+            reviews=await queries.reviews_by_side(placement_id),
+            complaints=await queries.complaints_of_placement(placement_id),
+            errors=errors or {},
+            values=values or {},
+            form_error=form_error,
+            which=which,
+            today=today_local(),
+        )
 
     @post("/placements/{placement_id:int}/complete")
     async def complete(self, request: Request, placement_id: PathId) -> object:
@@ -224,13 +309,21 @@ class HouseholdPages(Controller):
                 raise FormErrors(missing)
             data = decode_form(form, ReviewCreate, extra={"ratings": ratings})
             try:
-                await employment.add_review(principal_of(request), placement_id, ratings=data.ratings,
-                                            comment=data.comment, edit_window=window)
+                await employment.add_review(
+                    principal_of(request), placement_id, ratings=data.ratings, comment=data.comment, edit_window=window
+                )
             except AppError as exc:
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
-            return await self._placement_page(request, placement_id, status_code=422, errors=errors.fields,
-                                              values=form_values(form), form_error=errors.message, which="review")
+            return await self._placement_page(
+                request,
+                placement_id,
+                status_code=422,
+                errors=errors.fields,
+                values=form_values(form),
+                form_error=errors.message,
+                which="review",
+            )
         return see_other(f"/household/placements/{placement_id}")
 
     @post("/placements/{placement_id:int}/complaint")
@@ -239,13 +332,21 @@ class HouseholdPages(Controller):
         try:
             data = decode_form(form, ComplaintCreate)
             try:
-                await employment.file_complaint(principal_of(request), placement_id, category=data.category,
-                                                description=data.description)
+                await employment.file_complaint(
+                    principal_of(request), placement_id, category=data.category, description=data.description
+                )
             except AppError as exc:
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
-            return await self._placement_page(request, placement_id, status_code=422, errors=errors.fields,
-                                              values=form_values(form), form_error=errors.message, which="complaint")
+            return await self._placement_page(
+                request,
+                placement_id,
+                status_code=422,
+                errors=errors.fields,
+                values=form_values(form),
+                form_error=errors.message,
+                which="complaint",
+            )
         return see_other(f"/household/placements/{placement_id}")
 
 

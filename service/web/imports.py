@@ -26,10 +26,21 @@ MAX_BYTES = 2 * 1024 * 1024
 
 # Column headings accepted (Chinese as on the template, or the API's field names).
 HEADINGS = {
-    "姓名": "real_name", "性别": "gender", "出生日期": "birth_date", "身份证号": "id_number", "手机号": "phone",
-    "服务区县": "district_codes", "服务类别": "categories", "技能": "skills", "从业年限": "experience_years",
-    "期望工资最低": "wage_min", "期望工资最高": "wage_max", "工资单位": "wage_unit", "住家": "live_in",
-    "可上岗日期": "available_from", "语言": "languages",
+    "姓名": "real_name",
+    "性别": "gender",
+    "出生日期": "birth_date",
+    "身份证号": "id_number",
+    "手机号": "phone",
+    "服务区县": "district_codes",
+    "服务类别": "categories",
+    "技能": "skills",
+    "从业年限": "experience_years",
+    "期望工资最低": "wage_min",
+    "期望工资最高": "wage_max",
+    "工资单位": "wage_unit",
+    "住家": "live_in",
+    "可上岗日期": "available_from",
+    "语言": "languages",
 }
 FIELD_LABELS = {v: k for k, v in HEADINGS.items()}
 TEMPLATE_HEADER = list(HEADINGS)
@@ -76,8 +87,13 @@ def read_table(filename: str, content: bytes) -> list[dict[str, str]]:
         raise ImportFileError(f"一次最多导入 {MAX_ROWS} 行 (at most {MAX_ROWS} rows at a time)")
     out = []
     for raw in rows[1:]:
-        out.append({field: str(raw[i]).strip() if i < len(raw) and raw[i] is not None else ""
-                    for i, field in enumerate(known) if field})
+        out.append(
+            {
+                field: str(raw[i]).strip() if i < len(raw) and raw[i] is not None else ""
+                for i, field in enumerate(known)
+                if field
+            }
+        )
     return out
 
 
@@ -91,8 +107,9 @@ def _xlsx_rows(content: bytes) -> list[list[Any]]:
     sheet = book.worksheets[0]
     rows = []
     for row in sheet.iter_rows(values_only=True):
-        rows.append(["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date) else v)
-                     for v in row])
+        rows.append(
+            ["" if v is None else (v.date().isoformat() if hasattr(v, "date") and callable(v.date) else v) for v in row]
+        )
     book.close()
     return rows
 
@@ -131,8 +148,7 @@ def _label(field: str) -> str:
     return FIELD_LABELS.get(field.split(".")[0].split("[")[0], field)
 
 
-async def check_rows(principal: Principal, rows: list[dict[str, str]], *, cipher, taxonomy,
-                     save: bool) -> list[dict]:
+async def check_rows(principal: Principal, rows: list[dict[str, str]], *, cipher, taxonomy, save: bool) -> list[dict]:
     """Each row: its values and either its errors or, when saved, the new worker's id.
 
     With `save=False` every row is registered inside one transaction that is then rolled
@@ -148,13 +164,15 @@ async def check_rows(principal: Principal, rows: list[dict[str, str]], *, cipher
                 try:
                     data = convert(to_body(row, taxonomy), WorkerCreate)
                 except FormErrors as exc:
-                    result["errors"] = {_label(k) if k != "form" else "整行": v for k, v in exc.fields.items()} \
-                        or {"整行": exc.message}
+                    result["errors"] = {_label(k) if k != "form" else "整行": v for k, v in exc.fields.items()} or {
+                        "整行": exc.message
+                    }
                     continue
                 savepoint = await tx.savepoint()
                 try:
                     created = await registry.create_worker(
-                        principal, msgspec.structs.asdict(data) | {"location": None}, cipher=cipher, taxonomy=taxonomy)
+                        principal, msgspec.structs.asdict(data) | {"location": None}, cipher=cipher, taxonomy=taxonomy
+                    )
                     result["worker_id"] = created["id"]
                     await savepoint.release()
                 except AppError as exc:

@@ -45,7 +45,7 @@ def worker_id_of(settings: Settings, code: str) -> int | None:
 
 def masked_name(real_name: str) -> str:
     family = surname(real_name)
-    rest = real_name[len(family):]
+    rest = real_name[len(family) :]
     if len(rest) <= 1:
         return family + "*"
     return family + "*" * (len(rest) - 1) + rest[-1]
@@ -66,29 +66,41 @@ async def certificate_facts(worker_id: int) -> dict:
     if state != "valid":
         return facts
     certificates = await Certificate.select(
-        Certificate.occupation_name, Certificate.work_type, Certificate.level, Certificate.issued_on,
-        Certificate.issuer.name).where((Certificate.worker == worker_id) & (Certificate.status == "verified"))
+        Certificate.occupation_name,
+        Certificate.work_type,
+        Certificate.level,
+        Certificate.issued_on,
+        Certificate.issuer.name,
+    ).where((Certificate.worker == worker_id) & (Certificate.status == "verified"))
     trainings = await Training.select(Training.course, Training.finished_on, Training.institution.name).where(
-        (Training.worker == worker_id) & (Training.status == "verified") & (Training.result == "passed"))
+        (Training.worker == worker_id) & (Training.status == "verified") & (Training.result == "passed")
+    )
     summary = await registry.credential_summary(worker_id)
     health = summary["health"]
     agency = None
     if worker["agency"] is not None and worker["agency_confirmed_at"] is not None:
         agency = await Agency.select(Agency.name).where(Agency.id == worker["agency"]).first()
     facts.update(
-        gender=worker["gender"], stars=worker["integrity_stars"], certificates=certificates, trainings=trainings,
-        health=None if health is None else {
-            "tier": HEALTH_TIER_NAMES[HEALTH_TIER_BY_CODE[health["tier"]]], "valid_until": health["valid_until"]},
-        background=summary["background_check_passed"], agency=agency["name"] if agency else None,
-        authority=ISSUING_AUTHORITY, checked_on=today,
+        gender=worker["gender"],
+        stars=worker["integrity_stars"],
+        certificates=certificates,
+        trainings=trainings,
+        health=None
+        if health is None
+        else {"tier": HEALTH_TIER_NAMES[HEALTH_TIER_BY_CODE[health["tier"]]], "valid_until": health["valid_until"]},
+        background=summary["background_check_passed"],
+        agency=agency["name"] if agency else None,
+        authority=ISSUING_AUTHORITY,
+        checked_on=today,
     )
     return facts
 
 
 def qr_svg(url: str) -> bytes:
     out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True,
-                                    title="居家上门服务证二维码")
+    segno.make(url, error="m").save(
+        out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title="居家上门服务证二维码"
+    )
     return out.getvalue()
 
 
@@ -102,9 +114,15 @@ class PublicPages(Controller):
             settings = request.app.state.settings
             if worker_id_of(settings, code[:24]) is not None:
                 from service.web.common import see_other
+
                 return see_other(f"/c/{code.strip().upper()}")
-            return page(request, "public/lookup.html", status_code=404, values={"code": code[:24]},
-                        errors={"code": "查无此证，请核对查验码 (no certificate with this code)"})
+            return page(
+                request,
+                "public/lookup.html",
+                status_code=404,
+                values={"code": code[:24]},
+                errors={"code": "查无此证，请核对查验码 (no certificate with this code)"},
+            )
         return page(request, "public/lookup.html", values={}, errors={})
 
     @get("/{code:str}")

@@ -27,14 +27,20 @@ async def my_requests(principal: Principal) -> list[dict]:
 
 async def offers_for_request(request_id: int) -> list[dict]:
     """The offers on one request (the caller's ownership of it is checked by the service first)."""
-    rows = await Offer.select(*Offer.all_columns(), Offer.worker.real_name, Offer.worker.gender).where(
-        Offer.request == request_id).order_by(Offer.id, ascending=False)
+    rows = (
+        await Offer.select(*Offer.all_columns(), Offer.worker.real_name, Offer.worker.gender)
+        .where(Offer.request == request_id)
+        .order_by(Offer.id, ascending=False)
+    )
     return [{**r, "display_name": public_display_name(r["worker.real_name"], r["worker.gender"])} for r in rows]
 
 
 async def placements_for_request(request_id: int) -> list[dict]:
-    return await Placement.select(Placement.id, Placement.status, Placement.worker, Placement.start_date).where(
-        Placement.request == request_id).order_by(Placement.id)
+    return (
+        await Placement.select(Placement.id, Placement.status, Placement.worker, Placement.start_date)
+        .where(Placement.request == request_id)
+        .order_by(Placement.id)
+    )
 
 
 async def my_placements(principal: Principal) -> list[dict]:
@@ -47,9 +53,14 @@ async def my_placements(principal: Principal) -> list[dict]:
         where = Placement.worker == worker["id"]
     else:
         raise Forbidden()
-    rows = await Placement.select(*Placement.all_columns(), Placement.worker.real_name, Placement.worker.gender,
-                                  Placement.request.category).where(where).order_by(Placement.id, ascending=False
-                                                                                    ).limit(50)
+    rows = (
+        await Placement.select(
+            *Placement.all_columns(), Placement.worker.real_name, Placement.worker.gender, Placement.request.category
+        )
+        .where(where)
+        .order_by(Placement.id, ascending=False)
+        .limit(50)
+    )
     return [{**r, "display_name": public_display_name(r["worker.real_name"], r["worker.gender"])} for r in rows]
 
 
@@ -71,10 +82,17 @@ async def expiring_health_checks(principal: Principal, within_days: int = 30) ->
     if principal.role != Role.HOUSEKEEPING:
         raise Forbidden()
     today = today_local()
-    rows = await Check.select(Check.worker, Check.valid_until, Check.tier, Check.worker.real_name).where(
-        (Check.worker.agency == principal.agency_id) & Check.worker.agency_confirmed_at.is_not_null()
-        & (Check.kind == "health") & (Check.status == "verified") & (Check.result == "passed")
-    ).order_by(Check.valid_until, ascending=False)
+    rows = (
+        await Check.select(Check.worker, Check.valid_until, Check.tier, Check.worker.real_name)
+        .where(
+            (Check.worker.agency == principal.agency_id)
+            & Check.worker.agency_confirmed_at.is_not_null()
+            & (Check.kind == "health")
+            & (Check.status == "verified")
+            & (Check.result == "passed")
+        )
+        .order_by(Check.valid_until, ascending=False)
+    )
     newest: dict[int, dict] = {}
     for r in rows:
         newest.setdefault(r["worker"], r)
@@ -88,16 +106,28 @@ async def pending_credentials(principal: Principal) -> dict[str, list[dict]]:
         raise Forbidden()
     out = {}
     for kind, table in (("checks", Check), ("certificates", Certificate), ("trainings", Training)):
-        out[kind] = await table.select(*table.all_columns(), table.worker.real_name, table.worker.id_number_masked
-                                       ).where(table.status == "pending").order_by(table.id).limit(100)
+        out[kind] = (
+            await table.select(*table.all_columns(), table.worker.real_name, table.worker.id_number_masked)
+            .where(table.status == "pending")
+            .order_by(table.id)
+            .limit(100)
+        )
     return out
 
 
 async def open_complaints(principal: Principal) -> tuple[list[dict], list[dict]]:
     if not principal.is_admin:
         raise Forbidden()
-    complaints = await Complaint.select(*Complaint.all_columns(), Complaint.worker.real_name).where(
-        Complaint.status == "open").order_by(Complaint.id).limit(100)
-    appeals = await Complaint.select(*Complaint.all_columns(), Complaint.worker.real_name).where(
-        Complaint.appeal_status == "pending").order_by(Complaint.appeal_filed_at).limit(100)
+    complaints = (
+        await Complaint.select(*Complaint.all_columns(), Complaint.worker.real_name)
+        .where(Complaint.status == "open")
+        .order_by(Complaint.id)
+        .limit(100)
+    )
+    appeals = (
+        await Complaint.select(*Complaint.all_columns(), Complaint.worker.real_name)
+        .where(Complaint.appeal_status == "pending")
+        .order_by(Complaint.appeal_filed_at)
+        .limit(100)
+    )
     return complaints, appeals

@@ -16,9 +16,13 @@ def web_routers() -> list[Router]:
     from service.web.public import PublicPages
     from service.web.worker import WorkerPages
 
-    pages = Router(path="/", route_handlers=[AccountPages, HouseholdPages, WorkerPages, PublicPages, AgencyPages,
-                                             BureauPages],
-                   exception_handlers=PAGE_EXCEPTION_HANDLERS, include_in_schema=False)
-    static = create_static_files_router(path="/static", directories=[HERE / "static"], opt={"public": True},
-                                        include_in_schema=False)
+    pages = Router(
+        path="/",
+        route_handlers=[AccountPages, HouseholdPages, WorkerPages, PublicPages, AgencyPages, BureauPages],
+        exception_handlers=PAGE_EXCEPTION_HANDLERS,
+        include_in_schema=False,
+    )
+    static = create_static_files_router(
+        path="/static", directories=[HERE / "static"], opt={"public": True}, include_in_schema=False
+    )
     return [pages, static]

@@ -31,16 +31,24 @@ def _derived(settings: Settings, purpose: str) -> bytes:
 
 def session_config(settings: Settings) -> CookieBackendConfig:
     return CookieBackendConfig(
-        secret=_derived(settings, "web-session"), key="nanyue_session", max_age=SESSION_MAX_AGE,
-        httponly=True, samesite="lax", secure=settings.environment != "development",
+        secret=_derived(settings, "web-session"),
+        key="nanyue_session",
+        max_age=SESSION_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=settings.environment != "development",
         exclude=NOT_COOKIE_PATHS,
     )
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
     return CSRFConfig(
-        secret=_derived(settings, "web-csrf").hex(), cookie_name="nanyue_csrf", header_name="x-csrftoken",
-        cookie_secure=settings.environment != "development", cookie_samesite="lax", cookie_httponly=True,
+        secret=_derived(settings, "web-csrf").hex(),
+        cookie_name="nanyue_csrf",
+        header_name="x-csrftoken",
+        cookie_secure=settings.environment != "development",
+        cookie_samesite="lax",
+        cookie_httponly=True,
         exclude=NOT_COOKIE_PATHS,
     )
 
@@ -52,17 +60,25 @@ def password_stamp(password_hash: str) -> str:
 
 async def principal_from_session(session: dict) -> Principal:
     if (uid := session.get("uid")) is not None:
-        user = await User.select(User.id, User.role, User.is_active, User.password_hash).where(
-            User.id == int(uid)).first()
+        user = (
+            await User.select(User.id, User.role, User.is_active, User.password_hash).where(User.id == int(uid)).first()
+        )
         if user and user["is_active"] and session.get("pw") == password_stamp(user["password_hash"]):
             return Principal(role=Role(user["role"]), user_id=user["id"])
     elif (kid := session.get("kid")) is not None:
-        key = await ApiKey.select(ApiKey.id, ApiKey.scopes, ApiKey.revoked_at, ApiKey.agency.id,
-                                  ApiKey.agency.kind).where(ApiKey.id == int(kid)).first()
+        key = (
+            await ApiKey.select(ApiKey.id, ApiKey.scopes, ApiKey.revoked_at, ApiKey.agency.id, ApiKey.agency.kind)
+            .where(ApiKey.id == int(kid))
+            .first()
+        )
         if key and key["revoked_at"] is None:
             role = Role(key["agency.kind"])
-            return Principal(role=role, agency_id=key["agency.id"], api_key_id=key["id"],
-                             scopes=frozenset(key["scopes"]) & AGENCY_SCOPES[role])
+            return Principal(
+                role=role,
+                agency_id=key["agency.id"],
+                api_key_id=key["id"],
+                scopes=frozenset(key["scopes"]) & AGENCY_SCOPES[role],
+            )
     return ANONYMOUS
 
 

@@ -25,8 +25,20 @@ from service.web.forms import FormErrors, app_error_fields, convert, decode_form
 from service.web.household import districts_by_city
 from service.web.public import certificate_code
 
-EDITABLE = ("real_name", "phone", "languages", "district_codes", "categories", "skills", "experience_years",
-            "wage_min", "wage_max", "wage_unit", "live_in", "available_from")
+EDITABLE = (
+    "real_name",
+    "phone",
+    "languages",
+    "district_codes",
+    "categories",
+    "skills",
+    "experience_years",
+    "wage_min",
+    "wage_max",
+    "wage_unit",
+    "live_in",
+    "available_from",
+)
 
 
 async def _mine(request: Request) -> dict | None:
@@ -65,8 +77,15 @@ class WorkerPages(Controller):
     async def dashboard(self, request: Request) -> object:
         return await self._dashboard(request)
 
-    async def _dashboard(self, request: Request, *, status_code: int = 200, errors: dict | None = None,
-                         values: dict | None = None, form_error: str = "") -> object:
+    async def _dashboard(
+        self,
+        request: Request,
+        *,
+        status_code: int = 200,
+        errors: dict | None = None,
+        values: dict | None = None,
+        form_error: str = "",
+    ) -> object:
         principal = principal_of(request)
         worker = await _mine(request)
         if worker is None:
@@ -75,14 +94,22 @@ class WorkerPages(Controller):
         rating, _ = await employment.read_integrity(principal, wid)
         offers = await employment.list_my_offers(principal)
         return page(
-            request, "worker/dashboard.html", w=present_worker(worker, request.app.state.taxonomy),
-            visible=registry.is_visible_to_employers(worker), rating=rating, offers=offers,
+            request,
+            "worker/dashboard.html",
+            w=present_worker(worker, request.app.state.taxonomy),
+            visible=registry.is_visible_to_employers(worker),
+            rating=rating,
+            offers=offers,
             trainings=await registry.list_trainings(principal, wid),
             certificates=await registry.list_certificates(principal, wid),
             checks=await registry.list_checks(principal, wid),
-            placements=await queries.my_placements(principal), complaints=await queries.complaints_about(wid),
-            code=certificate_code(request.app.state.settings, wid), errors=errors or {}, values=values or {},
-            form_error=form_error, status_code=status_code,
+            placements=await queries.my_placements(principal),
+            complaints=await queries.complaints_about(wid),
+            code=certificate_code(request.app.state.settings, wid),
+            errors=errors or {},
+            values=values or {},
+            form_error=form_error,
+            status_code=status_code,
             skill_names={c: s["name_zh"] for c, s in request.app.state.taxonomy.skills.items()},
         )
 
@@ -94,8 +121,12 @@ class WorkerPages(Controller):
             try:
                 async with identity_attempt(request):
                     # The phone must be hers: a code sent to it, used up even if no record matches.
-                    await use_own_phone_code(principal_of(request).user_id, purpose=CodePurpose.CLAIM,
-                                             code=data.phone_code, secret=request.app.state.settings.secret_key)
+                    await use_own_phone_code(
+                        principal_of(request).user_id,
+                        purpose=CodePurpose.CLAIM,
+                        code=data.phone_code,
+                        secret=request.app.state.settings.secret_key,
+                    )
                     await registry.claim_worker(principal_of(request), data.id_number, cipher=request.app.state.cipher)
             except AppError as exc:
                 if "phone_code" in exc.fields:
@@ -103,23 +134,48 @@ class WorkerPages(Controller):
                 # Whatever the reason, the answer is about the number she typed.
                 raise FormErrors({"id_number": exc.detail}) from None
         except FormErrors as errors:
-            return page(request, "worker/start.html", status_code=422, values=form_values(form),
-                        errors=errors.fields, form_error=errors.message, my_phone=await _my_phone(request))
+            return page(
+                request,
+                "worker/start.html",
+                status_code=422,
+                values=form_values(form),
+                errors=errors.fields,
+                form_error=errors.message,
+                my_phone=await _my_phone(request),
+            )
         return see_other("/worker")
 
     @get("/profile")
     async def profile_form(self, request: Request) -> object:
         worker = await _mine(request)
-        values = _values_of(worker) if worker else {"wage_unit": "month", "district_codes": ["441802"],
-                                                    "languages": ["粤语", "普通话"]}
+        values = (
+            _values_of(worker)
+            if worker
+            else {"wage_unit": "month", "district_codes": ["441802"], "languages": ["粤语", "普通话"]}
+        )
         return self._profile(request, worker, values, {})
 
-    def _profile(self, request: Request, worker: dict | None, values: dict, errors: dict, form_error: str = "",
-                 status_code: int = 200) -> object:
+    def _profile(
+        self,
+        request: Request,
+        worker: dict | None,
+        values: dict,
+        errors: dict,
+        form_error: str = "",
+        status_code: int = 200,
+    ) -> object:
         taxonomy = request.app.state.taxonomy
-        return page(request, "worker/profile.html", status_code=status_code, worker=worker, values=values,
-                    errors=errors, form_error=form_error, districts=districts_by_city(taxonomy),
-                    skills_by_category=_skills_by_category(taxonomy))
+        return page(
+            request,
+            "worker/profile.html",
+            status_code=status_code,
+            worker=worker,
+            values=values,
+            errors=errors,
+            form_error=form_error,
+            districts=districts_by_city(taxonomy),
+            skills_by_category=_skills_by_category(taxonomy),
+        )
 
     @post("/profile")
     async def save_profile(self, request: Request) -> object:
@@ -133,8 +189,12 @@ class WorkerPages(Controller):
                 if worker is None:
                     data = decode_form(form, WorkerCreate)
                     async with identity_attempt(request):
-                        await registry.create_worker(principal, msgspec.structs.asdict(data) | {"location": None},
-                                                     cipher=state.cipher, taxonomy=state.taxonomy)
+                        await registry.create_worker(
+                            principal,
+                            msgspec.structs.asdict(data) | {"location": None},
+                            cipher=state.cipher,
+                            taxonomy=state.taxonomy,
+                        )
                 else:
                     fields = form_to_dict(form, WorkerUpdate, only=set(EDITABLE))
                     for name in ("skills", "languages"):
@@ -142,12 +202,18 @@ class WorkerPages(Controller):
                     update = convert(fields, WorkerUpdate)
                     changes = {k: v for k, v in msgspec.structs.asdict(update).items() if v is not msgspec.UNSET}
                     version = str(form.get("version") or "")
-                    await registry.update_worker(principal, worker["id"],
-                                                 expected_version=int(version) if version.isdigit() else -1,
-                                                 changes=changes, taxonomy=state.taxonomy)
+                    await registry.update_worker(
+                        principal,
+                        worker["id"],
+                        expected_version=int(version) if version.isdigit() else -1,
+                        changes=changes,
+                        taxonomy=state.taxonomy,
+                    )
             except AppError as exc:
                 if exc.status_code == 412:
-                    raise FormErrors({}, "资料刚在别处被修改，请刷新后再改 (the record changed meanwhile; reload it)") from None
+                    raise FormErrors(
+                        {}, "资料刚在别处被修改，请刷新后再改 (the record changed meanwhile; reload it)"
+                    ) from None
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
             return self._profile(request, worker, values, errors.fields, errors.message, status_code=422)
@@ -157,8 +223,9 @@ class WorkerPages(Controller):
     async def consent(self, request: Request) -> object:
         form = await request.form()
         worker = await registry.my_worker(principal_of(request))
-        await registry.set_consent(principal_of(request), worker["id"], granted=form.get("action") == "grant",
-                                   terms_version="2024-01")
+        await registry.set_consent(
+            principal_of(request), worker["id"], granted=form.get("action") == "grant", terms_version="2024-01"
+        )
         return see_other("/worker#consent")
 
     @post("/availability")
@@ -168,8 +235,13 @@ class WorkerPages(Controller):
         principal = principal_of(request)
         worker = await registry.my_worker(principal)
         status = "paused" if form.get("action") == "pause" else "active"
-        await registry.update_worker(principal, worker["id"], expected_version=worker["version"],
-                                     changes={"status": status}, taxonomy=request.app.state.taxonomy)
+        await registry.update_worker(
+            principal,
+            worker["id"],
+            expected_version=worker["version"],
+            changes={"status": status},
+            taxonomy=request.app.state.taxonomy,
+        )
         return see_other("/worker")
 
     @post("/binding")
@@ -193,14 +265,29 @@ class WorkerPages(Controller):
     async def placement(self, request: Request, placement_id: PathId) -> object:
         return await self._placement(request, placement_id)
 
-    async def _placement(self, request: Request, placement_id: int, *, status_code: int = 200,
-                         errors: dict | None = None, values: dict | None = None, form_error: str = "") -> object:
+    async def _placement(
+        self,
+        request: Request,
+        placement_id: int,
+        *,
+        status_code: int = 200,
+        errors: dict | None = None,
+        values: dict | None = None,
+        form_error: str = "",
+    ) -> object:
         row = await employment.get_placement(principal_of(request), placement_id)
         if row["viewer_side"] != "worker":
             raise NotFound("服务记录不存在 (no such placement)")
-        return page(request, "worker/placement.html", status_code=status_code, p=row,
-                    reviews=await queries.reviews_by_side(placement_id), errors=errors or {}, values=values or {},
-                    form_error=form_error)
+        return page(
+            request,
+            "worker/placement.html",
+            status_code=status_code,
+            p=row,
+            reviews=await queries.reviews_by_side(placement_id),
+            errors=errors or {},
+            values=values or {},
+            form_error=form_error,
+        )
 
     @post("/placements/{placement_id:int}/review")
     async def review(self, request: Request, placement_id: PathId) -> object:
@@ -213,13 +300,20 @@ class WorkerPages(Controller):
                 raise FormErrors(missing)
             data = decode_form(form, ReviewCreate, extra={"ratings": ratings})
             try:
-                await employment.add_review(principal_of(request), placement_id, ratings=data.ratings,
-                                            comment=data.comment, edit_window=window)
+                await employment.add_review(
+                    principal_of(request), placement_id, ratings=data.ratings, comment=data.comment, edit_window=window
+                )
             except AppError as exc:
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
-            return await self._placement(request, placement_id, status_code=422, errors=errors.fields,
-                                         values=form_values(form), form_error=errors.message)
+            return await self._placement(
+                request,
+                placement_id,
+                status_code=422,
+                errors=errors.fields,
+                values=form_values(form),
+                form_error=errors.message,
+            )
         return see_other(f"/worker/placements/{placement_id}")
 
     @post("/complaints/{complaint_id:int}/appeal")
@@ -234,7 +328,11 @@ class WorkerPages(Controller):
                     raise
                 raise app_error_fields(exc) from None
         except FormErrors as errors:
-            return await self._dashboard(request, status_code=422, form_error=errors.message,
-                                         errors={f"appeal-{complaint_id}.{k}": v for k, v in errors.fields.items()},
-                                         values={"appeal_for": str(complaint_id), **form_values(form)})
+            return await self._dashboard(
+                request,
+                status_code=422,
+                form_error=errors.message,
+                errors={f"appeal-{complaint_id}.{k}": v for k, v in errors.fields.items()},
+                values={"appeal_for": str(complaint_id), **form_values(form)},
+            )
         return see_other("/worker#complaints")

@@ -11,10 +11,16 @@ from tests.factories import PASSWORD, phone
 
 async def test_an_employer_registers_logs_in_and_reads_her_account(client, actors):
     number = phone()
-    created = await client.post("/api/v1/accounts", json={
-        "role": "employer", "phone": number, "password": "好记的密码-2026", "display_name": "林女士",
-        "phone_code": await actors.phone_code(number),
-    })
+    created = await client.post(
+        "/api/v1/accounts",
+        json={
+            "role": "employer",
+            "phone": number,
+            "password": "好记的密码-2026",
+            "display_name": "林女士",
+            "phone_code": await actors.phone_code(number),
+        },
+    )
     assert created.status_code == 201
     body = created.json()
     assert body["role"] == "employer"
@@ -41,9 +47,16 @@ async def test_the_same_phone_cannot_register_twice(client, actors, app):
 
 
 async def test_nobody_registers_as_admin_through_the_api(client):
-    response = await client.post("/api/v1/accounts", json={
-        "role": "admin", "phone": phone(), "password": "陈阿姨的密码-2026", "display_name": "x", "phone_code": "123456",
-    })
+    response = await client.post(
+        "/api/v1/accounts",
+        json={
+            "role": "admin",
+            "phone": phone(),
+            "password": "陈阿姨的密码-2026",
+            "display_name": "x",
+            "phone_code": "123456",
+        },
+    )
     assert response.status_code == 400
     assert any(e["field"] == "role" for e in response.json()["errors"])
 
@@ -69,10 +82,14 @@ async def test_unknown_phone_and_wrong_password_read_the_same(client, actors):
 async def test_bad_forged_and_expired_tokens_are_401(client, actors, settings):
     person = await actors.employer()
     assert (await client.get("/api/v1/accounts/me", headers={"Authorization": "Bearer nonsense"})).status_code == 401
-    forged = Token(exp=datetime.now(timezone.utc) + timedelta(hours=1), sub=str(person.id)).encode("another-secret-of-at-least-32-bytes!", "HS256")
+    forged = Token(exp=datetime.now(timezone.utc) + timedelta(hours=1), sub=str(person.id)).encode(
+        "another-secret-of-at-least-32-bytes!", "HS256"
+    )
     assert (await client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
     past = datetime.now(timezone.utc) - timedelta(seconds=5)
-    expired = jwt.encode({"sub": str(person.id), "exp": past, "iat": past - timedelta(hours=1)}, settings.secret_key, "HS256")
+    expired = jwt.encode(
+        {"sub": str(person.id), "exp": past, "iat": past - timedelta(hours=1)}, settings.secret_key, "HS256"
+    )
     response = await client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -12,25 +12,51 @@ from tests.factories import phone
 CJK = range(0x4E00, 0xA000)
 
 
-@pytest.mark.parametrize("password", [
-    "12345678", "password", " " * 8, " " * 12, "\u3000" * 10, "1234567890", "qwertyuiop", "Password123",
-    "{phone}", "my{phone}", "x-{phone}-y", "short密码1",
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "12345678",
+        "password",
+        " " * 8,
+        " " * 12,
+        "\u3000" * 10,
+        "1234567890",
+        "qwertyuiop",
+        "Password123",
+        "{phone}",
+        "my{phone}",
+        "x-{phone}-y",
+        "short密码1",
+    ],
+)
 async def test_weak_passwords_are_refused_naming_the_field(client, actors, password):
     number = phone()
     code = await actors.phone_code(number)
-    response = await client.post("/api/v1/accounts", json={
-        "role": "employer", "phone": number, "password": password.format(phone=number),
-        "display_name": "林女士", "phone_code": code,
-    })
+    response = await client.post(
+        "/api/v1/accounts",
+        json={
+            "role": "employer",
+            "phone": number,
+            "password": password.format(phone=number),
+            "display_name": "林女士",
+            "phone_code": code,
+        },
+    )
     assert response.status_code == 422, response.text
     [error] = response.json()["errors"]
     assert error["field"] == "password"
     assert any(ord(ch) in CJK for ch in error["message"])
     # The code was not used up by the refused password.
-    created = await client.post("/api/v1/accounts", json={
-        "role": "employer", "phone": number, "password": "林女士的密码-2026", "display_name": "林女士", "phone_code": code,
-    })
+    created = await client.post(
+        "/api/v1/accounts",
+        json={
+            "role": "employer",
+            "phone": number,
+            "password": "林女士的密码-2026",
+            "display_name": "林女士",
+            "phone_code": code,
+        },
+    )
     assert created.status_code == 201
 
 

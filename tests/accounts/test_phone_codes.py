@@ -128,8 +128,22 @@ async def test_resending_is_limited_per_phone(client, app):
 
 async def test_code_requests_are_limited_per_client_address(client, app):
     with tuned(app, phone_codes_per_address_per_hour=3):
-        answers = [send(client, app, "192.0.2.31", [("POST", "/api/v1/phone-codes", {
-            "phone": phone(), "purpose": "register"}, {"X-Forwarded-For": f"203.0.113.{i}"})])[0] for i in range(5)]
+        answers = [
+            send(
+                client,
+                app,
+                "192.0.2.31",
+                [
+                    (
+                        "POST",
+                        "/api/v1/phone-codes",
+                        {"phone": phone(), "purpose": "register"},
+                        {"X-Forwarded-For": f"203.0.113.{i}"},
+                    )
+                ],
+            )[0]
+            for i in range(5)
+        ]
     assert [r.status_code for r in answers] == [202, 202, 202, 429, 429]
 
 
@@ -149,7 +163,9 @@ async def test_asking_for_a_code_does_not_tell_whether_the_phone_is_registered(c
     assert [p for p, _ in sender.sent].count(unknown) == 1
     # Only the holder of a valid code learns that the phone is taken (and may reset instead).
     allow_resend(client, app)
-    taken = await client.post("/api/v1/accounts", json=account(registered.phone, await actors.phone_code(registered.phone)))
+    taken = await client.post(
+        "/api/v1/accounts", json=account(registered.phone, await actors.phone_code(registered.phone))
+    )
     assert taken.status_code == 409 and taken.json()["errors"][0]["field"] == "phone"
 
 
@@ -161,22 +177,32 @@ async def test_claiming_a_record_needs_a_code_sent_to_her_phone(client, actors):
 
     without = await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"]})
     assert without.status_code == 400 and any(e["field"] == "phone_code" for e in without.json()["errors"])
-    guessed = await client.post("/api/v1/workers/claim", headers=person.headers,
-                                json={"id_number": body["id_number"], "phone_code": "000000"})
+    guessed = await client.post(
+        "/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"], "phone_code": "000000"}
+    )
     assert guessed.status_code == 422 and guessed.json()["errors"][0]["field"] == "phone_code"
-    claimed = await client.post("/api/v1/workers/claim", headers=person.headers, json={
-        "id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
+    claimed = await client.post(
+        "/api/v1/workers/claim",
+        headers=person.headers,
+        json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")},
+    )
     assert claimed.status_code == 200 and claimed.json()["id"] == record["id"]
 
 
 async def test_a_code_is_used_up_by_a_claim_that_finds_nothing(client, actors, app):
     person = await actors.worker_account()
     code = await actors.phone_code(person.phone, "claim")
-    first = await client.post("/api/v1/workers/claim", headers=person.headers,
-                              json={"id_number": worker_body()["id_number"], "phone_code": code})
+    first = await client.post(
+        "/api/v1/workers/claim",
+        headers=person.headers,
+        json={"id_number": worker_body()["id_number"], "phone_code": code},
+    )
     assert first.status_code == 409 and first.json()["type"].endswith("/identity-unavailable")
-    again = await client.post("/api/v1/workers/claim", headers=person.headers,
-                              json={"id_number": worker_body()["id_number"], "phone_code": code})
+    again = await client.post(
+        "/api/v1/workers/claim",
+        headers=person.headers,
+        json={"id_number": worker_body()["id_number"], "phone_code": code},
+    )
     assert again.status_code == 422
 
 
@@ -185,13 +211,17 @@ async def test_a_password_is_reset_with_a_phone_code(client, actors, app, settin
     old_headers = person.headers
     for _ in range(settings.login_attempts_per_minute):  # someone has locked her out
         await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": "wrong-password"})
-    assert (await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": PASSWORD})).status_code == 429
+    assert (
+        await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": PASSWORD})
+    ).status_code == 429
 
     code = await actors.phone_code(person.phone, "reset_password")
     url = "/api/v1/accounts/password-reset"
     weak = await client.post(url, json={"phone": person.phone, "phone_code": code, "new_password": "password"})
     assert weak.status_code == 422 and weak.json()["errors"][0]["field"] == "new_password"
-    bad = await client.post(url, json={"phone": person.phone, "phone_code": wrong(code), "new_password": "新的密码-2026-秋"})
+    bad = await client.post(
+        url, json={"phone": person.phone, "phone_code": wrong(code), "new_password": "新的密码-2026-秋"}
+    )
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "phone_code"
     done = await client.post(url, json={"phone": person.phone, "phone_code": code, "new_password": "新的密码-2026-秋"})
     assert done.status_code == 204
@@ -207,8 +237,10 @@ async def test_a_reset_for_a_phone_without_account_reads_like_a_wrong_code(clien
     number = phone()
     sent = await client.post("/api/v1/phone-codes", json={"phone": number, "purpose": "reset_password"})
     assert sent.status_code == 202
-    reset = await client.post("/api/v1/accounts/password-reset",
-                              json={"phone": number, "phone_code": "123456", "new_password": "新的密码-2026-秋"})
+    reset = await client.post(
+        "/api/v1/accounts/password-reset",
+        json={"phone": number, "phone_code": "123456", "new_password": "新的密码-2026-秋"},
+    )
     assert reset.status_code == 422 and reset.json()["errors"][0]["field"] == "phone_code"
 
 
@@ -228,11 +260,14 @@ async def test_the_gateway_adapter_posts_the_message_with_its_credentials():
     assert json.loads(request.content) == {"phone": "13900000009", "message": "【南粤家政】您的验证码是 123456"}
 
 
-@pytest.mark.parametrize("answer", [
-    lambda request: httpx.Response(500),
-    lambda request: httpx.Response(401, json={"error": "bad key"}),
-    lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused", request=request)),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda request: httpx.Response(500),
+        lambda request: httpx.Response(401, json={"error": "bad key"}),
+        lambda request: (_ for _ in ()).throw(httpx.ConnectError("refused", request=request)),
+    ],
+)
 async def test_the_gateway_adapter_reports_a_failed_send(answer):
     async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
         with pytest.raises(SmsError):
@@ -254,13 +289,17 @@ async def test_the_app_sends_codes_through_the_configured_gateway(client, actors
     app.state.sms_sender = HttpSmsSender(http, "https://sms.gateway.test/v1/send", "gw-key-1")
     try:
         number = phone()
-        assert (await client.post("/api/v1/phone-codes", json={"phone": number, "purpose": "register"})).status_code == 202
+        assert (
+            await client.post("/api/v1/phone-codes", json={"phone": number, "purpose": "register"})
+        ).status_code == 202
         [message] = messages
         assert message["phone"] == number
         code = message["message"].split("验证码是 ")[1][:6]
         assert (await client.post("/api/v1/accounts", json=account(number, code))).status_code == 201
         down = True  # the gateway failing does not change the answer
-        assert (await client.post("/api/v1/phone-codes", json={"phone": phone(), "purpose": "register"})).status_code == 202
+        assert (
+            await client.post("/api/v1/phone-codes", json={"phone": phone(), "purpose": "register"})
+        ).status_code == 202
     finally:
         app.state.sms_sender = before
         in_app(client, http.aclose)
@@ -269,8 +308,9 @@ async def test_the_app_sends_codes_through_the_configured_gateway(client, actors
 def test_settings_choose_the_sender(tmp_path):
     env = {"SECRET_KEY": "s" * 40, "DATA_KEY": "A" * 43 + "=", "VAR_DIR": str(tmp_path)}
     assert isinstance(make_sender(load_settings(env), None), LogSmsSender)
-    gateway = load_settings(env | {"SMS_SENDER": "http", "SMS_GATEWAY_URL": "https://sms.gateway.test/v1/send",
-                                   "SMS_GATEWAY_KEY": "k"})
+    gateway = load_settings(
+        env | {"SMS_SENDER": "http", "SMS_GATEWAY_URL": "https://sms.gateway.test/v1/send", "SMS_GATEWAY_KEY": "k"}
+    )
     async_client = httpx.AsyncClient()
     assert isinstance(make_sender(gateway, async_client), HttpSmsSender)
     with pytest.raises(SystemExit):

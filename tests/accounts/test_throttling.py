@@ -41,15 +41,24 @@ async def test_the_phone_locks_whatever_the_address(client, app, actors, setting
 async def test_a_successful_login_does_not_count_against_the_phone(client, actors, settings):
     person = await actors.employer()
     for _ in range(settings.login_attempts_per_minute + 3):
-        assert (await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": PASSWORD})).status_code == 200
+        assert (
+            await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": PASSWORD})
+        ).status_code == 200
     wrong = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": "wrong-password"})
     assert wrong.status_code == 401
 
 
 async def test_rotating_forwarded_headers_from_an_untrusted_peer_change_nothing(client, app):
     with tuned(app, login_attempts_per_address=3):
-        answers = [send(client, app, "192.0.2.50", [login(phone(), "whatever-pass", {
-            "X-Forwarded-For": f"203.0.113.{i}", "X-Real-IP": f"203.0.113.{i}"})])[0] for i in range(5)]
+        answers = [
+            send(
+                client,
+                app,
+                "192.0.2.50",
+                [login(phone(), "whatever-pass", {"X-Forwarded-For": f"203.0.113.{i}", "X-Real-IP": f"203.0.113.{i}"})],
+            )[0]
+            for i in range(5)
+        ]
     assert [r.status_code for r in answers] == [401, 401, 401, 429, 429]
     assert int(answers[-1].headers["retry-after"]) > 0
 
@@ -57,11 +66,20 @@ async def test_rotating_forwarded_headers_from_an_untrusted_peer_change_nothing(
 async def test_a_trusted_proxy_tells_the_client_address(client, app):
     with tuned(app, login_attempts_per_address=3, trusted_proxies=("10.0.0.0/8",)):
         # Five different clients behind the proxy: none is limited by the others.
-        spread = [send(client, app, "10.1.2.3", [login(phone(), "whatever-pass", {
-            "X-Forwarded-For": f"203.0.113.{i}"})])[0] for i in range(5)]
+        spread = [
+            send(client, app, "10.1.2.3", [login(phone(), "whatever-pass", {"X-Forwarded-For": f"203.0.113.{i}"})])[0]
+            for i in range(5)
+        ]
         # One client behind it, even when it writes its own X-Forwarded-For in front.
-        same = [send(client, app, "10.1.2.3", [login(phone(), "whatever-pass", {
-            "X-Forwarded-For": f"1.2.3.{i}, 203.0.113.99"})])[0] for i in range(5)]
+        same = [
+            send(
+                client,
+                app,
+                "10.1.2.3",
+                [login(phone(), "whatever-pass", {"X-Forwarded-For": f"1.2.3.{i}, 203.0.113.99"})],
+            )[0]
+            for i in range(5)
+        ]
     assert [r.status_code for r in spread] == [401] * 5
     assert [r.status_code for r in same] == [401, 401, 401, 429, 429]
 
@@ -69,17 +87,22 @@ async def test_a_trusted_proxy_tells_the_client_address(client, app):
 async def test_the_rate_limit_uses_the_same_client_address(client, app):
     me = "/api/v1/accounts/me"
     with tuned(app, rate_limit_per_minute=3):
-        rotating = [send(client, app, "192.0.2.77", [("GET", me, None, {"X-Forwarded-For": f"203.0.113.{i}"})])[0]
-                    for i in range(5)]
+        rotating = [
+            send(client, app, "192.0.2.77", [("GET", me, None, {"X-Forwarded-For": f"203.0.113.{i}"})])[0]
+            for i in range(5)
+        ]
     assert [r.status_code for r in rotating] == [401, 401, 401, 429, 429]
     assert 0 < int(rotating[-1].headers["retry-after"]) <= 60
     assert rotating[-1].headers["content-type"].startswith("application/problem+json")
 
     with tuned(app, rate_limit_per_minute=3, trusted_proxies=("10.0.0.0/8",)):
-        behind_proxy = [send(client, app, "10.9.9.9", [("GET", me, None, {"X-Forwarded-For": f"203.0.114.{i}"})])[0]
-                        for i in range(5)]
-        one_client = [send(client, app, "10.9.9.9", [("GET", me, None, {"X-Forwarded-For": "203.0.115.1"})])[0]
-                      for i in range(5)]
+        behind_proxy = [
+            send(client, app, "10.9.9.9", [("GET", me, None, {"X-Forwarded-For": f"203.0.114.{i}"})])[0]
+            for i in range(5)
+        ]
+        one_client = [
+            send(client, app, "10.9.9.9", [("GET", me, None, {"X-Forwarded-For": "203.0.115.1"})])[0] for i in range(5)
+        ]
     assert [r.status_code for r in behind_proxy] == [401] * 5
     assert [r.status_code for r in one_client] == [401, 401, 401, 429, 429]
 
@@ -100,20 +123,23 @@ def _connection(peer: str | None, headers: dict[str, str], trusted: tuple[str, .
     )
 
 
-@pytest.mark.parametrize(("peer", "headers", "trusted", "expected"), [
-    ("192.0.2.1", {"x-forwarded-for": "203.0.113.5"}, (), "192.0.2.1"),
-    ("127.0.0.1", {"x-forwarded-for": "203.0.113.5"}, (), "127.0.0.1"),
-    ("127.0.0.1", {"x-real-ip": "203.0.113.5"}, (), "127.0.0.1"),
-    ("127.0.0.1", {"x-forwarded-for": "203.0.113.5"}, ("127.0.0.1",), "203.0.113.5"),
-    ("127.0.0.1", {"x-real-ip": "203.0.113.6"}, ("127.0.0.1",), "203.0.113.6"),
-    ("10.0.0.2", {"x-forwarded-for": "6.6.6.6, 203.0.113.5, 10.0.0.9"}, ("10.0.0.0/8",), "203.0.113.5"),
-    ("10.0.0.2", {"x-forwarded-for": "not-an-address"}, ("10.0.0.0/8",), "10.0.0.2"),
-    ("10.0.0.2", {}, ("10.0.0.0/8",), "10.0.0.2"),
-    ("::ffff:10.0.0.2", {"x-forwarded-for": "2001:db8::1"}, ("10.0.0.0/8",), "2001:db8::1"),
-    ("2001:db8::7", {"x-forwarded-for": "203.0.113.5"}, ("2001:db8::/32",), "203.0.113.5"),
-    ("testclient", {"x-forwarded-for": "203.0.113.5"}, ("10.0.0.0/8",), "testclient"),
-    (None, {"x-forwarded-for": "203.0.113.5"}, ("10.0.0.0/8",), "unknown"),
-])
+@pytest.mark.parametrize(
+    ("peer", "headers", "trusted", "expected"),
+    [
+        ("192.0.2.1", {"x-forwarded-for": "203.0.113.5"}, (), "192.0.2.1"),
+        ("127.0.0.1", {"x-forwarded-for": "203.0.113.5"}, (), "127.0.0.1"),
+        ("127.0.0.1", {"x-real-ip": "203.0.113.5"}, (), "127.0.0.1"),
+        ("127.0.0.1", {"x-forwarded-for": "203.0.113.5"}, ("127.0.0.1",), "203.0.113.5"),
+        ("127.0.0.1", {"x-real-ip": "203.0.113.6"}, ("127.0.0.1",), "203.0.113.6"),
+        ("10.0.0.2", {"x-forwarded-for": "6.6.6.6, 203.0.113.5, 10.0.0.9"}, ("10.0.0.0/8",), "203.0.113.5"),
+        ("10.0.0.2", {"x-forwarded-for": "not-an-address"}, ("10.0.0.0/8",), "10.0.0.2"),
+        ("10.0.0.2", {}, ("10.0.0.0/8",), "10.0.0.2"),
+        ("::ffff:10.0.0.2", {"x-forwarded-for": "2001:db8::1"}, ("10.0.0.0/8",), "2001:db8::1"),
+        ("2001:db8::7", {"x-forwarded-for": "203.0.113.5"}, ("2001:db8::/32",), "203.0.113.5"),
+        ("testclient", {"x-forwarded-for": "203.0.113.5"}, ("10.0.0.0/8",), "testclient"),
+        (None, {"x-forwarded-for": "203.0.113.5"}, ("10.0.0.0/8",), "unknown"),
+    ],
+)
 def test_client_address(peer, headers, trusted, expected):
     assert client_address(_connection(peer, headers, trusted)) == expected
 
@@ -132,8 +158,10 @@ async def test_the_server_as_started_does_not_take_forwarded_headers_from_a_loca
     async def run() -> list[int]:
         transport = httpx.ASGITransport(app=served, client=("127.0.0.1", 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            return [(await http.get("/api/v1/accounts/me", headers={"X-Forwarded-For": f"203.0.116.{i}"})).status_code
-                    for i in range(5)]
+            return [
+                (await http.get("/api/v1/accounts/me", headers={"X-Forwarded-For": f"203.0.116.{i}"})).status_code
+                for i in range(5)
+            ]
 
     await _forget_rate_limit_of(client, app, "127.0.0.1")
     with tuned(app, rate_limit_per_minute=3):

@@ -41,8 +41,12 @@ async def test_an_agency_receives_signed_events_about_its_own_worker_only(client
     assert receiver.to("https://hooks.theirs.test/nanyue") == []
     for delivery in got:
         timestamp = delivery.headers["x-nanyue-timestamp"]
-        expected = "v1=" + hmac.new(created["secret"].encode(), timestamp.encode() + b"." + delivery.body,
-                                    hashlib.sha256).hexdigest()
+        expected = (
+            "v1="
+            + hmac.new(
+                created["secret"].encode(), timestamp.encode() + b"." + delivery.body, hashlib.sha256
+            ).hexdigest()
+        )
         assert delivery.headers["x-nanyue-signature"] == expected
         assert abs(int(timestamp) - time.time()) < 60
     assert got[0].json["data"]["worker_id"] == worker["id"]
@@ -123,17 +127,32 @@ async def test_a_killed_dispatcher_loses_nothing_and_misdelivers_nothing(client,
 
 
 async def test_webhook_urls_are_checked_against_ssrf(client, actors):
-    for url in ("http://127.0.0.1:8000/hook", "https://10.1.2.3/hook", "https://[::1]/hook", "https://169.254.169.254/x",
-                "https://localhost/hook", "ftp://files.test/x", "https://user:pw@hooks.test/x"):
+    for url in (
+        "http://127.0.0.1:8000/hook",
+        "https://10.1.2.3/hook",
+        "https://[::1]/hook",
+        "https://169.254.169.254/x",
+        "https://localhost/hook",
+        "ftp://files.test/x",
+        "https://user:pw@hooks.test/x",
+    ):
         with pytest.raises(UnsafeUrl):
             await check_outbound_url(url, allow_private=False)
     agency = await actors.agency("housekeeping")
-    unknown = await client.post("/api/v1/webhooks", headers=agency.headers,
-                                json={"url": "https://hooks.test/x", "event_types": ["no.such.event"]})
+    unknown = await client.post(
+        "/api/v1/webhooks",
+        headers=agency.headers,
+        json={"url": "https://hooks.test/x", "event_types": ["no.such.event"]},
+    )
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "event_types"
     employer = await actors.employer()
-    assert (await client.post("/api/v1/webhooks", headers=employer.headers,
-                              json={"url": "https://hooks.test/x", "event_types": ["offer.made"]})).status_code == 403
+    assert (
+        await client.post(
+            "/api/v1/webhooks",
+            headers=employer.headers,
+            json={"url": "https://hooks.test/x", "event_types": ["offer.made"]},
+        )
+    ).status_code == 403
 
 
 async def test_retrying_a_post_with_the_same_key_has_one_effect(client, actors, registry, app):
@@ -150,8 +169,9 @@ async def test_retrying_a_post_with_the_same_key_has_one_effect(client, actors, 
     assert other_body.status_code == 422
     # Keys are the caller's own: another caller's same key is a different request.
     other = await actors.employer()
-    foreign = await client.post(url, headers=other.headers | {"Idempotency-Key": "offer-2026-11-27-001"},
-                                json={"worker_id": worker["id"]})
+    foreign = await client.post(
+        url, headers=other.headers | {"Idempotency-Key": "offer-2026-11-27-001"}, json={"worker_id": worker["id"]}
+    )
     assert foreign.status_code == 404
 
     async def offers_made():
@@ -172,13 +192,22 @@ async def test_a_concurrent_duplicate_is_409(client, actors, registry, app):
 
         from service.idempotency.tables import IdempotencyRecord
 
-        await IdempotencyRecord.insert(IdempotencyRecord(
-            caller=f"user:{employer.id}", key="k-1", fingerprint="x" * 64, state="running",
-            locked_until=datetime.now(timezone.utc) + timedelta(seconds=60)))
+        await IdempotencyRecord.insert(
+            IdempotencyRecord(
+                caller=f"user:{employer.id}",
+                key="k-1",
+                fingerprint="x" * 64,
+                state="running",
+                locked_until=datetime.now(timezone.utc) + timedelta(seconds=60),
+            )
+        )
 
     in_app(client, first_request_still_running)
-    response = await client.post(f"/api/v1/job-requests/{job['id']}/offers",
-                                 headers=employer.headers | {"Idempotency-Key": "k-1"}, json={"worker_id": worker["id"]})
+    response = await client.post(
+        f"/api/v1/job-requests/{job['id']}/offers",
+        headers=employer.headers | {"Idempotency-Key": "k-1"},
+        json={"worker_id": worker["id"]},
+    )
     assert response.status_code == 422  # same key, other body
 
     # The same fingerprint while running: 409 exactly.
@@ -189,13 +218,17 @@ async def test_a_concurrent_duplicate_is_409(client, actors, registry, app):
 
         body = ('{"worker_id":%d}' % worker["id"]).encode()
         fingerprint = h.sha256(b"POST /api/v1/job-requests/%d/offers\n" % job["id"] + body).hexdigest()
-        await IdempotencyRecord.update({IdempotencyRecord.fingerprint: fingerprint}).where(IdempotencyRecord.key == "k-1")
+        await IdempotencyRecord.update({IdempotencyRecord.fingerprint: fingerprint}).where(
+            IdempotencyRecord.key == "k-1"
+        )
         return body
 
     body = in_app(client, running_with_same_body)
-    response = await client.post(f"/api/v1/job-requests/{job['id']}/offers",
-                                 headers=employer.headers | {"Idempotency-Key": "k-1", "Content-Type": "application/json"},
-                                 content=body)
+    response = await client.post(
+        f"/api/v1/job-requests/{job['id']}/offers",
+        headers=employer.headers | {"Idempotency-Key": "k-1", "Content-Type": "application/json"},
+        content=body,
+    )
     assert response.status_code == 409
 
 
@@ -211,9 +244,21 @@ async def test_certificates_are_confirmed_with_the_issuer(client, actors, regist
     def push(certificate_no):
         async def run():
             return await registry_services.add_certificate(
-                caller, record["id"], {"id_number": number, "occupation_code": "4-10-01-06", "work_type": None,
-                                       "level": 4, "certificate_no": certificate_no, "issued_on": today_local()},
-                taxonomy=app.state.taxonomy, cipher=app.state.cipher, issuer=issuer)
+                caller,
+                record["id"],
+                {
+                    "id_number": number,
+                    "occupation_code": "4-10-01-06",
+                    "work_type": None,
+                    "level": 4,
+                    "certificate_no": certificate_no,
+                    "issued_on": today_local(),
+                },
+                taxonomy=app.state.taxonomy,
+                cipher=app.state.cipher,
+                issuer=issuer,
+            )
+
         return in_app(client, run)
 
     receiver.genuine_certificates.add("GD2026000001")
@@ -229,8 +274,9 @@ async def test_certificates_are_confirmed_with_the_issuer(client, actors, regist
     async def recheck():
         from service.accounts.guards import Principal as P
 
-        return await registry_services.recheck_certificate(P(role=Role.ADMIN, user_id=admin.id), record["id"],
-                                                           pending["id"], issuer)
+        return await registry_services.recheck_certificate(
+            P(role=Role.ADMIN, user_id=admin.id), record["id"], pending["id"], issuer
+        )
 
     assert in_app(client, recheck)["status"] == "verified"
 
@@ -252,8 +298,9 @@ async def test_unsubscribing_stops_pending_deliveries(client, actors, registry, 
 async def test_malformed_webhook_urls_are_422_not_500(client, actors):
     agency = await actors.agency("housekeeping")
     for url in ("https://[::1/x", "https://hooks.test:99999/x", "https://" + "a" * 300 + ".test/x"):
-        response = await client.post("/api/v1/webhooks", headers=agency.headers,
-                                     json={"url": url, "event_types": ["offer.made"]})
+        response = await client.post(
+            "/api/v1/webhooks", headers=agency.headers, json={"url": url, "event_types": ["offer.made"]}
+        )
         assert response.status_code in (400, 422), (url, response.text)
     with pytest.raises(UnsafeUrl):
         await check_outbound_url("https://hooks.test:99999/x", allow_private=False)
@@ -280,6 +327,9 @@ def test_deliveries_connect_to_the_address_that_was_checked():
     from service.events.services import pinned
 
     assert pinned("https://hooks.agency.cn/in?x=1", "203.0.113.7") == (
-        "https://203.0.113.7/in?x=1", {"Host": "hooks.agency.cn"}, {"sni_hostname": "hooks.agency.cn"})
+        "https://203.0.113.7/in?x=1",
+        {"Host": "hooks.agency.cn"},
+        {"sni_hostname": "hooks.agency.cn"},
+    )
     assert pinned("https://hooks.agency.cn:8443/in", "2001:db8::1")[0] == "https://[2001:db8::1]:8443/in"
     assert pinned("http://127.0.0.1:9000/in", None) == ("http://127.0.0.1:9000/in", {}, {})

@@ -25,15 +25,25 @@ class RowByRow:
 
 
 async def test_the_bulk_load_equals_the_row_by_row_load(client, actors, registry, app):
-    await registry.worker(real_name="欧阳丽华", certificate_level=3, trained_on=today_local() - timedelta(days=20),
-                          languages=["粤语", "闽南话"])
+    await registry.worker(
+        real_name="欧阳丽华",
+        certificate_level=3,
+        trained_on=today_local() - timedelta(days=20),
+        languages=["粤语", "闽南话"],
+    )
     await registry.worker(real_name="陈好", health="home", location=None, wage_unit="hour", wage_min=35, wage_max=45)
     _, blacklisted = await registry.worker(real_name="黄丽", consent=False, health=None)
-    await client.post(f"/api/v1/workers/{blacklisted['id']}/checks", headers=registry.admin.headers, json={
-        "kind": "background", "result": "failed", "checked_on": today_local().isoformat()})
+    await client.post(
+        f"/api/v1/workers/{blacklisted['id']}/checks",
+        headers=registry.admin.headers,
+        json={"kind": "background", "result": "failed", "checked_on": today_local().isoformat()},
+    )
     _, passed = await registry.worker(real_name="李美玲", categories=["elderly", "medical"], health="elderly")
-    await client.post(f"/api/v1/workers/{passed['id']}/checks", headers=registry.admin.headers, json={
-        "kind": "background", "result": "passed", "checked_on": today_local().isoformat()})
+    await client.post(
+        f"/api/v1/workers/{passed['id']}/checks",
+        headers=registry.admin.headers,
+        json={"kind": "background", "result": "passed", "checked_on": today_local().isoformat()},
+    )
 
     async def build_both():
         indexes = []
@@ -50,5 +60,7 @@ async def test_the_bulk_load_equals_the_row_by_row_load(client, actors, registry
         if name == "surname":
             continue
         np.testing.assert_array_equal(bulk.col(name), rows.col(name), err_msg=name)
-    assert [bulk.surname_of(r) for r in range(4)] == [rows.surname_of(r) for r in range(4)] == ["欧阳", "陈", "黄", "李"]
+    assert (
+        [bulk.surname_of(r) for r in range(4)] == [rows.surname_of(r) for r in range(4)] == ["欧阳", "陈", "黄", "李"]
+    )
     assert bulk.col("background").max() > 0 and bulk.col("blacklisted").max() > 0 and bulk.col("trained").max() > 0

@@ -8,8 +8,11 @@ from tests.factories import request_body
 
 async def test_an_employer_posts_reads_changes_and_cancels_a_request(client, actors):
     employer = await actors.employer()
-    created = await client.post("/api/v1/job-requests", headers=employer.headers, json=request_body(
-        household_notes="三口之家，宝宝预产期12月，有一只猫", hours_per_week=40))
+    created = await client.post(
+        "/api/v1/job-requests",
+        headers=employer.headers,
+        json=request_body(household_notes="三口之家，宝宝预产期12月，有一只猫", hours_per_week=40),
+    )
     assert created.status_code == 201
     job = created.json()
     assert job["status"] == "open" and job["employer_id"] == employer.id and job["version"] == 1
@@ -37,7 +40,9 @@ async def test_invalid_combinations_name_the_field(client, actors):
         "district_code": request_body(district_code="449999"),
         "radius_km": request_body(radius_km=10),
         "start_date": request_body(start_date=(today_local() - timedelta(days=1)).isoformat(), end_date=None),
-        "required_certificate.min_level": request_body(required_certificate={"occupation_code": "4-10-01-02", "min_level": 1}),
+        "required_certificate.min_level": request_body(
+            required_certificate={"occupation_code": "4-10-01-02", "min_level": 1}
+        ),
         "category": request_body(category="gardening"),
         "budget_unit": request_body(budget_unit="week"),
     }
@@ -68,5 +73,7 @@ async def test_a_housekeeping_agency_posts_for_a_client_household(client, actors
     assert (await client.get(f"/api/v1/job-requests/{job['id']}", headers=other.headers)).status_code == 404
     # An agency cannot attach a request to some employer's account.
     employer = await actors.employer()
-    attached = await client.post("/api/v1/job-requests", headers=agency.headers, json=request_body(employer_id=employer.id))
+    attached = await client.post(
+        "/api/v1/job-requests", headers=agency.headers, json=request_body(employer_id=employer.id)
+    )
     assert attached.status_code == 400 and attached.json()["errors"][0]["field"] == "employer_id"

@@ -10,15 +10,35 @@ from tests.factories import START, matches, post_request
 
 async def test_the_order_and_scores_are_the_hand_computed_ones(client, actors, registry):
     # A: both skills, 四级 certificate, 6 years, asks 8000, speaks 粤语.
-    pa, a = await registry.worker(real_name="陈秀英", certificate_level=4, experience_years=6, wage_min=8000, wage_max=9000,
-                                 skills=["maternity_postpartum_care", "lactation_support"], languages=["粤语"])
+    pa, a = await registry.worker(
+        real_name="陈秀英",
+        certificate_level=4,
+        experience_years=6,
+        wage_min=8000,
+        wage_max=9000,
+        skills=["maternity_postpartum_care", "lactation_support"],
+        languages=["粤语"],
+    )
     # B: one skill of two, no certificate, 10 years, asks 10000, only 普通话, trained last month, never placed.
-    pb, b = await registry.worker(real_name="李美玲", experience_years=10, wage_min=10000, wage_max=11000,
-                                 skills=["maternity_postpartum_care"], languages=["普通话"],
-                                 trained_on=today_local() - timedelta(days=30))
+    pb, b = await registry.worker(
+        real_name="李美玲",
+        experience_years=10,
+        wage_min=10000,
+        wage_max=11000,
+        skills=["maternity_postpartum_care"],
+        languages=["普通话"],
+        trained_on=today_local() - timedelta(days=30),
+    )
     # C: both skills, 三级 certificate, 2 years, asks 7000, speaks 粤语.
-    pc, c = await registry.worker(real_name="黄丽", certificate_level=3, experience_years=2, wage_min=7000, wage_max=8000,
-                                 skills=["maternity_postpartum_care", "lactation_support"], languages=["粤语", "普通话"])
+    pc, c = await registry.worker(
+        real_name="黄丽",
+        certificate_level=3,
+        experience_years=2,
+        wage_min=7000,
+        wage_max=8000,
+        skills=["maternity_postpartum_care", "lactation_support"],
+        languages=["粤语", "普通话"],
+    )
     employer = await actors.employer()
     job = await post_request(client, employer)
     page = await matches(client, employer, job["id"])
@@ -33,14 +53,14 @@ async def test_the_order_and_scores_are_the_hand_computed_ones(client, actors, r
     expected = {
         a["id"]: 0.30 * 1 + 0.15 * 0.4 + 0.15 * integrity[a["id"]] + 0.15 * 1 + 0.10 * 0.6 + 0.10 * 1 + 0.05 * 1,
         c["id"]: 0.30 * 1 + 0.15 * 0.6 + 0.15 * integrity[c["id"]] + 0.15 * 1 + 0.10 * 0.2 + 0.10 * 1 + 0.05 * 1,
-        b["id"]: 0.30 * 0.5 + 0 + 0.15 * integrity[b["id"]] + 0.15 * (1 - 1000 / 4500) + 0.10 * 1 + 0.10 * 1 + 0
-        + 0.05,
+        b["id"]: 0.30 * 0.5 + 0 + 0.15 * integrity[b["id"]] + 0.15 * (1 - 1000 / 4500) + 0.10 * 1 + 0.10 * 1 + 0 + 0.05,
     }
     assert [m["worker_id"] for m in page["items"]] == [a["id"], c["id"], b["id"]]
     for item in page["items"]:
         assert item["score"] == pytest.approx(expected[item["worker_id"]], abs=1e-4)
-        assert sum(comp["contribution"] for comp in item["components"]) + sum(x["value"] for x in item["bonuses"]) \
-            == pytest.approx(item["score"], abs=1e-3)
+        assert sum(comp["contribution"] for comp in item["components"]) + sum(
+            x["value"] for x in item["bonuses"]
+        ) == pytest.approx(item["score"], abs=1e-3)
         assert item["algorithm_version"] == page["algorithm_version"]
     first, last = page["items"][0], page["items"][-1]
     assert first["display_name"] == "陈阿姨" and first["unmet"] == [] and first["bonuses"] == []
@@ -69,8 +89,13 @@ async def test_each_hard_filter_removes_and_is_counted(client, actors, registry)
 async def test_no_candidates_is_an_empty_list_with_reasons(client, actors, registry):
     await registry.worker(live_in=False)
     employer = await actors.employer()
-    job = await post_request(client, employer, live_in=True, background_check_required=True,
-                             required_certificate={"occupation_code": "4-10-01-06", "min_level": 3})
+    job = await post_request(
+        client,
+        employer,
+        live_in=True,
+        background_check_required=True,
+        required_certificate={"occupation_code": "4-10-01-06", "min_level": 3},
+    )
     page = await matches(client, employer, job["id"])
     assert page["items"] == [] and page["total"] == 0
     assert {e["filter"]: e["removed"] for e in page["excluded"]}["live_in"] == 1
@@ -85,8 +110,16 @@ async def test_required_certificate_and_background_check_filter(client, actors, 
 
     strict = await post_request(client, employer, background_check_required=True)
     assert (await matches(client, employer, strict["id"]))["items"] == []
-    await client.post(f"/api/v1/workers/{low['id']}/checks", headers=registry.admin.headers, json={
-        "kind": "background", "result": "passed", "scope": "公安违法犯罪记录", "checked_on": today_local().isoformat()})
+    await client.post(
+        f"/api/v1/workers/{low['id']}/checks",
+        headers=registry.admin.headers,
+        json={
+            "kind": "background",
+            "result": "passed",
+            "scope": "公安违法犯罪记录",
+            "checked_on": today_local().isoformat(),
+        },
+    )
     assert [m["worker_id"] for m in (await matches(client, employer, strict["id"]))["items"]] == [low["id"]]
 
 
@@ -102,15 +135,26 @@ async def test_a_change_to_a_candidate_is_never_answered_stale(client, actors, r
     # Her profile changes: she adds 催乳 and now ranks first.
     url = f"/api/v1/workers/{first['id']}"
     tag = (await client.get(url, headers=person.headers)).headers["etag"]
-    changed = await client.patch(url, headers=person.headers | {"If-Match": tag},
-                                 json={"skills": ["maternity_postpartum_care", "lactation_support"]})
+    changed = await client.patch(
+        url,
+        headers=person.headers | {"If-Match": tag},
+        json={"skills": ["maternity_postpartum_care", "lactation_support"]},
+    )
     assert changed.status_code == 200
     assert order(await matches(client, employer, job["id"])) == [first["id"], second["id"]]
 
     # A credential changes: the second worker gets a 二级 certificate... of 家政服务员 (no work type).
-    await client.post(f"/api/v1/workers/{second['id']}/certificates", headers=registry.evaluator.headers, json={
-        "id_number": registry.id_numbers[second["id"]], "occupation_code": "4-10-01-06", "level": 2, "certificate_no": "S99999999",
-        "issued_on": today_local().isoformat()})
+    await client.post(
+        f"/api/v1/workers/{second['id']}/certificates",
+        headers=registry.evaluator.headers,
+        json={
+            "id_number": registry.id_numbers[second["id"]],
+            "occupation_code": "4-10-01-06",
+            "level": 2,
+            "certificate_no": "S99999999",
+            "issued_on": today_local().isoformat(),
+        },
+    )
     assert order(await matches(client, employer, job["id"])) == [second["id"], first["id"]]
 
     # Consent withdrawn: she leaves matching at once.
@@ -121,16 +165,22 @@ async def test_a_change_to_a_candidate_is_never_answered_stale(client, actors, r
 async def test_protected_attributes_never_change_the_ranking(client, actors, registry, app):
     people = []
     for years in (1, 3, 3, 7):
-        people.append(await registry.worker(experience_years=years, ethnicity="汉族", native_place="广东清远",
-                                            marital_status="已婚", religion="无"))
+        people.append(
+            await registry.worker(
+                experience_years=years, ethnicity="汉族", native_place="广东清远", marital_status="已婚", religion="无"
+            )
+        )
     employer = await actors.employer()
     job = await post_request(client, employer)
     before = await matches(client, employer, job["id"])
     for person, record in people:
         url = f"/api/v1/workers/{record['id']}"
         tag = (await client.get(url, headers=person.headers)).headers["etag"]
-        changed = await client.patch(url, headers=person.headers | {"If-Match": tag}, json={
-            "ethnicity": "瑶族", "native_place": "湖南衡阳", "marital_status": "离异", "religion": "佛教"})
+        changed = await client.patch(
+            url,
+            headers=person.headers | {"If-Match": tag},
+            json={"ethnicity": "瑶族", "native_place": "湖南衡阳", "marital_status": "离异", "religion": "佛教"},
+        )
         assert changed.status_code == 200
     version_before = app.state.matcher.version
     after = await matches(client, employer, job["id"])
@@ -170,8 +220,13 @@ async def test_free_text_is_understood_and_reported(client, actors, registry):
     assert job["understood"]["not_understood"] == ["修电脑"]
     page = await matches(client, employer, job["id"])
     assert page["understood"]["not_understood"] == ["修电脑"]
-    assert page["items"][0]["components"][0] == {"name": "skills", "label": "技能匹配", "value": 1.0,
-                                                 "weight": 0.3, "contribution": 0.3}
+    assert page["items"][0]["components"][0] == {
+        "name": "skills",
+        "label": "技能匹配",
+        "value": 1.0,
+        "weight": 0.3,
+        "contribution": 0.3,
+    }
 
 
 async def test_a_radius_reaches_workers_who_live_near_but_serve_elsewhere(client, actors, registry):

@@ -39,7 +39,9 @@ def test_one_phrase_carries_every_duty_it_names(vocabulary):
     assert vocabulary.understand("喂饭兼陪散步").codes == ["elderly_feeding", "elderly_companionship"]
     assert vocabulary.understand("买菜煮饭拖地").codes == ["grocery_shopping", "home_cooking", "general_cleaning"]
     assert sorted(vocabulary.understand("老人中风半身不遂需要人翻身擦身").codes) == [
-        "bedridden_care", "elderly_bathing_hygiene"]
+        "bedridden_care",
+        "elderly_bathing_hygiene",
+    ]
 
 
 def test_umbrella_words_mean_their_usual_duties_unless_the_text_names_others(vocabulary):
@@ -50,8 +52,11 @@ def test_umbrella_words_mean_their_usual_duties_unless_the_text_names_others(voc
     assert vocabulary.understand("护工").codes == ["hospital_companion_care"]
     # Once a duty is named, the umbrella word adds only its core duties.
     assert vocabulary.understand("请个钟点工打扫卫生").codes == ["general_cleaning"]
-    assert vocabulary.understand("月嫂，会催乳").codes == ["maternity_postpartum_care", "newborn_care",
-                                                       "lactation_support"]
+    assert vocabulary.understand("月嫂，会催乳").codes == [
+        "maternity_postpartum_care",
+        "newborn_care",
+        "lactation_support",
+    ]
     matched = vocabulary.understand("保姆").matched
     assert {m["source"] for m in matched} == {"umbrella"} and {m["text"] for m in matched} == {"保姆"}
     # An elder named with a household duty still needs looking after; with a care duty, that duty says it.
@@ -68,8 +73,12 @@ def test_cantonese_traditional_and_english(vocabulary):
 
 
 def test_homophone_typos_are_read_by_sound_and_nonsense_is_not(vocabulary):
-    for typo, code in (("照故老人", "elderly_daily_care"), ("擦玻离", "window_cleaning"),
-                       ("洗一服", "laundry_ironing"), ("接送孩纸", "school_pickup")):
+    for typo, code in (
+        ("照故老人", "elderly_daily_care"),
+        ("擦玻离", "window_cleaning"),
+        ("洗一服", "laundry_ironing"),
+        ("接送孩纸", "school_pickup"),
+    ):
         understood = vocabulary.understand(typo)
         assert understood.codes == [code], typo
         assert understood.matched[0]["source"] == "pinyin"

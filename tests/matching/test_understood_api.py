@@ -9,10 +9,17 @@ from tests.factories import Registry, matches, request_body, worker_body
 
 async def test_a_request_shows_what_its_text_implies_without_applying_it(client, actors):
     employer = await actors.employer()
-    created = await client.post("/api/v1/job-requests", headers=employer.headers, json=request_body(
-        category="household", skills=[], live_in=False,
-        skills_text="找个住家阿姨，主要带一岁半宝宝，顺便煮餸，唔使洗衫",
-        household_notes="预产期是明年2月，带睡"))
+    created = await client.post(
+        "/api/v1/job-requests",
+        headers=employer.headers,
+        json=request_body(
+            category="household",
+            skills=[],
+            live_in=False,
+            skills_text="找个住家阿姨，主要带一岁半宝宝，顺便煮餸，唔使洗衫",
+            household_notes="预产期是明年2月，带睡",
+        ),
+    )
     assert created.status_code == 201, created.text
     job = created.json()
     understood = job["understood"]
@@ -62,17 +69,22 @@ async def test_languages_are_codes_and_any_alias_is_accepted(client, actors):
     employer = await actors.employer()
     bad = await client.post("/api/v1/job-requests", headers=employer.headers, json=request_body(languages=["火星话"]))
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "languages"
-    job = (await client.post("/api/v1/job-requests", headers=employer.headers,
-                             json=request_body(languages=["广东话", "hakka"]))).json()
+    job = (
+        await client.post(
+            "/api/v1/job-requests", headers=employer.headers, json=request_body(languages=["广东话", "hakka"])
+        )
+    ).json()
     assert job["languages"] == ["cantonese", "hakka"]
     assert [n["name_zh"] for n in job["language_names"]] == ["粤语", "客家话"]
-    changed = await client.patch(f"/api/v1/job-requests/{job['id']}", headers=employer.headers,
-                                 json={"languages": ["潮汕话"]})
+    changed = await client.patch(
+        f"/api/v1/job-requests/{job['id']}", headers=employer.headers, json={"languages": ["潮汕话"]}
+    )
     assert changed.json()["languages"] == ["teochew"]
 
     other = await actors.worker_account()
-    refused = await client.post("/api/v1/workers", headers=other.headers,
-                                json=worker_body(phone=other.phone, languages=["Klingon"]))
+    refused = await client.post(
+        "/api/v1/workers", headers=other.headers, json=worker_body(phone=other.phone, languages=["Klingon"])
+    )
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "languages"
 
 
@@ -80,13 +92,15 @@ async def test_a_request_in_one_alias_matches_a_worker_who_wrote_another(client,
     registry = await Registry(client, actors).setup()
     _, speaker = await registry.worker(skills=["maternity_postpartum_care", "lactation_support"], languages=["白话"])
     employer = await actors.employer()
-    job = (await client.post("/api/v1/job-requests", headers=employer.headers,
-                             json=request_body(languages=["粤语"]))).json()
+    job = (
+        await client.post("/api/v1/job-requests", headers=employer.headers, json=request_body(languages=["粤语"]))
+    ).json()
     page = await matches(client, employer, job["id"])
     item = next(m for m in page["items"] if m["worker_id"] == speaker["id"])
     assert next(c for c in item["components"] if c["name"] == "language")["value"] == 1.0
-    job = (await client.post("/api/v1/job-requests", headers=employer.headers,
-                             json=request_body(languages=["客家话"]))).json()
+    job = (
+        await client.post("/api/v1/job-requests", headers=employer.headers, json=request_body(languages=["客家话"]))
+    ).json()
     item = next(m for m in (await matches(client, employer, job["id"]))["items"] if m["worker_id"] == speaker["id"])
     assert "不会所需语言 (does not speak): 客家话" in item["unmet"]
 
@@ -96,9 +110,13 @@ async def test_free_text_languages_of_existing_rows_become_codes(client, actors,
 
     async def rewrite_then_read():
         engine = app.state.engine
-        await engine.run_querystring(QueryString(
-            "UPDATE worker SET languages = {}::varchar[] WHERE id = {}", ["广东话", "普通话", "白话", "火星话"],
-            record["id"]))
+        await engine.run_querystring(
+            QueryString(
+                "UPDATE worker SET languages = {}::varchar[] WHERE id = {}",
+                ["广东话", "普通话", "白话", "火星话"],
+                record["id"],
+            )
+        )
         await recode_languages("worker", engine)
         rows = await engine.run_querystring(QueryString("SELECT languages FROM worker WHERE id = {}", record["id"]))
         return rows[0]["languages"]

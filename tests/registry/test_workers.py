@@ -33,7 +33,8 @@ async def test_the_id_number_is_encrypted_at_rest_and_never_answered(client, act
         return await app.state.engine.run_querystring(
             QueryString(
                 "SELECT id_number_encrypted, id_number_index, id_number_masked, "
-                "position(convert_to({}, 'UTF8') in id_number_encrypted) AS found FROM worker", body["id_number"]
+                "position(convert_to({}, 'UTF8') in id_number_encrypted) AS found FROM worker",
+                body["id_number"],
             )
         )
 
@@ -60,8 +61,9 @@ async def test_invalid_id_numbers_are_refused_naming_the_field(client, actors):
     good = id_number(date(1985, 3, 7))
     wrong_check = good[:17] + ("0" if good[17] != "0" else "1")
     for bad in (wrong_check, "44180219850307123", "4418021985030712AX", "441802198502301234"):
-        response = await client.post("/api/v1/workers", headers=person.headers,
-                                     json=worker_body(id_number=bad, phone=person.phone))
+        response = await client.post(
+            "/api/v1/workers", headers=person.headers, json=worker_body(id_number=bad, phone=person.phone)
+        )
         assert response.status_code in (400, 422), bad
         assert any(e["field"] == "id_number" for e in response.json()["errors"]), response.json()
 
@@ -136,8 +138,9 @@ async def test_other_workers_and_other_agencies_cannot_see_a_record(client, acto
     for headers in (other.headers, stranger_agency.headers):
         response = await client.get(f"/api/v1/workers/{record['id']}", headers=headers)
         assert response.status_code == 404
-        patched = await client.patch(f"/api/v1/workers/{record['id']}", headers=headers | {"If-Match": '"1-1"'},
-                                     json={"experience_years": 9})
+        patched = await client.patch(
+            f"/api/v1/workers/{record['id']}", headers=headers | {"If-Match": '"1-1"'}, json={"experience_years": 9}
+        )
         assert patched.status_code in (403, 404)
 
 
@@ -151,8 +154,11 @@ async def test_an_agency_registers_a_worker_who_then_claims_and_confirms_the_bin
     assert record["agency_id"] == agency.id and record["agency_binding"] == "pending"
 
     assert (await client.get("/api/v1/workers/me", headers=person.headers)).status_code == 404
-    claimed = await client.post("/api/v1/workers/claim", headers=person.headers, json={
-        "id_number": actors_body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
+    claimed = await client.post(
+        "/api/v1/workers/claim",
+        headers=person.headers,
+        json={"id_number": actors_body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")},
+    )
     assert claimed.status_code == 200 and claimed.json()["id"] == record["id"]
     mine = await client.get("/api/v1/workers/me", headers=person.headers)
     assert mine.status_code == 200 and mine.json()["id"] == record["id"]
@@ -169,8 +175,11 @@ async def test_declining_the_binding_ends_the_agencys_access(client, actors):
     person = await actors.worker_account()
     body = worker_body(phone=person.phone)
     record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
-    await client.post("/api/v1/workers/claim", headers=person.headers, json={
-        "id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
+    await client.post(
+        "/api/v1/workers/claim",
+        headers=person.headers,
+        json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")},
+    )
     declined = await client.post(f"/api/v1/workers/{record['id']}/agency-binding/decline", headers=person.headers)
     assert declined.json()["agency_id"] is None
     assert (await client.get(f"/api/v1/workers/{record['id']}", headers=agency.headers)).status_code == 404
@@ -240,13 +249,20 @@ async def test_agencies_find_a_worker_by_id_number(client, actors):
     number = body["id_number"]
     found = await client.post("/api/v1/workers/lookup", headers=agency.headers, json={"id_number": number.lower()})
     assert found.status_code == 200
-    assert found.json() == {"id": record["id"], "display_name": "陈阿姨", "id_number_masked": record["id_number_masked"]}
-    missing = await client.post("/api/v1/workers/lookup", headers=agency.headers,
-                                json={"id_number": id_number(date(1990, 1, 1))})
+    assert found.json() == {
+        "id": record["id"],
+        "display_name": "陈阿姨",
+        "id_number_masked": record["id_number_masked"],
+    }
+    missing = await client.post(
+        "/api/v1/workers/lookup", headers=agency.headers, json={"id_number": id_number(date(1990, 1, 1))}
+    )
     assert missing.status_code == 404
     # An institution with no record of her does not find her (tests/security covers the rest).
     trainer = await actors.agency("training")
-    assert (await client.post("/api/v1/workers/lookup", headers=trainer.headers, json={"id_number": number})).status_code == 404
+    assert (
+        await client.post("/api/v1/workers/lookup", headers=trainer.headers, json={"id_number": number})
+    ).status_code == 404
     employer = await actors.employer()
     refused = await client.post("/api/v1/workers/lookup", headers=employer.headers, json={"id_number": number})
     assert refused.status_code == 403
@@ -259,8 +275,11 @@ async def test_a_stranger_with_her_phone_but_not_her_id_number_cannot_claim(clie
     record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
     # Someone registers an account on another phone and knows her ID number: not enough.
     stranger = await actors.worker_account()
-    wrong_phone = await client.post("/api/v1/workers/claim", headers=stranger.headers, json={
-        "id_number": body["id_number"], "phone_code": await actors.phone_code(stranger.phone, "claim")})
+    wrong_phone = await client.post(
+        "/api/v1/workers/claim",
+        headers=stranger.headers,
+        json={"id_number": body["id_number"], "phone_code": await actors.phone_code(stranger.phone, "claim")},
+    )
     assert wrong_phone.status_code == 409 and wrong_phone.json()["type"].endswith("/identity-unavailable")
     assert (await client.get(f"/api/v1/workers/{record['id']}", headers=stranger.headers)).status_code == 404
 
@@ -272,11 +291,16 @@ async def test_before_she_confirms_the_agency_only_keeps_an_unclaimed_record(cli
     record = (await client.post("/api/v1/workers", headers=agency.headers, json=body)).json()
     url = f"/api/v1/workers/{record['id']}"
     assert (await client.get(url, headers=agency.headers)).status_code == 200  # unclaimed: the agency's own entry
-    await client.post("/api/v1/workers/claim", headers=person.headers, json={
-        "id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
+    await client.post(
+        "/api/v1/workers/claim",
+        headers=person.headers,
+        json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")},
+    )
     tag = (await client.get(url, headers=person.headers)).headers["etag"]
     assert (await client.get(url, headers=agency.headers)).status_code == 404
-    assert (await client.patch(url, headers=agency.headers | {"If-Match": tag}, json={"experience_years": 1})).status_code == 404
+    assert (
+        await client.patch(url, headers=agency.headers | {"If-Match": tag}, json={"experience_years": 1})
+    ).status_code == 404
     await client.post(f"{url}/agency-binding/confirm", headers=person.headers)
     assert (await client.get(url, headers=agency.headers)).status_code == 200
 
@@ -289,10 +313,14 @@ async def test_ids_beyond_the_database_range_and_nul_characters_are_400s(client,
     token = await client.post("/api/v1/auth/token", json={"phone": "1\u00003", "password": "x"})
     assert token.status_code == 400 and token.json()["errors"][0]["field"] == "phone"
     person = await actors.worker_account()
-    nul_name = await client.post("/api/v1/workers", headers=person.headers,
-                                 json=worker_body(phone=person.phone, real_name="陈\u0000"))
+    nul_name = await client.post(
+        "/api/v1/workers", headers=person.headers, json=worker_body(phone=person.phone, real_name="陈\u0000")
+    )
     assert nul_name.status_code == 400 and nul_name.json()["errors"][0]["field"] == "real_name"
     _, record = await actors.registered_worker()
-    huge_etag = await client.patch(f"/api/v1/workers/{record['id']}", headers=admin.headers | {"If-Match": f'"{record["id"]}-99999999999"'},
-                                   json={"experience_years": 2})
+    huge_etag = await client.patch(
+        f"/api/v1/workers/{record['id']}",
+        headers=admin.headers | {"If-Match": f'"{record["id"]}-99999999999"'},
+        json={"experience_years": 2},
+    )
     assert huge_etag.status_code == 412

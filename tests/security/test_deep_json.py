@@ -25,8 +25,9 @@ async def test_deep_json_is_a_400_problem_on_every_kind_of_route(client, actors,
     ]
     caplog.clear()
     for method, path, headers in routes:
-        response = await client.request(method, path, headers=headers | {"Content-Type": "application/json"},
-                                        content=body.encode())
+        response = await client.request(
+            method, path, headers=headers | {"Content-Type": "application/json"}, content=body.encode()
+        )
         assert response.status_code == 400, (path, response.status_code, response.text[:200])
         assert response.headers["content-type"].startswith("application/problem+json")
         problem = response.json()

@@ -8,8 +8,9 @@ from service.accounts.guards import Principal, Role
 async def test_another_key_of_the_same_agency_cannot_replay_a_stored_answer(client, actors):
     agency = await actors.agency("housekeeping")
     admin = await actors.admin()
-    second = await client.post(f"/api/v1/agencies/{agency.id}/api-keys", headers=admin.headers,
-                               json={"label": "第二个密钥"})
+    second = await client.post(
+        f"/api/v1/agencies/{agency.id}/api-keys", headers=admin.headers, json={"label": "第二个密钥"}
+    )
     assert second.status_code == 201
     other_key = {"X-API-Key": second.json()["key"]}
     body = {"url": "http://127.0.0.1:9/hook", "event_types": ["offer.made"]}
@@ -29,5 +30,7 @@ async def test_another_key_of_the_same_agency_cannot_replay_a_stored_answer(clie
 
 def test_the_caller_is_the_credential():
     assert Principal(role=Role.EMPLOYER, user_id=1).credential != Principal(role=Role.EMPLOYER, user_id=2).credential
-    assert Principal(role=Role.HOUSEKEEPING, agency_id=1, api_key_id=1).credential != \
-        Principal(role=Role.HOUSEKEEPING, agency_id=1, api_key_id=2).credential
+    assert (
+        Principal(role=Role.HOUSEKEEPING, agency_id=1, api_key_id=1).credential
+        != Principal(role=Role.HOUSEKEEPING, agency_id=1, api_key_id=2).credential
+    )

@@ -42,20 +42,39 @@ SAMPLES: dict[str, dict] = {
     "WorkerCreate": {k: v for k, v in worker_body().items() if k != "available_from"},
     "WorkerUpdate": {},
     "Location": {"lat": 23.7, "lon": 113.05},
-    "TrainingCreate": {"programme": "nanyue_jiazheng", "training_type": "employment_skills", "course": "母婴护理员培训",
-                       "hours": 80, "started_on": TODAY.isoformat(), "result": "in_progress"},
+    "TrainingCreate": {
+        "programme": "nanyue_jiazheng",
+        "training_type": "employment_skills",
+        "course": "母婴护理员培训",
+        "hours": 80,
+        "started_on": TODAY.isoformat(),
+        "result": "in_progress",
+    },
     "SessionIn": {"on_date": TODAY.isoformat(), "starts_at": "09:00", "ends_at": "12:00"},
-    "RosterCreate": {"course": "母婴护理员培训", "started_on": TODAY.isoformat(), "id_numbers": [worker_body()["id_number"]]},
+    "RosterCreate": {
+        "course": "母婴护理员培训",
+        "started_on": TODAY.isoformat(),
+        "id_numbers": [worker_body()["id_number"]],
+    },
     "VerificationRuleUpdate": {"auto_verify": True},
-    "EvaluatorRegistrationCreate": {"agency_id": 1, "registration_no": "Y0001", "valid_from": TODAY.isoformat(),
-                                    "valid_until": TODAY.isoformat(), "occupation_codes": ["4-10-01-06"]},
+    "EvaluatorRegistrationCreate": {
+        "agency_id": 1,
+        "registration_no": "Y0001",
+        "valid_from": TODAY.isoformat(),
+        "valid_until": TODAY.isoformat(),
+        "occupation_codes": ["4-10-01-06"],
+    },
     "EvaluatorRegistrationUpdate": {},
     "SubsidyRuleCreate": {"name": "通用", "base_amount": 1000, "valid_from": TODAY.isoformat()},
     "ClaimCreate": {"training_id": 1},
     "TargetSet": {"year": 2026, "metric": "trained", "target": 100},
     "BudgetSet": {"year": 2026, "programme_code": "nanyue_jiazheng", "amount": 100000},
-    "CertificateCreate": {"occupation_code": "4-10-01-06", "level": 4, "certificate_no": "S4418000001",
-                          "issued_on": TODAY.isoformat()},
+    "CertificateCreate": {
+        "occupation_code": "4-10-01-06",
+        "level": 4,
+        "certificate_no": "S4418000001",
+        "issued_on": TODAY.isoformat(),
+    },
     "CheckCreate": {"kind": "health", "tier": "maternity", "result": "passed", "checked_on": TODAY.isoformat()},
     "JobRequestCreate": request_body(start_date=TODAY.isoformat(), end_date=None),
     "JobRequestUpdate": {},
@@ -114,12 +133,22 @@ def _decode(struct, field, value, wrap=()):
 def test_the_walk_finds_the_known_fields():
     """Guards the walk itself: it sees the fields this brief was about."""
     dates = {(s.__name__, f.name) for s, f, _, _ in DATE_FIELDS}
-    assert {("WorkerCreate", "birth_date"), ("WorkerUpdate", "available_from"), ("JobRequestCreate", "start_date"),
-            ("CheckCreate", "valid_until"), ("TrainingCreate", "finished_on")} <= dates
+    assert {
+        ("WorkerCreate", "birth_date"),
+        ("WorkerUpdate", "available_from"),
+        ("JobRequestCreate", "start_date"),
+        ("CheckCreate", "valid_until"),
+        ("TrainingCreate", "finished_on"),
+    } <= dates
     assert len(dates) == 19  # 12, and the bureau's sessions, rosters, registrations and subsidy rules
     numbers = {(s.__name__, f.name) for s, f, _, _ in NUMBER_FIELDS}
-    assert {("WorkerCreate", "wage_min"), ("Location", "lat"), ("ReviewCreate", "ratings"),
-            ("OfferCreate", "worker_id"), ("JobRequestUpdate", "headcount")} <= numbers
+    assert {
+        ("WorkerCreate", "wage_min"),
+        ("Location", "lat"),
+        ("ReviewCreate", "ratings"),
+        ("OfferCreate", "worker_id"),
+        ("JobRequestUpdate", "headcount"),
+    } <= numbers
 
 
 def test_every_struct_with_dates_or_numbers_has_a_sample_and_the_samples_are_valid():
@@ -139,13 +168,18 @@ def test_every_date_field_has_a_window_stated_in_its_description():
 
 
 @pytest.mark.parametrize("edge", ["lower - 1 day", "lower", "upper", "upper + 1 day"])
-@pytest.mark.parametrize("struct,field", [(s, f) for s, f, _, _ in DATE_FIELDS],
-                         ids=[f"{s.__name__}.{f.name}" for s, f, _, _ in DATE_FIELDS])
+@pytest.mark.parametrize(
+    "struct,field", [(s, f) for s, f, _, _ in DATE_FIELDS], ids=[f"{s.__name__}.{f.name}" for s, f, _, _ in DATE_FIELDS]
+)
 def test_dates_at_and_beyond_their_window(struct, field, edge):
     window: DateWindow = {a: w for a, _, w in date_windows(struct)}[field.name]
     lower, upper = window.bounds(TODAY)
-    value = {"lower - 1 day": lower - timedelta(days=1), "lower": lower, "upper": upper,
-             "upper + 1 day": upper + timedelta(days=1)}[edge]
+    value = {
+        "lower - 1 day": lower - timedelta(days=1),
+        "lower": lower,
+        "upper": upper,
+        "upper + 1 day": upper + timedelta(days=1),
+    }[edge]
     if edge in ("lower", "upper"):
         assert getattr(_decode(struct, field, value.isoformat()), field.name) == value
     else:
@@ -157,14 +191,18 @@ def test_dates_at_and_beyond_their_window(struct, field, edge):
 
 
 def test_every_number_field_has_explicit_bounds():
-    unbounded = [f"{s.__name__}.{f.name}" for s, f, metas, _ in NUMBER_FIELDS
-                 if not any(m.ge is not None for m in metas) or not any(m.le is not None for m in metas)]
+    unbounded = [
+        f"{s.__name__}.{f.name}"
+        for s, f, metas, _ in NUMBER_FIELDS
+        if not any(m.ge is not None for m in metas) or not any(m.le is not None for m in metas)
+    ]
     assert unbounded == []
 
 
 @pytest.mark.parametrize("edge", ["ge - step", "ge", "le", "le + step"])
-@pytest.mark.parametrize("struct,field,metas,wrap", NUMBER_FIELDS,
-                         ids=[f"{s.__name__}.{f.name}" for s, f, _, _ in NUMBER_FIELDS])
+@pytest.mark.parametrize(
+    "struct,field,metas,wrap", NUMBER_FIELDS, ids=[f"{s.__name__}.{f.name}" for s, f, _, _ in NUMBER_FIELDS]
+)
 def test_numbers_at_and_beyond_their_bounds(struct, field, metas, wrap, edge):
     ge = next(m.ge for m in metas if m.ge is not None)
     le = next(m.le for m in metas if m.le is not None)

@@ -28,16 +28,24 @@ async def test_out_of_window_dates_are_422_naming_the_field_and_save_nothing(cli
 
     person, record = await actors.registered_worker()
     got = await client.get(f"/api/v1/workers/{record['id']}", headers=person.headers)
-    patched = await client.patch(f"/api/v1/workers/{record['id']}", headers=person.headers | {"If-Match": got.headers["etag"]},
-                                 json={"available_from": far})
+    patched = await client.patch(
+        f"/api/v1/workers/{record['id']}",
+        headers=person.headers | {"If-Match": got.headers["etag"]},
+        json={"available_from": far},
+    )
     assert _problem_field(patched) == ["available_from"]
-    check = await client.post(f"/api/v1/workers/{record['id']}/checks", headers=agency.headers, json={
-        "kind": "background", "result": "passed", "checked_on": TODAY.isoformat(), "valid_until": far})
+    check = await client.post(
+        f"/api/v1/workers/{record['id']}/checks",
+        headers=agency.headers,
+        json={"kind": "background", "result": "passed", "checked_on": TODAY.isoformat(), "valid_until": far},
+    )
     assert _problem_field(check) == ["valid_until"]
 
     employer = await actors.employer()
-    job = await client.post("/api/v1/job-requests", headers=employer.headers,
-                            json=request_body(start_date=TODAY.isoformat(), end_date=far))
+    job = await client.post(
+        "/api/v1/job-requests", headers=employer.headers, json=request_body(start_date=TODAY.isoformat(), end_date=far)
+    )
     assert _problem_field(job) == ["end_date"]
-    assert (await client.get(f"/api/v1/workers/{record['id']}", headers=person.headers)).json()["available_from"] \
-        == record["available_from"]
+    assert (await client.get(f"/api/v1/workers/{record['id']}", headers=person.headers)).json()[
+        "available_from"
+    ] == record["available_from"]

@@ -1,7 +1,6 @@
 """Log lines never carry a raw ID or mobile number, however it is written; a client
 request id that looks like it carries data is replaced."""
 
-
 import pytest
 
 from service.observability import sane_request_id
@@ -40,12 +39,22 @@ def test_mask_text(raw, masked):
     assert mask_text(raw) == masked
 
 
-@pytest.mark.parametrize("incoming,kept", [
-    ("trace-123", True), ("4bf92f3577b34da6a3ce929d0e0e4736", True),
-    ("123e4567-e89b-12d3-a456-426614174000", True), ("req:2026.11.27-01", True),
-    ("req-13800138000", False), ("44180219850307102X", False), ("+8613600000001", False),
-    ("a b", False), ("x" * 65, False), ("", False), ("id\x00", False),
-])
+@pytest.mark.parametrize(
+    "incoming,kept",
+    [
+        ("trace-123", True),
+        ("4bf92f3577b34da6a3ce929d0e0e4736", True),
+        ("123e4567-e89b-12d3-a456-426614174000", True),
+        ("req:2026.11.27-01", True),
+        ("req-13800138000", False),
+        ("44180219850307102X", False),
+        ("+8613600000001", False),
+        ("a b", False),
+        ("x" * 65, False),
+        ("", False),
+        ("id\x00", False),
+    ],
+)
 def test_client_request_ids_that_could_carry_data_are_replaced(incoming, kept):
     out = sane_request_id(incoming)
     assert (out == incoming) is kept

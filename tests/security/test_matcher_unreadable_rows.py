@@ -43,7 +43,8 @@ async def test_an_infinite_date_is_skipped_logged_counted_and_reported(client, a
     skipped_lines = [r.getMessage() for r in caplog.records if "skipped worker" in r.getMessage()]
     # (Logged again whenever a refresh re-reads the row.)
     assert skipped_lines and set(skipped_lines) == {
-        f"candidate index: skipped worker {bad['id']}, its row cannot be read (available_from out of range)"}
+        f"candidate index: skipped worker {bad['id']}, its row cannot be read (available_from out of range)"
+    }
     assert REGISTRY.get_sample_value("nanyue_matcher_skipped_rows") == 1
     ready = await client.get("/ready")
     assert ready.status_code == 200

@@ -43,8 +43,9 @@ def _serve_on_a_free_port():
 
 
 def test_the_metrics_address_is_a_setting():
-    settings = load_settings({"SECRET_KEY": "s", "DATA_KEY": "A" * 43 + "=", "METRICS_HOST": "10.0.0.5",
-                              "METRICS_PORT": "9100"})
+    settings = load_settings(
+        {"SECRET_KEY": "s", "DATA_KEY": "A" * 43 + "=", "METRICS_HOST": "10.0.0.5", "METRICS_PORT": "9100"}
+    )
     assert (settings.metrics_host, settings.metrics_port) == ("10.0.0.5", 9100)
     defaults = load_settings({"SECRET_KEY": "s", "DATA_KEY": "A" * 43 + "="})
     assert (defaults.metrics_host, defaults.metrics_port) == ("127.0.0.1", 9464)

@@ -27,8 +27,16 @@ async def test_claim_answers_alike_for_an_unknown_and_a_not_claimable_id_number(
     victim = worker_body(phone="13912345678")
     assert (await client.post("/api/v1/workers", headers=agency.headers, json=victim)).status_code == 201
     prober = await actors.worker_account()
-    taken = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": victim["id_number"], "phone_code": await actors.phone_code(prober.phone, "claim")})
-    unknown = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")})
+    taken = await client.post(
+        "/api/v1/workers/claim",
+        headers=prober.headers,
+        json={"id_number": victim["id_number"], "phone_code": await actors.phone_code(prober.phone, "claim")},
+    )
+    unknown = await client.post(
+        "/api/v1/workers/claim",
+        headers=prober.headers,
+        json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")},
+    )
     assert shape(taken) == shape(unknown)
     assert taken.status_code == 409 and taken.json()["type"].endswith("/identity-unavailable")
 
@@ -39,7 +47,11 @@ async def test_self_registration_on_a_taken_id_number_says_no_more_than_a_failed
     assert (await client.post("/api/v1/workers", headers=agency.headers, json=victim)).status_code == 201
     prober = await actors.worker_account()
     created = await client.post("/api/v1/workers", headers=prober.headers, json=victim | {"phone": prober.phone})
-    failed_claim = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")})
+    failed_claim = await client.post(
+        "/api/v1/workers/claim",
+        headers=prober.headers,
+        json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")},
+    )
     assert shape(created) == shape(failed_claim)
     assert "already registered" not in created.text and "已登记" not in created.text
 
@@ -48,9 +60,17 @@ async def test_a_worker_account_cannot_scan_id_numbers(app, client, actors):
     limit = app.state.settings.identity_attempts_per_day
     prober = await actors.worker_account()
     for _ in range(limit):
-        response = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")})
+        response = await client.post(
+            "/api/v1/workers/claim",
+            headers=prober.headers,
+            json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")},
+        )
         assert response.status_code == 409
-    blocked = await client.post("/api/v1/workers/claim", headers=prober.headers, json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")})
+    blocked = await client.post(
+        "/api/v1/workers/claim",
+        headers=prober.headers,
+        json={"id_number": id_number(), "phone_code": await actors.phone_code(prober.phone, "claim")},
+    )
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
     # Also through self-registration, and for her own real number too, until the day is over.
     own = worker_body(phone=prober.phone)
@@ -96,16 +116,32 @@ async def test_lookup_finds_only_the_callers_own_or_bound_workers_and_is_recorde
         assert refused.status_code == 404 and body["real_name"] not in refused.text
 
     # Once the institution holds a record of her, it may look her up.
-    trained = await client.post(f"/api/v1/workers/{record['id']}/trainings", headers=trainer.headers, json={
-        "id_number": number, "programme": "nanyue_jiazheng", "training_type": "employment_skills", "course": "育婴员培训", "hours": 40,
-        "started_on": "2026-09-01", "finished_on": "2026-09-20", "result": "passed"})
+    trained = await client.post(
+        f"/api/v1/workers/{record['id']}/trainings",
+        headers=trainer.headers,
+        json={
+            "id_number": number,
+            "programme": "nanyue_jiazheng",
+            "training_type": "employment_skills",
+            "course": "育婴员培训",
+            "hours": 40,
+            "started_on": "2026-09-01",
+            "finished_on": "2026-09-20",
+            "result": "passed",
+        },
+    )
     assert trained.status_code == 201, trained.text
     assert (await lookup(client, trainer, number)).json()["id"] == record["id"]
 
     rows = lookups_in_db(client)
     assert [(r["agency"], r["worker"]) for r in rows] == [
-        (home.id, record["id"]), (None, record["id"]), (rival.id, None), (rival.id, None), (trainer.id, None),
-        (trainer.id, record["id"])]
+        (home.id, record["id"]),
+        (None, record["id"]),
+        (rival.id, None),
+        (rival.id, None),
+        (trainer.id, None),
+        (trainer.id, record["id"]),
+    ]
     assert rows[1]["user"] == admin.id and all(r["at"] is not None for r in rows)
     assert all(r["api_key_id"] is not None for r in rows if r["agency"] is not None)
     # The raw ID number is not stored anywhere in the log.
@@ -128,8 +164,9 @@ async def test_lookups_are_rate_limited_per_credential(app, client, actors):
     blocked = await lookup(client, agency, id_number())
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
     # Another credential has its own allowance.
-    other = await client.post("/api/v1/workers/lookup", headers={"X-API-Key": second_key.json()["key"]},
-                              json={"id_number": id_number()})
+    other = await client.post(
+        "/api/v1/workers/lookup", headers={"X-API-Key": second_key.json()["key"]}, json={"id_number": id_number()}
+    )
     assert other.status_code == 404
     assert len(lookups_in_db(client)) == limit + 1  # refused lookups did not run
 

@@ -7,8 +7,7 @@ import re
 
 from service.observability import JsonFormatter
 
-RAW = ["8613600000001", "13600000001", "44180219850307102X", "44180219850307102x", "441802198503071026",
-       "13800138000"]
+RAW = ["8613600000001", "13600000001", "44180219850307102X", "44180219850307102x", "441802198503071026", "13800138000"]
 
 
 async def test_request_log_lines_hold_no_raw_number(client, actors):

@@ -16,8 +16,11 @@ def agency_routes(app):
 def test_every_route_an_agency_can_reach_declares_its_scope(app):
     routes = api_routes(app)
     assert len(routes) > 50
-    unguarded = [f"{r.method} {r.path}" for r in routes
-                 if r.roles is None and not r.public and not r.path.startswith(UNAUTHENTICATED_PATHS)]
+    unguarded = [
+        f"{r.method} {r.path}"
+        for r in routes
+        if r.roles is None and not r.public and not r.path.startswith(UNAUTHENTICATED_PATHS)
+    ]
     assert unguarded == [], "routes any caller (an agency key with no scopes, too) reaches"
     unscoped = [f"{r.method} {r.path}" for r in agency_routes(app) if r.scope is None]
     assert unscoped == []
@@ -34,8 +37,9 @@ def test_the_guard_factory_refuses_an_agency_route_without_a_scope():
 
 
 async def issue(client, admin, agency_id, scopes):
-    issued = await client.post(f"/api/v1/agencies/{agency_id}/api-keys", headers=admin.headers,
-                               json={"scopes": sorted(scopes)})
+    issued = await client.post(
+        f"/api/v1/agencies/{agency_id}/api-keys", headers=admin.headers, json={"scopes": sorted(scopes)}
+    )
     assert issued.status_code == 201, issued.text
     return {"X-API-Key": issued.json()["key"]}
 

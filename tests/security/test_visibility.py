@@ -19,7 +19,11 @@ async def test_an_agency_that_lost_sight_of_a_worker_does_not_find_her_in_its_li
     assert await listed_ids(client, agency, q="欧阳丽华") == ([record["id"]], 1)
 
     # She claims her record and has not confirmed the binding: the agency no longer sees her ...
-    claimed = await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
+    claimed = await client.post(
+        "/api/v1/workers/claim",
+        headers=person.headers,
+        json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")},
+    )
     assert claimed.status_code == 200
     assert (await client.get(f"/api/v1/workers/{record['id']}", headers=agency.headers)).status_code == 404
     # ... nor through its list, by name, by district, or unfiltered.
@@ -31,8 +35,9 @@ async def test_an_agency_that_lost_sight_of_a_worker_does_not_find_her_in_its_li
     # only among the workers the agency may see.
     tag = claimed.headers["etag"]
     new_phone = "13766554433"
-    changed = await client.patch(f"/api/v1/workers/{record['id']}", headers=person.headers | {"If-Match": tag},
-                                 json={"phone": new_phone})
+    changed = await client.patch(
+        f"/api/v1/workers/{record['id']}", headers=person.headers | {"If-Match": tag}, json={"phone": new_phone}
+    )
     assert changed.status_code == 200, changed.text
     for q in ("137", "1376655", new_phone):
         assert await listed_ids(client, agency, q=q) == ([], 0), q
@@ -46,8 +51,9 @@ async def test_an_agency_that_lost_sight_of_a_worker_does_not_find_her_in_its_li
 
 async def test_phone_search_is_an_exact_match_on_the_whole_number(client, actors):
     agency = await actors.agency("housekeeping")
-    record = (await client.post("/api/v1/workers", headers=agency.headers,
-                                json=worker_body(phone="13812345678"))).json()
+    record = (
+        await client.post("/api/v1/workers", headers=agency.headers, json=worker_body(phone="13812345678"))
+    ).json()
     assert await listed_ids(client, agency, q="13812345678") == ([record["id"]], 1)
     for part in ("138", "1381234567", "12345678", "5678"):
         assert await listed_ids(client, agency, q=part) == ([], 0), part
@@ -67,12 +73,15 @@ async def test_list_and_single_read_agree_in_every_binding_state(client, actors)
         record = (await client.post("/api/v1/workers", headers=owner.headers, json=body)).json()
         ids.append(record["id"])
         if step in ("pending", "confirmed", "declined"):
-            await client.post("/api/v1/workers/claim", headers=person.headers, json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")})
+            await client.post(
+                "/api/v1/workers/claim",
+                headers=person.headers,
+                json={"id_number": body["id_number"], "phone_code": await actors.phone_code(person.phone, "claim")},
+            )
         if step == "confirmed":
             await client.post(f"/api/v1/workers/{record['id']}/agency-binding/confirm", headers=person.headers)
         if step == "declined":
             await client.post(f"/api/v1/workers/{record['id']}/agency-binding/decline", headers=person.headers)
     listed, _ = await listed_ids(client, agency, limit=100)
-    readable = [i for i in ids
-                if (await client.get(f"/api/v1/workers/{i}", headers=agency.headers)).status_code == 200]
+    readable = [i for i in ids if (await client.get(f"/api/v1/workers/{i}", headers=agency.headers)).status_code == 200]
     assert listed == readable == [ids[0], ids[2]]

@@ -76,23 +76,36 @@ async def test_special_purpose_addresses_are_refused(address):
     with pytest.raises(UnsafeUrl):
         await check_outbound_url(literal_url(address), allow_private=False, resolve=resolver({}))
     with pytest.raises(UnsafeUrl):  # a public name whose DNS answer is that address
-        await check_outbound_url("https://hooks.agency.test/in", allow_private=False,
-                                 resolve=resolver({"hooks.agency.test": [PUBLIC[0], address]}))
+        await check_outbound_url(
+            "https://hooks.agency.test/in",
+            allow_private=False,
+            resolve=resolver({"hooks.agency.test": [PUBLIC[0], address]}),
+        )
 
 
 async def test_public_addresses_on_443_pass_and_are_pinned():
     for address in PUBLIC:
         assert is_public_address(address)
         assert await check_outbound_url(literal_url(address), allow_private=False, resolve=resolver({})) == address
-        assert await check_outbound_url(literal_url(address, ":443"), allow_private=False, resolve=resolver({})) == address
-    answer = await check_outbound_url("https://hooks.agency.test/in", allow_private=False,
-                                      resolve=resolver({"hooks.agency.test": PUBLIC}))
+        assert (
+            await check_outbound_url(literal_url(address, ":443"), allow_private=False, resolve=resolver({})) == address
+        )
+    answer = await check_outbound_url(
+        "https://hooks.agency.test/in", allow_private=False, resolve=resolver({"hooks.agency.test": PUBLIC})
+    )
     assert answer == PUBLIC[0]
 
 
-@pytest.mark.parametrize("url", ["https://hooks.agency.test:8443/in", "https://hooks.agency.test:80/in",
-                                 "https://93.184.215.14:22/in", "http://hooks.agency.test/in",
-                                 "https://unknown.agency.test/in"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.agency.test:8443/in",
+        "https://hooks.agency.test:80/in",
+        "https://93.184.215.14:22/in",
+        "http://hooks.agency.test/in",
+        "https://unknown.agency.test/in",
+    ],
+)
 async def test_other_ports_plain_http_and_unresolvable_names_are_refused(url):
     with pytest.raises(UnsafeUrl):
         await check_outbound_url(url, allow_private=False, resolve=resolver({"hooks.agency.test": PUBLIC}))
@@ -122,33 +135,48 @@ async def test_subscribing_refuses_each_address_as_literal_and_as_dns_answer(cli
     for address in REFUSED:
         public_only["hooks.agency.test"] = [address]
         for url in (literal_url(address), "https://hooks.agency.test/in"):
-            response = await client.post("/api/v1/webhooks", headers=agency.headers,
-                                         json={"url": url, "event_types": ["offer.made"]})
+            response = await client.post(
+                "/api/v1/webhooks", headers=agency.headers, json={"url": url, "event_types": ["offer.made"]}
+            )
             assert response.status_code == 422, (url, address, response.text)
             assert response.json()["errors"][0]["field"] == "url"
     for url in ("https://rebinding.agency.test:8443/in", "http://rebinding.agency.test/in"):
-        response = await client.post("/api/v1/webhooks", headers=agency.headers,
-                                     json={"url": url, "event_types": ["offer.made"]})
+        response = await client.post(
+            "/api/v1/webhooks", headers=agency.headers, json={"url": url, "event_types": ["offer.made"]}
+        )
         assert response.status_code == 422, url
     assert (await client.get("/api/v1/webhooks", headers=agency.headers)).json() == []
-    ok = await client.post("/api/v1/webhooks", headers=agency.headers,
-                           json={"url": "https://rebinding.agency.test/in", "event_types": ["offer.made"]})
+    ok = await client.post(
+        "/api/v1/webhooks",
+        headers=agency.headers,
+        json={"url": "https://rebinding.agency.test/in", "event_types": ["offer.made"]},
+    )
     assert ok.status_code == 201, ok.text
 
 
 async def test_delivery_checks_the_dns_answer_again(client, actors, registry, app, receiver, public_only):  # noqa: F811
     agency = await actors.agency("housekeeping")
     public_only["hooks.agency.test"] = [PUBLIC[0]]
-    hook = await client.post("/api/v1/webhooks", headers=agency.headers,
-                             json={"url": "https://hooks.agency.test/in", "event_types": ["offer.made"]})
+    hook = await client.post(
+        "/api/v1/webhooks",
+        headers=agency.headers,
+        json={"url": "https://hooks.agency.test/in", "event_types": ["offer.made"]},
+    )
     assert hook.status_code == 201, hook.text
     _, worker = await bound_worker(client, actors, registry, agency)
     employer = await actors.employer()
     job = await post_request(client, employer)
 
     delivered_to = []
-    for address in ["64:ff9b::7f00:1", "::7f00:1", "2002:7f00:1::", "64:ff9b::a9fe:a9fe", "fec0::1", "192.0.0.8",
-                    PUBLIC[0]]:
+    for address in [
+        "64:ff9b::7f00:1",
+        "::7f00:1",
+        "2002:7f00:1::",
+        "64:ff9b::a9fe:a9fe",
+        "fec0::1",
+        "192.0.0.8",
+        PUBLIC[0],
+    ]:
         public_only["hooks.agency.test"] = [address]  # the name now answers another address
         receiver.reset()
         made = await offer(client, employer, job["id"], worker["id"])

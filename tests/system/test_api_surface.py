@@ -17,9 +17,13 @@ async def test_health_ready_and_metrics(client, settings):
     assert (await client.get("/health")).json() == {"status": "ok"}
     ready = await client.get("/ready")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "database": "ok", "store": "ok",
-                            "store_backend": "redis" if settings.redis_url else "memory",
-                            "matcher": {"loaded": False, "workers": 0, "skipped_rows": 0, "degraded": False}}
+    assert ready.json() == {
+        "status": "ok",
+        "database": "ok",
+        "store": "ok",
+        "store_backend": "redis" if settings.redis_url else "memory",
+        "matcher": {"loaded": False, "workers": 0, "skipped_rows": 0, "degraded": False},
+    }
     # Metrics are served on their own address (tests/security/test_metrics_address.py).
     assert (await client.get("/metrics")).status_code == 404
 
@@ -37,8 +41,11 @@ async def test_every_operation_is_documented(client):
 
 async def test_malformed_json_is_a_400_problem(client, actors):
     person = await actors.worker_account()
-    response = await client.post("/api/v1/workers", headers=person.headers | {"Content-Type": "application/json"},
-                                 content='{"real_name": "陈'.encode())
+    response = await client.post(
+        "/api/v1/workers",
+        headers=person.headers | {"Content-Type": "application/json"},
+        content='{"real_name": "陈'.encode(),
+    )
     assert response.status_code == 400
     _problem(response)
 
@@ -64,8 +71,9 @@ async def test_wrong_types_missing_and_unknown_fields_name_the_field(client, act
 async def test_oversize_bodies_are_413(client, actors, settings):
     person = await actors.worker_account()
     huge = json.dumps(worker_body(phone=person.phone, real_name="陈" * settings.max_body_bytes))
-    response = await client.post("/api/v1/workers", headers=person.headers | {"Content-Type": "application/json"},
-                                 content=huge.encode())
+    response = await client.post(
+        "/api/v1/workers", headers=person.headers | {"Content-Type": "application/json"}, content=huge.encode()
+    )
     assert response.status_code == 413
     _problem(response)
 
@@ -79,8 +87,11 @@ async def test_unknown_routes_and_methods_are_problems_not_500s(client, actors):
 
 async def test_wrong_role_is_403(client, actors):
     employer = await actors.employer()
-    response = await client.post("/api/v1/agencies", headers=employer.headers, json={
-        "name": "冒充的机构", "kind": "training", "district_code": "441802", "credit_code": "91441802MA4UABCD1X"})
+    response = await client.post(
+        "/api/v1/agencies",
+        headers=employer.headers,
+        json={"name": "冒充的机构", "kind": "training", "district_code": "441802", "credit_code": "91441802MA4UABCD1X"},
+    )
     assert response.status_code == 403
     _problem(response)
 

@@ -23,16 +23,29 @@ def _fuzz_module():
 def test_schemathesis_finds_nothing(settings):
     fuzz_api = _fuzz_module()
     env = {
-        "DATABASE_URL": settings.database_url, "SECRET_KEY": settings.secret_key, "DATA_KEY": settings.data_key,
-        "STORE_NAMESPACE": settings.store_namespace + "-fuzz", "RATE_LIMIT_PER_MINUTE": "1000000",
-        "LOGIN_ATTEMPTS_PER_MINUTE": "1000", "ALLOW_PRIVATE_WEBHOOKS": "true", "RUN_DISPATCHER": "false",
-        "WARM_MATCHER": "false", "LOG_LEVEL": "ERROR", "REDIS_URL": settings.redis_url or "",
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": settings.secret_key,
+        "DATA_KEY": settings.data_key,
+        "STORE_NAMESPACE": settings.store_namespace + "-fuzz",
+        "RATE_LIMIT_PER_MINUTE": "1000000",
+        "LOGIN_ATTEMPTS_PER_MINUTE": "1000",
+        "ALLOW_PRIVATE_WEBHOOKS": "true",
+        "RUN_DISPATCHER": "false",
+        "WARM_MATCHER": "false",
+        "LOG_LEVEL": "ERROR",
+        "REDIS_URL": settings.redis_url or "",
     }
     with fuzz_api.serve(env) as (base, phone, password, read_code):
         callers = fuzz_api.make_callers(base, phone, password, read_code)
         assert set(callers) == {"admin", "employer", "worker", "agency"}
-        outcomes = fuzz_api.fuzz(base, callers, max_examples=EXAMPLES_PER_OPERATION, phases="examples,fuzzing",
-                                 seed=20261127, only_allowed=True)
+        outcomes = fuzz_api.fuzz(
+            base,
+            callers,
+            max_examples=EXAMPLES_PER_OPERATION,
+            phases="examples,fuzzing",
+            seed=20261127,
+            only_allowed=True,
+        )
     assert [o.caller for o in outcomes] == ["admin", "employer", "worker", "agency"]
     for outcome in outcomes:
         assert "passed" in outcome.output, outcome.output[-3000:]

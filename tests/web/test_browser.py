@@ -25,8 +25,16 @@ from tests.factories import Registry, id_number, phone
 from tests.web.helpers import PASSWORD, STAFF_PASSWORD, bureau_staff
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = PROJECT_ROOT / "var" / "screenshots"
 PHONE, DESKTOP = {"width": 360, "height": 780}, {"width": 1280, "height": 900}
 
@@ -37,9 +45,13 @@ except ImportError:  # pragma: no cover - the dev extra installs it
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(async_playwright is None, reason="Playwright for Python is not installed (pip install -e '.[dev]')"),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"Chromium not found at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)"),
+    pytest.mark.skipif(
+        async_playwright is None, reason="Playwright for Python is not installed (pip install -e '.[dev]')"
+    ),
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"Chromium not found at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)",
+    ),
 ]
 
 
@@ -53,18 +65,33 @@ def _free_port() -> int:
 def server(settings):
     """`python -m service run` in a subprocess, on the test database, with the tests' keys."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "SECRET_KEY": settings.secret_key,
-           "DATA_KEY": settings.data_key, "HOST": "127.0.0.1", "PORT": str(port), "RUN_DISPATCHER": "false",
-           "WARM_MATCHER": "false", "LOG_LEVEL": "WARNING", "STORE_NAMESPACE": settings.store_namespace + "-e2e",
-           "RATE_LIMIT_PER_MINUTE": "100000",
-           # Its metrics listener on a port of its own, so parallel runs do not collide.
-           "METRICS_HOST": "127.0.0.1", "METRICS_PORT": str(_free_port())}
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": settings.secret_key,
+        "DATA_KEY": settings.data_key,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "RUN_DISPATCHER": "false",
+        "WARM_MATCHER": "false",
+        "LOG_LEVEL": "WARNING",
+        "STORE_NAMESPACE": settings.store_namespace + "-e2e",
+        "RATE_LIMIT_PER_MINUTE": "100000",
+        # Its metrics listener on a port of its own, so parallel runs do not collide.
+        "METRICS_HOST": "127.0.0.1",
+        "METRICS_PORT": str(_free_port()),
+    }
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     else:
         env.pop("REDIS_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "service", "run"], env=env, cwd=PROJECT_ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "run"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -134,12 +161,17 @@ async def _sign_in(context, base: str, phone_number: str, password: str):
 
 
 async def test_household_offers_worker_accepts_household_reviews_public_page_shows_rating(
-        client, actors, server, shots_dir):
+    client, actors, server, shots_dir
+):
     screens = Screens(shots_dir)
     registry = await Registry(client, actors).setup()
-    person, worker = await registry.worker(real_name="陈秀英", certificate_level=4, available_from=None,
-                                           skills=["maternity_postpartum_care"],
-                                           trained_on=today_local() - timedelta(days=60))
+    person, worker = await registry.worker(
+        real_name="陈秀英",
+        certificate_level=4,
+        available_from=None,
+        skills=["maternity_postpartum_care"],
+        trained_on=today_local() - timedelta(days=60),
+    )
     employer = await actors.employer()
     today = today_local()
 
@@ -147,7 +179,12 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
         browser = await _browser(playwright)
         anonymous = await browser.new_context(viewport=PHONE, locale="zh-CN")
         page = await anonymous.new_page()
-        for path, name in (("/", "home"), ("/login", "login"), ("/signup", "signup"), ("/login/agency", "login-agency")):
+        for path, name in (
+            ("/", "home"),
+            ("/login", "login"),
+            ("/signup", "signup"),
+            ("/login/agency", "login-agency"),
+        ):
             await page.goto(server + path)
             await screens.shoot(page, name)
 
@@ -189,7 +226,9 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
         await worker_page.goto(f"{server}/worker/profile")
         await screens.shoot(worker_page, "worker-profile")
         await worker_page.goto(f"{server}/worker")
-        certificate_href = await worker_page.get_by_role("link", name=re.compile("居家上门服务证")).get_attribute("href")
+        certificate_href = await worker_page.get_by_role("link", name=re.compile("居家上门服务证")).get_attribute(
+            "href"
+        )
 
         public = await anonymous.new_page()
         await public.goto(server + certificate_href)
@@ -230,8 +269,21 @@ async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queu
     rows = []
     for n, name in enumerate(("陈秀英", "李美玲", "黄丽", "周小红")):
         born = date(1980 + n, 3, 7)
-        rows.append([name, "女", born.isoformat(), id_number(born), phone(), "清城区、清新区", "母婴",
-                     "母婴护理（月嫂）", "6000", "8000", "是"])
+        rows.append(
+            [
+                name,
+                "女",
+                born.isoformat(),
+                id_number(born),
+                phone(),
+                "清城区、清新区",
+                "母婴",
+                "母婴护理（月嫂）",
+                "6000",
+                "8000",
+                "是",
+            ]
+        )
     rows[2][2] = "1990-01-01"  # does not match the ID number
 
     async with async_playwright() as playwright:
@@ -245,7 +297,8 @@ async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queu
         await page.get_by_role("link", name="从表格批量导入").click()
         await screens.shoot(page, "agency-import")
         await page.get_by_label("选择文件").set_input_files(
-            {"name": "workers.csv", "mimeType": "text/csv", "buffer": _csv(rows)})
+            {"name": "workers.csv", "mimeType": "text/csv", "buffer": _csv(rows)}
+        )
         await page.get_by_role("button", name="预览").click()
         await page.get_by_text("出生日期：与身份证号中的出生日期不一致").wait_for()
         await screens.shoot(page, "agency-import-preview")

@@ -18,17 +18,32 @@ async def registry(client, actors):
 
 def request_form(**overrides):
     today = today_local()
-    form = {"category": "maternity", "skills": ["maternity_postpartum_care"], "skills_text": "会做粤菜，煲汤",
-            "start_date": today.isoformat(), "end_date": (today + timedelta(days=26)).isoformat(),
-            "district_code": "441802", "search_scope": "district", "live_in": "on", "budget_min": "6000",
-            "budget_max": "9000", "budget_unit": "month", "headcount": "1"}
+    form = {
+        "category": "maternity",
+        "skills": ["maternity_postpartum_care"],
+        "skills_text": "会做粤菜，煲汤",
+        "start_date": today.isoformat(),
+        "end_date": (today + timedelta(days=26)).isoformat(),
+        "district_code": "441802",
+        "search_scope": "district",
+        "live_in": "on",
+        "budget_min": "6000",
+        "budget_max": "9000",
+        "budget_unit": "month",
+        "headcount": "1",
+    }
     form.update(overrides)
     return form
 
 
 async def test_the_whole_journey_through_the_pages(client, actors, registry):
-    person, worker = await registry.worker(real_name="陈秀英", certificate_level=4, available_from=None,
-                                           skills=["maternity_postpartum_care"], trained_on=today_local() - timedelta(days=40))
+    person, worker = await registry.worker(
+        real_name="陈秀英",
+        certificate_level=4,
+        available_from=None,
+        skills=["maternity_postpartum_care"],
+        trained_on=today_local() - timedelta(days=40),
+    )
     employer = await actors.employer()
     household, her = Browser(client), Browser(client)
 
@@ -62,27 +77,38 @@ async def test_the_whole_journey_through_the_pages(client, actors, registry):
     assert (await household.post(f"/household/placements/{placement_id}/complete")).status_code == 303
 
     # A review with one rating missing: the message sits next to it, the others stay chosen.
-    partial = await household.post(f"/household/placements/{placement_id}/review",
-                                   {"ratings.quality": "5", "ratings.communication": "5", "ratings.honesty": "5",
-                                    "comment": "很细心"})
+    partial = await household.post(
+        f"/household/placements/{placement_id}/review",
+        {"ratings.quality": "5", "ratings.communication": "5", "ratings.honesty": "5", "comment": "很细心"},
+    )
     assert partial.status_code == 422
     assert field_error(partial.text, "ratings.reliability") == "请打分 (choose 1-5)"
     assert 'name="ratings.quality" value="5" checked' in partial.text and "很细心" in partial.text
-    reviewed = await household.post(f"/household/placements/{placement_id}/review",
-                                    {"ratings.quality": "5", "ratings.communication": "5",
-                                     "ratings.reliability": "5", "ratings.honesty": "5"})
+    reviewed = await household.post(
+        f"/household/placements/{placement_id}/review",
+        {"ratings.quality": "5", "ratings.communication": "5", "ratings.reliability": "5", "ratings.honesty": "5"},
+    )
     assert reviewed.status_code == 303
 
-    complaint = await household.post(f"/household/placements/{placement_id}/complaint",
-                                     {"category": "negligence", "description": "短"})
+    complaint = await household.post(
+        f"/household/placements/{placement_id}/complaint", {"category": "negligence", "description": "短"}
+    )
     assert complaint.status_code == 422
     assert field_error(complaint.text, "description") and "短</textarea>" in complaint.text
 
     # She reviews the household back, and sees her rating with what would raise it.
     await her.login(person.phone)
-    assert (await her.post(f"/worker/placements/{placement_id}/review",
-                           {"ratings.respect": "5", "ratings.pay_on_time": "4", "ratings.working_conditions": "4",
-                            "ratings.honesty": "5"})).status_code == 303
+    assert (
+        await her.post(
+            f"/worker/placements/{placement_id}/review",
+            {
+                "ratings.respect": "5",
+                "ratings.pay_on_time": "4",
+                "ratings.working_conditions": "4",
+                "ratings.honesty": "5",
+            },
+        )
+    ).status_code == 303
     dashboard = (await her.get("/worker")).text
     assert "怎样提高" in dashboard and "雇主评价" in dashboard
     code = re.search(r'href="/c/([0-9A-Z-]+)"', dashboard).group(1)
@@ -104,8 +130,9 @@ async def test_request_form_errors_sit_next_to_their_fields_and_keep_the_input(c
     employer = await actors.employer()
     household = Browser(client)
     await household.login(employer.phone)
-    wrong = await household.post("/household/requests", request_form(budget_min="10000", budget_max="9000",
-                                                                     skills_text="照顾刚出生的宝宝"))
+    wrong = await household.post(
+        "/household/requests", request_form(budget_min="10000", budget_max="9000", skills_text="照顾刚出生的宝宝")
+    )
     assert wrong.status_code == 422
     assert "不能高于预算上限" in field_error(wrong.text, "budget_min")
     assert input_value(wrong.text, "budget_min") == "10000" and "照顾刚出生的宝宝" in wrong.text
@@ -118,8 +145,9 @@ async def test_free_text_is_understood_as_she_types(client, actors):
     employer = await actors.employer()
     household = Browser(client)
     await household.login(employer.phone)
-    response = await household.post("/household/requests/understand", {"skills_text": "月嫂，会做粤菜，修电脑"},
-                                    headers={"HX-Request": "true"})
+    response = await household.post(
+        "/household/requests/understand", {"skills_text": "月嫂，会做粤菜，修电脑"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200
     assert "母婴护理（月嫂）" in response.text and "粤菜烹饪" in response.text and "修电脑" in response.text
     assert "<html" not in response.text  # a fragment for htmx to swap in
@@ -149,10 +177,21 @@ async def test_a_new_worker_registers_herself_with_errors_shown_in_place(client,
     her = Browser(client)
     await her.login(account.phone)
     assert "建立我的家政服务员档案" in (await her.get("/worker")).text
-    form = {"real_name": "黄丽", "id_number": "441802198503071020", "gender": "female", "birth_date": "1985-03-07",
-            "phone": account.phone, "categories": ["household"], "skills": ["cantonese_cooking"],
-            "district_codes": ["441802", ""], "wage_min": "5000", "wage_max": "6000", "wage_unit": "month",
-            "experience_years": "3", "languages": ["粤语"]}
+    form = {
+        "real_name": "黄丽",
+        "id_number": "441802198503071020",
+        "gender": "female",
+        "birth_date": "1985-03-07",
+        "phone": account.phone,
+        "categories": ["household"],
+        "skills": ["cantonese_cooking"],
+        "district_codes": ["441802", ""],
+        "wage_min": "5000",
+        "wage_max": "6000",
+        "wage_unit": "month",
+        "experience_years": "3",
+        "languages": ["粤语"],
+    }
     wrong = await her.post("/worker/profile", form)
     assert wrong.status_code == 422
     assert "校验码" in field_error(wrong.text, "id_number")
@@ -160,15 +199,28 @@ async def test_a_new_worker_registers_herself_with_errors_shown_in_place(client,
     from datetime import date
 
     from tests.factories import id_number
+
     form["id_number"] = id_number(date(1985, 3, 7))
     assert (await her.post("/worker/profile", form)).status_code == 303
     edit = await her.get("/worker/profile")
     assert input_value(edit.text, "wage_max") == "6000"
-    changed = await her.post("/worker/profile", {**{k: v for k, v in form.items() if k not in ("id_number", "gender", "birth_date")},
-                                                 "wage_max": "6500", "version": input_value(edit.text, "version")})
+    changed = await her.post(
+        "/worker/profile",
+        {
+            **{k: v for k, v in form.items() if k not in ("id_number", "gender", "birth_date")},
+            "wage_max": "6500",
+            "version": input_value(edit.text, "version"),
+        },
+    )
     assert changed.status_code == 303
-    stale = await her.post("/worker/profile", {**{k: v for k, v in form.items() if k not in ("id_number", "gender", "birth_date")},
-                                               "wage_max": "7000", "version": input_value(edit.text, "version")})
+    stale = await her.post(
+        "/worker/profile",
+        {
+            **{k: v for k, v in form.items() if k not in ("id_number", "gender", "birth_date")},
+            "wage_max": "7000",
+            "version": input_value(edit.text, "version"),
+        },
+    )
     assert stale.status_code == 422 and "刷新" in stale.text
 
 
@@ -180,8 +232,11 @@ async def test_a_blacklisted_workers_certificate_says_it_is_revoked(client, acto
     public = Browser(client)
     public.reset()
     assert "✓ 有效" in (await public.get(f"/c/{code}")).text
-    failed = await client.post(f"/api/v1/workers/{worker['id']}/checks", headers=registry.admin.headers, json={
-        "kind": "background", "result": "failed", "checked_on": today_local().isoformat()})
+    failed = await client.post(
+        f"/api/v1/workers/{worker['id']}/checks",
+        headers=registry.admin.headers,
+        json={"kind": "background", "result": "failed", "checked_on": today_local().isoformat()},
+    )
     assert failed.status_code == 201, failed.text
     page = (await public.get(f"/c/{code}")).text
     assert "此证已被撤销" in page and "✓ 有效" not in page and "体检" not in page and "赵*梅" in page

@@ -25,21 +25,13 @@ DESCRIPTION = "initial tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="accounts", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="accounts", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Agency", tablename="agency", schema=None, columns=None
-    )
+    manager.add_table(class_name="Agency", tablename="agency", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="ApiKey", tablename="api_key", schema=None, columns=None
-    )
+    manager.add_table(class_name="ApiKey", tablename="api_key", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="User", tablename="app_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="User", tablename="app_user", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Agency",

@@ -103,9 +103,7 @@ DESCRIPTION = "initial tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="employment", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="employment", description=DESCRIPTION)
 
     manager.add_table(
         class_name="IntegrityRating",
@@ -121,21 +119,13 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Complaint", tablename="complaint", schema=None, columns=None
-    )
+    manager.add_table(class_name="Complaint", tablename="complaint", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Review", tablename="review", schema=None, columns=None
-    )
+    manager.add_table(class_name="Review", tablename="review", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Placement", tablename="placement", schema=None, columns=None
-    )
+    manager.add_table(class_name="Placement", tablename="placement", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Offer", tablename="offer", schema=None, columns=None
-    )
+    manager.add_table(class_name="Offer", tablename="offer", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="IntegrityRating",

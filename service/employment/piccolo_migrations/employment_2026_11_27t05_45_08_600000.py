@@ -10,7 +10,8 @@ DESCRIPTION = "unique complaint per placement and category"
 
 async def add_index() -> None:
     await engine_finder().run_ddl(
-        "CREATE UNIQUE INDEX IF NOT EXISTS complaint_one_per_category ON complaint (placement, category)")
+        "CREATE UNIQUE INDEX IF NOT EXISTS complaint_one_per_category ON complaint (placement, category)"
+    )
 
 
 async def forwards():

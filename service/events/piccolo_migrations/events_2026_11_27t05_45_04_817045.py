@@ -62,9 +62,7 @@ DESCRIPTION = "initial tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_table(
         class_name="WebhookDelivery",
@@ -80,9 +78,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Event", tablename="event", schema=None, columns=None
-    )
+    manager.add_table(class_name="Event", tablename="event", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="WebhookDelivery",

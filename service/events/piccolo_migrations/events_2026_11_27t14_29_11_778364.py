@@ -9,9 +9,7 @@ DESCRIPTION = "Status columns take enum choices (Python side only; no change in 
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.alter_column(
         table_class_name="WebhookDelivery",

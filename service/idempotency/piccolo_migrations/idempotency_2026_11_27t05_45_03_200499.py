@@ -9,9 +9,7 @@ DESCRIPTION = "initial tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="idempotency", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="idempotency", description=DESCRIPTION)
 
     manager.add_table(
         class_name="IdempotencyRecord",

@@ -52,9 +52,7 @@ DESCRIPTION = "job requests"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="matching", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="matching", description=DESCRIPTION)
 
     manager.add_table(
         class_name="JobRequest",

@@ -65,21 +65,13 @@ DESCRIPTION = "initial tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="registry", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="registry", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Training", tablename="training", schema=None, columns=None
-    )
+    manager.add_table(class_name="Training", tablename="training", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Check", tablename="worker_check", schema=None, columns=None
-    )
+    manager.add_table(class_name="Check", tablename="worker_check", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Worker", tablename="worker", schema=None, columns=None
-    )
+    manager.add_table(class_name="Worker", tablename="worker", schema=None, columns=None)
 
     manager.add_table(
         class_name="ConsentEvent",

@@ -8,21 +8,13 @@ DESCRIPTION = "initial tables"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="taxonomy", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="taxonomy", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Skill", tablename="skill", schema=None, columns=None
-    )
+    manager.add_table(class_name="Skill", tablename="skill", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Occupation", tablename="occupation", schema=None, columns=None
-    )
+    manager.add_table(class_name="Occupation", tablename="occupation", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="District", tablename="district", schema=None, columns=None
-    )
+    manager.add_table(class_name="District", tablename="district", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Skill",

@@ -20,8 +20,9 @@ async def load_reference_data() -> None:
     city_names = {c["code"]: c["name_zh"] for c in districts["cities"]}
     rows = [{**d, "city_name_zh": city_names[d["city_code"]]} for d in districts["districts"]]
     db = engine_finder()
-    await db.run_querystring(QueryString(
-        """
+    await db.run_querystring(
+        QueryString(
+            """
         INSERT INTO skill (code, name_zh, name_en, category, aliases)
         SELECT code, name_zh, name_en, category, aliases
         FROM jsonb_to_recordset({}::jsonb)
@@ -29,10 +30,12 @@ async def load_reference_data() -> None:
         ON CONFLICT (code) DO UPDATE SET name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en,
             category = EXCLUDED.category, aliases = EXCLUDED.aliases
         """,
-        json.dumps(skills["skills"], ensure_ascii=False),
-    ))
-    await db.run_querystring(QueryString(
-        """
+            json.dumps(skills["skills"], ensure_ascii=False),
+        )
+    )
+    await db.run_querystring(
+        QueryString(
+            """
         INSERT INTO occupation (code, name_zh, levels, level_names, work_types, shortage)
         SELECT code, name_zh, levels, level_names, work_types, shortage
         FROM jsonb_to_recordset({}::jsonb)
@@ -40,10 +43,12 @@ async def load_reference_data() -> None:
         ON CONFLICT (code) DO UPDATE SET name_zh = EXCLUDED.name_zh, levels = EXCLUDED.levels,
             level_names = EXCLUDED.level_names, work_types = EXCLUDED.work_types, shortage = EXCLUDED.shortage
         """,
-        json.dumps(skills["occupations"], ensure_ascii=False),
-    ))
-    await db.run_querystring(QueryString(
-        """
+            json.dumps(skills["occupations"], ensure_ascii=False),
+        )
+    )
+    await db.run_querystring(
+        QueryString(
+            """
         INSERT INTO district (code, name_zh, city_code, city_name_zh, lat, lon)
         SELECT code, name_zh, city_code, city_name_zh, lat, lon
         FROM jsonb_to_recordset({}::jsonb)
@@ -51,8 +56,9 @@ async def load_reference_data() -> None:
         ON CONFLICT (code) DO UPDATE SET name_zh = EXCLUDED.name_zh, city_code = EXCLUDED.city_code,
             city_name_zh = EXCLUDED.city_name_zh, lat = EXCLUDED.lat, lon = EXCLUDED.lon
         """,
-        json.dumps(rows, ensure_ascii=False),
-    ))
+            json.dumps(rows, ensure_ascii=False),
+        )
+    )
 
 
 async def forwards():

@@ -10,8 +10,18 @@ DESCRIPTION = "language table"
 
 
 def _params(**extra):
-    return {"default": "", "null": False, "primary_key": False, "unique": False, "index": False,
-            "index_method": IndexMethod.btree, "choices": None, "db_column_name": None, "secret": False, **extra}
+    return {
+        "default": "",
+        "null": False,
+        "primary_key": False,
+        "unique": False,
+        "index": False,
+        "index_method": IndexMethod.btree,
+        "choices": None,
+        "db_column_name": None,
+        "secret": False,
+        **extra,
+    }
 
 
 async def forwards():
@@ -19,16 +29,37 @@ async def forwards():
     manager.add_table(class_name="Language", tablename="language", schema=None, columns=None)
     for name, length, unique in (("code", 16, True), ("name_zh", 32, False), ("name_en", 64, False)):
         manager.add_column(
-            table_class_name="Language", tablename="language", column_name=name, db_column_name=name,
-            column_class_name="Varchar", column_class=Varchar, params=_params(length=length, unique=unique),
+            table_class_name="Language",
+            tablename="language",
+            column_name=name,
+            db_column_name=name,
+            column_class_name="Varchar",
+            column_class=Varchar,
+            params=_params(length=length, unique=unique),
             schema=None,
         )
     manager.add_column(
-        table_class_name="Language", tablename="language", column_name="aliases", db_column_name="aliases",
-        column_class_name="Array", column_class=Array,
-        params=_params(default=list, base_column=Varchar(length=32, default="", null=False, primary_key=False,
-                                                           unique=False, index=False, index_method=IndexMethod.btree,
-                                                           choices=None, db_column_name=None, secret=False)),
+        table_class_name="Language",
+        tablename="language",
+        column_name="aliases",
+        db_column_name="aliases",
+        column_class_name="Array",
+        column_class=Array,
+        params=_params(
+            default=list,
+            base_column=Varchar(
+                length=32,
+                default="",
+                null=False,
+                primary_key=False,
+                unique=False,
+                index=False,
+                index_method=IndexMethod.btree,
+                choices=None,
+                db_column_name=None,
+                secret=False,
+            ),
+        ),
         schema=None,
     )
     return manager

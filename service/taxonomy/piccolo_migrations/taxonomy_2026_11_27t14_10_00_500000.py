@@ -14,18 +14,22 @@ VERSION = "1.38.0"
 DESCRIPTION = "seed languages; reload skills"
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+
+
 async def load_languages() -> None:
     languages = json.loads((DATA / "languages.json").read_text(encoding="utf-8"))["languages"]
-    await engine_finder().run_querystring(QueryString(
-        """
+    await engine_finder().run_querystring(
+        QueryString(
+            """
         INSERT INTO language (code, name_zh, name_en, aliases)
         SELECT code, name_zh, name_en, aliases
         FROM jsonb_to_recordset({}::jsonb) AS x(code text, name_zh text, name_en text, aliases varchar[])
         ON CONFLICT (code) DO UPDATE SET name_zh = EXCLUDED.name_zh, name_en = EXCLUDED.name_en,
             aliases = EXCLUDED.aliases
         """,
-        json.dumps(languages, ensure_ascii=False),
-    ))
+            json.dumps(languages, ensure_ascii=False),
+        )
+    )
 
 
 async def forwards():
