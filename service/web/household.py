@@ -12,7 +12,7 @@ from litestar.params import FromQuery
 from service.accounts.guards import Role, principal_of, requires
 from service.database import jsonb
 from service.employment import services as employment
-from service.employment.schemas import ComplaintCreate, OfferCreate, PlacementEnd, ReviewCreate
+from service.employment.schemas import ComplaintCreate, OfferCreate, PlacementEnd
 from service.errors import AppError, NotFound
 from service.matching import services as matching
 from service.matching.schemas import JobRequestCreate
@@ -22,6 +22,7 @@ from service.schemas import PathId
 from service.web import queries
 from service.web.common import form_values, page, see_other
 from service.web.forms import FormErrors, app_error_fields, decode_form
+from service.web.reviews import submit_review
 
 # What each kind of job asks first, and what it usually needs.
 CATEGORY_GUIDE = {
@@ -301,19 +302,8 @@ class HouseholdPages(Controller):
     @post("/placements/{placement_id:int}/review")
     async def review(self, request: Request, placement_id: PathId) -> object:
         form = await request.form()
-        window = timedelta(hours=request.app.state.settings.review_edit_hours)
         try:
-            ratings = {k: form.get(f"ratings.{k}") for k in employment.EMPLOYER_RATINGS}
-            missing = {f"ratings.{k}": "请打分 (choose 1-5)" for k, v in ratings.items() if not v}
-            if missing:
-                raise FormErrors(missing)
-            data = decode_form(form, ReviewCreate, extra={"ratings": ratings})
-            try:
-                await employment.add_review(
-                    principal_of(request), placement_id, ratings=data.ratings, comment=data.comment, edit_window=window
-                )
-            except AppError as exc:
-                raise app_error_fields(exc) from None
+            await submit_review(request, form, placement_id, employment.EMPLOYER_RATINGS)
         except FormErrors as errors:
             return await self._placement_page(
                 request,

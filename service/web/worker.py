@@ -3,8 +3,6 @@ offers, reviews of employers, appeals."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import msgspec
 from litestar import Controller, Request, get, post
 
@@ -12,7 +10,7 @@ from service.accounts.guards import Role, principal_of, requires
 from service.accounts.services import CodePurpose, use_own_phone_code
 from service.accounts.tables import User
 from service.employment import services as employment
-from service.employment.schemas import AppealCreate, ReviewCreate
+from service.employment.schemas import AppealCreate
 from service.errors import AppError, NotFound
 from service.registry import services as registry
 from service.registry.controllers import _identity_attempt as identity_attempt  # the API's limit, for pages too
@@ -24,6 +22,7 @@ from service.web.common import form_values, page, see_other
 from service.web.forms import FormErrors, app_error_fields, convert, decode_form, form_to_dict
 from service.web.household import districts_by_city
 from service.web.public import certificate_code
+from service.web.reviews import submit_review
 
 EDITABLE = (
     "real_name",
@@ -292,19 +291,8 @@ class WorkerPages(Controller):
     @post("/placements/{placement_id:int}/review")
     async def review(self, request: Request, placement_id: PathId) -> object:
         form = await request.form()
-        window = timedelta(hours=request.app.state.settings.review_edit_hours)
         try:
-            ratings = {k: form.get(f"ratings.{k}") for k in employment.WORKER_RATINGS}
-            missing = {f"ratings.{k}": "请打分 (choose 1-5)" for k, v in ratings.items() if not v}
-            if missing:
-                raise FormErrors(missing)
-            data = decode_form(form, ReviewCreate, extra={"ratings": ratings})
-            try:
-                await employment.add_review(
-                    principal_of(request), placement_id, ratings=data.ratings, comment=data.comment, edit_window=window
-                )
-            except AppError as exc:
-                raise app_error_fields(exc) from None
+            await submit_review(request, form, placement_id, employment.WORKER_RATINGS)
         except FormErrors as errors:
             return await self._placement(
                 request,
