@@ -452,6 +452,7 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "status": "verified",
         "status_reason": "",
         "revoked_at": None,
+        "decided_at": NOW,
         "created_at": NOW,
     },
     "CheckOut": {
@@ -466,6 +467,7 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "status": "pending",
         "status_reason": "",
         "recorded_by_agency_id": 1,
+        "decided_at": None,
         "created_at": NOW,
     },
     "Webhook": {

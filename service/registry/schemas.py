@@ -411,6 +411,7 @@ class CertificateOut(Output, kw_only=True):
     status: str
     status_reason: str
     revoked_at: datetime | None
+    decided_at: datetime | None
     created_at: datetime
 
 
@@ -465,6 +466,7 @@ class CheckOut(Output, kw_only=True):
     status: str
     status_reason: str
     recorded_by_agency_id: int | None
+    decided_at: datetime | None
     created_at: datetime
 
 

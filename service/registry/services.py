@@ -667,7 +667,9 @@ async def confirm_with_issuer(certificate_id: int, issuer: IssuerClient) -> dict
     reason = "" if verdict else "颁发机构查无此证 (the issuer does not know this certificate)"
     async with Worker._meta.db.transaction():
         changed = (
-            await Certificate.update({Certificate.status: status.value, Certificate.status_reason: reason})
+            await Certificate.update(
+                {Certificate.status: status.value, Certificate.status_reason: reason, Certificate.decided_at: _now()}
+            )
             .where((Certificate.id == certificate_id) & (Certificate.status == CredentialStatus.PENDING.value))
             .returning(Certificate.id)
         )
@@ -767,6 +769,9 @@ async def add_check(principal: Principal, worker_id: int, data: dict[str, Any]) 
         worker=worker_id,
         status=status.value,
         recorded_by_agency=principal.agency_id if principal.is_agency else None,
+        # Recorded by the bureau itself: that is its decision.
+        decided_by=principal.user_id if rel == "admin" else None,
+        decided_at=_now() if rel == "admin" else None,
     )
     async with Worker._meta.db.transaction():
         await row.save()
@@ -844,10 +849,13 @@ async def decide_credential(
         raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
     status = CredentialStatus.VERIFIED if verified else CredentialStatus.REJECTED
     values = {table.status: status.value, table.status_reason: reason}
+    # Who decided and when, for verifications and rejections alike.
     if kind == "trainings":
         if verified:
             await trainings.check_evidence(credential_id)
         values.update({Training.verified_by: principal.user_id, Training.verified_at: _now()})
+    else:
+        values.update({table.decided_by: principal.user_id, table.decided_at: _now()})
     async with Worker._meta.db.transaction():
         changed = (
             await table.update(values)

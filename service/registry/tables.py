@@ -191,6 +191,9 @@ class Certificate(Table):
     status = Varchar(length=16, choices=CredentialStatus)
     status_reason = Text(default="")
     revoked_at = Timestamptz(null=True, default=None)
+    # The bureau's verification or rejection: who and when (None while pending).
+    decided_by = ForeignKey(references=User, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -208,6 +211,9 @@ class Check(Table, tablename="worker_check"):
     status = Varchar(length=16, choices=CredentialStatus)
     status_reason = Text(default="")
     recorded_by_agency = ForeignKey(references=Agency, null=True)
+    # The bureau's verification or rejection: who and when (None while pending).
+    decided_by = ForeignKey(references=User, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

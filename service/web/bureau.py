@@ -1,17 +1,18 @@
 """Bureau staff (admin): queues of checks, certificates and trainings to verify, complaints
-and appeals to decide. The services record who decided and when."""
+and appeals to decide. The services record who decided and when; the page shows it."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import PathParameter
 
-from service.accounts.guards import Role, principal_of, requires
+from service.accounts.guards import Principal, Role, principal_of, requires
 from service.employment import services as employment
 from service.employment.schemas import AppealDecision, ComplaintDecision
-from service.employment.tables import Complaint
 from service.errors import AppError
 from service.registry import services as registry
 from service.registry.schemas import Decision
@@ -43,21 +44,6 @@ class BureauPages(Controller):
     ) -> object:
         principal = principal_of(request)
         complaints, appeals = await queries.open_complaints(principal)
-        decided = (
-            await Complaint.select(
-                Complaint.id,
-                Complaint.category,
-                Complaint.status,
-                Complaint.decided_at,
-                Complaint.decided_by.display_name,
-                Complaint.appeal_status,
-                Complaint.appeal_decided_at,
-                Complaint.appeal_decided_by.display_name,
-            )
-            .where(Complaint.decided_at.is_not_null())
-            .order_by(Complaint.decided_at, ascending=False)
-            .limit(20)
-        )
         return page(
             request,
             "bureau/queues.html",
@@ -65,12 +51,44 @@ class BureauPages(Controller):
             pending=await queries.pending_credentials(principal),
             complaints=complaints,
             appeals=appeals,
-            decided=decided,
+            decided=await queries.decided_complaints(principal),
+            decided_credentials=await queries.decided_credentials(principal),
             errors=errors or {},
             values=values or {},
             form_error=form_error,
             target=target,
         )
+
+    async def _decide(
+        self,
+        request: Request,
+        *,
+        target: str,
+        anchor: str,
+        struct: type[msgspec.Struct],
+        act: Callable[[Principal, Any], Awaitable[object]],
+    ) -> object:
+        """Every queue's decision: the form decoded as the API's Struct, the service called,
+        and on a refusal the queues again with the message next to that item's field."""
+        form = await request.form()
+        try:
+            data = decode_form(form, struct)
+            try:
+                await act(principal_of(request), data)
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await self._queues(
+                request,
+                status_code=422,
+                errors={f"{target}.{k}": v for k, v in errors.fields.items()},
+                values=form_values(form),
+                form_error=errors.message,
+                target=target,
+            )
+        return see_other("/bureau#" + anchor)
 
     @post("/credentials/{kind:str}/{worker_id:int}/{credential_id:int}")
     async def decide_credential(
@@ -80,83 +98,31 @@ class BureauPages(Controller):
         worker_id: PathId,
         credential_id: PathId,
     ) -> object:
-        form = await request.form()
-        target = f"{kind}-{credential_id}"
-        try:
-            data = decode_form(form, Decision)
-            try:
-                await registry.decide_credential(
-                    principal_of(request),
-                    worker_id,
-                    kind,
-                    credential_id,
-                    verified=data.decision == "verified",
-                    reason=data.reason,
-                )
-            except AppError as exc:
-                if exc.status_code == 404:
-                    raise
-                raise app_error_fields(exc) from None
-        except FormErrors as errors:
-            return await self._queues(
-                request,
-                status_code=422,
-                errors={f"{target}.{k}": v for k, v in errors.fields.items()},
-                values=form_values(form),
-                form_error=errors.message,
-                target=target,
+        def act(principal: Principal, data: Decision) -> Awaitable[object]:
+            return registry.decide_credential(
+                principal, worker_id, kind, credential_id, verified=data.decision == "verified", reason=data.reason
             )
-        return see_other("/bureau#" + kind)
+
+        return await self._decide(request, target=f"{kind}-{credential_id}", anchor=kind, struct=Decision, act=act)
 
     @post("/complaints/{complaint_id:int}")
     async def decide_complaint(self, request: Request, complaint_id: PathId) -> object:
-        form = await request.form()
-        target = f"complaint-{complaint_id}"
-        try:
-            data = decode_form(form, ComplaintDecision)
-            try:
-                await employment.decide_complaint(
-                    principal_of(request),
-                    complaint_id,
-                    substantiated=data.outcome == "substantiated",
-                    reason=data.reason,
-                )
-            except AppError as exc:
-                if exc.status_code == 404:
-                    raise
-                raise app_error_fields(exc) from None
-        except FormErrors as errors:
-            return await self._queues(
-                request,
-                status_code=422,
-                errors={f"{target}.{k}": v for k, v in errors.fields.items()},
-                values=form_values(form),
-                form_error=errors.message,
-                target=target,
+        def act(principal: Principal, data: ComplaintDecision) -> Awaitable[object]:
+            return employment.decide_complaint(
+                principal, complaint_id, substantiated=data.outcome == "substantiated", reason=data.reason
             )
-        return see_other("/bureau#complaints")
+
+        return await self._decide(
+            request, target=f"complaint-{complaint_id}", anchor="complaints", struct=ComplaintDecision, act=act
+        )
 
     @post("/appeals/{complaint_id:int}")
     async def decide_appeal(self, request: Request, complaint_id: PathId) -> object:
-        form = await request.form()
-        target = f"appeal-{complaint_id}"
-        try:
-            data = decode_form(form, AppealDecision)
-            try:
-                await employment.decide_appeal(
-                    principal_of(request), complaint_id, upheld=data.outcome == "upheld", reason=data.reason
-                )
-            except AppError as exc:
-                if exc.status_code == 404:
-                    raise
-                raise app_error_fields(exc) from None
-        except FormErrors as errors:
-            return await self._queues(
-                request,
-                status_code=422,
-                errors={f"{target}.{k}": v for k, v in errors.fields.items()},
-                values=form_values(form),
-                form_error=errors.message,
-                target=target,
+        def act(principal: Principal, data: AppealDecision) -> Awaitable[object]:
+            return employment.decide_appeal(
+                principal, complaint_id, upheld=data.outcome == "upheld", reason=data.reason
             )
-        return see_other("/bureau#appeals")
+
+        return await self._decide(
+            request, target=f"appeal-{complaint_id}", anchor="appeals", struct=AppealDecision, act=act
+        )

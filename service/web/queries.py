@@ -115,6 +115,55 @@ async def pending_credentials(principal: Principal) -> dict[str, list[dict]]:
     return out
 
 
+async def decided_credentials(principal: Principal, limit: int = 20) -> list[dict]:
+    """The newest credential decisions of every kind, with who decided and when."""
+    if not principal.is_admin:
+        raise Forbidden()
+    out: list[dict] = []
+    for kind, table, by, at in (
+        ("checks", Check, Check.decided_by, Check.decided_at),
+        ("certificates", Certificate, Certificate.decided_by, Certificate.decided_at),
+        ("trainings", Training, Training.verified_by, Training.verified_at),
+    ):
+        rows = (
+            await table.select(
+                table.id,
+                table.status,
+                table.status_reason,
+                table.worker.real_name,
+                at.as_alias("decided_at"),
+                by.display_name.as_alias("decided_by_name"),
+            )
+            .where(at.is_not_null() & table.status.is_in(["verified", "rejected"]))
+            .order_by(at, ascending=False)
+            .limit(limit)
+        )
+        out.extend({**r, "kind": kind} for r in rows)
+    out.sort(key=lambda r: r["decided_at"], reverse=True)
+    return out[:limit]
+
+
+async def decided_complaints(principal: Principal, limit: int = 20) -> list[dict]:
+    """The newest complaint decisions, with who decided (and who decided an appeal) and when."""
+    if not principal.is_admin:
+        raise Forbidden()
+    return (
+        await Complaint.select(
+            Complaint.id,
+            Complaint.category,
+            Complaint.status,
+            Complaint.decided_at,
+            Complaint.decided_by.display_name,
+            Complaint.appeal_status,
+            Complaint.appeal_decided_at,
+            Complaint.appeal_decided_by.display_name,
+        )
+        .where(Complaint.decided_at.is_not_null())
+        .order_by(Complaint.decided_at, ascending=False)
+        .limit(limit)
+    )
+
+
 async def open_complaints(principal: Principal) -> tuple[list[dict], list[dict]]:
     if not principal.is_admin:
         raise Forbidden()

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 from service.registry.domain import today_local
+from service.registry.tables import Certificate, Check
+from tests.conftest import in_app
 from tests.factories import training_body, worker_body
 
 
@@ -149,7 +151,7 @@ async def test_agency_checks_wait_for_the_bureau_and_expire_after_a_year(client,
         },
     )
     assert recent.status_code == 201
-    assert recent.json()["status"] == "pending"
+    assert recent.json()["status"] == "pending" and recent.json()["decided_at"] is None
     assert recent.json()["valid_until"] == (today - timedelta(days=30) + timedelta(days=365)).isoformat()
 
     admin = await actors.admin()
@@ -164,6 +166,7 @@ async def test_agency_checks_wait_for_the_bureau_and_expire_after_a_year(client,
         },
     )
     assert old.json()["status"] == "expired"  # verified, but its year is over
+    assert old.json()["decided_at"] is not None  # recorded by the bureau: decided then
 
     verified = await client.post(
         f"{url}/{recent.json()['id']}/decision",
@@ -171,7 +174,9 @@ async def test_agency_checks_wait_for_the_bureau_and_expire_after_a_year(client,
         json={"decision": "verified", "reason": "核对原件"},
     )
     assert verified.status_code == 200, verified.text
-    assert verified.json()["status"] == "verified"
+    assert verified.json()["status"] == "verified" and verified.json()["decided_at"] is not None
+    stored = in_app(client, Check.select(Check.decided_by).where(Check.id == recent.json()["id"]).first().run)
+    assert stored["decided_by"] == admin.id
     assert (
         await client.post(
             f"{url}/{recent.json()['id']}/decision", headers=agency.headers, json={"decision": "rejected"}
@@ -302,3 +307,22 @@ async def test_rejecting_the_failed_background_check_lifts_the_blacklist(client,
     )
     assert overturned.status_code == 200
     assert (await client.get("/api/v1/workers/me", headers=person.headers)).json()["blacklisted_until"] is None
+
+
+async def test_a_certificate_decision_records_who_and_when(client, actors):
+    _, record = await actors.registered_worker()
+    evaluator, admin = await actors.agency("evaluation"), await actors.admin()
+    url = f"/api/v1/workers/{record['id']}/certificates"
+    cert = (
+        await client.post(
+            url, headers=evaluator.headers, json=certificate_body(id_number=actors.last_body["id_number"])
+        )
+    ).json()
+    assert cert["decided_at"] is None  # taken as pushed: nobody decided
+    rejected = await client.post(
+        f"{url}/{cert['id']}/decision", headers=admin.headers, json={"decision": "rejected", "reason": "编号不符"}
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "rejected" and rejected.json()["decided_at"] is not None
+    stored = in_app(client, Certificate.select(Certificate.decided_by).where(Certificate.id == cert["id"]).first().run)
+    assert stored["decided_by"] == admin.id

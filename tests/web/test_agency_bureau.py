@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 from service.registry.domain import today_local
-from service.registry.tables import Worker
+from service.registry.tables import Check, Worker
 from tests.conftest import in_app
 from tests.factories import Registry, id_number, phone, post_request
 from tests.web.helpers import STAFF_PASSWORD, Browser, bureau_staff, field_error, input_value
@@ -213,7 +213,12 @@ async def test_the_bureau_verifies_and_decides_and_is_recorded(client, actors):
     )
     assert decided.status_code == 303
     listed = await client.get(f"/api/v1/workers/{worker_id}/checks", headers=registry.admin.headers)
-    assert listed.json()[0]["status"] == "verified"
+    assert listed.json()[0]["status"] == "verified" and listed.json()[0]["decided_at"] is not None
+    # Who decided and when, recorded by the service and shown on the page.
+    stored = in_app(client, Check.select(Check.decided_by).where(Check.id == check.json()["id"]).first().run)
+    assert stored["decided_by"] == staff_id
+    table = (await bureau.get("/bureau")).text.split('id="decided-credentials"')[1].split("</table>")[0]
+    assert "何秀珍" in table and "已核验" in table and "审核员" in table
 
     # A complaint, decided with a reason; an empty reason is shown next to the field.
     person, worker = await registry.worker(real_name="梁玉梅", available_from=None)
