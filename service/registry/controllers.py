@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import msgspec
@@ -56,7 +55,6 @@ ANY_AGENCY = (Role.HOUSEKEEPING, Role.TRAINING, Role.EVALUATION)
 # Every role may ask for a worker's record, history and credentials; the services decide
 # which worker and what shape, and answer 404 for the rest.
 READERS = (Role.WORKER, Role.EMPLOYER, Role.ADMIN, *ANY_AGENCY)
-IDENTITY_WINDOW = 24 * 3600
 ETAG_DOC = ResponseHeader(
     name="ETag", description="版本标签，PATCH 时放入 If-Match (send back in If-Match)", documentation_only=True
 )
@@ -142,28 +140,13 @@ def _list_item(row: dict, taxonomy: Taxonomy, score: float | None) -> WorkerList
     )
 
 
-@asynccontextmanager
-async def _identity_attempt(request: Request):
-    """A worker account may fail only a few claims or self-registrations on a taken ID
-    number a day, so the uniform answer cannot be used to scan ID numbers."""
-    principal = principal_of(request)
-    if principal.role != Role.WORKER:
-        yield
-        return
-    store = request.app.stores.get("identity_attempts")
-    limit = request.app.state.settings.identity_attempts_per_day
-    # Counted before the attempt (parallel attempts cannot slip past the limit) and given
-    # back unless it ended in the uniform "identity unavailable" answer.
-    await throttle.spend(store, principal.credential, limit=limit, window=IDENTITY_WINDOW)
-    try:
-        yield
-    except services.IdentityUnavailable:
-        raise
-    except BaseException:
-        await throttle.give_back(store, principal.credential)
-        raise
-    else:
-        await throttle.give_back(store, principal.credential)
+def _identity_attempt(request: Request):
+    """The service's daily limit on a worker account's tries on ID numbers."""
+    return services.identity_attempt(
+        principal_of(request),
+        store=request.app.stores.get("identity_attempts"),
+        limit=request.app.state.settings.identity_attempts_per_day,
+    )
 
 
 def _with_etag(row: dict, body: Any, status_code: int = HTTP_200_OK) -> Response:

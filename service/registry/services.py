@@ -8,14 +8,17 @@ whether the caller may touch that object. Objects a caller may not know about an
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timezone
 from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
+from litestar.stores.base import Store
 from piccolo.columns.combination import Where, WhereRaw
 from rapidfuzz import fuzz, process
 
+from service import throttle
 from service.accounts.guards import Principal, Role
 from service.accounts.tables import User
 from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, found
@@ -157,6 +160,33 @@ async def get_managed_worker(principal: Principal, worker_id: int) -> tuple[dict
     if rel is None:
         raise NotFound("家政服务员不存在 (no such worker)")
     return worker, rel
+
+
+# A worker account's tries on ID numbers -------------------------------------------------
+
+IDENTITY_WINDOW = 24 * 3600
+
+
+@asynccontextmanager
+async def identity_attempt(principal: Principal, *, store: Store, limit: int) -> AsyncIterator[None]:
+    """A worker account may fail only `limit` claims or self-registrations on a taken ID
+    number a day, so the uniform answer cannot be used to scan ID numbers. The API and
+    the pages wrap those calls in this; other roles are not counted."""
+    if principal.role != Role.WORKER:
+        yield
+        return
+    # Counted before the attempt (parallel attempts cannot slip past the limit) and given
+    # back unless it ended in the uniform "identity unavailable" answer.
+    await throttle.spend(store, principal.credential, limit=limit, window=IDENTITY_WINDOW)
+    try:
+        yield
+    except IdentityUnavailable:
+        raise
+    except BaseException:
+        await throttle.give_back(store, principal.credential)
+        raise
+    else:
+        await throttle.give_back(store, principal.credential)
 
 
 # Workers -----------------------------------------------------------------------------

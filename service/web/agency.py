@@ -12,6 +12,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import PathParameter, QueryParameter
+from litestar.stores.memory import MemoryStore
 
 from service.accounts.guards import Role, principal_of, requires
 from service.errors import AppError, NotFound
@@ -24,7 +25,7 @@ from service.web.common import form_values, page, see_other
 from service.web.forms import FormErrors, app_error_fields, decode_form
 from service.web.household import districts_by_city
 from service.web.public import certificate_code
-from service.web.worker import _skills_by_category
+from service.web.worker import skills_by_category
 
 IMPORT_TTL_SECONDS = 30 * 60
 IMPORT_AAD = b"nanyue:web-import-preview"
@@ -78,7 +79,7 @@ class AgencyPages(Controller):
             errors=errors,
             form_error=form_error,
             districts=districts_by_city(taxonomy),
-            skills_by_category=_skills_by_category(taxonomy),
+            skills_by_category=skills_by_category(taxonomy),
             action="/agency/workers",
             for_agency=True,
         )
@@ -209,9 +210,12 @@ class AgencyPages(Controller):
         token = secrets.token_urlsafe(16)
         # The rows hold ID numbers: kept encrypted with the data key, like the registry's.
         preview = msgspec.json.encode({"agency": principal.agency_id, "rows": rows, "filename": upload.filename})
-        await request.app.stores.get("web_imports").set(
-            token, state.cipher.encrypt(preview.decode(), IMPORT_AAD), expires_in=IMPORT_TTL_SECONDS
-        )
+        # Redis when configured (shared by every process); otherwise the memory of this one
+        # process, which serves both the preview and the confirmation (`nanyue run`).
+        store = request.app.stores.get("web_imports")
+        if isinstance(store, MemoryStore):
+            await store.delete_expired()  # previews nobody confirmed do not pile up
+        await store.set(token, state.cipher.encrypt(preview.decode(), IMPORT_AAD), expires_in=IMPORT_TTL_SECONDS)
         return page(
             request,
             "agency/import.html",

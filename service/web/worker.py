@@ -13,7 +13,6 @@ from service.employment import services as employment
 from service.employment.schemas import AppealCreate
 from service.errors import AppError, NotFound
 from service.registry import services as registry
-from service.registry.controllers import _identity_attempt as identity_attempt  # the API's limit, for pages too
 from service.registry.controllers import present_worker
 from service.registry.schemas import WorkerClaim, WorkerCreate, WorkerUpdate
 from service.schemas import PathId
@@ -40,6 +39,15 @@ EDITABLE = (
 )
 
 
+def _identity_attempt(request: Request):
+    """The API's daily limit on a worker account's tries on ID numbers, for the pages too."""
+    return registry.identity_attempt(
+        principal_of(request),
+        store=request.app.stores.get("identity_attempts"),
+        limit=request.app.state.settings.identity_attempts_per_day,
+    )
+
+
 async def _mine(request: Request) -> dict | None:
     try:
         return await registry.my_worker(principal_of(request))
@@ -52,7 +60,7 @@ async def _my_phone(request: Request) -> str:
     return row["phone"] if row else ""
 
 
-def _skills_by_category(taxonomy) -> dict[str, list[tuple[str, str]]]:
+def skills_by_category(taxonomy) -> dict[str, list[tuple[str, str]]]:
     grouped: dict[str, list[tuple[str, str]]] = {}
     for code, s in taxonomy.skills.items():
         grouped.setdefault(s["category"], []).append((code, s["name_zh"]))
@@ -118,7 +126,7 @@ class WorkerPages(Controller):
         try:
             data = decode_form(form, WorkerClaim)
             try:
-                async with identity_attempt(request):
+                async with _identity_attempt(request):
                     # The phone must be hers: a code sent to it, used up even if no record matches.
                     await use_own_phone_code(
                         principal_of(request).user_id,
@@ -173,7 +181,7 @@ class WorkerPages(Controller):
             errors=errors,
             form_error=form_error,
             districts=districts_by_city(taxonomy),
-            skills_by_category=_skills_by_category(taxonomy),
+            skills_by_category=skills_by_category(taxonomy),
         )
 
     @post("/profile")
@@ -187,7 +195,7 @@ class WorkerPages(Controller):
             try:
                 if worker is None:
                     data = decode_form(form, WorkerCreate)
-                    async with identity_attempt(request):
+                    async with _identity_attempt(request):
                         await registry.create_worker(
                             principal,
                             msgspec.structs.asdict(data) | {"location": None},
