@@ -3,7 +3,7 @@ completion, review and complaint."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -12,17 +12,17 @@ from litestar.params import FromQuery
 from service.accounts.guards import Role, principal_of, requires
 from service.database import jsonb
 from service.employment import services as employment
-from service.employment.schemas import ComplaintCreate, OfferCreate, PlacementEnd
-from service.errors import AppError, NotFound
+from service.employment.schemas import ComplaintCreate, OfferCreate, PlacementEnd, PlacementTerminate
+from service.errors import AppError, Conflict, NotFound
 from service.matching import services as matching
-from service.matching.schemas import JobRequestCreate
+from service.matching.schemas import JobRequestCreate, JobRequestUpdate
 from service.registry import services as registry
 from service.registry.domain import age_on, today_local
 from service.schemas import PathId
 from service.web import queries
-from service.web.common import form_values, page, see_other
-from service.web.forms import FormErrors, app_error_fields, decode_form
-from service.web.reviews import submit_review
+from service.web.common import STATUS_LABELS, form_values, page, see_other
+from service.web.forms import FormErrors, app_error_fields, convert, decode_form, form_to_dict
+from service.web.reviews import submit_review, submit_review_edit
 
 # What each kind of job asks first, and what it usually needs.
 CATEGORY_GUIDE = {
@@ -92,6 +92,71 @@ async def worker_card(principal, match: dict, taxonomy) -> dict:
     }
 
 
+# Categories whose form asks for hours a week (the others are live-in or by the day).
+HOURLY_CATEGORIES = ("household", "medical")
+# What an emptied field of the edit form means: cleared, not "leave as it was".
+_CLEARED = {
+    "skills": [],
+    "languages": [],
+    "skills_text": "",
+    "household_notes": "",
+    "location": None,
+    "radius_km": None,
+    "end_date": None,
+    "hours_per_week": None,
+    "required_certificate": None,
+}
+
+
+def request_values(row: dict, taxonomy) -> dict:
+    """A stored request as the form's values (strings, as if typed)."""
+
+    def text(value) -> str:
+        return "" if value is None else str(value)
+
+    return {
+        "category": row["category"],
+        "skills": list(row["skills"]),
+        "skills_text": row["skills_text"],
+        "household_notes": row["household_notes"],
+        "district_code": row["district_code"],
+        "search_scope": row["search_scope"],
+        "location.lat": text(row["lat"]),
+        "location.lon": text(row["lon"]),
+        "radius_km": text(row["radius_km"]),
+        "start_date": text(row["start_date"]),
+        "end_date": text(row["end_date"]),
+        "hours_per_week": text(row["hours_per_week"]),
+        "live_in": "on" if row["live_in"] else "",
+        "budget_min": text(row["budget_min"]),
+        "budget_max": text(row["budget_max"]),
+        "budget_unit": row["budget_unit"],
+        "required_certificate.occupation_code": text(row["required_occupation_code"]),
+        "required_certificate.min_level": text(row["required_min_level"]),
+        "languages": [taxonomy.language_name(c) for c in row["languages"]],
+        "background_check_required": "on" if row["background_check_required"] else "",
+        "headcount": text(row["headcount"]),
+    }
+
+
+def request_changes(form, category: str) -> dict:
+    """The edit form as the API's JobRequestUpdate: every field the form shows is sent, an
+    emptied optional one as cleared, an emptied required one refused next to it."""
+    data = form_to_dict(form, JobRequestUpdate)
+    missing = {}
+    for name in JobRequestUpdate.__struct_fields__:
+        if name in data or (name == "hours_per_week" and category not in HOURLY_CATEGORIES):
+            continue
+        if name in _CLEARED:
+            data[name] = _CLEARED[name]
+        else:
+            missing[name] = "必填 (required)"
+    if missing:
+        raise FormErrors(missing)
+    changes = convert(data, JobRequestUpdate)
+    return msgspec.to_builtins(changes, builtin_types=(date,))
+
+
 class HouseholdPages(Controller):
     path = "/household"
     guards = [requires(Role.EMPLOYER)]
@@ -126,13 +191,22 @@ class HouseholdPages(Controller):
         return self._form(request, category, values, {})
 
     def _form(
-        self, request: Request, category: str, values: dict, errors: dict, form_error: str = "", status_code: int = 200
+        self,
+        request: Request,
+        category: str,
+        values: dict,
+        errors: dict,
+        form_error: str = "",
+        status_code: int = 200,
+        editing: dict | None = None,
     ) -> object:
         taxonomy = request.app.state.taxonomy
         return page(
             request,
             "household/request_form.html",
             status_code=status_code,
+            editing=editing,
+            district_name=taxonomy.district_name(editing["district_code"]) if editing else "",
             category=category,
             guide=CATEGORY_GUIDE[category],
             values=values,
@@ -177,6 +251,42 @@ class HouseholdPages(Controller):
     @get("/requests/{request_id:int}")
     async def show_request(self, request: Request, request_id: PathId) -> object:
         return await self._request_page(request, request_id)
+
+    @get("/requests/{request_id:int}/edit")
+    async def edit_request(self, request: Request, request_id: PathId) -> object:
+        row = await self._open_request(request, request_id)
+        return self._form(request, row["category"], request_values(row, request.app.state.taxonomy), {}, editing=row)
+
+    @post("/requests/{request_id:int}/edit")
+    async def update_request(self, request: Request, request_id: PathId) -> object:
+        row = await self._open_request(request, request_id)
+        form = await request.form()
+        state = request.app.state
+        try:
+            changes = request_changes(form, row["category"])
+            try:
+                await matching.update_request(
+                    principal_of(request), request_id, changes, taxonomy=state.taxonomy, vocabulary=state.vocabulary
+                )
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            values = form_values(form) | {"category": row["category"], "district_code": row["district_code"]}
+            return self._form(
+                request, row["category"], values, errors.fields, errors.message, status_code=422, editing=row
+            )
+        return see_other(f"/household/requests/{request_id}")
+
+    async def _open_request(self, request: Request, request_id: int) -> dict:
+        """Her request, while it can still change (the service checks again when saving)."""
+        row = await matching.get_request(principal_of(request), request_id)
+        if matching.effective_status(row) != "open":
+            raise Conflict(
+                f"需求状态为“{STATUS_LABELS.get(matching.effective_status(row))}”，不能再修改 (only open requests change)"
+            )
+        return row
 
     async def _request_page(
         self,
@@ -290,6 +400,7 @@ class HouseholdPages(Controller):
             form_error=form_error,
             which=which,
             today=today_local(),
+            now=datetime.now(timezone.utc),
         )
 
     @post("/placements/{placement_id:int}/complete")
@@ -297,6 +408,52 @@ class HouseholdPages(Controller):
         form = await request.form()
         data = decode_form(form, PlacementEnd)
         await employment.end_placement(principal_of(request), placement_id, outcome="completed", reason=data.reason)
+        return see_other(f"/household/placements/{placement_id}")
+
+    @post("/placements/{placement_id:int}/terminate")
+    async def terminate(self, request: Request, placement_id: PathId) -> object:
+        """End early with a reason; "she did not come" records a no-show."""
+        form = await request.form()
+        try:
+            data = decode_form(form, PlacementTerminate)
+            try:
+                await employment.end_placement(
+                    principal_of(request),
+                    placement_id,
+                    outcome="no_show" if data.no_show else "terminated",
+                    reason=data.reason,
+                )
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await self._placement_page(
+                request,
+                placement_id,
+                status_code=422,
+                errors=errors.fields,
+                values=form_values(form),
+                form_error=errors.message,
+                which="terminate",
+            )
+        return see_other(f"/household/placements/{placement_id}")
+
+    @post("/placements/{placement_id:int}/review/edit")
+    async def edit_review(self, request: Request, placement_id: PathId) -> object:
+        form = await request.form()
+        try:
+            await submit_review_edit(request, form, placement_id, employment.EMPLOYER_RATINGS, side="employer")
+        except FormErrors as errors:
+            return await self._placement_page(
+                request,
+                placement_id,
+                status_code=422,
+                errors=errors.fields,
+                values=form_values(form),
+                form_error=errors.message,
+                which="review",
+            )
         return see_other(f"/household/placements/{placement_id}")
 
     @post("/placements/{placement_id:int}/review")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from service.accounts.guards import Principal, Role
+from service.database import jsonb
 from service.employment.tables import Complaint, Offer, Placement, Review
 from service.errors import Forbidden
 from service.matching.tables import JobRequest
@@ -66,7 +67,7 @@ async def my_placements(principal: Principal) -> list[dict]:
 
 async def reviews_by_side(placement_id: int) -> dict[str, dict]:
     rows = await Review.select().where(Review.placement == placement_id)
-    return {r["author_role"]: r for r in rows}
+    return {r["author_role"]: {**r, "ratings": jsonb(r["ratings"])} for r in rows}
 
 
 async def complaints_of_placement(placement_id: int) -> list[dict]:

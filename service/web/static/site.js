@@ -37,3 +37,24 @@ document.addEventListener("click", async (event) => {
     button.disabled = false;
   }
 });
+
+// "使用我现在的位置": fills the latitude and longitude fields from the phone's location
+// (shown only where the browser offers it; nothing is sent anywhere but the form).
+for (const button of document.querySelectorAll("button[data-locate]")) {
+  if (!("geolocation" in navigator)) continue;
+  button.hidden = false;
+  button.addEventListener("click", () => {
+    const form = button.form;
+    const status = document.getElementById(button.getAttribute("aria-controls"));
+    status.textContent = "正在获取位置… (locating)";
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        form.querySelector("input[name='location.lat']").value = position.coords.latitude.toFixed(5);
+        form.querySelector("input[name='location.lon']").value = position.coords.longitude.toFixed(5);
+        status.textContent = "已填入当前位置 (filled in)";
+      },
+      () => { status.textContent = "无法获取位置，请手动填写 (could not locate; type it in)"; },
+      {timeout: 10000},
+    );
+  });
+}
