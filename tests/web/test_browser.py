@@ -15,6 +15,7 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -118,6 +119,41 @@ def shots_dir():
     return SHOTS
 
 
+class Offline:
+    """The network cut off: every request a page makes to anywhere but 127.0.0.1 is
+    aborted as if there were no internet, and remembered so the test can say which."""
+
+    def __init__(self) -> None:
+        self.outside: list[str] = []
+        self.served = 0
+
+    async def context(self, browser):
+        context = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        await context.route("**/*", self._handle)
+        return context
+
+    async def _handle(self, route) -> None:
+        if urlsplit(route.request.url).hostname == "127.0.0.1":
+            self.served += 1
+            await route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            await route.abort("internetdisconnected")
+
+    def check(self) -> None:
+        assert self.served > 0
+        assert not self.outside, f"requests that left 127.0.0.1: {self.outside}"
+
+
+# What a keyboard can reach: everything clickable or typable that is on the screen.
+FOCUSABLE = """() => {
+  const items = [...document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')]
+    .filter(e => e.checkVisibility({visibilityProperty: true}) && !e.disabled && !e.closest('[inert]'));
+  items.forEach((e, i) => { e.dataset.kb = e.type === 'radio' ? 'radio:' + e.name : String(i); });
+  return [...new Set(items.map(e => e.dataset.kb))];
+}"""
+
+
 class Screens:
     """Takes each page at phone and desktop width and checks what a phone needs."""
 
@@ -127,6 +163,16 @@ class Screens:
 
     async def shoot(self, page, name: str) -> None:
         await page.wait_for_load_state("networkidle")
+        # Offline: the service's own CSS and htmx are in use, and nothing came from elsewhere.
+        assert (
+            await page.evaluate("getComputedStyle(document.querySelector('header.top')).backgroundColor")
+            == "rgb(163, 25, 15)"
+        ), f"{name}: the stylesheet did not load"
+        if await page.locator("script[src='/static/htmx.min.js']").count():
+            assert await page.evaluate("typeof window.htmx === 'object'"), f"{name}: htmx did not load"
+        hosts = await page.evaluate("[...performance.getEntriesByType('resource')].map(r => new URL(r.name).hostname)")
+        assert set(hosts) <= {"127.0.0.1"}, f"{name}: resources from {set(hosts)}"
+        await self._keyboard(page, name)
         # Readable at 360 px: nothing wider than the screen; touch targets at least 44 px high.
         overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{name}: {overflow}px wider than a 360 px screen"
@@ -144,6 +190,31 @@ class Screens:
         await page.screenshot(path=str(self.folder / f"{name}-1280.png"), full_page=True)
         await page.set_viewport_size(PHONE)
         self.count += 1
+
+    async def _keyboard(self, page, name: str) -> None:
+        """Tab from the top of the page: every control on the screen gets the focus (a radio
+        group once, as browsers do), in at most one press per control and a few more."""
+        wanted = set(await page.evaluate(FOCUSABLE))
+        # Start at the first control (the skip link), as a fresh page would.
+        first = await page.evaluate(
+            "(() => { const e = document.querySelector('[data-kb]'); e.focus(); return e.dataset.kb; })()"
+        )
+        reached: set[str] = {first}
+        for _ in range(len(wanted) + 5):
+            await page.keyboard.press("Tab")
+            key = await page.evaluate("document.activeElement && document.activeElement.dataset.kb")
+            if key is None:
+                continue
+            reached.add(key)
+            if reached >= wanted:
+                break
+        missed = await page.evaluate(
+            "keys => [...document.querySelectorAll('[data-kb]')].filter(e => keys.includes(e.dataset.kb))"
+            ".map(e => e.outerHTML.slice(0, 80))",
+            sorted(wanted - reached),
+        )
+        assert not missed, f"{name}: not reachable by keyboard: {missed}"
+        await page.evaluate("window.scrollTo(0, 0)")
 
 
 async def _browser(playwright):
@@ -163,7 +234,7 @@ async def _sign_in(context, base: str, phone_number: str, password: str):
 async def test_household_offers_worker_accepts_household_reviews_public_page_shows_rating(
     client, actors, server, shots_dir
 ):
-    screens = Screens(shots_dir)
+    screens, offline = Screens(shots_dir), Offline()
     registry = await Registry(client, actors).setup()
     person, worker = await registry.worker(
         real_name="陈秀英",
@@ -177,7 +248,7 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
 
     async with async_playwright() as playwright:
         browser = await _browser(playwright)
-        anonymous = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        anonymous = await offline.context(browser)
         page = await anonymous.new_page()
         for path, name in (
             ("/", "home"),
@@ -188,7 +259,7 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
             await page.goto(server + path)
             await screens.shoot(page, name)
 
-        household = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        household = await offline.context(browser)
         page = await _sign_in(household, server, employer.phone, PASSWORD)
         assert page.url.endswith("/household")
         await screens.shoot(page, "household-dashboard")
@@ -215,7 +286,7 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
         await page.get_by_text("待答复").first.wait_for()
         request_url = page.url.split("#")[0]
 
-        her = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        her = await offline.context(browser)
         worker_page = await _sign_in(her, server, person.phone, PASSWORD)
         assert worker_page.url.endswith("/worker")
         await worker_page.get_by_text("雇主留言：月子期间住家").wait_for()
@@ -255,6 +326,7 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
         await screens.shoot(public, "public-certificate")
         await browser.close()
     assert screens.count == 13
+    offline.check()
 
 
 def _csv(rows: list[list[str]]) -> bytes:
@@ -263,7 +335,7 @@ def _csv(rows: list[list[str]]) -> bytes:
 
 
 async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queues(client, actors, server, shots_dir):
-    screens = Screens(shots_dir)
+    screens, offline = Screens(shots_dir), Offline()
     agency = await actors.agency("housekeeping")
     staff_phone, _ = bureau_staff(client)
     rows = []
@@ -288,7 +360,7 @@ async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queu
 
     async with async_playwright() as playwright:
         browser = await _browser(playwright)
-        clerk = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        clerk = await offline.context(browser)
         page = await clerk.new_page()
         await page.goto(f"{server}/login/agency")
         await page.get_by_label("API 密钥").fill(agency.key)
@@ -311,9 +383,10 @@ async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queu
         await page.get_by_role("link", name="陈秀英").click()
         await screens.shoot(page, "agency-worker")
 
-        bureau = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        bureau = await offline.context(browser)
         page = await _sign_in(bureau, server, staff_phone, STAFF_PASSWORD)
         assert page.url.endswith("/bureau")
         await screens.shoot(page, "bureau-queues")
         await browser.close()
     assert screens.count == 5
+    offline.check()
