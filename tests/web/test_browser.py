@@ -22,7 +22,7 @@ import pytest
 
 from service.registry.domain import today_local
 from service.settings import PROJECT_ROOT
-from tests.factories import Registry, id_number, phone
+from tests.factories import Registry, id_number, phone, post_request
 from tests.web.helpers import PASSWORD, STAFF_PASSWORD, bureau_staff
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -389,4 +389,94 @@ async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queu
         await screens.shoot(page, "bureau-queues")
         await browser.close()
     assert screens.count == 5
+    offline.check()
+
+
+async def test_household_edits_a_request_ends_a_placement_early_and_the_bureau_verifies_a_check(
+    client, actors, server, shots_dir
+):
+    """With the network cut off: the household sets her request's location and radius, ends
+    a placement early, reviews and then edits the review; the bureau verifies a health
+    check and sees who decided and when."""
+    screens, offline = Screens(shots_dir), Offline()
+    registry = await Registry(client, actors).setup()
+    person, worker = await registry.worker(real_name="邓翠红", available_from=None)
+    employer = await actors.employer()
+    today = today_local()
+    placed = await post_request(
+        client, employer, start_date=today.isoformat(), end_date=(today + timedelta(days=5)).isoformat()
+    )
+    offer = await client.post(
+        f"/api/v1/job-requests/{placed['id']}/offers", headers=employer.headers, json={"worker_id": worker["id"]}
+    )
+    placement = await client.post(f"/api/v1/offers/{offer.json()['id']}/accept", headers=person.headers)
+    assert placement.status_code == 201, placement.text
+    open_request = await post_request(client, employer, start_date=(today + timedelta(days=10)).isoformat())
+
+    agency = await actors.agency("housekeeping")
+    born = date(1982, 6, 6)
+    made = await client.post(
+        "/api/v1/workers",
+        headers=agency.headers,
+        json={
+            "real_name": "欧阳慧",
+            "gender": "female",
+            "birth_date": born.isoformat(),
+            "id_number": id_number(born),
+            "phone": phone(),
+            "district_codes": ["441802"],
+            "categories": ["household"],
+            "wage_min": 5000,
+            "wage_max": 6000,
+        },
+    )
+    assert made.status_code == 201, made.text
+    check = await client.post(
+        f"/api/v1/workers/{made.json()['id']}/checks",
+        headers=agency.headers,
+        json={"kind": "health", "tier": "home", "result": "passed", "checked_on": today.isoformat()},
+    )
+    assert check.status_code == 201 and check.json()["status"] == "pending"
+    staff_phone, _ = bureau_staff(client)
+
+    async with async_playwright() as playwright:
+        browser = await _browser(playwright)
+        household = await offline.context(browser)
+        page = await _sign_in(household, server, employer.phone, PASSWORD)
+        await page.goto(f"{server}/household/requests/{open_request['id']}")
+        await page.get_by_role("link", name="修改需求").click()
+        await page.get_by_label("纬度").fill("23.68")
+        await page.get_by_label("经度").fill("113.05")
+        await page.get_by_label("范围（公里）").fill("15")
+        await screens.shoot(page, "household-request-edit")
+        await page.get_by_role("button", name="保存修改").click()
+        await page.get_by_text("15 公里内").wait_for()
+
+        await page.goto(f"{server}/household/placements/{placement.json()['id']}")
+        await page.get_by_text("提前结束服务 / 阿姨没有来").click()
+        await page.get_by_label("原因（必填）").fill("家里老人住院，提前结束")
+        await screens.shoot(page, "household-placement-terminate")
+        await page.get_by_role("button", name="结束服务").click()
+        await page.get_by_text("已终止").first.wait_for()
+        for legend in ("服务质量", "沟通", "守时可靠", "诚实"):
+            await page.get_by_role("group", name=legend).get_by_label("5").check()
+        await page.get_by_role("button", name="提交评价").click()
+        await page.get_by_text("您的评价：平均 5.0 分").wait_for()
+        await page.get_by_text("修改评价").click()
+        await page.get_by_role("group", name="守时可靠").get_by_label("3").check()
+        await screens.shoot(page, "household-review-edit")
+        await page.get_by_role("button", name="保存修改").click()
+        await page.get_by_text("您的评价：平均 4.5 分").wait_for()
+
+        bureau = await offline.context(browser)
+        page = await _sign_in(bureau, server, staff_phone, STAFF_PASSWORD)
+        card = page.locator(".card", has_text="欧阳慧")
+        await card.get_by_label("理由（驳回时请写明）").fill("核对原件")
+        await screens.shoot(page, "bureau-queue-pending")
+        await card.get_by_role("button", name="核验通过").click()
+        decided = page.locator("#decided-credentials tr", has_text="欧阳慧")
+        await decided.wait_for()
+        assert "审核员" in await decided.inner_text() and "已核验" in await decided.inner_text()
+        await browser.close()
+    assert screens.count == 4
     offline.check()
