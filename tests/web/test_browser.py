@@ -177,7 +177,7 @@ class Screens:
         overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{name}: {overflow}px wider than a 360 px screen"
         small = await page.evaluate("""() => [...document.querySelectorAll(
-            'main button, main .btn, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main select')]
+            'main button, main .btn, main summary, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main select')]
             .filter(e => e.offsetParent !== null && e.getBoundingClientRect().height < 43.5)
             .map(e => e.outerHTML.slice(0, 80))""")
         assert not small, f"{name}: touch targets under 44 px: {small}"
