@@ -255,6 +255,9 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
             ("/login", "login"),
             ("/signup", "signup"),
             ("/login/agency", "login-agency"),
+            ("/password-reset", "password-reset"),
+            ("/c", "public-lookup"),
+            ("/c/NOPE-AAAAAAAA", "error-not-found"),
         ):
             await page.goto(server + path)
             await screens.shoot(page, name)
@@ -325,7 +328,7 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
         assert await public.locator(".qr img").evaluate("img => img.naturalWidth > 0")
         await screens.shoot(public, "public-certificate")
         await browser.close()
-    assert screens.count == 13
+    assert screens.count == 16
     offline.check()
 
 
@@ -382,13 +385,15 @@ async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queu
         await screens.shoot(page, "agency-dashboard")
         await page.get_by_role("link", name="陈秀英").click()
         await screens.shoot(page, "agency-worker")
+        await page.goto(f"{server}/agency/workers/new")
+        await screens.shoot(page, "agency-worker-new")
 
         bureau = await offline.context(browser)
         page = await _sign_in(bureau, server, staff_phone, STAFF_PASSWORD)
         assert page.url.endswith("/bureau")
         await screens.shoot(page, "bureau-queues")
         await browser.close()
-    assert screens.count == 5
+    assert screens.count == 6
     offline.check()
 
 
