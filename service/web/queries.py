@@ -9,6 +9,7 @@ from service.employment.tables import Complaint, Offer, Placement, Review
 from service.errors import Forbidden
 from service.matching.tables import JobRequest
 from service.privacy import public_display_name
+from service.registry.counting import counts
 from service.registry.domain import today_local
 from service.registry.tables import Certificate, Check, Training, Worker
 
@@ -88,8 +89,7 @@ async def expiring_health_checks(principal: Principal, within_days: int = 30) ->
             (Check.worker.agency == principal.agency_id)
             & Check.worker.agency_confirmed_at.is_not_null()
             & (Check.kind == "health")
-            & (Check.status == "verified")
-            & (Check.result == "passed")
+            & counts(Check)
         )
         .order_by(Check.valid_until, ascending=False)
     )
