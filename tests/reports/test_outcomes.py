@@ -35,9 +35,7 @@ def assert_report_matches(report: dict, trainings: list[dict], city) -> None:
         assert {k: row[k] for k in expected} == expected, row
 
 
-async def test_outcomes_follow_every_change_to_trainings_certificates_placements_and_reviews(
-    client, app, actors, city
-):
+async def test_outcomes_follow_every_change_to_trainings_certificates_placements_and_reviews(client, app, actors, city):
     admin = await actors.admin()
     params = PERIOD | {"group_by": "programme"}
     before = (await client.get("/api/v1/reports/training-employment", headers=admin.headers, params=params)).json()
@@ -81,9 +79,7 @@ async def test_outcomes_follow_every_change_to_trainings_certificates_placements
     assert drift == []
 
 
-async def test_a_company_sees_only_its_bound_workers_and_an_institution_only_its_trainings(
-    client, app, actors, city
-):
+async def test_a_company_sees_only_its_bound_workers_and_an_institution_only_its_trainings(client, app, actors, city):
     company = await actors.agency("housekeeping")
     other_company = await actors.agency("housekeeping")
     workers = sorted({t["worker"] for t in city.trainings})
