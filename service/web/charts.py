@@ -10,13 +10,13 @@ from markupsafe import Markup
 
 # Colour-blind-safe (Okabe-Ito), each at least 3:1 against white.
 COLOURS = ("#0072B2", "#D55E00", "#009E73")
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 48, 12, 28, 36
+WIDTH, HEIGHT = 400, 230
+LEFT, RIGHT, TOP, BOTTOM = 40, 10, 30, 30
 
 
 def _nice_max(value: float) -> int:
-    if value <= 0:
-        return 1
+    if value <= 4:
+        return 4  # whole-number ticks (counts)
     magnitude = 10 ** (len(str(int(value))) - 1)
     for step in (1, 2, 5, 10):
         if value <= step * magnitude:
@@ -64,7 +64,7 @@ def monthly_bars(rows: list[dict], series: list[tuple[str, str]], title: str) ->
     for s, (_, label) in enumerate(series):
         parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{COLOURS[s % len(COLOURS)]}"/>')
         parts.append(f'<text x="{x + 16}" y="17" font-size="12">{escape(label)}</text>')
-        x += 16 + 14 * len(label) + 18
+        x += 16 + 12 * len(label) + 14
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -72,13 +72,13 @@ def monthly_bars(rows: list[dict], series: list[tuple[str, str]], title: str) ->
 def completion_bars(rows: list[dict], series: list[tuple[str, str]], title: str) -> Markup:
     """Horizontal bars of completion % against target, one block per row (a district), with
     the 100% line; a series without a target is written as such."""
-    line_h, block_gap = 16, 14
-    label_w = 110
+    line_h, block_gap = 16, 12
+    label_w = 72
     height = TOP + len(rows) * (len(series) * line_h + block_gap) + 8
     scale_max = max(
         [100.0] + [row.get(f"{key}_completion_pct") or 0 for row in rows for key, _ in series],
     )
-    plot_w = WIDTH - label_w - RIGHT - 60
+    plot_w = WIDTH - label_w - RIGHT - 52
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {max(height, 80)}" role="img" aria-label="{escape(title)}" '
         'xmlns="http://www.w3.org/2000/svg">',
@@ -88,7 +88,7 @@ def completion_bars(rows: list[dict], series: list[tuple[str, str]], title: str)
     for s, (_, label) in enumerate(series):
         parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{COLOURS[s % len(COLOURS)]}"/>')
         parts.append(f'<text x="{x + 16}" y="17" font-size="12">{escape(label)}</text>')
-        x += 16 + 14 * len(label) + 18
+        x += 16 + 12 * len(label) + 14
     hundred = label_w + plot_w * 100 / scale_max
     y = TOP
     for row in rows:
