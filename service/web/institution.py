@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
+
 from litestar import Controller, Request, get, post
 from litestar.params import QueryParameter
 
@@ -14,12 +16,14 @@ from service.accounts.guards import Role, principal_of, requires
 from service.errors import AppError
 from service.registry import services as registry
 from service.registry import trainings
-from service.registry.schemas import RosterCreate
+from service.registry.domain import CERTIFICATE_KIND_NAMES, TRAINING_TYPE_NAMES
+from service.registry.schemas import CertificateCreate, RosterCreate, TrainingCreate
+from service.registry.tables import Training
 from service.reports import flags
 from service.schemas import PathId
 from service.web import queries
 from service.web.common import form_values, page, see_other
-from service.web.forms import FormErrors, app_error_fields, convert
+from service.web.forms import FormErrors, app_error_fields, convert, decode_form
 
 TRAINING_STATUS = {"pending": "待核验", "verified": "已核验", "rejected": "已驳回", "revoked": "已撤销"}
 
@@ -46,6 +50,12 @@ async def institution_page(
         "notice": notice,
         "flags": [],
     }
+    programmes = await Training.raw("SELECT code, name_zh FROM programme ORDER BY code")
+    occupations = await Training.raw("SELECT code, name_zh FROM occupation ORDER BY code")
+    context["programmes"] = [(r["code"], r["name_zh"]) for r in programmes]
+    context["occupations"] = [(r["code"], f"{r['name_zh']}（{r['code']}）") for r in occupations]
+    context["training_types"] = {str(k): v for k, v in TRAINING_TYPE_NAMES.items()}
+    context["certificate_kinds"] = {str(k): v for k, v in CERTIFICATE_KIND_NAMES.items()}
     if principal.role == Role.TRAINING:
         context["trainings"] = await queries.institution_trainings(principal, status)
         context["rosters"] = await queries.institution_rosters(principal)
@@ -130,3 +140,67 @@ class InstitutionPages(Controller):
             )
         await registry.revoke_certificate(principal_of(request), worker_id, certificate_id, reason=reason)
         return see_other(f"/agency/institution#{target}")
+
+    @post("/trainings", guards=[requires(Role.TRAINING, scope="trainings:write")])
+    async def push_training(self, request: Request) -> object:
+        """One training record, named like the API does: her record number and her ID number."""
+        form = await request.form()
+        try:
+            worker_id = _record_number(form)
+            data = decode_form(form, TrainingCreate)
+            try:
+                row = await registry.add_training(
+                    principal_of(request),
+                    worker_id,
+                    msgspec.structs.asdict(data),
+                    cipher=request.app.state.cipher,
+                    taxonomy=request.app.state.taxonomy,
+                )
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise FormErrors({"worker_id": "档案编号与身份证号不符 (no such worker)"}) from None
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await _push_failed(request, form, errors, "push")
+        return see_other(f"/agency/institution#training-{row['id']}")
+
+    @post("/certificates", guards=[requires(Role.EVALUATION, scope="certificates:write")])
+    async def push_certificate(self, request: Request) -> object:
+        form = await request.form()
+        try:
+            worker_id = _record_number(form)
+            data = decode_form(form, CertificateCreate)
+            try:
+                row = await registry.add_certificate(
+                    principal_of(request),
+                    worker_id,
+                    msgspec.structs.asdict(data),
+                    taxonomy=request.app.state.taxonomy,
+                    cipher=request.app.state.cipher,
+                    issuer=request.app.state.issuer,
+                )
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise FormErrors({"worker_id": "档案编号与身份证号不符 (no such worker)"}) from None
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await _push_failed(request, form, errors, "push")
+        return see_other(f"/agency/institution#certificate-{row['id']}")
+
+
+def _record_number(form) -> int:
+    text = (form.get("worker_id") or "").strip()
+    if not text.isdigit() or not 1 <= int(text) <= 2_147_483_647:
+        raise FormErrors({"worker_id": "请填写家政服务员的档案编号 (the worker's record number)"})
+    return int(text)
+
+
+async def _push_failed(request: Request, form, errors: FormErrors, target: str) -> object:
+    return await institution_page(
+        request,
+        status_code=422,
+        errors={f"{target}.{k}": v for k, v in errors.fields.items()},
+        values=form_values(form),
+        form_error=errors.message,
+        target=target,
+    )

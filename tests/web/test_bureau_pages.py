@@ -167,7 +167,7 @@ async def test_a_training_institution_sees_its_records_and_uploads_a_roster(clie
         {"course": "养老护理员培训", "started_on": started, "id_numbers": "440000000000000000"},
     )
     assert bad.status_code == 422 and field_error(bad.text, "roster.id_numbers")
-    assert "440000000000000000" in bad.text and input_value(bad.text, "course") == "养老护理员培训"
+    assert "440000000000000000" in bad.text and re.search(r'id="roster-course"[^>]*value="养老护理员培训"', bad.text)
     good = await school.post(
         "/agency/institution/rosters",
         {"course": "养老护理员培训", "started_on": started, "id_numbers": id_number(date(1985, 3, 3))},
@@ -205,3 +205,54 @@ async def test_an_evaluation_institution_revokes_its_certificate_with_a_reason(c
     stranger = Browser(client)
     await stranger.login_key(other.key)
     assert (await stranger.post(path, {"reason": "试图吊销"})).status_code == 404
+
+
+async def test_institutions_push_a_training_and_a_certificate_from_the_page(client, actors):
+    registry = await Registry(client, actors).setup()
+    _, worker = await registry.worker(real_name="苏翠玲", health=None)
+    id_no = registry.id_numbers[worker["id"]]
+    school = Browser(client)
+    await school.login_key(registry.trainer.key)
+    finished = today_local() - timedelta(days=10)
+    training = {
+        "worker_id": worker["id"],
+        "id_number": id_no,
+        "programme": "nanyue_jiazheng",
+        "training_type": "employment_skills",
+        "course": "家政服务员（五级）培训",
+        "occupation_code": "4-10-01-06",
+        "level": "5",
+        "hours": "80",
+        "started_on": (finished - timedelta(days=20)).isoformat(),
+        "finished_on": finished.isoformat(),
+        "result": "passed",
+    }
+    # Someone else's ID number with her record number: refused next to the record number.
+    wrong = await school.post("/agency/institution/trainings", training | {"id_number": id_number(date(1979, 9, 9))})
+    assert wrong.status_code == 422 and field_error(wrong.text, "push.worker_id")
+    assert input_value(wrong.text, "course") == "家政服务员（五级）培训"
+    no_hours = await school.post("/agency/institution/trainings", training | {"hours": "0"})
+    assert no_hours.status_code == 422 and field_error(no_hours.text, "push.hours")
+    pushed = await school.post("/agency/institution/trainings", training)
+    assert pushed.status_code == 303, pushed.text
+    listed = await client.get(f"/api/v1/workers/{worker['id']}/trainings", headers=registry.admin.headers)
+    assert [(t["course"], t["status"]) for t in listed.json()] == [("家政服务员（五级）培训", "pending")]
+
+    centre = Browser(client)
+    await centre.login_key(registry.evaluator.key)
+    certificate = {
+        "worker_id": worker["id"],
+        "id_number": id_no,
+        "kind": "skill_level",
+        "occupation_code": "4-10-01-06",
+        "work_type": "母婴护理员",
+        "level": "4",
+        "certificate_no": "S4418000077",
+        "issued_on": finished.isoformat(),
+    }
+    pushed = await centre.post("/agency/institution/certificates", certificate)
+    assert pushed.status_code == 303, pushed.text
+    page = await centre.get("/agency/institution")
+    assert "苏翠玲" in page.text and "S4418000077" in page.text
+    again = await centre.post("/agency/institution/certificates", certificate)
+    assert again.status_code == 422 and "S4418000077" in again.text
