@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-
 from litestar import Controller, Request, get, post
 from litestar.params import QueryParameter
 
