@@ -39,19 +39,19 @@ _WORKERS = """
 """
 _CERTIFICATES = """
     SELECT worker, occupation_code, min(level) AS level FROM certificate
-    WHERE status = 'verified' AND level IS NOT NULL {only} GROUP BY worker, occupation_code
+    WHERE credential_counts(status) AND level IS NOT NULL {only} GROUP BY worker, occupation_code
 """
 _HEALTH = """
     SELECT worker, tier, max(valid_until) AS valid_until FROM worker_check
-    WHERE kind = 'health' AND result = 'passed' AND status = 'verified' {only} GROUP BY worker, tier
+    WHERE kind = 'health' AND credential_counts(status, result) {only} GROUP BY worker, tier
 """
 _BACKGROUND = """
     SELECT worker, bool_or(valid_until IS NULL) AS forever, max(valid_until) AS valid_until FROM worker_check
-    WHERE kind = 'background' AND result = 'passed' AND status = 'verified' {only} GROUP BY worker
+    WHERE kind = 'background' AND credential_counts(status, result) {only} GROUP BY worker
 """
 _TRAINING = """
     SELECT worker, max(finished_on) AS finished_on FROM training
-    WHERE result = 'passed' AND status = 'verified' {only} GROUP BY worker
+    WHERE credential_counts(status, result) {only} GROUP BY worker
 """
 
 
@@ -182,7 +182,7 @@ def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
 
 def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     """The COPY query, its arguments, and the layout of each row: (column, dtype, slot)."""
-    from service.privacy import COMPOUND_SURNAMES, surname_sql
+    from service.privacy import name_head_sql
 
     layout: list[tuple[str, str, int]] = []
     select: list[str] = []
@@ -216,7 +216,7 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field(f"coalesce(CASE WHEN {_within('w.lat', READABLE_LAT)} THEN w.lat END, 'NaN')::float4", "lat", ">f4")
     field(f"coalesce(CASE WHEN {_within('w.lon', READABLE_LON)} THEN w.lon END, 'NaN')::float4", "lon", ">f4")
     field("coalesce(w.integrity_score, -1)::int2", "integrity", ">i2")
-    for slot, sql in enumerate(surname_sql("w.real_name", "$4::text[]")):
+    for slot, sql in enumerate(name_head_sql("w.real_name")):
         field(sql, "surname", ">i4", slot)
     field("(w.gender = 'female')::int::int2", "female", ">i2")
     for slot, _ in enumerate(index.occupations):
@@ -258,20 +258,20 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
         SELECT {", ".join(select)}
         FROM worker w
         LEFT JOIN (SELECT worker, {levels} FROM certificate
-                   WHERE status = 'verified' AND level IS NOT NULL GROUP BY worker) c
+                   WHERE credential_counts(status) AND level IS NOT NULL GROUP BY worker) c
                ON c.worker = w.id
         LEFT JOIN (SELECT worker, {health} FROM worker_check
-                   WHERE kind = 'health' AND result = 'passed' AND status = 'verified' GROUP BY worker) h
+                   WHERE kind = 'health' AND credential_counts(status, result) GROUP BY worker) h
                ON h.worker = w.id
         LEFT JOIN (SELECT worker, bool_or(valid_until IS NULL) AS forever, max(valid_until) AS until FROM worker_check
-                   WHERE kind = 'background' AND result = 'passed' AND status = 'verified' GROUP BY worker) b
+                   WHERE kind = 'background' AND credential_counts(status, result) GROUP BY worker) b
                ON b.worker = w.id
         LEFT JOIN (SELECT worker, max(finished_on) AS finished_on FROM training
-                   WHERE result = 'passed' AND status = 'verified' GROUP BY worker) t
+                   WHERE credential_counts(status, result) GROUP BY worker) t
                ON t.worker = w.id
         ORDER BY w.id
     """
-    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits), list(COMPOUND_SURNAMES)]
+    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits)]
     return query, args, layout
 
 

@@ -29,6 +29,7 @@ from datetime import date
 import numpy as np
 from prometheus_client import Gauge
 
+from service.privacy import name_head, surname
 from service.registry.domain import Category, HealthTier
 from service.taxonomy.services import Taxonomy
 
@@ -378,10 +379,7 @@ class CandidateIndex:
         keys = surnames[:, 0].astype(np.int64) * (1 << 21) + surnames[:, 1]
         unique, inverse = np.unique(keys, return_inverse=True)
         ids = np.array(
-            [
-                self._surname_id(chr(k >> 21) + (chr(k & ((1 << 21) - 1)) if k & ((1 << 21) - 1) else ""))
-                for k in unique.tolist()
-            ],
+            [self._surname_id(surname(name_head(k >> 21, k & ((1 << 21) - 1)))) for k in unique.tolist()],
             dtype=np.uint32,
         )
         self._columns["surname"][:n] = ids[inverse]

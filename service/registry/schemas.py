@@ -22,7 +22,7 @@ from service.schemas import (
     Output,
     Page,
     Phone,
-    dated,
+    RegistrationDate,
 )
 
 CategoryName = Category
@@ -413,10 +413,6 @@ class CertificateOut(Output, kw_only=True):
     revoked_at: datetime | None
     decided_at: datetime | None
     created_at: datetime
-
-
-# A registration (备案) runs for a few years; ten either way covers old ones and renewals.
-RegistrationDate = dated("备案有效期 (registration period)", -10, 10)
 
 
 class EvaluatorRegistrationCreate(Input, kw_only=True):

@@ -15,6 +15,7 @@ from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
 from litestar.stores.base import Store
+from piccolo.columns import Column
 from piccolo.columns.combination import Where, WhereRaw
 from rapidfuzz import fuzz, process
 
@@ -25,6 +26,7 @@ from service.errors import Conflict, Forbidden, InvalidField, NotFound, Precondi
 from service.events.services import emit
 from service.privacy import mask_id_number
 from service.registry import evaluators, trainings
+from service.registry.counting import counts, valid_on
 from service.registry.domain import (
     BLACKLIST_YEARS,
     CERTIFICATE_KIND_NAMES,
@@ -661,7 +663,7 @@ async def add_certificate(
     # the integrity check flags it); without an issuer to ask, the push is authoritative.
     reason = ""
     if kind in REGISTERED_CERTIFICATE_KINDS and not await evaluators.registered_for(
-        principal.agency_id, data["occupation_code"], data["issued_on"]
+        principal.own_agency_id, data["occupation_code"], data["issued_on"]
     ):
         status, reason = CredentialStatus.PENDING, evaluators.OUT_OF_SCOPE_REASON
     else:
@@ -878,7 +880,7 @@ async def decide_credential(
     if row["status"] == CredentialStatus.REVOKED:
         raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
     status = CredentialStatus.VERIFIED if verified else CredentialStatus.REJECTED
-    values = {table.status: status.value, table.status_reason: reason}
+    values: dict[Column | str, Any] = {table.status: status.value, table.status_reason: reason}
     # Who decided and when, for verifications and rejections alike.
     if kind == "trainings":
         if verified:
@@ -918,29 +920,17 @@ async def credential_summary(worker_id: int) -> dict:
             Certificate.work_type,
             Certificate.level,
         )
-        .where((Certificate.worker == worker_id) & (Certificate.status == CredentialStatus.VERIFIED.value))
+        .where((Certificate.worker == worker_id) & counts(Certificate))
         .order_by(Certificate.level)
     )
     health = await Check.select(Check.tier, Check.valid_until).where(
-        (Check.worker == worker_id)
-        & (Check.kind == "health")
-        & (Check.result == "passed")
-        & (Check.status == CredentialStatus.VERIFIED.value)
-        & (Check.valid_until >= on)
+        (Check.worker == worker_id) & (Check.kind == "health") & counts(Check) & valid_on(Check, on)
     )
     best_health = max(health, key=lambda h: (HEALTH_TIER_BY_CODE[h["tier"]], h["valid_until"]), default=None)
     background = await Check.exists().where(
-        (Check.worker == worker_id)
-        & (Check.kind == "background")
-        & (Check.result == "passed")
-        & (Check.status == CredentialStatus.VERIFIED.value)
-        & (Check.valid_until.is_null() | (Check.valid_until >= on))
+        (Check.worker == worker_id) & (Check.kind == "background") & counts(Check) & valid_on(Check, on)
     )
-    trainings = await Training.count().where(
-        (Training.worker == worker_id)
-        & (Training.result == "passed")
-        & (Training.status == CredentialStatus.VERIFIED.value)
-    )
+    trainings = await Training.count().where((Training.worker == worker_id) & counts(Training))
     return {
         "certificates": certificates,
         "health": best_health,

@@ -23,6 +23,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.base import OnDelete
 from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -94,6 +95,7 @@ class ConsentEvent(Table, tablename="consent_event"):
 class Programme(Table):
     """A training programme (南粤家政, 粤菜师傅, 广东技工, local ones); the bureau adds more."""
 
+    id: Serial
     code = Varchar(length=32, unique=True)
     name_zh = Varchar(length=64, unique=True)
     aliases = Array(base_column=Varchar(length=64))
@@ -131,6 +133,7 @@ class TrainingSession(Table, tablename="training_session"):
     """One attended session. Its `hours` column is computed by PostgreSQL from the times
     (a generated column, so it is not declared here and never written)."""
 
+    id: Serial
     training = ForeignKey(references=Training, index=True)
     on_date = Date()
     starts_at = Time()
@@ -141,6 +144,7 @@ class TrainingSession(Table, tablename="training_session"):
 class TrainingRoster(Table, tablename="training_roster"):
     """The class list (花名册) an institution uploads for a course starting on a date."""
 
+    id: Serial
     institution = ForeignKey(references=Agency)
     course = Varchar(length=128)
     started_on = Date()
@@ -149,6 +153,7 @@ class TrainingRoster(Table, tablename="training_roster"):
 
 
 class TrainingRosterEntry(Table, tablename="training_roster_entry"):
+    id: Serial
     roster = ForeignKey(references=TrainingRoster)
     id_number_index = Varchar(length=64)  # the person's blind index, never her ID number
 
@@ -156,6 +161,7 @@ class TrainingRosterEntry(Table, tablename="training_roster_entry"):
 class TrainingVerificationRule(Table, tablename="training_verification_rule"):
     """The bureau's rule for verifying trainings without a person looking (one row)."""
 
+    id: Serial
     auto_verify = Boolean(default=False)
     min_attendance_ratio = Numeric(digits=(4, 2), default=Decimal("1.00"))
     require_roster = Boolean(default=True)
@@ -166,6 +172,7 @@ class TrainingVerificationRule(Table, tablename="training_verification_rule"):
 class EvaluatorRegistration(Table, tablename="evaluator_registration"):
     """An evaluation institution's 备案: the occupations it may certify, for a period."""
 
+    id: Serial
     agency = ForeignKey(references=Agency)
     registration_no = Varchar(length=64, unique=True)
     status = Varchar(length=16, default="active")  # active | suspended | revoked
@@ -192,7 +199,7 @@ class Certificate(Table):
     status_reason = Text(default="")
     revoked_at = Timestamptz(null=True, default=None)
     # The bureau's verification or rejection: who and when (None while pending).
-    decided_by = ForeignKey(references=User, null=True, default=None)
+    decided_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.set_null)
     decided_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
@@ -212,7 +219,7 @@ class Check(Table, tablename="worker_check"):
     status_reason = Text(default="")
     recorded_by_agency = ForeignKey(references=Agency, null=True)
     # The bureau's verification or rejection: who and when (None while pending).
-    decided_by = ForeignKey(references=User, null=True, default=None)
+    decided_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.set_null)
     decided_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 

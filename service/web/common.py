@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
+from litestar.types import ExceptionHandlersMap
 
 from service.accounts.guards import Principal, Role, principal_of
 from service.errors import AppError, Unauthorized, problem_response
@@ -128,7 +129,7 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
         context={
             "me": principal,
             "role": principal.role.value if principal.role else None,
-            "home": HOME_BY_ROLE.get(principal.role, "/"),
+            "home": HOME_BY_ROLE.get(principal.role, "/") if principal.role else "/",
             **context,
         },
     )
@@ -198,7 +199,7 @@ def html_error(request: Request, exc: Exception) -> Response:
     )
 
 
-PAGE_EXCEPTION_HANDLERS = {AppError: html_error, HTTPException: html_error, Exception: html_error}
+PAGE_EXCEPTION_HANDLERS: ExceptionHandlersMap = {AppError: html_error, HTTPException: html_error, Exception: html_error}
 
 
 def principal(request: Request) -> Principal:

@@ -22,6 +22,7 @@ from service.accounts.tables import Agency
 from service.errors import NotFound
 from service.privacy import surname
 from service.registry import services as registry
+from service.registry.counting import counts
 from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, today_local
 from service.registry.tables import Certificate, Training, Worker
 from service.settings import Settings
@@ -71,9 +72,9 @@ async def certificate_facts(worker_id: int) -> dict:
         Certificate.level,
         Certificate.issued_on,
         Certificate.issuer.name,
-    ).where((Certificate.worker == worker_id) & (Certificate.status == "verified"))
+    ).where((Certificate.worker == worker_id) & counts(Certificate))
     trainings = await Training.select(Training.course, Training.finished_on, Training.institution.name).where(
-        (Training.worker == worker_id) & (Training.status == "verified") & (Training.result == "passed")
+        (Training.worker == worker_id) & counts(Training)
     )
     summary = await registry.credential_summary(worker_id)
     health = summary["health"]
