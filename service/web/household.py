@@ -19,37 +19,19 @@ from service.matching.schemas import JobRequestCreate
 from service.registry import services as registry
 from service.registry.domain import age_on, today_local
 from service.schemas import PathId
+from service.taxonomy.rules import CATEGORY_TABLE
 from service.web import queries
 from service.web.common import form_values, page, see_other
 from service.web.forms import FormErrors, app_error_fields, decode_form
 from service.web.reviews import submit_review
 
-# What each kind of job asks first, and what it usually needs.
+# What each kind of job usually is (from the category table).
 CATEGORY_GUIDE = {
-    "maternity": {
-        "live_in": True,
-        "occupation": "4-10-01-06",
-        "tier": "母婴照护",
-        "hint": "月嫂一般住家，一单 26 天；母婴护理员证书和母婴类体检很重要。",
-    },
-    "household": {
-        "live_in": False,
-        "occupation": "4-10-01-06",
-        "tier": "居家",
-        "hint": "住家保姆选“住家”；只做钟点工请按小时填预算。",
-    },
-    "elderly": {
-        "live_in": True,
-        "occupation": "4-10-01-05",
-        "tier": "养老照护",
-        "hint": "照顾失能或认知症老人，建议要求养老护理员证书。",
-    },
-    "medical": {
-        "live_in": False,
-        "occupation": "4-14-01-02",
-        "tier": "养老照护",
-        "hint": "医院陪护或术后护理，建议要求医疗护理员证书。",
-    },
+    c["code"]: {
+        "live_in": c["usually_live_in"],
+        "hint": c["hint_zh"],
+    }
+    for c in CATEGORY_TABLE
 }
 
 
