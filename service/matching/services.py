@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import msgspec
@@ -141,8 +141,14 @@ def required_certificate_view(row: dict, taxonomy: Taxonomy) -> dict | None:
     }
 
 
+def booking_period(row: dict) -> tuple[date, date | None]:
+    """The days a placement for this request takes: for a 月嫂 job, from the earliest due
+    date (or the start date, if earlier) to the booked 单 after the latest due date."""
+    return query_for(row).period()
+
+
 def service_period(row: dict) -> dict:
-    first, last = query_for(row).period()
+    first, last = booking_period(row)
     return {"first_day": first, "last_day": last}
 
 
