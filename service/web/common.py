@@ -15,7 +15,7 @@ from litestar.template.config import TemplateConfig
 
 from service.accounts.guards import Principal, Role, principal_of
 from service.errors import AppError, Unauthorized, problem_response
-from service.registry.domain import GUANGDONG_TZ, HEALTH_TIER_NAMES
+from service.registry.domain import GUANGDONG_TZ, HEALTH_TIER_NAMES, WAGE_UNIT_LABELS
 from service.taxonomy.rules import CATEGORY_LABELS, CATEGORY_NAMES
 
 HERE = Path(__file__).parent
@@ -107,7 +107,7 @@ def _engine_callback(engine: JinjaTemplateEngine) -> None:
     env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
     env.filters["dt"] = lambda v: v.astimezone(GUANGDONG_TZ).strftime("%Y-%m-%d %H:%M") if v else ""
     env.filters["worker_status"] = lambda s: WORKER_STATUS_LABELS.get(s, s)
-    env.filters["yuan"] = lambda v, unit="month": f"{v:,} 元/{'月' if unit == 'month' else '小时'}"
+    env.filters["yuan"] = lambda v, unit="month": f"{v:,} {WAGE_UNIT_LABELS.get(unit, unit)}"
 
 
 def template_config() -> TemplateConfig:

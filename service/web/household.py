@@ -53,6 +53,10 @@ def _occupations(taxonomy) -> list[tuple[str, str]]:
     return [(code, o["name_zh"]) for code, o in taxonomy.occupations.items()]
 
 
+def _work_types(taxonomy) -> list[tuple[str, str]]:
+    return [(w["name_zh"], w["name_zh"]) for o in taxonomy.occupations.values() for w in o["work_types"] or []]
+
+
 async def worker_card(principal, match: dict, taxonomy) -> dict:
     """What a household sees of a matched worker: public facts, verified badges, the rating."""
     worker, _ = await registry.read_worker(principal, match["worker_id"])
@@ -104,7 +108,8 @@ class HouseholdPages(Controller):
             "district_code": "441802",
         }
         if category == "maternity":
-            values["end_date"] = (start + timedelta(days=25)).isoformat()
+            values["budget_unit"] = "term"
+            values["terms"] = "1"
         return self._form(request, category, values, {})
 
     def _form(
@@ -122,6 +127,7 @@ class HouseholdPages(Controller):
             form_error=form_error,
             skills=_skills_for(taxonomy, category),
             occupations=_occupations(taxonomy),
+            work_types=_work_types(taxonomy),
             districts=districts_by_city(taxonomy),
         )
 
@@ -196,6 +202,7 @@ class HouseholdPages(Controller):
             placements=await queries.placements_for_request(request_id),
             skill_names={c: s["name_zh"] for c, s in state.taxonomy.skills.items()},
             district_name=state.taxonomy.district_name(row["district_code"]),
+            required_certificate=(matching.required_certificate_view(row, state.taxonomy) or {}).get("description"),
             understood=jsonb(row["understood"]),
             offer_for=offer_for,
             errors=errors or {},
