@@ -63,7 +63,7 @@ from service.matching.ranking import (  # noqa: E402
     top_positions,
 )
 from service.matching.services import query_for  # noqa: E402
-from service.registry.domain import DAYS_PER_MONTH, TERM_DAYS  # noqa: E402
+from service.registry.domain import units_per_month  # noqa: E402
 from service.registry.tables import Certificate, Check, Training, Worker  # noqa: E402
 from service.settings import PROJECT_ROOT, load_settings  # noqa: E402
 from service.taxonomy.rules import best_levels, relative_level, split_key, tiers_covering, work_type_max_level  # noqa: E402
@@ -193,8 +193,8 @@ def sql_args(index: CandidateIndex, q: MatchQuery) -> list:
         q.required_work_type,
         work_type_max_level(index.taxonomy.occupations, q.required_credential() or ""),
         *credential_args(index, q)[1:],
-        DAYS_PER_MONTH / TERM_DAYS,
-        {"month": 1.0, "hour": hours_per_month, "term": DAYS_PER_MONTH / TERM_DAYS}[q.budget_unit],
+        units_per_month("term", hours_per_month),
+        units_per_month(q.budget_unit, hours_per_month),
     ]
 
 
@@ -287,8 +287,11 @@ async def orm_rank(index: CandidateIndex, q: MatchQuery) -> list[int]:
             ),
             default=0.0,
         )
-        per_month = {"month": 1.0, "hour": hours_per_month, "term": DAYS_PER_MONTH / TERM_DAYS}
-        expected = w["wage_min"] * per_month[w["wage_unit"]] / per_month[q.budget_unit]
+        expected = (
+            w["wage_min"]
+            * units_per_month(w["wage_unit"], hours_per_month)
+            / units_per_month(q.budget_unit, hours_per_month)
+        )
         wage = max(0.0, 1.0 - max(0.0, (expected - q.budget_max) / max(q.budget_max * 0.5, 1.0)))
         experience = min(w["experience_years"] / EXPERIENCE_FULL_YEARS, 1.0)
         serves = q.district_code in w["district_codes"]

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from service.matching.index import CATEGORIES, CandidateIndex, day_number
-from service.registry.domain import DAYS_PER_MONTH, TERM_DAYS, WAGE_UNIT_LABELS
+from service.registry.domain import TERM_DAYS, WAGE_UNIT_LABELS, WAGE_UNITS, units_per_month
 from service.taxonomy.rules import (
     CATEGORY_NAMES,
     HEALTH_TIER_CODES,
@@ -240,7 +240,7 @@ def score_candidates(
 
     # The worker's expected wage in the request's unit, through the monthly figure.
     hours_per_month = (q.hours_per_week or (60 if q.live_in else 40)) * 52 / 12
-    per_month = {"month": 1.0, "hour": hours_per_month, "term": DAYS_PER_MONTH / TERM_DAYS}
+    per_month = {unit: units_per_month(unit, hours_per_month) for unit in WAGE_UNITS}
     to_month = np.where(
         col("wage_hourly")[rows], per_month["hour"], np.where(col("wage_term")[rows], per_month["term"], 1.0)
     )

@@ -91,21 +91,10 @@ WAGE_UNITS = ("month", "hour", "term")
 WAGE_UNIT_LABELS = {"month": "元/月", "hour": "元/小时", "term": "元/单（26天）"}
 
 
-def monthly_amount(amount: float, unit: str, hours_per_month: float) -> float:
-    """An amount per `unit` as the monthly figure used across the service."""
-    if unit == "hour":
-        return amount * hours_per_month
-    if unit == "term":
-        return amount * DAYS_PER_MONTH / TERM_DAYS
-    return amount
-
-
-def from_monthly(amount: float, unit: str, hours_per_month: float) -> float:
-    if unit == "hour":
-        return amount / hours_per_month
-    if unit == "term":
-        return amount * TERM_DAYS / DAYS_PER_MONTH
-    return amount
+def units_per_month(unit: str, hours_per_month: float) -> float:
+    """How many of `unit` make a month: the one conversion every wage comparison goes
+    through (a 单 is 26 of the 365.25 / 12 days of a month)."""
+    return {"month": 1.0, "hour": hours_per_month, "term": DAYS_PER_MONTH / TERM_DAYS}[unit]
 
 
 # The most a wage or budget may say per unit (元). Above it is a typing slip (a monthly

@@ -21,7 +21,7 @@ from datetime import date
 
 from service.accounts.guards import Principal, Role
 from service.errors import Forbidden, InvalidField
-from service.registry.domain import DAYS_PER_MONTH, TERM_DAYS, today_local
+from service.registry.domain import today_local, units_per_month
 from service.registry.tables import Training
 
 
@@ -224,7 +224,7 @@ def training_employment_sql(
                ce.id IS NOT NULL AS certified,
                fp.start_date - b.finished_on AS days_to_placement,
                CASE WHEN fp.wage_unit = 'month' THEN fp.wage
-                    WHEN fp.wage_unit = 'term' THEN round(fp.wage * {DAYS_PER_MONTH / TERM_DAYS}) END AS monthly_wage,
+                    WHEN fp.wage_unit = 'term' THEN round(fp.wage * {units_per_month("term", 0)}) END AS monthly_wage,
                fp.start_date <= {p(on)}::date - 182 AS placed_6m_ago,
                fp.start_date <= {p(on)}::date - 182 AND (fp.status = 'active'
                    OR coalesce(fp.end_date, (fp.ended_at AT TIME ZONE 'Asia/Shanghai')::date) >= fp.start_date + 182) AS retained_6m,
