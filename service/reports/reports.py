@@ -22,7 +22,7 @@ from datetime import date
 from service.accounts.guards import Principal, Role
 from service.database import pool_of
 from service.errors import Forbidden, InvalidField
-from service.registry.domain import today_local, units_per_month
+from service.registry.domain import today_local
 from service.registry.tables import Training
 
 
