@@ -30,7 +30,6 @@ from service.registry.counting import counts, valid_on
 from service.registry.domain import (
     BLACKLIST_YEARS,
     CERTIFICATE_KIND_NAMES,
-    HEALTH_TIER_BY_CODE,
     LEVELLED_CERTIFICATE_KINDS,
     MIN_WORKER_AGE,
     REGISTERED_CERTIFICATE_KINDS,
@@ -42,7 +41,9 @@ from service.registry.domain import (
     effective_status,
     health_valid_until,
     parse_id_number,
+    strictest_health_report,
     today_local,
+    wage_problem,
 )
 from service.registry.issuer import IssuerClient
 from service.registry.tables import Certificate, Check, ConsentEvent, Training, Worker, WorkerLookup
@@ -199,9 +200,15 @@ def _validate_profile(fields: dict[str, Any], taxonomy: Taxonomy) -> None:
         raise InvalidField("district_codes", f"unknown district codes: {', '.join(unknown)}")
     if unknown := taxonomy.unknown_skills(fields.get("skills") or []):
         raise InvalidField("skills", f"unknown skill codes: {', '.join(unknown)}")
-    if fields.get("wage_min") is not None and fields.get("wage_max") is not None:
-        if fields["wage_min"] > fields["wage_max"]:
-            raise InvalidField("wage_min", "must not exceed wage_max")
+    problem = wage_problem(
+        fields.get("wage_min"),
+        fields.get("wage_max"),
+        fields.get("wage_unit") or "month",
+        list(fields.get("categories") or []),
+        fields=("wage_min", "wage_max", "wage_unit"),
+    )
+    if problem is not None:
+        raise InvalidField(*problem)
 
 
 def _dedupe(values: list[str]) -> list[str]:
@@ -320,6 +327,8 @@ async def update_worker(
             "skills": changes.get("skills"),
             "wage_min": merged["wage_min"],
             "wage_max": merged["wage_max"],
+            "wage_unit": merged["wage_unit"],
+            "categories": merged["categories"],
         },
         taxonomy,
     )
@@ -926,7 +935,7 @@ async def credential_summary(worker_id: int) -> dict:
     health = await Check.select(Check.tier, Check.valid_until).where(
         (Check.worker == worker_id) & (Check.kind == "health") & counts(Check) & valid_on(Check, on)
     )
-    best_health = max(health, key=lambda h: (HEALTH_TIER_BY_CODE[h["tier"]], h["valid_until"]), default=None)
+    best_health = strictest_health_report(health)
     background = await Check.exists().where(
         (Check.worker == worker_id) & (Check.kind == "background") & counts(Check) & valid_on(Check, on)
     )

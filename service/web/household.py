@@ -19,37 +19,19 @@ from service.matching.schemas import JobRequestCreate, JobRequestUpdate
 from service.registry import services as registry
 from service.registry.domain import age_on, today_local
 from service.schemas import PathId
+from service.taxonomy.rules import CATEGORY_TABLE
 from service.web import queries
 from service.web.common import STATUS_LABELS, form_values, page, see_other
 from service.web.forms import FormErrors, app_error_fields, convert, decode_form, form_to_dict
 from service.web.reviews import submit_review, submit_review_edit
 
-# What each kind of job asks first, and what it usually needs.
+# What each kind of job usually is (from the category table).
 CATEGORY_GUIDE = {
-    "maternity": {
-        "live_in": True,
-        "occupation": "4-10-01-06",
-        "tier": "母婴照护",
-        "hint": "月嫂一般住家，一单 26 天；母婴护理员证书和母婴类体检很重要。",
-    },
-    "household": {
-        "live_in": False,
-        "occupation": "4-10-01-06",
-        "tier": "居家",
-        "hint": "住家保姆选“住家”；只做钟点工请按小时填预算。",
-    },
-    "elderly": {
-        "live_in": True,
-        "occupation": "4-10-01-05",
-        "tier": "养老照护",
-        "hint": "照顾失能或认知症老人，建议要求养老护理员证书。",
-    },
-    "medical": {
-        "live_in": False,
-        "occupation": "4-14-01-02",
-        "tier": "养老照护",
-        "hint": "医院陪护或术后护理，建议要求医疗护理员证书。",
-    },
+    c["code"]: {
+        "live_in": c["usually_live_in"],
+        "hint": c["hint_zh"],
+    }
+    for c in CATEGORY_TABLE
 }
 
 
@@ -69,6 +51,10 @@ def _skills_for(taxonomy, category: str) -> list[tuple[str, str]]:
 
 def _occupations(taxonomy) -> list[tuple[str, str]]:
     return [(code, o["name_zh"]) for code, o in taxonomy.occupations.items()]
+
+
+def _work_types(taxonomy) -> list[tuple[str, str]]:
+    return [(w["name_zh"], w["name_zh"]) for o in taxonomy.occupations.values() for w in o["work_types"] or []]
 
 
 async def worker_card(principal, match: dict, taxonomy) -> dict:
@@ -105,7 +91,11 @@ _CLEARED = {
     "end_date": None,
     "hours_per_week": None,
     "required_certificate": None,
+    "due_date_from": None,
+    "due_date_to": None,
 }
+# Fields the form shows for a 月嫂 request only.
+MATERNITY_ONLY = ("due_date_from", "due_date_to", "terms")
 
 
 def request_values(row: dict, taxonomy) -> dict:
@@ -133,6 +123,10 @@ def request_values(row: dict, taxonomy) -> dict:
         "budget_unit": row["budget_unit"],
         "required_certificate.occupation_code": text(row["required_occupation_code"]),
         "required_certificate.min_level": text(row["required_min_level"]),
+        "required_certificate.work_type": text(row["required_work_type"]),
+        "due_date_from": text(row["due_date_from"]),
+        "due_date_to": text(row["due_date_to"]),
+        "terms": text(row["terms"]),
         "languages": [taxonomy.language_name(c) for c in row["languages"]],
         "background_check_required": "on" if row["background_check_required"] else "",
         "headcount": text(row["headcount"]),
@@ -146,6 +140,8 @@ def request_changes(form, category: str) -> dict:
     missing = {}
     for name in JobRequestUpdate.__struct_fields__:
         if name in data or (name == "hours_per_week" and category not in HOURLY_CATEGORIES):
+            continue
+        if name in MATERNITY_ONLY and category != "maternity":
             continue
         if name in _CLEARED:
             data[name] = _CLEARED[name]
@@ -187,7 +183,8 @@ class HouseholdPages(Controller):
             "district_code": "441802",
         }
         if category == "maternity":
-            values["end_date"] = (start + timedelta(days=25)).isoformat()
+            values["budget_unit"] = "term"
+            values["terms"] = "1"
         return self._form(request, category, values, {})
 
     def _form(
@@ -214,6 +211,7 @@ class HouseholdPages(Controller):
             form_error=form_error,
             skills=_skills_for(taxonomy, category),
             occupations=_occupations(taxonomy),
+            work_types=_work_types(taxonomy),
             districts=districts_by_city(taxonomy),
         )
 
@@ -324,6 +322,7 @@ class HouseholdPages(Controller):
             placements=await queries.placements_for_request(request_id),
             skill_names={c: s["name_zh"] for c, s in state.taxonomy.skills.items()},
             district_name=state.taxonomy.district_name(row["district_code"]),
+            required_certificate=(matching.required_certificate_view(row, state.taxonomy) or {}).get("description"),
             understood=jsonb(row["understood"]),
             offer_for=offer_for,
             errors=errors or {},

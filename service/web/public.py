@@ -23,7 +23,7 @@ from service.errors import NotFound
 from service.privacy import surname
 from service.registry import services as registry
 from service.registry.counting import counts
-from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, today_local
+from service.registry.domain import health_tier_name, today_local
 from service.registry.tables import Certificate, Training, Worker
 from service.settings import Settings
 from service.web.common import page
@@ -88,7 +88,7 @@ async def certificate_facts(worker_id: int) -> dict:
         trainings=trainings,
         health=None
         if health is None
-        else {"tier": HEALTH_TIER_NAMES[HEALTH_TIER_BY_CODE[health["tier"]]], "valid_until": health["valid_until"]},
+        else {"tier": health_tier_name(health["tier"]), "valid_until": health["valid_until"]},
         background=summary["background_check_passed"],
         agency=agency["name"] if agency else None,
         authority=ISSUING_AUTHORITY,

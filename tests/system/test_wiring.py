@@ -28,18 +28,27 @@ async def test_the_registry_refuses_to_change_facts_unlinked(monkeypatch):
 
 
 def test_categories_and_health_tiers_have_one_owner():
+    import json
+    from pathlib import Path
     from typing import get_args, get_type_hints
 
     from service.matching.facts import _HEALTH_TIERS
-    from service.matching.index import CATEGORIES
+    from service.matching.index import CATEGORIES, N_TIERS
     from service.registry.domain import HEALTH_TIER_CODES, Category, HealthTier
     from service.registry.schemas import CategoryName, CheckCreate
+    from service.taxonomy import rules
+    from service.web.common import CATEGORY_SHORT
+    from service.web.household import CATEGORY_GUIDE
+    from service.web.imports import CATEGORIES as IMPORT_CATEGORIES
 
-    assert CATEGORIES == tuple(Category) and CategoryName is Category
-    assert _HEALTH_TIERS == HEALTH_TIER_CODES == tuple(t.name.lower() for t in sorted(HealthTier))
-    # The wire vocabulary of a check's tier is the same set (its order is HealthTier's).
-    tier_literal = next(arg for arg in get_args(get_type_hints(CheckCreate)["tier"]) if arg is not type(None))
-    assert set(get_args(tier_literal)) == set(HEALTH_TIER_CODES)
+    data = Path(rules.__file__).parent / "data"
+    listed = tuple(c["code"] for c in json.loads((data / "categories.json").read_text("utf-8"))["categories"])
+    tiers = tuple(t["code"] for t in json.loads((data / "health_checks.json").read_text("utf-8"))["tiers"])
+    assert CATEGORIES == tuple(Category) == rules.CATEGORY_CODES == listed and CategoryName is Category
+    assert tuple(CATEGORY_SHORT) == tuple(CATEGORY_GUIDE) == tuple(IMPORT_CATEGORIES.values()) == listed
+    assert _HEALTH_TIERS == HEALTH_TIER_CODES == tuple(HealthTier) == tiers and N_TIERS == len(tiers)
+    tier_type = next(arg for arg in get_args(get_type_hints(CheckCreate)["tier"]) if arg is not type(None))
+    assert tier_type is HealthTier
 
 
 def test_the_surname_rule_has_one_owner():
