@@ -44,7 +44,7 @@ async def test_a_household_edits_an_open_request_and_sets_its_location(client, a
     assert 'value="粤语" checked' in form and 'name="district_code"' not in form  # the district stays
 
     # The API's rules, next to their fields, with everything typed kept.
-    edit = request_form(budget_min="9500", skills_text="还要会带二胎")
+    edit = request_form(budget_min="9500", skills_text="还要会带二胎", terms="1")
     edit.pop("district_code")
     wrong = await household.post(f"{path}/edit", edit)
     assert wrong.status_code == 422
