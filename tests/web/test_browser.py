@@ -193,14 +193,14 @@ class Screens:
 
     async def _keyboard(self, page, name: str) -> None:
         """Tab from the top of the page: every control on the screen gets the focus (a radio
-        group once, as browsers do), in at most one press per control and a few more."""
+        group once, as browsers do), within two presses per control."""
         wanted = set(await page.evaluate(FOCUSABLE))
         # Start at the first control (the skip link), as a fresh page would.
         first = await page.evaluate(
             "(() => { const e = document.querySelector('[data-kb]'); e.focus(); return e.dataset.kb; })()"
         )
         reached: set[str] = {first}
-        for _ in range(len(wanted) + 5):
+        for _ in range(2 * len(wanted) + 10):  # room for stops that are not controls (scrollable regions)
             await page.keyboard.press("Tab")
             key = await page.evaluate("document.activeElement && document.activeElement.dataset.kb")
             if key is None:
