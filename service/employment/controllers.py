@@ -200,7 +200,9 @@ class PlacementController(Controller):
         "(she ends the placement with a reason and notice; too little notice counts as a no-show unless it is the "
         "employer's fault and she complains)",
     )
-    async def resign(self, request: Request, placement_id: PathId, data: JSONBody[PlacementResign]) -> Response[PlacementOut]:
+    async def resign(
+        self, request: Request, placement_id: PathId, data: JSONBody[PlacementResign]
+    ) -> Response[PlacementOut]:
         async def act():
             row = await services.resign_placement(
                 principal_of(request),

@@ -225,7 +225,9 @@ class WorkerSideController(Controller):
         offset: Annotated[int, QueryParameter(ge=0, le=1000)] = 0,
         include_near: Annotated[
             bool,
-            QueryParameter(description="也列出只差证书、体检或背景审查的需求 (also those she lacks only a credential for)"),
+            QueryParameter(
+                description="也列出只差证书、体检或背景审查的需求 (also those she lacks only a credential for)"
+            ),
         ] = False,
     ) -> OpenRequestPage:
         page = await services.open_requests_for_worker(

@@ -262,11 +262,15 @@ class OpenRequest(Output, kw_only=True):
 class OpenRequestFit(Output, kw_only=True):
     request: OpenRequest
     fits: Annotated[bool, msgspec.Meta(description="通过全部硬性条件 (passes every hard filter)")]
-    lacks: Annotated[list[str], msgspec.Meta(description="未满足的硬性条件（证书、体检、背景审查）(hard filters failed)")]
+    lacks: Annotated[
+        list[str], msgspec.Meta(description="未满足的硬性条件（证书、体检、背景审查）(hard filters failed)")
+    ]
     score: Annotated[float, msgspec.Meta(description="从她的角度的排序分 (her side's ranking score)")]
     components: list[Component]
     standing: Annotated[float, msgspec.Meta(description="雇主端排序分 (her score in the household's ranking)")]
-    unmet: Annotated[list[str], msgspec.Meta(description="雇主的期望中她未满足的 (the household's wishes she does not meet)")]
+    unmet: Annotated[
+        list[str], msgspec.Meta(description="雇主的期望中她未满足的 (the household's wishes she does not meet)")
+    ]
     distance_km: Annotated[int | None, msgspec.Meta(description="整公里 (whole kilometres)")]
     wage_note: str
     interested: bool

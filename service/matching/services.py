@@ -12,11 +12,11 @@ from litestar.stores.base import Store
 from service.accounts.guards import Principal, Role
 from service.database import jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
+from service.matching import worker_side
 from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
 from service.matching.tables import JobRequest
-from service.matching import worker_side
 from service.matching.understanding import SkillVocabulary
 from service.registry.domain import today_local
 from service.taxonomy.services import Taxonomy

@@ -191,7 +191,9 @@ async def _candidate_requests(worker: dict, index: CandidateIndex, today: date) 
 def _status_notices(worker: dict) -> list[str]:
     notices = []
     if worker["consented_at"] is None:
-        notices.append("签署信用信息授权后，雇主和需求才对你可见 (sign the consent first: /api/v1/workers/{id}/consent)")
+        notices.append(
+            "签署信用信息授权后，雇主和需求才对你可见 (sign the consent first: /api/v1/workers/{id}/consent)"
+        )
     if worker["status"] != "active":
         notices.append("档案已暂停或停用，恢复后才能看到需求 (your record is paused or suspended)")
     if worker["blacklisted_until"] is not None and worker["blacklisted_until"] > today_local():
@@ -332,15 +334,19 @@ async def _bump(request_id: int) -> None:
 async def interested_workers(request_id: int) -> list[dict]:
     """Who said she is interested, among those employers may see now (consented, active,
     not blacklisted), earliest first."""
-    rows = await Interest.select(
-        Interest.worker,
-        Interest.created_at,
-        Interest.worker.real_name,
-        Interest.worker.gender,
-        Interest.worker.consented_at,
-        Interest.worker.status,
-        Interest.worker.blacklisted_until,
-    ).where(Interest.request == request_id).order_by(Interest.created_at)
+    rows = (
+        await Interest.select(
+            Interest.worker,
+            Interest.created_at,
+            Interest.worker.real_name,
+            Interest.worker.gender,
+            Interest.worker.consented_at,
+            Interest.worker.status,
+            Interest.worker.blacklisted_until,
+        )
+        .where(Interest.request == request_id)
+        .order_by(Interest.created_at)
+    )
     out = []
     for r in rows:
         worker = {

@@ -1,7 +1,7 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from enum import Enum
-from piccolo.columns.column_types import SmallInt
-from piccolo.columns.column_types import Varchar
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import SmallInt, Varchar
 from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-11-27T16:53:42:937529"
@@ -10,9 +10,7 @@ DESCRIPTION = "placements the worker ends (notice, category); complaints say who
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="employment", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="employment", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="Placement",
@@ -93,9 +91,7 @@ async def forwards():
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
-            "choices": Enum(
-                "ComplaintAgainst", {"WORKER": "worker", "EMPLOYER": "employer"}
-            ),
+            "choices": Enum("ComplaintAgainst", {"WORKER": "worker", "EMPLOYER": "employer"}),
             "db_column_name": None,
             "secret": False,
         },

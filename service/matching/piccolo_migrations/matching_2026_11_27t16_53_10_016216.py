@@ -1,12 +1,8 @@
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from enum import Enum
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import Serial
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import Varchar
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -44,13 +40,9 @@ DESCRIPTION = "interest table; job requests: worker_visibility, interest_version
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="matching", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="matching", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Interest", tablename="interest", schema=None, columns=None
-    )
+    manager.add_table(class_name="Interest", tablename="interest", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Interest",
@@ -157,9 +149,7 @@ async def forwards():
             "unique": False,
             "index": False,
             "index_method": IndexMethod.btree,
-            "choices": Enum(
-                "WorkerVisibility", {"FITTING": "fitting", "HIDDEN": "hidden"}
-            ),
+            "choices": Enum("WorkerVisibility", {"FITTING": "fitting", "HIDDEN": "hidden"}),
             "db_column_name": None,
             "secret": False,
         },
