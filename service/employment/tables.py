@@ -122,7 +122,7 @@ class Complaint(Table):
     against = Varchar(length=16, default=ComplaintAgainst.WORKER, choices=ComplaintAgainst)
     filed_by_user = ForeignKey(references=User, null=True)
     filed_by_agency = ForeignKey(references=Agency, null=True)
-    category = Varchar(length=16)
+    category = Varchar(length=24)
     description = Text()
     status = Varchar(length=16, default=ComplaintStatus.OPEN, index=True, choices=ComplaintStatus)
     serious = Boolean(default=False)

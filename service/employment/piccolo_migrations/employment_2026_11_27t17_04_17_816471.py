@@ -4,7 +4,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import SmallInt, Varchar
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-11-27T16:53:42:937529"
+ID = "2026-11-27T17:04:17:816471"
 VERSION = "1.38.0"
 DESCRIPTION = "placements the worker ends (notice, category); complaints say whom they are against"
 
@@ -127,6 +127,18 @@ async def forwards():
                 },
             )
         },
+        column_class=Varchar,
+        old_column_class=Varchar,
+        schema=None,
+    )
+
+    manager.alter_column(
+        table_class_name="Complaint",
+        tablename="complaint",
+        column_name="category",
+        db_column_name="category",
+        params={"length": 24},
+        old_params={"length": 16},
         column_class=Varchar,
         old_column_class=Varchar,
         schema=None,

@@ -4,7 +4,7 @@ complaints about a household and about a worker over the same placement are apar
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine import engine_finder
 
-ID = "2026-11-27T16:53:43:000000"
+ID = "2026-11-27T17:04:18:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "overlap rule covers resigned placements; one complaint per placement, side and category"
 
