@@ -441,7 +441,7 @@ async def add_review(
     if side not in ("employer", "worker"):
         raise Forbidden("只有服务双方可以评价 (only the two parties review)")
     happened = row["status"] == "completed" or (
-        row["status"] == "terminated"
+        row["status"] in ("terminated", "resigned")
         and row["ended_at"] is not None
         and local_date(row["ended_at"]) >= row["start_date"]
     )
