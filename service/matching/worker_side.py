@@ -15,6 +15,7 @@ notes and free text stay with the household.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -53,6 +54,7 @@ DATES_HORIZON_DAYS = 60
 # Hard filters she can do something about: shown as "almost fits" when asked for.
 CREDENTIAL_FILTERS = ("certificate", "health_check", "background_check")
 MAX_REQUESTS_READ = 1000
+YIELD_EVERY = 16
 NOT_FOUND = "需求不存在 (no such job request)"
 
 
@@ -220,7 +222,9 @@ async def open_requests_for_worker(
     if row is None or notices:
         return _page([], limit=limit, offset=offset, notices=notices or ["档案暂不可匹配 (not matchable now)"])
     fits: list[WorkerSideFit] = []
-    for request in await _candidate_requests(worker, index, today):
+    for n, request in enumerate(await _candidate_requests(worker, index, today)):
+        if n and n % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let other requests run between batches
         fit = assess(index, query_for(request), row, request)
         if not fit.failed or (include_near and set(fit.failed) <= set(CREDENTIAL_FILTERS)):
             fits.append(fit)
