@@ -216,19 +216,11 @@ async def open_requests_for_worker(
     would fit but for a credential (certificate, health check, background check)."""
     worker = await registry.my_worker(principal)
     await index.ensure_fresh()
-    today = today_local()
     row = index.row_of(worker["id"])
     notices = _status_notices(worker)
     if row is None or notices:
         return _page([], limit=limit, offset=offset, notices=notices or ["档案暂不可匹配 (not matchable now)"])
-    fits: list[WorkerSideFit] = []
-    for n, request in enumerate(await _candidate_requests(worker, index, today)):
-        if n and n % YIELD_EVERY == 0:
-            await asyncio.sleep(0)  # let other requests run between batches
-        fit = assess(index, query_for(request), row, request)
-        if not fit.failed or (include_near and set(fit.failed) <= set(CREDENTIAL_FILTERS)):
-            fits.append(fit)
-    fits.sort(key=lambda f: (bool(f.failed), -f.score, f.request["start_date"], f.request["id"]))
+    fits = await rank_requests_for(worker, row, index=index, query_for=query_for, include_near=include_near)
     chosen = fits[offset : offset + limit]
     ids = [f.request["id"] for f in chosen]
     if ids:
@@ -242,6 +234,22 @@ async def open_requests_for_worker(
     page["total"] = len(fits)
     page["worker_id"] = worker["id"]
     return page
+
+
+async def rank_requests_for(
+    worker: dict, row: int, *, index: CandidateIndex, query_for, include_near: bool
+) -> list[WorkerSideFit]:
+    """Every candidate request assessed for her index row; those she fits (and, with
+    `include_near`, those she lacks only a credential for), best for her first."""
+    fits: list[WorkerSideFit] = []
+    for n, request in enumerate(await _candidate_requests(worker, index, today_local())):
+        if n and n % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # let other requests run between batches
+        fit = assess(index, query_for(request), row, request)
+        if not fit.failed or (include_near and set(fit.failed) <= set(CREDENTIAL_FILTERS)):
+            fits.append(fit)
+    fits.sort(key=lambda f: (bool(f.failed), -f.score, f.request["start_date"], f.request["id"]))
+    return fits
 
 
 def _page(fits: list[WorkerSideFit], *, limit: int, offset: int, notices: list[str]) -> dict:
