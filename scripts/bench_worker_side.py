@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate_data import fill, fresh_database  # noqa: E402
+
 from service.database import (  # noqa: E402
     bind_tables,
     exit_on_sigterm,
