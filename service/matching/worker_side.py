@@ -108,9 +108,11 @@ class WorkerSideFit:
     extra: dict = field(default_factory=dict)
 
 
-def assess(index: CandidateIndex, q: MatchQuery, row: int, request: dict) -> WorkerSideFit:
+def assess(
+    index: CandidateIndex, q: MatchQuery, row: int, request: dict, failed: list[str] | None = None
+) -> WorkerSideFit:
     """Her hard-filter verdict and her side's score for one request, explained."""
-    failed = failed_filters(index, q, row)
+    failed = failed_filters(index, q, row) if failed is None else failed
     serves_district = _any_bit(index.col("districts")[[row]], index.districts.mask([q.district_code]))
     rows = np.array([row], dtype=np.int64)
     values = score_candidates(index, q, rows, serves_district)
@@ -169,23 +171,34 @@ async def _candidate_requests(worker: dict, index: CandidateIndex, today: date) 
     taxonomy = index.taxonomy
     cities = {taxonomy.districts[c]["city_code"] for c in worker["district_codes"] if c in taxonomy.districts}
     city_districts = [c for c, d in taxonomy.districts.items() if d["city_code"] in cities]
+    # A radius can reach her only if she has a home location inside its box (the filter
+    # decides exactly); a live-in job only if she lives in; a start only once she is free.
     return await JobRequest.raw(
         """
         SELECT * FROM job_request r
         WHERE r.status = 'open' AND r.worker_visibility = 'fitting'
           AND r.category = ANY({}::varchar[])
           AND coalesce(r.end_date, r.start_date) >= {}
+          AND r.start_date >= {}
+          AND (NOT r.live_in OR {})
           AND (r.search_scope = 'province'
                OR r.district_code = ANY({}::varchar[])
                OR (r.search_scope = 'city' AND r.district_code = ANY({}::varchar[]))
-               OR (r.radius_km IS NOT NULL AND r.lat IS NOT NULL))
+               OR (r.radius_km IS NOT NULL AND r.lat IS NOT NULL AND {}::float8 IS NOT NULL
+                   AND abs(r.lat - {}::float8) <= r.radius_km / 111.0
+                   AND abs(r.lon - {}::float8) <= r.radius_km / (111.0 * 0.2)))
         ORDER BY r.start_date, r.id
         LIMIT {}
         """,
         list(worker["categories"]),
         today,
+        worker["available_from"] or date.min,
+        worker["live_in"],
         list(worker["district_codes"]),
         city_districts,
+        worker["lat"],
+        worker["lat"],
+        worker["lon"],
         MAX_REQUESTS_READ,
     )
 
@@ -245,9 +258,10 @@ async def rank_requests_for(
     for n, request in enumerate(await _candidate_requests(worker, index, today_local())):
         if n and n % YIELD_EVERY == 0:
             await asyncio.sleep(0)  # let other requests run between batches
-        fit = assess(index, query_for(request), row, request)
-        if not fit.failed or (include_near and set(fit.failed) <= set(CREDENTIAL_FILTERS)):
-            fits.append(fit)
+        q = query_for(request)
+        failed = failed_filters(index, q, row)  # cheap; only what passes is scored and explained
+        if not failed or (include_near and set(failed) <= set(CREDENTIAL_FILTERS)):
+            fits.append(assess(index, q, row, request, failed))
     fits.sort(key=lambda f: (bool(f.failed), -f.score, f.request["start_date"], f.request["id"]))
     return fits
 
