@@ -16,7 +16,7 @@ notes and free text stay with the household.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -104,8 +104,6 @@ class WorkerSideFit:
     distance_km: int | None
     wage_note: str
     interested: bool = False
-    offer_id: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def assess(
