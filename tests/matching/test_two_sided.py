@@ -18,7 +18,7 @@ async def open_requests(client, person, **params):
 
 
 async def test_she_sees_the_requests_she_fits_ranked_for_her_and_nothing_private(client, actors, registry):
-    person, worker = await registry.worker(available_from=None)
+    person, _ = await registry.worker(available_from=None)
     employer = await actors.employer()
     modest = await post_request(
         client, employer, budget_min=6000, budget_max=7000, household_notes="住清城区松岗路18号3栋，家里有猫"
@@ -34,13 +34,10 @@ async def test_she_sees_the_requests_she_fits_ranked_for_her_and_nothing_private
     page = await open_requests(client, person)
     assert [item["request"]["id"] for item in page["items"]] == [generous["id"], modest["id"]]
     assert page["total"] == 2 and page["notices"] == []
-    best, second = page["items"]
+    best = page["items"][0]
     assert best["fits"] and best["lacks"] == []
     assert [c["name"] for c in best["components"]] == ["wage", "distance", "skills", "dates", "standing"]
-    assert (
-        sum(c["contribution"] for c in best["components"]) == round(best["score"], 4)
-        or abs(sum(c["contribution"] for c in best["components"]) - best["score"]) < 1e-3
-    )
+    assert abs(sum(c["contribution"] for c in best["components"]) - best["score"]) < 1e-3
     wage = {item["request"]["id"]: next(c for c in item["components"] if c["name"] == "wage") for item in page["items"]}
     assert wage[generous["id"]]["value"] == 1.0 and wage[modest["id"]]["value"] < 1.0
     assert best["distance_km"] is None  # the request gave no location: district only
@@ -58,7 +55,6 @@ async def test_she_sees_the_requests_she_fits_ranked_for_her_and_nothing_private
     assert [item["request"]["id"] for item in lacking] == [certified["id"]]
     assert lacking[0]["lacks"] == ["无所需等级的证书 (lacks the required certificate level)"]
     assert near["items"][-1]["request"]["id"] == certified["id"]  # fitting ones first
-    assert worker["id"]
 
 
 async def test_interest_is_idempotent_and_the_household_sees_it_flagged(client, actors, registry):
