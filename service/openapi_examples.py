@@ -835,8 +835,9 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "PlacementResign.category": "结束原因：雇主过错、健康、家庭、个人、其他 "
     "(employer_fault, health, family, personal, other)",
     "PlacementResign.reason": "结束原因说明 (why she ends it)",
-    "PlacementResign.last_day": "最后工作日，今天到服务结束日之间；省略则按通知期；服务未开始时不填 "
-    "(her last day, between today and the job's end; default: today plus the notice; none before the start)",
+    "PlacementResign.last_day": "最后工作日，今天到服务结束日之间（至多 5 年后）；省略则按通知期；服务未开始时不填 "
+    "(her last day, between today and the job's end, at most 5 years after today; default: today plus the notice; "
+    "none before the start)",
     "PlacementResign.complaint": "同时投诉雇主（雇主过错时可免计爽约）(a complaint about the employer, filed "
     "in the same step)",
     "ComplaintAboutEmployer.category": "投诉雇主类别：欠薪、虐待、工作环境不安全、骚扰、其他 "

@@ -5,10 +5,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.schemas import LINE, TEXT, BodyId, Input, Output
+from service.schemas import LINE, TEXT, BodyId, Input, Output, dated
 
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 Reason = Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT)]
+# Within the job's dates as well, which the service checks.
+LastDay = dated("最后工作日 (her last day)", 0, 5)
 
 
 class OfferCreate(Input, kw_only=True):
@@ -86,7 +88,7 @@ class PlacementResign(Input, kw_only=True):
 
     category: Literal["employer_fault", "health", "family", "personal", "other"]
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=TEXT)]
-    last_day: date | None = None
+    last_day: LastDay | None = None
     complaint: ComplaintAboutEmployer | None = None
 
 
