@@ -16,7 +16,7 @@ notes and free text stay with the household.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -31,12 +31,14 @@ from service.matching.ranking import (
     _area_codes,
     _explain,
     haversine_km,
+    required_text,
     score_candidates,
 )
 from service.matching.tables import Interest, JobRequest
 from service.privacy import public_display_name
 from service.registry import services as registry
-from service.registry.domain import REQUIRED_HEALTH_TIER, Category, today_local
+from service.registry.domain import today_local
+from service.taxonomy.rules import HEALTH_TIER_CODES, tiers_covering
 
 WORKER_SIDE_VERSION = "worker-2026.11-1"
 # Her side of the bargain: pay first, then how far, what the job asks of her, how soon it
@@ -70,21 +72,22 @@ def failed_filters(index: CandidateIndex, q: MatchQuery, row: int) -> list[str]:
             near = bool((haversine_km(q.lat, q.lon, lat, lon) <= q.radius_km)[0])
         if not (serves or near):
             failed.append("area")
-    today, start = day_number(q.today), day_number(q.start_date)
-    end = day_number(q.end_date) if q.end_date else start + 3650
+    first_day, last_day = q.period()
+    today, start = day_number(q.today), day_number(first_day)
+    end = day_number(last_day) if last_day else start + 3650
     if not (col("active")[row] and col("consented")[row] and col("blacklisted")[row] <= today):
         failed.append("status")
     if not int(col("categories")[row]) & (1 << CATEGORIES.index(q.category)):
         failed.append("category")
     if q.live_in and not col("live_in")[row]:
         failed.append("live_in")
-    if q.required_occupation:
-        column = index.occupation_column.get(q.required_occupation)
+    if (required := q.required_credential()) is not None:
+        column = index.occupation_column.get(required)
         level = 0 if column is None else int(col("certificates")[row, column])
         if not (level > 0 and level <= (q.required_min_level or 5)):
             failed.append("certificate")
-    tier = int(REQUIRED_HEALTH_TIER[Category(q.category)])
-    if not col("health")[row, tier - 1] >= start:
+    covering = [HEALTH_TIER_CODES.index(t) for t in tiers_covering(q.category)]
+    if not col("health")[row, covering].max() >= start:
         failed.append("health_check")
     if q.background_required and not col("background")[row] >= start:
         failed.append("background_check")
@@ -104,6 +107,7 @@ class WorkerSideFit:
     distance_km: int | None
     wage_note: str
     interested: bool = False
+    lacks: list[str] = field(default_factory=list)
 
 
 def assess(
@@ -126,7 +130,7 @@ def assess(
     span = max(expected_max - floor, 1.0)
     wage_value = float(np.clip((q.budget_max - floor) / span, 0.0, 1.0))
     free_from = max(day_number(q.today), int(col("available")[row]))
-    gap = day_number(q.start_date) - free_from
+    gap = day_number(q.period()[0]) - free_from
     dates_value = float(np.clip(1.0 - max(gap, 0) / DATES_HORIZON_DAYS, 0.0, 1.0))
     mine = {
         "wage": wage_value,
@@ -145,14 +149,21 @@ def assess(
         }
         for name, value in mine.items()
     ]
-    unit = "元/月" if q.budget_unit == "month" else "元/小时"
+    unit = {"month": "元/月", "hour": "元/小时", "term": "元/单"}.get(q.budget_unit, "元")
     wage_note = (
         f"预算 {q.budget_min}–{q.budget_max} {unit}；按此工作量，你的期望约 {expected_min:.0f}–{expected_max:.0f} {unit} "
         f"(budget vs. your wish for this job)"
     )
+    lacks = [
+        f"无所需证书 (lacks the required certificate): {required_text(index, q)}"
+        if name == "certificate"
+        else FILTER_LABELS[name]
+        for name in failed
+    ]
     return WorkerSideFit(
         request=request,
         failed=failed,
+        lacks=lacks,
         score=round(sum(c["contribution"] for c in components), 4),
         components=components,
         standing=round(float(values["_score"][0]), 4),
@@ -275,7 +286,7 @@ def _page(fits: list[WorkerSideFit], *, limit: int, offset: int, notices: list[s
             {
                 "request": f.request,
                 "fits": not f.failed,
-                "lacks": [FILTER_LABELS[name] for name in f.failed],
+                "lacks": f.lacks,
                 "score": f.score,
                 "components": f.components,
                 "standing": f.standing,

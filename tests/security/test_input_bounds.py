@@ -142,8 +142,9 @@ def test_the_walk_finds_the_known_fields():
         ("CheckCreate", "valid_until"),
         ("TrainingCreate", "finished_on"),
     } <= dates
-    # 12, the bureau's sessions, rosters, registrations and subsidy rules, and a resignation's last day
-    assert len(dates) == 20
+    # 12, the bureau's sessions, rosters, registrations and subsidy rules, the 预产期 window,
+    # and a resignation's last day
+    assert len(dates) == 24
     numbers = {(s.__name__, f.name) for s, f, _, _ in NUMBER_FIELDS}
     assert {
         ("WorkerCreate", "wage_min"),
