@@ -118,6 +118,13 @@ def create_app(
     return app
 
 
+def app_from_environment() -> Litestar:
+    """The app of one of several server processes (`WORKERS` > 1), from the environment."""
+    from service.settings import load_settings
+
+    return create_app(load_settings())
+
+
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings

@@ -13,7 +13,8 @@ from service.accounts.guards import Principal, Role
 from service.database import jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
 from service.matching.implied import covered, read_implied
-from service.matching.index import CandidateIndex
+from service.matching.index import CandidateIndex, Probe
+from service.matching.schemas import MatchPage
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
@@ -197,24 +198,64 @@ def query_for(row: dict) -> MatchQuery:
     )
 
 
-async def find_matches(
-    principal: Principal, request_id: int, *, limit: int, offset: int, index: CandidateIndex, cache: Store
-) -> dict:
-    """The ranked page for a request: from the cache when nothing changed since, else fresh."""
-    row = await get_request(principal, request_id)
+# The request and the index's freshness probe in one round trip: the snapshot's xmin, and
+# whether any worker row was written at or above the xmin the index last read up to.
+_REQUEST_AND_PROBE = """
+    SELECT j.*, p.xmin AS probe_xmin, p.changed AS probe_changed
+    FROM job_request j,
+         (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+                 EXISTS (SELECT 1 FROM worker WHERE change_txid >= {}) AS changed) p
+    WHERE j.id = {}
+"""
+
+
+async def _open_request_with_fresh_index(principal: Principal, request_id: int, index: CandidateIndex) -> dict:
+    """The caller's open request, with the index brought up to date (one round trip when
+    nothing changed since the index's last refresh)."""
+    since = index.xmin if index.loaded else None
+    if since is None:
+        row = await get_request(principal, request_id)
+        probe = None
+    else:
+        found = await JobRequest.raw(_REQUEST_AND_PROBE, since, request_id)
+        if not found:
+            raise NotFound("需求不存在 (no such job request)")
+        row = found[0]
+        probe = Probe(since=since, xmin=row.pop("probe_xmin"), changed=row.pop("probe_changed"))
+        if not owns(principal, row):
+            raise NotFound("需求不存在 (no such job request)")
     status = effective_status(row)
     if status != "open":
         raise Conflict(f"需求状态为 {status}，不再匹配 (only open requests are matched)")
-    await index.ensure_fresh()
+    await index.ensure_fresh(probe)
+    return row
+
+
+async def match_page_json(
+    principal: Principal, request_id: int, *, limit: int, offset: int, index: CandidateIndex, cache: Store
+) -> bytes:
+    """The ranked page for a request as JSON: the cached bytes, as they are, when nothing
+    changed since; else ranked anew (off the event loop) and cached."""
+    row = await _open_request_with_fresh_index(principal, request_id, index)
     today = today_local()
     key = f"{request_id}:{row['version']}:{index.version}:{today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
     cached = await cache.get(key)
     if cached is not None:
-        return msgspec.json.decode(cached)
-    ranking = rank(index, query_for(row), limit=limit, offset=offset)
-    page = _page(row, ranking, limit=limit, offset=offset)
-    await cache.set(key, msgspec.json.encode(page), expires_in=MATCH_CACHE_SECONDS)
-    return page
+        return cached
+    query = query_for(row)
+    ranking = await index.read(rank, index, query, limit=limit, offset=offset)
+    body = msgspec.json.encode(msgspec.convert(_page(row, ranking, limit=limit, offset=offset), MatchPage, strict=False))
+    await cache.set(key, body, expires_in=MATCH_CACHE_SECONDS)
+    return body
+
+
+async def find_matches(
+    principal: Principal, request_id: int, *, limit: int, offset: int, index: CandidateIndex, cache: Store
+) -> dict:
+    """The ranked page for a request, as data."""
+    return msgspec.json.decode(
+        await match_page_json(principal, request_id, limit=limit, offset=offset, index=index, cache=cache)
+    )
 
 
 def _page(row: dict, ranking: Ranking, *, limit: int, offset: int) -> dict:
