@@ -22,6 +22,7 @@ import asyncio
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -266,6 +267,9 @@ class CandidateIndex:
         self._idle.set()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ranking")
         self.load_seconds = 0.0
+        # Match pages made from this index, by a key naming all they depend on (see
+        # matching.services.match_page_json); the most recent few, in this process.
+        self.pages: OrderedDict[str, bytes] = OrderedDict()
         # Worker id → why its row was left out (until a later write makes it readable).
         self.skipped: dict[int, str] = {}
 

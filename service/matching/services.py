@@ -10,7 +10,7 @@ import msgspec
 from litestar.stores.base import Store
 
 from service.accounts.guards import Principal, Role
-from service.database import jsonb
+from service.database import fetchrow, jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
 from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex, Probe
@@ -22,6 +22,7 @@ from service.registry.domain import today_local
 from service.taxonomy.services import Taxonomy
 
 MATCH_CACHE_SECONDS = 300
+PAGES_IN_MEMORY = 256
 
 
 def _now() -> datetime:
@@ -120,10 +121,10 @@ async def create_request(
 
 
 async def _get(request_id: int) -> dict:
-    row = await JobRequest.select().where(JobRequest.id == request_id).first()
+    row = await fetchrow("SELECT * FROM job_request WHERE id = $1", request_id)
     if row is None:
         raise NotFound("需求不存在 (no such job request)")
-    return row
+    return dict(row)
 
 
 async def get_request(principal: Principal, request_id: int) -> dict:
@@ -200,12 +201,14 @@ def query_for(row: dict) -> MatchQuery:
 
 # The request and the index's freshness probe in one round trip: the snapshot's xmin, and
 # whether any worker row was written at or above the xmin the index last read up to.
+# Written as min(): a prepared `EXISTS (... change_txid >= $2)` is soon planned
+# generically as a scan of every worker row; min() is planned as one step of the index.
 _REQUEST_AND_PROBE = """
     SELECT j.*, p.xmin AS probe_xmin, p.changed AS probe_changed
     FROM job_request j,
          (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
-                 EXISTS (SELECT 1 FROM worker WHERE change_txid >= {}) AS changed) p
-    WHERE j.id = {}
+                 (SELECT min(change_txid) FROM worker WHERE change_txid >= $2) IS NOT NULL AS changed) p
+    WHERE j.id = $1
 """
 
 
@@ -217,10 +220,10 @@ async def _open_request_with_fresh_index(principal: Principal, request_id: int, 
         row = await get_request(principal, request_id)
         probe = None
     else:
-        found = await JobRequest.raw(_REQUEST_AND_PROBE, since, request_id)
-        if not found:
+        found = await fetchrow(_REQUEST_AND_PROBE, request_id, since)
+        if found is None:
             raise NotFound("需求不存在 (no such job request)")
-        row = found[0]
+        row = dict(found)
         probe = Probe(since=since, xmin=row.pop("probe_xmin"), changed=row.pop("probe_changed"))
         if not owns(principal, row):
             raise NotFound("需求不存在 (no such job request)")
@@ -239,13 +242,22 @@ async def match_page_json(
     row = await _open_request_with_fresh_index(principal, request_id, index)
     today = today_local()
     key = f"{request_id}:{row['version']}:{index.version}:{today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
-    cached = await cache.get(key)
-    if cached is not None:
-        return cached
-    query = query_for(row)
-    ranking = await index.read(rank, index, query, limit=limit, offset=offset)
-    body = msgspec.json.encode(msgspec.convert(_page(row, ranking, limit=limit, offset=offset), MatchPage, strict=False))
-    await cache.set(key, body, expires_in=MATCH_CACHE_SECONDS)
+    # A key names everything the page depends on, so a page once made never changes: the
+    # process keeps the latest few in memory before asking the shared store.
+    body = index.pages.get(key)
+    if body is not None:
+        index.pages.move_to_end(key)
+        return body
+    body = await cache.get(key)
+    if body is None:
+        query = query_for(row)
+        ranking = await index.read(rank, index, query, limit=limit, offset=offset)
+        page = _page(row, ranking, limit=limit, offset=offset)
+        body = msgspec.json.encode(msgspec.convert(page, MatchPage, strict=False))
+        await cache.set(key, body, expires_in=MATCH_CACHE_SECONDS)
+    index.pages[key] = body
+    if len(index.pages) > PAGES_IN_MEMORY:
+        index.pages.popitem(last=False)
     return body
 
 
