@@ -10,7 +10,6 @@ from service.database import fetchrow
 from service.errors import Unauthorized
 from service.security import api_key_digest, api_key_prefix, digests_match, read_token
 
-
 # Every request reads its caller afresh (a deactivated account or a revoked key stops at
 # once), as one prepared statement each.
 _USER = "SELECT id, role, is_active, password_changed_at FROM app_user WHERE id = $1"

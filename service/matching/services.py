@@ -14,8 +14,8 @@ from service.database import fetchrow, jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
 from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex, Probe
-from service.matching.schemas import MatchPage
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
+from service.matching.schemas import MatchPage
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
 from service.registry.domain import today_local
