@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2", help="service processes (WORKERS) to run, in turn")
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--db-pool", type=int, default=16, help="DB_POOL_MAX of each service process")
     parser.add_argument("--ready-timeout", type=float, default=600)
     parser.add_argument("--only", default="", help="comma-separated scenarios to run (default: all)")
     parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "FILE"), help=argparse.SUPPRESS)
@@ -225,6 +226,7 @@ def main() -> None:
             "RATE_LIMIT_PER_MINUTE": "100000000",
             "RUN_DISPATCHER": "false",
             "LOG_LEVEL": "WARNING",
+            "DB_POOL_MAX": str(args.db_pool),
         }
         log = results_dir / f"bench_http_service_{processes}.log"
         service = start([sys.executable, "-m", "service", "run"], env, log)
@@ -291,7 +293,7 @@ def main() -> None:
 
 def render(rows: list[tuple[int, str, dict]], args: argparse.Namespace) -> str:
     lines = [
-        f"wrk -t1 -c{args.connections} -d{args.seconds}s, bare app in one process; "
+        f"wrk -t1 -c{args.connections} -d{args.seconds}s, DB_POOL_MAX={args.db_pool}, bare app in one process; "
         f"loadavg (1/5/15 min) taken at the end of each run",
         "",
         "| service processes | scenario | JSON bytes | req/s | p50 ms | p95 ms | p99 ms | errors | vs bare | load |",
