@@ -4,7 +4,7 @@
       .venv/bin/python scripts/bench_http.py --database bench_speed --processes 1,2
 
 The database is one made by `scripts/generate_data.py` (reused as it is; the script only
-adds nothing but reads). The service runs as `nanyue run` in a subprocess on 127.0.0.1
+reads it). The service runs as `nanyue run` in a subprocess on 127.0.0.1
 with WORKERS=1, then 2 (Redis shared, a fresh key namespace per run so no run reads
 another's cache); the bare app runs in its own process with the same uvicorn options and
 answers, from memory, the very JSON the service answered. `wrk` (one thread, in its own
@@ -15,7 +15,7 @@ process) drives each for a fixed time and reports requests/s and latency percent
   bare request     GET one job request's JSON held in memory
   auth read        GET /api/v1/job-requests/{id} as its employer
   fresh ranking    GET .../matches?offset=20k for every open district-scoped request and
-                   k = 0..49 in turn: each is a page not ranked before, so it is ranked anew
+                   k = 1..49 in turn: each is a page not ranked before, so it is ranked anew
 
 It prints a table and writes it to bench-results/bench_http.md with the load average.
 """
