@@ -24,7 +24,7 @@ from service.accounts.auth import AuthMiddleware
 from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.accounts.throttle import AddressRateLimitMiddleware
-from service.database import bind_tables, make_engine, resolve_database_url
+from service.database import bind_tables, make_engine, resolve_database_url, start_pool
 from service.employment import integrity
 from service.employment.controllers import (
     ComplaintController,
@@ -119,11 +119,18 @@ def create_app(
     return app
 
 
+def app_from_environment() -> Litestar:
+    """The app of one of several server processes (`WORKERS` > 1), from the environment."""
+    from service.settings import load_settings
+
+    return create_app(load_settings())
+
+
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = make_engine(await resolve_database_url(settings))
-    await engine.start_connection_pool(min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    await start_pool(engine, min_size=settings.db_pool_min, max_size=settings.db_pool_max)
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False, transport=app.state.http_transport
     )

@@ -30,6 +30,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     environment: str = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes; more than one needs REDIS_URL (the stores and the match cache are shared).
+    workers: int = 1
     # Prometheus metrics are served only here, apart from the API (operators only);
     # port 0 serves none. `python -m service run` starts this listener.
     metrics_host: str = "127.0.0.1"
@@ -98,6 +100,7 @@ ENV_VARIABLES = {
     "APP_ENV": "environment",
     "HOST": "host",
     "PORT": "port",
+    "WORKERS": "workers",
     "METRICS_HOST": "metrics_host",
     "METRICS_PORT": "metrics_port",
     "SECRET_KEY": "secret_key",
@@ -191,6 +194,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: Path | No
         key = b""
     if len(key) != 32:
         raise SettingsError("DATA_KEY: expected 32 bytes, base64-encoded")
+    if not 1 <= settings.workers <= 64:
+        raise SettingsError("WORKERS: expected 1 to 64 processes")
+    if settings.workers > 1 and not settings.redis_url:
+        raise SettingsError("WORKERS: more than one process needs REDIS_URL (shared stores)")
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("DB_POOL_MIN: must not exceed DB_POOL_MAX")
     _check(settings)

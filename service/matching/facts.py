@@ -34,9 +34,12 @@ _WORKERS = """
            w.consented_at IS NOT NULL AS consented, w.blacklisted_until, w.categories, w.skills,
            w.district_codes, w.languages, w.live_in, w.experience_years, w.wage_min, w.wage_max,
            w.wage_unit, w.available_from, w.lat, w.lon, w.real_name, w.gender, w.integrity_score
-    FROM snapshot LEFT JOIN worker w ON w.change_txid >= $1
+    FROM snapshot LEFT JOIN worker w ON w.change_txid >= {since:d}
     ORDER BY w.id
 """
+# `since` is written into the text as a number, not passed as a parameter: PostgreSQL
+# plans a prepared `change_txid >= $1` generically after a few runs, as a scan of every
+# worker row (a second per refresh at a million workers) instead of the index range.
 _CERTIFICATES = """
     SELECT worker, occupation_code, work_type, min(level) AS level FROM certificate
     WHERE credential_counts(status) AND level IS NOT NULL {only} GROUP BY worker, occupation_code, work_type
@@ -80,7 +83,7 @@ class DatabaseFacts(FactsSource):
 
     async def changed_workers(self, since_xmin: int) -> tuple[list[WorkerFacts], int]:
         async with self._connection() as conn:
-            rows = await conn.fetch(_WORKERS, since_xmin)
+            rows = await conn.fetch(_WORKERS.format(since=int(since_xmin)))
             xmin = rows[0]["xmin"]
             facts = [_facts_or_unreadable(r) for r in rows if r["id"] is not None]
             if facts:
