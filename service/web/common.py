@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from service.accounts.guards import Principal, Role, principal_of
-from service.errors import AppError, Unauthorized, problem_response
+from service.errors import AppError, Unauthorized, problem_response, unavailable
 from service.registry.domain import GUANGDONG_TZ, HEALTH_TIER_NAMES, HealthTier
 
 HERE = Path(__file__).parent
@@ -175,6 +175,11 @@ def _wants_html(request: Request) -> bool:
 def html_error(request: Request, exc: Exception) -> Response:
     if not _wants_html(request):
         return problem_response(request, exc)
+    if not isinstance(exc, (AppError, HTTPException)):
+        away = unavailable(exc)
+        if away is not None:
+            problem_response(request, exc)  # logs it
+            exc = away
     if isinstance(exc, (Unauthorized, NotAuthorizedException)):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(path=f"/login?next={quote(target)}", status_code=303)
