@@ -55,7 +55,12 @@ def _login():
 
 async def test_a_stopped_database_is_503_and_a_restart_needs_no_restart_of_ours(client, app, own_postgres):
     server, url = own_postgres
-    changes = {"database_url": url, "run_dispatcher": True, "webhook_poll_seconds": 0.5, "login_attempts_per_address": 1000}
+    changes = {
+        "database_url": url,
+        "run_dispatcher": True,
+        "webhook_poll_seconds": 0.5,
+        "login_attempts_per_address": 1000,
+    }
 
     async def scenario():
         async with another_instance(app, **changes) as (other, http):
