@@ -29,7 +29,7 @@ What it does:
    processes).
 
 The service runs with its rate limits raised (one client address sends everything) and
-LOG_LEVEL=WARNING (no access log lines). The client shares the machine with the server:
+LOG_LEVEL=WARNING (no access log lines); each process's log is in var/loadtest-service-<n>.log. The client shares the machine with the server:
 the ceiling shows what this client and machine allow at all.
 """
 
@@ -146,9 +146,10 @@ async def prepare_data(args, settings) -> str:
     return await prepare(args.workers, args.seed, server_url, settings.data_key_bytes, args.requests)
 
 
-async def prepare_people(url: str) -> tuple[list[tuple[int, int, str]], list[int]]:
+async def prepare_people(url: str) -> tuple[list[tuple[int, int, str]], list[int], set[tuple[int, int]]]:
     """An admin with a password, a password for each employer who owns a request; the open
-    requests (id, employer id, employer phone) and a sample of worker ids."""
+    requests (id, employer id, employer phone), a sample of worker ids, and the offers
+    earlier runs made (not made again)."""
     import asyncpg
 
     from service.security import hash_password
@@ -174,9 +175,10 @@ async def prepare_people(url: str) -> tuple[list[tuple[int, int, str]], list[int
             "UPDATE app_user SET password_hash = $1 WHERE id = ANY($2::int[])", digest, [e for _, e, _ in requests]
         )
         workers = [r["id"] for r in await conn.fetch("SELECT id FROM worker TABLESAMPLE SYSTEM (5) LIMIT 5000")]
+        offered = {(r["request"], r["worker"]) for r in await conn.fetch("SELECT request, worker FROM offer")}
     finally:
         await conn.close()
-    return requests, workers
+    return requests, workers, offered
 
 
 async def login(http: httpx.AsyncClient, base: str, phone: str) -> str:
@@ -196,6 +198,7 @@ class Mix:
         self.ranked: dict[int, list[int]] = {}
         self.offered: set[tuple[int, int]] = set()
         self.updating: set[int] = set()
+        self.details: dict[tuple[str, int], str] = {}
         self.turn = 0
 
     def base(self) -> str:
@@ -259,6 +262,8 @@ class Mix:
             headers=self.employer(request),
             json={"worker_id": worker},
         )
+        if response.status_code >= 400:
+            self.details.setdefault(("offer", response.status_code), response.json().get("detail", ""))
         return response.status_code
 
 
@@ -297,7 +302,7 @@ async def run_ceiling(base: str, args) -> Results:
     return results
 
 
-async def run_service(bases: list[str], args, requests, workers) -> tuple[Results, str]:
+async def run_service(bases: list[str], args, requests, workers, offered) -> tuple[Results, str]:
     rng = random.Random(args.seed)
     results = Results()
     async with http_client(args.concurrency) as http:
@@ -307,6 +312,7 @@ async def run_service(bases: list[str], args, requests, workers) -> tuple[Result
             if employer not in tokens:
                 tokens[employer] = await login(http, bases[0], phone)
         mix = Mix(bases, requests, workers, tokens, admin_token, rng)
+        mix.offered |= offered
         # Warm up (not measured): every process loads its index; the profiles to update are read.
         for base in bases:
             await http.get(f"{base}/api/v1/job-requests/{requests[0][0]}/matches", headers=mix.employer(requests[0]))
@@ -320,6 +326,8 @@ async def run_service(bases: list[str], args, requests, workers) -> tuple[Result
             return kind, await getattr(mix, kind)(http)
 
         await drive(call, args.duration, args.concurrency, results)
+        for (kind, status), detail in sorted(mix.details.items()):
+            print(f"   first {status} of {kind}: {detail}")
         verdict = ""
         if len(bases) > 1:
             # Nothing changes now: every process must rank every request the same.
@@ -384,7 +392,7 @@ def main() -> None:
     exit_on_sigterm()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
     url = asyncio.run(prepare_data(args, settings))
-    requests, workers = asyncio.run(prepare_people(url))
+    requests, workers, offered = asyncio.run(prepare_people(url))
     print(f"data: {args.workers} workers, {len(requests)} open requests; concurrency {args.concurrency}")
 
     started: list[subprocess.Popen] = []
@@ -412,17 +420,20 @@ def main() -> None:
         bases = []
         for _ in range(args.processes):
             port = free_port()
+            log_path = ROOT / "var" / f"loadtest-service-{len(bases) + 1}.log"
+            log_path.parent.mkdir(exist_ok=True)
             process = subprocess.Popen(
                 [sys.executable, "-m", "service", "run"],
                 cwd=ROOT,
                 env=service_env(settings, url, port, args.redis_url),
-                stdout=subprocess.DEVNULL,
+                stdout=log_path.open("w"),
+                stderr=subprocess.STDOUT,
             )
             started.append(process)
             bases.append(f"http://127.0.0.1:{port}")
         for base, process in zip(bases, started[1:]):
             wait_until_up(f"{base}/ready", process)
-        results, verdict = asyncio.run(run_service(bases, args, requests, workers))
+        results, verdict = asyncio.run(run_service(bases, args, requests, workers, offered))
         report(f"service: the mix over {args.processes} process(es)", results)
         if verdict:
             print("   " + verdict)
