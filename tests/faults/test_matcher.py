@@ -47,3 +47,15 @@ async def test_a_failure_between_the_fact_read_and_the_busy_read_loses_no_change
     # The change is read again and her placements with it.
     assert asked and worker["id"] in asked[-1]
     assert index.version != before[0]
+
+
+async def test_placements_of_more_workers_than_a_query_has_parameters(client, registry):
+    """A bulk change (nightly re-rating of every worker) hands the matcher more changed
+    workers than PostgreSQL takes parameters (32,767): their placements are still read."""
+    _, worker = await registry.worker()
+
+    async def read():
+        return await busy_periods([worker["id"], *range(10_000_000, 10_040_000)])
+
+    periods = in_app(client, read)
+    assert periods.by_worker == {} and periods.placed_workers == set()
