@@ -50,8 +50,9 @@ async def test_a_failure_between_the_fact_read_and_the_busy_read_loses_no_change
 
 
 async def test_placements_of_more_workers_than_a_query_has_parameters(client, registry):
-    """A bulk change (nightly re-rating of every worker) hands the matcher more changed
-    workers than PostgreSQL takes parameters (32,767): their placements are still read."""
+    """A refresh can see more changed workers than PostgreSQL takes parameters (32,767): a
+    bulk change, or a snapshot horizon held back by an old transaction elsewhere on the
+    server; their placements are still read."""
     _, worker = await registry.worker()
 
     async def read():
