@@ -13,8 +13,13 @@ import prometheus_client
 
 from service.events.dispatcher import WebhookDispatcher
 from tests.conftest import deliver, in_app
-from tests.employment.test_events_and_retries import subscribe
 from tests.factories import bound_worker, offer, post_request
+
+
+async def subscribe(client, agency, url: str, types: list[str]) -> dict:
+    response = await client.post("/api/v1/webhooks", headers=agency.headers, json={"url": url, "event_types": types})
+    assert response.status_code == 201, response.text
+    return response.json()
 
 
 async def _offer_with_hook(client, actors, registry, url: str) -> dict:
