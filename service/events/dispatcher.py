@@ -140,7 +140,8 @@ class WebhookDispatcher:
                     pass
                 self._wake.clear()
         finally:
-            self.state.running = False
+            self.state.running = self.state.listening = False
+            LISTENING.set(0)
             await self._drop_listener()
 
     async def ensure_listening(self) -> bool:

@@ -123,8 +123,13 @@ async def another_instance(
 ) -> AsyncIterator[tuple[Litestar, httpx.AsyncClient]]:
     """One more instance of the service, on the calling event loop (the main app's), with
     some settings changed; its client talks to it from TCP peer `peer`. On the way out the
-    tables are bound to the main app's engine again (an app binds them at start-up)."""
+    tables are bound to the main app's engine again and the import hooks are the main app's
+    (an app binds both at start-up)."""
+    from service.registry import trainings
+
     settings = msgspec.structs.replace(main.state.settings, **changes)
+    # An app's start-up points these module-level hooks at its own scheduler.
+    import_hooks = list(trainings.AFTER_IMPORT_HOOKS)
     handlers = list(logging.getLogger().handlers)
     app = create_app(settings, http_transport=main.state.http_transport)
     # create_app configures logging afresh; keep pytest's capture handlers.
@@ -138,6 +143,7 @@ async def another_instance(
                 yield app, http
     finally:
         bind_tables(main.state.engine)
+        trainings.AFTER_IMPORT_HOOKS[:] = import_hooks
 
 
 def client_for(app: Litestar, peer: str) -> httpx.AsyncClient:
