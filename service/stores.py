@@ -17,7 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
@@ -87,7 +89,7 @@ class ResilientStore(Store):
         self.cache = cache
         self.fallback = MemoryStore()
 
-    async def _try(self, call):  # type: ignore[no-untyped-def]
+    async def _try(self, call: Callable[[], Awaitable[Any]]) -> tuple[bool, Any]:
         """(True, result) when Redis answered, else (False, None) after noting the failure."""
         if not self.health.usable():
             return False, None
