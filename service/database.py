@@ -207,8 +207,8 @@ async def keep_session(connection: asyncpg.Connection) -> None:
     transaction-scoped: `pg_advisory_xact_lock`, `SET LOCAL`; LISTEN has its own connection)."""
 
 
-async def start_pool(engine: PostgresEngine, *, min_size: int, max_size: int) -> None:
-    await engine.start_connection_pool(min_size=min_size, max_size=max_size, reset=keep_session)
+async def start_pool(engine: PostgresEngine, **options: Any) -> None:
+    await engine.start_connection_pool(reset=keep_session, **options)
 
 
 async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:

@@ -64,6 +64,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     identity_attempts_per_day: int = 5
     db_pool_min: int = 1
     db_pool_max: int = 10
+    # Seconds to open a database connection, and for one statement, before the request
+    # answers 503 (a paused or unreachable PostgreSQL must not hold requests); 0: no limit.
+    db_connect_timeout_seconds: float = 5.0
+    db_command_timeout_seconds: float = 15.0
+    # Seconds a Redis command may take before Redis counts as away (0: no limit), and how
+    # often to try it again while it is away (limits are counted per process meanwhile).
+    redis_timeout_seconds: float = 0.5
+    redis_retry_seconds: float = 1.0
     log_level: str = "INFO"
 
     offer_ttl_hours: int = 72
@@ -119,6 +127,10 @@ ENV_VARIABLES = {
     "IDENTITY_ATTEMPTS_PER_DAY": "identity_attempts_per_day",
     "DB_POOL_MIN": "db_pool_min",
     "DB_POOL_MAX": "db_pool_max",
+    "DB_CONNECT_TIMEOUT_SECONDS": "db_connect_timeout_seconds",
+    "DB_COMMAND_TIMEOUT_SECONDS": "db_command_timeout_seconds",
+    "REDIS_TIMEOUT_SECONDS": "redis_timeout_seconds",
+    "REDIS_RETRY_SECONDS": "redis_retry_seconds",
     "LOG_LEVEL": "log_level",
     "OFFER_TTL_HOURS": "offer_ttl_hours",
     "REVIEW_EDIT_HOURS": "review_edit_hours",

@@ -322,6 +322,10 @@ class _Collector:
         self.chunks.append(bytes(chunk))
 
 
+# Seconds the index's full load may take (the pool's command timeout is for requests).
+BULK_LOAD_TIMEOUT = 3600.0
+
+
 async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarray], int]:
     """Every worker's columns as the index keeps them, and the snapshot's xmin."""
     languages = await conn.fetch("SELECT DISTINCT unnest(languages) AS language FROM worker ORDER BY 1")
@@ -331,7 +335,8 @@ async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarr
     collector = _Collector()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         xmin = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        await conn.copy_from_query(query, *args, output=collector, format="binary")
+        # The whole registry in one COPY: not bound by the pool's command timeout.
+        await conn.copy_from_query(query, *args, output=collector, format="binary", timeout=BULK_LOAD_TIMEOUT)
     rows = parse_binary_copy(b"".join(collector.chunks), layout)
     columns: dict[str, list] = {}
     for i, (name, _, _slot) in enumerate(layout):

@@ -351,13 +351,15 @@ class CandidateIndex:
                 return
             facts, xmin = await self.source.changed_workers(self.xmin)
             if facts:
+                # Every read before any change: a database failure in between (facts read,
+                # placements not) leaves the index as it was, to read the same changes again.
+                periods = await self.busy_provider([f.id for f in facts])
                 await self._until_no_readers()
-            self.xmin = xmin
-            if facts:
                 readable = self._readable_facts(facts)
                 if readable:
                     self._apply(readable, initial=False)
-                    await self._apply_busy([f.id for f in readable])
+                    self._set_busy([f.id for f in readable], periods)
+            self.xmin = xmin
 
     async def _until_no_readers(self) -> None:
         """Wait (holding the lock, so no new ranking starts) until no ranking reads the columns."""
@@ -595,7 +597,11 @@ class CandidateIndex:
     # Placements --------------------------------------------------------------------------
 
     async def _apply_busy(self, worker_ids: list[int] | None) -> None:
-        periods = await self.busy_provider(worker_ids)
+        self._set_busy(worker_ids, await self.busy_provider(worker_ids))
+
+    def _set_busy(self, worker_ids: list[int] | None, periods: BusyPeriods) -> None:
+        """Replace the busy periods of `worker_ids` (None: everyone's) by `periods`."""
+        only = None if worker_ids is None else set(worker_ids)
         if worker_ids is None:
             self._busy = {}
             self._columns["placed"][: self.n] = False
@@ -607,11 +613,11 @@ class CandidateIndex:
                     self._columns["placed"][row] = False
         for worker_id, ranges in periods.by_worker.items():
             row = self.row_of(worker_id)
-            if row is not None:
+            if row is not None and (only is None or worker_id in only):
                 self._busy[row] = [(day_number(s), day_number(e)) for s, e in ranges]
         for worker_id in periods.placed_workers:
             row = self.row_of(worker_id)
-            if row is not None:
+            if row is not None and (only is None or worker_id in only):
                 self._columns["placed"][row] = True
         self._busy_arrays = None
 
