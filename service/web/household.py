@@ -401,9 +401,8 @@ class HouseholdPages(Controller):
             form_error=form_error,
             which=which,
             today=today_local(),
-from service.web.common import COMPLAINT_LABELS, STATUS_LABELS, form_values, page, see_other
-from service.web.forms import FormErrors, app_error_fields, convert, decode_form, form_to_dict
-from service.web.reviews import submit_review, submit_review_edit
+            now=datetime.now(timezone.utc),
+            worker_categories=[(c, COMPLAINT_LABELS[c]) for c in sorted(employment.COMPLAINT_CATEGORIES["worker"])],
         )
 
     @post("/placements/{placement_id:int}/complete")
