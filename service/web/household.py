@@ -137,12 +137,15 @@ def request_changes(form, category: str) -> dict:
     """The edit form as the API's JobRequestUpdate: every field the form shows is sent, an
     emptied optional one as cleared, an emptied required one refused next to it."""
     data = form_to_dict(form, JobRequestUpdate)
+    submitted = {key.split(".", 1)[0] for key in form.keys()}
     missing = {}
     for name in JobRequestUpdate.__struct_fields__:
         if name in data or (name == "hours_per_week" and category not in HOURLY_CATEGORIES):
             continue
         if name in MATERNITY_ONLY and category != "maternity":
             continue
+        if name not in submitted and name not in ("skills", "languages"):
+            continue  # not on the form (unticked checkbox lists excepted): left as it is
         if name in _CLEARED:
             data[name] = _CLEARED[name]
         else:

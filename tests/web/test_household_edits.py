@@ -66,7 +66,8 @@ async def test_a_household_edits_an_open_request_and_sets_its_location(client, a
     saved = await household.post(
         f"{path}/edit",
         {
-            **{k: v for k, v in edit.items() if k not in ("end_date", "languages")},
+            **{k: v for k, v in edit.items() if k != "languages"},  # no language ticked
+            "end_date": "",  # emptied
             "budget_min": "7000",
             "location.lat": "23.68",
             "location.lon": "113.05",
