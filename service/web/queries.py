@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from piccolo.columns.combination import And, Where
+
 from service.accounts.guards import Principal, Role
 from service.employment.tables import Complaint, Offer, Placement, Review
 from service.errors import Forbidden
@@ -141,7 +143,7 @@ def _institution_of(principal: Principal, role: Role) -> int:
 
 async def institution_trainings(principal: Principal, status: str | None = None, limit: int = 50) -> list[dict]:
     """The training records a training institution pushed, newest first."""
-    where = Training.institution == _institution_of(principal, Role.TRAINING)
+    where: Where | And = Training.institution == _institution_of(principal, Role.TRAINING)
     if status:
         where = where & (Training.status == status)
     return (
