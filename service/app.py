@@ -40,7 +40,7 @@ from service.events.controllers import WebhookController
 from service.events.dispatcher import WebhookDispatcher
 from service.events.services import Resolver, system_resolver
 from service.idempotency.services import forget_old_keys
-from service.matching.controllers import JobRequestController
+from service.matching.controllers import JobRequestController, WorkerSideController
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
@@ -84,6 +84,7 @@ def create_app(
             CredentialController,
             TrainingAdminController,
             JobRequestController,
+            WorkerSideController,
             OfferController,
             PlacementController,
             ReviewController,

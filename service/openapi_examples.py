@@ -150,6 +150,12 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     },
     "ReviewUpdate": {"comment": "照顾宝宝很细心，煲汤很好喝"},
     "ComplaintCreate": {"category": "negligence", "description": "多次迟到超过一小时，未提前告知"},
+    "PlacementResign": {
+        "category": "employer_fault",
+        "reason": "雇主拖欠两个月工资 (two months' wages unpaid)",
+        "complaint": {"category": "unpaid_wages", "description": "十月、十一月工资未发，多次催要无果"},
+    },
+    "ComplaintAboutEmployer": {"category": "unpaid_wages", "description": "十月、十一月工资未发，多次催要无果"},
     "ComplaintDecision": {
         "outcome": "substantiated",
         "reason": "双方陈述与考勤记录一致 (statements match the records)",
@@ -606,6 +612,49 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "updated_at": NOW,
     },
     "ComplaintOut": _COMPLAINT,
+    "InterestOut": {"request_id": 1, "worker_id": 1, "interested": True, "created_at": NOW},
+    "InterestedWorker": {"worker_id": 1, "display_name": "陈阿姨", "created_at": NOW},
+    "OpenRequestPage": {
+        "algorithm_version": "worker-2026.11-1",
+        "total": 1,
+        "limit": 20,
+        "offset": 0,
+        "notices": [],
+        "items": [
+            {
+                "request": {
+                    "id": 1,
+                    "category": "maternity",
+                    "category_name": "母婴",
+                    "district": _DISTRICT,
+                    "search_scope": "district",
+                    "start_date": "2027-03-01",
+                    "end_date": "2027-03-26",
+                    "hours_per_week": None,
+                    "live_in": True,
+                    "budget_min": 8000,
+                    "budget_max": 10000,
+                    "budget_unit": "month",
+                    "skills": [{"code": "maternity_postpartum_care", "name_zh": "产妇护理"}],
+                    "languages": [{"code": "cantonese", "name_zh": "粤语", "name_en": "Cantonese"}],
+                    "required_certificate": {"occupation_code": "4-10-01-06", "min_level": 5},
+                    "background_check_required": False,
+                },
+                "fits": True,
+                "lacks": [],
+                "score": 0.87,
+                "components": [
+                    {"name": "wage", "label": "薪资", "value": 1.0, "weight": 0.35, "contribution": 0.35},
+                    {"name": "distance", "label": "距离", "value": 0.9, "weight": 0.25, "contribution": 0.225},
+                ],
+                "standing": 0.74,
+                "unmet": [],
+                "distance_km": 3,
+                "wage_note": "预算 8000–10000 元/月；按此工作量，你的期望约 7000–9000 元/月 (budget vs. your wish for this job)",
+                "interested": False,
+            }
+        ],
+    },
     "Integrity": {
         "worker_id": 1,
         "score": 72,
@@ -802,9 +851,20 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "ratings": "各项评分 1-5：雇主评 quality、communication、reliability、honesty；家政服务员评 respect、"
     "pay_on_time、working_conditions、honesty (ratings 1-5 per aspect, by side)",
     "comment": "评价内容 (comment)",
-    "ComplaintCreate.category": "投诉类别；abuse、theft、violence 为严重投诉 (complaint category; abuse, theft, "
-    "violence are serious)",
+    "ComplaintCreate.category": "投诉类别。雇主一方可选 abuse、theft、violence（严重）、negligence、misconduct、"
+    "no_show、other；家政服务员投诉雇主可选 unpaid_wages、abuse、unsafe_conditions、harassment、other "
+    "(complaint category, by side; abuse, theft, violence about a worker are serious)",
     "description": "投诉经过 (what happened)",
+    "PlacementResign.category": "结束原因：雇主过错、健康、家庭、个人、其他 "
+    "(employer_fault, health, family, personal, other)",
+    "PlacementResign.reason": "结束原因说明 (why she ends it)",
+    "PlacementResign.last_day": "最后工作日，今天到服务结束日之间（至多 5 年后）；省略则按通知期；服务未开始时不填 "
+    "(her last day, between today and the job's end, at most 5 years after today; default: today plus the notice; "
+    "none before the start)",
+    "PlacementResign.complaint": "同时投诉雇主（雇主过错时可免计爽约）(a complaint about the employer, filed "
+    "in the same step)",
+    "ComplaintAboutEmployer.category": "投诉雇主类别：欠薪、虐待、工作环境不安全、骚扰、其他 "
+    "(unpaid_wages, abuse, unsafe_conditions, harassment, other)",
     "outcome": "裁决结果 (the decision)",
     "text": "申诉理由 (the grounds of the appeal)",
 }

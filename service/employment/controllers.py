@@ -20,6 +20,7 @@ from service.employment.schemas import (
     OfferOut,
     PlacementEnd,
     PlacementOut,
+    PlacementResign,
     PlacementTerminate,
     ReviewCreate,
     ReviewOut,
@@ -192,6 +193,30 @@ class PlacementController(Controller):
         return await idempotent(request, act)
 
     @post(
+        "/resign",
+        operation_id="resignPlacement",
+        guards=[requires(Role.WORKER)],
+        summary="家政服务员结束服务：注明原因，按规定提前通知；未提前通知计入爽约，雇主过错并投诉的除外 "
+        "(she ends the placement with a reason and notice; too little notice counts as a no-show unless it is the "
+        "employer's fault and she complains)",
+    )
+    async def resign(
+        self, request: Request, placement_id: PathId, data: JSONBody[PlacementResign]
+    ) -> Response[PlacementOut]:
+        async def act():
+            row = await services.resign_placement(
+                principal_of(request),
+                placement_id,
+                category=data.category,
+                reason=data.reason,
+                last_day=data.last_day,
+                complaint=msgspec.to_builtins(data.complaint) if data.complaint else None,
+            )
+            return placement_out(row)
+
+        return await idempotent(request, act)
+
+    @post(
         "/reviews",
         operation_id="createReview",
         guards=[requires(*PARTIES, scope="jobs:write")],
@@ -221,7 +246,8 @@ class PlacementController(Controller):
         "/complaints",
         operation_id="createComplaint",
         guards=[requires(*PARTIES, scope="jobs:write")],
-        summary="雇主投诉 (the employer side files a complaint)",
+        summary="投诉：雇主一方投诉家政服务员，或家政服务员投诉雇主（欠薪、虐待、不安全）；由人社部门认定 "
+        "(either party complains about the other; the bureau decides)",
     )
     async def complain(
         self, request: Request, placement_id: PathId, data: JSONBody[ComplaintCreate]

@@ -8,7 +8,8 @@ explained component by component, and open to appeal through complaints.
     background_check    背景审查            10  a verified, passed background check
     reviews             雇主评价            ≤35 Bayesian average of employers' ratings, prior 4.0 of weight 3
     placements          完成服务            ≤15 1.5 per completed placement, up to 10
-    no_shows            爽约               −10 each, halving every year
+    no_shows            爽约               −10 each, halving every year; leaving a placement with less
+                                           notice than the rule asks counts the same (see `walked_out`)
     complaints          投诉属实           −15 each (−30 serious), halving every year; an upheld appeal removes it
 
 The score is clamped to 0-100; stars: ≥85 ★5, ≥70 ★4, ≥50 ★3, ≥30 ★2, else ★1.
@@ -43,7 +44,7 @@ LABELS = {
     "background_check": "背景审查",
     "reviews": "雇主评价",
     "placements": "完成服务",
-    "no_shows": "爽约记录",
+    "no_shows": "爽约记录",  # no-shows and walk-outs (leaving without the notice owed)
     "complaints": "投诉属实",
 }
 
@@ -54,6 +55,26 @@ def stars_for(score: int) -> int:
 
 def fade(on: date, since: date) -> float:
     return 0.5 ** (max((on - since).days, 0) / HALF_LIFE_DAYS)
+
+
+def walked_out(placement: dict, excused: set[int]) -> bool:
+    """She ended the placement with less notice than the rule asks, and it was not the
+    employer's fault as shown by her complaint about this placement (open or
+    substantiated; `excused` holds those placements). Counts as a no-show does."""
+    required, given = placement.get("notice_required_days"), placement.get("notice_given_days")
+    if required is None or given is None or given >= required:
+        return False
+    return not (placement.get("end_category") == "employer_fault" and placement["id"] in excused)
+
+
+async def excused_placements(worker_id: int) -> set[int]:
+    """Placements whose employer she complained about, the complaint open or upheld."""
+    rows = await Complaint.select(Complaint.placement).where(
+        (Complaint.worker == worker_id)
+        & (Complaint.against == "employer")
+        & Complaint.status.is_in(["open", "substantiated"])
+    )
+    return {r["placement"] for r in rows}
 
 
 @dataclass
@@ -102,7 +123,12 @@ def rate(facts: IntegrityFacts, on: date) -> dict:
         f"完成 {facts.completed_placements} 单 (completed placements)",
     )
     no_show = sum(NO_SHOW_PENALTY * fade(on, d) for d in facts.no_show_dates)
-    add("no_shows", -no_show, f"{len(facts.no_show_dates)} 次，随时间减轻 (fading with time)")
+    add(
+        "no_shows",
+        -no_show,
+        f"{len(facts.no_show_dates)} 次（含未按规定提前通知离岗），随时间减轻 "
+        "(no-shows and leaving without notice, fading with time)",
+    )
     complaint = sum(
         (SERIOUS_COMPLAINT_PENALTY if serious else COMPLAINT_PENALTY) * fade(on, d) for serious, d in facts.complaints
     )
@@ -151,11 +177,23 @@ async def gather(worker_id: int, on: date) -> IntegrityFacts:
         (Review.placement.worker == worker_id) & (Review.author_role == "employer")
     )
     facts.review_scores = [r["overall"] for r in reviews]
-    placements = await Placement.select(Placement.status, Placement.ended_at).where(Placement.worker == worker_id)
+    placements = await Placement.select(
+        Placement.id,
+        Placement.status,
+        Placement.ended_at,
+        Placement.end_category,
+        Placement.notice_required_days,
+        Placement.notice_given_days,
+    ).where(Placement.worker == worker_id)
     facts.completed_placements = sum(p["status"] == "completed" for p in placements)
-    facts.no_show_dates = [local_date(p["ended_at"]) for p in placements if p["status"] == "no_show" and p["ended_at"]]
+    excused = await excused_placements(worker_id)
+    facts.no_show_dates = [
+        local_date(p["ended_at"])
+        for p in placements
+        if p["ended_at"] and (p["status"] == "no_show" or walked_out(p, excused))
+    ]
     complaints = await Complaint.select(Complaint.serious, Complaint.decided_at).where(
-        (Complaint.worker == worker_id) & (Complaint.status == "substantiated")
+        (Complaint.worker == worker_id) & (Complaint.against == "worker") & (Complaint.status == "substantiated")
     )
     facts.complaints = [(c["serious"], local_date(c["decided_at"])) for c in complaints]
     return facts
@@ -205,7 +243,10 @@ async def recompute(worker_id: int, reason: str) -> dict:
 async def serious_complaint_blacklist(worker_id: int) -> date | None:
     """A substantiated serious complaint (abuse, theft, violence) blacklists for three years."""
     rows = await Complaint.select(Complaint.decided_at).where(
-        (Complaint.worker == worker_id) & (Complaint.status == "substantiated") & Complaint.serious.eq(True)
+        (Complaint.worker == worker_id)
+        & (Complaint.against == "worker")
+        & (Complaint.status == "substantiated")
+        & Complaint.serious.eq(True)
     )
     ends = [add_years(local_date(r["decided_at"]), BLACKLIST_YEARS) for r in rows if r["decided_at"]]
     return max(ends, default=None)
@@ -220,8 +261,10 @@ async def refresh_aged(limit: int = 500) -> int:
         """
         SELECT r.worker FROM integrity_rating r
         WHERE r.computed_at < {} AND (
-            EXISTS (SELECT 1 FROM complaint c WHERE c.worker = r.worker AND c.status = 'substantiated')
-            OR EXISTS (SELECT 1 FROM placement p WHERE p.worker = r.worker AND p.status = 'no_show')
+            EXISTS (SELECT 1 FROM complaint c WHERE c.worker = r.worker AND c.status = 'substantiated'
+                    AND c.against = 'worker')
+            OR EXISTS (SELECT 1 FROM placement p WHERE p.worker = r.worker
+                       AND (p.status = 'no_show' OR p.notice_given_days < p.notice_required_days))
             OR EXISTS (SELECT 1 FROM worker_check h WHERE h.worker = r.worker AND credential_counts(h.status, h.result)
                        AND NOT credential_valid_on(h.valid_until, {})
                        AND credential_valid_on(h.valid_until, (r.computed_at AT TIME ZONE 'Asia/Shanghai')::date)))

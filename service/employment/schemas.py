@@ -5,10 +5,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.schemas import LINE, TEXT, BodyId, Input, Output
+from service.schemas import LINE, TEXT, BodyId, Input, Output, dated
 
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 Reason = Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT)]
+# Within the job's dates as well, which the service checks.
+LastDay = dated("最后工作日 (her last day)", 0, 5)
 
 
 class OfferCreate(Input, kw_only=True):
@@ -51,6 +53,15 @@ class PlacementOut(Output, kw_only=True):
     status: str
     ended_at: datetime | None
     end_reason: str
+    ended_by: Annotated[str | None, msgspec.Meta(description="worker | employer; null while active")] = None
+    end_category: str = ""
+    notice_required_days: Annotated[
+        int | None, msgspec.Meta(description="她应提前通知的天数 (notice the rule asked of her)")
+    ] = None
+    notice_given_days: Annotated[int | None, msgspec.Meta(description="她实际提前通知的天数 (notice she gave)")] = None
+    counts_against_rating: Annotated[
+        bool, msgspec.Meta(description="计入爽约：未到岗，或未按规定提前通知离岗 (counts as a no-show)")
+    ] = False
     created_at: datetime
 
 
@@ -61,6 +72,24 @@ class PlacementEnd(Input, kw_only=True):
 class PlacementTerminate(Input, kw_only=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=TEXT)]
     no_show: bool = False
+
+
+class ComplaintAboutEmployer(Input, kw_only=True):
+    category: Literal["unpaid_wages", "abuse", "unsafe_conditions", "harassment", "other"]
+    description: Annotated[str, msgspec.Meta(min_length=5, max_length=2000, pattern=TEXT)]
+
+
+class PlacementResign(Input, kw_only=True):
+    """She ends a placement. Notice owed: 1 day for an hourly job, 3 for other household
+    work, 7 for maternity, elderly or medical care or any live-in job (never more than the
+    days left). Less notice counts as a no-show in her rating, unless the category is
+    employer_fault and she complains about the employer (here or before) and the bureau
+    does not dismiss it."""
+
+    category: Literal["employer_fault", "health", "family", "personal", "other"]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=TEXT)]
+    last_day: LastDay | None = None
+    complaint: ComplaintAboutEmployer | None = None
 
 
 class ReviewCreate(Input, kw_only=True):
@@ -86,7 +115,22 @@ class ReviewOut(Output, kw_only=True):
 
 
 class ComplaintCreate(Input, kw_only=True):
-    category: Literal["abuse", "theft", "violence", "negligence", "misconduct", "no_show", "other"]
+    """The employer side complains about her (abuse, theft, violence, negligence,
+    misconduct, no_show, other); she complains about the employer side (unpaid_wages,
+    abuse, unsafe_conditions, harassment, other). The bureau decides either."""
+
+    category: Literal[
+        "abuse",
+        "theft",
+        "violence",
+        "negligence",
+        "misconduct",
+        "no_show",
+        "unpaid_wages",
+        "unsafe_conditions",
+        "harassment",
+        "other",
+    ]
     description: Annotated[str, msgspec.Meta(min_length=5, max_length=2000, pattern=TEXT)]
 
 
@@ -108,6 +152,7 @@ class ComplaintOut(Output, kw_only=True):
     id: int
     placement_id: int
     worker_id: int
+    against: Annotated[str, msgspec.Meta(description="worker 投诉家政服务员 | employer 投诉雇主")] = "worker"
     category: str
     description: str
     serious: bool

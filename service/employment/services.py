@@ -27,6 +27,22 @@ from service.registry.domain import GUANGDONG_TZ, local_date, today_local
 from service.registry.tables import Worker
 
 SERIOUS_CATEGORIES = frozenset({"abuse", "theft", "violence"})
+# What each side may complain of. About a worker: her conduct. About a household (or the
+# agency that posted the job): how she was paid and treated.
+COMPLAINT_CATEGORIES = {
+    "worker": frozenset({"abuse", "theft", "violence", "negligence", "misconduct", "no_show", "other"}),
+    "employer": frozenset({"unpaid_wages", "abuse", "unsafe_conditions", "harassment", "other"}),
+}
+SERIOUS_ABOUT_EMPLOYER = frozenset({"abuse", "unsafe_conditions", "harassment"})
+
+# Notice she owes when she ends a placement (days before her last day). Someone who
+# depends on her (a newborn, an elder, a patient) or a live-in household needs time to
+# find another; an hourly job only the next visit's. A job that ends sooner needs no
+# more notice than the days left.
+NOTICE_DAYS_HOURLY = 1
+NOTICE_DAYS_HOUSEHOLD = 3
+NOTICE_DAYS_CARE = 7  # maternity, elderly, medical, or any live-in job
+RESIGN_CATEGORIES = ("employer_fault", "health", "family", "personal", "other")
 EMPLOYER_RATINGS = ("quality", "communication", "reliability", "honesty")
 WORKER_RATINGS = ("respect", "pay_on_time", "working_conditions", "honesty")
 
@@ -174,7 +190,7 @@ async def accept_offer(principal: Principal, offer_id: int) -> dict:
         except ExclusionViolationError:
             raise Conflict("该时段已有其他在岗安排 (she already has a placement overlapping these dates)") from None
         filled = await Placement.count().where(
-            (Placement.request == request["id"]) & Placement.status.is_in(["active", "completed"])
+            (Placement.request == request["id"]) & Placement.status.is_in(["active", "resigned", "completed"])
         )
         if filled >= request["headcount"]:
             await JobRequest.update(
@@ -267,7 +283,97 @@ async def get_placement(principal: Principal, placement_id: int) -> dict:
         "worker_display_name": public_display_name(worker["real_name"], worker["gender"]),
         "worker_contact": contact,
         "viewer_side": side,
+        "ended_by": _ended_by(row),
+        "counts_against_rating": row["status"] == "no_show"
+        or integrity.walked_out(row, await integrity.excused_placements(row["worker"])),
     }
+
+
+def _ended_by(row: dict) -> str | None:
+    if row["status"] in ("resigned", "cancelled"):
+        return "worker"
+    if row["status"] == "active":
+        return None
+    return "employer"
+
+
+def notice_required_days(request: dict, placement: dict) -> int:
+    """The notice she owes by the kind of job (see NOTICE_DAYS_*)."""
+    if placement["wage_unit"] == "hour":
+        return NOTICE_DAYS_HOURLY
+    if request["live_in"] or request["category"] in ("maternity", "elderly", "medical"):
+        return NOTICE_DAYS_CARE
+    return NOTICE_DAYS_HOUSEHOLD
+
+
+async def resign_placement(
+    principal: Principal,
+    placement_id: int,
+    *,
+    category: str,
+    reason: str,
+    last_day: date | None,
+    complaint: dict | None,
+) -> dict:
+    """She ends a placement: after it began, on her last day (by default as far off as the
+    notice asks, within the job's dates); before it began, at once. With less notice than
+    the rule asks it counts against her rating as a no-show does, unless she ends it for the
+    employer's fault and complains about the employer (here, or already) and the bureau
+    does not dismiss the complaint."""
+    row, side = await _placement_for(principal, placement_id)
+    if side != "worker":
+        raise Forbidden("由家政服务员本人结束服务 (only the worker herself resigns)")
+    if category not in RESIGN_CATEGORIES:
+        raise InvalidField("category", " | ".join(RESIGN_CATEGORIES))
+    if complaint is not None and complaint["category"] not in COMPLAINT_CATEGORIES["employer"]:
+        raise InvalidField("complaint.category", " | ".join(sorted(COMPLAINT_CATEGORIES["employer"])))
+    if row["status"] != "active":
+        raise Conflict(f"服务状态为 {row['status']}，不能再结束 (the placement has ended already)")
+    request = found(await JobRequest.select().where(JobRequest.id == row["request"]).first())
+    today = today_local()
+    required = notice_required_days(request, row)
+    job_end = row["end_date"] or date.max
+    if today < row["start_date"]:
+        if last_day is not None:
+            raise InvalidField("last_day", "服务尚未开始，无需填写最后工作日 (not started yet: no last day)")
+        status, end_date = "cancelled", row["start_date"]
+        given = (row["start_date"] - today).days
+    else:
+        status = "resigned"
+        end_date = last_day if last_day is not None else min(today + timedelta(days=required), job_end)
+        if not today <= end_date <= job_end:
+            raise InvalidField("last_day", "须在今天与服务结束日期之间 (between today and the end of the job)")
+        given = (end_date - today).days
+        required = min(required, (job_end - today).days)  # finishing the job is full notice
+    async with Placement._meta.db.transaction():
+        changed = (
+            await Placement.update(
+                {
+                    Placement.status: status,
+                    Placement.ended_at: _now(),
+                    Placement.end_reason: reason,
+                    Placement.end_category: category,
+                    Placement.notice_required_days: required,
+                    Placement.notice_given_days: given,
+                    Placement.ended_by_user: principal.user_id,
+                    Placement.ended_by_agency: None,
+                    Placement.end_date: end_date,
+                }
+            )
+            .where((Placement.id == placement_id) & (Placement.status == "active"))
+            .returning(Placement.id)
+        )
+        if not changed:
+            raise Conflict("服务刚被结束 (the placement has ended meanwhile)")
+        if complaint is not None:
+            await _save_complaint(principal, row, "employer", complaint["category"], complaint["description"])
+        await registry.mark_changed(row["worker"], f"placement {status}")
+        await emit(
+            "placement.terminated",
+            {"placement_id": placement_id, "worker_id": row["worker"], "outcome": status},
+            [row["agency"], await _bound_agency(row["worker"])],
+        )
+    return await get_placement(principal, placement_id)
 
 
 async def end_placement(principal: Principal, placement_id: int, *, outcome: str, reason: str) -> dict:
@@ -321,7 +427,7 @@ async def busy_periods(worker_ids: list[int] | None) -> BusyPeriods:
     placed: set[int] = set()
     for p in await query:
         placed.add(p["worker"])
-        if p["status"] == "active":
+        if p["status"] in ("active", "resigned"):  # a resigned one keeps her until her last day
             by_worker.setdefault(p["worker"], []).append((p["start_date"], p["end_date"] or date(9999, 12, 31)))
     return BusyPeriods(by_worker=by_worker, placed_workers=placed)
 
@@ -336,7 +442,7 @@ async def add_review(
     if side not in ("employer", "worker"):
         raise Forbidden("只有服务双方可以评价 (only the two parties review)")
     happened = row["status"] == "completed" or (
-        row["status"] == "terminated"
+        row["status"] in ("terminated", "resigned")
         and row["ended_at"] is not None
         and local_date(row["ended_at"]) >= row["start_date"]
     )
@@ -418,29 +524,47 @@ async def list_reviews(principal: Principal, placement_id: int) -> list[dict]:
 
 
 async def file_complaint(principal: Principal, placement_id: int, *, category: str, description: str) -> dict:
+    """The employer side complains about her, or she about the employer side; the bureau decides."""
     row, side = await _placement_for(principal, placement_id)
-    if side != "employer":
-        raise Forbidden("由雇主一方投诉 (complaints are filed by the employer side)")
+    if side not in ("employer", "worker"):
+        raise Forbidden("由服务双方投诉 (complaints are filed by the two parties)")
+    against = "worker" if side == "employer" else "employer"
     async with Complaint._meta.db.transaction():
-        complaint = Complaint(
-            placement=placement_id,
-            worker=row["worker"],
-            category=category,
-            description=description,
-            serious=category in SERIOUS_CATEGORIES,
-            filed_by_user=principal.user_id if not principal.is_agency else None,
-            filed_by_agency=principal.agency_id if principal.is_agency else None,
+        complaint_id = await _save_complaint(principal, row, against, category, description)
+        if against == "employer":
+            # A complaint about the employer can excuse her short notice: the rating may change.
+            await registry.mark_changed(row["worker"], "complaint filed")
+    return await get_complaint(principal, complaint_id)
+
+
+async def _save_complaint(principal: Principal, row: dict, against: str, category: str, description: str) -> int:
+    """Inside the caller's transaction: the complaint and its event."""
+    if category not in COMPLAINT_CATEGORIES[against]:
+        who = "家政服务员" if against == "worker" else "雇主"
+        raise InvalidField(
+            "category", f"投诉{who}可选 (about the {against}): {' | '.join(sorted(COMPLAINT_CATEGORIES[against]))}"
         )
-        try:
-            await complaint.save()
-        except UniqueViolationError:
-            raise Conflict("该服务的同类投诉已提交 (a complaint of this kind about this placement exists)") from None
-        await emit(
-            "complaint.filed",
-            {"complaint_id": complaint.id, "worker_id": row["worker"]},
-            [row["agency"], await _bound_agency(row["worker"])],
-        )
-    return await get_complaint(principal, complaint.id)
+    serious = category in (SERIOUS_CATEGORIES if against == "worker" else SERIOUS_ABOUT_EMPLOYER)
+    complaint = Complaint(
+        placement=row["id"],
+        worker=row["worker"],
+        against=against,
+        category=category,
+        description=description,
+        serious=serious,
+        filed_by_user=principal.user_id if not principal.is_agency else None,
+        filed_by_agency=principal.agency_id if principal.is_agency else None,
+    )
+    try:
+        await complaint.save()
+    except UniqueViolationError:
+        raise Conflict("该服务的同类投诉已提交 (a complaint of this kind about this placement exists)") from None
+    await emit(
+        "complaint.filed",
+        {"complaint_id": complaint.id, "worker_id": row["worker"], "against": against},
+        [row["agency"], await _bound_agency(row["worker"])],
+    )
+    return complaint.id
 
 
 async def get_complaint(principal: Principal, complaint_id: int) -> dict:
@@ -474,7 +598,8 @@ async def decide_complaint(principal: Principal, complaint_id: int, *, substanti
         )
         if not changed:
             raise Conflict("该投诉已有处理决定 (the complaint was decided already)")
-        await registry.recompute_blacklist(row["worker"])
+        if row["against"] == "worker":
+            await registry.recompute_blacklist(row["worker"])
         await registry.mark_changed(row["worker"], f"complaint {status}")
         await emit(
             "complaint.decided",
@@ -493,7 +618,10 @@ async def appeal(principal: Principal, complaint_id: int, *, text: str) -> dict:
             {Complaint.appeal_text: text, Complaint.appeal_filed_at: _now(), Complaint.appeal_status: "pending"}
         )
         .where(
-            (Complaint.id == complaint_id) & (Complaint.status == "substantiated") & (Complaint.appeal_status == "none")
+            (Complaint.id == complaint_id)
+            & (Complaint.against == "worker")
+            & (Complaint.status == "substantiated")
+            & (Complaint.appeal_status == "none")
         )
         .returning(Complaint.id)
     )

@@ -37,6 +37,8 @@ class PlacementStatus(StrEnum):
     COMPLETED = "completed"
     TERMINATED = "terminated"
     NO_SHOW = "no_show"
+    RESIGNED = "resigned"  # she ended it after it began; she works until end_date (her last day)
+    CANCELLED = "cancelled"  # she ended it before it began
 
 
 class ComplaintStatus(StrEnum):
@@ -44,6 +46,11 @@ class ComplaintStatus(StrEnum):
     SUBSTANTIATED = "substantiated"
     DISMISSED = "dismissed"
     OVERTURNED = "overturned"
+
+
+class ComplaintAgainst(StrEnum):
+    WORKER = "worker"  # filed by the employer side about her
+    EMPLOYER = "employer"  # filed by her about the household (or the agency that posted the job)
 
 
 class AppealStatus(StrEnum):
@@ -87,6 +94,10 @@ class Placement(Table):
     end_reason = Text(default="")
     ended_by_user = ForeignKey(references=User, null=True)
     ended_by_agency = ForeignKey(references=Agency, null=True)
+    # When she ends it (status "resigned"): why, the notice the rule asks and the notice given.
+    end_category = Varchar(length=24, default="")
+    notice_required_days = SmallInt(null=True, default=None)
+    notice_given_days = SmallInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 
@@ -107,9 +118,11 @@ class Complaint(Table):
     id: Serial
     placement = ForeignKey(references=Placement, index=True)
     worker = ForeignKey(references=Worker, index=True)
+    # Who the complaint is about; the worker column names her either way (she is a party).
+    against = Varchar(length=16, default=ComplaintAgainst.WORKER, choices=ComplaintAgainst)
     filed_by_user = ForeignKey(references=User, null=True)
     filed_by_agency = ForeignKey(references=Agency, null=True)
-    category = Varchar(length=16)
+    category = Varchar(length=24)
     description = Text()
     status = Varchar(length=16, default=ComplaintStatus.OPEN, index=True, choices=ComplaintStatus)
     serious = Boolean(default=False)

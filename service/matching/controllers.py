@@ -4,18 +4,22 @@ from datetime import date
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
-from litestar.status_codes import HTTP_200_OK
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
 from service.accounts.guards import Role, principal_of, requires
 from service.database import jsonb
+from service.idempotency import idempotent
 from service.matching import services
 from service.matching.schemas import (
+    InterestedWorker,
+    InterestOut,
     JobRequest,
     JobRequestCreate,
     JobRequestUpdate,
     MatchPage,
+    OpenRequestPage,
     Understanding,
     UnderstandRequest,
 )
@@ -133,3 +137,107 @@ class JobRequestController(Controller):
             cache=request.app.stores.get("matches"),
         )
         return msgspec.convert(page, MatchPage, strict=False)
+
+    @get(
+        "/{request_id:int}/interests",
+        operation_id="listInterests",
+        guards=[requires(*OWNERS, scope="jobs:read")],
+        summary="表示有意向的家政服务员（目前可见者）(workers who said they are interested, if visible now)",
+    )
+    async def interests(self, request: Request, request_id: PathId) -> list[InterestedWorker]:
+        rows = await services.list_interests(principal_of(request), request_id)
+        return [msgspec.convert(r, InterestedWorker, strict=False) for r in rows]
+
+    @post(
+        "/{request_id:int}/interest",
+        status_code=HTTP_200_OK,
+        operation_id="expressInterest",
+        guards=[requires(Role.WORKER)],
+        summary="家政服务员表示有意向（可重复，效果相同）(she says she is interested; saying it again changes nothing)",
+    )
+    async def express_interest(self, request: Request, request_id: PathId) -> Response[InterestOut]:
+        async def act():
+            row = await services.express_interest(principal_of(request), request_id, index=request.app.state.matcher)
+            return msgspec.convert(row, InterestOut, strict=False)
+
+        return await idempotent(request, act)
+
+    @delete(
+        "/{request_id:int}/interest",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="withdrawInterest",
+        guards=[requires(Role.WORKER)],
+        summary="撤回意向（可重复）(she withdraws her interest; withdrawing again is fine)",
+    )
+    async def withdraw_interest(self, request: Request, request_id: PathId) -> None:
+        await services.withdraw_interest(principal_of(request), request_id, index=request.app.state.matcher)
+
+
+CATEGORY_NAMES = {"maternity": "母婴", "household": "居家", "elderly": "养老", "medical": "医护"}
+
+
+def present_open_request(row: dict, taxonomy: Taxonomy) -> dict:
+    """A request as a worker sees it: no household, notes, free text or coordinates."""
+    return {
+        "id": row["id"],
+        "category": row["category"],
+        "category_name": CATEGORY_NAMES.get(row["category"], row["category"]),
+        "district": {"code": row["district_code"], "name_zh": taxonomy.district_name(row["district_code"])},
+        "search_scope": row["search_scope"],
+        "start_date": row["start_date"],
+        "end_date": row["end_date"],
+        "hours_per_week": row["hours_per_week"],
+        "live_in": row["live_in"],
+        "budget_min": row["budget_min"],
+        "budget_max": row["budget_max"],
+        "budget_unit": row["budget_unit"],
+        "skills": [
+            {"code": c, "name_zh": taxonomy.skills.get(c, {}).get("name_zh", c)} for c in services.effective_skills(row)
+        ],
+        "languages": taxonomy.language_refs(list(row["languages"])),
+        "required_certificate": None
+        if row["required_occupation_code"] is None
+        else {
+            "occupation_code": row["required_occupation_code"],
+            "work_type": row.get("required_work_type"),
+            "min_level": row["required_min_level"],
+        },
+        "background_check_required": row["background_check_required"],
+    }
+
+
+def present_open_requests(page: dict, taxonomy: Taxonomy) -> OpenRequestPage:
+    items = [item | {"request": present_open_request(item["request"], taxonomy)} for item in page["items"]]
+    return msgspec.convert(page | {"items": items}, OpenRequestPage, strict=False)
+
+
+class WorkerSideController(Controller):
+    tags = ["job requests"]
+
+    @get(
+        "/api/v1/workers/me/open-requests",
+        operation_id="listMyOpenRequests",
+        guards=[requires(Role.WORKER)],
+        summary="适合我的招聘需求：按薪资、距离、技能、开工时间排序并说明 (open requests she fits, ranked and explained "
+        "from her side)",
+    )
+    async def open_requests(
+        self,
+        request: Request,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        offset: Annotated[int, QueryParameter(ge=0, le=1000)] = 0,
+        include_near: Annotated[
+            bool,
+            QueryParameter(
+                description="也列出只差证书、体检或背景审查的需求 (also those she lacks only a credential for)"
+            ),
+        ] = False,
+    ) -> OpenRequestPage:
+        page = await services.open_requests_for_worker(
+            principal_of(request),
+            index=request.app.state.matcher,
+            limit=limit,
+            offset=offset,
+            include_near=include_near,
+        )
+        return present_open_requests(page, request.app.state.taxonomy)

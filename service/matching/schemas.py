@@ -32,6 +32,14 @@ WorkType = Annotated[
     ),
 ]
 Scope = Literal["district", "city", "province"]
+WorkerVisibility = Annotated[
+    Literal["fitting", "hidden"],
+    msgspec.Meta(
+        description="家政服务员能否找到本需求：fitting 符合条件者可见（只见区县、日期、薪资和要求，不见住址和备注）；"
+        "hidden 不公开，只能由雇主发出邀约 (fitting: workers who fit see it, without address or notes; "
+        "hidden: only offers reach workers)"
+    ),
+]
 
 
 class RequiredCertificate(Input, kw_only=True):
@@ -67,6 +75,7 @@ class JobRequestCreate(Input, kw_only=True):
     languages: Annotated[list[Language], msgspec.Meta(max_length=5)] = []
     background_check_required: bool = False
     headcount: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1
+    worker_visibility: WorkerVisibility = "fitting"
 
 
 class JobRequestUpdate(Input, kw_only=True):
@@ -90,6 +99,7 @@ class JobRequestUpdate(Input, kw_only=True):
     languages: Annotated[list[Language], msgspec.Meta(max_length=5)] | UnsetType = UNSET
     background_check_required: bool | UnsetType = UNSET
     headcount: Annotated[int, msgspec.Meta(ge=1, le=10)] | UnsetType = UNSET
+    worker_visibility: WorkerVisibility | UnsetType = UNSET
 
 
 class UnderstoodSkill(Output, kw_only=True):
@@ -194,6 +204,7 @@ class JobRequest(Output, kw_only=True):
     language_names: list[LanguageRef] = []
     background_check_required: bool
     headcount: int
+    worker_visibility: str = "fitting"
     status: str
     version: int
     created_at: datetime
@@ -226,6 +237,7 @@ class MatchItem(Output, kw_only=True):
     bonuses: list[Bonus]
     distance_km: int | None
     algorithm_version: str
+    interested: Annotated[bool, msgspec.Meta(description="她表示有意向 (she said she is interested)")] = False
 
 
 class Excluded(Output, kw_only=True):
@@ -243,3 +255,76 @@ class MatchPage(Output, kw_only=True):
     understood: Understanding
     excluded: list[Excluded]
     items: list[MatchItem]
+    interested_count: Annotated[
+        int, msgspec.Meta(description="表示有意向、目前可见的人数 (workers interested and visible now)")
+    ] = 0
+
+
+class InterestedWorker(Output, kw_only=True):
+    worker_id: int
+    display_name: str
+    created_at: datetime
+
+
+class InterestOut(Output, kw_only=True):
+    request_id: int
+    worker_id: int
+    interested: bool
+    created_at: datetime
+
+
+class DistrictRef(Output, kw_only=True):
+    code: str
+    name_zh: str
+
+
+class SkillRef(Output, kw_only=True):
+    code: str
+    name_zh: str
+
+
+class OpenRequest(Output, kw_only=True):
+    """A job request as a worker sees it: what she needs to decide, nothing about the household."""
+
+    id: int
+    category: str
+    category_name: str
+    district: DistrictRef
+    search_scope: str
+    start_date: date
+    end_date: date | None
+    hours_per_week: int | None
+    live_in: bool
+    budget_min: int
+    budget_max: int
+    budget_unit: str
+    skills: list[SkillRef]
+    languages: list[LanguageRef]
+    required_certificate: RequiredCertificateOut | None
+    background_check_required: bool
+
+
+class OpenRequestFit(Output, kw_only=True):
+    request: OpenRequest
+    fits: Annotated[bool, msgspec.Meta(description="通过全部硬性条件 (passes every hard filter)")]
+    lacks: Annotated[
+        list[str], msgspec.Meta(description="未满足的硬性条件（证书、体检、背景审查）(hard filters failed)")
+    ]
+    score: Annotated[float, msgspec.Meta(description="从她的角度的排序分 (her side's ranking score)")]
+    components: list[Component]
+    standing: Annotated[float, msgspec.Meta(description="雇主端排序分 (her score in the household's ranking)")]
+    unmet: Annotated[
+        list[str], msgspec.Meta(description="雇主的期望中她未满足的 (the household's wishes she does not meet)")
+    ]
+    distance_km: Annotated[int | None, msgspec.Meta(description="整公里 (whole kilometres)")]
+    wage_note: str
+    interested: bool
+
+
+class OpenRequestPage(Output, kw_only=True):
+    algorithm_version: str
+    total: int
+    limit: int
+    offset: int
+    notices: list[str]
+    items: list[OpenRequestFit]

@@ -12,6 +12,7 @@ from litestar.stores.base import Store
 from service.accounts.guards import Principal, Role
 from service.database import jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
+from service.matching import worker_side
 from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
@@ -290,12 +291,16 @@ async def find_matches(
         raise Conflict(f"需求状态为 {status}，不再匹配 (only open requests are matched)")
     await index.ensure_fresh()
     today = today_local()
-    key = f"{request_id}:{row['version']}:{index.version}:{today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
+    key = (
+        f"{request_id}:{row['version']}:{row['interest_version']}:{index.version}:{today.isoformat()}:"
+        f"{ALGORITHM_VERSION}:{limit}:{offset}"
+    )
     cached = await cache.get(key)
     if cached is not None:
         return msgspec.json.decode(cached)
     ranking = rank(index, query_for(row), limit=limit, offset=offset)
     page = _page(row, ranking, limit=limit, offset=offset)
+    await _flag_interest(page, request_id)
     await cache.set(key, msgspec.json.encode(page), expires_in=MATCH_CACHE_SECONDS)
     return page
 
@@ -311,3 +316,32 @@ def _page(row: dict, ranking: Ranking, *, limit: int, offset: int) -> dict:
         "excluded": ranking.excluded,
         "items": [dataclasses.asdict(m) | {"algorithm_version": ranking.algorithm_version} for m in ranking.items],
     }
+
+
+async def _flag_interest(page: dict, request_id: int) -> None:
+    """Mark the workers who said they would like this job (the key holds interest_version)."""
+    interested = {w["worker_id"] for w in await worker_side.interested_workers(request_id)}
+    page["interested_count"] = len(interested)
+    for item in page["items"]:
+        item["interested"] = item["worker_id"] in interested
+
+
+async def list_interests(principal: Principal, request_id: int) -> list[dict]:
+    await get_request(principal, request_id)
+    return await worker_side.interested_workers(request_id)
+
+
+async def open_requests_for_worker(
+    principal: Principal, *, index: CandidateIndex, limit: int, offset: int, include_near: bool
+) -> dict:
+    return await worker_side.open_requests_for_worker(
+        principal, index=index, query_for=query_for, limit=limit, offset=offset, include_near=include_near
+    )
+
+
+async def express_interest(principal: Principal, request_id: int, *, index: CandidateIndex) -> dict:
+    return await worker_side.express_interest(principal, request_id, index=index, query_for=query_for)
+
+
+async def withdraw_interest(principal: Principal, request_id: int, *, index: CandidateIndex) -> None:
+    await worker_side.withdraw_interest(principal, request_id, index=index, query_for=query_for)

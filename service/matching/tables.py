@@ -20,12 +20,20 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from service.accounts.tables import Agency, User
+from service.registry.tables import Worker
 
 
 class JobRequestStatus(StrEnum):
     OPEN = "open"
     FILLED = "filled"
     CANCELLED = "cancelled"
+
+
+class WorkerVisibility(StrEnum):
+    """Who may find the request from the worker's side (she can always be sent an offer)."""
+
+    FITTING = "fitting"  # workers who pass every hard filter see it and may say they are interested
+    HIDDEN = "hidden"  # no worker sees it; the household only makes offers
 
 
 class JobRequest(Table, tablename="job_request"):
@@ -62,7 +70,20 @@ class JobRequest(Table, tablename="job_request"):
     languages = Array(base_column=Varchar(length=16))
     background_check_required = Boolean(default=False)
     headcount = SmallInt(default=1)
+    worker_visibility = Varchar(length=16, default=WorkerVisibility.FITTING, choices=WorkerVisibility)
+    # Bumped whenever a worker says she is interested or withdraws it: keys the match cache.
+    interest_version = Integer(default=0)
     status = Varchar(length=16, default=JobRequestStatus.OPEN, index=True, choices=JobRequestStatus)
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Interest(Table):
+    """A worker said she would like this job. One row per request and worker (a unique
+    index); withdrawing deletes it. The household sees it flagged in its matches."""
+
+    id: Serial
+    request = ForeignKey(references=JobRequest, index=True)
+    worker = ForeignKey(references=Worker, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())

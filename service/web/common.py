@@ -35,6 +35,7 @@ STATUS_LABELS = {
     "completed": "已完成",
     "terminated": "已终止",
     "no_show": "未到岗",
+    "resigned": "服务员已辞工",
     "pending": "待核验",
     "verified": "已核验",
     "rejected": "已驳回",
@@ -66,6 +67,18 @@ COMPLAINT_LABELS = {
     "negligence": "疏忽失职",
     "misconduct": "不当行为",
     "no_show": "未到岗",
+    "unpaid_wages": "拖欠工资",
+    "unsafe_conditions": "工作环境不安全",
+    "harassment": "骚扰",
+    "other": "其他",
+}
+# What she may complain of about the household, and why she may end a placement.
+COMPLAINT_ABOUT_EMPLOYER = ("unpaid_wages", "abuse", "unsafe_conditions", "harassment", "other")
+RESIGN_LABELS = {
+    "employer_fault": "雇主过错（欠薪、虐待、不安全等）",
+    "health": "身体原因",
+    "family": "家庭原因",
+    "personal": "个人原因",
     "other": "其他",
 }
 EMPLOYER_RATING_LABELS = {"quality": "服务质量", "communication": "沟通", "reliability": "守时可靠", "honesty": "诚实"}
@@ -100,6 +113,8 @@ def _engine_callback(engine: JinjaTemplateEngine) -> None:
         STATUS_LABELS=STATUS_LABELS,
         ROLE_LABELS=ROLE_LABELS,
         COMPLAINT_LABELS=COMPLAINT_LABELS,
+        COMPLAINT_ABOUT_EMPLOYER=COMPLAINT_ABOUT_EMPLOYER,
+        RESIGN_LABELS=RESIGN_LABELS,
         HEALTH_TIERS=HEALTH_TIERS,
         EMPLOYER_RATING_LABELS=EMPLOYER_RATING_LABELS,
         WORKER_RATING_LABELS=WORKER_RATING_LABELS,

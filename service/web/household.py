@@ -21,7 +21,7 @@ from service.registry.domain import age_on, today_local
 from service.schemas import PathId
 from service.taxonomy.rules import CATEGORY_TABLE
 from service.web import queries
-from service.web.common import form_values, page, see_other
+from service.web.common import COMPLAINT_LABELS, form_values, page, see_other
 from service.web.forms import FormErrors, app_error_fields, decode_form
 from service.web.reviews import submit_review
 
@@ -180,8 +180,9 @@ class HouseholdPages(Controller):
         state = request.app.state
         row = await matching.get_request(principal, request_id)
         status = matching.effective_status(row)
-        matches, cards = None, []
+        matches, cards, interested = None, [], []
         if status == "open":
+            interested = await matching.list_interests(principal, request_id)
             matches = await matching.find_matches(
                 principal, request_id, limit=10, offset=0, index=state.matcher, cache=request.app.stores.get("matches")
             )
@@ -197,6 +198,7 @@ class HouseholdPages(Controller):
             status=status,
             matches=matches,
             cards=cards,
+            interested=interested,
             offers=offers,
             offered=offered,
             placements=await queries.placements_for_request(request_id),
@@ -279,6 +281,7 @@ class HouseholdPages(Controller):
             form_error=form_error,
             which=which,
             today=today_local(),
+            worker_categories=[(c, COMPLAINT_LABELS[c]) for c in sorted(employment.COMPLAINT_CATEGORIES["worker"])],
         )
 
     @post("/placements/{placement_id:int}/complete")

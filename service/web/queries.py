@@ -77,7 +77,12 @@ async def complaints_of_placement(placement_id: int) -> list[dict]:
 
 
 async def complaints_about(worker_id: int) -> list[dict]:
-    return await Complaint.select().where(Complaint.worker == worker_id).order_by(Complaint.id, ascending=False)
+    """Complaints about her (not those she filed about an employer)."""
+    return (
+        await Complaint.select()
+        .where((Complaint.worker == worker_id) & (Complaint.against == "worker"))
+        .order_by(Complaint.id, ascending=False)
+    )
 
 
 async def expiring_health_checks(principal: Principal, within_days: int = 30) -> list[dict]:
@@ -133,6 +138,12 @@ async def open_complaints(principal: Principal) -> tuple[list[dict], list[dict]]
         .limit(100)
     )
     return complaints, appeals
+
+
+async def request_of_placement(placement_id: int) -> dict:
+    """The request a placement came from (its kind of job decides the notice she owes)."""
+    row = await Placement.select(Placement.request).where(Placement.id == placement_id).first()
+    return await JobRequest.select().where(JobRequest.id == row["request"]).first() if row else {}
 
 
 def _institution_of(principal: Principal, role: Role) -> int:

@@ -10,15 +10,18 @@ from service.accounts.guards import Role, principal_of, requires
 from service.accounts.services import CodePurpose, use_own_phone_code
 from service.accounts.tables import User
 from service.employment import services as employment
-from service.employment.schemas import AppealCreate
+from service.employment.schemas import AppealCreate, ComplaintCreate, PlacementResign
 from service.errors import AppError, NotFound
+from service.matching import services as matching
+from service.matching.controllers import present_open_request
 from service.registry import services as registry
 from service.registry.controllers import _identity_attempt as identity_attempt  # the API's limit, for pages too
 from service.registry.controllers import present_worker
+from service.registry.domain import today_local
 from service.registry.schemas import WorkerClaim, WorkerCreate, WorkerUpdate
 from service.schemas import PathId
 from service.web import queries
-from service.web.common import form_values, page, see_other
+from service.web.common import COMPLAINT_ABOUT_EMPLOYER, COMPLAINT_LABELS, RESIGN_LABELS, form_values, page, see_other
 from service.web.forms import FormErrors, app_error_fields, convert, decode_form, form_to_dict
 from service.web.household import districts_by_city
 from service.web.public import certificate_code
@@ -250,6 +253,27 @@ class WorkerPages(Controller):
         await registry.answer_binding(principal_of(request), worker["id"], accept=form.get("action") == "confirm")
         return see_other("/worker")
 
+    @get("/requests")
+    async def open_requests(self, request: Request) -> object:
+        """The open requests she fits (and those she lacks only a credential for), best for her first."""
+        state = request.app.state
+        found = await matching.open_requests_for_worker(
+            principal_of(request), index=state.matcher, limit=50, offset=0, include_near=True
+        )
+        for item in found["items"]:
+            item["request"] = present_open_request(item["request"], state.taxonomy)
+        return page(request, "worker/requests.html", found=found)
+
+    @post("/requests/{request_id:int}/interest")
+    async def interest(self, request: Request, request_id: PathId) -> object:
+        form = await request.form()
+        index = request.app.state.matcher
+        if form.get("action") == "withdraw":
+            await matching.withdraw_interest(principal_of(request), request_id, index=index)
+        else:
+            await matching.express_interest(principal_of(request), request_id, index=index)
+        return see_other(f"/worker/requests#r{request_id}")
+
     @post("/offers/{offer_id:int}/accept")
     async def accept(self, request: Request, offer_id: PathId) -> object:
         placement = await employment.accept_offer(principal_of(request), offer_id)
@@ -273,6 +297,7 @@ class WorkerPages(Controller):
         errors: dict | None = None,
         values: dict | None = None,
         form_error: str = "",
+        which: str = "",
     ) -> object:
         row = await employment.get_placement(principal_of(request), placement_id)
         if row["viewer_side"] != "worker":
@@ -282,6 +307,12 @@ class WorkerPages(Controller):
             "worker/placement.html",
             status_code=status_code,
             p=row,
+            which=which,
+            today=today_local(),
+            notice_days=employment.notice_required_days(await queries.request_of_placement(placement_id), row),
+            complaints=await queries.complaints_of_placement(placement_id),
+            employer_categories=[(c, COMPLAINT_LABELS[c]) for c in COMPLAINT_ABOUT_EMPLOYER],
+            resign_categories=list(RESIGN_LABELS.items()),
             reviews=await queries.reviews_by_side(placement_id),
             errors=errors or {},
             values=values or {},
@@ -303,6 +334,62 @@ class WorkerPages(Controller):
                 form_error=errors.message,
             )
         return see_other(f"/worker/placements/{placement_id}")
+
+    @post("/placements/{placement_id:int}/resign")
+    async def resign(self, request: Request, placement_id: PathId) -> object:
+        form = await request.form()
+        try:
+            data = decode_form(form, PlacementResign)
+            try:
+                await employment.resign_placement(
+                    principal_of(request),
+                    placement_id,
+                    category=data.category,
+                    reason=data.reason,
+                    last_day=data.last_day,
+                    complaint=msgspec.to_builtins(data.complaint) if data.complaint else None,
+                )
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await self._placement(
+                request,
+                placement_id,
+                status_code=422,
+                errors=errors.fields,
+                values=form_values(form),
+                form_error=errors.message,
+                which="resign",
+            )
+        return see_other(f"/worker/placements/{placement_id}")
+
+    @post("/placements/{placement_id:int}/complaint")
+    async def complaint(self, request: Request, placement_id: PathId) -> object:
+        """She complains about the household: the same flow as the household's, decided by the bureau."""
+        form = await request.form()
+        try:
+            data = decode_form(form, ComplaintCreate)
+            try:
+                await employment.file_complaint(
+                    principal_of(request), placement_id, category=data.category, description=data.description
+                )
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await self._placement(
+                request,
+                placement_id,
+                status_code=422,
+                errors=errors.fields,
+                values=form_values(form),
+                form_error=errors.message,
+                which="complaint",
+            )
+        return see_other(f"/worker/placements/{placement_id}#complaints")
 
     @post("/complaints/{complaint_id:int}/appeal")
     async def appeal(self, request: Request, complaint_id: PathId) -> object:

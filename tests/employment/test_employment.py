@@ -276,11 +276,16 @@ async def test_strangers_cannot_touch_placements_or_complaints(client, actors, r
     assert (await client.get(url, headers=stranger.headers)).status_code == 404
     assert (await client.post(f"{url}/complete", headers=stranger.headers)).status_code == 404
     assert (await client.post(f"{url}/complete", headers=person.headers)).status_code == 403
+    # She may complain, about the household (never about herself); a stranger may not.
+    hers = await client.post(
+        f"{url}/complaints", headers=person.headers, json={"category": "other", "description": "雇主不按时付款"}
+    )
+    assert hers.status_code == 201 and hers.json()["against"] == "employer"
     assert (
         await client.post(
-            f"{url}/complaints", headers=person.headers, json={"category": "other", "description": "雇主不按时付款"}
+            f"{url}/complaints", headers=stranger.headers, json={"category": "other", "description": "雇主不按时付款"}
         )
-    ).status_code == 403
+    ).status_code == 404
     complaint = (
         await client.post(
             f"{url}/complaints",

@@ -68,6 +68,7 @@ def samples() -> dict[str, dict]:
         "EvaluatorRegistrationUpdate": {},
         "SubsidyRuleCreate": {"name": "通用", "base_amount": 1000, "valid_from": today},
         "ClaimCreate": {"training_id": 1},
+        "PlacementResign": {"category": "personal", "reason": "家中有事"},
         "TargetSet": {"year": 2026, "metric": "trained", "target": 100},
         "BudgetSet": {"year": 2026, "programme_code": "nanyue_jiazheng", "amount": 100000},
         "CertificateCreate": {
@@ -141,9 +142,9 @@ def test_the_walk_finds_the_known_fields():
         ("CheckCreate", "valid_until"),
         ("TrainingCreate", "finished_on"),
     } <= dates
-    assert (
-        len(dates) == 23
-    )  # 12, the bureau's sessions, rosters, registrations and subsidy rules, and the 预产期 window
+    # 12, the bureau's sessions, rosters, registrations and subsidy rules, the 预产期 window,
+    # and a resignation's last day
+    assert len(dates) == 24
     numbers = {(s.__name__, f.name) for s, f, _, _ in NUMBER_FIELDS}
     assert {
         ("WorkerCreate", "wage_min"),

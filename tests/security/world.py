@@ -106,6 +106,7 @@ def bodies(world: World) -> dict[str, dict]:
         "createReview": {"ratings": {"quality": 5, "communication": 5, "reliability": 5, "honesty": 5}},
         "updateReview": {"comment": "改一改"},
         "createComplaint": {"category": "negligence", "description": "多次迟到且未告知"},
+        "resignPlacement": {"category": "personal", "reason": "家中有事"},
         "decideComplaint": {"outcome": "dismissed", "reason": "查无实据"},
         "appealComplaint": {"text": "我没有迟到"},
         "decideAppeal": {"outcome": "upheld", "reason": "申诉成立"},

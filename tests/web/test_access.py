@@ -13,7 +13,7 @@ from tests.web.helpers import PASSWORD, STAFF_PASSWORD, Browser, bureau_staff, f
 # Each role's own pages (GET): reachable by it, refused to the others.
 PAGES = {
     "employer": ["/household", "/household/requests/new", "/household/requests/new?category=elderly"],
-    "worker": ["/worker", "/worker/profile"],
+    "worker": ["/worker", "/worker/profile", "/worker/requests"],
     "housekeeping": ["/agency", "/agency/workers/new", "/agency/import", "/agency/import/template.csv"],
     "admin": ["/bureau", "/bureau/reports", "/bureau/flags"],
     "training": ["/agency/institution"],
@@ -112,6 +112,15 @@ async def test_someone_elses_objects_answer_404(client, actors, people):
         assert (await browser.post(path, data)).status_code == 404, path
     await other.login(other_person.phone)
     assert (await other.get(f"/worker/placements/{placement_id}")).status_code == 404
+    for path, data in (
+        (f"/worker/placements/{placement_id}/resign", {"category": "personal", "reason": "不做了"}),
+        (f"/worker/placements/{placement_id}/complaint", {"category": "unpaid_wages", "description": "工资没有发"}),
+        ("/worker/requests/999999/interest", {"action": "express"}),
+    ):
+        assert (await other.post(path, data)).status_code == 404, path
+    # A request she may not find (the household hid it) answers as a missing one.
+    hidden = await post_request(client, owner, worker_visibility="hidden")
+    assert (await other.post(f"/worker/requests/{hidden['id']}/interest", {"action": "express"})).status_code == 404
 
     # An agency sees only its own workers.
     agency_browser = Browser(client)

@@ -257,6 +257,66 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
     assert screens.count == 13
 
 
+async def test_worker_finds_a_job_says_she_is_interested_and_later_leaves_with_notice(
+    client, actors, server, shots_dir
+):
+    screens = Screens(shots_dir)
+    registry = await Registry(client, actors).setup()
+    person, worker = await registry.worker(real_name="陈秀英", available_from=None)
+    employer = await actors.employer()
+    today = today_local()
+    job = await client.post(
+        "/api/v1/job-requests",
+        headers=employer.headers,
+        json={
+            "category": "maternity",
+            "skills": ["maternity_postpartum_care"],
+            "district_code": "441802",
+            "start_date": today.isoformat(),
+            "end_date": (today + timedelta(days=26)).isoformat(),
+            "budget_min": 7000,
+            "budget_max": 9000,
+            "budget_unit": "month",
+            "household_notes": "住松岗路18号",
+        },
+    )
+    assert job.status_code == 201, job.text
+    job_id = job.json()["id"]
+
+    async with async_playwright() as playwright:
+        browser = await _browser(playwright)
+        her = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await _sign_in(her, server, person.phone, PASSWORD)
+        await page.get_by_role("link", name="适合我的工作").click()
+        card = page.locator(f"#r{job_id}")
+        await card.wait_for()
+        assert "清城区" in await card.inner_text() and "松岗路" not in await page.content()
+        await screens.shoot(page, "worker-open-requests")
+        await card.get_by_role("button", name="我有意向").click()
+        await page.locator(f"#r{job_id}").get_by_text("已表示有意向").wait_for()
+
+        household = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        home = await _sign_in(household, server, employer.phone, PASSWORD)
+        await home.goto(f"{server}/household/requests/{job_id}")
+        await home.locator("article", has_text="陈阿姨").get_by_text("她有意向").wait_for()
+        await screens.shoot(home, "household-matches-interest")
+        await home.locator("article", has_text="陈阿姨").get_by_role("button", name="发邀约给陈阿姨").click()
+        await home.get_by_text("待答复").first.wait_for()
+
+        await page.goto(f"{server}/worker")
+        await page.get_by_role("button", name="接受").click()
+        await page.wait_for_url(re.compile(r"/worker/placements/\d+"))
+        await page.get_by_text("我要结束这份工作").click()
+        await page.get_by_label("结束原因").select_option("family")
+        await page.get_by_label("说明").fill("家里老人生病")
+        await screens.shoot(page, "worker-resign")
+        await page.get_by_role("button", name="确认结束服务").click()
+        await page.get_by_text("不影响诚信评价").wait_for()
+        assert "提前 7 天通知" in await page.content()
+        await browser.close()
+    assert screens.count == 3
+
+
 def _csv(rows: list[list[str]]) -> bytes:
     header = "姓名,性别,出生日期,身份证号,手机号,服务区县,服务类别,技能,期望工资最低,期望工资最高,住家\n"
     return (header + "".join(",".join(r) + "\n" for r in rows)).encode("utf-8")
