@@ -8,7 +8,7 @@ from piccolo.columns.combination import And, Where
 
 from service.accounts.guards import Principal, Role
 from service.employment.tables import Complaint, Offer, Placement, Review
-from service.errors import Forbidden
+from service.errors import Forbidden, found
 from service.matching.tables import JobRequest
 from service.privacy import public_display_name
 from service.registry.counting import counts
@@ -143,7 +143,7 @@ async def open_complaints(principal: Principal) -> tuple[list[dict], list[dict]]
 async def request_of_placement(placement_id: int) -> dict:
     """The request a placement came from (its kind of job decides the notice she owes)."""
     row = await Placement.select(Placement.request).where(Placement.id == placement_id).first()
-    return await JobRequest.select().where(JobRequest.id == row["request"]).first() if row else {}
+    return found(await JobRequest.select().where(JobRequest.id == row["request"]).first()) if row else {}
 
 
 def _institution_of(principal: Principal, role: Role) -> int:
