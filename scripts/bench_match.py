@@ -111,9 +111,7 @@ WITH candidates AS (
     WHERE w.status = 'active' AND w.consented_at IS NOT NULL
       AND (w.blacklisted_until IS NULL OR w.blacklisted_until <= $3)
       AND w.categories @> ARRAY[$1]::varchar[]
-      AND ($4::varchar[] IS NULL OR w.district_codes && $4::varchar[]
-           OR ($5::float8 IS NOT NULL AND w.lat IS NOT NULL
-               AND earth_distance(ll_to_earth(w.lat, w.lon), ll_to_earth($5, $6)) <= $7 * 1000))
+      {area}
       AND (NOT $8 OR w.live_in)
       AND (w.available_from IS NULL OR w.available_from <= $9)
       AND EXISTS (SELECT 1 FROM worker_check h WHERE h.worker = w.id AND h.kind = 'health' AND h.result = 'passed'
@@ -147,6 +145,26 @@ FROM candidates c
 ORDER BY score DESC, c.id
 LIMIT $31
 """
+
+
+# The area predicate, written for each shape of request so that the planner sees plain
+# conditions it can answer from an index: the GIN index on district_codes, and a GiST index
+# on ll_to_earth(lat, lon) (made by this script, see SQL_INDEXES) for the radius.
+AREA_SQL = {
+    "province": "AND $4::varchar[] IS NULL AND $7::float8 IS NULL",
+    "district": "AND w.district_codes && $4::varchar[] AND $7::float8 IS NULL",
+    "radius": """AND (w.district_codes && $4::varchar[]
+           OR (earth_box(ll_to_earth($5::float8, $6::float8), $7::float8 * 1000) @> ll_to_earth(w.lat, w.lon)
+               AND earth_distance(ll_to_earth(w.lat, w.lon), ll_to_earth($5, $6)) <= $7 * 1000))""",
+}
+SQL_BY_AREA = {shape: SQL_RANK.replace("{area}", predicate) for shape, predicate in AREA_SQL.items()}
+SQL_INDEXES = ("CREATE INDEX IF NOT EXISTS bench_worker_earth ON worker USING gist (ll_to_earth(lat, lon))",)
+
+
+def sql_for(q: MatchQuery) -> str:
+    if q.scope == "province":
+        return SQL_BY_AREA["province"]
+    return SQL_BY_AREA["radius" if (q.lat is not None and q.radius_km) else "district"]
 
 
 def sql_args(index: CandidateIndex, q: MatchQuery) -> list:
@@ -320,6 +338,17 @@ async def orm_rank(index: CandidateIndex, q: MatchQuery) -> list[int]:
 # Timing ------------------------------------------------------------------------------------
 
 
+LAGS: list[float] = []
+
+
+async def loop_lag() -> None:
+    """How late the event loop wakes a 1 ms sleeper while (a) ranks: the time it was blocked."""
+    while True:
+        started = time.perf_counter()
+        await asyncio.sleep(0.001)
+        LAGS.append(max(0.0, (time.perf_counter() - started) * 1000 - 1.0))
+
+
 async def timed(label: str, queries: list[MatchQuery], run, budget: float) -> list[float]:
     latencies: list[float] = []
     deadline = time.perf_counter() + budget
@@ -343,8 +372,8 @@ def summary(latencies: list[float]) -> dict:
     }
 
 
-async def prepare(size: int, seed: int, server_url: str, data_key: bytes, requests: int) -> str:
-    name = f"nanyue_bench_{size}_s{seed}"
+async def prepare(size: int, seed: int, server_url: str, data_key: bytes, requests: int, name: str = "") -> str:
+    name = name or f"nanyue_bench_{size}_s{seed}"
     url = with_database(server_url, name)
     try:
         conn = await asyncpg.connect(url)
@@ -365,7 +394,7 @@ async def prepare(size: int, seed: int, server_url: str, data_key: bytes, reques
 
 
 async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
-    url = await prepare(size, args.seed, server_url, data_key, args.requests)
+    url = await prepare(size, args.seed, server_url, data_key, args.requests, args.databases.get(size, ""))
     engine = make_engine(url)
     await engine.start_connection_pool(min_size=1, max_size=4)
     bind_tables(engine)
@@ -384,18 +413,33 @@ async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
 
         async def service(q):
             await index.ensure_fresh()
-            return rank(index, q, limit=LIMIT, offset=0)
+            return await index.read(rank, index, q, limit=LIMIT, offset=0)
 
         async def floor(q):
             rows, _, serves = filter_candidates(index, q)
             values = score_candidates(index, q, rows, serves)
             return top_positions(index.col("id")[rows], values["_score"], LIMIT)
 
+        # Plans made for each request's values (a prepared statement's generic plan cannot
+        # tell a small district from the province).
+        sql_conn = await asyncpg.connect(url, server_settings={"plan_cache_mode": "force_custom_plan"})
+        for statement in SQL_INDEXES:
+            await sql_conn.execute(statement)
+        await sql_conn.execute("ANALYZE worker")
+
         async def sql(q):
-            return await engine.pool.fetch(SQL_RANK, *sql_args(index, q))
+            return await sql_conn.fetch(sql_for(q), *sql_args(index, q))
 
         async def orm(q):
             return await orm_rank(index, q)
+
+        # The event loop's lateness with nothing to do: the machine's own scheduling noise.
+        ticker = asyncio.create_task(loop_lag())
+        await asyncio.sleep(3)
+        ticker.cancel()
+        await asyncio.gather(ticker, return_exceptions=True)
+        idle_lag = max(LAGS) if LAGS else 0.0
+        LAGS.clear()
 
         agreement = []
         for q in district_queries[:20]:
@@ -411,6 +455,7 @@ async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
             "rss_before_mb": rss_before,
             "rss_after_mb": rss_after,
             "agreement": float(np.mean(agreement)) if agreement else float("nan"),
+            "idle_lag_ms": idle_lag,
             "scopes": {},
         }
         for scope, queries, repeat in (
@@ -421,12 +466,25 @@ async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
             for name, run in (("service", service), ("floor", floor), ("sql", sql), ("orm", orm)):
                 await run(queries[0])  # warm up
                 budget = TIME_BUDGET_SECONDS[name] * (0.5 if scope == "district" else 1.0)
+                ticker = asyncio.create_task(loop_lag()) if name == "service" else None
                 latencies = await timed(name, queries * repeat, run, budget)
                 scope_results[name] = summary(latencies)
                 s = scope_results[name]
+                if ticker is not None:
+                    ticker.cancel()
+                    lags = await asyncio.gather(ticker, return_exceptions=True)
+                    s["loop_lag_ms"] = max(LAGS) if LAGS else 0.0
+                    s["loop_lag_p99_ms"] = float(np.percentile(LAGS, 99)) if LAGS else 0.0
+                    del lags
+                    LAGS.clear()
                 print(
                     f"{size:>9} {scope:<8} {name:<8} n={s['n']:>4} p50={s['p50']:9.2f} ms p95={s['p95']:9.2f} ms "
-                    f"p99={s['p99']:9.2f} ms qps={s['qps']:9.1f}",
+                    f"p99={s['p99']:9.2f} ms qps={s['qps']:9.1f}"
+                    + (
+                        f" event-loop lag max={s['loop_lag_ms']:.1f} ms p99={s['loop_lag_p99_ms']:.1f} ms"
+                        if "loop_lag_ms" in s
+                        else ""
+                    ),
                     file=sys.stderr,
                 )
             candidates = [filter_candidates(index, q)[0].size for q in queries[:50]]
@@ -462,16 +520,19 @@ def markdown(all_results: list[dict]) -> str:
                 )
     lines += [
         "",
-        "| workers | index load s | index MB | process RSS before → after load MB | eligible candidates (district / province, mean) | top-20 overlap (a) vs (b) |",
-        "|---:|---:|---:|---|---|---:|",
+        "| workers | index load s | index MB | process RSS before → after load MB | eligible candidates (district / province, mean) | top-20 overlap (a) vs (b) | event loop late during (a), max ms (district / province; idle) |",
+        "|---:|---:|---:|---|---|---:|---|",
     ]
     for r in all_results:
         lines.append(
             f"| {r['size']:,} | {r['load_seconds']:.1f} | {r['index_mb']:.0f} | {r['rss_before_mb']:.0f} → "
             f"{r['rss_after_mb']:.0f} | {r['scopes']['district']['_candidates']:.0f} / "
-            f"{r['scopes']['province']['_candidates']:.0f} | {r['agreement'] * 100:.0f}% |"
+            f"{r['scopes']['province']['_candidates']:.0f} | {r['agreement'] * 100:.0f}% | "
+            f"{r['scopes']['district']['service']['loop_lag_ms']:.1f} / "
+            f"{r['scopes']['province']['service']['loop_lag_ms']:.1f}; {r['idle_lag_ms']:.1f} |"
         )
-    return "\n".join(lines) + "\n"
+    load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "\n".join(lines) + f"\n\nload average (1/5/15 min) at the end: {load}\n"
 
 
 def main() -> None:
@@ -480,8 +541,14 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--district-repeat", type=int, default=2, help="passes over the requests, district scope")
+    parser.add_argument(
+        "--databases",
+        default="",
+        help="reuse databases made by generate_data.py, e.g. 1000000=bench_speed,2300000=bench_speed_2m3",
+    )
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench-results" / "bench_match.md"))
     args = parser.parse_args()
+    args.databases = {int(k): v for k, v in (pair.split("=") for pair in args.databases.split(",") if pair)}
     settings = load_settings()
     exit_on_sigterm()  # the embedded server, if started here, stops when this script ends
     server_url = settings.database_url or start_embedded_server(PROJECT_ROOT / "var" / "bench-pg")

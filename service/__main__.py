@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import sys
 
 from service.settings import ENV_VARIABLES, Settings, SettingsError, load_settings
@@ -129,7 +130,13 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
             url = asyncio.run(_migrate(settings))
             settings = _with_database(settings, url)
             serve_metrics(settings.metrics_host, settings.metrics_port)
-            uvicorn.run(create_app(settings), **server_options(settings))
+            if settings.workers > 1:
+                # Each process builds the app from the environment; they find the database
+                # this process resolved (it may be the embedded one started here).
+                os.environ["DATABASE_URL"] = url
+                uvicorn.run("service.app:app_from_environment", factory=True, **server_options(settings))
+            else:
+                uvicorn.run(create_app(settings), **server_options(settings))
     except (AppError, EmbeddedPostgresMissing) as exc:
         print(f"error: {getattr(exc, 'detail', None) or exc}", file=sys.stderr)
         return 1
@@ -146,6 +153,7 @@ def server_options(settings: Settings) -> dict:
         "log_config": None,
         "proxy_headers": False,
         "access_log": False,
+        "workers": settings.workers,
     }
 
 

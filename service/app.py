@@ -15,16 +15,12 @@ from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.plugins.prometheus import PrometheusConfig
-from litestar.stores.memory import MemoryStore
-from litestar.stores.redis import RedisStore
-from litestar.stores.registry import StoreRegistry
-from redis.asyncio import Redis
 
 from service.accounts.auth import AuthMiddleware
 from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.accounts.throttle import AddressRateLimitMiddleware
-from service.database import bind_tables, make_engine, resolve_database_url
+from service.database import bind_tables, make_engine, resolve_database_url, start_pool
 from service.employment import integrity
 from service.employment.controllers import (
     ComplaintController,
@@ -55,6 +51,7 @@ from service.reports import flags
 from service.reports.controllers import IntegrityFlagController, ReportController, SubsidyController
 from service.security import IdNumberCipher, client_address
 from service.settings import Settings
+from service.stores import ResilientStore, make_stores
 from service.system.controllers import health, ready
 from service.taxonomy.controllers import TaxonomyController
 from service.taxonomy.services import load_taxonomy
@@ -73,6 +70,7 @@ def create_app(
     for the webhook address checks."""
     configure_logging(settings.log_level)
     link_domains()
+    stores, redis_health = make_stores(settings)
     app = Litestar(
         route_handlers=[
             health,
@@ -102,13 +100,20 @@ def create_app(
         middleware=_middleware(settings),
         # Problem details for the API; an HTML page for a person's browser.
         exception_handlers={**EXCEPTION_HANDLERS, **PAGE_EXCEPTION_HANDLERS},
-        stores=_stores(settings),
+        stores=stores,
         openapi_config=openapi_config(API_VERSION),
         template_config=template_config(),
         csrf_config=csrf_config(settings),
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
         request_max_body_size=settings.max_body_bytes,
-        state=State({"settings": settings, "http_transport": http_transport, "resolver": resolver or system_resolver}),
+        state=State(
+            {
+                "settings": settings,
+                "redis_health": redis_health,
+                "http_transport": http_transport,
+                "resolver": resolver or system_resolver,
+            }
+        ),
         logging_config=None,
         debug=False,
     )
@@ -119,11 +124,18 @@ def create_app(
     return app
 
 
+def app_from_environment() -> Litestar:
+    """The app of one of several server processes (`WORKERS` > 1), from the environment."""
+    from service.settings import load_settings
+
+    return create_app(load_settings())
+
+
 @asynccontextmanager
 async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = make_engine(await resolve_database_url(settings))
-    await engine.start_connection_pool(min_size=settings.db_pool_min, max_size=settings.db_pool_max)
+    await start_pool(engine, **pool_options(settings))
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False, transport=app.state.http_transport
     )
@@ -167,6 +179,17 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await _close_redis(app)
 
 
+def pool_options(settings: Settings) -> dict:
+    """The connection pool: its size, and how long a connection or a statement may take
+    before the request answers 503 (a paused database must not hold every request)."""
+    options: dict = {"min_size": settings.db_pool_min, "max_size": settings.db_pool_max}
+    if settings.db_connect_timeout_seconds:
+        options["timeout"] = settings.db_connect_timeout_seconds
+    if settings.db_command_timeout_seconds:
+        options["command_timeout"] = settings.db_command_timeout_seconds
+    return options
+
+
 def link_domains() -> None:
     """Every link from a lower domain to a higher one, in one place: the registry tells the
     employment domain when a worker's facts change (her rating is recomputed) and asks it
@@ -201,18 +224,10 @@ async def _housekeeping() -> None:
         await asyncio.sleep(3600)
 
 
-def _stores(settings: Settings) -> StoreRegistry:
-    """One root store (Redis when configured, else process memory), namespaced per use."""
-    if settings.redis_url:
-        root = RedisStore(Redis.from_url(settings.redis_url), namespace=settings.store_namespace)
-        return StoreRegistry(default_factory=root.with_namespace)
-    return StoreRegistry(default_factory=lambda _name: MemoryStore())
-
-
 async def _close_redis(app: Litestar) -> None:
     store = app.stores.get("readiness")
-    if isinstance(store, RedisStore):
-        await store._redis.aclose(close_connection_pool=True)
+    if isinstance(store, ResilientStore):
+        await store.redis._redis.aclose(close_connection_pool=True)
 
 
 def _middleware(settings: Settings) -> list:

@@ -199,6 +199,33 @@ def app_configs() -> list[AppConfig]:
     return [import_module(path).APP_CONFIG for path in PICCOLO_APPS]
 
 
+async def keep_session(connection: asyncpg.Connection) -> None:
+    """What the pool does to a connection given back, besides what asyncpg always does
+    (roll back a transaction left open, drop listeners): nothing. asyncpg's default runs
+    `RESET ALL; UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()`, a round trip after every
+    query; the service keeps no session state (its advisory locks and settings are
+    transaction-scoped: `pg_advisory_xact_lock`, `SET LOCAL`; LISTEN has its own connection)."""
+
+
+async def start_pool(engine: PostgresEngine, **options: Any) -> None:
+    await engine.start_connection_pool(reset=keep_session, **options)
+
+
+async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
+    """One row of a plain SQL query (a prepared statement) on the pool of the service's
+    engine: for the hot paths where building a Piccolo query costs more than running it."""
+    from service.accounts.tables import User
+
+    engine = User._meta.db
+    if engine.pool is not None:
+        return await engine.pool.fetchrow(sql, *args)
+    connection = await engine.get_new_connection()
+    try:
+        return await connection.fetchrow(sql, *args)
+    finally:
+        await connection.close()
+
+
 def bind_tables(engine: PostgresEngine) -> None:
     """Point every table of the service at `engine` (instead of `service.piccolo_conf.DB`)."""
     for config in app_configs():

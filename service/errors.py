@@ -8,11 +8,14 @@
      ├── NotFound                 404  also for objects the caller may not know exist
      ├── Conflict                 409
      ├── PreconditionFailed       412  stale If-Match
-     └── PreconditionRequired     428  missing If-Match
+     ├── PreconditionRequired     428  missing If-Match
+     └── ServiceUnavailable       503  the database is away or too slow (with Retry-After)
 
 Services raise these; they know nothing of HTTP beyond the status each class carries.
 Litestar's own HTTP exceptions (validation of bodies and parameters, 404 for unknown
-routes, 413 for oversize bodies) are mapped to the same shape.
+routes, 413 for oversize bodies) are mapped to the same shape. A database that refuses
+connections, drops them, or does not answer within the pool's timeouts is a 503 with
+`Retry-After`, not a 500 (`unavailable`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import logging
 import re
 from typing import Any, TypeVar
 
+import asyncpg
 from asyncpg.exceptions import DataError
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -113,6 +117,48 @@ class PreconditionRequired(AppError):
     status_code = 428
     slug = "precondition-required"
     title = "需要 If-Match 请求头 (If-Match header required)"
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    slug = "service-unavailable"
+    title = "服务暂不可用，请稍后重试 (service unavailable; retry shortly)"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 5, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(retry_after)})
+        super().__init__(detail, **kwargs)
+
+
+# What PostgreSQL being away, restarting or paused raises through asyncpg: refused or
+# reset connections, connections closed under a query, "the database system is starting
+# up / shutting down", and the pool's connect and command timeouts.
+_DATABASE_AWAY = (
+    ConnectionError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+
+
+def _raised_in_asyncpg(exc: BaseException) -> bool:
+    """An OSError from the database driver (a Unix socket that is gone, an unreachable host)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__", "").startswith("asyncpg"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def unavailable(exc: Exception) -> ServiceUnavailable | None:
+    """The 503 to answer for a failure of the database's availability, else None."""
+    if isinstance(exc, asyncpg.exceptions.QueryCanceledError) or isinstance(exc, TimeoutError):
+        return ServiceUnavailable("数据库响应超时 (the database did not answer in time)", retry_after=5)
+    closed = isinstance(exc, asyncpg.InterfaceError) and ("closed" in str(exc) or "closing" in str(exc))
+    if closed or isinstance(exc, _DATABASE_AWAY) or (isinstance(exc, OSError) and _raised_in_asyncpg(exc)):
+        return ServiceUnavailable("数据库暂不可用 (the database is unavailable)", retry_after=5)
+    return None
 
 
 _STATUS_TITLES = {
@@ -233,7 +279,11 @@ def to_problem(exc: Exception) -> ProblemDetailsException:
 
 
 def problem_response(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, DataError):
+    away = None if isinstance(exc, (AppError, HTTPException)) else unavailable(exc)
+    if away is not None:
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        exc = away
+    elif isinstance(exc, DataError):
         log.warning(
             "refused a value the database cannot store on %s %s: %s",
             request.method,

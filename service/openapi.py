@@ -67,7 +67,7 @@ ERROR_TEXT = {
     "(a value breaks a business rule, `errors` names the field; or the Idempotency-Key was used for another body)",
     428: "修改需要 If-Match 请求头 (this change needs an If-Match header)",
     429: "请求过于频繁 (too many requests); 见 Retry-After",
-    503: "数据库或存储不可用 (the database or the store is unavailable)",
+    503: "数据库暂不可用或响应超时，见 Retry-After (the database is unavailable or too slow; see Retry-After)",
 }
 
 
@@ -367,7 +367,8 @@ def _error_statuses(operation: dict, handler: HTTPRouteHandler, path: str, metho
         statuses |= {412, 428}
     if not path.startswith(NOT_RATE_LIMITED):
         statuses.add(429)
-    if path == "/ready":
+    if path != "/health":
+        # Any operation that reads or writes may find the database away or too slow.
         statuses.add(503)
     return statuses
 
@@ -459,7 +460,7 @@ def _error_response(status: int) -> dict:
     }
     if status == 401:
         response["headers"]["WWW-Authenticate"] = {"$ref": "#/components/headers/WWWAuthenticate"}
-    if status == 429:
+    if status in (429, 503):
         response["headers"]["Retry-After"] = {"$ref": "#/components/headers/RetryAfter"}
     return response
 
@@ -510,6 +511,13 @@ FIELD_ERROR_SCHEMA: dict[str, Any] = {
 }
 
 PROBLEM_EXAMPLES = {
+    503: {
+        "type": "https://nanyue-jiazheng.example/problems/service-unavailable",
+        "title": "服务暂不可用，请稍后重试 (service unavailable; retry shortly)",
+        "status": 503,
+        "detail": "数据库暂不可用 (the database is unavailable)",
+        "instance": "/api/v1/job-requests/7/matches",
+    },
     422: {
         "type": "https://nanyue-jiazheng.example/problems/invalid-field",
         "title": "字段无效 (invalid field)",

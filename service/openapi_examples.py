@@ -719,6 +719,7 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "store": "ok",
         "store_backend": "redis",
         "matcher": {"loaded": True, "workers": 120345, "skipped_rows": 0, "degraded": False},
+        "dispatcher": {"running": True, "listening": True, "reconnects": 0, "last_error": ""},
     },
 }
 

@@ -30,6 +30,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     environment: str = "development"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Server processes; more than one needs REDIS_URL (the stores and the match cache are shared).
+    workers: int = 1
     # Prometheus metrics are served only here, apart from the API (operators only);
     # port 0 serves none. `python -m service run` starts this listener.
     metrics_host: str = "127.0.0.1"
@@ -62,6 +64,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     identity_attempts_per_day: int = 5
     db_pool_min: int = 1
     db_pool_max: int = 10
+    # Seconds to open a database connection, and for one statement, before the request
+    # answers 503 (a paused or unreachable PostgreSQL must not hold requests); 0: no limit.
+    db_connect_timeout_seconds: float = 5.0
+    db_command_timeout_seconds: float = 15.0
+    # Seconds a Redis command may take before Redis counts as away (0: no limit), and how
+    # often to try it again while it is away (limits are counted per process meanwhile).
+    redis_timeout_seconds: float = 0.5
+    redis_retry_seconds: float = 1.0
     log_level: str = "INFO"
 
     offer_ttl_hours: int = 72
@@ -98,6 +108,7 @@ ENV_VARIABLES = {
     "APP_ENV": "environment",
     "HOST": "host",
     "PORT": "port",
+    "WORKERS": "workers",
     "METRICS_HOST": "metrics_host",
     "METRICS_PORT": "metrics_port",
     "SECRET_KEY": "secret_key",
@@ -116,6 +127,10 @@ ENV_VARIABLES = {
     "IDENTITY_ATTEMPTS_PER_DAY": "identity_attempts_per_day",
     "DB_POOL_MIN": "db_pool_min",
     "DB_POOL_MAX": "db_pool_max",
+    "DB_CONNECT_TIMEOUT_SECONDS": "db_connect_timeout_seconds",
+    "DB_COMMAND_TIMEOUT_SECONDS": "db_command_timeout_seconds",
+    "REDIS_TIMEOUT_SECONDS": "redis_timeout_seconds",
+    "REDIS_RETRY_SECONDS": "redis_retry_seconds",
     "LOG_LEVEL": "log_level",
     "OFFER_TTL_HOURS": "offer_ttl_hours",
     "REVIEW_EDIT_HOURS": "review_edit_hours",
@@ -191,6 +206,10 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: Path | No
         key = b""
     if len(key) != 32:
         raise SettingsError("DATA_KEY: expected 32 bytes, base64-encoded")
+    if not 1 <= settings.workers <= 64:
+        raise SettingsError("WORKERS: expected 1 to 64 processes")
+    if settings.workers > 1 and not settings.redis_url:
+        raise SettingsError("WORKERS: more than one process needs REDIS_URL (shared stores)")
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("DB_POOL_MIN: must not exceed DB_POOL_MAX")
     _check(settings)

@@ -6,9 +6,17 @@ from litestar.connection import ASGIConnection
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from service.accounts.guards import AGENCY_SCOPES, ANONYMOUS, Principal, Role
-from service.accounts.tables import ApiKey, User
+from service.database import fetchrow
 from service.errors import Unauthorized
 from service.security import api_key_digest, api_key_prefix, digests_match, read_token
+
+# Every request reads its caller afresh (a deactivated account or a revoked key stops at
+# once), as one prepared statement each.
+_USER = "SELECT id, role, is_active, password_changed_at FROM app_user WHERE id = $1"
+_API_KEY = """
+    SELECT k.id, k.digest, k.scopes, k.revoked_at, a.id AS agency_id, a.kind AS agency_kind
+    FROM api_key k JOIN agency a ON a.id = k.agency WHERE k.prefix = $1
+"""
 
 
 class AuthMiddleware(AbstractAuthenticationMiddleware):
@@ -32,11 +40,7 @@ async def _principal_from_token(encoded: str, secret: str) -> Principal:
     token = read_token(encoded, secret)
     if token is None or not token.sub.isdigit():
         raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")
-    user = (
-        await User.select(User.id, User.role, User.is_active, User.password_changed_at)
-        .where(User.id == int(token.sub))
-        .first()
-    )
+    user = await fetchrow(_USER, int(token.sub))
     changed = user["password_changed_at"] if user else None
     # JWT times are whole seconds: a token from before the last password change is refused.
     if changed is not None and token.iat.timestamp() < int(changed.timestamp()):
@@ -50,19 +54,13 @@ async def _principal_from_api_key(key: str) -> Principal:
     prefix = api_key_prefix(key)
     row = None
     if prefix is not None:
-        row = (
-            await ApiKey.select(
-                ApiKey.id, ApiKey.digest, ApiKey.scopes, ApiKey.revoked_at, ApiKey.agency.id, ApiKey.agency.kind
-            )
-            .where(ApiKey.prefix == prefix)
-            .first()
-        )
+        row = await fetchrow(_API_KEY, prefix)
     if row is None or row["revoked_at"] is not None or not digests_match(row["digest"], api_key_digest(key)):
         raise Unauthorized("API 密钥无效或已吊销 (the API key is invalid or revoked)")
-    role = Role(row["agency.kind"])
+    role = Role(row["agency_kind"])
     return Principal(
         role=role,
-        agency_id=row["agency.id"],
+        agency_id=row["agency_id"],
         api_key_id=row["id"],
         scopes=frozenset(row["scopes"]) & AGENCY_SCOPES[role],
     )

@@ -134,7 +134,8 @@ def principal_of(connection: ASGIConnection) -> Principal:
 UNAUTHENTICATED_PATHS = ("/schema", "/health", "/ready", "/metrics")
 
 
-def require_authenticated(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+# Guards are coroutines: Litestar runs a plain function guard in a worker thread.
+async def require_authenticated(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     if handler.opt.get("public") or connection.scope["path"].startswith(UNAUTHENTICATED_PATHS):
         return
     if not principal_of(connection).is_authenticated:
@@ -155,7 +156,7 @@ def requires(*roles: Role, scope: str | None = None):
         if not any(scope in AGENCY_SCOPES[role] for role in allowed & AGENCY_ROLES):
             raise ValueError(f"no agency role here can hold the scope {scope!r}")
 
-    def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         principal = principal_of(connection)
         if not principal.is_authenticated:
             raise Unauthorized()

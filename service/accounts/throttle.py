@@ -2,7 +2,8 @@
 
 One small interface, `Counter`, two implementations behind it: Redis (one Lua script
 does INCR and EXPIRE, so parallel requests in any number of processes are each
-counted) and process memory (an `asyncio.Lock` around the read and the write). Both keep
+counted) and process memory (an `asyncio.Lock` around the read and the write); a third,
+`FallbackCounter`, uses Redis while it answers and process memory while it does not. Both keep
 their keys in the Litestar store they are made from, so the store's namespace and
 `delete_all` cover them.
 """
@@ -19,6 +20,8 @@ from litestar.middleware.rate_limit import RateLimitMiddleware
 from litestar.stores.base import Store
 from litestar.stores.redis import RedisStore
 from litestar.types import Receive, Scope, Send
+
+from service.stores import REDIS_FAILURES, ResilientStore
 
 
 class Counter(Protocol):
@@ -107,6 +110,39 @@ class MemoryCounter:
             await self._store.delete(key)
 
 
+class FallbackCounter:
+    """Redis while it answers, else this process's memory (see `service.stores`): a Redis
+    outage turns limits per-process instead of failing every request."""
+
+    def __init__(self, store: ResilientStore) -> None:
+        self._redis = RedisCounter(store.redis)
+        self._memory = MemoryCounter(store.fallback)
+        self._health = store.health
+
+    async def _either(self, redis_call: Any, memory_call: Any) -> Any:
+        if self._health.usable():
+            try:
+                result = await redis_call()
+            except REDIS_FAILURES as exc:
+                self._health.failed(exc)
+            else:
+                self._health.succeeded()
+                return result
+        return await memory_call()
+
+    async def hit(self, key: str, window_seconds: int) -> tuple[int, int]:
+        return await self._either(
+            lambda: self._redis.hit(key, window_seconds), lambda: self._memory.hit(key, window_seconds)
+        )
+
+    async def undo(self, key: str) -> None:
+        await self._either(lambda: self._redis.undo(key), lambda: self._memory.undo(key))
+
+    async def forget(self, key: str) -> None:
+        await self._either(lambda: self._redis.forget(key), lambda: self._memory.forget(key))
+        await self._memory.forget(key)
+
+
 # Stores live as long as their app; each entry keeps its store, so ids are not reused.
 _counters: dict[int, tuple[Store, Counter]] = {}
 
@@ -115,7 +151,13 @@ def counter_for(store: Store) -> Counter:
     """The counter that keeps its keys in `store` (one per store, so one lock per store)."""
     entry = _counters.get(id(store))
     if entry is None:
-        counter = RedisCounter(store) if isinstance(store, RedisStore) else MemoryCounter(store)
+        counter: Counter
+        if isinstance(store, ResilientStore):
+            counter = FallbackCounter(store)
+        elif isinstance(store, RedisStore):
+            counter = RedisCounter(store)
+        else:
+            counter = MemoryCounter(store)
         entry = _counters[id(store)] = (store, counter)
     return entry[1]
 

@@ -418,14 +418,19 @@ async def end_placement(principal: Principal, placement_id: int, *, outcome: str
 
 async def busy_periods(worker_ids: list[int] | None) -> BusyPeriods:
     """For the matcher: active placements' dates, and who has ever been placed."""
-    query = Placement.select(Placement.worker, Placement.status, Placement.start_date, Placement.end_date)
-    if worker_ids is not None:
-        if not worker_ids:
-            return BusyPeriods(by_worker={}, placed_workers=set())
-        query = query.where(Placement.worker.is_in(worker_ids))
+    if worker_ids is None:
+        rows = await Placement.select(Placement.worker, Placement.status, Placement.start_date, Placement.end_date)
+    elif not worker_ids:
+        return BusyPeriods(by_worker={}, placed_workers=set())
+    else:
+        # One array parameter, however many workers changed (a list of parameters stops at 32,767).
+        rows = await Placement.raw(
+            "SELECT worker, status, start_date, end_date FROM placement WHERE worker = ANY({}::int[])",
+            list(worker_ids),
+        )
     by_worker: dict[int, list[tuple[date, date]]] = {}
     placed: set[int] = set()
-    for p in await query:
+    for p in rows:
         placed.add(p["worker"])
         if p["status"] in ("active", "resigned"):  # a resigned one keeps her until her last day
             by_worker.setdefault(p["worker"], []).append((p["start_date"], p["end_date"] or date(9999, 12, 31)))

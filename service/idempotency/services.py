@@ -1,9 +1,10 @@
 """`Idempotency-Key` handling for POSTs that change state.
 
 The first request with a key runs and its answer is stored in the same transaction as its
-effects; a retry with the same key and body gets that answer again without a second
-effect; the same key with another body is 422; a retry while the first is still running
-is 409. Keys are scoped to the calling credential (API key or account) and kept at least 24 hours. Stored answers are
+effects, under a lock of that same transaction; a retry with the same key and body gets
+that answer again without a second effect; the same key with another body is 422; a retry
+while the first is still running is 409 with `Retry-After`. A process killed mid-request
+leaves no trace (its transaction and lock die with its connection): the retry runs. Keys are scoped to the calling credential (API key or account) and kept at least 24 hours. Stored answers are
 encrypted with the data key (they may hold a phone number or a webhook secret).
 """
 
@@ -24,7 +25,6 @@ from service.idempotency.tables import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 PURPOSE = b"idempotency.answer.v1"
-LEASE = timedelta(seconds=60)
 KEEP = timedelta(hours=48)
 
 
@@ -40,6 +40,16 @@ def _caller(request: Request) -> str:
     return principal_of(request).credential
 
 
+class StillRunning(Conflict):
+    """The first request with this key holds it right now: retry in a moment."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "相同幂等键的请求正在处理，请稍后重试 (a request with this Idempotency-Key is still running; retry shortly)",
+            headers={"Retry-After": "1"},
+        )
+
+
 async def idempotent(request: Request, act: Callable[[], Awaitable[Any]], *, status_code: int = 200) -> Response:
     key = request.headers.get(HEADER)
     if key is None:
@@ -50,54 +60,44 @@ async def idempotent(request: Request, act: Callable[[], Awaitable[Any]], *, sta
     fingerprint = hashlib.sha256(
         request.method.encode() + b" " + request.url.path.encode() + b"\n" + await request.body()
     ).hexdigest()
-    now = datetime.now(timezone.utc)
-    db = IdempotencyRecord._meta.db
-    inserted = await db.run_querystring(
-        QueryString(
-            "INSERT INTO idempotency_record (caller, key, fingerprint, state, locked_until, created_at) "
-            "VALUES ({}, {}, {}, 'running', {}, {}) ON CONFLICT (caller, key) DO NOTHING RETURNING id",
-            caller,
-            key,
-            fingerprint,
-            now + LEASE,
-            now,
-        )
-    )
     cipher = request.app.state.cipher
-    if inserted:
-        record_id = inserted[0]["id"]
-    else:
-        record_id = await _existing(caller, key, fingerprint, now, cipher)
-        if isinstance(record_id, Response):
-            return record_id
-    try:
-        async with db.transaction():
-            # Whoever holds this key's lock runs; a holder whose lease ran out is waited for.
-            await db.run_querystring(
-                QueryString("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", f"{caller}|{key}")
-            )
-            current = await IdempotencyRecord.select().where(IdempotencyRecord.id == record_id).first()
-            if current is None:
-                raise Conflict(
-                    "请求正在处理，请稍后重试 (the first request with this key is still running; retry shortly)"
-                )
+    db = IdempotencyRecord._meta.db
+    async with db.transaction():
+        # The key is claimed by a lock of this transaction, the one that makes the effect
+        # and stores the answer: it is released at commit or rollback, and by PostgreSQL when
+        # the holder's connection dies with its process, so a crash leaves no key held.
+        claimed = await db.run_querystring(
+            QueryString("SELECT pg_try_advisory_xact_lock(hashtextextended({}, 0)) AS claimed", f"{caller}|{key}")
+        )
+        if not claimed[0]["claimed"]:
+            raise StillRunning()
+        current = (
+            await IdempotencyRecord.select()
+            .where((IdempotencyRecord.caller == caller) & (IdempotencyRecord.key == key))
+            .first()
+        )
+        if current is not None:
+            if current["fingerprint"] != fingerprint:
+                raise KeyReused()
             if current["state"] == "done":
                 return _replay(current, cipher)
-            result = await act()
-            body = msgspec.json.encode(result)
-            await IdempotencyRecord.update(
-                {
-                    IdempotencyRecord.state: "done",
-                    IdempotencyRecord.status_code: status_code,
-                    IdempotencyRecord.body: cipher.encrypt(body.decode(), PURPOSE),
-                }
-            ).where(IdempotencyRecord.id == record_id)
-    except BaseException:
-        # Nothing happened; let a retry run it again.
-        await IdempotencyRecord.delete().where(
-            (IdempotencyRecord.id == record_id) & (IdempotencyRecord.state == "running")
+            # "running": left by a holder that died; nobody holds the key now.
+            await IdempotencyRecord.delete().where(IdempotencyRecord.id == current["id"])
+        result = await act()
+        body = msgspec.json.encode(result)
+        now = datetime.now(timezone.utc)
+        await IdempotencyRecord.insert(
+            IdempotencyRecord(
+                caller=caller,
+                key=key,
+                fingerprint=fingerprint,
+                state="done",
+                locked_until=now,
+                created_at=now,
+                status_code=status_code,
+                body=cipher.encrypt(body.decode(), PURPOSE),
+            )
         )
-        raise
     return Response(content=body, status_code=status_code, media_type="application/json")
 
 
@@ -108,32 +108,6 @@ def _replay(row: dict, cipher) -> Response:
         media_type="application/json",
         headers={"Idempotent-Replayed": "true"},
     )
-
-
-async def _existing(caller: str, key: str, fingerprint: str, now: datetime, cipher) -> int | Response:
-    row = (
-        await IdempotencyRecord.select()
-        .where((IdempotencyRecord.caller == caller) & (IdempotencyRecord.key == key))
-        .first()
-    )
-    if row is None:  # deleted after a failure in between: the caller may simply retry
-        raise Conflict("请求正在处理，请稍后重试 (the first request with this key is still running; retry shortly)")
-    if row["fingerprint"] != fingerprint:
-        raise KeyReused()
-    if row["state"] == "done":
-        return _replay(row, cipher)
-    taken = (
-        await IdempotencyRecord.update({IdempotencyRecord.locked_until: now + LEASE})
-        .where(
-            (IdempotencyRecord.id == row["id"])
-            & (IdempotencyRecord.state == "running")
-            & (IdempotencyRecord.locked_until < now)
-        )
-        .returning(IdempotencyRecord.id)
-    )
-    if not taken:
-        raise Conflict("相同幂等键的请求正在处理 (a request with this Idempotency-Key is still running)")
-    return row["id"]
 
 
 async def forget_old_keys() -> None:

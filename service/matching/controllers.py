@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, MediaType, Request, Response, delete, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
@@ -126,9 +126,9 @@ class JobRequestController(Controller):
         request_id: PathId,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         offset: Annotated[int, QueryParameter(ge=0, le=1000)] = 0,
-    ) -> MatchPage:
+    ) -> Response[MatchPage]:
         state = request.app.state
-        page = await services.find_matches(
+        body = await services.match_page_json(
             principal_of(request),
             request_id,
             limit=limit,
@@ -136,7 +136,8 @@ class JobRequestController(Controller):
             index=state.matcher,
             cache=request.app.stores.get("matches"),
         )
-        return msgspec.convert(page, MatchPage, strict=False)
+        # Already a MatchPage's JSON (a cached page is served as stored, not decoded again).
+        return Response(body, media_type=MediaType.JSON)
 
     @get(
         "/{request_id:int}/interests",

@@ -34,9 +34,12 @@ _WORKERS = """
            w.consented_at IS NOT NULL AS consented, w.blacklisted_until, w.categories, w.skills,
            w.district_codes, w.languages, w.live_in, w.experience_years, w.wage_min, w.wage_max,
            w.wage_unit, w.available_from, w.lat, w.lon, w.real_name, w.gender, w.integrity_score
-    FROM snapshot LEFT JOIN worker w ON w.change_txid >= $1
+    FROM snapshot LEFT JOIN worker w ON w.change_txid >= {since:d}
     ORDER BY w.id
 """
+# `since` is written into the text as a number, not passed as a parameter: PostgreSQL
+# plans a prepared `change_txid >= $1` generically after a few runs, as a scan of every
+# worker row (a second per refresh at a million workers) instead of the index range.
 _CERTIFICATES = """
     SELECT worker, occupation_code, work_type, min(level) AS level FROM certificate
     WHERE credential_counts(status) AND level IS NOT NULL {only} GROUP BY worker, occupation_code, work_type
@@ -80,7 +83,7 @@ class DatabaseFacts(FactsSource):
 
     async def changed_workers(self, since_xmin: int) -> tuple[list[WorkerFacts], int]:
         async with self._connection() as conn:
-            rows = await conn.fetch(_WORKERS, since_xmin)
+            rows = await conn.fetch(_WORKERS.format(since=int(since_xmin)))
             xmin = rows[0]["xmin"]
             facts = [_facts_or_unreadable(r) for r in rows if r["id"] is not None]
             if facts:
@@ -319,6 +322,10 @@ class _Collector:
         self.chunks.append(bytes(chunk))
 
 
+# Seconds the index's full load may take (the pool's command timeout is for requests).
+BULK_LOAD_TIMEOUT = 3600.0
+
+
 async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarray], int]:
     """Every worker's columns as the index keeps them, and the snapshot's xmin."""
     languages = await conn.fetch("SELECT DISTINCT unnest(languages) AS language FROM worker ORDER BY 1")
@@ -328,7 +335,8 @@ async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarr
     collector = _Collector()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         xmin = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        await conn.copy_from_query(query, *args, output=collector, format="binary")
+        # The whole registry in one COPY: not bound by the pool's command timeout.
+        await conn.copy_from_query(query, *args, output=collector, format="binary", timeout=BULK_LOAD_TIMEOUT)
     rows = parse_binary_copy(b"".join(collector.chunks), layout)
     columns: dict[str, list] = {}
     for i, (name, _, _slot) in enumerate(layout):

@@ -22,9 +22,13 @@ import asyncio
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 from prometheus_client import Gauge
@@ -34,6 +38,7 @@ from service.taxonomy.rules import CATEGORY_CODES, HEALTH_TIER_CODES, best_level
 from service.taxonomy.services import Taxonomy
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EPOCH = date(1970, 1, 1)
 NEVER = 0  # "no such date" for columns where later is better
@@ -222,6 +227,16 @@ async def no_busy_periods(worker_ids: list[int] | None) -> BusyPeriods:
     return BusyPeriods(by_worker={}, placed_workers=set())
 
 
+@dataclass(frozen=True)
+class Probe:
+    """A freshness probe taken by the caller in its own query: the snapshot's xmin and
+    whether any worker row was stamped at or above `since` (the index's xmin then)."""
+
+    since: int
+    xmin: int
+    changed: bool
+
+
 class CandidateIndex:
     def __init__(self, taxonomy: Taxonomy, source: FactsSource, busy: BusyProvider = no_busy_periods) -> None:
         self.taxonomy = taxonomy
@@ -249,7 +264,16 @@ class CandidateIndex:
         self.version = 0
         self.loaded = False
         self._lock = asyncio.Lock()
+        # Rankings read the columns in a thread of their own while the event loop serves
+        # other requests; a refresh writes them only when no ranking is reading.
+        self._readers = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ranking")
         self.load_seconds = 0.0
+        # Match pages made from this index, by a key naming all they depend on (see
+        # matching.services.match_page_json); the most recent few, in this process.
+        self.pages: OrderedDict[str, bytes] = OrderedDict()
         # Worker id → why its row was left out (until a later write makes it readable).
         self.skipped: dict[int, str] = {}
 
@@ -304,11 +328,13 @@ class CandidateIndex:
 
     # Loading ---------------------------------------------------------------------------
 
-    async def ensure_fresh(self) -> None:
-        """Load everything on first use, then apply what changed since."""
+    async def ensure_fresh(self, probe: Probe | None = None) -> None:
+        """Load everything on first use, then apply what changed since. With a `probe`
+        that found nothing changed since the current xmin, no query is needed."""
         async with self._lock:
             started = time.perf_counter()
             if not self.loaded:
+                await self._until_no_readers()
                 if hasattr(self.source, "all_columns"):
                     columns, self.xmin = await self.source.all_columns(self)
                     self._load_columns(self._readable_columns(columns))
@@ -320,13 +346,39 @@ class CandidateIndex:
                 self.load_seconds = time.perf_counter() - started
                 log.info("candidate index loaded: %d workers in %.1f s", self.n, self.load_seconds)
                 return
+            if probe is not None and probe.since == self.xmin and not probe.changed:
+                self.xmin = probe.xmin
+                return
             facts, xmin = await self.source.changed_workers(self.xmin)
-            self.xmin = xmin
             if facts:
+                # Every read before any change: a database failure in between (facts read,
+                # placements not) leaves the index as it was, to read the same changes again.
+                periods = await self.busy_provider([f.id for f in facts])
+                await self._until_no_readers()
                 readable = self._readable_facts(facts)
                 if readable:
                     self._apply(readable, initial=False)
-                    await self._apply_busy([f.id for f in readable])
+                    self._set_busy([f.id for f in readable], periods)
+            self.xmin = xmin
+
+    async def _until_no_readers(self) -> None:
+        """Wait (holding the lock, so no new ranking starts) until no ranking reads the columns."""
+        while self._readers:
+            self._idle.clear()
+            await self._idle.wait()
+
+    async def read(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """Run `fn` (a ranking over the columns) in the index's thread, so that the event
+        loop keeps serving while it computes; no refresh writes the columns meanwhile."""
+        async with self._lock:
+            self._readers += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+        finally:
+            self._readers -= 1
+            if not self._readers:
+                self._idle.set()
 
     # Rows that cannot be read ------------------------------------------------------------
 
@@ -545,7 +597,11 @@ class CandidateIndex:
     # Placements --------------------------------------------------------------------------
 
     async def _apply_busy(self, worker_ids: list[int] | None) -> None:
-        periods = await self.busy_provider(worker_ids)
+        self._set_busy(worker_ids, await self.busy_provider(worker_ids))
+
+    def _set_busy(self, worker_ids: list[int] | None, periods: BusyPeriods) -> None:
+        """Replace the busy periods of `worker_ids` (None: everyone's) by `periods`."""
+        only = None if worker_ids is None else set(worker_ids)
         if worker_ids is None:
             self._busy = {}
             self._columns["placed"][: self.n] = False
@@ -557,11 +613,11 @@ class CandidateIndex:
                     self._columns["placed"][row] = False
         for worker_id, ranges in periods.by_worker.items():
             row = self.row_of(worker_id)
-            if row is not None:
+            if row is not None and (only is None or worker_id in only):
                 self._busy[row] = [(day_number(s), day_number(e)) for s, e in ranges]
         for worker_id in periods.placed_workers:
             row = self.row_of(worker_id)
-            if row is not None:
+            if row is not None and (only is None or worker_id in only):
                 self._columns["placed"][row] = True
         self._busy_arrays = None
 

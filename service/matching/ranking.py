@@ -150,13 +150,32 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
     excluded: list[dict] = []
     district_mask = index.districts.mask([q.district_code])
 
+    first_day, last_day = q.period()
+    today, start = day_number(q.today), day_number(first_day)
+    end = day_number(last_day) if last_day else start + 3650
+    category_bit = np.uint8(1 << CATEGORIES.index(q.category))
+
+    def step(name: str, keep: np.ndarray) -> None:
+        nonlocal rows
+        excluded.append({"filter": name, "removed": int(rows.size - np.count_nonzero(keep))})
+        rows = rows[keep]
+
     if q.scope == "province":
-        rows = np.arange(index.n, dtype=np.int64)
+        # Every row is in the area: the first two filters run over whole columns (no
+        # gathering by row number), and only the rows passing both are listed.
+        status = col("active") & col("consented") & (col("blacklisted") <= today)
+        passing = int(np.count_nonzero(status))
+        status &= (col("categories") & category_bit) != 0
+        rows = np.flatnonzero(status)
+        excluded.append({"filter": "area", "removed": 0})
+        excluded.append({"filter": "status", "removed": index.n - passing})
+        excluded.append({"filter": "category", "removed": passing - rows.size})
     else:
         codes = _area_codes(index, q)
         # The lists are supersets (they may hold stale entries); the columns decide.
         serving = index.rows_serving(codes)
         serving = serving[_any_bit(col("districts")[serving], index.districts.mask(codes))]
+        near = None
         if q.lat is not None and q.lon is not None and q.radius_km:
             near = index.rows_near(q.lat, q.lon, q.radius_km)
             lat, lon = col("lat")[near], col("lon")[near]
@@ -165,23 +184,18 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
             box = (np.abs(lat - q.lat) <= dlat) & (np.abs(lon - q.lon) <= dlon)
             near = near[box]
             near = near[haversine_km(q.lat, q.lon, lat[box], lon[box]) <= q.radius_km]
-            serving = np.concatenate([serving, near])
-        # Each row once, in row order, without sorting: mark and collect.
-        marked = np.zeros(index.n, dtype=bool)
-        marked[serving] = True
-        rows = np.flatnonzero(marked)
-    excluded.append({"filter": "area", "removed": index.n - rows.size})
-
-    def step(name: str, keep: np.ndarray) -> None:
-        nonlocal rows
-        excluded.append({"filter": name, "removed": int(rows.size - np.count_nonzero(keep))})
-        rows = rows[keep]
-
-    first_day, last_day = q.period()
-    today, start = day_number(q.today), day_number(first_day)
-    end = day_number(last_day) if last_day else start + 3650
-    step("status", col("active")[rows] & col("consented")[rows] & (col("blacklisted")[rows] <= today))
-    step("category", (col("categories")[rows] & np.uint8(1 << CATEGORIES.index(q.category))) != 0)
+        if near is None and serving.size and (serving.size == 1 or bool((np.diff(serving) > 0).all())):
+            rows = serving  # one district's list, already in row order, each row once
+        else:
+            # Each row once, in row order, without sorting: mark and collect.
+            marked = np.zeros(index.n, dtype=bool)
+            marked[serving] = True
+            if near is not None:
+                marked[near] = True
+            rows = np.flatnonzero(marked)
+        excluded.append({"filter": "area", "removed": index.n - rows.size})
+        step("status", col("active")[rows] & col("consented")[rows] & (col("blacklisted")[rows] <= today))
+        step("category", (col("categories")[rows] & category_bit) != 0)
     if q.live_in:
         step("live_in", col("live_in")[rows])
     if (required := q.required_credential()) is not None:

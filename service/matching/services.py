@@ -10,12 +10,13 @@ import msgspec
 from litestar.stores.base import Store
 
 from service.accounts.guards import Principal, Role
-from service.database import jsonb
+from service.database import fetchrow, jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
 from service.matching import worker_side
 from service.matching.implied import covered, read_implied
-from service.matching.index import CandidateIndex
+from service.matching.index import CandidateIndex, Probe
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
+from service.matching.schemas import MatchPage
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
 from service.registry.domain import today_local, wage_problem
@@ -23,6 +24,7 @@ from service.taxonomy.rules import credential_key, credential_name, work_type_ma
 from service.taxonomy.services import Taxonomy
 
 MATCH_CACHE_SECONDS = 300
+PAGES_IN_MEMORY = 256
 # A 预产期 window wider than this is not a booking the trade would take.
 DUE_WINDOW_MAX_DAYS = 45
 DUE_DATE_CATEGORIES = frozenset({"maternity"})
@@ -199,10 +201,10 @@ async def create_request(
 
 
 async def _get(request_id: int) -> dict:
-    row = await JobRequest.select().where(JobRequest.id == request_id).first()
+    row = await fetchrow("SELECT * FROM job_request WHERE id = $1", request_id)
     if row is None:
         raise NotFound("需求不存在 (no such job request)")
-    return row
+    return dict(row)
 
 
 async def get_request(principal: Principal, request_id: int) -> dict:
@@ -281,28 +283,79 @@ def query_for(row: dict) -> MatchQuery:
     )
 
 
-async def find_matches(
-    principal: Principal, request_id: int, *, limit: int, offset: int, index: CandidateIndex, cache: Store
-) -> dict:
-    """The ranked page for a request: from the cache when nothing changed since, else fresh."""
-    row = await get_request(principal, request_id)
+# The request and the index's freshness probe in one round trip: the snapshot's xmin, and
+# whether any worker row was written at or above the xmin the index last read up to.
+# Written as min(): a prepared `EXISTS (... change_txid >= $2)` is soon planned
+# generically as a scan of every worker row; min() is planned as one step of the index.
+_REQUEST_AND_PROBE = """
+    SELECT j.*, p.xmin AS probe_xmin, p.changed AS probe_changed
+    FROM job_request j,
+         (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin,
+                 (SELECT min(change_txid) FROM worker WHERE change_txid >= $2) IS NOT NULL AS changed) p
+    WHERE j.id = $1
+"""
+
+
+async def _open_request_with_fresh_index(principal: Principal, request_id: int, index: CandidateIndex) -> dict:
+    """The caller's open request, with the index brought up to date (one round trip when
+    nothing changed since the index's last refresh)."""
+    since = index.xmin if index.loaded else None
+    if since is None:
+        row = await get_request(principal, request_id)
+        probe = None
+    else:
+        found = await fetchrow(_REQUEST_AND_PROBE, request_id, since)
+        if found is None:
+            raise NotFound("需求不存在 (no such job request)")
+        row = dict(found)
+        probe = Probe(since=since, xmin=row.pop("probe_xmin"), changed=row.pop("probe_changed"))
+        if not owns(principal, row):
+            raise NotFound("需求不存在 (no such job request)")
     status = effective_status(row)
     if status != "open":
         raise Conflict(f"需求状态为 {status}，不再匹配 (only open requests are matched)")
-    await index.ensure_fresh()
+    await index.ensure_fresh(probe)
+    return row
+
+
+async def match_page_json(
+    principal: Principal, request_id: int, *, limit: int, offset: int, index: CandidateIndex, cache: Store
+) -> bytes:
+    """The ranked page for a request as JSON: the cached bytes, as they are, when nothing
+    changed since; else ranked anew (off the event loop) and cached."""
+    row = await _open_request_with_fresh_index(principal, request_id, index)
     today = today_local()
     key = (
         f"{request_id}:{row['version']}:{row['interest_version']}:{index.version}:{today.isoformat()}:"
         f"{ALGORITHM_VERSION}:{limit}:{offset}"
     )
-    cached = await cache.get(key)
-    if cached is not None:
-        return msgspec.json.decode(cached)
-    ranking = rank(index, query_for(row), limit=limit, offset=offset)
-    page = _page(row, ranking, limit=limit, offset=offset)
-    await _flag_interest(page, request_id)
-    await cache.set(key, msgspec.json.encode(page), expires_in=MATCH_CACHE_SECONDS)
-    return page
+    # A key names everything the page depends on (interest included), so a page once made
+    # never changes: the process keeps the latest few in memory before asking the shared store.
+    body = index.pages.get(key)
+    if body is not None:
+        index.pages.move_to_end(key)
+        return body
+    body = await cache.get(key)
+    if body is None:
+        query = query_for(row)
+        ranking = await index.read(rank, index, query, limit=limit, offset=offset)
+        page = _page(row, ranking, limit=limit, offset=offset)
+        await _flag_interest(page, request_id)
+        body = msgspec.json.encode(msgspec.convert(page, MatchPage, strict=False))
+        await cache.set(key, body, expires_in=MATCH_CACHE_SECONDS)
+    index.pages[key] = body
+    if len(index.pages) > PAGES_IN_MEMORY:
+        index.pages.popitem(last=False)
+    return body
+
+
+async def find_matches(
+    principal: Principal, request_id: int, *, limit: int, offset: int, index: CandidateIndex, cache: Store
+) -> dict:
+    """The ranked page for a request, as data."""
+    return msgspec.json.decode(
+        await match_page_json(principal, request_id, limit=limit, offset=offset, index=index, cache=cache)
+    )
 
 
 def _page(row: dict, ranking: Ranking, *, limit: int, offset: int) -> dict:

@@ -15,7 +15,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap
 
 from service.accounts.guards import Principal, Role, principal_of
-from service.errors import AppError, Unauthorized, problem_response
+from service.errors import AppError, Unauthorized, problem_response, unavailable
 from service.registry.domain import GUANGDONG_TZ, HEALTH_TIER_NAMES, WAGE_UNIT_LABELS
 from service.taxonomy.rules import CATEGORY_LABELS, CATEGORY_NAMES
 
@@ -186,6 +186,11 @@ def _wants_html(request: Request) -> bool:
 def html_error(request: Request, exc: Exception) -> Response:
     if not _wants_html(request):
         return problem_response(request, exc)
+    if not isinstance(exc, (AppError, HTTPException)):
+        away = unavailable(exc)
+        if away is not None:
+            problem_response(request, exc)  # logs it
+            exc = away
     if isinstance(exc, (Unauthorized, NotAuthorizedException)):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect(path=f"/login?next={quote(target)}", status_code=303)

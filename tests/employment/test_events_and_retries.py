@@ -7,6 +7,7 @@ import hmac
 import time
 from datetime import timedelta
 
+import asyncpg
 import pytest
 
 from service.events.services import UnsafeUrl, check_outbound_url
@@ -182,54 +183,62 @@ async def test_retrying_a_post_with_the_same_key_has_one_effect(client, actors, 
     assert in_app(client, offers_made) == 1
 
 
-async def test_a_concurrent_duplicate_is_409(client, actors, registry, app):
+async def test_a_duplicate_while_the_first_runs_is_409_with_retry_after(client, actors, registry, settings):
     _, worker = await registry.worker()
     employer = await actors.employer()
     job = await post_request(client, employer)
+    url = f"/api/v1/job-requests/{job['id']}/offers"
+    headers = employer.headers | {"Idempotency-Key": "k-1"}
+    # Another request with this key is running: its transaction holds the key's lock.
+    holder = await asyncpg.connect(settings.database_url)
+    try:
+        async with holder.transaction():
+            await holder.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"user:{employer.id}|k-1")
+            response = await client.post(url, headers=headers, json={"worker_id": worker["id"]})
+            assert response.status_code == 409
+            assert response.headers["retry-after"] == "1"
+            assert response.json()["status"] == 409
+    finally:
+        await holder.close()
+    # It ended without an effect (rolled back): the retry runs.
+    response = await client.post(url, headers=headers, json={"worker_id": worker["id"]})
+    assert response.status_code == 201
 
-    async def first_request_still_running():
+
+async def test_a_key_left_running_by_a_killed_process_does_not_block_the_retry(client, actors, registry):
+    """A row marked "running" whose holder died (no lock held) is no obstacle: the retry
+    runs at once instead of answering 409 until a lease expires."""
+    _, worker = await registry.worker()
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    body = ('{"worker_id":%d}' % worker["id"]).encode()
+    url = f"/api/v1/job-requests/{job['id']}/offers"
+
+    async def left_running():
         from datetime import datetime, timezone
 
         from service.idempotency.tables import IdempotencyRecord
 
+        fingerprint = hashlib.sha256(b"POST " + url.encode() + b"\n" + body).hexdigest()
         await IdempotencyRecord.insert(
             IdempotencyRecord(
                 caller=f"user:{employer.id}",
-                key="k-1",
-                fingerprint="x" * 64,
+                key="k-crash",
+                fingerprint=fingerprint,
                 state="running",
                 locked_until=datetime.now(timezone.utc) + timedelta(seconds=60),
             )
         )
 
-    in_app(client, first_request_still_running)
-    response = await client.post(
-        f"/api/v1/job-requests/{job['id']}/offers",
-        headers=employer.headers | {"Idempotency-Key": "k-1"},
-        json={"worker_id": worker["id"]},
-    )
-    assert response.status_code == 422  # same key, other body
-
-    # The same fingerprint while running: 409 exactly.
-    async def running_with_same_body():
-        import hashlib as h
-
-        from service.idempotency.tables import IdempotencyRecord
-
-        body = ('{"worker_id":%d}' % worker["id"]).encode()
-        fingerprint = h.sha256(b"POST /api/v1/job-requests/%d/offers\n" % job["id"] + body).hexdigest()
-        await IdempotencyRecord.update({IdempotencyRecord.fingerprint: fingerprint}).where(
-            IdempotencyRecord.key == "k-1"
-        )
-        return body
-
-    body = in_app(client, running_with_same_body)
-    response = await client.post(
-        f"/api/v1/job-requests/{job['id']}/offers",
-        headers=employer.headers | {"Idempotency-Key": "k-1", "Content-Type": "application/json"},
-        content=body,
-    )
-    assert response.status_code == 409
+    in_app(client, left_running)
+    headers = employer.headers | {"Idempotency-Key": "k-crash", "Content-Type": "application/json"}
+    first = await client.post(url, headers=headers, content=body)
+    assert first.status_code == 201, first.text
+    again = await client.post(url, headers=headers, content=body)
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    other = await client.post(url, headers=headers, json={"worker_id": worker["id"], "wage": 8000})
+    assert other.status_code == 422
 
 
 async def test_certificates_are_confirmed_with_the_issuer(client, actors, registry, app, receiver):

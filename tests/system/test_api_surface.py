@@ -23,6 +23,8 @@ async def test_health_ready_and_metrics(client, settings):
         "store": "ok",
         "store_backend": "redis" if settings.redis_url else "memory",
         "matcher": {"loaded": False, "workers": 0, "skipped_rows": 0, "degraded": False},
+        # The tests drive the dispatcher by hand.
+        "dispatcher": {"running": False, "listening": False, "reconnects": 0, "last_error": ""},
     }
     # Metrics are served on their own address (tests/security/test_metrics_address.py).
     assert (await client.get("/metrics")).status_code == 404

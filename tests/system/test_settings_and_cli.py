@@ -38,12 +38,23 @@ def settings_from(tmp_path: Path, **environ: str) -> Settings:
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL: expected one of"),
         ({"REDIS_URL": "127.0.0.1:6379"}, "REDIS_URL: expected a URL"),
         ({"DB_POOL_MIN": "20", "DB_POOL_MAX": "5"}, "DB_POOL_MIN: must not exceed DB_POOL_MAX"),
+        ({"WORKERS": "0"}, "WORKERS: expected 1 to 64 processes"),
+        ({"WORKERS": "2"}, "WORKERS: more than one process needs REDIS_URL"),
     ],
 )
 def test_a_bad_setting_names_its_variable(tmp_path, environ, message):
     with pytest.raises(SettingsError) as raised:
         settings_from(tmp_path, **environ)
     assert str(raised.value).startswith(message)
+
+
+def test_several_processes_share_redis_and_are_served_by_uvicorn_workers(tmp_path):
+    from service.__main__ import server_options
+
+    settings = settings_from(tmp_path, WORKERS="2", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert settings.workers == 2
+    assert server_options(settings)["workers"] == 2
+    assert server_options(settings_from(tmp_path))["workers"] == 1
 
 
 def test_values_are_typed(tmp_path):

@@ -1,0 +1,447 @@
+"""Load: a realistic mix of requests against the service running as real processes, with a
+bare Litestar handler measured in the same run as the ceiling of this machine and client.
+
+    .venv/bin/python scripts/loadtest.py --workers 100000 --duration 30 --concurrency 50
+    .venv/bin/python scripts/loadtest.py --workers 100000 --processes 2 --redis-url redis://127.0.0.1:6379/5
+
+What it does:
+
+1. Generated data (`scripts/generate_data.py`) in database `nanyue_bench_<workers>_s<seed>`
+   on the server of DATABASE_URL (or the embedded one), reused by later runs (the same
+   databases as `scripts/bench_match.py`). An admin and the employers who own the
+   generated job requests get a password (only in that database).
+2. Starts a bare Litestar app (one handler answering a small JSON body) with uvicorn and
+   loads it with the same client and concurrency: the ceiling.
+3. Starts `--processes` service processes (`python -m service run`, each on its own port;
+   with two, they share `--redis-url` for the stores), waits for `/ready`, and sends the mix
+   for `--duration` seconds from `--concurrency` clients, spread over the processes as a load
+   balancer would:
+
+       70 %  GET  /api/v1/job-requests/{id}/matches      an employer reads her ranking
+       15 %  GET  /api/v1/workers/{id}                   a profile read (admin: the full record)
+       10 %  PATCH /api/v1/workers/{id}  (If-Match)      a profile update (experience years)
+        5 %  POST /api/v1/job-requests/{id}/offers       an offer to a worker from her ranking
+
+   Every profile update changes the registry, so rankings are recomputed, not only cached.
+4. Prints, for the ceiling and the service: requests per second, p50/p95/p99 overall and
+   per kind, answers by status, the load average before and after; with two processes,
+   whether both rank every request identically afterwards (no stale ranking across
+   processes).
+
+The service runs with its rate limits raised (one client address sends everything) and
+LOG_LEVEL=WARNING (no access log lines); each process's log is in var/loadtest-service-<n>.log. The client shares the machine with the server:
+the ceiling shows what this client and machine allow at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from litestar import Litestar, get  # noqa: E402
+
+MIX = (("match", 70), ("profile_read", 15), ("profile_update", 10), ("offer", 5))
+ADMIN_PHONE = "13900000099"
+PASSWORD = "load-test-pass-2026"
+
+
+@get("/bare", sync_to_thread=False)
+def _bare() -> dict:
+    return {"status": "ok", "items": [1, 2, 3]}
+
+
+# The ceiling: one handler, no middleware, no database (`uvicorn scripts.loadtest:bare_app`).
+bare_app = Litestar(route_handlers=[_bare], openapi_config=None, logging_config=None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Results:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: Counter = field(default_factory=Counter)
+    errors_by_kind: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    seconds: float = 0.0
+
+    def add(self, kind: str, seconds: float, status: int | str) -> None:
+        self.latencies[kind].append(seconds)
+        self.statuses[status] += 1
+        if not (isinstance(status, int) and status < 400):
+            self.errors_by_kind[kind][status] += 1
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def report(label: str, results: Results) -> None:
+    every = [v for values in results.latencies.values() for v in values]
+    total = len(every)
+    print(f"\n== {label}: {total} requests in {results.seconds:.1f} s = {total / results.seconds:.0f} req/s")
+    print(f"   {'kind':<16}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    rows = [("all", every), *sorted(results.latencies.items())]
+    for kind, values in rows:
+        print(
+            f"   {kind:<16}{len(values):>8}"
+            + "".join(f"{percentile(values, p) * 1000:>10.1f}" for p in (50, 95, 99))
+            + f"{max(values) * 1000:>10.1f}"
+        )
+    print("   answers by status: " + ", ".join(f"{k}: {v}" for k, v in sorted(results.statuses.items(), key=str)))
+    for kind, errors in sorted(results.errors_by_kind.items()):
+        print(f"   errors in {kind}: " + ", ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 300) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the process serving {url} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{url} did not answer within {seconds:.0f} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+async def prepare_data(args, settings) -> str:
+    from bench_match import prepare
+
+    from service.database import start_embedded_server
+
+    server_url = settings.database_url or start_embedded_server(ROOT / "var" / "bench-pg")
+    return await prepare(args.workers, args.seed, server_url, settings.data_key_bytes, args.requests)
+
+
+async def prepare_people(url: str) -> tuple[list[tuple[int, int, str]], list[int], set[tuple[int, int]]]:
+    """An admin with a password, a password for each employer who owns a request; the open
+    requests (id, employer id, employer phone), a sample of worker ids, and the offers
+    earlier runs made (not made again)."""
+    import asyncpg
+
+    from service.security import hash_password
+
+    digest = hash_password(PASSWORD)
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "INSERT INTO app_user (phone, password_hash, role, display_name, is_active, created_at) "
+            "VALUES ($1, $2, 'admin', '压测管理员', true, now()) "
+            "ON CONFLICT (phone) DO UPDATE SET password_hash = excluded.password_hash",
+            ADMIN_PHONE,
+            digest,
+        )
+        requests = [
+            (r["id"], r["employer"], r["phone"])
+            for r in await conn.fetch(
+                "SELECT j.id, j.employer, u.phone FROM job_request j JOIN app_user u ON u.id = j.employer "
+                "WHERE j.status = 'open' ORDER BY j.id"
+            )
+        ]
+        await conn.execute(
+            "UPDATE app_user SET password_hash = $1 WHERE id = ANY($2::int[])", digest, [e for _, e, _ in requests]
+        )
+        workers = [r["id"] for r in await conn.fetch("SELECT id FROM worker TABLESAMPLE SYSTEM (5) LIMIT 5000")]
+        offered = {(r["request"], r["worker"]) for r in await conn.fetch("SELECT request, worker FROM offer")}
+    finally:
+        await conn.close()
+    return requests, workers, offered
+
+
+async def login(http: httpx.AsyncClient, base: str, phone: str) -> str:
+    response = await http.post(f"{base}/api/v1/auth/token", json={"phone": phone, "password": PASSWORD})
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+class Mix:
+    """The operations, each choosing its target and remembering what it needs next."""
+
+    def __init__(self, bases, requests, workers, employer_tokens, admin_token, rng) -> None:
+        self.bases, self.requests, self.workers, self.rng = bases, requests, workers, rng
+        self.employer_tokens, self.admin = employer_tokens, {"Authorization": f"Bearer {admin_token}"}
+        self.etags: dict[int, str] = {}
+        self.experience: dict[int, int] = {}
+        self.ranked: dict[int, list[int]] = {}
+        self.offered: set[tuple[int, int]] = set()
+        self.updating: set[int] = set()
+        self.details: dict[tuple[str, int], str] = {}
+        self.turn = 0
+
+    def base(self) -> str:
+        self.turn += 1
+        return self.bases[self.turn % len(self.bases)]
+
+    def employer(self, request: tuple[int, int, str]) -> dict:
+        return {"Authorization": f"Bearer {self.employer_tokens[request[1]]}"}
+
+    async def match(self, http: httpx.AsyncClient) -> int:
+        request = self.rng.choice(self.requests)
+        response = await http.get(
+            f"{self.base()}/api/v1/job-requests/{request[0]}/matches", headers=self.employer(request)
+        )
+        if response.status_code == 200:
+            self.ranked[request[0]] = [m["worker_id"] for m in response.json()["items"]]
+        return response.status_code
+
+    async def profile_read(self, http: httpx.AsyncClient) -> int:
+        worker = self.rng.choice(self.workers)
+        response = await http.get(f"{self.base()}/api/v1/workers/{worker}", headers=self.admin)
+        if response.status_code == 200:
+            self.etags[worker] = response.headers["etag"]
+            self.experience[worker] = response.json()["experience_years"]
+        return response.status_code
+
+    async def profile_update(self, http: httpx.AsyncClient) -> int:
+        known = [w for w in self.etags if w not in self.updating]
+        if not known:
+            return await self.profile_read(http)
+        worker = self.rng.choice(known)
+        self.updating.add(worker)
+        try:
+            years = self.experience[worker]
+            body = {"experience_years": years + 1 if years < 30 else years - 1}
+            response = await http.patch(
+                f"{self.base()}/api/v1/workers/{worker}",
+                headers=self.admin | {"If-Match": self.etags[worker]},
+                json=body,
+            )
+            if response.status_code == 200:
+                self.etags[worker] = response.headers["etag"]
+                self.experience[worker] = body["experience_years"]
+            return response.status_code
+        finally:
+            self.updating.discard(worker)
+
+    async def offer(self, http: httpx.AsyncClient) -> int:
+        candidates = [
+            (request, worker)
+            for request in self.requests
+            for worker in self.ranked.get(request[0], [])[:3]
+            if (request[0], worker) not in self.offered
+        ]
+        if not candidates:
+            return await self.match(http)
+        request, worker = self.rng.choice(candidates)
+        self.offered.add((request[0], worker))
+        response = await http.post(
+            f"{self.base()}/api/v1/job-requests/{request[0]}/offers",
+            headers=self.employer(request),
+            json={"worker_id": worker},
+        )
+        if response.status_code >= 400:
+            self.details.setdefault(("offer", response.status_code), response.json().get("detail", ""))
+        return response.status_code
+
+
+async def drive(call, duration: float, concurrency: int, results: Results) -> None:
+    """`concurrency` clients, each sending `call()` -> (kind, status) back to back."""
+    deadline = time.monotonic() + duration
+
+    async def client() -> None:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                kind, status = await call()
+            except httpx.HTTPError as exc:
+                kind, status = "transport", type(exc).__name__
+            results.add(kind, time.perf_counter() - started, status)
+
+    started = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    results.seconds = time.monotonic() - started
+
+
+def http_client(concurrency: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(30.0))
+
+
+async def run_ceiling(base: str, args) -> Results:
+    results = Results()
+    async with http_client(args.concurrency) as http:
+
+        async def call():
+            response = await http.get(f"{base}/bare")
+            return "bare", response.status_code
+
+        await drive(call, args.ceiling_duration, args.concurrency, results)
+    return results
+
+
+async def run_service(bases: list[str], args, requests, workers, offered) -> tuple[Results, str]:
+    rng = random.Random(args.seed)
+    results = Results()
+    async with http_client(args.concurrency) as http:
+        admin_token = await login(http, bases[0], ADMIN_PHONE)
+        tokens: dict[int, str] = {}
+        for _request_id, employer, phone in requests:
+            if employer not in tokens:
+                tokens[employer] = await login(http, bases[0], phone)
+        mix = Mix(bases, requests, workers, tokens, admin_token, rng)
+        mix.offered |= offered
+        # Warm up (not measured): every process loads its index; the profiles to update are read.
+        for base in bases:
+            await http.get(f"{base}/api/v1/job-requests/{requests[0][0]}/matches", headers=mix.employer(requests[0]))
+        for _ in range(min(200, len(workers))):
+            await mix.profile_read(http)
+        kinds = [k for k, _ in MIX]
+        weights = [w for _, w in MIX]
+
+        async def call():
+            kind = rng.choices(kinds, weights)[0]
+            return kind, await getattr(mix, kind)(http)
+
+        await drive(call, args.duration, args.concurrency, results)
+        for (kind, status), detail in sorted(mix.details.items()):
+            print(f"   first {status} of {kind}: {detail}")
+        verdict = ""
+        if len(bases) > 1:
+            # Nothing changes now: every process must rank every request the same.
+            same = 0
+            sample = requests[: args.compare]
+            for request in sample:
+                pages = [
+                    (
+                        await http.get(
+                            f"{base}/api/v1/job-requests/{request[0]}/matches", headers=mix.employer(request)
+                        )
+                    ).json()
+                    for base in bases
+                ]
+                orders = [[m["worker_id"] for m in page.get("items", [])] for page in pages]
+                same += all(order == orders[0] for order in orders)
+            verdict = f"identical rankings across {len(bases)} processes: {same} of {len(sample)} requests"
+    return results, verdict
+
+
+def service_env(settings, url: str, port: int, redis_url: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=url,
+        PORT=str(port),
+        HOST="127.0.0.1",
+        METRICS_PORT="0",
+        SECRET_KEY=settings.secret_key,
+        DATA_KEY=settings.data_key,
+        RATE_LIMIT_PER_MINUTE="100000000",
+        LOGIN_ATTEMPTS_PER_ADDRESS="100000",
+        LOOKUPS_PER_MINUTE="100000",
+        LOG_LEVEL="WARNING",
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+        env["STORE_NAMESPACE"] = f"nanyue-load-{os.getpid()}"  # shared by the processes
+    else:
+        env.pop("REDIS_URL", None)
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=100_000, help="generated workers (default 100000)")
+    parser.add_argument("--requests", type=int, default=200, help="generated open job requests")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of the service mix")
+    parser.add_argument("--ceiling-duration", type=float, default=10.0, help="seconds of the bare handler")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--processes", type=int, default=1, choices=(1, 2))
+    parser.add_argument("--redis-url", default=None, help="shared stores; needed with --processes 2")
+    parser.add_argument("--compare", type=int, default=50, help="requests whose rankings are compared across processes")
+    args = parser.parse_args()
+    if args.processes > 1 and not args.redis_url:
+        parser.error("--processes 2 needs --redis-url (limits and login locks are shared through Redis)")
+
+    from service.database import exit_on_sigterm
+    from service.settings import load_settings
+
+    settings = load_settings()
+    exit_on_sigterm()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
+    url = asyncio.run(prepare_data(args, settings))
+    requests, workers, offered = asyncio.run(prepare_people(url))
+    print(f"data: {args.workers} workers, {len(requests)} open requests; concurrency {args.concurrency}")
+
+    started: list[subprocess.Popen] = []
+    try:
+        port = free_port()
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "scripts.loadtest:bare_app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+        )
+        started.append(bare)
+        wait_until_up(f"http://127.0.0.1:{port}/bare", bare)
+        ceiling = asyncio.run(run_ceiling(f"http://127.0.0.1:{port}", args))
+        stop(bare)
+        report("ceiling: bare Litestar handler (uvicorn, 1 process)", ceiling)
+
+        bases = []
+        for _ in range(args.processes):
+            port = free_port()
+            log_path = ROOT / "var" / f"loadtest-service-{len(bases) + 1}.log"
+            log_path.parent.mkdir(exist_ok=True)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "service", "run"],
+                cwd=ROOT,
+                env=service_env(settings, url, port, args.redis_url),
+                stdout=log_path.open("w"),
+                stderr=subprocess.STDOUT,
+            )
+            started.append(process)
+            bases.append(f"http://127.0.0.1:{port}")
+        for base, process in zip(bases, started[1:]):
+            wait_until_up(f"{base}/ready", process)
+        results, verdict = asyncio.run(run_service(bases, args, requests, workers, offered))
+        report(f"service: the mix over {args.processes} process(es)", results)
+        if verdict:
+            print("   " + verdict)
+        print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    finally:
+        for process in started:
+            stop(process)
+
+
+if __name__ == "__main__":
+    main()

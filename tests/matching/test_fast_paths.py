@@ -1,0 +1,150 @@
+"""The fast paths of matching answer exactly what the plain ones would."""
+
+import asyncio
+import inspect
+import threading
+from dataclasses import replace
+
+import msgspec
+import numpy as np
+
+from service.accounts.guards import Role, require_authenticated, requires
+from service.employment.services import busy_periods
+from service.matching.facts import DatabaseFacts
+from service.matching.index import CATEGORIES, CandidateIndex, Probe, day_number
+from service.matching.ranking import filter_candidates, rank
+from service.matching.schemas import MatchPage
+from service.matching.services import query_for
+from tests.conftest import in_app
+from tests.factories import matches, post_request
+
+
+class CountingFacts(DatabaseFacts):
+    """The database source, counting the queries for changes."""
+
+    def __init__(self, engine) -> None:
+        super().__init__(engine)
+        self.change_queries = 0
+
+    async def changed_workers(self, since_xmin):
+        self.change_queries += 1
+        return await super().changed_workers(since_xmin)
+
+
+async def test_province_filters_count_what_each_removes(client, actors, registry, app):
+    await registry.worker()
+    await registry.worker(consent=False)
+    await registry.worker(categories=["elderly"])
+    await registry.worker(district_codes=["441881"])
+    await registry.worker(categories=["elderly"], consent=False)
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+
+    async def filtered():
+        index = CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+        await index.ensure_fresh()
+        row = await app.state.engine.pool.fetchrow("SELECT * FROM job_request WHERE id = $1", job["id"])
+        query = replace(query_for(dict(row)), scope="province")
+        return index, query, filter_candidates(index, query)
+
+    index, query, (rows, excluded, _) = in_app(client, filtered)
+    status = index.col("active") & index.col("consented") & (index.col("blacklisted") <= day_number(query.today))
+    in_category = (index.col("categories") & (1 << CATEGORIES.index(query.category))) != 0
+    removed = {e["filter"]: e["removed"] for e in excluded}
+    assert removed["area"] == 0
+    assert removed["status"] == int((~status).sum()) == 2
+    assert removed["category"] == int((status & ~in_category).sum()) == 1
+    assert sorted(index.col("id")[rows].tolist()) == sorted(
+        index.col("id")[np.flatnonzero(status & in_category)].tolist()
+    )
+
+
+async def test_a_probe_that_found_no_change_spares_the_query(client, actors, registry, app):
+    await registry.worker()
+
+    async def probe():
+        source = CountingFacts(app.state.engine)
+        index = CandidateIndex(app.state.taxonomy, source, busy=busy_periods)
+        await index.ensure_fresh()
+        before, xmin = source.change_queries, index.xmin
+        await index.ensure_fresh(Probe(since=xmin, xmin=xmin + 1, changed=False))
+        spared = source.change_queries == before and index.xmin == xmin + 1
+        # A probe that saw a change, or was taken against an older xmin, is not trusted.
+        await index.ensure_fresh(Probe(since=index.xmin, xmin=index.xmin, changed=True))
+        await index.ensure_fresh(Probe(since=index.xmin - 1, xmin=index.xmin, changed=False))
+        return spared, source.change_queries - before
+
+    spared, queries = in_app(client, probe)
+    assert spared
+    assert queries == 2
+
+
+async def test_a_change_after_a_cached_page_shows_in_the_next_answer(client, actors, registry):
+    _, first = await registry.worker(experience_years=2)
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    url = f"/api/v1/job-requests/{job['id']}/matches"
+    answered = [await client.get(url, headers=employer.headers) for _ in range(2)]
+    assert answered[0].content == answered[1].content
+    # The stored bytes are a MatchPage's own encoding.
+    assert msgspec.json.encode(msgspec.json.decode(answered[0].content, type=MatchPage)) == answered[0].content
+    _, second = await registry.worker(experience_years=9)
+    page = await matches(client, employer, job["id"])
+    assert [m["worker_id"] for m in page["items"]] == [second["id"], first["id"]]
+
+
+async def test_rankings_run_beside_the_event_loop_and_refreshes_wait_for_them(client, actors, registry, app):
+    await registry.worker()
+
+    async def run():
+        index = CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+        await index.ensure_fresh()
+        release = threading.Event()
+        ranked_in: list[int] = []
+
+        def slow_ranking():
+            ranked_in.append(threading.get_ident())
+            release.wait(5)
+            return "ranked"
+
+        reading = asyncio.ensure_future(index.read(slow_ranking))
+        ticks = 0
+        for _ in range(5):
+            await asyncio.sleep(0.01)
+            ticks += 1  # the loop runs while the ranking holds its thread
+        async with index._lock:
+            writer = asyncio.ensure_future(index._until_no_readers())
+            await asyncio.sleep(0.05)
+            waited = not writer.done()
+            release.set()
+            await writer
+        return ticks, ranked_in, waited, await reading
+
+    ticks, ranked_in, waited, result = in_app(client, run)
+    assert ticks == 5 and result == "ranked"
+    assert ranked_in and ranked_in[0] != threading.get_ident()
+    assert waited
+
+
+async def test_a_ranking_is_the_same_through_the_index_thread(client, actors, registry, app):
+    for years in (1, 4, 7):
+        await registry.worker(experience_years=years)
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+
+    async def both():
+        index = CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+        await index.ensure_fresh()
+        row = await app.state.engine.pool.fetchrow("SELECT * FROM job_request WHERE id = $1", job["id"])
+        query = query_for(dict(row))
+        return rank(index, query, limit=20, offset=0), await index.read(rank, index, query, limit=20, offset=0)
+
+    direct, threaded = in_app(client, both)
+    assert [m.worker_id for m in direct.items] == [m.worker_id for m in threaded.items]
+    assert len(direct.items) == 3
+
+
+def test_guards_are_coroutines_so_none_runs_in_a_thread():
+    assert inspect.iscoroutinefunction(require_authenticated)
+    assert inspect.iscoroutinefunction(requires(Role.ADMIN))
+    assert inspect.iscoroutinefunction(requires(Role.HOUSEKEEPING, scope="jobs:read"))
