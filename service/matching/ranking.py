@@ -155,6 +155,8 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
     end = day_number(last_day) if last_day else start + 3650
     category_bit = np.uint8(1 << CATEGORIES.index(q.category))
 
+    rows: np.ndarray  # bound below, before the first step
+
     def step(name: str, keep: np.ndarray) -> None:
         nonlocal rows
         excluded.append({"filter": name, "removed": int(rows.size - np.count_nonzero(keep))})
