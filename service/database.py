@@ -217,6 +217,8 @@ async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
     from service.accounts.tables import User
 
     engine = User._meta.db
+    if not isinstance(engine, PostgresEngine):
+        raise RuntimeError("the service runs on PostgreSQL")
     if engine.pool is not None:
         return await engine.pool.fetchrow(sql, *args)
     connection = await engine.get_new_connection()

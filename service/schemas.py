@@ -79,6 +79,10 @@ CheckValidUntil = dated("有效期至 (valid until)", -5, 5)
 # - subsidy rules: set for this year and the next few, and kept for the claims they priced.
 RegistrationDate = dated("备案有效期 (registration period)", -10, 10)
 RuleDate = dated("规则有效期 (rule validity)", -10, 5)
+# - a due date (预产期): from today to a year ahead.
+DueDate = dated("预产期 (expected due date)", 0, 1)
+# - a placement's last day (notice): from today to 5 years ahead, the longest contract.
+LastDay = dated("最后工作日 (her last day)", 0, 5)
 
 
 def _window_of(annotation: Any) -> DateWindow | None:

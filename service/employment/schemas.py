@@ -5,12 +5,11 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.schemas import LINE, TEXT, BodyId, Input, Output, dated
+from service.schemas import LINE, TEXT, BodyId, Input, LastDay, Output
 
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 Reason = Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT)]
 # Within the job's dates as well, which the service checks.
-LastDay = dated("最后工作日 (her last day)", 0, 5)
 
 
 class OfferCreate(Input, kw_only=True):

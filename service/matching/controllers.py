@@ -137,7 +137,8 @@ class JobRequestController(Controller):
             cache=request.app.stores.get("matches"),
         )
         # Already a MatchPage's JSON (a cached page is served as stored, not decoded again).
-        return Response(body, media_type=MediaType.JSON)
+        # The annotation keeps MatchPage in the OpenAPI document; the body is its bytes.
+        return Response(body, media_type=MediaType.JSON)  # type: ignore[arg-type]
 
     @get(
         "/{request_id:int}/interests",

@@ -155,6 +155,8 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
     end = day_number(last_day) if last_day else start + 3650
     category_bit = np.uint8(1 << CATEGORIES.index(q.category))
 
+    rows: np.ndarray  # bound below, before the first step
+
     def step(name: str, keep: np.ndarray) -> None:
         nonlocal rows
         excluded.append({"filter": name, "removed": int(rows.size - np.count_nonzero(keep))})
@@ -206,7 +208,7 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
             levels = col("certificates")[rows, column]
             step("certificate", (levels > 0) & (levels <= (q.required_min_level or 5)))
     covering = [HEALTH_TIER_CODES.index(t) for t in tiers_covering(q.category)]
-    step("health_check", col("health")[np.ix_(rows, covering)].max(axis=1) >= start)
+    step("health_check", col("health")[np.ix_(rows, np.asarray(covering, dtype=np.int64))].max(axis=1) >= start)
     if q.background_required:
         step("background_check", col("background")[rows] >= start)
     schedule = col("available")[rows] <= start
@@ -247,7 +249,7 @@ def score_candidates(
         better = worth > values["certificate"]
         values["certificate"] = np.where(better, worth, values["certificate"])
         values["_certificate_key"][better] = position
-    values["_certificate_keys"] = keys
+    values["_certificate_keys"] = np.array(keys, dtype=object)
 
     integrity = col("integrity")[rows]
     values["integrity"] = np.where(np.isnan(integrity), NEUTRAL_INTEGRITY, integrity)

@@ -7,7 +7,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from service.registry.schemas import CategoryName, Language, LanguageRef, Location, LocationOut, SkillCode
-from service.schemas import TEXT, DistrictCode, Input, JobEnd, JobStart, Output, dated
+from service.schemas import TEXT, DistrictCode, DueDate, Input, JobEnd, JobStart, Output
 
 Budget = Annotated[
     int,
@@ -20,7 +20,6 @@ BudgetUnit = Annotated[
     msgspec.Meta(description="month 按月 | hour 按小时 | term 按单 (26 天，只用于母婴 per 26-day 单, maternity only)"),
 ]
 # 预产期: a pregnancy is booked at most about nine months ahead.
-DueDate = dated("预产期 (expected due date)", 0, 1)
 Terms = Annotated[int, msgspec.Meta(ge=1, le=6, description="预订几单，每单 26 天 (how many 26-day 单 are booked)")]
 WorkType = Annotated[
     str,

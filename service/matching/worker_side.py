@@ -22,7 +22,7 @@ from datetime import date
 import numpy as np
 
 from service.accounts.guards import Principal
-from service.errors import NotFound
+from service.errors import NotFound, found
 from service.matching.index import CATEGORIES, CandidateIndex, day_number
 from service.matching.ranking import (
     FILTER_LABELS,
@@ -139,7 +139,7 @@ def assess(
         "dates": dates_value,
         "standing": min(1.0, float(values["_score"][0])),
     }
-    components = [
+    components: list[dict] = [
         {
             "name": name,
             "label": WORKER_SIDE_LABELS[name],
@@ -340,7 +340,9 @@ async def express_interest(principal: Principal, request_id: int, *, index: Cand
         )
         if inserted:
             await _bump(request_id)
-    row = await Interest.select().where((Interest.request == request_id) & (Interest.worker == worker["id"])).first()
+    row = found(
+        await Interest.select().where((Interest.request == request_id) & (Interest.worker == worker["id"])).first()
+    )
     return {"request_id": request_id, "worker_id": worker["id"], "interested": True, "created_at": row["created_at"]}
 
 

@@ -172,7 +172,7 @@ class HouseholdPages(Controller):
 
     @get("/requests/new")
     async def new_request(self, request: Request, category: FromQuery[str | None] = None) -> object:
-        if category not in CATEGORY_GUIDE:
+        if category is None or category not in CATEGORY_GUIDE:
             return page(request, "household/choose_category.html")
         guide = CATEGORY_GUIDE[category]
         start = today_local() + timedelta(days=7)

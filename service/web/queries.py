@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from piccolo.columns.combination import And, Where
+
 from service.accounts.guards import Principal, Role
 from service.database import jsonb
 from service.employment.tables import Complaint, Offer, Placement, Review
-from service.errors import Forbidden
+from service.errors import Forbidden, found
 from service.matching.tables import JobRequest
 from service.privacy import public_display_name
 from service.registry.counting import counts
@@ -191,7 +193,7 @@ async def open_complaints(principal: Principal) -> tuple[list[dict], list[dict]]
 async def request_of_placement(placement_id: int) -> dict:
     """The request a placement came from (its kind of job decides the notice she owes)."""
     row = await Placement.select(Placement.request).where(Placement.id == placement_id).first()
-    return await JobRequest.select().where(JobRequest.id == row["request"]).first() if row else {}
+    return found(await JobRequest.select().where(JobRequest.id == row["request"]).first()) if row else {}
 
 
 def _institution_of(principal: Principal, role: Role) -> int:
@@ -202,7 +204,7 @@ def _institution_of(principal: Principal, role: Role) -> int:
 
 async def institution_trainings(principal: Principal, status: str | None = None, limit: int = 50) -> list[dict]:
     """The training records a training institution pushed, newest first."""
-    where = Training.institution == _institution_of(principal, Role.TRAINING)
+    where: Where | And = Training.institution == _institution_of(principal, Role.TRAINING)
     if status:
         where = where & (Training.status == status)
     return (
