@@ -6,6 +6,8 @@ again and says so."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import time
 
 import prometheus_client
@@ -13,6 +15,7 @@ import pytest
 
 from service import piccolo_conf
 from service.database import bind_tables, ensure_database, make_engine, run_migrations
+from service.settings import PROJECT_ROOT
 from tests.conftest import in_app
 from tests.factories import phone
 from tests.faults.support import PostgresServer, another_instance
@@ -21,8 +24,13 @@ pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptio
 
 
 @pytest.fixture(scope="module")
-def own_postgres(tmp_path_factory, client, app):
-    server = PostgresServer(tmp_path_factory.mktemp("faults") / "pgdata")
+def own_postgres(client, app):
+    # Under the project's var/, like the suite's own embedded server: the server runs as
+    # its own system user, which cannot enter root's private pytest temporary folder.
+    folder = PROJECT_ROOT / "var" / f"faults-pg-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    server = PostgresServer(folder / "pgdata")
 
     async def migrate() -> str:
         before = piccolo_conf.DB
@@ -37,6 +45,7 @@ def own_postgres(tmp_path_factory, client, app):
     url = in_app(client, migrate)
     yield server, url
     server.close()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 async def _until(predicate, seconds: float) -> float:
