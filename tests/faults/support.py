@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import msgspec
 import psutil
+import pytest
 from litestar import Litestar
 
 from service.app import create_app
@@ -43,7 +44,8 @@ class RedisServer:
 
     def start(self) -> None:
         binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed"
+        if binary is None:  # a laptop without Redis: these faults need a server of their own
+            pytest.skip("redis-server is not installed")
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
