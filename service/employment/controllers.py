@@ -152,7 +152,11 @@ class PlacementController(Controller):
         summary="查看服务记录；雇主在接受后可见联系方式 (read a placement; the household sees her phone once accepted)",
     )
     async def read(self, request: Request, placement_id: PathId) -> PlacementOut:
-        return placement_out(await services.get_placement(principal_of(request), placement_id))
+        return placement_out(
+            await services.get_placement(
+                principal_of(request), placement_id, route=f"{request.method} {request.url.path}"
+            )
+        )
 
     @post(
         "/complete",

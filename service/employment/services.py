@@ -22,6 +22,7 @@ from service.matching import services as matching
 from service.matching.index import BusyPeriods
 from service.matching.tables import JobRequest
 from service.privacy import public_display_name
+from service.privacy.audit import SensitiveField, record_reads
 from service.registry import services as registry
 from service.registry.domain import GUANGDONG_TZ, local_date, today_local
 from service.registry.tables import Worker
@@ -250,7 +251,10 @@ async def _placement_for(principal: Principal, placement_id: int) -> tuple[dict,
     raise NotFound("服务记录不存在 (no such placement)")
 
 
-async def get_placement(principal: Principal, placement_id: int) -> dict:
+CONTACT_PURPOSE = "雇主联系已接受服务的家政服务员 (the household contacts the worker it engaged)"
+
+
+async def get_placement(principal: Principal, placement_id: int, *, route: str = "") -> dict:
     row, side = await _placement_for(principal, placement_id)
     worker = found(
         await Worker.select(Worker.real_name, Worker.gender, Worker.phone, Worker.consented_at)
@@ -261,6 +265,9 @@ async def get_placement(principal: Principal, placement_id: int) -> dict:
     # After acceptance the household may call her, if she still consents to being shown.
     if side in ("employer", "admin") and worker["consented_at"] is not None:
         contact = {"name": worker["real_name"], "phone": worker["phone"]}
+        await record_reads(
+            principal, row["worker"], [SensitiveField.PHONE], purpose=CONTACT_PURPOSE, route=route or "placement"
+        )
     return {
         **row,
         "worker_display_name": public_display_name(worker["real_name"], worker["gender"]),
