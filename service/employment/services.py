@@ -135,6 +135,13 @@ async def _offer_for_worker(principal: Principal, offer_id: int) -> dict:
     return row
 
 
+async def explain_offer(principal: Principal, offer_id: int, *, index) -> dict:
+    """Why she ranked where she did for the request she was offered (PIPL Art. 24)."""
+    offer = await _offer_for_worker(principal, offer_id)
+    request = found(await JobRequest.select().where(JobRequest.id == offer["request"]).first())
+    return await matching.explain_for_worker(request, offer["worker"], index=index) | {"offer_id": offer_id}
+
+
 async def accept_offer(principal: Principal, offer_id: int) -> dict:
     """She accepts: the placement is created, or a clear 409 says why not."""
     offer = await _offer_for_worker(principal, offer_id)

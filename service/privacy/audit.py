@@ -8,6 +8,7 @@ and PostgreSQL's trigger `personal_data_read_append_only` refuses it anyway.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from enum import StrEnum
 
@@ -34,6 +35,11 @@ FIELD_NAMES = {
 }
 
 
+# Whoever wants to know which reads a request logged (the tests' scan of every response)
+# sets a list here around the request; `record_reads` appends to it.
+reads_in_request: ContextVar[list[tuple[int, str]] | None] = ContextVar("reads_in_request", default=None)
+
+
 async def record_reads(
     principal: Principal, worker_id: int, fields: list[SensitiveField], *, purpose: str, route: str
 ) -> None:
@@ -55,6 +61,8 @@ async def record_reads(
         for field in dict.fromkeys(fields)
     ]
     await PersonalDataRead.insert(*rows)
+    if (seen := reads_in_request.get()) is not None:
+        seen.extend((worker_id, field.value) for field in fields)
 
 
 async def list_reads(

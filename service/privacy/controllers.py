@@ -32,8 +32,6 @@ Purpose = Annotated[
         description="读取目的，记入审计日志 (why it is read; kept in the audit log)",
     ),
 ]
-# Marks a response that carries personal data in full on purpose (an audited read).
-REVEALED_HEADER = "X-Personal-Data"
 
 
 def _route(request: Request) -> str:
@@ -70,7 +68,7 @@ class PrivacyController(Controller):
             cipher=request.app.state.cipher,
         )
         return Response(
-            msgspec.convert(row, SensitiveData), headers={REVEALED_HEADER: "audited", "Cache-Control": "no-store"}
+            msgspec.convert(row, SensitiveData), headers={"Cache-Control": "no-store"}
         )
 
     @get(
@@ -87,7 +85,6 @@ class PrivacyController(Controller):
         return Response(
             msgspec.convert(data, PersonalDataExport, strict=False),
             headers={
-                REVEALED_HEADER: "audited",
                 "Cache-Control": "no-store",
                 "Content-Disposition": f'attachment; filename="personal-data-{worker_id}.json"',
             },
@@ -136,9 +133,9 @@ class AuditController(Controller):
         worker_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         user_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
         agency_id: Annotated[int | None, QueryParameter(ge=1, le=MAX_ID)] = None,
-        field: FieldName | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        field: Annotated[FieldName | None, QueryParameter()] = None,
+        since: Annotated[datetime | None, QueryParameter()] = None,
+        until: Annotated[datetime | None, QueryParameter()] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> PersonalDataReadPage:

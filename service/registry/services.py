@@ -409,7 +409,7 @@ async def lookup_worker(principal: Principal, id_number: str, *, cipher: IdNumbe
         normalised, _, _ = parse_id_number(id_number)
     except IdNumberError as exc:
         raise InvalidField("id_number", str(exc)) from None
-    worker = await Worker.select().whereWorker.id_number_index.is_in(cipher.blind_indexes(normalised)).first()
+    worker = await Worker.select().where(Worker.id_number_index.is_in(cipher.blind_indexes(normalised))).first()
     if worker is not None and not await _may_look_up(principal, worker):
         worker = None
     await WorkerLookup(
