@@ -158,9 +158,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
             background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
         if settings.run_dispatcher:
             background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
-            background.append(
-                asyncio.create_task(_housekeeping(settings.erasure_retention_days), name="housekeeping")
-            )
+            background.append(asyncio.create_task(_housekeeping(settings.erasure_retention_days), name="housekeeping"))
         yield
     finally:
         app.state.integrity_checks.cancel()

@@ -679,7 +679,13 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
     },
     "PersonalDataExport": {
         "generated_at": NOW,
-        "worker": {"id": 1, "real_name": "陈秀英", "id_number": None, "phone": "138****8000", "district_codes": ["441802"]},
+        "worker": {
+            "id": 1,
+            "real_name": "陈秀英",
+            "id_number": None,
+            "phone": "138****8000",
+            "district_codes": ["441802"],
+        },
         "records": {"trainings": [{"id": 1, "course": "母婴护理员（五级）培训", "result": "passed"}], "offers": []},
         "reads": [
             {

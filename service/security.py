@@ -160,7 +160,9 @@ class IdNumberCipher:
 
     def blind_indexes(self, id_number: str) -> list[str]:
         """The index under every known key version, the current one first."""
-        return [self.blind_index(id_number, v) for v in [self.current, *(v for v in self.versions if v != self.current)]]
+        return [
+            self.blind_index(id_number, v) for v in [self.current, *(v for v in self.versions if v != self.current)]
+        ]
 
     def index_version(self, index: str) -> int:
         return int(index[1 : index.index(":")]) if index.startswith("v") else 1

@@ -240,16 +240,23 @@ async def explain_worker(principal: Principal, request_id: int, worker_id: int, 
     from service.registry.tables import Worker
 
     row = await get_request(principal, request_id)
-    worker = await Worker.select(
-        Worker.id, Worker.real_name, Worker.gender, Worker.consented_at, Worker.status, Worker.blacklisted_until
-    ).where(Worker.id == worker_id).first()
+    worker = (
+        await Worker.select(
+            Worker.id, Worker.real_name, Worker.gender, Worker.consented_at, Worker.status, Worker.blacklisted_until
+        )
+        .where(Worker.id == worker_id)
+        .first()
+    )
     if worker is None or not is_visible_to_employers(worker):
         raise NotFound("家政服务员不存在 (no such worker)")
     await index.ensure_fresh()
     answer = explain_position(index, query_for(row), worker_id)
     # Her status is hers: a worker shown to employers passes it, whatever the index last read.
     answer["failed"] = [f for f in answer["failed"] if f["filter"] != "status"]
-    return answer | {"request_id": request_id, "display_name": public_display_name(worker["real_name"], worker["gender"])}
+    return answer | {
+        "request_id": request_id,
+        "display_name": public_display_name(worker["real_name"], worker["gender"]),
+    }
 
 
 async def explain_for_worker(request_row: dict, worker_id: int, *, index: CandidateIndex) -> dict:

@@ -26,7 +26,6 @@ from service.schemas import LINE, MAX_ID, PathId
 Purpose = Annotated[
     str,
     QueryParameter(
-        min_length=2,
         max_length=200,
         pattern=LINE,
         description="读取目的，记入审计日志 (why it is read; kept in the audit log)",
@@ -53,12 +52,12 @@ class PrivacyController(Controller):
         self,
         request: Request,
         worker_id: PathId,
-        purpose: Purpose,
+        purpose: Purpose = "",
         fields: Annotated[
-            list[FieldName], QueryParameter(description="id_number 和/或 phone (id_number and/or phone)")
-        ],
+            list[FieldName] | None, QueryParameter(description="id_number 和/或 phone (id_number and/or phone)")
+        ] = None,
     ) -> Response[SensitiveData]:
-        wanted = [SensitiveField(f) for f in fields if f in ("id_number", "phone")]
+        wanted = [SensitiveField(f) for f in fields or [] if f in ("id_number", "phone")]
         row = await services.reveal(
             principal_of(request),
             worker_id,
@@ -67,9 +66,7 @@ class PrivacyController(Controller):
             route=_route(request),
             cipher=request.app.state.cipher,
         )
-        return Response(
-            msgspec.convert(row, SensitiveData), headers={"Cache-Control": "no-store"}
-        )
+        return Response(msgspec.convert(row, SensitiveData), headers={"Cache-Control": "no-store"})
 
     @get(
         "/export",

@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidTag
 from service.accounts.guards import Principal
 from service.accounts.tables import User
 from service.database import jsonb
-from service.errors import Conflict, NotFound
+from service.errors import Conflict, InvalidField, NotFound
 from service.privacy.audit import SensitiveField, reads_about, record_reads
 from service.registry import services as registry
 from service.registry.tables import ConsentEvent, Worker
@@ -53,15 +53,18 @@ async def reveal(
 ) -> dict:
     """Her full ID number and/or phone, for whoever manages her record."""
     worker, _rel = await registry.get_managed_worker(principal, worker_id)
+    # Checked after access, so a stranger's worker answers 404 whatever the query says.
+    if len(purpose.strip()) < 2:
+        raise InvalidField("purpose", "请说明读取目的，记入审计日志 (state why you read it; it is logged)")
+    if not fields:
+        raise InvalidField("fields", "请指明要读取的字段：id_number 或 phone (name id_number and/or phone)")
     if worker["erased_at"] is not None:
         raise Conflict("该档案的个人信息已删除 (this worker's personal data has been erased)")
     wanted = [f for f in fields if f in (SensitiveField.ID_NUMBER, SensitiveField.PHONE)]
     await record_reads(principal, worker_id, wanted, purpose=purpose, route=route)
     return {
         "worker_id": worker_id,
-        "id_number": _decrypt_id(cipher, worker["id_number_encrypted"])
-        if SensitiveField.ID_NUMBER in wanted
-        else None,
+        "id_number": _decrypt_id(cipher, worker["id_number_encrypted"]) if SensitiveField.ID_NUMBER in wanted else None,
         "phone": worker["phone"] if SensitiveField.PHONE in wanted else None,
         "purpose": purpose,
     }

@@ -846,7 +846,11 @@ async def list_checks(principal: Principal, worker_id: int, *, purpose: str = ""
         raise NotFound("家政服务员不存在 (no such worker)")
     rows = await Check.select().where(Check.worker == worker_id).order_by(Check.id)
     kinds = {r["kind"] for r in rows}
-    fields = [f for kind, f in (("background", SensitiveField.BACKGROUND_CHECK), ("health", SensitiveField.HEALTH_CHECK)) if kind in kinds]
+    fields = [
+        f
+        for kind, f in (("background", SensitiveField.BACKGROUND_CHECK), ("health", SensitiveField.HEALTH_CHECK))
+        if kind in kinds
+    ]
     await record_reads(principal, worker_id, fields, purpose=purpose or DEFAULT_CHECK_PURPOSE, route=route)
     return [_check_out(r) for r in rows]
 

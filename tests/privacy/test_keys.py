@@ -49,7 +49,9 @@ async def test_a_data_key_rotation_keeps_everyone_findable_and_rotate_keys_moves
     app.state.cipher = rotated
     try:
         # Before re-encryption: found by the old index, readable, no second registration.
-        found = await client.post("/api/v1/workers/lookup", headers=agency.headers, json={"id_number": body["id_number"]})
+        found = await client.post(
+            "/api/v1/workers/lookup", headers=agency.headers, json={"id_number": body["id_number"]}
+        )
         assert found.status_code == 200 and found.json()["id"] == worker_id
         again = await client.post("/api/v1/workers", headers=agency.headers, json=body)
         assert again.status_code == 409
@@ -61,13 +63,17 @@ async def test_a_data_key_rotation_keeps_everyone_findable_and_rotate_keys_moves
         async def stored():
             from service.registry.tables import Worker
 
-            return await Worker.select(Worker.id_number_encrypted, Worker.id_number_index).where(
-                Worker.id == worker_id
-            ).first()
+            return (
+                await Worker.select(Worker.id_number_encrypted, Worker.id_number_index)
+                .where(Worker.id == worker_id)
+                .first()
+            )
 
         row = in_app(client, stored)
         assert row["id_number_index"].startswith("v2:") and rotated.version_of(bytes(row["id_number_encrypted"])) == 2
-        found = await client.post("/api/v1/workers/lookup", headers=agency.headers, json={"id_number": body["id_number"]})
+        found = await client.post(
+            "/api/v1/workers/lookup", headers=agency.headers, json={"id_number": body["id_number"]}
+        )
         assert found.status_code == 200
         shown = await client.get(
             f"/api/v1/workers/{worker_id}/personal-data",
@@ -113,7 +119,9 @@ def test_production_refuses_development_keys(tmp_path):
     with pytest.raises(SettingsError, match="DATA_KEY"):
         load_settings(_production(tmp_path, SECRET_KEY=good["SECRET_KEY"], DATA_KEY=dev["data_key"]))
     with pytest.raises(SettingsError, match="DATA_KEY"):
-        load_settings(_production(tmp_path, SECRET_KEY=good["SECRET_KEY"], DATA_KEY=base64.b64encode(bytes(32)).decode()))
+        load_settings(
+            _production(tmp_path, SECRET_KEY=good["SECRET_KEY"], DATA_KEY=base64.b64encode(bytes(32)).decode())
+        )
     with pytest.raises(SettingsError, match="SECRET_KEY"):
         load_settings(_production(tmp_path, SECRET_KEY="short", DATA_KEY=good["DATA_KEY"]))
     # Development takes its generated keys as before.
@@ -122,7 +130,12 @@ def test_production_refuses_development_keys(tmp_path):
 
 def test_old_keys_are_read_from_the_environment(tmp_path):
     old = generate_data_key()
-    env = {"VAR_DIR": str(tmp_path), "DATA_KEY": generate_data_key(), "DATA_KEY_VERSION": "2", "OLD_DATA_KEYS": f"1:{old}"}
+    env = {
+        "VAR_DIR": str(tmp_path),
+        "DATA_KEY": generate_data_key(),
+        "DATA_KEY_VERSION": "2",
+        "OLD_DATA_KEYS": f"1:{old}",
+    }
     settings = load_settings(env | {"OLD_SECRET_KEYS": "first-old,second-old"})
     assert settings.old_secret_keys == ("first-old", "second-old")
     assert sorted(settings.data_keys) == [1, 2] and settings.data_keys[1] == base64.b64decode(old)
@@ -141,7 +154,9 @@ async def test_the_scan_catches_raw_numbers_and_lets_audited_reads_through():
                 from service.privacy.audit import reads_in_request
 
                 reads_in_request.get().append((1, "phone"))
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]}
+            )
             await send({"type": "http.response.body", "body": text.encode()})
 
         return scan.wrap(asgi)

@@ -40,7 +40,9 @@ async def test_reads_of_her_id_number_and_phone_are_logged_and_the_bureau_querie
     assert all(r["agency_id"] == agency.id and r["actor_role"] == "housekeeping" for r in mine)
     assert all(r["route"] == f"GET /api/v1/workers/{worker_id}/personal-data" for r in mine)
     # Filters and paging.
-    phone_only = (await client.get(READS, headers=admin.headers, params={"worker_id": worker_id, "field": "phone"})).json()
+    phone_only = (
+        await client.get(READS, headers=admin.headers, params={"worker_id": worker_id, "field": "phone"})
+    ).json()
     assert {r["field"] for r in phone_only["items"]} == {"phone"}
     page = (await client.get(READS, headers=admin.headers, params={"agency_id": agency.id, "limit": 1})).json()
     assert page["total"] >= 2 and len(page["items"]) == 1
@@ -49,7 +51,9 @@ async def test_reads_of_her_id_number_and_phone_are_logged_and_the_bureau_querie
 
     # A purpose is required and named when missing.
     missing = await client.get(reveal_url(worker_id), headers=agency.headers, params={"fields": "phone"})
-    assert missing.status_code == 400 and "purpose" in missing.text
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "purpose"
+    nothing = await client.get(reveal_url(worker_id), headers=agency.headers, params={"purpose": PURPOSE})
+    assert nothing.status_code == 422 and nothing.json()["errors"][0]["field"] == "fields"
     # Only the bureau reads the log.
     for caller in (agency.headers, person.headers):
         assert (await client.get(READS, headers=caller)).status_code == 403
@@ -78,9 +82,7 @@ async def test_strangers_get_404_for_her_data_and_other_roles_are_refused(client
         await client.post(f"/api/v1/workers/{record['id']}/erasure", headers=other_worker.headers)
     ).status_code == 404
     # Nobody reads a stranger's check results either, and no read was logged for the refusals.
-    assert (
-        await client.get(f"/api/v1/workers/{record['id']}/checks", headers=other_agency.headers)
-    ).status_code == 404
+    assert (await client.get(f"/api/v1/workers/{record['id']}/checks", headers=other_agency.headers)).status_code == 404
     log = (await client.get(READS, headers=registry.admin.headers, params={"worker_id": record["id"]})).json()
     assert {r["agency_id"] for r in log["items"]} <= {agency.id, None}
 
@@ -103,7 +105,9 @@ async def test_the_log_cannot_be_changed_or_deleted(client, app, actors, registr
             return str(exc)
         return None
 
-    assert "append-only" in in_app(client, tamper, f"UPDATE personal_data_read SET purpose = 'x' WHERE id = {entry['id']}")
+    assert "append-only" in in_app(
+        client, tamper, f"UPDATE personal_data_read SET purpose = 'x' WHERE id = {entry['id']}"
+    )
     assert "append-only" in in_app(client, tamper, "DELETE FROM personal_data_read")
     assert (await client.get(READS, headers=admin.headers)).json()["items"][0] == entry
 
@@ -117,14 +121,18 @@ async def test_reads_of_checks_and_of_the_contact_after_a_placement_are_logged(c
     assert checks.status_code == 200 and checks.json()
     employer = await actors.employer()
     today = today_local()
-    job = await post_request(client, employer, start_date=today.isoformat(), end_date=(today + timedelta(days=26)).isoformat())
+    job = await post_request(
+        client, employer, start_date=today.isoformat(), end_date=(today + timedelta(days=26)).isoformat()
+    )
     made = await offer(client, employer, job["id"], record["id"])
     placement = (await client.post(f"/api/v1/offers/{made['id']}/accept", headers=person.headers)).json()
     seen = (await client.get(f"/api/v1/placements/{placement['id']}", headers=employer.headers)).json()
     assert seen["worker_contact"]["phone"] == person.phone
 
     log = (await client.get(READS, headers=registry.admin.headers, params={"worker_id": record["id"]})).json()["items"]
-    assert {"health_check", "派单前核对体检"} <= {x for r in log if r["agency_id"] == agency.id for x in (r["field"], r["purpose"])}
+    assert {"health_check", "派单前核对体检"} <= {
+        x for r in log if r["agency_id"] == agency.id for x in (r["field"], r["purpose"])
+    }
     contact = [r for r in log if r["user_id"] == employer.id]
     assert [r["field"] for r in contact] == ["phone"] and contact[0]["actor_role"] == "employer"
 
@@ -132,7 +140,9 @@ async def test_reads_of_checks_and_of_the_contact_after_a_placement_are_logged(c
 async def test_she_downloads_all_her_data_with_who_read_it(client, actors, registry):
     agency = await actors.agency()
     person, record = await bound_worker(client, actors, registry, agency)
-    await client.get(reveal_url(record["id"]), headers=agency.headers, params={"fields": "id_number", "purpose": PURPOSE})
+    await client.get(
+        reveal_url(record["id"]), headers=agency.headers, params={"fields": "id_number", "purpose": PURPOSE}
+    )
     response = await client.get(f"/api/v1/workers/{record['id']}/export", headers=person.headers)
     assert response.status_code == 200, response.text
     assert "attachment" in response.headers["content-disposition"]
@@ -205,9 +215,7 @@ async def test_erasure_hides_her_at_once_and_erases_her_fields_later_while_figur
     assert (await client.get("/api/v1/accounts/me", headers=person.headers)).status_code == 401
     assert await _report(client, registry.admin) == before
     # The same registration is possible again (her ID number is no longer known).
-    assert (
-        await client.get(f"/api/v1/workers/{worker_id}", headers=registry.admin.headers)
-    ).json()["real_name"] == ""
+    assert (await client.get(f"/api/v1/workers/{worker_id}", headers=registry.admin.headers)).json()["real_name"] == ""
 
 
 async def test_a_worker_sees_why_she_ranked_where_she_did_for_an_offer(client, actors, registry):
@@ -247,8 +255,16 @@ async def test_the_household_sees_which_hard_conditions_a_worker_does_not_meet(c
     assert why["shown"] is False and [f["filter"] for f in why["failed"]] == ["live_in"]
     assert why["display_name"].endswith("阿姨") and why["match"] is None
     assert set(why) == {
-        "request_id", "worker_id", "algorithm_version", "shown", "rank", "total", "failed", "match",
-        "display_name", "offer_id",
+        "request_id",
+        "worker_id",
+        "algorithm_version",
+        "shown",
+        "rank",
+        "total",
+        "failed",
+        "match",
+        "display_name",
+        "offer_id",
     }
     ok = (await client.get(url(shown["id"]), headers=employer.headers)).json()
     assert ok["shown"] is True and ok["rank"] == 1 and ok["failed"] == []
