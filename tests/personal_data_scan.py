@@ -2,22 +2,52 @@
 service: every response body the app sends (to any test client) and every log line the
 service formats are scanned, and the run fails at its end if any carried one.
 
-A response may carry them only when the request logged a read of them
-(`service.privacy.audit.record_reads`: her own export, an audited reveal, the household's
-contact after a placement). Documentation (`/schema`, whose examples are made-up numbers)
-is not scanned.
+A response may carry one only when
+- the request logged a read (`service.privacy.audit.record_reads`: her own export, an
+  audited reveal, the household's contact after a placement, her own profile form), or
+- the request itself carried that number (a form shown again with what was typed), or
+- it is the signed-in caller's own account phone (the claim form sends her code to it).
+Documentation (`/schema`) and the import template (`/agency/import/template.csv`), whose
+examples are made-up numbers, are not scanned.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import unquote_plus
 
 from service.observability import JsonFormatter
-from service.privacy import carries_personal_data, mask_text
+from service.privacy import _ID15_IN_TEXT, _ID18_IN_TEXT, _PHONE_IN_TEXT, carries_personal_data, mask_text
 from service.privacy.audit import reads_in_request
 
 SCANNED_TYPES = (b"json", b"html", b"text", b"csv")
-NOT_SCANNED_PATHS = ("/schema",)
+NOT_SCANNED_PATHS = ("/schema", "/agency/import/template.csv")
+
+
+def numbers_in(text: str) -> set[str]:
+    """The ID and mobile numbers in `text`, as bare digits (an ID's X upper-cased)."""
+    found = set()
+    for pattern in (_ID18_IN_TEXT, _ID15_IN_TEXT):
+        for m in pattern.finditer(text):
+            digits = re.sub(r"[^0-9Xx]", "", m.group(0)).upper()
+            # Only numbers with a birth date in them: a certificate number's 15 digits are not an ID.
+            month, day = (digits[10:12], digits[12:14]) if len(digits) == 18 else (digits[8:10], digits[10:12])
+            if "01" <= month <= "12" and "01" <= day <= "31":
+                found.add(digits)
+    for m in _PHONE_IN_TEXT.finditer(text):
+        found.add(re.sub(r"[^0-9]", "", m.group(2) + m.group(3) + m.group(4)))
+    return found
+
+
+async def own_phone(scope) -> str | None:
+    user = scope.get("user")
+    if getattr(user, "user_id", None) is None:
+        return None
+    from service.accounts.tables import User
+
+    row = await User.select(User.phone).where(User.id == user.user_id).first()
+    return row["phone"] if row else None
 
 
 class Scan:
@@ -36,9 +66,16 @@ class Scan:
             if scope["type"] != "http" or scope["path"].startswith(NOT_SCANNED_PATHS):
                 return await asgi(scope, receive, send)
             chunks: list[bytes] = []
+            sent: list[bytes] = [scope.get("query_string", b"")]
             scanned_type = True
             reads: list = []
             token = reads_in_request.set(reads)
+
+            async def listen():
+                message = await receive()
+                if message["type"] == "http.request":
+                    sent.append(message.get("body", b""))
+                return message
 
             async def capture(message):
                 nonlocal scanned_type
@@ -50,12 +87,16 @@ class Scan:
                 await send(message)
 
             try:
-                await asgi(scope, receive, capture)
+                await asgi(scope, listen, capture)
             finally:
                 reads_in_request.reset(token)
             self.responses += 1
             body = b"".join(chunks).decode("utf-8", "replace")
-            if not reads and carries_personal_data(body):
+            if reads or not carries_personal_data(body):
+                return
+            echoed = numbers_in(unquote_plus(b"&".join(sent).decode("utf-8", "replace")))
+            unexplained = numbers_in(body) - echoed
+            if unexplained and unexplained - {await own_phone(scope)}:
                 self.found(f"response to {scope['method']} {scope['path']}", _around(body))
 
         return scanned
