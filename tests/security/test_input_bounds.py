@@ -19,8 +19,6 @@ from service.registry.domain import today_local
 from service.schemas import DateWindow, Input, date_windows
 from tests.factories import request_body, worker_body
 
-TODAY = today_local()
-
 
 @pytest.fixture(autouse=True)
 def clean_database():
@@ -38,51 +36,54 @@ def input_structs() -> list[type[Input]]:
 
 # A valid body of each input Struct that has a date or number field (required fields only,
 # plus what makes the rest valid). A new such Struct without a sample fails the walk below.
-SAMPLES: dict[str, dict] = {
-    "WorkerCreate": {k: v for k, v in worker_body().items() if k != "available_from"},
-    "WorkerUpdate": {},
-    "Location": {"lat": 23.7, "lon": 113.05},
-    "TrainingCreate": {
-        "programme": "nanyue_jiazheng",
-        "training_type": "employment_skills",
-        "course": "母婴护理员培训",
-        "hours": 80,
-        "started_on": TODAY.isoformat(),
-        "result": "in_progress",
-    },
-    "SessionIn": {"on_date": TODAY.isoformat(), "starts_at": "09:00", "ends_at": "12:00"},
-    "RosterCreate": {
-        "course": "母婴护理员培训",
-        "started_on": TODAY.isoformat(),
-        "id_numbers": [worker_body()["id_number"]],
-    },
-    "VerificationRuleUpdate": {"auto_verify": True},
-    "EvaluatorRegistrationCreate": {
-        "agency_id": 1,
-        "registration_no": "Y0001",
-        "valid_from": TODAY.isoformat(),
-        "valid_until": TODAY.isoformat(),
-        "occupation_codes": ["4-10-01-06"],
-    },
-    "EvaluatorRegistrationUpdate": {},
-    "SubsidyRuleCreate": {"name": "通用", "base_amount": 1000, "valid_from": TODAY.isoformat()},
-    "ClaimCreate": {"training_id": 1},
-    "TargetSet": {"year": 2026, "metric": "trained", "target": 100},
-    "BudgetSet": {"year": 2026, "programme_code": "nanyue_jiazheng", "amount": 100000},
-    "CertificateCreate": {
-        "occupation_code": "4-10-01-06",
-        "level": 4,
-        "certificate_no": "S4418000001",
-        "issued_on": TODAY.isoformat(),
-    },
-    "CheckCreate": {"kind": "health", "tier": "maternity", "result": "passed", "checked_on": TODAY.isoformat()},
-    "JobRequestCreate": request_body(start_date=TODAY.isoformat(), end_date=None),
-    "JobRequestUpdate": {},
-    "RequiredCertificate": {"occupation_code": "4-10-01-06", "min_level": 4},
-    "OfferCreate": {"worker_id": 1},
-    "ReviewCreate": {"ratings": {"quality": 5}},
-    "ReviewUpdate": {},
-}
+def samples() -> dict[str, dict]:
+    """Built per test, so a run that crosses Guangdong midnight still sends today's date."""
+    today = today_local().isoformat()
+    return {
+        "WorkerCreate": {k: v for k, v in worker_body().items() if k != "available_from"},
+        "WorkerUpdate": {},
+        "Location": {"lat": 23.7, "lon": 113.05},
+        "TrainingCreate": {
+            "programme": "nanyue_jiazheng",
+            "training_type": "employment_skills",
+            "course": "母婴护理员培训",
+            "hours": 80,
+            "started_on": today,
+            "result": "in_progress",
+        },
+        "SessionIn": {"on_date": today, "starts_at": "09:00", "ends_at": "12:00"},
+        "RosterCreate": {
+            "course": "母婴护理员培训",
+            "started_on": today,
+            "id_numbers": [worker_body()["id_number"]],
+        },
+        "VerificationRuleUpdate": {"auto_verify": True},
+        "EvaluatorRegistrationCreate": {
+            "agency_id": 1,
+            "registration_no": "Y0001",
+            "valid_from": today,
+            "valid_until": today,
+            "occupation_codes": ["4-10-01-06"],
+        },
+        "EvaluatorRegistrationUpdate": {},
+        "SubsidyRuleCreate": {"name": "通用", "base_amount": 1000, "valid_from": today},
+        "ClaimCreate": {"training_id": 1},
+        "TargetSet": {"year": 2026, "metric": "trained", "target": 100},
+        "BudgetSet": {"year": 2026, "programme_code": "nanyue_jiazheng", "amount": 100000},
+        "CertificateCreate": {
+            "occupation_code": "4-10-01-06",
+            "level": 4,
+            "certificate_no": "S4418000001",
+            "issued_on": today,
+        },
+        "CheckCreate": {"kind": "health", "tier": "maternity", "result": "passed", "checked_on": today},
+        "JobRequestCreate": request_body(start_date=today, end_date=None),
+        "JobRequestUpdate": {},
+        "RequiredCertificate": {"occupation_code": "4-10-01-06", "min_level": 4},
+        "OfferCreate": {"worker_id": 1},
+        "ReviewCreate": {"ratings": {"quality": 5}},
+        "ReviewUpdate": {},
+    }
 
 
 def _leaves(annotation, metas=(), wrap=()):
@@ -126,7 +127,7 @@ def _wrap(value, wrap):
 
 
 def _decode(struct, field, value, wrap=()):
-    body = SAMPLES[struct.__name__] | {field.encode_name: _wrap(value, wrap)}
+    body = samples()[struct.__name__] | {field.encode_name: _wrap(value, wrap)}
     return msgspec.convert(body, struct, strict=False)
 
 
@@ -153,9 +154,10 @@ def test_the_walk_finds_the_known_fields():
 
 def test_every_struct_with_dates_or_numbers_has_a_sample_and_the_samples_are_valid():
     needing = {s.__name__ for s, *_ in DATE_FIELDS + NUMBER_FIELDS}
-    assert needing <= set(SAMPLES), needing - set(SAMPLES)
+    sample_bodies = samples()
+    assert needing <= set(sample_bodies), needing - set(sample_bodies)
     structs = {s.__name__: s for s in input_structs()}
-    for name, body in SAMPLES.items():
+    for name, body in sample_bodies.items():
         msgspec.convert(body, structs[name], strict=False)
 
 
@@ -173,7 +175,7 @@ def test_every_date_field_has_a_window_stated_in_its_description():
 )
 def test_dates_at_and_beyond_their_window(struct, field, edge):
     window: DateWindow = {a: w for a, _, w in date_windows(struct)}[field.name]
-    lower, upper = window.bounds(TODAY)
+    lower, upper = window.bounds(today_local())
     value = {
         "lower - 1 day": lower - timedelta(days=1),
         "lower": lower,
