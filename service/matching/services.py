@@ -18,7 +18,10 @@ from service.matching.index import CandidateIndex
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
+from service.privacy import public_display_name
 from service.registry.domain import today_local
+from service.registry.services import is_visible_to_employers
+from service.registry.tables import Worker
 from service.taxonomy.services import Taxonomy
 
 MATCH_CACHE_SECONDS = 300
@@ -235,10 +238,6 @@ async def explain_worker(principal: Principal, request_id: int, worker_id: int, 
     """For the request's owner: whether a worker it may see passes the request's hard
     filters, which she does not, and her place if she does. A worker employers may not
     see (no consent, paused, blacklisted, unknown) is a 404, as in her public record."""
-    from service.privacy import public_display_name
-    from service.registry.services import is_visible_to_employers
-    from service.registry.tables import Worker
-
     row = await get_request(principal, request_id)
     worker = (
         await Worker.select(
