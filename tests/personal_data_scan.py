@@ -25,6 +25,14 @@ SCANNED_TYPES = (b"json", b"html", b"text", b"csv")
 NOT_SCANNED_PATHS = ("/schema", "/agency/import/template.csv")
 
 
+def _standalone(text: str, m: re.Match) -> bool:
+    """Not a digit run inside a token (hex ids, CSRF tokens, keys): no ASCII letter
+    right before or after it."""
+    before = text[m.start() - 1] if m.start() > 0 else " "
+    after = text[m.end()] if m.end() < len(text) else " "
+    return not (before.isascii() and before.isalpha()) and not (after.isascii() and after.isalpha())
+
+
 def numbers_in(text: str) -> set[str]:
     """The ID and mobile numbers in `text`, as bare digits (an ID's X upper-cased)."""
     found = set()
@@ -33,10 +41,11 @@ def numbers_in(text: str) -> set[str]:
             digits = re.sub(r"[^0-9Xx]", "", m.group(0)).upper()
             # Only numbers with a birth date in them: a certificate number's 15 digits are not an ID.
             month, day = (digits[10:12], digits[12:14]) if len(digits) == 18 else (digits[8:10], digits[10:12])
-            if "01" <= month <= "12" and "01" <= day <= "31":
+            if "01" <= month <= "12" and "01" <= day <= "31" and _standalone(text, m):
                 found.add(digits)
     for m in _PHONE_IN_TEXT.finditer(text):
-        found.add(re.sub(r"[^0-9]", "", m.group(2) + m.group(3) + m.group(4)))
+        if _standalone(text, m):
+            found.add(re.sub(r"[^0-9]", "", m.group(2) + m.group(3) + m.group(4)))
     return found
 
 
@@ -108,7 +117,7 @@ class Scan:
         def format(self, record: logging.LogRecord) -> str:
             line = original(self, record)
             scan.lines += 1
-            if carries_personal_data(line):
+            if carries_personal_data(line) and numbers_in(line):
                 scan.found(f"log line of {record.name}", line)
             return line
 

@@ -175,7 +175,7 @@ async def test_the_scan_catches_raw_numbers_and_lets_audited_reads_through():
     assert scan.findings == []
     await call(app_saying('{"phone": "13800138000"}', audited=True))
     assert scan.findings == []
-    await call(app_saying('{"certificate_no": "S000012341234999"}', audited=False))
+    await call(app_saying('{"certificate_no": "S000012341234999", "request_id": "8f13612340732ca2"}', audited=False))
     assert scan.findings == []  # 15 digits without a birth date in them: not an ID number
     await call(app_saying('{"note": "身份证441802198503071026"}', audited=False))
     assert len(scan.findings) == 1 and "441802198503071026" not in scan.findings[0]
