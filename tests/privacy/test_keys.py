@@ -102,7 +102,9 @@ async def test_tokens_signed_with_the_previous_secret_stay_valid_through_a_rotat
         # Once the old key is dropped, its tokens are refused; new ones still work.
         assert (await client.get("/api/v1/accounts/me", headers=person.headers)).status_code == 401
         assert (await client.get("/api/v1/accounts/me", headers=fresh)).status_code == 200
-    forged = issue_token(user_id=person.id, role="employer", secret="someone-else", ttl_seconds=60)
+    forged = issue_token(
+        user_id=person.id, role="employer", secret="someone-else-entirely-0123456789abcdef", ttl_seconds=60
+    )
     assert (await client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {forged}"})).status_code == 401
 
 
