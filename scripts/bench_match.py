@@ -49,7 +49,6 @@ from service.database import (  # noqa: E402
 from service.matching.facts import DatabaseFacts  # noqa: E402
 from service.matching.index import CandidateIndex  # noqa: E402
 from service.matching.ranking import (  # noqa: E402
-    CATEGORY_OCCUPATIONS,
     DEFAULT_RADIUS_KM,
     EXPERIENCE_FULL_YEARS,
     NEUTRAL_INTEGRITY,
@@ -57,15 +56,17 @@ from service.matching.ranking import (  # noqa: E402
     RECENT_TRAINING_DAYS,
     WEIGHTS,
     MatchQuery,
+    counted_credentials,
     filter_candidates,
     rank,
     score_candidates,
     top_positions,
 )
 from service.matching.services import query_for  # noqa: E402
-from service.registry.domain import REQUIRED_HEALTH_TIER, Category, HealthTier  # noqa: E402
+from service.registry.domain import units_per_month  # noqa: E402
 from service.registry.tables import Certificate, Check, Training, Worker  # noqa: E402
 from service.settings import PROJECT_ROOT, load_settings  # noqa: E402
+from service.taxonomy.rules import best_levels, relative_level, split_key, tiers_covering, work_type_max_level  # noqa: E402
 from service.taxonomy.services import load_taxonomy  # noqa: E402
 
 LIMIT = 20
@@ -81,8 +82,23 @@ def rss_mb() -> float:
 
 
 def tiers_at_least(category: str) -> list[str]:
-    needed = REQUIRED_HEALTH_TIER[Category(category)]
-    return [t.name.lower() for t in HealthTier if t >= needed]
+    """The health-check tiers whose report covers the category (health_checks.json)."""
+    return list(tiers_covering(category))
+
+
+def credential_args(index: CandidateIndex, q: MatchQuery) -> list:
+    """The counted credentials as parallel arrays: occupation, 工种, the 工种's top level, and
+    the occupation's lowest and highest levels."""
+    keys = counted_credentials(q)
+    occupations = index.taxonomy.occupations
+    levels = [occupations.get(split_key(k)[0], {}).get("levels") or [5, 4, 3, 2, 1] for k in keys]
+    return [
+        [split_key(k)[0] for k in keys],
+        [split_key(k)[1] for k in keys],
+        [work_type_max_level(occupations, k) for k in keys],
+        [max(v) for v in levels],
+        [min(v) for v in levels],
+    ]
 
 
 # (b) One SQL query ---------------------------------------------------------------------------
@@ -105,16 +121,21 @@ WITH candidates AS (
       AND (NOT $11 OR EXISTS (SELECT 1 FROM worker_check b WHERE b.worker = w.id AND b.kind = 'background'
                   AND b.result = 'passed' AND b.status = 'verified' AND coalesce(b.valid_until, 'infinity') >= $9))
       AND ($12::varchar IS NULL OR EXISTS (SELECT 1 FROM certificate c WHERE c.worker = w.id AND c.status = 'verified'
-                  AND c.occupation_code = $12 AND c.level <= $13))
+                  AND c.occupation_code = $12 AND c.level <= $13
+                  AND ($32::varchar IS NULL OR c.work_type = $32 OR c.level < $33::int)))
 )
 SELECT c.id,
     $14::float8 * CASE WHEN cardinality($15::varchar[]) = 0 THEN 1.0 ELSE
         (SELECT count(*) FROM unnest(c.skills) s WHERE s = ANY($15::varchar[]))::float8 / cardinality($15::varchar[]) END
-  + $16::float8 * coalesce((SELECT (6 - min(ce.level)) / 5.0 FROM certificate ce WHERE ce.worker = c.id
-        AND ce.status = 'verified' AND ce.occupation_code = ANY($17::varchar[])), 0)
+  + $16::float8 * coalesce((SELECT max(least(1.0, (k.lowest - ce.level + 1)::float8 / (k.lowest - k.highest + 1)))
+        FROM certificate ce JOIN unnest($17::varchar[], $34::varchar[], $35::int[], $36::int[], $37::int[])
+             AS k(occupation, work_type, top, lowest, highest)
+          ON ce.occupation_code = k.occupation AND (k.work_type IS NULL OR ce.work_type = k.work_type OR ce.level < k.top)
+        WHERE ce.worker = c.id AND ce.status = 'verified' AND ce.level IS NOT NULL), 0)
   + $18::float8 * $19::float8
   + $20::float8 * greatest(0.0, 1.0 - greatest(0.0, (CASE WHEN c.wage_unit = 'hour' THEN c.wage_min * $21::float8
-        ELSE c.wage_min END - $22::float8) / greatest($22::float8 * 0.5, 1.0)))
+        WHEN c.wage_unit = 'term' THEN c.wage_min * $38::float8 ELSE c.wage_min END / $39::float8
+        - $22::float8) / greatest($22::float8 * 0.5, 1.0)))
   + $23::float8 * least(c.experience_years / $24::float8, 1.0)
   + $25::float8 * CASE WHEN $5::float8 IS NULL OR c.lat IS NULL THEN (CASE WHEN c.serves THEN 1.0 ELSE 0.5 END)
         ELSE greatest(0.0, 1.0 - round(earth_distance(ll_to_earth(c.lat, c.lon), ll_to_earth($5, $6)) / 1000) / $26::float8) END
@@ -154,7 +175,7 @@ def sql_args(index: CandidateIndex, q: MatchQuery) -> list:
         WEIGHTS["skills"],
         q.skills,
         WEIGHTS["certificate"],
-        list(CATEGORY_OCCUPATIONS[q.category]),
+        credential_args(index, q)[0],
         WEIGHTS["integrity"],
         NEUTRAL_INTEGRITY,
         WEIGHTS["wage"],
@@ -169,6 +190,11 @@ def sql_args(index: CandidateIndex, q: MatchQuery) -> list:
         RECENT_TRAINING_DAYS,
         RECENT_TRAINING_BONUS,
         LIMIT,
+        q.required_work_type,
+        work_type_max_level(index.taxonomy.occupations, q.required_credential() or ""),
+        *credential_args(index, q)[1:],
+        units_per_month("term", hours_per_month),
+        units_per_month(q.budget_unit, hours_per_month),
     ]
 
 
@@ -220,12 +246,11 @@ async def orm_rank(index: CandidateIndex, q: MatchQuery) -> list[int]:
     for c in [
         c
         for chunk in chunks
-        for c in await Certificate.select(Certificate.worker, Certificate.occupation_code, Certificate.level).where(
-            Certificate.worker.is_in(chunk) & (Certificate.status == "verified")
-        )
+        for c in await Certificate.select(
+            Certificate.worker, Certificate.occupation_code, Certificate.work_type, Certificate.level
+        ).where(Certificate.worker.is_in(chunk) & (Certificate.status == "verified") & Certificate.level.is_not_null())
     ]:
-        best = certificates[c["worker"]].get(c["occupation_code"], 99)
-        certificates[c["worker"]][c["occupation_code"]] = min(best, c["level"])
+        certificates[c["worker"]][(c["occupation_code"], c["work_type"], c["level"])] = c["level"]
     recent = q.today - timedelta(days=RECENT_TRAINING_DAYS)
     for t in [
         t
@@ -249,13 +274,24 @@ async def orm_rank(index: CandidateIndex, q: MatchQuery) -> list[int]:
             continue
         if w["id"] not in healthy or (q.background_required and w["id"] not in background):
             continue
-        levels = certificates.get(w["id"], {})
-        if q.required_occupation and levels.get(q.required_occupation, 99) > (q.required_min_level or 5):
+        levels = best_levels(index.taxonomy.occupations, certificates.get(w["id"], {}))
+        required = q.required_credential()
+        if required and levels.get(required, 99) > (q.required_min_level or 5):
             continue
         skills = len(set(w["skills"]) & set(q.skills)) / len(q.skills) if q.skills else 1.0
-        best = min((levels.get(code, 99) for code in CATEGORY_OCCUPATIONS[q.category]), default=99)
-        certificate = (6 - best) / 5 if best < 99 else 0.0
-        expected = w["wage_min"] * hours_per_month if w["wage_unit"] == "hour" else w["wage_min"]
+        certificate = max(
+            (
+                min(1.0, relative_level(levels[key], index.taxonomy.occupations[split_key(key)[0]]["levels"]))
+                for key in counted_credentials(q)
+                if key in levels
+            ),
+            default=0.0,
+        )
+        expected = (
+            w["wage_min"]
+            * units_per_month(w["wage_unit"], hours_per_month)
+            / units_per_month(q.budget_unit, hours_per_month)
+        )
         wage = max(0.0, 1.0 - max(0.0, (expected - q.budget_max) / max(q.budget_max * 0.5, 1.0)))
         experience = min(w["experience_years"] / EXPERIENCE_FULL_YEARS, 1.0)
         serves = q.district_code in w["district_codes"]

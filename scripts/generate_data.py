@@ -30,6 +30,7 @@ from service.privacy import mask_id_number  # noqa: E402
 from service.registry.domain import add_years, id_check_digit, today_local  # noqa: E402
 from service.security import IdNumberCipher  # noqa: E402
 from service.settings import PROJECT_ROOT, load_settings  # noqa: E402
+from service.taxonomy.rules import CATEGORY_CODES, tiers_covering  # noqa: E402
 
 try:
     from tqdm import tqdm
@@ -124,7 +125,8 @@ OCCUPATION_FOR = {
     "medical": "4-14-01-02",
 }
 WORK_TYPE_FOR = {"maternity": "母婴护理员", "household": "家务服务员"}
-HEALTH_TIER_FOR = {"maternity": "maternity", "household": "home", "elderly": "elderly", "medical": "elderly"}
+# The laxest health report that covers each category (service/taxonomy/data/health_checks.json).
+HEALTH_TIER_FOR = {category: tiers_covering(category)[0] for category in CATEGORY_CODES}
 COURSES = {
     "maternity": "母婴护理员培训",
     "household": "家务服务员培训",

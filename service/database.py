@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from piccolo.conf.apps import AppConfig
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.table import Table
 
 from service.settings import Settings
 
@@ -178,6 +179,15 @@ async def resolve_database_url(settings: Settings) -> str:
 def jsonb(value: Any) -> Any:
     """A JSONB value as Python data (asyncpg hands JSONB over as text)."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def pool_of(table: type[Table]) -> asyncpg.Pool:
+    """The asyncpg pool behind a table's engine, for work the ORM does not express
+    (COPY, SET LOCAL, advisory locks); the app's lifespan starts it."""
+    engine = table._meta.db
+    if not isinstance(engine, PostgresEngine) or engine.pool is None:
+        raise RuntimeError("the database connection pool is not started")
+    return engine.pool
 
 
 def make_engine(url: str) -> PostgresEngine:

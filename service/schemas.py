@@ -75,6 +75,10 @@ JobEnd = dated("结束日期 (end date)", 0, 5)
 CredentialDate = dated("日期 (date)", -10, 0)
 CheckDate = dated("检查日期 (date of the check)", -5, 0)
 CheckValidUntil = dated("有效期至 (valid until)", -5, 5)
+# - an evaluation institution's registration (备案): up to 10 years back and ahead.
+# - subsidy rules: set for this year and the next few, and kept for the claims they priced.
+RegistrationDate = dated("备案有效期 (registration period)", -10, 10)
+RuleDate = dated("规则有效期 (rule validity)", -10, 5)
 
 
 def _window_of(annotation: Any) -> DateWindow | None:

@@ -121,25 +121,31 @@ async def seed_city(connection, *, seed: int = 11, people: int = 40) -> City:
                 "status": "completed" if ended else "active",
                 "end_date": start + timedelta(days=rng.randint(20, 300)) if ended else None,
             }
+            # The dearer jobs are 月嫂 ones, priced per 单 of 26 days.
+            placement["wage_unit"] = "term" if placement["wage"] >= 8000 else "month"
+            category = "maternity" if placement["wage_unit"] == "term" else "household"
             request = await connection.fetchval(
                 "INSERT INTO job_request (employer, category, skills, district_code, start_date, budget_min, budget_max, "
-                "budget_unit, languages, status) VALUES ($1, 'household', '{}', '441802', $2, 3000, 9000, 'month', '{}', "
+                "budget_unit, languages, status) VALUES ($1, $3, '{}', '441802', $2, 3000, 9000, $4, '{}', "
                 "'filled') RETURNING id",
                 employer,
                 start,
+                category,
+                placement["wage_unit"],
             )
             offer = await connection.fetchval(
                 "INSERT INTO offer (request, worker, made_by_user, wage, wage_unit, status, expires_at) "
-                "VALUES ($1, $2, $3, $4, 'month', 'accepted', $5) RETURNING id",
+                "VALUES ($1, $2, $3, $4, $6, 'accepted', $5) RETURNING id",
                 request,
                 worker,
                 employer,
                 placement["wage"],
                 NOW,
+                placement["wage_unit"],
             )
             placement["id"] = await connection.fetchval(
                 "INSERT INTO placement (offer, request, worker, employer, start_date, end_date, wage, wage_unit, status) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, 'month', $8) RETURNING id",
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8) RETURNING id",
                 offer,
                 request,
                 worker,
@@ -148,6 +154,7 @@ async def seed_city(connection, *, seed: int = 11, people: int = 40) -> City:
                 placement["end_date"],
                 placement["wage"],
                 placement["status"],
+                placement["wage_unit"],
             )
             city.placements.append(placement)
             if rng.random() < 0.7:

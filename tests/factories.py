@@ -309,12 +309,35 @@ class Registry:
         self.trainer = await self.actors.agency("training")
         self._cert = 0
         self.id_numbers = {}
+        self.people = {}
         return self
 
-    async def worker(self, *, certificate_level=None, trained_on=None, health="maternity", consent=True, **profile):
+    async def certificate(self, worker_id, occupation_code, level, *, work_type=None):
+        """A verified skill-level certificate pushed by the evaluation institution."""
+        self._cert += 1
+        issued = await self.client.post(
+            f"/api/v1/workers/{worker_id}/certificates",
+            headers=self.evaluator.headers,
+            json={
+                "id_number": self.id_numbers[worker_id],
+                "occupation_code": occupation_code,
+                "work_type": work_type,
+                "level": level,
+                "certificate_no": f"S44180{self._cert:08d}",
+                "issued_on": (today_local() - timedelta(days=30)).isoformat(),
+            },
+        )
+        assert issued.status_code == 201, issued.text
+        return issued.json()
+
+    async def worker(
+        self, *, certificate_level=None, certificates=(), trained_on=None, health="maternity", consent=True, **profile
+    ):
+        """`certificates`: (occupation code, 工种 or None, level) of further certificates."""
         person, record = await self.actors.registered_worker(**profile)
         worker_id = record["id"]
         self.id_numbers[worker_id] = id_number = self.actors.last_body["id_number"]
+        self.people[worker_id] = person
         if consent:
             assert (
                 await self.client.post(f"/api/v1/workers/{worker_id}/consent", headers=person.headers)
@@ -327,20 +350,9 @@ class Registry:
             )
             assert checked.status_code == 201, checked.text
         if certificate_level:
-            self._cert += 1
-            issued = await self.client.post(
-                f"/api/v1/workers/{worker_id}/certificates",
-                headers=self.evaluator.headers,
-                json={
-                    "id_number": id_number,
-                    "occupation_code": "4-10-01-06",
-                    "work_type": "母婴护理员",
-                    "level": certificate_level,
-                    "certificate_no": f"S44180{self._cert:08d}",
-                    "issued_on": (today_local() - timedelta(days=30)).isoformat(),
-                },
-            )
-            assert issued.status_code == 201, issued.text
+            await self.certificate(worker_id, "4-10-01-06", certificate_level, work_type="母婴护理员")
+        for occupation_code, work_type, level in certificates:
+            await self.certificate(worker_id, occupation_code, level, work_type=work_type)
         if trained_on:
             await self.actors.verified_training(
                 self.trainer,

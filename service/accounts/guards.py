@@ -100,6 +100,20 @@ class Principal:
     def is_agency_of(self, agency_id: int | None) -> bool:
         return self.is_agency and agency_id is not None and self.agency_id == agency_id
 
+    @property
+    def own_agency_id(self) -> int:
+        """The agency the caller speaks for; a caller without one is refused."""
+        if self.agency_id is None:
+            raise Forbidden()
+        return self.agency_id
+
+    @property
+    def own_user_id(self) -> int:
+        """The caller's own account; a caller without one (an API key) is refused."""
+        if self.user_id is None:
+            raise Forbidden()
+        return self.user_id
+
     def has_scope(self, scope: str) -> bool:
         return not self.is_agency or scope in self.scopes
 

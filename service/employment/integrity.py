@@ -25,6 +25,7 @@ from typing import Any, cast
 from piccolo.columns import Column
 
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Placement, Review
+from service.registry.counting import counts, valid_on
 from service.registry.domain import BLACKLIST_YEARS, GUANGDONG_TZ, add_years, local_date, today_local
 from service.registry.tables import Certificate, Check, Training, Worker
 
@@ -134,27 +135,17 @@ async def gather(worker_id: int, on: date) -> IntegrityFacts:
     facts = IntegrityFacts()
     best = (
         await Certificate.select(Certificate.level)
-        .where((Certificate.worker == worker_id) & (Certificate.status == "verified") & Certificate.level.is_not_null())
+        .where((Certificate.worker == worker_id) & counts(Certificate) & Certificate.level.is_not_null())
         .order_by(Certificate.level)
         .first()
     )
     facts.best_certificate_level = best["level"] if best else None
-    facts.trainings_passed = await Training.count().where(
-        (Training.worker == worker_id) & (Training.status == "verified") & (Training.result == "passed")
-    )
+    facts.trainings_passed = await Training.count().where((Training.worker == worker_id) & counts(Training))
     facts.health_valid = await Check.exists().where(
-        (Check.worker == worker_id)
-        & (Check.kind == "health")
-        & (Check.status == "verified")
-        & (Check.result == "passed")
-        & (Check.valid_until >= on)
+        (Check.worker == worker_id) & (Check.kind == "health") & counts(Check) & valid_on(Check, on)
     )
     facts.background_passed = await Check.exists().where(
-        (Check.worker == worker_id)
-        & (Check.kind == "background")
-        & (Check.status == "verified")
-        & (Check.result == "passed")
-        & (Check.valid_until.is_null() | (Check.valid_until >= on))
+        (Check.worker == worker_id) & (Check.kind == "background") & counts(Check) & valid_on(Check, on)
     )
     reviews = await Review.select(Review.overall).where(
         (Review.placement.worker == worker_id) & (Review.author_role == "employer")
@@ -231,8 +222,9 @@ async def refresh_aged(limit: int = 500) -> int:
         WHERE r.computed_at < {} AND (
             EXISTS (SELECT 1 FROM complaint c WHERE c.worker = r.worker AND c.status = 'substantiated')
             OR EXISTS (SELECT 1 FROM placement p WHERE p.worker = r.worker AND p.status = 'no_show')
-            OR EXISTS (SELECT 1 FROM worker_check h WHERE h.worker = r.worker AND h.status = 'verified'
-                       AND h.valid_until < {} AND h.valid_until >= (r.computed_at AT TIME ZONE 'Asia/Shanghai')::date))
+            OR EXISTS (SELECT 1 FROM worker_check h WHERE h.worker = r.worker AND credential_counts(h.status, h.result)
+                       AND NOT credential_valid_on(h.valid_until, {})
+                       AND credential_valid_on(h.valid_until, (r.computed_at AT TIME ZONE 'Asia/Shanghai')::date)))
         ORDER BY r.computed_at LIMIT {}
         """,
         midnight,

@@ -165,14 +165,15 @@ async def accept_offer(principal: Principal, offer_id: int) -> dict:
         )
         if not taken:
             raise Conflict("邀约已失效 (the offer is no longer open)")
+        first_day, last_day = matching.booking_period(request)
         placement = Placement(
             offer=offer_id,
             request=request["id"],
             worker=offer["worker"],
             employer=request["employer"],
             agency=request["agency"],
-            start_date=request["start_date"],
-            end_date=request["end_date"],
+            start_date=first_day,
+            end_date=last_day,
             wage=offer["wage"],
             wage_unit=offer["wage_unit"],
         )

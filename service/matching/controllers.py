@@ -36,9 +36,8 @@ def present(row: dict, taxonomy: Taxonomy) -> JobRequest:
             "understood": jsonb(row["understood"]),
             "effective_skills": services.effective_skills(row),
             "location": {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None,
-            "required_certificate": None
-            if row["required_occupation_code"] is None
-            else {"occupation_code": row["required_occupation_code"], "min_level": row["required_min_level"]},
+            "required_certificate": services.required_certificate_view(row, taxonomy),
+            "service_period": services.service_period(row),
             "status": services.effective_status(row),
         },
         JobRequest,

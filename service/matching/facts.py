@@ -26,7 +26,7 @@ from service.matching.index import (
     WorkerFacts,
 )
 from service.privacy import surname
-from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_CODES
+from service.taxonomy.rules import HEALTH_TIER_CODES, split_key, work_type_max_level
 
 _WORKERS = """
     WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)
@@ -38,20 +38,20 @@ _WORKERS = """
     ORDER BY w.id
 """
 _CERTIFICATES = """
-    SELECT worker, occupation_code, min(level) AS level FROM certificate
-    WHERE status = 'verified' AND level IS NOT NULL {only} GROUP BY worker, occupation_code
+    SELECT worker, occupation_code, work_type, min(level) AS level FROM certificate
+    WHERE credential_counts(status) AND level IS NOT NULL {only} GROUP BY worker, occupation_code, work_type
 """
 _HEALTH = """
     SELECT worker, tier, max(valid_until) AS valid_until FROM worker_check
-    WHERE kind = 'health' AND result = 'passed' AND status = 'verified' {only} GROUP BY worker, tier
+    WHERE kind = 'health' AND credential_counts(status, result) {only} GROUP BY worker, tier
 """
 _BACKGROUND = """
     SELECT worker, bool_or(valid_until IS NULL) AS forever, max(valid_until) AS valid_until FROM worker_check
-    WHERE kind = 'background' AND result = 'passed' AND status = 'verified' {only} GROUP BY worker
+    WHERE kind = 'background' AND credential_counts(status, result) {only} GROUP BY worker
 """
 _TRAINING = """
     SELECT worker, max(finished_on) AS finished_on FROM training
-    WHERE result = 'passed' AND status = 'verified' {only} GROUP BY worker
+    WHERE credential_counts(status, result) {only} GROUP BY worker
 """
 
 
@@ -126,11 +126,11 @@ async def _add_credentials(conn: asyncpg.Connection, facts: list[WorkerFacts], *
 
     for r in await conn.fetch(_CERTIFICATES.format(only=only), *args):
         if (f := by_id.get(r["worker"])) is not None and f.unreadable is None:
-            f.certificates[r["occupation_code"]] = r["level"]
-    health: dict[int, dict[int, date]] = defaultdict(dict)
+            f.certificates[(r["occupation_code"], r["work_type"])] = r["level"]
+    health: dict[int, dict[str, date]] = defaultdict(dict)
     for r in await conn.fetch(_HEALTH.format(only=only), *args):
-        if r["worker"] in by_id and r["tier"] in HEALTH_TIER_BY_CODE:
-            health[r["worker"]][int(HEALTH_TIER_BY_CODE[r["tier"]])] = r["valid_until"]
+        if r["worker"] in by_id and r["tier"] in HEALTH_TIER_CODES:
+            health[r["worker"]][r["tier"]] = r["valid_until"]
     for worker_id, tiers in health.items():
         by_id[worker_id].health_until = tiers
     for r in await conn.fetch(_BACKGROUND.format(only=only), *args):
@@ -165,7 +165,18 @@ def _within(column: str, bounds: tuple[float, float]) -> str:
     return f"({column} IS NULL OR {column} BETWEEN {bounds[0]} AND {bounds[1]})"
 
 
-_HEALTH_TIERS = HEALTH_TIER_CODES  # HealthTier order, laxest first
+_HEALTH_TIERS = HEALTH_TIER_CODES  # the order of the index's health columns
+
+
+def _credential_condition(index, key: str) -> str:
+    """SQL for "this certificate counts as credential `key`" (service.taxonomy.rules.meets)."""
+    occupation, work_type = split_key(key)
+    condition = f"occupation_code = {_literal(occupation)}"
+    if work_type is not None:
+        top = work_type_max_level(index.taxonomy.occupations, key)
+        above = f" OR level < {int(top)}" if top is not None else ""
+        condition += f" AND (work_type = {_literal(work_type)}{above})"
+    return condition
 
 
 def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
@@ -182,7 +193,7 @@ def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
 
 def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     """The COPY query, its arguments, and the layout of each row: (column, dtype, slot)."""
-    from service.privacy import COMPOUND_SURNAMES, surname_sql
+    from service.privacy import name_head_sql
 
     layout: list[tuple[str, str, int]] = []
     select: list[str] = []
@@ -212,11 +223,12 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field("w.wage_min::int4", "wage_min", ">i4")
     field("w.wage_max::int4", "wage_max", ">i4")
     field("(w.wage_unit = 'hour')::int::int2", "wage_hourly", ">i2")
+    field("(w.wage_unit = 'term')::int::int2", "wage_term", ">i2")
     field(_day("w.available_from"), "available", ">i4")
     field(f"coalesce(CASE WHEN {_within('w.lat', READABLE_LAT)} THEN w.lat END, 'NaN')::float4", "lat", ">f4")
     field(f"coalesce(CASE WHEN {_within('w.lon', READABLE_LON)} THEN w.lon END, 'NaN')::float4", "lon", ">f4")
     field("coalesce(w.integrity_score, -1)::int2", "integrity", ">i2")
-    for slot, sql in enumerate(surname_sql("w.real_name", "$4::text[]")):
+    for slot, sql in enumerate(name_head_sql("w.real_name")):
         field(sql, "surname", ">i4", slot)
     field("(w.gender = 'female')::int::int2", "female", ">i2")
     for slot, _ in enumerate(index.occupations):
@@ -246,8 +258,8 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
 
     levels = (
         ", ".join(
-            f"min(level) FILTER (WHERE occupation_code = {_literal(code)}) AS level_{slot}"
-            for slot, code in enumerate(index.occupations)
+            f"min(level) FILTER (WHERE {_credential_condition(index, key)}) AS level_{slot}"
+            for slot, key in enumerate(index.occupations)
         )
         or "NULL AS level_0"
     )
@@ -258,20 +270,20 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
         SELECT {", ".join(select)}
         FROM worker w
         LEFT JOIN (SELECT worker, {levels} FROM certificate
-                   WHERE status = 'verified' AND level IS NOT NULL GROUP BY worker) c
+                   WHERE credential_counts(status) AND level IS NOT NULL GROUP BY worker) c
                ON c.worker = w.id
         LEFT JOIN (SELECT worker, {health} FROM worker_check
-                   WHERE kind = 'health' AND result = 'passed' AND status = 'verified' GROUP BY worker) h
+                   WHERE kind = 'health' AND credential_counts(status, result) GROUP BY worker) h
                ON h.worker = w.id
         LEFT JOIN (SELECT worker, bool_or(valid_until IS NULL) AS forever, max(valid_until) AS until FROM worker_check
-                   WHERE kind = 'background' AND result = 'passed' AND status = 'verified' GROUP BY worker) b
+                   WHERE kind = 'background' AND credential_counts(status, result) GROUP BY worker) b
                ON b.worker = w.id
         LEFT JOIN (SELECT worker, max(finished_on) AS finished_on FROM training
-                   WHERE result = 'passed' AND status = 'verified' GROUP BY worker) t
+                   WHERE credential_counts(status, result) GROUP BY worker) t
                ON t.worker = w.id
         ORDER BY w.id
     """
-    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits), list(COMPOUND_SURNAMES)]
+    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits)]
     return query, args, layout
 
 
@@ -325,6 +337,4 @@ async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarr
     for name in ("skills", "districts", "languages"):
         out[name] = out[name].view(np.uint64)
     out["integrity"] = np.where(out["integrity"] < 0, np.nan, out["integrity"] / 100).astype(np.float32)
-    # A health report of tier t also serves every laxer tier.
-    out["health"] = np.maximum.accumulate(out["health"][:, ::-1], axis=1)[:, ::-1]
     return out, xmin

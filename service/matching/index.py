@@ -29,7 +29,8 @@ from datetime import date
 import numpy as np
 from prometheus_client import Gauge
 
-from service.registry.domain import Category, HealthTier
+from service.privacy import name_head, surname
+from service.taxonomy.rules import CATEGORY_CODES, HEALTH_TIER_CODES, best_levels, credential_keys
 from service.taxonomy.services import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ NEVER = 0  # "no such date" for columns where later is better
 FOREVER = np.iinfo(np.int32).max
 GRID_DEGREES = 0.2
 # Bit i of a worker's category mask is CATEGORIES[i].
-CATEGORIES = tuple(c.value for c in Category)
-N_TIERS = len(HealthTier)
+CATEGORIES = CATEGORY_CODES
+# Column t of `health` is HEALTH_TIER_CODES[t]: the latest valid_until of a report of that tier.
+N_TIERS = len(HEALTH_TIER_CODES)
 # What the index can hold. A row with a date outside (PostgreSQL's `infinity`, a year
 # 9999) or coordinates off the globe cannot be read into the columns: it is skipped,
 # logged with its id, counted, and reported by /ready, and every other row still loads.
@@ -135,8 +137,9 @@ class WorkerFacts:
     lon: float | None
     surname: str
     female: bool
-    certificates: dict[str, int] = field(default_factory=dict)  # occupation → best level
-    health_until: dict[int, date] = field(default_factory=dict)  # tier → latest valid_until
+    # (occupation, 工种 or None) → best level of the verified certificates of that kind.
+    certificates: dict[tuple[str, str | None], int] = field(default_factory=dict)
+    health_until: dict[str, date] = field(default_factory=dict)  # tier code → latest valid_until
     background_until: date | None = None
     background_forever: bool = False
     last_trained: date | None = None
@@ -227,7 +230,8 @@ class CandidateIndex:
         self.skills = BitVocabulary(taxonomy.skills, words_for(len(taxonomy.skills) + 64))
         self.districts = BitVocabulary(taxonomy.districts, words_for(len(taxonomy.districts) + 64))
         self.languages = BitVocabulary(("mandarin", "cantonese", "hakka", "teochew", "english"), 1)
-        self.occupations = list(taxonomy.occupations)
+        # Certificate columns, one per credential key: each occupation, and each of its 工种.
+        self.occupations = credential_keys(taxonomy.occupations)
         self.occupation_column = {code: i for i, code in enumerate(self.occupations)}
         self.surnames: list[str] = []
         self._surname_ids: dict[str, int] = {}
@@ -267,6 +271,7 @@ class CandidateIndex:
             "wage_min": (np.int32, ()),
             "wage_max": (np.int32, ()),
             "wage_hourly": (np.bool_, ()),
+            "wage_term": (np.bool_, ()),  # priced per 单 of 26 days
             "available": (np.int32, ()),
             "lat": (np.float32, ()),
             "lon": (np.float32, ()),
@@ -378,10 +383,7 @@ class CandidateIndex:
         keys = surnames[:, 0].astype(np.int64) * (1 << 21) + surnames[:, 1]
         unique, inverse = np.unique(keys, return_inverse=True)
         ids = np.array(
-            [
-                self._surname_id(chr(k >> 21) + (chr(k & ((1 << 21) - 1)) if k & ((1 << 21) - 1) else ""))
-                for k in unique.tolist()
-            ],
+            [self._surname_id(surname(name_head(k >> 21, k & ((1 << 21) - 1)))) for k in unique.tolist()],
             dtype=np.uint32,
         )
         self._columns["surname"][:n] = ids[inverse]
@@ -446,6 +448,7 @@ class CandidateIndex:
         put("wage_min", (f.wage_min for f in facts))
         put("wage_max", (f.wage_max for f in facts))
         put("wage_hourly", (f.wage_unit == "hour" for f in facts))
+        put("wage_term", (f.wage_unit == "term" for f in facts))
         put("available", (day_number(f.available_from) for f in facts))
         put("lat", (np.nan if f.lat is None else f.lat for f in facts))
         put("lon", (np.nan if f.lon is None else f.lon for f in facts))
@@ -457,21 +460,21 @@ class CandidateIndex:
         put("surname", (self._surname_id(f.surname) for f in facts))
         put("female", (f.female for f in facts))
 
-    def _certificate_levels(self, certificates: dict[str, int]) -> list[int]:
+    def _certificate_levels(self, certificates: dict[tuple[str, str | None], int]) -> list[int]:
         levels = [0] * self._columns["certificates"].shape[1]
-        for code, level in certificates.items():
-            column = self.occupation_column.get(code)
+        found = ((occupation, work_type, level) for (occupation, work_type), level in certificates.items())
+        for key, level in best_levels(self.taxonomy.occupations, found).items():
+            column = self.occupation_column.get(key)
             if column is not None:
                 levels[column] = level
         return levels
 
     @staticmethod
-    def _health_days(health_until: dict[int, date]) -> list[int]:
+    def _health_days(health_until: dict[str, date]) -> list[int]:
         days = [NEVER] * N_TIERS
         for tier, until in health_until.items():
-            # A report of tier t also serves every laxer tier.
-            for laxer in range(tier):
-                days[laxer] = max(days[laxer], day_number(until))
+            if tier in HEALTH_TIER_CODES:
+                days[HEALTH_TIER_CODES.index(tier)] = day_number(until)
         return days
 
     # Area lookups ------------------------------------------------------------------------

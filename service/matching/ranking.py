@@ -14,9 +14,19 @@ from datetime import date, timedelta
 import numpy as np
 
 from service.matching.index import CATEGORIES, CandidateIndex, day_number
-from service.registry.domain import REQUIRED_HEALTH_TIER, Category
+from service.registry.domain import TERM_DAYS, WAGE_UNIT_LABELS, WAGE_UNITS, units_per_month
+from service.taxonomy.rules import (
+    CATEGORY_NAMES,
+    HEALTH_TIER_CODES,
+    category_credentials,
+    credential_key,
+    credential_name,
+    relative_level,
+    split_key,
+    tiers_covering,
+)
 
-ALGORITHM_VERSION = "2026.11-1"
+ALGORITHM_VERSION = "2026.11-2"
 
 WEIGHTS: dict[str, float] = {
     "skills": 0.30,
@@ -42,14 +52,6 @@ DEFAULT_RADIUS_KM = 30.0
 RECENT_TRAINING_DAYS = 365
 RECENT_TRAINING_BONUS = 0.05
 SCORE_SCALE = 1_000_000
-
-# Occupations whose certificates count towards each service category.
-CATEGORY_OCCUPATIONS = {
-    "maternity": ("4-10-01-06", "4-10-01-02"),
-    "household": ("4-10-01-06",),
-    "elderly": ("4-10-01-05", "4-10-01-06"),
-    "medical": ("4-14-01-02", "4-10-01-05"),
-}
 
 FILTER_LABELS = {
     "area": "不在服务区域或范围内 (outside the area)",
@@ -80,10 +82,30 @@ class MatchQuery:
     budget_max: int = 0
     budget_unit: str = "month"
     required_occupation: str | None = None
+    required_work_type: str | None = None  # 工种, e.g. 母婴护理员; None: any of the occupation
     required_min_level: int | None = None
+    # 月嫂: the expected due date (预产期) window and how many 单 (26 days each) are booked.
+    due_date_from: date | None = None
+    due_date_to: date | None = None
+    terms: int = 1
     languages: list[str] = field(default_factory=list)
     background_required: bool = False
     today: date = field(default_factory=date.today)
+
+    def period(self) -> tuple[date, date | None]:
+        """The days the worker must be free: the request's dates, widened for a 月嫂 job to
+        the whole due-date window plus the booked 单 after the latest due date."""
+        first, last = self.start_date, self.end_date
+        if self.due_date_from is not None and self.due_date_to is not None:
+            booked_until = self.due_date_to + timedelta(days=TERM_DAYS * self.terms - 1)
+            first = min(first, self.due_date_from)
+            last = max(last or booked_until, booked_until)
+        return first, last
+
+    def required_credential(self) -> str | None:
+        if not self.required_occupation:
+            return None
+        return credential_key(self.required_occupation, self.required_work_type)
 
 
 @dataclass
@@ -161,22 +183,25 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
     serves_district = _any_bit(col("districts")[rows], district_mask)
     for entry in excluded:
         entry["label"] = FILTER_LABELS[entry["filter"]]
+        if entry["filter"] == "certificate":
+            entry["label"] = f"无所需证书 (lacks the required certificate): {required_text(index, q)}"
     return rows, excluded, serves_district
 
 
 def hard_filters(index: CandidateIndex, q: MatchQuery) -> list[tuple[str, Callable[[np.ndarray], np.ndarray]]]:
     """The hard filters after the area, in order: each maps rows to whether they pass."""
     col = index.col
-    today, start = day_number(q.today), day_number(q.start_date)
-    end = day_number(q.end_date) if q.end_date else start + 3650
+    first_day, last_day = q.period()
+    today, start = day_number(q.today), day_number(first_day)
+    end = day_number(last_day) if last_day else start + 3650
     filters: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = [
         ("status", lambda r: col("active")[r] & col("consented")[r] & (col("blacklisted")[r] <= today)),
         ("category", lambda r: (col("categories")[r] & np.uint8(1 << CATEGORIES.index(q.category))) != 0),
     ]
     if q.live_in:
         filters.append(("live_in", lambda r: col("live_in")[r]))
-    if q.required_occupation:
-        column = index.occupation_column.get(q.required_occupation)
+    if (required := q.required_credential()) is not None:
+        column = index.occupation_column.get(required)
 
         def certified(r: np.ndarray) -> np.ndarray:
             if column is None:
@@ -185,8 +210,8 @@ def hard_filters(index: CandidateIndex, q: MatchQuery) -> list[tuple[str, Callab
             return (levels > 0) & (levels <= (q.required_min_level or 5))
 
         filters.append(("certificate", certified))
-    tier = int(REQUIRED_HEALTH_TIER[Category(q.category)])
-    filters.append(("health_check", lambda r: col("health")[r, tier - 1] >= start))
+    covering = [HEALTH_TIER_CODES.index(t) for t in tiers_covering(q.category)]
+    filters.append(("health_check", lambda r: col("health")[np.ix_(r, covering)].max(axis=1) >= start))
     if q.background_required:
         filters.append(("background_check", lambda r: col("background")[r] >= start))
 
@@ -228,24 +253,29 @@ def score_candidates(
     else:
         values["skills"] = np.ones(rows.size)
 
-    columns = [index.occupation_column[c] for c in CATEGORY_OCCUPATIONS[q.category] if c in index.occupation_column]
-    if columns:
-        levels = col("certificates")[rows[:, None], columns].astype(np.int16)
-        best = np.where(levels > 0, levels, 99).min(axis=1)
-        values["certificate"] = np.where(best < 99, (6 - best) / 5.0, 0.0)
-    else:
-        values["certificate"] = np.zeros(rows.size)
+    # Each certificate that counts is worth its place in its own occupation's level range;
+    # the best one scores. With a required certificate, that one decides.
+    keys = [k for k in counted_credentials(q) if k in index.occupation_column]
+    values["certificate"] = np.zeros(rows.size)
+    values["_certificate_key"] = np.full(rows.size, -1, dtype=np.int16)
+    for position, key in enumerate(keys):
+        levels = col("certificates")[rows, index.occupation_column[key]].astype(np.int64)
+        worth = _level_worth(index, key)[np.clip(levels, 0, 5)]
+        better = worth > values["certificate"]
+        values["certificate"] = np.where(better, worth, values["certificate"])
+        values["_certificate_key"][better] = position
+    values["_certificate_keys"] = keys
 
     integrity = col("integrity")[rows]
     values["integrity"] = np.where(np.isnan(integrity), NEUTRAL_INTEGRITY, integrity)
 
+    # The worker's expected wage in the request's unit, through the monthly figure.
     hours_per_month = (q.hours_per_week or (60 if q.live_in else 40)) * 52 / 12
-    expected = col("wage_min")[rows].astype(np.float64)
-    hourly = col("wage_hourly")[rows]
-    if q.budget_unit == "month":
-        expected = np.where(hourly, expected * hours_per_month, expected)
-    else:
-        expected = np.where(hourly, expected, expected / hours_per_month)
+    per_month = {unit: units_per_month(unit, hours_per_month) for unit in WAGE_UNITS}
+    to_month = np.where(
+        col("wage_hourly")[rows], per_month["hour"], np.where(col("wage_term")[rows], per_month["term"], 1.0)
+    )
+    expected = col("wage_min")[rows].astype(np.float64) * to_month / per_month[q.budget_unit]
     over = (expected - q.budget_max) / max(q.budget_max * 0.5, 1.0)
     values["wage"] = np.clip(1.0 - np.maximum(over, 0.0), 0.0, 1.0)
     values["_expected_wage"] = expected
@@ -280,6 +310,30 @@ def score_candidates(
     return values
 
 
+def counted_credentials(q: MatchQuery) -> tuple[str, ...]:
+    """The credential keys the certificate component reads for a request."""
+    required = q.required_credential()
+    return (required,) if required is not None else category_credentials(q.category)
+
+
+def _level_worth(index: CandidateIndex, key: str) -> np.ndarray:
+    """Level (0 = none, 1…5) → its worth in [0, 1] within the key's occupation."""
+    levels = index.taxonomy.occupations.get(split_key(key)[0], {}).get("levels") or [5, 4, 3, 2, 1]
+    worth = np.zeros(6)
+    for level in range(1, 6):
+        # A level above the occupation's top (never issued) would be worth the top.
+        worth[level] = relative_level(max(level, min(levels)), levels) if level <= max(levels) else 0.0
+    return worth
+
+
+def required_text(index: CandidateIndex, q: MatchQuery) -> str:
+    """家政服务员（母婴护理员）四级/中级工或以上"""
+    required = q.required_credential()
+    if required is None:
+        return ""
+    return credential_name(index.taxonomy.occupations, required, q.required_min_level or 5) + "或以上 (or higher)"
+
+
 def top_positions(rows_ids: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
     """Positions of the best k, by score then worker id (deterministic for equal scores)."""
     if k <= 0 or rows_ids.size == 0:
@@ -306,18 +360,20 @@ def rank(index: CandidateIndex, q: MatchQuery, *, limit: int, offset: int) -> Ra
 
 def _explain(index: CandidateIndex, q: MatchQuery, row: int, position: int, values: dict[str, np.ndarray]) -> Match:
     components = []
+    certificate_detail, certificate_unmet = _certificate_explained(index, q, row, position, values)
     for name, weight in WEIGHTS.items():
         value = float(values[name][position])
-        components.append(
-            {
-                "name": name,
-                "label": COMPONENT_NAMES[name],
-                "value": round(value, 4),
-                "weight": weight,
-                "contribution": round(weight * value, 4),
-            }
-        )
-    unmet: list[str] = []
+        component = {
+            "name": name,
+            "label": COMPONENT_NAMES[name],
+            "value": round(value, 4),
+            "weight": weight,
+            "contribution": round(weight * value, 4),
+        }
+        if name == "certificate":
+            component["detail"] = certificate_detail
+        components.append(component)
+    unmet: list[str] = [certificate_unmet] if certificate_unmet else []
     skills_row = index.col("skills")[row]
     for code in q.skills:
         bit = index.skills.bits.get(code)
@@ -330,7 +386,7 @@ def _explain(index: CandidateIndex, q: MatchQuery, row: int, position: int, valu
             unmet.append(f"不会所需语言 (does not speak): {index.taxonomy.language_name(language)}")
     expected = float(values["_expected_wage"][position])
     if expected > q.budget_max:
-        unit = "元/月" if q.budget_unit == "month" else "元/小时"
+        unit = WAGE_UNIT_LABELS[q.budget_unit]
         unmet.append(f"期望薪资高于预算 (expects more than the budget): {expected:.0f} > {q.budget_max} {unit}")
     bonuses = []
     if values["_bonus"][position] > 0:
@@ -353,4 +409,25 @@ def _explain(index: CandidateIndex, q: MatchQuery, row: int, position: int, valu
         unmet=unmet,
         bonuses=bonuses,
         distance_km=distance,
+    )
+
+
+def _certificate_explained(
+    index: CandidateIndex, q: MatchQuery, row: int, position: int, values: dict
+) -> tuple[str, str | None]:
+    """Which certificate met the requirement or scored, and what is missing (or None)."""
+    occupations = index.taxonomy.occupations
+    keys = values["_certificate_keys"]
+    chosen = int(values["_certificate_key"][position])
+    if chosen >= 0:
+        key = keys[chosen]
+        level = int(index.col("certificates")[row, index.occupation_column[key]])
+        held = credential_name(occupations, key, level)
+        if q.required_credential() is not None:
+            return f"满足所需证书 (meets the required certificate {required_text(index, q)}): {held}", None
+        return f"计分证书 (the certificate that counts): {held}", None
+    wanted = "、".join(credential_name(occupations, k) for k in category_credentials(q.category))
+    return (
+        "无计分证书 (no certificate that counts)",
+        f"缺少{CATEGORY_NAMES.get(q.category, q.category)}类认可的证书 (no certificate that counts for this category): {wanted}",
     )

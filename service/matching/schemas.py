@@ -7,14 +7,37 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from service.registry.schemas import CategoryName, Language, LanguageRef, Location, LocationOut, SkillCode
-from service.schemas import TEXT, DistrictCode, Input, JobEnd, JobStart, Output
+from service.schemas import TEXT, DistrictCode, Input, JobEnd, JobStart, Output, dated
 
-Budget = Annotated[int, msgspec.Meta(ge=0, le=200_000, description="元 (yuan)")]
+Budget = Annotated[
+    int,
+    msgspec.Meta(
+        ge=0, le=200_000, description="元 (yuan), per budget_unit; at most 100000 per month or 单, 1000 per hour"
+    ),
+]
+BudgetUnit = Annotated[
+    Literal["month", "hour", "term"],
+    msgspec.Meta(description="month 按月 | hour 按小时 | term 按单 (26 天，只用于母婴 per 26-day 单, maternity only)"),
+]
+# 预产期: a pregnancy is booked at most about nine months ahead.
+DueDate = dated("预产期 (expected due date)", 0, 1)
+Terms = Annotated[int, msgspec.Meta(ge=1, le=6, description="预订几单，每单 26 天 (how many 26-day 单 are booked)")]
+WorkType = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=32,
+        pattern=r"^\S+$",
+        examples=["母婴护理员"],
+        description="工种 (work type) of the occupation, GET /api/v1/taxonomy/occupations; omitted: any",
+    ),
+]
 Scope = Literal["district", "city", "province"]
 
 
 class RequiredCertificate(Input, kw_only=True):
     occupation_code: Annotated[str, msgspec.Meta(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", examples=["4-10-01-06"])]
+    work_type: WorkType | None = None
     min_level: Annotated[int, msgspec.Meta(ge=1, le=5, description="5 最低 … 1 最高 (5 lowest … 1 highest)")]
 
 
@@ -37,8 +60,11 @@ class JobRequestCreate(Input, kw_only=True):
     live_in: bool = False
     budget_min: Budget
     budget_max: Budget
-    budget_unit: Literal["month", "hour"] = "month"
+    budget_unit: BudgetUnit = "month"
     required_certificate: RequiredCertificate | None = None
+    due_date_from: DueDate | None = None
+    due_date_to: DueDate | None = None
+    terms: Terms = 1
     languages: Annotated[list[Language], msgspec.Meta(max_length=5)] = []
     background_check_required: bool = False
     headcount: Annotated[int, msgspec.Meta(ge=1, le=10)] = 1
@@ -57,8 +83,11 @@ class JobRequestUpdate(Input, kw_only=True):
     live_in: bool | UnsetType = UNSET
     budget_min: Budget | UnsetType = UNSET
     budget_max: Budget | UnsetType = UNSET
-    budget_unit: Literal["month", "hour"] | UnsetType = UNSET
+    budget_unit: BudgetUnit | UnsetType = UNSET
     required_certificate: RequiredCertificate | None | UnsetType = UNSET
+    due_date_from: DueDate | None | UnsetType = UNSET
+    due_date_to: DueDate | None | UnsetType = UNSET
+    terms: Terms | UnsetType = UNSET
     languages: Annotated[list[Language], msgspec.Meta(max_length=5)] | UnsetType = UNSET
     background_check_required: bool | UnsetType = UNSET
     headcount: Annotated[int, msgspec.Meta(ge=1, le=10)] | UnsetType = UNSET
@@ -123,7 +152,14 @@ class UnderstandRequest(Input, kw_only=True):
 
 class RequiredCertificateOut(Output, kw_only=True):
     occupation_code: str
+    work_type: str | None = None
     min_level: int
+    description: Annotated[str, msgspec.Meta(examples=["家政服务员（母婴护理员）四级/中级工或以上"])] = ""
+
+
+class ServicePeriod(Output, kw_only=True):
+    first_day: date
+    last_day: date | None
 
 
 class JobRequest(Output, kw_only=True):
@@ -148,6 +184,13 @@ class JobRequest(Output, kw_only=True):
     budget_max: int
     budget_unit: str
     required_certificate: RequiredCertificateOut | None
+    due_date_from: date | None = None
+    due_date_to: date | None = None
+    terms: int = 1
+    service_period: Annotated[
+        ServicePeriod | None,
+        msgspec.Meta(description="worker 须空档的日期 (the days a worker must be free), the due-date window included"),
+    ] = None
     languages: Annotated[list[str], msgspec.Meta(description="语言代码 (language codes)")]
     language_names: list[LanguageRef] = []
     background_check_required: bool
@@ -158,12 +201,15 @@ class JobRequest(Output, kw_only=True):
     updated_at: datetime
 
 
-class Component(Output, kw_only=True):
+class Component(Output, kw_only=True, omit_defaults=True):
     name: str
     label: str
     value: float
     weight: float
     contribution: float
+    detail: Annotated[str | None, msgspec.Meta(description="e.g. which certificate met the requirement or counted")] = (
+        None
+    )
 
 
 class Bonus(Output, kw_only=True):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 import msgspec
@@ -19,12 +19,16 @@ from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, ran
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
 from service.privacy import public_display_name
-from service.registry.domain import today_local
+from service.registry.domain import today_local, wage_problem
 from service.registry.services import is_visible_to_employers
 from service.registry.tables import Worker
+from service.taxonomy.rules import credential_key, credential_name, work_type_max_level
 from service.taxonomy.services import Taxonomy
 
 MATCH_CACHE_SECONDS = 300
+# A 预产期 window wider than this is not a booking the trade would take.
+DUE_WINDOW_MAX_DAYS = 45
+DUE_DATE_CATEGORIES = frozenset({"maternity"})
 
 
 def _now() -> datetime:
@@ -66,16 +70,90 @@ def _validate(fields: dict[str, Any], taxonomy: Taxonomy, *, creating: bool) -> 
         raise InvalidField("end_date", "不能早于开始日期 (must not be before start_date)")
     if fields["budget_min"] > fields["budget_max"]:
         raise InvalidField("budget_min", "不能高于预算上限 (must not exceed budget_max)")
+    problem = wage_problem(
+        fields["budget_min"],
+        fields["budget_max"],
+        fields.get("budget_unit") or "month",
+        [fields["category"]],
+        fields=("budget_min", "budget_max", "budget_unit"),
+    )
+    if problem is not None:
+        raise InvalidField(*problem)
+    _validate_required_certificate(fields, taxonomy)
+    _validate_due_dates(fields)
+
+
+def _validate_required_certificate(fields: dict[str, Any], taxonomy: Taxonomy) -> None:
     code = fields.get("required_occupation_code")
-    if code is not None:
-        occupation = taxonomy.occupations.get(code)
-        if occupation is None:
-            raise InvalidField("required_certificate.occupation_code", "unknown occupation code")
-        if fields["required_min_level"] not in occupation["levels"]:
-            raise InvalidField(
-                "required_certificate.min_level",
-                f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)",
-            )
+    if code is None:
+        return
+    occupation = taxonomy.occupations.get(code)
+    if occupation is None:
+        raise InvalidField("required_certificate.occupation_code", "unknown occupation code")
+    if fields["required_min_level"] not in occupation["levels"]:
+        raise InvalidField(
+            "required_certificate.min_level",
+            f"{occupation['name_zh']} 的等级为 {occupation['levels']} (levels of this occupation)",
+        )
+    work_type = fields.get("required_work_type")
+    if work_type is None:
+        return
+    top = work_type_max_level(taxonomy.occupations, credential_key(code, work_type))
+    if top is None:
+        known = "、".join(w["name_zh"] for w in occupation["work_types"]) or "无 (none)"
+        raise InvalidField(
+            "required_certificate.work_type",
+            f"{occupation['name_zh']} 没有此工种 (no such work type); 可选 (known): {known}",
+        )
+    if fields["required_min_level"] < top:
+        raise InvalidField(
+            "required_certificate.min_level",
+            f"{work_type} 最高到 {top} 级，更高等级不分工种 (the work type goes up to this level; above it, omit work_type)",
+        )
+
+
+def _validate_due_dates(fields: dict[str, Any]) -> None:
+    earliest, latest = fields.get("due_date_from"), fields.get("due_date_to")
+    if (earliest is None) != (latest is None):
+        missing = "due_date_to" if latest is None else "due_date_from"
+        raise InvalidField(missing, "预产期范围须同时给出起止日期 (give both ends of the due-date window)")
+    if earliest is not None and fields["category"] not in DUE_DATE_CATEGORIES:
+        raise InvalidField("due_date_from", "预产期只用于母婴（月嫂）需求 (a due date is for maternity requests)")
+    if (fields.get("terms") or 1) > 1 and earliest is None:
+        raise InvalidField("terms", "按单预订须给出预产期 (booking several 单 needs the due-date window)")
+    if earliest is None:
+        return
+    if latest < earliest:
+        raise InvalidField("due_date_to", "不能早于 due_date_from (must not be before due_date_from)")
+    if (latest - earliest).days > DUE_WINDOW_MAX_DAYS:
+        raise InvalidField(
+            "due_date_to",
+            f"预产期范围最多 {DUE_WINDOW_MAX_DAYS} 天 (the window spans at most {DUE_WINDOW_MAX_DAYS} days)",
+        )
+
+
+def required_certificate_view(row: dict, taxonomy: Taxonomy) -> dict | None:
+    code = row["required_occupation_code"]
+    if code is None:
+        return None
+    key = credential_key(code, row.get("required_work_type"))
+    return {
+        "occupation_code": code,
+        "work_type": row.get("required_work_type"),
+        "min_level": row["required_min_level"],
+        "description": credential_name(taxonomy.occupations, key, row["required_min_level"]) + "或以上",
+    }
+
+
+def booking_period(row: dict) -> tuple[date, date | None]:
+    """The days a placement for this request takes: for a 月嫂 job, from the earliest due
+    date (or the start date, if earlier) to the booked 单 after the latest due date."""
+    return query_for(row).period()
+
+
+def service_period(row: dict) -> dict:
+    first, last = booking_period(row)
+    return {"first_day": first, "last_day": last}
 
 
 def _flatten(data: dict[str, Any]) -> dict[str, Any]:
@@ -88,6 +166,7 @@ def _flatten(data: dict[str, Any]) -> dict[str, Any]:
     if "required_certificate" in out:
         certificate = out.pop("required_certificate")
         out["required_occupation_code"] = certificate["occupation_code"] if certificate else None
+        out["required_work_type"] = certificate.get("work_type") if certificate else None
         out["required_min_level"] = certificate["min_level"] if certificate else None
     return out
 
@@ -194,7 +273,11 @@ def query_for(row: dict) -> MatchQuery:
         budget_max=row["budget_max"],
         budget_unit=row["budget_unit"],
         required_occupation=row["required_occupation_code"],
+        required_work_type=row.get("required_work_type"),
         required_min_level=row["required_min_level"],
+        due_date_from=row.get("due_date_from"),
+        due_date_to=row.get("due_date_to"),
+        terms=row.get("terms") or 1,
         languages=list(row["languages"]),
         background_required=row["background_check_required"],
         today=today_local(),

@@ -53,7 +53,12 @@ class JobRequest(Table, tablename="job_request"):
     budget_max = Integer()
     budget_unit = Varchar(length=8)
     required_occupation_code = Varchar(length=16, null=True, default=None)
+    required_work_type = Varchar(length=32, null=True, default=None)  # 工种; None: any of the occupation
     required_min_level = SmallInt(null=True, default=None)
+    # 月嫂: the expected due date (预产期) window, and how many 单 (26 days each) are booked.
+    due_date_from = Date(null=True, default=None)
+    due_date_to = Date(null=True, default=None)
+    terms = SmallInt(default=1)
     languages = Array(base_column=Varchar(length=16))
     background_check_required = Boolean(default=False)
     headcount = SmallInt(default=1)

@@ -66,16 +66,21 @@ def surname(real_name: str) -> str:
     return real_name[:1]
 
 
-def surname_sql(column: str, compounds_param: str) -> tuple[str, str]:
-    """`surname` in SQL, as the code points of its first and second character (0 if none);
-    `compounds_param` is a text[] parameter holding `COMPOUND_SURNAMES`."""
+def name_head_sql(column: str) -> tuple[str, str]:
+    """What `surname` needs of a name, in SQL, for the matcher's bulk load: the code points
+    of its first character and of its second (0 unless more characters follow). The rule
+    itself stays in `surname` alone, applied to `name_head` of these."""
     if any(len(compound) != 2 for compound in COMPOUND_SURNAMES):
-        raise ValueError("surname_sql handles two-character compound surnames only")
+        raise ValueError("name_head_sql serves two-character compound surnames only")
     return (
         f"ascii({column})::int4",
-        f"(CASE WHEN left({column}, 2) = ANY({compounds_param}) AND char_length({column}) > 2 "
-        f"THEN ascii(substr({column}, 2, 1)) ELSE 0 END)::int4",
+        f"(CASE WHEN char_length({column}) > 2 THEN ascii(substr({column}, 2, 1)) ELSE 0 END)::int4",
     )
+
+
+def name_head(first: int, second: int) -> str:
+    """A name with the same surname as the one `name_head_sql` read as (first, second)."""
+    return (chr(first) if first else "") + (chr(second) + "\u2026" if second else "")
 
 
 def public_display_name(real_name: str, gender: str) -> str:

@@ -15,7 +15,7 @@ from service.accounts.services import CodePurpose, use_own_phone_code
 from service.errors import PreconditionRequired, Unauthorized
 from service.privacy import mask_phone, public_display_name
 from service.registry import evaluators, services, trainings
-from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, Category, age_on, today_local
+from service.registry.domain import Category, age_on, health_tier_name, today_local
 from service.registry.schemas import (
     CertificateCreate,
     CertificateOut,
@@ -116,7 +116,7 @@ def present_public(row: dict, summary: dict, taxonomy: Taxonomy) -> PublicWorker
             if health is None
             else {
                 "tier": health["tier"],
-                "tier_name": HEALTH_TIER_NAMES[HEALTH_TIER_BY_CODE[health["tier"]]],
+                "tier_name": health_tier_name(health["tier"]),
                 "valid_until": health["valid_until"],
             },
             "background_check_passed": summary["background_check_passed"],

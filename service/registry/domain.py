@@ -1,14 +1,21 @@
-"""Domain rules of the registry that are not about storage: ID numbers, health tiers, statuses."""
+"""Domain rules of the registry that are not about storage: ID numbers, health tiers, wages, statuses."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+from service.taxonomy.rules import (
+    CATEGORY_CODES,
+    HEALTH_CHECK_VALID_DAYS,
+    HEALTH_TIER_CODES,
+    HEALTH_TIER_NAMES,
+    HEALTH_TIER_RANK,
+)
 
 GUANGDONG_TZ = ZoneInfo("Asia/Shanghai")
 BLACKLIST_YEARS = 3
-HEALTH_CHECK_VALID_DAYS = 365
 MIN_WORKER_AGE = 16
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -62,39 +69,59 @@ def parse_id_number(raw: str) -> tuple[str, date, str]:
     return value, born, gender
 
 
-class Category(StrEnum):
-    MATERNITY = "maternity"  # 母婴
-    HOUSEHOLD = "household"  # 居家
-    ELDERLY = "elderly"  # 养老
-    MEDICAL = "medical"  # 医护
+# The categories and health tiers are data with their sources (service/taxonomy/rules.py);
+# these enums are their wire vocabulary.
+Category = StrEnum("Category", {code.upper(): code for code in CATEGORY_CODES})  # 母婴, 居家, 养老, 医护
+HealthTier = StrEnum("HealthTier", {code.upper(): code for code in HEALTH_TIER_CODES})
 
 
-class HealthTier(IntEnum):
-    """Health-check tiers, by strictness; a stricter report also covers the laxer tiers."""
-
-    GENERAL = 1  # 一般家政服务员
-    HOME = 2  # 居家家政服务员
-    ELDERLY = 3  # 养老照护服务员
-    MATERNITY = 4  # 母婴照护服务员
+def health_tier_name(code: str) -> str:
+    return HEALTH_TIER_NAMES.get(code, code)
 
 
-HEALTH_TIER_NAMES = {
-    HealthTier.GENERAL: "一般家政服务员",
-    HealthTier.HOME: "居家家政服务员",
-    HealthTier.ELDERLY: "养老照护服务员",
-    HealthTier.MATERNITY: "母婴照护服务员",
-}
-HEALTH_TIER_BY_CODE = {t.name.lower(): t for t in HealthTier}
-# The tiers' codes in HealthTier order, laxest first.
-HEALTH_TIER_CODES = tuple(HEALTH_TIER_BY_CODE)
+def strictest_health_report(reports: list[dict]) -> dict | None:
+    """The report to show first: the strictest tier, then the latest."""
+    return max(reports, key=lambda h: (HEALTH_TIER_RANK.get(h["tier"], -1), h["valid_until"]), default=None)
 
-# In-home work needs a valid report of at least this tier.
-REQUIRED_HEALTH_TIER = {
-    Category.MATERNITY: HealthTier.MATERNITY,
-    Category.HOUSEHOLD: HealthTier.HOME,
-    Category.ELDERLY: HealthTier.ELDERLY,
-    Category.MEDICAL: HealthTier.ELDERLY,
-}
+
+# Wages: per month, per hour, or per 单 (a 26-day term, as 月嫂 are priced).
+TERM_DAYS = 26
+DAYS_PER_MONTH = 365.25 / 12
+WAGE_UNITS = ("month", "hour", "term")
+WAGE_UNIT_LABELS = {"month": "元/月", "hour": "元/小时", "term": "元/单（26天）"}
+
+
+def units_per_month(unit: str, hours_per_month: float) -> float:
+    """How many of `unit` make a month: the one conversion every wage comparison goes
+    through (a 单 is 26 of the 365.25 / 12 days of a month)."""
+    return {"month": 1.0, "hour": hours_per_month, "term": DAYS_PER_MONTH / TERM_DAYS}[unit]
+
+
+# The most a wage or budget may say per unit (元). Above it is a typing slip (a monthly
+# figure entered per hour), refused rather than ranked.
+WAGE_LIMITS = {"month": 100_000, "hour": 1_000, "term": 100_000}
+# Only 月嫂 work is priced per 单.
+TERM_PRICED_CATEGORIES = frozenset({"maternity"})
+
+
+def wage_problem(
+    low: int | None, high: int | None, unit: str, categories: list[str], *, fields: tuple[str, str, str]
+) -> tuple[str, str] | None:
+    """(field, message) for the first thing wrong with a wage range, or None.
+
+    `fields` names the (low, high, unit) fields in the caller's body: the same rule serves
+    a worker's stated wage and a request's budget.
+    """
+    low_field, high_field, unit_field = fields
+    if unit == "term" and not TERM_PRICED_CATEGORIES & set(categories):
+        return unit_field, "按单计价只用于母婴（月嫂）服务 (per-单 pricing is for maternity work only)"
+    limit = WAGE_LIMITS.get(unit)
+    for name, value in ((low_field, low), (high_field, high)):
+        if limit is not None and value is not None and value > limit:
+            return name, f"不能超过 {limit} {WAGE_UNIT_LABELS[unit]} (must not exceed {limit} per {unit})"
+    if low is not None and high is not None and low > high:
+        return low_field, f"不能高于 {high_field} (must not exceed {high_field})"
+    return None
 
 
 class WorkerStatus(StrEnum):

@@ -16,7 +16,7 @@ from asyncpg.exceptions import UniqueViolationError
 
 from service.accounts.guards import Principal, Role
 from service.accounts.tables import Agency
-from service.errors import Conflict, Forbidden, InvalidField, NotFound
+from service.errors import Conflict, Forbidden, InvalidField, NotFound, found
 from service.registry.tables import EvaluatorRegistration
 from service.taxonomy.services import Taxonomy
 
@@ -92,7 +92,7 @@ async def update_registration(
     if "occupation_codes" in changes:
         values[EvaluatorRegistration.occupation_codes] = _check_occupations(changes["occupation_codes"], taxonomy)
     await EvaluatorRegistration.update(values).where(EvaluatorRegistration.id == registration_id)
-    return _out(await EvaluatorRegistration.select().where(EvaluatorRegistration.id == registration_id).first())
+    return _out(found(await EvaluatorRegistration.select().where(EvaluatorRegistration.id == registration_id).first()))
 
 
 async def list_registrations(principal: Principal, agency_id: int | None = None) -> list[dict]:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from service.registry.domain import Category
+from service.registry.domain import Category, HealthTier
 from service.schemas import (
     LINE,
     TEXT,
@@ -22,12 +22,15 @@ from service.schemas import (
     Output,
     Page,
     Phone,
-    dated,
+    RegistrationDate,
 )
 
 CategoryName = Category
 Gender = Literal["female", "male"]
-WageUnit = Literal["month", "hour"]
+WageUnit = Annotated[
+    Literal["month", "hour", "term"],
+    msgspec.Meta(description="month 按月 | hour 按小时 | term 按单 (26 天，月嫂的计价方式 how 月嫂 are priced)"),
+]
 SkillCode = Annotated[str, msgspec.Meta(min_length=1, max_length=48, pattern=LINE)]
 Language = Annotated[
     str,
@@ -414,10 +417,6 @@ class CertificateOut(Output, kw_only=True):
     created_at: datetime
 
 
-# A registration (备案) runs for a few years; ten either way covers old ones and renewals.
-RegistrationDate = dated("备案有效期 (registration period)", -10, 10)
-
-
 class EvaluatorRegistrationCreate(Input, kw_only=True):
     agency_id: BodyId
     registration_no: Annotated[str, msgspec.Meta(min_length=4, max_length=64, pattern=r"^[0-9A-Za-z-]+$")]
@@ -446,7 +445,7 @@ class EvaluatorRegistrationOut(Output, kw_only=True):
 
 class CheckCreate(Input, kw_only=True):
     kind: Literal["health", "background"]
-    tier: Literal["general", "home", "elderly", "maternity"] | None = None
+    tier: HealthTier | None = None
     result: Literal["passed", "failed"]
     scope: Annotated[str, msgspec.Meta(max_length=128, pattern=LINE)] | None = None
     checked_on: CheckDate

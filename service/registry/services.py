@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from asyncpg.exceptions import UniqueViolationError
+from piccolo.columns import Column
 from piccolo.columns.combination import Where, WhereRaw
 from rapidfuzz import fuzz, process
 
@@ -23,10 +24,10 @@ from service.events.services import emit
 from service.privacy import mask_id_number
 from service.privacy.audit import SensitiveField, record_reads
 from service.registry import evaluators, trainings
+from service.registry.counting import counts, valid_on
 from service.registry.domain import (
     BLACKLIST_YEARS,
     CERTIFICATE_KIND_NAMES,
-    HEALTH_TIER_BY_CODE,
     LEVELLED_CERTIFICATE_KINDS,
     MIN_WORKER_AGE,
     REGISTERED_CERTIFICATE_KINDS,
@@ -38,7 +39,9 @@ from service.registry.domain import (
     effective_status,
     health_valid_until,
     parse_id_number,
+    strictest_health_report,
     today_local,
+    wage_problem,
 )
 from service.registry.issuer import IssuerClient
 from service.registry.tables import (
@@ -176,9 +179,15 @@ def _validate_profile(fields: dict[str, Any], taxonomy: Taxonomy) -> None:
         raise InvalidField("district_codes", f"unknown district codes: {', '.join(unknown)}")
     if unknown := taxonomy.unknown_skills(fields.get("skills") or []):
         raise InvalidField("skills", f"unknown skill codes: {', '.join(unknown)}")
-    if fields.get("wage_min") is not None and fields.get("wage_max") is not None:
-        if fields["wage_min"] > fields["wage_max"]:
-            raise InvalidField("wage_min", "must not exceed wage_max")
+    problem = wage_problem(
+        fields.get("wage_min"),
+        fields.get("wage_max"),
+        fields.get("wage_unit") or "month",
+        list(fields.get("categories") or []),
+        fields=("wage_min", "wage_max", "wage_unit"),
+    )
+    if problem is not None:
+        raise InvalidField(*problem)
 
 
 def _dedupe(values: list[str]) -> list[str]:
@@ -308,6 +317,8 @@ async def update_worker(
             "skills": changes.get("skills"),
             "wage_min": merged["wage_min"],
             "wage_max": merged["wage_max"],
+            "wage_unit": merged["wage_unit"],
+            "categories": merged["categories"],
         },
         taxonomy,
     )
@@ -656,7 +667,7 @@ async def add_certificate(
     # the integrity check flags it); without an issuer to ask, the push is authoritative.
     reason = ""
     if kind in REGISTERED_CERTIFICATE_KINDS and not await evaluators.registered_for(
-        principal.agency_id, data["occupation_code"], data["issued_on"]
+        principal.own_agency_id, data["occupation_code"], data["issued_on"]
     ):
         status, reason = CredentialStatus.PENDING, evaluators.OUT_OF_SCOPE_REASON
     else:
@@ -879,7 +890,7 @@ async def decide_credential(
     if row["status"] == CredentialStatus.REVOKED:
         raise Conflict("已吊销的证书不能再审核 (a revoked certificate cannot be reviewed)")
     status = CredentialStatus.VERIFIED if verified else CredentialStatus.REJECTED
-    values = {table.status: status.value, table.status_reason: reason}
+    values: dict[Column | str, Any] = {table.status: status.value, table.status_reason: reason}
     if kind == "trainings":
         if verified:
             await trainings.check_evidence(credential_id)
@@ -916,29 +927,17 @@ async def credential_summary(worker_id: int) -> dict:
             Certificate.work_type,
             Certificate.level,
         )
-        .where((Certificate.worker == worker_id) & (Certificate.status == CredentialStatus.VERIFIED.value))
+        .where((Certificate.worker == worker_id) & counts(Certificate))
         .order_by(Certificate.level)
     )
     health = await Check.select(Check.tier, Check.valid_until).where(
-        (Check.worker == worker_id)
-        & (Check.kind == "health")
-        & (Check.result == "passed")
-        & (Check.status == CredentialStatus.VERIFIED.value)
-        & (Check.valid_until >= on)
+        (Check.worker == worker_id) & (Check.kind == "health") & counts(Check) & valid_on(Check, on)
     )
-    best_health = max(health, key=lambda h: (HEALTH_TIER_BY_CODE[h["tier"]], h["valid_until"]), default=None)
+    best_health = strictest_health_report(health)
     background = await Check.exists().where(
-        (Check.worker == worker_id)
-        & (Check.kind == "background")
-        & (Check.result == "passed")
-        & (Check.status == CredentialStatus.VERIFIED.value)
-        & (Check.valid_until.is_null() | (Check.valid_until >= on))
+        (Check.worker == worker_id) & (Check.kind == "background") & counts(Check) & valid_on(Check, on)
     )
-    trainings = await Training.count().where(
-        (Training.worker == worker_id)
-        & (Training.result == "passed")
-        & (Training.status == CredentialStatus.VERIFIED.value)
-    )
+    trainings = await Training.count().where((Training.worker == worker_id) & counts(Training))
     return {
         "certificates": certificates,
         "health": best_health,

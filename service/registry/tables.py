@@ -98,6 +98,7 @@ class ConsentEvent(Table, tablename="consent_event"):
 class Programme(Table):
     """A training programme (南粤家政, 粤菜师傅, 广东技工, local ones); the bureau adds more."""
 
+    id: Serial
     code = Varchar(length=32, unique=True)
     name_zh = Varchar(length=64, unique=True)
     aliases = Array(base_column=Varchar(length=64))
@@ -135,6 +136,7 @@ class TrainingSession(Table, tablename="training_session"):
     """One attended session. Its `hours` column is computed by PostgreSQL from the times
     (a generated column, so it is not declared here and never written)."""
 
+    id: Serial
     training = ForeignKey(references=Training, index=True)
     on_date = Date()
     starts_at = Time()
@@ -145,6 +147,7 @@ class TrainingSession(Table, tablename="training_session"):
 class TrainingRoster(Table, tablename="training_roster"):
     """The class list (花名册) an institution uploads for a course starting on a date."""
 
+    id: Serial
     institution = ForeignKey(references=Agency)
     course = Varchar(length=128)
     started_on = Date()
@@ -153,6 +156,7 @@ class TrainingRoster(Table, tablename="training_roster"):
 
 
 class TrainingRosterEntry(Table, tablename="training_roster_entry"):
+    id: Serial
     roster = ForeignKey(references=TrainingRoster)
     id_number_index = Varchar(length=80)  # the person's blind index, never her ID number
 
@@ -160,6 +164,7 @@ class TrainingRosterEntry(Table, tablename="training_roster_entry"):
 class TrainingVerificationRule(Table, tablename="training_verification_rule"):
     """The bureau's rule for verifying trainings without a person looking (one row)."""
 
+    id: Serial
     auto_verify = Boolean(default=False)
     min_attendance_ratio = Numeric(digits=(4, 2), default=Decimal("1.00"))
     require_roster = Boolean(default=True)
@@ -170,6 +175,7 @@ class TrainingVerificationRule(Table, tablename="training_verification_rule"):
 class EvaluatorRegistration(Table, tablename="evaluator_registration"):
     """An evaluation institution's 备案: the occupations it may certify, for a period."""
 
+    id: Serial
     agency = ForeignKey(references=Agency)
     registration_no = Varchar(length=64, unique=True)
     status = Varchar(length=16, default="active")  # active | suspended | revoked

@@ -20,7 +20,7 @@ from asyncpg.exceptions import UniqueViolationError
 
 from service.accounts.guards import Principal, Role
 from service.accounts.tables import Agency
-from service.errors import Conflict, Forbidden, InvalidField, NotFound
+from service.errors import Conflict, Forbidden, InvalidField, NotFound, found
 from service.registry.domain import (
     TRAINING_TYPE_NAMES,
     CredentialStatus,
@@ -183,7 +183,7 @@ async def add_training(principal: Principal, worker_id: int, data: dict[str, Any
 
 
 async def _training(training_id: int) -> dict:
-    return await Training.select().where(Training.id == training_id).first()
+    return found(await Training.select().where(Training.id == training_id).first())
 
 
 async def list_trainings(query) -> list[dict]:

@@ -25,7 +25,8 @@ from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cpdist
 
 from service.accounts.guards import Principal
-from service.errors import Conflict, Forbidden, NotFound
+from service.database import pool_of
+from service.errors import Conflict, Forbidden, NotFound, found
 from service.registry.tables import Training
 from service.reports.tables import IntegrityCheckRun, IntegrityFlag
 
@@ -329,7 +330,7 @@ async def run_check(trigger: str) -> dict:
     await run.save()
     seen = new = 0
     by_rule: dict[str, int] = {}
-    async with Training._meta.db.pool.acquire() as connection:
+    async with pool_of(Training).acquire() as connection:
         async with connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK)
             await connection.execute("SET LOCAL work_mem = '64MB'")
@@ -345,7 +346,7 @@ async def run_check(trigger: str) -> dict:
             IntegrityCheckRun.flags_new: new,
         }
     ).where(IntegrityCheckRun.id == run.id)
-    row = await IntegrityCheckRun.select().where(IntegrityCheckRun.id == run.id).first()
+    row = found(await IntegrityCheckRun.select().where(IntegrityCheckRun.id == run.id).first())
     return {**row, "by_rule": by_rule}
 
 
@@ -427,7 +428,7 @@ async def get_flag(principal: Principal, flag_id: int) -> dict:
     visible = row is not None and (
         principal.is_admin or (principal.is_agency_of(row["institution"]) and row["status"] == "confirmed")
     )
-    if not visible:
+    if row is None or not visible:
         raise NotFound("诚信问题不存在 (no such flag)")
     return present(row)
 

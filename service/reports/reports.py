@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from service.accounts.guards import Principal, Role
+from service.database import pool_of
 from service.errors import Forbidden, InvalidField
 from service.registry.domain import today_local
 from service.registry.tables import Training
@@ -106,7 +107,7 @@ REPORTS = {spec.name: spec for spec in (TRAINING_EMPLOYMENT, CERTIFICATES, MONEY
 
 
 def grouping_sets(dims: list[str]) -> str:
-    sets = [tuple(dims)]
+    sets = [tuple(dims)] if dims else []
     if len(dims) > 1:
         sets += [(d,) for d in dims]
     sets.append(())
@@ -183,10 +184,10 @@ def _scope_training(principal: Principal, p: _Params) -> str:
     if principal.is_admin:
         return ""
     if principal.role == Role.TRAINING:
-        return f" AND t.institution = {p(principal.agency_id)}"
+        return f" AND o.institution = {p(principal.agency_id)}"
     if principal.role == Role.HOUSEKEEPING:
         return (
-            f" AND t.worker IN (SELECT id FROM worker WHERE agency = {p(principal.agency_id)} "
+            f" AND o.worker IN (SELECT id FROM worker WHERE agency = {p(principal.agency_id)} "
             "AND agency_confirmed_at IS NOT NULL)"
         )
     raise Forbidden("此报表不对该机构开放 (this report is not open to this kind of agency)")
@@ -199,39 +200,21 @@ def training_employment_sql(
     scope = _scope_training(principal, p)
     dim_select, group = _dimension_columns(spec, dims)
     target_joins, target_select = _target_joins(spec, p, _target_year(date_from, date_to))
+    on_p, from_p, to_p = p(on), p(date_from), p(date_to)
+    # training_outcome holds each verified training's facts, kept current by triggers
+    # (migration reports_2026_11_27t17_00_00); only what depends on today is computed here.
     sql = f"""
-    WITH base AS (
-        SELECT t.id, t.worker, t.programme_code AS programme, coalesce(t.training_type, 'unspecified') AS training_type,
-               t.institution, coalesce(a.district_code, '') AS district, to_char(t.finished_on, 'YYYY-MM') AS month,
-               t.started_on, t.finished_on
-        FROM training t LEFT JOIN agency a ON a.id = t.institution
-        WHERE t.status = 'verified' AND t.finished_on BETWEEN {p(date_from)} AND {p(date_to)} {scope}
-    ), first_placement AS (
-        SELECT DISTINCT ON (b.id) b.id, p.id AS placement, p.start_date, p.end_date, p.ended_at, p.status, p.wage,
-               p.wage_unit
-        FROM base b JOIN placement p ON p.worker = b.worker AND p.start_date >= b.finished_on AND p.status <> 'no_show'
-        ORDER BY b.id, p.start_date, p.id
-    ), certified AS (
-        SELECT DISTINCT b.id FROM base b
-        JOIN certificate c ON c.worker = b.worker AND c.status = 'verified'
-                          AND c.issued_on BETWEEN b.started_on AND b.finished_on + 365
-    ), rating AS (
-        SELECT fp.id, avg(r.overall) AS rating
-        FROM first_placement fp JOIN review r ON r.placement = fp.placement AND r.author_role = 'employer'
-        GROUP BY fp.id
-    ), outcome AS (
-        SELECT b.programme, b.training_type, b.institution, b.district, b.month, b.worker,
-               ce.id IS NOT NULL AS certified,
-               fp.start_date - b.finished_on AS days_to_placement,
-               CASE WHEN fp.wage_unit = 'month' THEN fp.wage END AS monthly_wage,
-               fp.start_date <= {p(on)}::date - 182 AS placed_6m_ago,
-               fp.start_date <= {p(on)}::date - 182 AND (fp.status = 'active'
-                   OR coalesce(fp.end_date, (fp.ended_at AT TIME ZONE 'Asia/Shanghai')::date) >= fp.start_date + 182) AS retained_6m,
-               ra.rating
-        FROM base b
-        LEFT JOIN first_placement fp ON fp.id = b.id
-        LEFT JOIN certified ce ON ce.id = b.id
-        LEFT JOIN rating ra ON ra.id = b.id
+    WITH outcome AS (
+        SELECT o.worker, o.programme COLLATE "C" AS programme, o.training_type COLLATE "C" AS training_type,
+               o.institution, coalesce(a.district_code, '') COLLATE "C" AS district,
+               to_char(o.finished_on, 'YYYY-MM') COLLATE "C" AS month, o.certified,
+               o.placement_start - o.finished_on AS days_to_placement, o.monthly_wage,
+               o.placement_start <= {on_p}::date - 182 AS placed_6m_ago,
+               o.placement_start <= {on_p}::date - 182
+                   AND (o.placement_status = 'active' OR o.placement_end >= o.placement_start + 182) AS retained_6m,
+               o.rating
+        FROM training_outcome o LEFT JOIN agency a ON a.id = o.institution
+        WHERE o.finished_on BETWEEN {from_p} AND {to_p} {scope}
     ), agg AS (
         SELECT {dim_select},
                count(*) AS trained, count(DISTINCT worker) AS trained_people,
@@ -374,7 +357,7 @@ async def run_report(principal: Principal, name: str, *, group_by: list[str], da
         raise InvalidField("date_to", "不能早于 date_from (must not be before date_from)")
     dims = _parse_group_by(spec, group_by)
     sql, values = BUILDERS[name](principal, dims, date_from, date_to, today_local())
-    async with Training._meta.db.pool.acquire() as connection, connection.transaction(readonly=True):
+    async with pool_of(Training).acquire() as connection, connection.transaction(readonly=True):
         # The groupings sort every row several times; in memory that is several times faster.
         await connection.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         records = await connection.fetch(sql, *values)

@@ -5,14 +5,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from service.schemas import TEXT, BodyId, DistrictCode, Input, Output, Page, dated
+from service.schemas import TEXT, BodyId, DistrictCode, Input, Output, Page, RuleDate
 
 ProgrammeCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{1,31}$", examples=["nanyue_jiazheng"])]
 OccupationCode = Annotated[str, msgspec.Meta(pattern=r"^\d-\d{2}-\d{2}-\d{2}$", examples=["4-10-01-06"])]
 TrainingTypeCode = Literal["employment_skills", "skill_upgrade", "entrepreneurship", "job_adaptation", "apprenticeship"]
 Year = Annotated[int, msgspec.Meta(ge=2000, le=2100)]
-# Rules are set for this year and the next few, and kept for the claims they priced.
-RuleDate = dated("规则有效期 (rule validity)", -10, 5)
 Reason = Annotated[str, msgspec.Meta(max_length=500, pattern=TEXT)]
 
 

@@ -23,7 +23,8 @@ from asyncpg.exceptions import UniqueViolationError
 
 from service.accounts.guards import Principal, Role
 from service.accounts.tables import Agency
-from service.errors import Conflict, Forbidden, InvalidField, NotFound
+from service.errors import Conflict, Forbidden, InvalidField, NotFound, found
+from service.registry.counting import counts
 from service.registry.domain import LEVELLED_CERTIFICATE_KINDS, today_local
 from service.registry.tables import Programme, Training
 from service.reports.tables import (
@@ -86,7 +87,7 @@ async def retire_rule(principal: Principal, rule_id: int) -> dict:
     )
     if not updated:
         raise NotFound("补贴规则不存在 (no such rule)")
-    return await SubsidyRule.select().where(SubsidyRule.id == rule_id).first()
+    return found(await SubsidyRule.select().where(SubsidyRule.id == rule_id).first())
 
 
 _PRICE = """
@@ -128,13 +129,13 @@ async def create_claim(principal: Principal, training_id: int) -> dict:
     training = await Training.select().where(Training.id == training_id).first()
     if training is None or training["institution"] != principal.agency_id:
         raise NotFound("培训记录不存在 (no such training record)")
-    if training["status"] != "verified" or training["result"] != "passed":
+    if not await Training.exists().where((Training.id == training_id) & counts(Training)):
         raise Conflict("只能为已核验且结业合格的培训申领补贴 (only a verified, passed training can be claimed)")
     # The certificate this training led to: same person and occupation, issued after it began.
     certificate = None
     if training["occupation_code"]:
         found = await Training.raw(
-            "SELECT id, level, kind FROM certificate WHERE worker = {} AND occupation_code = {} AND status = 'verified' "
+            "SELECT id, level, kind FROM certificate WHERE worker = {} AND occupation_code = {} AND credential_counts(status) "
             "AND issued_on >= {} ORDER BY level NULLS LAST, issued_on LIMIT 1",
             training["worker"],
             training["occupation_code"],

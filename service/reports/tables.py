@@ -17,6 +17,7 @@ from piccolo.columns import (
     Timestamptz,
     Varchar,
 )
+from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -29,6 +30,7 @@ class SubsidyRule(Table, tablename="subsidy_rule"):
     day the training finished; `bonus_pct` more at `bonus_max_level` or above in the
     listed (shortage) occupations."""
 
+    id: Serial
     name = Varchar(length=64)
     programme_code = Varchar(length=32, null=True, default=None)
     training_type = Varchar(length=32, null=True, default=None)
@@ -45,6 +47,7 @@ class SubsidyRule(Table, tablename="subsidy_rule"):
 
 
 class SubsidyClaim(Table, tablename="subsidy_claim"):
+    id: Serial
     institution = ForeignKey(references=Agency)
     training = ForeignKey(references=Training)
     worker = ForeignKey(references=Worker)
@@ -62,6 +65,7 @@ class SubsidyClaim(Table, tablename="subsidy_claim"):
 
 
 class SubsidyClaimEvent(Table, tablename="subsidy_claim_event"):
+    id: Serial
     claim = ForeignKey(references=SubsidyClaim)
     from_status = Varchar(length=16, null=True, default=None)
     to_status = Varchar(length=16)
@@ -74,6 +78,7 @@ class SubsidyClaimEvent(Table, tablename="subsidy_claim_event"):
 class Target(Table, tablename="bureau_target"):
     """A yearly target for a programme, district or institution (or the whole area when all are None)."""
 
+    id: Serial
     year = Integer()
     metric = Varchar(length=16)  # trained | certified | placed | senior
     programme_code = Varchar(length=32, null=True, default=None)
@@ -85,6 +90,7 @@ class Target(Table, tablename="bureau_target"):
 
 
 class ProgrammeBudget(Table, tablename="programme_budget"):
+    id: Serial
     year = Integer()
     programme_code = Varchar(length=32)
     amount = BigInt()
@@ -96,6 +102,7 @@ class IntegrityFlag(Table, tablename="integrity_flag"):
     """One suspicion, raised by one rule, with its evidence. (rule, fingerprint) is unique:
     a later run that finds the same evidence updates `last_seen_at` instead of adding a flag."""
 
+    id: Serial
     rule = Varchar(length=32)
     fingerprint = Varchar(length=128)
     worker = ForeignKey(references=Worker, null=True, default=None)
@@ -111,6 +118,7 @@ class IntegrityFlag(Table, tablename="integrity_flag"):
 
 
 class IntegrityCheckRun(Table, tablename="integrity_check_run"):
+    id: Serial
     trigger = Varchar(length=16)  # api | nightly | import
     started_at = Timestamptz(default=TimestamptzNow())
     finished_at = Timestamptz(null=True, default=None)

@@ -17,6 +17,7 @@ class Skill(Table):
 class Language(Table):
     """A spoken language or dialect; requests and workers name it by code, any alias accepted."""
 
+    id: Serial
     code = Varchar(length=16, unique=True)
     name_zh = Varchar(length=32)
     name_en = Varchar(length=64)

@@ -14,7 +14,7 @@ from service.accounts.guards import principal_of
 from service.accounts.schemas import AccountCreate, PasswordReset
 from service.accounts.tables import ApiKey, User
 from service.accounts.throttle import counter_of
-from service.errors import AppError
+from service.errors import AppError, found
 from service.schemas import LINE
 from service.security import api_key_digest, api_key_prefix, client_address, digests_match
 from service.web.common import HOME_BY_ROLE, form_page, form_values, page, see_other
@@ -71,7 +71,7 @@ class AccountPages(Controller):
     @get("/", name="home")
     async def home(self, request: Request) -> object:
         principal = principal_of(request)
-        if principal.is_authenticated:
+        if principal.role is not None:
             return see_other(HOME_BY_ROLE[principal.role])
         return page(request, "home.html")
 
@@ -102,7 +102,7 @@ class AccountPages(Controller):
             await _succeeded(request, keys)
         except FormErrors as errors:
             return form_page(request, "login.html", errors, values)
-        user = await User.select(User.id, User.role, User.password_hash).where(User.phone == data.phone).first()
+        user = found(await User.select(User.id, User.role, User.password_hash).where(User.phone == data.phone).first())
         request.clear_session()
         request.set_session({"uid": user["id"], "pw": password_stamp(user["password_hash"])})
         return see_other(_safe_next(form.get("next")) or HOME_BY_ROLE[principal_of_role(user["role"])])
@@ -167,7 +167,7 @@ class AccountPages(Controller):
         except FormErrors as errors:
             values.pop("password_again", None)
             return form_page(request, "signup.html", errors, values)
-        user = await User.select(User.password_hash).where(User.id == row["id"]).first()
+        user = found(await User.select(User.password_hash).where(User.id == row["id"]).first())
         request.clear_session()
         request.set_session({"uid": row["id"], "pw": password_stamp(user["password_hash"])})
         return see_other("/worker/profile" if data.role == "worker" else "/household/requests/new")

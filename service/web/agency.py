@@ -45,7 +45,7 @@ class AgencyPages(Controller):
     ) -> object:
         principal = principal_of(request)
         if principal.role != Role.HOUSEKEEPING:
-            return page(request, "agency/institution.html")
+            return see_other("/agency/institution")
         rows, total, _ = await registry.list_workers(
             principal, q=q, district_code=None, category=None, status=status or None, limit=50, offset=offset
         )

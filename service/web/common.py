@@ -12,20 +12,16 @@ from litestar.exceptions import HTTPException, NotAuthorizedException, Permissio
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
+from litestar.types import ExceptionHandlersMap
 
 from service.accounts.guards import Principal, Role, principal_of
 from service.errors import AppError, Unauthorized, problem_response
-from service.registry.domain import GUANGDONG_TZ, HEALTH_TIER_NAMES, HealthTier
+from service.registry.domain import GUANGDONG_TZ, HEALTH_TIER_NAMES, WAGE_UNIT_LABELS
+from service.taxonomy.rules import CATEGORY_LABELS, CATEGORY_NAMES
 
 HERE = Path(__file__).parent
 
-CATEGORY_LABELS = {
-    "maternity": "母婴护理（月嫂、育婴）",
-    "household": "居家保姆（家务、做饭）",
-    "elderly": "养老照护",
-    "medical": "医护陪护",
-}
-CATEGORY_SHORT = {"maternity": "母婴", "household": "居家", "elderly": "养老", "medical": "医护"}
+CATEGORY_SHORT = CATEGORY_NAMES
 STATUS_LABELS = {
     "open": "招聘中",
     "filled": "已招满",
@@ -79,7 +75,7 @@ WORKER_RATING_LABELS = {
     "working_conditions": "工作条件",
     "honesty": "诚实",
 }
-HEALTH_TIERS = {t.name.lower(): HEALTH_TIER_NAMES[t] for t in HealthTier}
+HEALTH_TIERS = dict(HEALTH_TIER_NAMES)
 
 HOME_BY_ROLE = {
     Role.EMPLOYER: "/household",
@@ -112,7 +108,7 @@ def _engine_callback(engine: JinjaTemplateEngine) -> None:
     env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
     env.filters["dt"] = lambda v: v.astimezone(GUANGDONG_TZ).strftime("%Y-%m-%d %H:%M") if v else ""
     env.filters["worker_status"] = lambda s: WORKER_STATUS_LABELS.get(s, s)
-    env.filters["yuan"] = lambda v, unit="month": f"{v:,} 元/{'月' if unit == 'month' else '小时'}"
+    env.filters["yuan"] = lambda v, unit="month": f"{v:,} {WAGE_UNIT_LABELS.get(unit, unit)}"
 
 
 def template_config() -> TemplateConfig:
@@ -128,7 +124,7 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
         context={
             "me": principal,
             "role": principal.role.value if principal.role else None,
-            "home": HOME_BY_ROLE.get(principal.role, "/"),
+            "home": HOME_BY_ROLE.get(principal.role, "/") if principal.role else "/",
             **context,
         },
     )
@@ -198,7 +194,7 @@ def html_error(request: Request, exc: Exception) -> Response:
     )
 
 
-PAGE_EXCEPTION_HANDLERS = {AppError: html_error, HTTPException: html_error, Exception: html_error}
+PAGE_EXCEPTION_HANDLERS: ExceptionHandlersMap = {AppError: html_error, HTTPException: html_error, Exception: html_error}
 
 
 def principal(request: Request) -> Principal:

@@ -19,37 +19,19 @@ from service.matching.schemas import JobRequestCreate
 from service.registry import services as registry
 from service.registry.domain import age_on, today_local
 from service.schemas import PathId
+from service.taxonomy.rules import CATEGORY_TABLE
 from service.web import queries
 from service.web.common import form_values, page, see_other
 from service.web.forms import FormErrors, app_error_fields, decode_form
 from service.web.reviews import submit_review
 
-# What each kind of job asks first, and what it usually needs.
+# What each kind of job usually is (from the category table).
 CATEGORY_GUIDE = {
-    "maternity": {
-        "live_in": True,
-        "occupation": "4-10-01-06",
-        "tier": "母婴照护",
-        "hint": "月嫂一般住家，一单 26 天；母婴护理员证书和母婴类体检很重要。",
-    },
-    "household": {
-        "live_in": False,
-        "occupation": "4-10-01-06",
-        "tier": "居家",
-        "hint": "住家保姆选“住家”；只做钟点工请按小时填预算。",
-    },
-    "elderly": {
-        "live_in": True,
-        "occupation": "4-10-01-05",
-        "tier": "养老照护",
-        "hint": "照顾失能或认知症老人，建议要求养老护理员证书。",
-    },
-    "medical": {
-        "live_in": False,
-        "occupation": "4-14-01-02",
-        "tier": "养老照护",
-        "hint": "医院陪护或术后护理，建议要求医疗护理员证书。",
-    },
+    c["code"]: {
+        "live_in": c["usually_live_in"],
+        "hint": c["hint_zh"],
+    }
+    for c in CATEGORY_TABLE
 }
 
 
@@ -69,6 +51,10 @@ def _skills_for(taxonomy, category: str) -> list[tuple[str, str]]:
 
 def _occupations(taxonomy) -> list[tuple[str, str]]:
     return [(code, o["name_zh"]) for code, o in taxonomy.occupations.items()]
+
+
+def _work_types(taxonomy) -> list[tuple[str, str]]:
+    return [(w["name_zh"], w["name_zh"]) for o in taxonomy.occupations.values() for w in o["work_types"] or []]
 
 
 async def worker_card(principal, match: dict, taxonomy) -> dict:
@@ -122,7 +108,8 @@ class HouseholdPages(Controller):
             "district_code": "441802",
         }
         if category == "maternity":
-            values["end_date"] = (start + timedelta(days=25)).isoformat()
+            values["budget_unit"] = "term"
+            values["terms"] = "1"
         return self._form(request, category, values, {})
 
     def _form(
@@ -140,6 +127,7 @@ class HouseholdPages(Controller):
             form_error=form_error,
             skills=_skills_for(taxonomy, category),
             occupations=_occupations(taxonomy),
+            work_types=_work_types(taxonomy),
             districts=districts_by_city(taxonomy),
         )
 
@@ -214,6 +202,7 @@ class HouseholdPages(Controller):
             placements=await queries.placements_for_request(request_id),
             skill_names={c: s["name_zh"] for c, s in state.taxonomy.skills.items()},
             district_name=state.taxonomy.district_name(row["district_code"]),
+            required_certificate=(matching.required_certificate_view(row, state.taxonomy) or {}).get("description"),
             understood=jsonb(row["understood"]),
             offer_for=offer_for,
             errors=errors or {},

@@ -19,6 +19,7 @@ from service.errors import AppError
 from service.registry import services as registry
 from service.registry.schemas import WorkerCreate
 from service.registry.tables import Worker
+from service.taxonomy.rules import CATEGORY_BY_NAME
 from service.web.forms import FormErrors, chinese_first, convert
 
 MAX_ROWS = 500
@@ -47,8 +48,8 @@ TEMPLATE_HEADER = list(HEADINGS)
 LIST_FIELDS = {"district_codes", "categories", "skills", "languages"}
 _SPLIT = re.compile(r"[;；、|/，,\s]+")
 GENDERS = {"女": "female", "男": "male"}
-CATEGORIES = {"母婴": "maternity", "居家": "household", "养老": "elderly", "医护": "medical"}
-UNITS = {"月": "month", "每月": "month", "小时": "hour", "每小时": "hour"}
+CATEGORIES = CATEGORY_BY_NAME  # 母婴 → maternity
+UNITS = {"月": "month", "每月": "month", "小时": "hour", "每小时": "hour", "单": "term", "每单": "term"}
 YES = {"是", "住家", "yes", "true", "1", "y"}
 
 

@@ -22,7 +22,8 @@ from service.accounts.tables import Agency
 from service.errors import NotFound
 from service.privacy import surname
 from service.registry import services as registry
-from service.registry.domain import HEALTH_TIER_BY_CODE, HEALTH_TIER_NAMES, today_local
+from service.registry.counting import counts
+from service.registry.domain import health_tier_name, today_local
 from service.registry.tables import Certificate, Training, Worker
 from service.settings import Settings
 from service.web.common import page
@@ -71,9 +72,9 @@ async def certificate_facts(worker_id: int) -> dict:
         Certificate.level,
         Certificate.issued_on,
         Certificate.issuer.name,
-    ).where((Certificate.worker == worker_id) & (Certificate.status == "verified"))
+    ).where((Certificate.worker == worker_id) & counts(Certificate))
     trainings = await Training.select(Training.course, Training.finished_on, Training.institution.name).where(
-        (Training.worker == worker_id) & (Training.status == "verified") & (Training.result == "passed")
+        (Training.worker == worker_id) & counts(Training)
     )
     summary = await registry.credential_summary(worker_id)
     health = summary["health"]
@@ -87,7 +88,7 @@ async def certificate_facts(worker_id: int) -> dict:
         trainings=trainings,
         health=None
         if health is None
-        else {"tier": HEALTH_TIER_NAMES[HEALTH_TIER_BY_CODE[health["tier"]]], "valid_until": health["valid_until"]},
+        else {"tier": health_tier_name(health["tier"]), "valid_until": health["valid_until"]},
         background=summary["background_check_passed"],
         agency=agency["name"] if agency else None,
         authority=ISSUING_AUTHORITY,

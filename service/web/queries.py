@@ -9,6 +9,7 @@ from service.employment.tables import Complaint, Offer, Placement, Review
 from service.errors import Forbidden
 from service.matching.tables import JobRequest
 from service.privacy import public_display_name
+from service.registry.counting import counts
 from service.registry.domain import today_local
 from service.registry.tables import Certificate, Check, Training, Worker
 
@@ -88,8 +89,7 @@ async def expiring_health_checks(principal: Principal, within_days: int = 30) ->
             (Check.worker.agency == principal.agency_id)
             & Check.worker.agency_confirmed_at.is_not_null()
             & (Check.kind == "health")
-            & (Check.status == "verified")
-            & (Check.result == "passed")
+            & counts(Check)
         )
         .order_by(Check.valid_until, ascending=False)
     )
@@ -131,3 +131,45 @@ async def open_complaints(principal: Principal) -> tuple[list[dict], list[dict]]
         .limit(100)
     )
     return complaints, appeals
+
+
+def _institution_of(principal: Principal, role: Role) -> int:
+    if principal.role != role or principal.agency_id is None:
+        raise Forbidden()
+    return principal.agency_id
+
+
+async def institution_trainings(principal: Principal, status: str | None = None, limit: int = 50) -> list[dict]:
+    """The training records a training institution pushed, newest first."""
+    where = Training.institution == _institution_of(principal, Role.TRAINING)
+    if status:
+        where = where & (Training.status == status)
+    return (
+        await Training.select(*Training.all_columns(), Training.worker.real_name, Training.worker.id_number_masked)
+        .where(where)
+        .order_by(Training.id, ascending=False)
+        .limit(limit)
+    )
+
+
+async def institution_rosters(principal: Principal, limit: int = 20) -> list[dict]:
+    from service.registry.tables import TrainingRoster
+
+    return (
+        await TrainingRoster.select()
+        .where(TrainingRoster.institution == _institution_of(principal, Role.TRAINING))
+        .order_by(TrainingRoster.id, ascending=False)
+        .limit(limit)
+    )
+
+
+async def issued_certificates(principal: Principal, limit: int = 50) -> list[dict]:
+    """The certificates an evaluation institution issued, newest first."""
+    return (
+        await Certificate.select(
+            *Certificate.all_columns(), Certificate.worker.real_name, Certificate.worker.id_number_masked
+        )
+        .where(Certificate.issuer == _institution_of(principal, Role.EVALUATION))
+        .order_by(Certificate.id, ascending=False)
+        .limit(limit)
+    )

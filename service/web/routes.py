@@ -12,13 +12,24 @@ from service.web.common import HERE, PAGE_EXCEPTION_HANDLERS
 def web_routers() -> list[Router]:
     from service.web.agency import AgencyPages
     from service.web.bureau import BureauPages
+    from service.web.bureau_reports import BureauReportPages
     from service.web.household import HouseholdPages
+    from service.web.institution import InstitutionPages
     from service.web.public import PublicPages
     from service.web.worker import WorkerPages
 
     pages = Router(
         path="/",
-        route_handlers=[AccountPages, HouseholdPages, WorkerPages, PublicPages, AgencyPages, BureauPages],
+        route_handlers=[
+            AccountPages,
+            HouseholdPages,
+            WorkerPages,
+            PublicPages,
+            AgencyPages,
+            BureauPages,
+            BureauReportPages,
+            InstitutionPages,
+        ],
         exception_handlers=PAGE_EXCEPTION_HANDLERS,
         include_in_schema=False,
     )

@@ -122,7 +122,7 @@ class WorkerPages(Controller):
                 async with identity_attempt(request):
                     # The phone must be hers: a code sent to it, used up even if no record matches.
                     await use_own_phone_code(
-                        principal_of(request).user_id,
+                        principal_of(request).own_user_id,
                         purpose=CodePurpose.CLAIM,
                         code=data.phone_code,
                         secret=request.app.state.settings.secret_key,

@@ -32,6 +32,14 @@ async def test_the_bulk_load_equals_the_row_by_row_load(client, actors, registry
         languages=["粤语", "闽南话"],
     )
     await registry.worker(real_name="陈好", health="home", location=None, wage_unit="hour", wage_min=35, wage_max=45)
+    # Certificates of several 工种, one 二级 (not split by 工种), and a price per 单.
+    await registry.worker(
+        real_name="司徒燕",
+        wage_unit="term",
+        wage_min=15000,
+        wage_max=18000,
+        certificates=[("4-10-01-06", "家务服务员", 4), ("4-10-01-06", None, 2), ("4-10-01-02", None, 3)],
+    )
     _, blacklisted = await registry.worker(real_name="黄丽", consent=False, health=None)
     await client.post(
         f"/api/v1/workers/{blacklisted['id']}/checks",
@@ -54,13 +62,22 @@ async def test_the_bulk_load_equals_the_row_by_row_load(client, actors, registry
         return indexes
 
     bulk, rows = in_app(client, build_both)
-    assert bulk.n == rows.n == 4
+    assert bulk.n == rows.n == 5
     assert bulk.version == rows.version and bulk.languages.bits == rows.languages.bits
     for name in bulk._columns:
         if name == "surname":
             continue
         np.testing.assert_array_equal(bulk.col(name), rows.col(name), err_msg=name)
     assert (
-        [bulk.surname_of(r) for r in range(4)] == [rows.surname_of(r) for r in range(4)] == ["欧阳", "陈", "黄", "李"]
+        [bulk.surname_of(r) for r in range(5)]
+        == [rows.surname_of(r) for r in range(5)]
+        == ["欧阳", "陈", "司徒", "黄", "李"]
     )
+    levels = dict(zip(bulk.occupations, bulk.col("certificates")[2].tolist()))
+    assert levels["4-10-01-06"] == 2 and levels["4-10-01-02"] == 3
+    # 二级 serves every 工种; a 三级 母婴护理员 certificate only its own.
+    assert levels["4-10-01-06:母婴护理员"] == levels["4-10-01-06:家务服务员"] == levels["4-10-01-06:家庭照护员"] == 2
+    first = dict(zip(bulk.occupations, bulk.col("certificates")[0].tolist()))
+    assert (first["4-10-01-06"], first["4-10-01-06:母婴护理员"], first["4-10-01-06:家务服务员"]) == (3, 3, 0)
+    assert bulk.col("wage_term").tolist() == [False, False, True, False, False]
     assert bulk.col("background").max() > 0 and bulk.col("blacklisted").max() > 0 and bulk.col("trained").max() > 0

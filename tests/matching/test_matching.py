@@ -50,22 +50,29 @@ async def test_the_order_and_scores_are_the_hand_computed_ones(client, actors, r
         assert rating["score"] == round(10 + 10 + 26.25 + points)
         integrity[record["id"]] = rating["score"] / 100
     # skills .30, certificate .15, integrity .15, wage .15, experience .10, distance .10, language .05
+    # Certificates are worth their place in 家政服务员's own levels (五级 … 二级): 四级 2/4, 三级 3/4.
     expected = {
-        a["id"]: 0.30 * 1 + 0.15 * 0.4 + 0.15 * integrity[a["id"]] + 0.15 * 1 + 0.10 * 0.6 + 0.10 * 1 + 0.05 * 1,
-        c["id"]: 0.30 * 1 + 0.15 * 0.6 + 0.15 * integrity[c["id"]] + 0.15 * 1 + 0.10 * 0.2 + 0.10 * 1 + 0.05 * 1,
+        a["id"]: 0.30 * 1 + 0.15 * 0.5 + 0.15 * integrity[a["id"]] + 0.15 * 1 + 0.10 * 0.6 + 0.10 * 1 + 0.05 * 1,
+        c["id"]: 0.30 * 1 + 0.15 * 0.75 + 0.15 * integrity[c["id"]] + 0.15 * 1 + 0.10 * 0.2 + 0.10 * 1 + 0.05 * 1,
         b["id"]: 0.30 * 0.5 + 0 + 0.15 * integrity[b["id"]] + 0.15 * (1 - 1000 / 4500) + 0.10 * 1 + 0.10 * 1 + 0 + 0.05,
     }
-    assert [m["worker_id"] for m in page["items"]] == [a["id"], c["id"], b["id"]]
+    assert [m["worker_id"] for m in page["items"]] == [c["id"], a["id"], b["id"]]
     for item in page["items"]:
         assert item["score"] == pytest.approx(expected[item["worker_id"]], abs=1e-4)
         assert sum(comp["contribution"] for comp in item["components"]) + sum(
             x["value"] for x in item["bonuses"]
         ) == pytest.approx(item["score"], abs=1e-3)
         assert item["algorithm_version"] == page["algorithm_version"]
-    first, last = page["items"][0], page["items"][-1]
-    assert first["display_name"] == "陈阿姨" and first["unmet"] == [] and first["bonuses"] == []
+    first, second, last = page["items"]
+    assert second["display_name"] == "陈阿姨" and second["unmet"] == [] and second["bonuses"] == []
+    certificate = {
+        item["worker_id"]: next(c for c in item["components"] if c["name"] == "certificate") for item in page["items"]
+    }
+    assert "家政服务员（母婴护理员） 三级/高级工" in certificate[c["id"]]["detail"]
+    assert "家政服务员（母婴护理员） 四级/中级工" in certificate[a["id"]]["detail"]
     assert [x["name"] for x in last["bonuses"]] == ["recently_trained"]
-    assert len(last["unmet"]) == 3  # 催乳 missing, no 粤语, wage above budget
+    assert len(last["unmet"]) == 4  # no counted certificate, 催乳 missing, no 粤语, wage above budget
+    assert "家政服务员（母婴护理员）、育婴员" in last["unmet"][0]
     assert page["total"] == 3
     assert "陈秀英" not in str(page) and "李美玲" not in str(page)
 

@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from openpyxl import load_workbook
 
-from service.registry.domain import today_local
+from service.registry.domain import DAYS_PER_MONTH, TERM_DAYS, today_local
 from tests.bureau_data import certified, first_placement, seed_city
 from tests.conftest import in_app
 
@@ -29,7 +29,10 @@ def expected_training_row(city, rows):
     outcomes = [first_placement(city, t) for t in rows]
     days = [p["start_date"] - t["finished_on"] for t, p in zip(rows, outcomes) if p]
     days = [d.days for d in days]
-    wages = [p["wage"] for p in outcomes if p]
+    # Whole yuan a month; a 单 of 26 days is 26 of the 365.25 / 12 days of a month.
+    wages = [
+        p["wage"] if p["wage_unit"] == "month" else round(p["wage"] * DAYS_PER_MONTH / TERM_DAYS) for p in outcomes if p
+    ]
     six_months_ago = today_local() - timedelta(days=182)
     aged = [p for p in outcomes if p and p["start_date"] <= six_months_ago]
     retained = [p for p in aged if p["status"] == "active" or p["end_date"] >= p["start_date"] + timedelta(days=182)]

@@ -141,7 +141,9 @@ def test_the_walk_finds_the_known_fields():
         ("CheckCreate", "valid_until"),
         ("TrainingCreate", "finished_on"),
     } <= dates
-    assert len(dates) == 19  # 12, and the bureau's sessions, rosters, registrations and subsidy rules
+    assert (
+        len(dates) == 23
+    )  # 12, the bureau's sessions, rosters, registrations and subsidy rules, and the 预产期 window
     numbers = {(s.__name__, f.name) for s, f, _, _ in NUMBER_FIELDS}
     assert {
         ("WorkerCreate", "wage_min"),

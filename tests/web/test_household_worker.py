@@ -244,3 +244,53 @@ async def test_a_blacklisted_workers_certificate_says_it_is_revoked(client, acto
     assert found.status_code == 303 and found.headers["location"] == f"/c/{code}"
     missing = await public.get("/c?code=1-NOTACODE")
     assert missing.status_code == 404 and "查无此证" in missing.text
+
+
+async def test_a_household_books_a_yuesao_by_due_date_and_work_type_through_the_form(client, actors, registry):
+    today = today_local()
+    due_from, due_to = today + timedelta(days=20), today + timedelta(days=34)
+    await registry.worker(
+        real_name="陈秀英", certificate_level=4, available_from=None, wage_unit="term", wage_min=15000, wage_max=18000
+    )
+    await registry.worker(real_name="李美玲", certificates=[("4-10-01-06", "家务服务员", 3)], available_from=None)
+    employer = await actors.employer()
+    household = Browser(client)
+    await household.login(employer.phone)
+
+    form = (await household.get("/household/requests/new?category=maternity")).text
+    assert "预产期最早" in form and "每单（26 天）" in form and "不限工种" in form
+
+    wide = request_form(
+        start_date=due_from.isoformat(),
+        end_date="",
+        due_date_from=due_from.isoformat(),
+        due_date_to=(due_from + timedelta(days=60)).isoformat(),
+    )
+    refused = await household.post("/household/requests", wide)
+    assert refused.status_code == 422 and "最多 45 天" in field_error(refused.text, "due_date_to")
+
+    created = await household.post(
+        "/household/requests",
+        request_form(
+            start_date=due_from.isoformat(),
+            end_date="",
+            due_date_from=due_from.isoformat(),
+            due_date_to=due_to.isoformat(),
+            terms="1",
+            budget_min="12000",
+            budget_max="16800",
+            budget_unit="term",
+            **{
+                "required_certificate.occupation_code": "4-10-01-06",
+                "required_certificate.work_type": "母婴护理员",
+                "required_certificate.min_level": "4",
+            },
+        ),
+    )
+    assert created.status_code == 303, created.text
+    html = (await household.get(created.headers["location"])).text
+    assert f"{due_from} 至 {due_to} · 预订 1 单" in html
+    assert "家政服务员（母婴护理员） 四级/中级工或以上" in html
+    assert "16,800 元/单（26天）" in html and "15000–18,000 元/单（26天）" in html
+    assert "为您找到 1 位阿姨" in html and "陈阿姨" in html and "李阿姨" not in html
+    assert "满足所需证书" in html
