@@ -1,4 +1,4 @@
-"""Command line: `nanyue run | migrate | create-admin | stop-db` (also `python -m service`).
+"""Command line: `nanyue run | migrate | create-admin | rotate-keys | erase-due | stop-db` (also `python -m service`).
 
 The one place that reads the environment (through `load_settings`). With no
 DATABASE_URL the commands start the embedded PostgreSQL and stop it again when they end,
@@ -37,6 +37,40 @@ async def _create_admin(settings: Settings, phone: str, password: str, display_n
     print(f"admin {row['id']} created")
 
 
+async def _bound(settings: Settings):
+    from service.database import bind_tables, make_engine
+
+    engine = make_engine(await _migrate(settings))
+    bind_tables(engine)
+    await engine.start_connection_pool(min_size=1, max_size=2)
+    return engine
+
+
+async def _rotate_keys(settings: Settings) -> None:
+    import json
+
+    from service.privacy.keys import rotate
+    from service.security import IdNumberCipher
+
+    engine = await _bound(settings)
+    try:
+        done = await rotate(IdNumberCipher(settings.data_keys, settings.data_key_version))
+    finally:
+        await engine.close_connection_pool()
+    print(json.dumps(done, ensure_ascii=False))
+
+
+async def _erase_due(settings: Settings) -> None:
+    from service.privacy.services import erase_due
+
+    engine = await _bound(settings)
+    try:
+        erased = await erase_due(retention_days=settings.erasure_retention_days)
+    finally:
+        await engine.close_connection_pool()
+    print(f"erased {len(erased)} worker record(s)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="nanyue",
@@ -62,6 +96,19 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--phone", required=True, help="the admin's mobile number (logs in with it)")
     admin.add_argument("--password", help="the password; omit it to type it at a prompt (safer: not in shell history)")
     admin.add_argument("--display-name", default="管理员", help="name shown in decisions (default: 管理员)")
+    commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt ID numbers and secrets with the current DATA_KEY",
+        description="After a data-key rotation (new DATA_KEY and DATA_KEY_VERSION, the old key in "
+        "OLD_DATA_KEYS): re-encrypt every ciphertext and rewrite every blind index under the current "
+        "version, then print what was done and what is left on earlier versions.",
+    )
+    commands.add_parser(
+        "erase-due",
+        help="erase the personal fields of workers whose erasure request passed the retention period",
+        description="Erase the personal fields of every worker who asked for erasure more than "
+        "ERASURE_RETENTION_DAYS ago (the running service also does this hourly).",
+    )
     commands.add_parser(
         "stop-db",
         help="stop the embedded PostgreSQL in VAR_DIR/pg if one is running",
@@ -117,6 +164,10 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         elif args.command == "migrate":
             asyncio.run(_migrate(settings))
             print("migrations applied")
+        elif args.command == "rotate-keys":
+            asyncio.run(_rotate_keys(settings))
+        elif args.command == "erase-due":
+            asyncio.run(_erase_due(settings))
         elif args.command == "create-admin":
             password = args.password if args.password is not None else _ask_password()
             asyncio.run(_create_admin(settings, args.phone, password, args.display_name))

@@ -42,6 +42,8 @@ from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, request_id_middleware
 from service.openapi import complete_openapi, docs_assets_router, openapi_config
+from service.privacy.controllers import AuditController, PrivacyController
+from service.privacy.services import erase_due
 from service.registry import services as registry_services
 from service.registry import trainings
 from service.registry.controllers import CredentialController, TrainingAdminController, WorkerController
@@ -92,6 +94,8 @@ def create_app(
             ReportController,
             SubsidyController,
             IntegrityFlagController,
+            PrivacyController,
+            AuditController,
             docs_assets_router(),
             *web_routers(),
         ],
@@ -144,7 +148,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         bind_tables(engine)
         app.state.engine = engine
         app.state.http = http
-        app.state.cipher = cipher = IdNumberCipher(settings.data_key_bytes)
+        app.state.cipher = cipher = IdNumberCipher(settings.data_keys, settings.data_key_version)
         app.state.taxonomy = taxonomy = await load_taxonomy()
         app.state.vocabulary = SkillVocabulary(taxonomy.skills, taxonomy.umbrellas)
         app.state.matcher = new_candidate_index(app)
@@ -167,7 +171,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
             background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
         if settings.run_dispatcher:
             background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
-            background.append(asyncio.create_task(_housekeeping(), name="housekeeping"))
+            background.append(asyncio.create_task(_housekeeping(settings.erasure_retention_days), name="housekeeping"))
         yield
     finally:
         app.state.integrity_checks.cancel()
@@ -206,13 +210,15 @@ async def _schedule(checks: flags.CheckScheduler) -> None:
     checks.request()
 
 
-async def _housekeeping() -> None:
-    """Hourly: forget old idempotency keys; re-rate workers whose rating ages by itself.
+async def _housekeeping(erasure_retention_days: int) -> None:
+    """Hourly: forget old idempotency keys; re-rate workers whose rating ages by itself;
+    erase the personal fields of workers whose erasure request passed the retention period.
     Nightly (the first round between 02:00 and 05:00 Guangdong time): the subsidy-integrity check."""
     checked_on = None
     while True:
         try:
             await forget_old_keys()
+            await erase_due(retention_days=erasure_retention_days)
             while await refresh_aged() > 0:
                 await asyncio.sleep(0)
             now = datetime.now(GUANGDONG_TZ)

@@ -33,6 +33,7 @@ PICCOLO_APPS = [
     "service.matching.piccolo_app",
     "service.employment.piccolo_app",
     "service.reports.piccolo_app",
+    "service.privacy.piccolo_app",
 ]
 EXTENSIONS = ("pg_trgm", "btree_gist", "cube", "earthdistance")
 EMBEDDED_DATABASE = "nanyue"

@@ -180,9 +180,15 @@ _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 
+_MISSING_PARAMETER = re.compile(r"Missing required \w+ parameter '([^']+)'")
+
+
 def _field_errors(exc: ValidationException) -> dict[str, str]:
     fields: dict[str, str] = {}
     extra = exc.extra if isinstance(exc.extra, list) else []
+    missing = _MISSING_PARAMETER.search(str(exc.detail))
+    if not extra and missing:
+        return {missing.group(1): f"缺少必填参数 (missing {missing.group(0).split(' for path')[0][8:]})"}
     for item in extra:
         if not isinstance(item, dict):
             continue

@@ -229,7 +229,7 @@ _WORKER = {
     "gender": "female",
     "birth_date": "1985-03-07",
     "id_number_masked": EXAMPLE_ID_MASKED,
-    "phone": "13800138000",
+    "phone": "138****8000",
     "languages": ["粤语", "普通话"],
     "districts": [_DISTRICT],
     "location": _LOCATION,
@@ -722,6 +722,69 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "store_backend": "redis",
         "matcher": {"loaded": True, "workers": 120345, "skipped_rows": 0, "degraded": False},
         "dispatcher": {"running": True, "listening": True, "reconnects": 0, "last_error": ""},
+    },
+    "SensitiveData": {
+        "worker_id": 1,
+        "id_number": None,
+        "phone": "13800138000",
+        "purpose": "电话确认上户时间 (calling her about the start date)",
+    },
+    "PersonalDataReadPage": {
+        "total": 1,
+        "limit": 50,
+        "offset": 0,
+        "items": [
+            {
+                "id": 1,
+                "at": NOW,
+                "actor_role": "housekeeping",
+                "user_id": None,
+                "agency_id": 1,
+                "api_key_id": 2,
+                "worker_id": 1,
+                "field": "phone",
+                "purpose": "电话确认上户时间 (calling her about the start date)",
+                "route": "GET /api/v1/workers/1/personal-data",
+                "request_id": "4bf92f3577b34da6",
+            }
+        ],
+    },
+    "PersonalDataExport": {
+        "generated_at": NOW,
+        "worker": {
+            "id": 1,
+            "real_name": "陈秀英",
+            "id_number": None,
+            "phone": "138****8000",
+            "district_codes": ["441802"],
+        },
+        "records": {"trainings": [{"id": 1, "course": "母婴护理员（五级）培训", "result": "passed"}], "offers": []},
+        "reads": [
+            {
+                "id": 1,
+                "at": NOW,
+                "actor_role": "housekeeping",
+                "user_id": None,
+                "agency_id": 1,
+                "agency_name": "清远市好帮手家政服务有限公司",
+                "field": "phone",
+                "purpose": "电话确认上户时间 (calling her about the start date)",
+                "route": "GET /api/v1/workers/1/personal-data",
+            }
+        ],
+    },
+    "ErasureStatus": {"worker_id": 1, "requested_at": NOW, "erase_after": "2026-12-27T08:30:00Z", "erased_at": None},
+    "MatchExplanation": {
+        "request_id": 1,
+        "worker_id": 1,
+        "algorithm_version": "2026.11-1",
+        "shown": False,
+        "rank": None,
+        "total": 14,
+        "failed": [{"filter": "live_in", "label": "不接受住家 (does not live in)"}],
+        "match": None,
+        "display_name": "陈阿姨",
+        "offer_id": None,
     },
 }
 

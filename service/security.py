@@ -5,6 +5,7 @@
 - Bearer tokens: JWT (HS256) through Litestar's `Token`.
 - National ID numbers: AES-256-GCM (`cryptography`) with a random nonce; an HMAC-SHA256
   blind index (key derived from the data key by HKDF) finds duplicates without decrypting.
+  Both carry the data key's version, so keys rotate (`nanyue rotate-keys` re-encrypts).
 - One-time phone codes: only an HMAC-SHA256 of phone, purpose and code is stored (key
   derived from the secret key by HKDF), so a leaked table cannot be brute-forced offline.
 - The client address: the one function that decides it, for rate limits and throttles.
@@ -24,6 +25,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -83,36 +85,87 @@ def issue_token(*, user_id: int, role: str, secret: str, ttl_seconds: int) -> st
     return Token(exp=exp, sub=str(user_id), extras={"role": role}).encode(secret, JWT_ALGORITHM)
 
 
-def read_token(encoded: str, secret: str) -> Token | None:
-    """The token's claims, or None when it is malformed, forged or expired."""
-    try:
-        return Token.decode(encoded, secret, JWT_ALGORITHM)
-    except NotAuthorizedException:
-        return None
+def read_token(encoded: str, secret: str, old_secrets: tuple[str, ...] = ()) -> Token | None:
+    """The token's claims, or None when it is malformed, forged or expired. Tokens signed
+    with an earlier secret (`old_secrets`) stay valid until they expire, so rotating the
+    secret signs nobody out; new tokens are signed with `secret` only."""
+    for key in (secret, *old_secrets):
+        try:
+            return Token.decode(encoded, key, JWT_ALGORITHM)
+        except NotAuthorizedException:
+            continue
+    return None
 
 
 class IdNumberCipher:
-    """Encrypts national ID numbers and computes their blind index."""
+    """Encrypts national ID numbers (and other secrets) and computes their blind index,
+    with versioned keys.
+
+    A ciphertext starts with `NK` and its key's version (two bytes), then the nonce; one
+    written before keys had versions (nonce first) is tried with every key, the GCM tag
+    telling the right one. A blind index made with the version-1 key is the bare hex
+    digest (as before versions); later versions write `v<n>:<hex>`. Lookups try the
+    index under every known version, so rows not yet re-encrypted are still found.
+    """
 
     _AAD = b"worker.id_number.v1"
+    _MAGIC = b"NK"
 
-    def __init__(self, data_key: bytes) -> None:
-        self._aead = AESGCM(data_key)
-        self._index_key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"id-number-blind-index").derive(
-            data_key
-        )
+    def __init__(self, data_key: bytes | dict[int, bytes], current: int | None = None) -> None:
+        keys = data_key if isinstance(data_key, dict) else {1: data_key}
+        self.current = current if current is not None else max(keys)
+        if self.current not in keys:
+            raise ValueError("the current data key version has no key")
+        self._aeads = {version: AESGCM(key) for version, key in keys.items()}
+        self._index_keys = {
+            version: HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"id-number-blind-index").derive(key)
+            for version, key in keys.items()
+        }
+
+    @property
+    def versions(self) -> list[int]:
+        return sorted(self._aeads)
 
     def encrypt(self, value: str, purpose: bytes = _AAD) -> bytes:
-        """Encrypt `value`; `purpose` is bound in as associated data, so a ciphertext made
-        for one purpose (an ID number, a webhook secret) never decrypts as another."""
+        """Encrypt `value` with the current key; `purpose` is bound in as associated data, so
+        a ciphertext made for one purpose (an ID number, a webhook secret) never decrypts as another."""
         nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, value.encode(), purpose)
+        header = self._MAGIC + self.current.to_bytes(2, "big")
+        return header + nonce + self._aeads[self.current].encrypt(nonce, value.encode(), purpose)
+
+    def version_of(self, blob: bytes) -> int | None:
+        """The key version a ciphertext names (None: written before versions)."""
+        if blob[:2] == self._MAGIC and len(blob) > 16:
+            return int.from_bytes(blob[2:4], "big")
+        return None
 
     def decrypt(self, blob: bytes, purpose: bytes = _AAD) -> str:
-        return self._aead.decrypt(blob[:12], blob[12:], purpose).decode()
+        version = self.version_of(blob)
+        if version in self._aeads:
+            try:
+                return self._aeads[version].decrypt(blob[4:16], blob[16:], purpose).decode()
+            except InvalidTag:
+                pass  # an unversioned ciphertext whose nonce happens to start like a header
+        for aead in self._aeads.values():
+            try:
+                return aead.decrypt(blob[:12], blob[12:], purpose).decode()
+            except InvalidTag:
+                continue
+        raise InvalidTag()
 
-    def blind_index(self, id_number: str) -> str:
-        return hmac.new(self._index_key, id_number.upper().encode(), hashlib.sha256).hexdigest()
+    def blind_index(self, id_number: str, version: int | None = None) -> str:
+        version = self.current if version is None else version
+        digest = hmac.new(self._index_keys[version], id_number.upper().encode(), hashlib.sha256).hexdigest()
+        return digest if version == 1 else f"v{version}:{digest}"
+
+    def blind_indexes(self, id_number: str) -> list[str]:
+        """The index under every known key version, the current one first."""
+        return [
+            self.blind_index(id_number, v) for v in [self.current, *(v for v in self.versions if v != self.current)]
+        ]
+
+    def index_version(self, index: str) -> int:
+        return int(index[1 : index.index(":")]) if index.startswith("v") else 1
 
 
 def new_phone_code() -> str:

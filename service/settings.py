@@ -39,8 +39,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
     # Signs bearer tokens.
     secret_key: str
+    # Earlier secret keys, still accepted when verifying bearer tokens (never used to sign):
+    # keep one here for TOKEN_TTL_SECONDS after a rotation, so nobody is signed out at once.
+    old_secret_keys: tuple[str, ...] = ()
     # 32 bytes, base64: AES-GCM key for national ID numbers; the blind index key is derived from it.
     data_key: str
+    # The version of `data_key`, written into every new ciphertext and blind index.
+    data_key_version: int = 1
+    # Earlier data keys by version ("1:base64,2:base64"): old ciphertexts stay readable
+    # until `nanyue rotate-keys` has re-encrypted them.
+    old_data_keys: tuple[str, ...] = ()
+    # Days between a worker's erasure request and the erasure of her personal fields
+    # (`nanyue erase-due`, also run hourly by the service).
+    erasure_retention_days: int = 30
 
     token_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 64 * 1024
@@ -96,6 +107,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             raise ValueError("DATA_KEY must be 32 bytes, base64-encoded")
         return key
 
+    @property
+    def data_keys(self) -> dict[int, bytes]:
+        """Every data key by version, the current one included."""
+        keys = {version: key for version, key in (_versioned_key(entry) for entry in self.old_data_keys)}
+        keys[self.data_key_version] = self.data_key_bytes
+        return keys
+
 
 ENVIRONMENTS = ("development", "production")
 
@@ -112,7 +130,11 @@ ENV_VARIABLES = {
     "METRICS_HOST": "metrics_host",
     "METRICS_PORT": "metrics_port",
     "SECRET_KEY": "secret_key",
+    "OLD_SECRET_KEYS": "old_secret_keys",
     "DATA_KEY": "data_key",
+    "DATA_KEY_VERSION": "data_key_version",
+    "OLD_DATA_KEYS": "old_data_keys",
+    "ERASURE_RETENTION_DAYS": "erasure_retention_days",
     "TOKEN_TTL_SECONDS": "token_ttl_seconds",
     "MAX_BODY_BYTES": "max_body_bytes",
     "RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
@@ -192,8 +214,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: Path | No
         raw.update({k: v for k, v in _dev_keys(var_dir).items() if k in missing})
     if "var_dir" in raw:
         raw["var_dir"] = var_dir
-    if isinstance(raw.get("trusted_proxies"), str):
-        raw["trusted_proxies"] = [p.strip() for p in str(raw["trusted_proxies"]).split(",") if p.strip()]
+    for listed in ("trusted_proxies", "old_secret_keys", "old_data_keys"):
+        if isinstance(raw.get(listed), str):
+            raw[listed] = [p.strip() for p in str(raw[listed]).split(",") if p.strip()]
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
@@ -212,8 +235,62 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: Path | No
         raise SettingsError("WORKERS: more than one process needs REDIS_URL (shared stores)")
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("DB_POOL_MIN: must not exceed DB_POOL_MAX")
+    if settings.data_key_version < 1:
+        raise SettingsError("DATA_KEY_VERSION: must be 1 or more")
+    try:
+        old = [_versioned_key(entry) for entry in settings.old_data_keys]
+    except ValueError as exc:
+        raise SettingsError(f"OLD_DATA_KEYS: {exc}") from None
+    if settings.data_key_version in {version for version, _ in old}:
+        raise SettingsError("OLD_DATA_KEYS: must not name the current DATA_KEY_VERSION")
+    if environment == "production":
+        refuse_development_keys(settings)
     _check(settings)
     return settings
+
+
+# Keys that are public (documentation, examples) and so never protect anything.
+PUBLIC_KEYS = frozenset(
+    {
+        "change-me",
+        "changeme",
+        "secret",
+        "development",
+        "dev",
+        base64.b64encode(bytes(32)).decode(),
+    }
+)
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def refuse_development_keys(settings: Settings) -> None:
+    """Production never runs on a development key: one kept in `var/dev-keys.json` (made
+    by a development start), a public example, a short secret or a key of one repeated byte."""
+    dev_keys = settings.var_dir / "dev-keys.json"
+    generated = json.loads(dev_keys.read_text()) if dev_keys.is_file() else {}
+    secrets_in_use = {"SECRET_KEY": settings.secret_key, "DATA_KEY": settings.data_key}
+    for name, value in secrets_in_use.items():
+        field = ENV_VARIABLES[name]
+        if value in PUBLIC_KEYS or value == generated.get(field):
+            raise SettingsError(f"{name}: a development key; APP_ENV=production needs a key of its own")
+    if len(settings.secret_key) < MIN_SECRET_KEY_LENGTH:
+        raise SettingsError(f"SECRET_KEY: at least {MIN_SECRET_KEY_LENGTH} characters when APP_ENV=production")
+    if len(set(settings.data_key_bytes)) == 1:
+        raise SettingsError("DATA_KEY: a development key; APP_ENV=production needs a key of its own")
+
+
+def _versioned_key(entry: str) -> tuple[int, bytes]:
+    """`"2:base64"` → (2, the 32 key bytes)."""
+    version, _, encoded = entry.partition(":")
+    if not version.strip().isdigit() or int(version) < 1:
+        raise ValueError(f"expected VERSION:BASE64_KEY, got {entry[:3]}…")
+    try:
+        key = base64.b64decode(encoded.strip(), validate=True)
+    except binascii.Error:
+        key = b""
+    if len(key) != 32:
+        raise ValueError(f"key version {version}: expected 32 bytes, base64-encoded")
+    return int(version), key
 
 
 def _check(settings: Settings) -> None:

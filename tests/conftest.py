@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import asyncpg
@@ -24,6 +24,7 @@ from service.app import create_app, new_candidate_index
 from service.database import make_engine, run_migrations, start_embedded_server, with_database
 from service.settings import PROJECT_ROOT, Settings, generate_data_key
 from tests.factories import DATA_TABLES, RESET_STATEMENTS, Actors, Registry
+from tests.personal_data_scan import Scan
 from tests.receiver import Receiver
 
 RUN_ID = secrets.token_hex(4)
@@ -59,7 +60,8 @@ def settings(database_url: str) -> Settings:
         rate_limit_per_minute=100_000,
         login_attempts_per_minute=5,
         max_body_bytes=16 * 1024,
-        log_level="WARNING",
+        # INFO: the access log is scanned for personal data too (tests/personal_data_scan.py).
+        log_level="INFO",
         allow_private_webhooks=True,
         run_dispatcher=False,
         warm_matcher=False,
@@ -74,8 +76,25 @@ def receiver() -> Receiver:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, receiver: Receiver) -> Litestar:
-    return create_app(settings, http_transport=httpx.MockTransport(receiver.handle))
+def personal_data_scan() -> Iterator[Scan]:
+    """Every response and log line of the run, scanned for raw ID and phone numbers
+    (tests/personal_data_scan.py); the run fails at its end if one carried any."""
+    scan = Scan()
+    scan.watch_logs()
+    yield scan
+    if scan.findings:
+        pytest.fail(
+            f"{len(scan.findings)} response(s) or log line(s) carried a raw ID or phone number "
+            f"(of {scan.responses} responses, {scan.lines} log lines):\n" + "\n".join(scan.findings),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, receiver: Receiver, personal_data_scan: Scan) -> Litestar:
+    app = create_app(settings, http_transport=httpx.MockTransport(receiver.handle))
+    app.asgi_handler = personal_data_scan.wrap(app.asgi_handler)
+    return app
 
 
 @pytest.fixture(scope="session")

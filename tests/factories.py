@@ -47,6 +47,7 @@ DATA_TABLES = [
     "programme_budget",
     "integrity_flag",
     "integrity_check_run",
+    "personal_data_read",
 ]
 # Reference rows tests may change, put back before each test.
 RESET_STATEMENTS = [

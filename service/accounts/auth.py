@@ -29,15 +29,16 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             if scheme.lower() != "bearer" or not credentials:
                 raise Unauthorized("Authorization 头应为 Bearer 令牌 (expected a Bearer token)")
             return AuthenticationResult(
-                user=await _principal_from_token(credentials.strip(), settings.secret_key), auth=None
+                user=await _principal_from_token(credentials.strip(), settings.secret_key, settings.old_secret_keys),
+                auth=None,
             )
         if api_key:
             return AuthenticationResult(user=await _principal_from_api_key(api_key.strip()), auth=None)
         return AuthenticationResult(user=ANONYMOUS, auth=None)
 
 
-async def _principal_from_token(encoded: str, secret: str) -> Principal:
-    token = read_token(encoded, secret)
+async def _principal_from_token(encoded: str, secret: str, old_secrets: tuple[str, ...] = ()) -> Principal:
+    token = read_token(encoded, secret, old_secrets)
     if token is None or not token.sub.isdigit():
         raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")
     user = await fetchrow(_USER, int(token.sub))

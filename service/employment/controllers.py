@@ -27,6 +27,7 @@ from service.employment.schemas import (
     ReviewUpdate,
 )
 from service.idempotency import idempotent
+from service.matching.schemas import MatchExplanation
 from service.schemas import PathId
 
 OWNERS = (Role.EMPLOYER, Role.HOUSEKEEPING, Role.ADMIN)
@@ -97,6 +98,17 @@ class OfferController(Controller):
         return offer_out(await services.get_offer(principal_of(request), offer_id))
 
     @get(
+        "/api/v1/offers/{offer_id:int}/explanation",
+        operation_id="explainMyRanking",
+        guards=[requires(Role.WORKER)],
+        summary="我为何排在这个位置：按当前算法重新计算的排名与各项得分 (why I ranked where I did for the "
+        "request I was offered: my place and each part of my score, computed now; PIPL Art. 24)",
+    )
+    async def explanation(self, request: Request, offer_id: PathId) -> MatchExplanation:
+        data = await services.explain_offer(principal_of(request), offer_id, index=request.app.state.matcher)
+        return msgspec.convert(data, MatchExplanation, strict=False)
+
+    @get(
         "/api/v1/offers",
         operation_id="listMyOffers",
         guards=[requires(Role.WORKER)],
@@ -153,7 +165,11 @@ class PlacementController(Controller):
         summary="查看服务记录；雇主在接受后可见联系方式 (read a placement; the household sees her phone once accepted)",
     )
     async def read(self, request: Request, placement_id: PathId) -> PlacementOut:
-        return placement_out(await services.get_placement(principal_of(request), placement_id))
+        return placement_out(
+            await services.get_placement(
+                principal_of(request), placement_id, route=f"{request.method} {request.url.path}"
+            )
+        )
 
     @post(
         "/complete",

@@ -22,6 +22,7 @@ from service.matching import services as matching
 from service.matching.index import BusyPeriods
 from service.matching.tables import JobRequest
 from service.privacy import public_display_name
+from service.privacy.audit import SensitiveField, record_reads
 from service.registry import services as registry
 from service.registry.domain import GUANGDONG_TZ, local_date, today_local
 from service.registry.tables import Worker
@@ -150,6 +151,13 @@ async def _offer_for_worker(principal: Principal, offer_id: int) -> dict:
     return row
 
 
+async def explain_offer(principal: Principal, offer_id: int, *, index) -> dict:
+    """Why she ranked where she did for the request she was offered (PIPL Art. 24)."""
+    offer = await _offer_for_worker(principal, offer_id)
+    request = found(await JobRequest.select().where(JobRequest.id == offer["request"]).first())
+    return await matching.explain_for_worker(request, offer["worker"], index=index) | {"offer_id": offer_id}
+
+
 async def accept_offer(principal: Principal, offer_id: int) -> dict:
     """She accepts: the placement is created, or a clear 409 says why not."""
     offer = await _offer_for_worker(principal, offer_id)
@@ -267,7 +275,10 @@ async def _placement_for(principal: Principal, placement_id: int) -> tuple[dict,
     raise NotFound("服务记录不存在 (no such placement)")
 
 
-async def get_placement(principal: Principal, placement_id: int) -> dict:
+CONTACT_PURPOSE = "雇主联系已接受服务的家政服务员 (the household contacts the worker it engaged)"
+
+
+async def get_placement(principal: Principal, placement_id: int, *, route: str = "") -> dict:
     row, side = await _placement_for(principal, placement_id)
     worker = found(
         await Worker.select(Worker.real_name, Worker.gender, Worker.phone, Worker.consented_at)
@@ -278,6 +289,9 @@ async def get_placement(principal: Principal, placement_id: int) -> dict:
     # After acceptance the household may call her, if she still consents to being shown.
     if side in ("employer", "admin") and worker["consented_at"] is not None:
         contact = {"name": worker["real_name"], "phone": worker["phone"]}
+        await record_reads(
+            principal, row["worker"], [SensitiveField.PHONE], purpose=CONTACT_PURPOSE, route=route or "placement"
+        )
     return {
         **row,
         "worker_display_name": public_display_name(worker["real_name"], worker["gender"]),

@@ -18,6 +18,7 @@ from service.matching.schemas import (
     JobRequest,
     JobRequestCreate,
     JobRequestUpdate,
+    MatchExplanation,
     MatchPage,
     OpenRequestPage,
     Understanding,
@@ -113,6 +114,19 @@ class JobRequestController(Controller):
     )
     async def cancel(self, request: Request, request_id: PathId) -> JobRequest:
         return present(await services.cancel_request(principal_of(request), request_id), request.app.state.taxonomy)
+
+    @get(
+        "/{request_id:int}/explanations/{worker_id:int}",
+        operation_id="explainWorkerForRequest",
+        guards=[requires(*OWNERS, scope="jobs:read")],
+        summary="某位服务员为何未出现在匹配结果中：未满足的硬性条件 (why a worker is not shown: the request's "
+        "hard conditions she does not meet; nothing else of hers)",
+    )
+    async def explanation(self, request: Request, request_id: PathId, worker_id: PathId) -> MatchExplanation:
+        data = await services.explain_worker(
+            principal_of(request), request_id, worker_id, index=request.app.state.matcher
+        )
+        return msgspec.convert(data, MatchExplanation, strict=False)
 
     @get(
         "/{request_id:int}/matches",

@@ -7,6 +7,7 @@ name (陈阿姨 / 陈师傅), never in a filter or the score.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -150,9 +151,7 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
     excluded: list[dict] = []
     district_mask = index.districts.mask([q.district_code])
 
-    first_day, last_day = q.period()
-    today, start = day_number(q.today), day_number(first_day)
-    end = day_number(last_day) if last_day else start + 3650
+    today = day_number(q.today)
     category_bit = np.uint8(1 << CATEGORIES.index(q.category))
 
     rows: np.ndarray  # bound below, before the first step
@@ -196,32 +195,69 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
                 marked[near] = True
             rows = np.flatnonzero(marked)
         excluded.append({"filter": "area", "removed": index.n - rows.size})
-        step("status", col("active")[rows] & col("consented")[rows] & (col("blacklisted")[rows] <= today))
-        step("category", (col("categories")[rows] & category_bit) != 0)
-    if q.live_in:
-        step("live_in", col("live_in")[rows])
-    if (required := q.required_credential()) is not None:
-        column = index.occupation_column.get(required)
-        if column is None:
-            step("certificate", np.zeros(rows.size, dtype=bool))
-        else:
-            levels = col("certificates")[rows, column]
-            step("certificate", (levels > 0) & (levels <= (q.required_min_level or 5)))
-    covering = [HEALTH_TIER_CODES.index(t) for t in tiers_covering(q.category)]
-    step("health_check", col("health")[np.ix_(rows, np.asarray(covering, dtype=np.int64))].max(axis=1) >= start)
-    if q.background_required:
-        step("background_check", col("background")[rows] >= start)
-    schedule = col("available")[rows] <= start
-    busy = index.busy_rows(start, end)
-    if busy.size:
-        schedule &= ~np.isin(rows, busy)
-    step("schedule", schedule)
+    for name, condition in hard_filters(index, q):
+        if q.scope == "province" and name in ("status", "category"):
+            continue  # already applied over whole columns above
+        step(name, condition(rows))
     serves_district = _any_bit(col("districts")[rows], district_mask)
     for entry in excluded:
         entry["label"] = FILTER_LABELS[entry["filter"]]
         if entry["filter"] == "certificate":
             entry["label"] = f"无所需证书 (lacks the required certificate): {required_text(index, q)}"
     return rows, excluded, serves_district
+
+
+def hard_filters(index: CandidateIndex, q: MatchQuery) -> list[tuple[str, Callable[[np.ndarray], np.ndarray]]]:
+    """The hard filters after the area, in order: each maps rows to whether they pass."""
+    col = index.col
+    first_day, last_day = q.period()
+    today, start = day_number(q.today), day_number(first_day)
+    end = day_number(last_day) if last_day else start + 3650
+    filters: list[tuple[str, Callable[[np.ndarray], np.ndarray]]] = [
+        ("status", lambda r: col("active")[r] & col("consented")[r] & (col("blacklisted")[r] <= today)),
+        ("category", lambda r: (col("categories")[r] & np.uint8(1 << CATEGORIES.index(q.category))) != 0),
+    ]
+    if q.live_in:
+        filters.append(("live_in", lambda r: col("live_in")[r]))
+    if (required := q.required_credential()) is not None:
+        column = index.occupation_column.get(required)
+
+        def certified(r: np.ndarray) -> np.ndarray:
+            if column is None:
+                return np.zeros(r.size, dtype=bool)
+            levels = col("certificates")[r, column]
+            return (levels > 0) & (levels <= (q.required_min_level or 5))
+
+        filters.append(("certificate", certified))
+    covering = [HEALTH_TIER_CODES.index(t) for t in tiers_covering(q.category)]
+    filters.append(
+        ("health_check", lambda r: col("health")[np.ix_(r, np.asarray(covering, dtype=np.int64))].max(axis=1) >= start)
+    )
+    if q.background_required:
+        filters.append(("background_check", lambda r: col("background")[r] >= start))
+
+    def free(r: np.ndarray) -> np.ndarray:
+        schedule = col("available")[r] <= start
+        busy = index.busy_rows(start, end)
+        if busy.size:
+            schedule &= ~np.isin(r, busy)
+        return schedule
+
+    filters.append(("schedule", free))
+    return filters
+
+
+def in_area(index: CandidateIndex, q: MatchQuery, row: int) -> bool:
+    """Whether one row passes the area filter (as `filter_candidates` decides it)."""
+    if q.scope == "province":
+        return True
+    col = index.col
+    if _any_bit(col("districts")[[row]], index.districts.mask(_area_codes(index, q)))[0]:
+        return True
+    if q.lat is not None and q.lon is not None and q.radius_km:
+        lat, lon = col("lat")[[row]], col("lon")[[row]]
+        return bool(not np.isnan(lat[0]) and haversine_km(q.lat, q.lon, lat, lon)[0] <= q.radius_km)
+    return False
 
 
 def score_candidates(

@@ -328,3 +328,23 @@ class OpenRequestPage(Output, kw_only=True):
     offset: int
     notices: list[str]
     items: list[OpenRequestFit]
+
+
+class FailedFilter(Output, kw_only=True):
+    filter: str
+    label: str
+
+
+class MatchExplanation(Output, kw_only=True):
+    """Why a worker ranked where she did, or was not shown, for one request, computed now."""
+
+    request_id: int
+    worker_id: int
+    algorithm_version: str
+    shown: bool
+    rank: int | None
+    total: int
+    failed: list[FailedFilter]
+    match: MatchItem | None
+    display_name: str | None = None
+    offer_id: int | None = None

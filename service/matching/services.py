@@ -13,13 +13,17 @@ from service.accounts.guards import Principal, Role
 from service.database import fetchrow, jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
 from service.matching import worker_side
+from service.matching.explain import explain_position
 from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex, Probe
 from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
 from service.matching.schemas import MatchPage
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
+from service.privacy import public_display_name
 from service.registry.domain import today_local, wage_problem
+from service.registry.services import is_visible_to_employers
+from service.registry.tables import Worker
 from service.taxonomy.rules import credential_key, credential_name, work_type_max_level
 from service.taxonomy.services import Taxonomy
 
@@ -398,3 +402,33 @@ async def express_interest(principal: Principal, request_id: int, *, index: Cand
 
 async def withdraw_interest(principal: Principal, request_id: int, *, index: CandidateIndex) -> None:
     await worker_side.withdraw_interest(principal, request_id, index=index, query_for=query_for)
+
+
+async def explain_worker(principal: Principal, request_id: int, worker_id: int, *, index: CandidateIndex) -> dict:
+    """For the request's owner: whether a worker it may see passes the request's hard
+    filters, which she does not, and her place if she does. A worker employers may not
+    see (no consent, paused, blacklisted, unknown) is a 404, as in her public record."""
+    row = await get_request(principal, request_id)
+    worker = (
+        await Worker.select(
+            Worker.id, Worker.real_name, Worker.gender, Worker.consented_at, Worker.status, Worker.blacklisted_until
+        )
+        .where(Worker.id == worker_id)
+        .first()
+    )
+    if worker is None or not is_visible_to_employers(worker):
+        raise NotFound("家政服务员不存在 (no such worker)")
+    await index.ensure_fresh()
+    answer = explain_position(index, query_for(row), worker_id)
+    # Her status is hers: a worker shown to employers passes it, whatever the index last read.
+    answer["failed"] = [f for f in answer["failed"] if f["filter"] != "status"]
+    return answer | {
+        "request_id": request_id,
+        "display_name": public_display_name(worker["real_name"], worker["gender"]),
+    }
+
+
+async def explain_for_worker(request_row: dict, worker_id: int, *, index: CandidateIndex) -> dict:
+    """For the worker herself (the caller checked she was offered this request)."""
+    await index.ensure_fresh()
+    return explain_position(index, query_for(request_row), worker_id) | {"request_id": request_row["id"]}

@@ -12,7 +12,7 @@ from service import throttle
 from service.accounts.guards import Role, principal_of, requires
 from service.accounts.services import CodePurpose, use_own_phone_code
 from service.errors import PreconditionRequired, Unauthorized
-from service.privacy import public_display_name
+from service.privacy import mask_phone, public_display_name
 from service.registry import evaluators, services, trainings
 from service.registry.domain import Category, age_on, health_tier_name, today_local
 from service.registry.schemas import (
@@ -85,6 +85,8 @@ def present_worker(row: dict, taxonomy: Taxonomy) -> Worker:
     return msgspec.convert(
         {
             **row,
+            # In full only through GET .../personal-data, which logs the read.
+            "phone": mask_phone(row["phone"]),
             "districts": _districts(row["district_codes"], taxonomy),
             "language_names": taxonomy.language_refs(row["languages"]),
             "location": {"lat": row["lat"], "lon": row["lon"]} if row["lat"] is not None else None,
@@ -529,8 +531,20 @@ class CredentialController(Controller):
         summary="体检与背景审查 (health and background checks)",
         guards=[requires(*READERS, scope="workers:read")],
     )
-    async def list_checks(self, request: Request, worker_id: PathId) -> list[CheckOut]:
-        rows = await services.list_checks(principal_of(request), worker_id)
+    async def list_checks(
+        self,
+        request: Request,
+        worker_id: PathId,
+        purpose: Annotated[
+            str,
+            QueryParameter(
+                max_length=200, pattern=LINE, description="读取目的，记入审计日志 (why they are read; logged)"
+            ),
+        ] = "",
+    ) -> list[CheckOut]:
+        rows = await services.list_checks(
+            principal_of(request), worker_id, purpose=purpose, route=f"{request.method} {request.url.path}"
+        )
         return [msgspec.convert(r, CheckOut, strict=False) for r in rows]
 
     @post(

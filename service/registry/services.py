@@ -25,6 +25,7 @@ from service.accounts.tables import User
 from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, found
 from service.events.services import emit
 from service.privacy import mask_id_number
+from service.privacy.audit import SensitiveField, record_reads
 from service.registry import evaluators, trainings
 from service.registry.counting import counts, valid_on
 from service.registry.domain import (
@@ -46,7 +47,15 @@ from service.registry.domain import (
     wage_problem,
 )
 from service.registry.issuer import IssuerClient
-from service.registry.tables import Certificate, Check, ConsentEvent, Training, Worker, WorkerLookup
+from service.registry.tables import (
+    Certificate,
+    Check,
+    ConsentEvent,
+    Training,
+    TrainingRosterEntry,
+    Worker,
+    WorkerLookup,
+)
 from service.security import IdNumberCipher
 from service.taxonomy.services import Taxonomy
 
@@ -252,7 +261,18 @@ async def create_worker(
         row.agency = principal.agency_id
     try:
         async with Worker._meta.db.transaction():
+            # While keys rotate, a person may be indexed under an earlier key version: the
+            # unique index cannot see that, so look under every version, holding a lock on
+            # the person so two registrations cannot both pass.
+            await Worker.raw("SELECT pg_advisory_xact_lock(hashtext({}))", row.id_number_index)
+            if await Worker.exists().where(Worker.id_number_index.is_in(cipher.blind_indexes(id_number))):
+                raise UniqueViolationError("worker_id_number_index_key")
             await row.save()
+            # Roster entries made under an earlier key version now name her by the current one.
+            if old := cipher.blind_indexes(id_number)[1:]:
+                await TrainingRosterEntry.update({TrainingRosterEntry.id_number_index: row.id_number_index}).where(
+                    TrainingRosterEntry.id_number_index.is_in(old)
+                )
             await mark_changed(row.id, "registered")
     except UniqueViolationError as exc:
         if "user" in (exc.constraint_name or ""):
@@ -291,7 +311,7 @@ async def claim_worker(principal: Principal, id_number: str, *, cipher: IdNumber
             {Worker.user: principal.user_id, Worker.updated_at: _now(), Worker.version: Worker.version + 1}
         )
         .where(
-            (Worker.id_number_index == cipher.blind_index(normalised))
+            Worker.id_number_index.is_in(cipher.blind_indexes(normalised))
             & (Worker.phone == account["phone"])
             & Worker.user.is_null()
         )
@@ -430,7 +450,7 @@ async def lookup_worker(principal: Principal, id_number: str, *, cipher: IdNumbe
         normalised, _, _ = parse_id_number(id_number)
     except IdNumberError as exc:
         raise InvalidField("id_number", str(exc)) from None
-    worker = await Worker.select().where(Worker.id_number_index == cipher.blind_index(normalised)).first()
+    worker = await Worker.select().where(Worker.id_number_index.is_in(cipher.blind_indexes(normalised))).first()
     if worker is not None and not await _may_look_up(principal, worker):
         worker = None
     await WorkerLookup(
@@ -465,6 +485,11 @@ async def list_lookups(principal: Principal, *, limit: int, offset: int) -> list
 
 
 # Consent and binding --------------------------------------------------------------------
+
+
+async def own_worker(principal: Principal, worker_id: int) -> dict:
+    """Her own record, for what only she may do (404 to strangers, 403 to her managers)."""
+    return await _own_worker(principal, worker_id)
 
 
 async def _own_worker(principal: Principal, worker_id: int) -> dict:
@@ -593,7 +618,7 @@ async def _ensure_knows_person(
     except IdNumberError as exc:
         raise InvalidField("id_number", str(exc)) from None
     worker = await Worker.select(Worker.id_number_index).where(Worker.id == worker_id).first()
-    if worker is None or cipher.blind_index(normalised) != worker["id_number_index"]:
+    if worker is None or worker["id_number_index"] not in cipher.blind_indexes(normalised):
         raise NotFound("家政服务员不存在 (no such worker)")
 
 
@@ -860,12 +885,23 @@ def _check_out(row: dict) -> dict:
     }
 
 
-async def list_checks(principal: Principal, worker_id: int) -> list[dict]:
+async def list_checks(principal: Principal, worker_id: int, *, purpose: str = "", route: str = "") -> list[dict]:
+    """Her health and background checks; every read of them is logged (with its purpose)."""
     worker = await _get_worker(worker_id)
     if relation(principal, worker) is None:
         raise NotFound("家政服务员不存在 (no such worker)")
     rows = await Check.select().where(Check.worker == worker_id).order_by(Check.id)
+    kinds = {r["kind"] for r in rows}
+    fields = [
+        f
+        for kind, f in (("background", SensitiveField.BACKGROUND_CHECK), ("health", SensitiveField.HEALTH_CHECK))
+        if kind in kinds
+    ]
+    await record_reads(principal, worker_id, fields, purpose=purpose or DEFAULT_CHECK_PURPOSE, route=route)
     return [_check_out(r) for r in rows]
+
+
+DEFAULT_CHECK_PURPOSE = "查看体检与背景审查 (reviewing her checks)"
 
 
 CREDENTIAL_TABLES: dict[str, type[Training] | type[Certificate] | type[Check]] = {

@@ -43,7 +43,7 @@ class Worker(Table):
     gender = Varchar(length=8)
     birth_date = Date()
     id_number_encrypted = Bytea()
-    id_number_index = Varchar(length=64, unique=True)
+    id_number_index = Varchar(length=80, unique=True)
     id_number_masked = Varchar(length=18)
     phone = Varchar(length=20, index=True)
 
@@ -75,6 +75,10 @@ class Worker(Table):
     native_place = Varchar(length=32, null=True, default=None)
     marital_status = Varchar(length=16, null=True, default=None)
     religion = Varchar(length=16, null=True, default=None)
+
+    # Her request to erase her data (PIPL Art. 47), and when her personal fields were erased.
+    erasure_requested_at = Timestamptz(null=True, default=None)
+    erased_at = Timestamptz(null=True, default=None)
 
     version = Integer(default=1)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -155,7 +159,7 @@ class TrainingRoster(Table, tablename="training_roster"):
 class TrainingRosterEntry(Table, tablename="training_roster_entry"):
     id: Serial
     roster = ForeignKey(references=TrainingRoster)
-    id_number_index = Varchar(length=64)  # the person's blind index, never her ID number
+    id_number_index = Varchar(length=80)  # the person's blind index, never her ID number
 
 
 class TrainingVerificationRule(Table, tablename="training_verification_rule"):

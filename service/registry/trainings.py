@@ -243,13 +243,14 @@ async def upload_roster(principal: Principal, data: dict[str, Any], *, cipher: I
     """The class list of a course: the ID numbers of everyone enrolled."""
     if principal.role != Role.TRAINING:
         raise Forbidden("花名册由培训机构上传 (rosters are uploaded by training institutions)")
-    indexes = []
+    indexes, every_version = [], []
     for i, raw in enumerate(data["id_numbers"]):
         try:
             normalised, _, _ = parse_id_number(raw)
         except IdNumberError as exc:
             raise InvalidField(f"id_numbers[{i}]", str(exc)) from None
         indexes.append(cipher.blind_index(normalised))
+        every_version.extend(cipher.blind_indexes(normalised))
     indexes = list(dict.fromkeys(indexes))
     async with Training._meta.db.transaction():
         roster = TrainingRoster(
@@ -263,7 +264,7 @@ async def upload_roster(principal: Principal, data: dict[str, Any], *, cipher: I
         principal.agency_id,
         data["course"],
         data["started_on"],
-        indexes,
+        every_version,
     )
     verified = await auto_verify([r["id"] for r in pending])
     await after_import("roster", principal.agency_id)

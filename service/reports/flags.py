@@ -215,6 +215,7 @@ RULES = [
                                   'workers', jsonb_agg(DISTINCT w.id ORDER BY w.id),
                                   'institutions', jsonb_agg(DISTINCT t.institution) FILTER (WHERE t.institution IS NOT NULL))
         FROM worker w JOIN training t ON t.worker = w.id
+        WHERE w.erased_at IS NULL
         GROUP BY w.phone HAVING count(DISTINCT w.id) >= {SHARED_PHONE_MIN}
     """,
     ),
@@ -266,7 +267,7 @@ _UPSERT = """
 _PAIRS = """
     WITH trainees AS (
         SELECT w.id, w.phone, w.birth_date, w.gender, left(w.real_name, 1) AS initial FROM worker w
-        WHERE EXISTS (SELECT 1 FROM training t WHERE t.worker = w.id)
+        WHERE EXISTS (SELECT 1 FROM training t WHERE t.worker = w.id) AND w.erased_at IS NULL
     ), pairs AS (
         SELECT a.id AS a, b.id AS b FROM trainees a JOIN trainees b ON b.phone = a.phone AND b.id > a.id
         UNION

@@ -389,7 +389,7 @@ class HouseholdPages(Controller):
         which: str = "",
     ) -> object:
         principal = principal_of(request)
-        row = await employment.get_placement(principal, placement_id)
+        row = await employment.get_placement(principal, placement_id, route=f"{request.method} {request.url.path}")
         if row["viewer_side"] != "employer":
             raise NotFound("服务记录不存在 (no such placement)")
         return page(

@@ -14,6 +14,7 @@ from service.employment.schemas import AppealCreate, ComplaintCreate, PlacementR
 from service.errors import AppError, NotFound
 from service.matching import services as matching
 from service.matching.controllers import present_open_request
+from service.privacy.audit import SensitiveField, record_reads
 from service.registry import services as registry
 from service.registry.controllers import present_worker
 from service.registry.domain import today_local
@@ -163,6 +164,15 @@ class WorkerPages(Controller):
             if worker
             else {"wage_unit": "month", "district_codes": ["441802"], "languages": ["粤语", "普通话"]}
         )
+        if worker:
+            # The form holds her phone in full, to edit it: a read of it, logged like any other.
+            await record_reads(
+                principal_of(request),
+                worker["id"],
+                [SensitiveField.PHONE],
+                purpose="本人编辑档案 (editing her own record)",
+                route=f"{request.method} {request.url.path}",
+            )
         return self._profile(request, worker, values, {})
 
     def _profile(

@@ -17,7 +17,7 @@ import msgspec
 import pytest
 
 from service.__main__ import build_parser, main
-from service.settings import ENV_VARIABLES, PROJECT_ROOT, Settings, SettingsError, load_settings
+from service.settings import ENV_VARIABLES, PROJECT_ROOT, Settings, SettingsError, generate_data_key, load_settings
 
 
 def settings_from(tmp_path: Path, **environ: str) -> Settings:
@@ -75,7 +75,8 @@ def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path):
 
 def test_production_ignores_dotenv(tmp_path):
     (tmp_path / ".env").write_text("PORT=9100\n")
-    keys = {"SECRET_KEY": "s" * 40, "DATA_KEY": "A" * 43 + "="}
+    # Real-looking keys: production refuses an all-zero DATA_KEY as a development key.
+    keys = {"SECRET_KEY": "s" * 40, "DATA_KEY": generate_data_key()}
     assert settings_from(tmp_path, APP_ENV="production", **keys).port == 8000
 
 
@@ -85,7 +86,7 @@ def test_the_cli_reports_a_bad_setting_and_exits_2(monkeypatch, capsys):
     assert "PORT: expected an integer" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", [None, "run", "migrate", "create-admin", "stop-db"])
+@pytest.mark.parametrize("command", [None, "run", "migrate", "create-admin", "rotate-keys", "erase-due", "stop-db"])
 def test_every_command_has_help(command, capsys):
     argv = [command, "--help"] if command else ["--help"]
     with pytest.raises(SystemExit) as exited:
