@@ -60,7 +60,7 @@ async def reveal(
         raise InvalidField("fields", "请指明要读取的字段：id_number 或 phone (name id_number and/or phone)")
     if worker["erased_at"] is not None:
         raise Conflict("该档案的个人信息已删除 (this worker's personal data has been erased)")
-    wanted = [f for f in fields if f in (SensitiveField.ID_NUMBER, SensitiveField.PHONE)]
+    wanted: list[SensitiveField] = [f for f in fields if f in (SensitiveField.ID_NUMBER, SensitiveField.PHONE)]
     await record_reads(principal, worker_id, wanted, purpose=purpose, route=route)
     return {
         "worker_id": worker_id,

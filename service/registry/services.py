@@ -932,7 +932,8 @@ async def decide_credential(
             await trainings.check_evidence(credential_id)
         values.update({Training.verified_by: principal.user_id, Training.verified_at: _now()})
     else:
-        values.update({table.decided_by: principal.user_id, table.decided_at: _now()})
+        decided = Certificate if kind == "certificates" else Check
+        values.update({decided.decided_by: principal.user_id, decided.decided_at: _now()})
     async with Worker._meta.db.transaction():
         changed = (
             await table.update(values)

@@ -4,6 +4,7 @@ completion, review and complaint."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -81,7 +82,7 @@ async def worker_card(principal, match: dict, taxonomy) -> dict:
 # Categories whose form asks for hours a week (the others are live-in or by the day).
 HOURLY_CATEGORIES = ("household", "medical")
 # What an emptied field of the edit form means: cleared, not "leave as it was".
-_CLEARED = {
+_CLEARED: dict[str, Any] = {
     "skills": [],
     "languages": [],
     "skills_text": "",
