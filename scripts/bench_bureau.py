@@ -31,7 +31,7 @@ from generate_bureau_data import generate  # noqa: E402
 from generate_data import fresh_database  # noqa: E402
 
 from service.accounts.guards import Principal, Role  # noqa: E402
-from service.database import bind_tables, make_engine, with_database  # noqa: E402
+from service.database import bind_tables, make_engine, run_migrations, with_database  # noqa: E402
 from service.reports import flags  # noqa: E402
 from service.reports.reports import run_report  # noqa: E402
 from service.settings import load_settings  # noqa: E402
@@ -134,7 +134,9 @@ def main() -> None:
                     exists = bool(await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
                 finally:
                     await admin.close()
-            if not exists:
+            if exists:
+                await run_migrations(make_engine(url))  # data made by an older schema: bring it up to date
+            else:
                 url = await fresh_database(name, settings.database_url)
                 started = time.perf_counter()
                 counts = await generate(url, scale=scale, seed=args.seed)
