@@ -134,8 +134,9 @@ class WebhookDispatcher:
                 failures = {type(r).__name__ for r in rounds if isinstance(r, BaseException)}
                 if failures:
                     log.error("webhook delivery round failed (%s); retrying", ", ".join(sorted(failures)))
+                pause = await self._pause()  # before the wait's coroutine exists: a cancel here leaves none behind
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=await self._pause())
+                    await asyncio.wait_for(self._wake.wait(), timeout=pause)
                 except asyncio.TimeoutError:
                     pass
                 self._wake.clear()
