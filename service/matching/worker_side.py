@@ -2,10 +2,10 @@
 her, and her interest in them, which the household sees flagged in its matches.
 
 Invariant: she sees a request exactly when the household's ranking would list her for it
-(the same hard filters, over the same row of the same candidate index) and the household
-lets workers find it (`worker_visibility = fitting`). `failed_filters` mirrors
-`ranking.filter_candidates` for one row; a test compares the two both ways on many
-requests and workers, so a filter added there and not here shows up at once.
+(the same hard filters, over the same row of the same candidate index: `failed_filters`
+reads `ranking.hard_filters` for one row) and the household lets workers find it
+(`worker_visibility = fitting`); a test compares the two both ways on many requests and
+workers.
 
 What she is told about a request is what she needs to decide: the kind of job, the
 district (never the address or coordinates; distance in whole kilometres), dates, hours,
@@ -23,14 +23,13 @@ import numpy as np
 
 from service.accounts.guards import Principal
 from service.errors import NotFound, found
-from service.matching.index import CATEGORIES, CandidateIndex, day_number
+from service.matching.explain import failed_filters
+from service.matching.index import CandidateIndex, day_number
 from service.matching.ranking import (
     FILTER_LABELS,
     MatchQuery,
     _any_bit,
-    _area_codes,
     _explain,
-    haversine_km,
     required_text,
     score_candidates,
 )
@@ -38,7 +37,6 @@ from service.matching.tables import Interest, JobRequest
 from service.privacy import public_display_name
 from service.registry import services as registry
 from service.registry.domain import today_local
-from service.taxonomy.rules import HEALTH_TIER_CODES, tiers_covering
 
 WORKER_SIDE_VERSION = "worker-2026.11-1"
 # Her side of the bargain: pay first, then how far, what the job asks of her, how soon it
@@ -58,42 +56,6 @@ CREDENTIAL_FILTERS = ("certificate", "health_check", "background_check")
 MAX_REQUESTS_READ = 1000
 YIELD_EVERY = 16
 NOT_FOUND = "需求不存在 (no such job request)"
-
-
-def failed_filters(index: CandidateIndex, q: MatchQuery, row: int) -> list[str]:
-    """The hard filters of `ranking.filter_candidates` this one row fails, in its order."""
-    col = index.col
-    failed: list[str] = []
-    if q.scope != "province":
-        serves = bool(_any_bit(col("districts")[[row]], index.districts.mask(_area_codes(index, q)))[0])
-        near = False
-        if not serves and q.lat is not None and q.lon is not None and q.radius_km:
-            lat, lon = col("lat")[[row]], col("lon")[[row]]
-            near = bool((haversine_km(q.lat, q.lon, lat, lon) <= q.radius_km)[0])
-        if not (serves or near):
-            failed.append("area")
-    first_day, last_day = q.period()
-    today, start = day_number(q.today), day_number(first_day)
-    end = day_number(last_day) if last_day else start + 3650
-    if not (col("active")[row] and col("consented")[row] and col("blacklisted")[row] <= today):
-        failed.append("status")
-    if not int(col("categories")[row]) & (1 << CATEGORIES.index(q.category)):
-        failed.append("category")
-    if q.live_in and not col("live_in")[row]:
-        failed.append("live_in")
-    if (required := q.required_credential()) is not None:
-        column = index.occupation_column.get(required)
-        level = 0 if column is None else int(col("certificates")[row, column])
-        if not (level > 0 and level <= (q.required_min_level or 5)):
-            failed.append("certificate")
-    covering = [HEALTH_TIER_CODES.index(t) for t in tiers_covering(q.category)]
-    if not col("health")[row, covering].max() >= start:
-        failed.append("health_check")
-    if q.background_required and not col("background")[row] >= start:
-        failed.append("background_check")
-    if not (col("available")[row] <= start and row not in set(index.busy_rows(start, end).tolist())):
-        failed.append("schedule")
-    return failed
 
 
 @dataclass
