@@ -25,6 +25,7 @@ from service.matching.schemas import (
     UnderstandRequest,
 )
 from service.schemas import PathId
+from service.taxonomy.rules import CATEGORY_NAMES
 from service.taxonomy.services import Taxonomy
 
 OWNERS = (Role.EMPLOYER, Role.HOUSEKEEPING, Role.ADMIN)
@@ -187,9 +188,6 @@ class JobRequestController(Controller):
     )
     async def withdraw_interest(self, request: Request, request_id: PathId) -> None:
         await services.withdraw_interest(principal_of(request), request_id, index=request.app.state.matcher)
-
-
-CATEGORY_NAMES = {"maternity": "母婴", "household": "居家", "elderly": "养老", "medical": "医护"}
 
 
 def present_open_request(row: dict, taxonomy: Taxonomy) -> dict:
