@@ -40,7 +40,7 @@ from service.matching.controllers import JobRequestController, WorkerSideControl
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
-from service.observability import configure_logging, request_id_middleware
+from service.observability import configure_logging, process_stopped, request_id_middleware
 from service.openapi import complete_openapi, docs_assets_router, openapi_config
 from service.privacy.controllers import AuditController, PrivacyController
 from service.privacy.services import erase_due
@@ -181,6 +181,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await http.aclose()
         await engine.close_connection_pool()
         await _close_redis(app)
+        process_stopped()
 
 
 def pool_options(settings: Settings) -> dict:
