@@ -59,7 +59,7 @@ from service.taxonomy.controllers import TaxonomyController
 from service.taxonomy.services import load_taxonomy
 from service.web.common import PAGE_EXCEPTION_HANDLERS, template_config
 from service.web.routes import web_routers
-from service.web.session import csrf_config, session_config, session_principal_middleware
+from service.web.session import csrf_middleware, session_config, session_principal_middleware
 
 API_VERSION = "1.0.0"
 
@@ -107,7 +107,6 @@ def create_app(
         stores=stores,
         openapi_config=openapi_config(API_VERSION),
         template_config=template_config(),
-        csrf_config=csrf_config(settings),
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
         request_max_body_size=settings.max_body_bytes,
         state=State(
@@ -255,4 +254,6 @@ def _middleware(settings: Settings) -> list:
         session_config(settings).middleware,
         DefineMiddleware(AuthMiddleware, exclude=[p for p in UNAUTHENTICATED_PATHS if p != "/metrics"]),
         session_principal_middleware(),
+        # Innermost, where Litestar puts its own CSRF check (tokens under earlier keys too).
+        csrf_middleware(settings),
     ]
