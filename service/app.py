@@ -139,13 +139,23 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = make_engine(await resolve_database_url(settings))
     await start_pool(engine, **pool_options(settings))
+    # Reads that may lag (the index's loads and refreshes, reports) on DATABASE_READ_URL if set.
+    read_engine = engine
+    if settings.database_read_url:
+        read_engine = make_engine(settings.database_read_url)
+        try:
+            await start_pool(read_engine, **pool_options(settings))
+        except BaseException:
+            await engine.close_connection_pool()
+            raise
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False, transport=app.state.http_transport
     )
     background: list[asyncio.Task] = []
     try:
-        bind_tables(engine)
+        bind_tables(engine, read_engine)
         app.state.engine = engine
+        app.state.read_engine = read_engine
         app.state.http = http
         app.state.cipher = cipher = IdNumberCipher(settings.data_keys, settings.data_key_version)
         app.state.taxonomy = taxonomy = await load_taxonomy()
@@ -179,6 +189,8 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await asyncio.gather(*background, return_exceptions=True)
         await http.aclose()
         await engine.close_connection_pool()
+        if read_engine is not engine:
+            await read_engine.close_connection_pool()
         await _close_redis(app)
         process_stopped()
 
@@ -202,8 +214,12 @@ def link_domains() -> None:
 
 
 def new_candidate_index(app: Litestar) -> CandidateIndex:
-    """The matcher's index, reading the registry and the employment domain's placements."""
-    return CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+    """The matcher's index, reading the registry (its bulk load and refreshes on the read
+    engine: a replica's lag delays a change in the rankings, and the index's version is the
+    transaction id horizon of what it read, so it reads nothing twice and misses nothing)
+    and the employment domain's placements (on the primary: a placement must block the
+    worker at once)."""
+    return CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.read_engine), busy=busy_periods)
 
 
 async def _schedule(checks: flags.CheckScheduler) -> None:
