@@ -153,7 +153,7 @@ async def prepare_data(args, settings) -> str:
 
     server_url = settings.database_url or start_embedded_server(ROOT / "var" / "bench-pg")
     if args.database:
-        # An existing generated database, used as it is: nothing is generated or migrated.
+        # An existing generated database: nothing is generated (the service migrates it when it starts).
         return with_database(server_url, args.database)
     return await prepare(args.workers, args.seed, server_url, settings.data_key_bytes, args.requests)
 
