@@ -28,6 +28,7 @@ from service.employment.controllers import (
     OfferController,
     PlacementController,
     ReviewController,
+    StaffingController,
 )
 from service.employment.integrity import refresh_aged
 from service.employment.services import busy_periods
@@ -87,6 +88,7 @@ def create_app(
             WorkerSideController,
             OfferController,
             PlacementController,
+            StaffingController,
             ReviewController,
             ComplaintController,
             IntegrityController,

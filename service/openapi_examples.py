@@ -980,6 +980,27 @@ EVENT_PAYLOADS: dict[str, dict[str, Any]] = {
         {"placement_id": _INT, "worker_id": _INT, "outcome": {"type": "string", "enum": ["terminated", "no_show"]}},
         {"placement_id": 1, "worker_id": 1, "outcome": "terminated"},
     ),
+    "request.vacancy": _event(
+        "服务提前结束，需求空出名额 (a placement ended before its term; the request has a place to fill)",
+        {
+            "request_id": _INT,
+            "placement_id": _INT,
+            "worker_id": _INT,
+            "outcome": {"type": "string", "enum": ["resigned", "cancelled", "terminated", "no_show"]},
+            "last_day": {"type": "string", "format": "date"},
+            "headcount": _INT,
+            "filled": _INT,
+        },
+        {
+            "request_id": 1,
+            "placement_id": 1,
+            "worker_id": 1,
+            "outcome": "resigned",
+            "last_day": "2026-12-04",
+            "headcount": 1,
+            "filled": 0,
+        },
+    ),
     "review.received": _event(
         "收到评价 (a review was posted)",
         {

@@ -22,9 +22,11 @@ from service.employment.schemas import (
     PlacementOut,
     PlacementResign,
     PlacementTerminate,
+    RequestReopen,
     ReviewCreate,
     ReviewOut,
     ReviewUpdate,
+    Staffing,
 )
 from service.idempotency import idempotent
 from service.matching.schemas import MatchExplanation
@@ -150,6 +152,37 @@ class OfferController(Controller):
     async def withdraw(self, request: Request, offer_id: PathId) -> Response[OfferOut]:
         async def act():
             return offer_out(await services.withdraw_offer(principal_of(request), offer_id))
+
+        return await idempotent(request, act)
+
+
+class StaffingController(Controller):
+    path = "/api/v1/job-requests/{request_id:int}"
+    tags = ["employment"]
+
+    @get(
+        "/staffing",
+        operation_id="getStaffing",
+        guards=[requires(*OWNERS, scope="jobs:read")],
+        summary="需求的在岗人数、提前离开者与能否重新招聘 (places filled, who left early, and whether it can reopen)",
+    )
+    async def read(self, request: Request, request_id: PathId) -> Staffing:
+        return msgspec.convert(await services.staffing(principal_of(request), request_id), Staffing, strict=False)
+
+    @post(
+        "/reopen",
+        operation_id="reopenRequest",
+        guards=[requires(*OWNERS, scope="jobs:write")],
+        summary="有人提前离开后重新招聘；不会自动再邀约离开者 (reopen after someone left early; she is not offered it again)",
+    )
+    async def reopen(
+        self, request: Request, request_id: PathId, data: JSONBody[RequestReopen | None] = None
+    ) -> Response[Staffing]:
+        async def act():
+            row = await services.reopen_request(
+                principal_of(request), request_id, start_date=data.start_date if data else None
+            )
+            return msgspec.convert(row, Staffing, strict=False)
 
         return await idempotent(request, act)
 

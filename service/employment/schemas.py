@@ -68,6 +68,39 @@ class PlacementEnd(Input, kw_only=True):
     reason: Reason = ""
 
 
+class RequestReopen(Input, kw_only=True):
+    """Open the request again for the places that came free."""
+
+    start_date: Annotated[
+        date | None,
+        msgspec.Meta(
+            description="替补开始日期，默认为需要替补的第一天 (the replacement's first day; by default the first day one is needed)"
+        ),
+    ] = None
+
+
+class LeftEarly(Output, kw_only=True):
+    placement_id: int
+    worker_display_name: str
+    status: Annotated[str, msgspec.Meta(description="resigned | cancelled | terminated | no_show")]
+    ended_by: str | None
+    last_day: date | None
+
+
+class Staffing(Output, kw_only=True):
+    """How many of a request's places are filled; a placement that ends before its term
+    frees its place (see `request.vacancy`)."""
+
+    request_id: int
+    status: str
+    headcount: int
+    filled: int
+    vacancies: int
+    left_early: list[LeftEarly]
+    can_reopen: bool
+    reopen_from: date | None
+
+
 class PlacementTerminate(Input, kw_only=True):
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=1000, pattern=TEXT)]
     no_show: bool = False

@@ -428,7 +428,11 @@ async def explain_worker(principal: Principal, request_id: int, worker_id: int, 
     }
 
 
-async def explain_for_worker(request_row: dict, worker_id: int, *, index: CandidateIndex) -> dict:
-    """For the worker herself (the caller checked she was offered this request)."""
+async def explain_for_worker(
+    request_row: dict, worker_id: int, *, index: CandidateIndex, excused: frozenset[str] = frozenset()
+) -> dict:
+    """For the worker herself (the caller checked she was offered this request, and which
+    filters her acceptance of it makes moot)."""
     await index.ensure_fresh()
-    return explain_position(index, query_for(request_row), worker_id) | {"request_id": request_row["id"]}
+    answer = explain_position(index, query_for(request_row), worker_id, excused=excused)
+    return answer | {"request_id": request_row["id"]}
