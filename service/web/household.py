@@ -326,6 +326,7 @@ class HouseholdPages(Controller):
             offers=offers,
             offered=offered,
             placements=await queries.placements_for_request(request_id),
+            staffing=await employment.staffing(principal, request_id),
             skill_names={c: s["name_zh"] for c, s in state.taxonomy.skills.items()},
             district_name=state.taxonomy.district_name(row["district_code"]),
             required_certificate=(matching.required_certificate_view(row, state.taxonomy) or {}).get("description"),
@@ -367,6 +368,11 @@ class HouseholdPages(Controller):
     @post("/requests/{request_id:int}/cancel")
     async def cancel(self, request: Request, request_id: PathId) -> object:
         await matching.cancel_request(principal_of(request), request_id)
+        return see_other(f"/household/requests/{request_id}")
+
+    @post("/requests/{request_id:int}/reopen")
+    async def reopen(self, request: Request, request_id: PathId) -> object:
+        await employment.reopen_request(principal_of(request), request_id, start_date=None)
         return see_other(f"/household/requests/{request_id}")
 
     @post("/offers/{offer_id:int}/withdraw")
