@@ -238,3 +238,30 @@ class IntegritySummary(Output, kw_only=True):
     stars: int
     components: list[str]
     algorithm_version: str
+
+
+class SuspensionCreate(Input, kw_only=True):
+    """Why the employer is suspended; the employer is told this reason."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=1000, pattern=TEXT)]
+
+
+class SuspensionLift(Input, kw_only=True):
+    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=1000, pattern=TEXT)]
+
+
+class EmployerSuspensionOut(Output, kw_only=True):
+    """An employer (household account, or agency) kept from posting requests and making
+    offers; never deleted, lifting is recorded."""
+
+    id: int
+    user_id: int | None
+    agency_id: int | None
+    complaint_id: int | None
+    reason: str
+    suspended_by: int
+    created_at: datetime
+    lifted_at: datetime | None
+    lifted_by: int | None
+    lift_reason: str
+    active: bool

@@ -12,7 +12,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from asyncpg.exceptions import ExclusionViolationError, UniqueViolationError
 
+from service.accounts import standing
 from service.accounts.guards import Principal, Role
+from service.accounts.tables import EmployerSuspension
 from service.database import jsonb
 from service.employment import integrity
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Offer, Placement, Review
@@ -84,6 +86,7 @@ async def make_offer(
     principal: Principal, request_id: int, *, worker_id: int, wage: int | None, message: str, ttl: timedelta
 ) -> dict:
     request = await matching.get_request(principal, request_id)
+    await standing.ensure_may_hire(user_id=request["employer"], agency_id=request["agency"])
     if matching.effective_status(request) != "open":
         raise Conflict(
             f"需求状态为 {matching.effective_status(request)}，不能发出邀约 (only open requests take offers)"
@@ -159,7 +162,8 @@ async def explain_offer(principal: Principal, offer_id: int, *, index) -> dict:
     request = found(await JobRequest.select().where(JobRequest.id == offer["request"]).first())
     excused = frozenset({"schedule"}) if await _only_this_job_keeps_her_busy(offer, request) else frozenset()
     answer = await matching.explain_for_worker(request, offer["worker"], index=index, excused=excused)
-    return answer | {"offer_id": offer_id}
+    record = (await employer_records([request])).get(request["id"])
+    return answer | {"offer_id": offer_id, "employer_record": record["note"] if record else None}
 
 
 async def _only_this_job_keeps_her_busy(offer: dict, request: dict) -> bool:
@@ -570,6 +574,7 @@ async def reopen_request(principal: Principal, request_id: int, *, start_date: d
     if view["vacancies"] == 0:
         raise Conflict("需求仍已招满，无需重新招聘 (no place came free)")
     request = await matching.get_request(principal, request_id)
+    await standing.ensure_may_hire(user_id=request["employer"], agency_id=request["agency"])
     start = start_date or view["reopen_from"] or _reopen_from(request, [])
     if start < today_local():
         raise InvalidField("start_date", "不能早于今天 (must not be in the past)")
@@ -792,18 +797,24 @@ async def decide_complaint(principal: Principal, complaint_id: int, *, substanti
 
 
 async def appeal(principal: Principal, complaint_id: int, *, text: str) -> dict:
+    """The one a substantiated complaint is about appeals it, once: she, or the employer side
+    (the household, or the agency that posted the job)."""
     row = await Complaint.select().where(Complaint.id == complaint_id).first()
-    if row is None or row["worker"] != await _my_worker_id(principal):
+    if row is None:
+        raise NotFound("投诉不存在 (no such complaint)")
+    if row["against"] == "worker":
+        concerned = row["worker"] == await _my_worker_id(principal)
+    else:
+        placement = found(await Placement.select().where(Placement.id == row["placement"]).first())
+        concerned = _is_employer_side(principal, placement)
+    if not concerned:
         raise NotFound("投诉不存在 (no such complaint)")
     changed = (
         await Complaint.update(
             {Complaint.appeal_text: text, Complaint.appeal_filed_at: _now(), Complaint.appeal_status: "pending"}
         )
         .where(
-            (Complaint.id == complaint_id)
-            & (Complaint.against == "worker")
-            & (Complaint.status == "substantiated")
-            & (Complaint.appeal_status == "none")
+            (Complaint.id == complaint_id) & (Complaint.status == "substantiated") & (Complaint.appeal_status == "none")
         )
         .returning(Complaint.id)
     )
@@ -832,6 +843,15 @@ async def decide_appeal(principal: Principal, complaint_id: int, *, upheld: bool
         )
         if not changed:
             raise Conflict("没有待处理的申诉 (no pending appeal)")
+        if upheld and row["against"] == "employer":
+            # The complaint no longer stands: neither does a suspension founded on it.
+            await EmployerSuspension.update(
+                {
+                    EmployerSuspension.lifted_at: _now(),
+                    EmployerSuspension.lifted_by: principal.user_id,
+                    EmployerSuspension.lift_reason: f"申诉成立 (appeal upheld): {reason}",
+                }
+            ).where((EmployerSuspension.complaint_id == complaint_id) & EmployerSuspension.lifted_at.is_null())
         await registry.recompute_blacklist(row["worker"])
         await registry.mark_changed(row["worker"], "appeal upheld" if upheld else "appeal rejected")
         await emit(
@@ -840,6 +860,108 @@ async def decide_appeal(principal: Principal, complaint_id: int, *, upheld: bool
             [await _placement_agency(row["placement"]), await _bound_agency(row["worker"])],
         )
     return await get_complaint(principal, complaint_id)
+
+
+# What workers see of an employer's record, and the bureau's suspension ---------------------------
+
+EMPLOYER_NOTE = "该雇主有 {n} 起经核实的投诉 (this employer has {n} complaint(s) upheld by the bureau)"
+
+
+async def employer_records(requests: list[dict]) -> dict[int, dict]:
+    """For each request, its employer's substantiated complaints (a number, never their text)
+    and whether the employer is suspended now. The employer is the household account, or
+    the agency for a request an agency posted without one."""
+    users = sorted({r["employer"] for r in requests if r["employer"] is not None})
+    agencies = sorted({r["agency"] for r in requests if r["employer"] is None and r["agency"] is not None})
+    if not users and not agencies:
+        return {}
+    counted = await Complaint.raw(
+        """
+        SELECT p.employer, p.agency, count(*) AS n FROM complaint c JOIN placement p ON p.id = c.placement
+        WHERE c.against = 'employer' AND c.status = 'substantiated'
+          AND (p.employer = ANY({}::int[]) OR (p.employer IS NULL AND p.agency = ANY({}::int[])))
+        GROUP BY p.employer, p.agency
+        """,
+        users,
+        agencies,
+    )
+    by_user = {r["employer"]: r["n"] for r in counted if r["employer"] is not None}
+    by_agency = {r["agency"]: r["n"] for r in counted if r["employer"] is None}
+    suspended = await EmployerSuspension.raw(
+        'SELECT "user", agency FROM employer_suspension WHERE lifted_at IS NULL '
+        'AND ("user" = ANY({}::int[]) OR ("user" IS NULL AND agency = ANY({}::int[])))',
+        users,
+        agencies,
+    )
+    suspended_users = {r["user"] for r in suspended if r["user"] is not None}
+    suspended_agencies = {r["agency"] for r in suspended if r["user"] is None}
+    out = {}
+    for r in requests:
+        if r["employer"] is not None:
+            n, off = by_user.get(r["employer"], 0), r["employer"] in suspended_users
+        else:
+            n, off = by_agency.get(r["agency"], 0), r["agency"] in suspended_agencies
+        out[r["id"]] = {"verified_complaints": n, "suspended": off, "note": EMPLOYER_NOTE.format(n=n) if n else None}
+    return out
+
+
+async def suspend_employer(principal: Principal, complaint_id: int, *, reason: str) -> dict:
+    """The bureau suspends the employer a serious complaint (abuse, unsafe conditions,
+    harassment) was upheld against from posting requests and making offers."""
+    if not principal.is_admin:
+        raise Forbidden()
+    row = await get_complaint(principal, complaint_id)
+    if row["against"] != "employer" or row["status"] != "substantiated" or not row["serious"]:
+        raise Conflict(
+            "只有经核实的严重投诉（虐待、不安全的工作条件、骚扰）可据以暂停雇主 "
+            "(only a substantiated serious complaint about the employer founds a suspension)"
+        )
+    placement = found(await Placement.select().where(Placement.id == row["placement"]).first())
+    user_id = placement["employer"]
+    agency_id = None if user_id is not None else placement["agency"]
+    async with EmployerSuspension._meta.db.transaction():
+        if await standing.active_suspension(user_id=user_id, agency_id=agency_id) is not None:
+            raise Conflict("该雇主已处于暂停状态 (the employer is suspended already)")
+        suspension = EmployerSuspension(
+            user=user_id, agency=agency_id, complaint_id=complaint_id, reason=reason, suspended_by=principal.user_id
+        )
+        await suspension.save()
+    return await get_suspension(principal, suspension.id)
+
+
+async def lift_suspension(principal: Principal, suspension_id: int, *, reason: str) -> dict:
+    if not principal.is_admin:
+        raise Forbidden()
+    await get_suspension(principal, suspension_id)
+    changed = (
+        await EmployerSuspension.update(
+            {
+                EmployerSuspension.lifted_at: _now(),
+                EmployerSuspension.lifted_by: principal.user_id,
+                EmployerSuspension.lift_reason: reason,
+            }
+        )
+        .where((EmployerSuspension.id == suspension_id) & EmployerSuspension.lifted_at.is_null())
+        .returning(EmployerSuspension.id)
+    )
+    if not changed:
+        raise Conflict("该暂停已解除 (the suspension was lifted already)")
+    return await get_suspension(principal, suspension_id)
+
+
+async def get_suspension(principal: Principal, suspension_id: int) -> dict:
+    if not principal.is_admin:
+        raise Forbidden()
+    row = await EmployerSuspension.select().where(EmployerSuspension.id == suspension_id).first()
+    if row is None:
+        raise NotFound("暂停记录不存在 (no such suspension)")
+    return row
+
+
+async def list_suspensions(principal: Principal) -> list[dict]:
+    if not principal.is_admin:
+        raise Forbidden()
+    return await EmployerSuspension.select().order_by(EmployerSuspension.id, ascending=False).limit(200)
 
 
 # The integrity rating, as each caller may see it ------------------------------------------------

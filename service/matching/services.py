@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 from litestar.stores.base import Store
 
+from service.accounts import standing
 from service.accounts.guards import Principal, Role
 from service.database import fetchrow, jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
@@ -187,6 +188,7 @@ def owns(principal: Principal, row: dict) -> bool:
 async def create_request(
     principal: Principal, data: dict[str, Any], *, taxonomy: Taxonomy, vocabulary: SkillVocabulary
 ) -> dict:
+    await standing.ensure_principal_may_hire(principal)
     fields = _flatten(data)
     # An agency posts for a client household it knows offline; the request is the agency's.
     if principal.role == Role.EMPLOYER:
