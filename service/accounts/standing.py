@@ -11,13 +11,16 @@ from service.errors import Forbidden
 
 async def active_suspension(*, user_id: int | None, agency_id: int | None) -> dict | None:
     """The employer's suspension in force, if any: a household by its account, else the agency."""
+    in_force = EmployerSuspension.lifted_at.is_null()
     if user_id is not None:
-        where = EmployerSuspension.user == user_id
+        query = EmployerSuspension.select().where(in_force & (EmployerSuspension.user == user_id))
     elif agency_id is not None:
-        where = (EmployerSuspension.agency == agency_id) & EmployerSuspension.user.is_null()
+        query = EmployerSuspension.select().where(
+            in_force & (EmployerSuspension.agency == agency_id) & EmployerSuspension.user.is_null()
+        )
     else:
         return None
-    return await EmployerSuspension.select().where(where & EmployerSuspension.lifted_at.is_null()).first()
+    return await query.first()
 
 
 async def ensure_may_hire(*, user_id: int | None, agency_id: int | None) -> None:

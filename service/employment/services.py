@@ -163,7 +163,7 @@ async def explain_offer(principal: Principal, offer_id: int, *, index) -> dict:
     excused = frozenset({"schedule"}) if await _only_this_job_keeps_her_busy(offer, request) else frozenset()
     answer = await matching.explain_for_worker(request, offer["worker"], index=index, excused=excused)
     record = (await employer_records([request])).get(request["id"])
-    return answer | {"offer_id": offer_id, "employer_record": record["note"] if record else None}
+    return answer | {"offer_id": offer_id, "complaint_note": record["note"] if record else None}
 
 
 async def _only_this_job_keeps_her_busy(offer: dict, request: dict) -> bool:
@@ -864,7 +864,7 @@ async def decide_appeal(principal: Principal, complaint_id: int, *, upheld: bool
 
 # What workers see of an employer's record, and the bureau's suspension ---------------------------
 
-EMPLOYER_NOTE = "该雇主有 {n} 起经核实的投诉 (this employer has {n} complaint(s) upheld by the bureau)"
+EMPLOYER_NOTE = "该雇主有 {n} 起经核实的投诉 (complaints upheld by the bureau about whoever offers this job: {n})"
 
 
 async def employer_records(requests: list[dict]) -> dict[int, dict]:

@@ -89,8 +89,8 @@ class WorkerSideFit:
     wage_note: str
     interested: bool = False
     lacks: list[str] = field(default_factory=list)
-    employer_verified_complaints: int = 0
-    employer_note: str | None = None
+    verified_complaints: int = 0
+    complaint_note: str | None = None
 
 
 def assess(
@@ -233,8 +233,8 @@ async def open_requests_for_worker(
     for f in fits:
         record = records.get(f.request["id"])
         if record:
-            f.employer_verified_complaints = record["verified_complaints"]
-            f.employer_note = record["note"]
+            f.verified_complaints = record["verified_complaints"]
+            f.complaint_note = record["note"]
     chosen = fits[offset : offset + limit]
     ids = [f.request["id"] for f in chosen]
     if ids:
@@ -286,8 +286,8 @@ def _page(fits: list[WorkerSideFit], *, limit: int, offset: int, notices: list[s
                 "distance_km": f.distance_km,
                 "wage_note": f.wage_note,
                 "interested": f.interested,
-                "employer_verified_complaints": f.employer_verified_complaints,
-                "employer_note": f.employer_note,
+                "verified_complaints": f.verified_complaints,
+                "complaint_note": f.complaint_note,
             }
             for f in fits
         ],

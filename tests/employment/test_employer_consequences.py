@@ -49,13 +49,13 @@ async def test_workers_see_the_count_suspension_stops_hiring_and_an_upheld_appea
 
     listed = await open_requests(client, seeker_person)
     items = {i["request"]["id"]: i for i in listed.json()["items"]}
-    assert items[job["id"]]["employer_verified_complaints"] == 1
-    assert items[job["id"]]["employer_note"].startswith("该雇主有 1 起经核实的投诉")
-    assert items[clean["id"]]["employer_verified_complaints"] == 0 and items[clean["id"]]["employer_note"] is None
+    assert items[job["id"]]["verified_complaints"] == 1
+    assert items[job["id"]]["complaint_note"].startswith("该雇主有 1 起经核实的投诉")
+    assert items[clean["id"]]["verified_complaints"] == 0 and items[clean["id"]]["complaint_note"] is None
     assert DESCRIPTION not in listed.text and "证言与录音一致" not in listed.text
     made = await offer(client, employer, job["id"], seeker["id"])
     explained = await client.get(f"/api/v1/offers/{made['id']}/explanation", headers=seeker_person.headers)
-    assert explained.json()["employer_record"].startswith("该雇主有 1 起经核实的投诉")
+    assert explained.json()["complaint_note"].startswith("该雇主有 1 起经核实的投诉")
     assert DESCRIPTION not in explained.text
 
     # Only the bureau suspends, and only with a reason.
@@ -98,7 +98,7 @@ async def test_workers_see_the_count_suspension_stops_hiring_and_an_upheld_appea
     assert row["active"] is False and row["lift_reason"].startswith("申诉成立")
     assert (await client.post("/api/v1/job-requests", headers=employer.headers, json=_body())).status_code == 201
     items = {i["request"]["id"]: i for i in (await open_requests(client, seeker_person)).json()["items"]}
-    assert items[job["id"]]["employer_verified_complaints"] == 0 and items[job["id"]]["employer_note"] is None
+    assert items[job["id"]]["verified_complaints"] == 0 and items[job["id"]]["complaint_note"] is None
 
 
 async def test_only_serious_complaints_found_a_suspension_and_the_bureau_can_lift_one(client, actors, registry):
