@@ -13,7 +13,7 @@ from litestar.params import FromQuery
 from service.accounts.guards import Role, principal_of, requires
 from service.database import jsonb
 from service.employment import services as employment
-from service.employment.schemas import ComplaintCreate, OfferCreate, PlacementEnd, PlacementTerminate
+from service.employment.schemas import AppealCreate, ComplaintCreate, OfferCreate, PlacementEnd, PlacementTerminate
 from service.errors import AppError, Conflict, NotFound
 from service.matching import services as matching
 from service.matching.schemas import JobRequestCreate, JobRequestUpdate
@@ -507,6 +507,32 @@ class HouseholdPages(Controller):
                 which="complaint",
             )
         return see_other(f"/household/placements/{placement_id}")
+
+    @post("/complaints/{complaint_id:int}/appeal")
+    async def appeal(self, request: Request, complaint_id: PathId) -> object:
+        """The household appeals a complaint about it that the bureau upheld, once."""
+        principal = principal_of(request)
+        complaint = await employment.get_complaint(principal, complaint_id)
+        form = await request.form()
+        try:
+            data = decode_form(form, AppealCreate)
+            try:
+                await employment.appeal(principal, complaint_id, text=data.text)
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await self._placement_page(
+                request,
+                complaint["placement"],
+                status_code=422,
+                errors={f"appeal-{complaint_id}.{k}": v for k, v in errors.fields.items()},
+                values=form_values(form),
+                form_error=errors.message,
+                which=f"appeal-{complaint_id}",
+            )
+        return see_other(f"/household/placements/{complaint['placement']}")
 
 
 __all__ = ["HouseholdPages"]

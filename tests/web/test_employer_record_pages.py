@@ -48,3 +48,26 @@ async def test_the_bureau_suspends_and_lifts_and_workers_see_a_count(client, act
     assert "目前没有暂停中的雇主" in (await bureau.get("/bureau")).text
     await her.login(seeker.phone)
     assert f'id="r{job["id"]}"' in (await her.get("/worker/requests")).text
+
+
+async def test_the_household_appeals_an_upheld_complaint_from_its_placement_page(client, actors, registry):
+    employer = await actors.employer()
+    admin, complaint = await upheld_complaint(client, actors, registry, employer)
+    household = Browser(client)
+    await household.login(employer.phone)
+    path = f"/household/placements/{complaint['placement_id']}"
+    html = (await household.get(path)).text
+    assert "阿姨投诉您" in html and "对这项认定申诉" in html
+    action = f"/household/complaints/{complaint['id']}/appeal"
+    short = await household.post(action, {"text": "短"})
+    assert short.status_code == 422 and field_error(short.text, f"appeal-{complaint['id']}.text")
+    sent = await household.post(action, {"text": "当时是误会，有监控录像为证"})
+    assert sent.status_code == 303, sent.text
+    html = (await household.get(path)).text
+    assert "对这项认定申诉" not in html and "您的申诉" in html
+    read = (await client.get(f"/api/v1/complaints/{complaint['id']}", headers=admin.headers)).json()
+    assert read["appeal_status"] == "pending" and read["appeal_text"] == "当时是误会，有监控录像为证"
+    # Another household cannot.
+    stranger = await actors.employer()
+    await household.login(stranger.phone)
+    assert (await household.post(action, {"text": "这不是我的投诉记录"})).status_code == 404
