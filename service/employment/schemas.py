@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.schemas import LINE, TEXT, BodyId, Input, LastDay, Output
+from service.schemas import LINE, TEXT, BodyId, Input, JobStart, LastDay, Output
 
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 Reason = Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT)]
@@ -71,12 +71,8 @@ class PlacementEnd(Input, kw_only=True):
 class RequestReopen(Input, kw_only=True):
     """Open the request again for the places that came free."""
 
-    start_date: Annotated[
-        date | None,
-        msgspec.Meta(
-            description="替补开始日期，默认为需要替补的第一天 (the replacement's first day; by default the first day one is needed)"
-        ),
-    ] = None
+    # The replacement's first day; by default the first day one is needed.
+    start_date: JobStart | None = None
 
 
 class LeftEarly(Output, kw_only=True):
