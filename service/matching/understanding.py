@@ -213,6 +213,7 @@ _FOR_A_BABY = {
     "toileting_incontinence_care": "infant_care",
     "elderly_bathing_hygiene": "infant_care",
     "elderly_feeding": "infant_feeding",
+    "elderly_diet": "infant_feeding",
 }
 # Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
 # of them is also read with the particle after the verb, or with the verb said twice.
