@@ -217,7 +217,9 @@ _FOR_A_BABY = {
 }
 # Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
 # of them is also read with the particle after the verb, or with the verb said twice.
-_VERBS = frozenset("聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄冲泡换打")
+_VERBS = frozenset(
+    "聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄冲泡换打"
+)
 _PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下")
 # A homophone of a two-character word is trusted only when the other character is kept and the swapped
 # one is not a common function character ("洗完" is not "洗碗").
