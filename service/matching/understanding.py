@@ -46,6 +46,7 @@ _FILLER = re.compile(
                 "主要",
                 "平时",
                 "每天",
+                "每日",
                 "偶尔",
                 "一点",
                 "懂得",
@@ -221,6 +222,15 @@ _VERBS = frozenset(
     "聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄冲泡换打"
 )
 _PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下")
+_TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照顾", "照看", "打理", "辅导", "检查", "执拾")
+# Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
+_FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
+# A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
+# of time or an age ("两个小时", "三个月").
+_COUNT_BETWEEN = re.compile(
+    r"(?<=[\u3400-\u9fff])[一二两三四五六七八九十几\d]{1,2}\s*(?:个|只|位|名)(?!小时|钟|月|星期|礼拜|周|半|多|天|年|岁)"
+    r"(?=[\u3400-\u9fff])"
+)
 # A homophone of a two-character word is trusted only when the other character is kept and the swapped
 # one is not a common function character ("洗完" is not "洗碗").
 _FUNCTION_CHARS = frozenset("的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好")
@@ -313,6 +323,10 @@ class SkillVocabulary:
                 for particle in _PARTICLES:
                     self._entries.setdefault(key[0] + particle + key[1:], entry)
                 self._entries.setdefault(key[0] + key, entry)
+            verb = next((v for v in _TWO_CHARACTER_VERBS if key.startswith(v) and len(key) > len(v)), None)
+            if verb:
+                for particle in _PARTICLES:
+                    self._entries.setdefault(verb + particle + key[len(verb) :], entry)
         for umbrella in umbrellas or []:
             entry = Entry(
                 tuple(umbrella["core"]),
@@ -515,7 +529,9 @@ class SkillVocabulary:
     def understand(self, text: str) -> Understood:
         normalized = normalize(text)
         original = unicodedata.normalize("NFKC", text or "")
-        same_shape = len(original) == len(normalized)
+        counted = _COUNT_BETWEEN.sub("", normalized)
+        same_shape = len(original) == len(normalized) and counted == normalized
+        normalized = counted
         hits: list[_Hit] = []
         not_understood: list[str] = []
         for match in _clauses(normalized):
@@ -549,6 +565,8 @@ class SkillVocabulary:
             if not self._suppressed(h.entry, named_besides(h.entry))
         ]
         baby, elder = self._people(hits)
+        pet = any("pet_care" in hit.entry.codes for hit in hits)
+        tube = any("nasal_feeding" in hit.entry.codes for hit in hits)
         matched: list[dict] = []
         seen: set[str] = set()
         for hit in hits:
@@ -560,6 +578,10 @@ class SkillVocabulary:
             for code in codes:
                 if baby and not elder:
                     code = _FOR_A_BABY.get(code, code)
+                elif pet and not elder:
+                    code = _FOR_A_PET.get(code, code)
+                if tube and code == "elderly_feeding":
+                    code = "nasal_feeding"  # fed through the tube the text names
                 code = _by_age(code, normalized)
                 if code in seen or code not in self._names:
                     continue

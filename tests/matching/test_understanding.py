@@ -185,6 +185,12 @@ def test_the_person_cared_for_decides_a_shared_duty(vocabulary):
     assert vocabulary.understand("宝宝换尿片，冲奶").codes == ["infant_care", "infant_feeding"]
     assert vocabulary.understand("宝宝饭要少盐").codes == ["infant_feeding"]
     assert vocabulary.understand("老人吃饭要人喂").codes == ["elderly_feeding"]
+    assert vocabulary.understand("给狗狗洗澡").codes == ["pet_care"]
+    assert vocabulary.understand("插胃管的老人要喂食").codes == ["nasal_feeding"]
+    # A count between the verb and the person is read past; a duration or an age is not a count.
+    assert vocabulary.understand("每日湊两个细路").codes == ["child_care"]
+    assert vocabulary.understand("照顾一位瘫痪老人").codes == ["bedridden_care"]
+    assert vocabulary.understand("宝宝三个月大").codes == ["infant_care"]
     # Words for a new mother mean postpartum care unless a maternity duty is named.
     assert vocabulary.understand("剖腹产，需要人照顾").codes == ["maternity_postpartum_care"]
     assert vocabulary.understand("产后腹直肌分离").codes == ["postpartum_recovery"]
