@@ -257,6 +257,9 @@ class CandidateIndex:
         # Worker ids are serial, so a dense array maps id → row (-1: not indexed).
         self._row_by_id = np.full(1024, -1, dtype=np.int32)
         self._district_rows: dict[int, list[np.ndarray]] = {}
+        # District bits whose lists may hold rows that no longer serve there (a worker
+        # dropped the district): only lookups over these re-check the column.
+        self._stale_districts: set[int] = set()
         self._grid_rows: dict[tuple[int, int], list[np.ndarray]] = {}
         self._busy: dict[int, list[tuple[int, int]]] = {}
         self._busy_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -533,6 +536,7 @@ class CandidateIndex:
 
     def _build_inverted_indexes(self) -> None:
         self._district_rows = {}
+        self._stale_districts = set()
         districts = self.col("districts")
         for bit in self.districts.bits.values():
             word, shift = divmod(bit, 64)
@@ -561,6 +565,11 @@ class CandidateIndex:
         districts, lat, lon = self._columns["districts"], self._columns["lat"], self._columns["lon"]
         touched: list[tuple[dict, object]] = []
         for i, row in enumerate(rows.tolist()):
+            for word_index, word in enumerate((old_districts[i] & ~districts[row]).tolist()):
+                while word:
+                    low = word & -word
+                    self._stale_districts.add(word_index * 64 + low.bit_length() - 1)
+                    word ^= low
             added = districts[row] & ~old_districts[i]
             for word_index, word in enumerate(added.tolist()):
                 while word:
@@ -578,12 +587,18 @@ class CandidateIndex:
                 lists[key] = [np.unique(np.concatenate(lists[key]))]
 
     def rows_serving(self, district_codes: Iterable[str]) -> np.ndarray:
+        """Rows listed for the districts: a superset of the rows serving them."""
         chunks = []
         for code in district_codes:
             bit = self.districts.bits.get(code)
             if bit is not None:
                 chunks.extend(self._district_rows.get(bit, []))
         return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+
+    def serving_lists_exact(self, district_codes: Iterable[str]) -> bool:
+        """Whether every row `rows_serving` lists for these districts still serves one of
+        them (no worker listed there has dropped the district since the lists were built)."""
+        return not any(self.districts.bits.get(code) in self._stale_districts for code in district_codes)
 
     def rows_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         dlat = radius_km / 111.0

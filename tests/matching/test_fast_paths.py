@@ -148,3 +148,26 @@ def test_guards_are_coroutines_so_none_runs_in_a_thread():
     assert inspect.iscoroutinefunction(require_authenticated)
     assert inspect.iscoroutinefunction(requires(Role.ADMIN))
     assert inspect.iscoroutinefunction(requires(Role.HOUSEKEEPING, scope="jobs:read"))
+
+
+async def test_a_worker_who_leaves_a_district_leaves_its_list(client, actors, registry):
+    person, moving = await registry.worker()
+    _, staying = await registry.worker()
+    employer = await actors.employer()
+    job = await post_request(client, employer, location=None)
+    url = f"/api/v1/workers/{moving['id']}"
+
+    async def move_to(codes):
+        tag = (await client.get(url, headers=person.headers)).headers["etag"]
+        moved = await client.patch(url, headers=person.headers | {"If-Match": tag}, json={"district_codes": codes})
+        assert moved.status_code == 200
+        page = await matches(client, employer, job["id"])
+        removed = {e["filter"]: e["removed"] for e in page["excluded"]}
+        return [m["worker_id"] for m in page["items"]], page["total"], removed["area"]
+
+    assert len((await matches(client, employer, job["id"]))["items"]) == 2  # the lists are built
+    first = await move_to(["441881"])  # the district's list still names her: the column decides
+    assert first[:2] == ([staying["id"]], 1)
+    back = await move_to(["441802"])  # listed twice now, ranked once
+    assert sorted(back[0]) == sorted([moving["id"], staying["id"]]) and back[1] == 2
+    assert back[2] == first[2] - 1
