@@ -187,13 +187,13 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
             serving = serving[_rows_with_any_bit(col("districts"), serving, index.districts.mask(codes))]
         near = None
         if q.lat is not None and q.lon is not None and q.radius_km:
-            near = index.rows_near(q.lat, q.lon, q.radius_km)
+            inside, near = index.rows_near(q.lat, q.lon, q.radius_km)
             lat, lon = col("lat")[near], col("lon")[near]
             dlat = q.radius_km / 111.0
             dlon = q.radius_km / (111.0 * max(0.2, np.cos(np.radians(q.lat))))
             box = (np.abs(lat - q.lat) <= dlat) & (np.abs(lon - q.lon) <= dlon)
             near = near[box]
-            near = near[haversine_km(q.lat, q.lon, lat[box], lon[box]) <= q.radius_km]
+            near = np.concatenate([inside, near[haversine_km(q.lat, q.lon, lat[box], lon[box]) <= q.radius_km]])
         if near is None and serving.size and (serving.size == 1 or bool((np.diff(serving) > 0).all())):
             rows = serving  # one district's list, already in row order, each row once
         else:
