@@ -241,9 +241,14 @@ def bulk_query(index, lengths: dict[str, int]) -> tuple[str, list, list[tuple[st
         "categories",
         ">i2",
     )
-    for param, (column, _vocabulary, name) in enumerate(_MASKED_ARRAYS, start=1):
-        for slot, sql in enumerate(_positions(f"w.{column}", lengths.get(column, 0), param)):
-            field(sql, f"{name}_positions", ">i2", slot)
+    # One vocabulary parameter per array column with any element (a query must use every
+    # parameter it is given).
+    vocabularies: list[str] = []
+    for column, vocabulary, name in _MASKED_ARRAYS:
+        if lengths.get(column, 0) > 0:
+            vocabularies.append(vocabulary)
+            for slot, sql in enumerate(_positions(f"w.{column}", lengths[column], len(vocabularies))):
+                field(sql, f"{name}_positions", ">i2", slot)
     field("w.live_in::int::int2", "live_in", ">i2")
     field("w.experience_years::int2", "experience", ">i2")
     field("w.wage_min::int4", "wage_min", ">i4")
@@ -311,7 +316,7 @@ def bulk_query(index, lengths: dict[str, int]) -> tuple[str, list, list[tuple[st
     """
     args = [
         json.dumps({code: bit + 1 for code, bit in getattr(index, vocabulary).bits.items()})
-        for _column, vocabulary, _name in _MASKED_ARRAYS
+        for vocabulary in vocabularies
     ]
     return query, args, layout
 

@@ -92,3 +92,13 @@ def test_vocabulary_positions_become_the_same_masks_as_the_vocabulary_makes():
     assert masks.dtype == np.uint64
     assert masks.tolist() == [vocabulary.words_of(r) for r in rows]
     assert masks[0].tolist() == [1 | 1 << 63, 1, 0]
+
+
+async def test_the_bulk_load_of_an_empty_registry_is_empty(client, app):
+    async def load():
+        index = CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+        await index.ensure_fresh()
+        return index
+
+    index = in_app(client, load)
+    assert index.loaded and index.n == 0 and index.skipped == {}
