@@ -92,7 +92,7 @@ class CallerCache:
                 connection = await engine.get_new_connection()
                 closed = asyncio.Event()
                 await connection.add_listener(CHANNEL, lambda *_: self.clear())
-                connection.add_termination_listener(lambda *_: closed.set())
+                connection.add_termination_listener(lambda *_, closed=closed: closed.set())
                 self.clear()
                 self.listening = True
                 if backoff:
