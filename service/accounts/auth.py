@@ -33,7 +33,10 @@ class AuthMiddleware(AbstractAuthenticationMiddleware):
             if scheme.lower() != "bearer" or not credentials:
                 raise Unauthorized("Authorization 头应为 Bearer 令牌 (expected a Bearer token)")
             encoded = credentials.strip()
-            principal = cache.get(encoded) if cache is not None else None
+            principal = None
+            if cache is not None:
+                cache.signed_with(settings.secret_key, settings.old_secret_keys)
+                principal = cache.get(encoded)
             if principal is None:
                 principal = await _principal_from_token(encoded, settings.secret_key, settings.old_secret_keys, cache)
             return AuthenticationResult(user=principal, auth=None)

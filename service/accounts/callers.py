@@ -49,6 +49,8 @@ class CallerCache:
         # Entries are used only while the invalidation signal is heard.
         self.listening = False
         self.generation = 0
+        # The signing secrets the remembered tokens were checked with (see `signed_with`).
+        self._secrets: tuple[str, tuple[str, ...]] | None = None
         self._entries: OrderedDict[str, tuple[float, float | None, Principal]] = OrderedDict()
         _caches.add(self)
 
@@ -74,6 +76,13 @@ class CallerCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
+
+    def signed_with(self, secret: str, old_secrets: tuple[str, ...]) -> None:
+        """Forget every caller when the secrets that verify tokens change (a secret dropped
+        from OLD_SECRET_KEYS must refuse its tokens at once)."""
+        if self._secrets != (secret, old_secrets):
+            self._secrets = (secret, old_secrets)
+            self.clear()
 
     def clear(self) -> None:
         self.generation += 1

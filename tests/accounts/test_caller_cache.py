@@ -6,13 +6,11 @@ import asyncio
 import time
 
 import pytest
-from litestar.testing import AsyncTestClient
-
 from service.accounts import auth
 from service.accounts.callers import CALLER_CACHE_SECONDS, CallerCache
 from service.accounts.guards import Principal, Role
-from service.app import create_app
 from tests.conftest import in_app
+from tests.faults.support import another_instance
 
 ME = "/api/v1/accounts/me"
 
@@ -69,8 +67,8 @@ async def test_a_key_revoked_here_stops_here_at_once_without_waiting_for_notify(
 
 
 async def test_a_change_made_elsewhere_stops_the_caller_here(client, app, actors):
-    """A second process (another app on the same database) changes an account and revokes
-    a key with plain SQL: this process hears the NOTIFY and stops serving them."""
+    """A second instance (another process, for the cache) changes an account and revokes a
+    key with plain SQL: this one hears the NOTIFY and stops serving them."""
     employer = await actors.employer()
     agency = await actors.agency("housekeeping")
     agency_path = f"/api/v1/agencies/{agency.id}"
@@ -78,19 +76,17 @@ async def test_a_change_made_elsewhere_stops_the_caller_here(client, app, actors
     assert (await client.get(agency_path, headers=agency.headers)).status_code == 200
     assert len(app.state.callers) >= 2
 
-    other = create_app(app.state.settings)
-    async with AsyncTestClient(app=other) as elsewhere:
-        await wait_until(lambda: other.state.callers.listening)
-        await elsewhere.get(ME, headers=employer.headers)
-
-        async def change() -> None:
+    async def change_elsewhere() -> None:
+        async with another_instance(app) as (other, http):
+            await wait_until(lambda: other.state.callers.listening)
+            assert (await http.get(ME, headers=employer.headers)).status_code == 200
             await other.state.engine.run_ddl(f"UPDATE app_user SET is_active = false WHERE id = {employer.id}")
             await other.state.engine.run_ddl(f"UPDATE api_key SET revoked_at = now() WHERE agency = {agency.id}")
 
-        in_app(elsewhere, change)
+    in_app(client, change_elsewhere)
     started = time.monotonic()
     while (await client.get(ME, headers=employer.headers)).status_code != 401:
-        assert time.monotonic() - started < 2, "the NOTIFY did not reach this process"
+        assert time.monotonic() - started < 2, "the NOTIFY did not reach this instance"
         await asyncio.sleep(0.02)
     assert (await client.get(agency_path, headers=agency.headers)).status_code == 401
 
