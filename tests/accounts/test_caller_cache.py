@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+
 from service.accounts import auth
 from service.accounts.callers import CALLER_CACHE_SECONDS, CallerCache
 from service.accounts.guards import Principal, Role
