@@ -29,14 +29,17 @@ from service.employment.controllers import (
     OfferController,
     PlacementController,
     ReviewController,
+    StaffingController,
+    SuspensionController,
 )
 from service.employment.integrity import refresh_aged
-from service.employment.services import busy_periods
+from service.employment.services import busy_periods, employer_records
 from service.errors import EXCEPTION_HANDLERS
 from service.events.controllers import WebhookController
 from service.events.dispatcher import WebhookDispatcher
 from service.events.services import Resolver, system_resolver
 from service.idempotency.services import forget_old_keys
+from service.matching import worker_side
 from service.matching.controllers import JobRequestController, WorkerSideController
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
@@ -88,6 +91,8 @@ def create_app(
             WorkerSideController,
             OfferController,
             PlacementController,
+            StaffingController,
+            SuspensionController,
             ReviewController,
             ComplaintController,
             IntegrityController,
@@ -203,6 +208,7 @@ def link_domains() -> None:
     employment domain when a worker's facts change (her rating is recomputed) and asks it
     for blacklisting causes; the matcher's calendar (`busy=`) is in `new_candidate_index`."""
     registry_services.link(change_hooks=[integrity.recompute], blacklist_causes=[integrity.serious_complaint_blacklist])
+    worker_side.link(employer_records=employer_records)
 
 
 def new_candidate_index(app: Litestar) -> CandidateIndex:

@@ -162,6 +162,9 @@ REQUEST_EXAMPLES: dict[str, Any] = {
     },
     "AppealCreate": {"text": "迟到是因为公交停运，已提前电话告知雇主"},
     "AppealDecision": {"outcome": "upheld", "reason": "通话记录证实已提前告知 (the call log confirms notice)"},
+    "RequestReopen": {},
+    "SuspensionCreate": {"reason": "经核实存在虐待家政服务员行为 (abuse of a worker, upheld)"},
+    "SuspensionLift": {"reason": "复核后已整改，解除暂停 (remedied after review)"},
 }
 
 _DISTRICT = {"code": "441802", "name_zh": "清城区"}
@@ -654,8 +657,41 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
                 "distance_km": 3,
                 "wage_note": "预算 8000–10000 元/月；按此工作量，你的期望约 7000–9000 元/月 (budget vs. your wish for this job)",
                 "interested": False,
+                "verified_complaints": 0,
+                "complaint_note": None,
             }
         ],
+    },
+    "Staffing": {
+        "request_id": 1,
+        "status": "filled",
+        "headcount": 1,
+        "filled": 0,
+        "vacancies": 1,
+        "left_early": [
+            {
+                "placement_id": 1,
+                "worker_display_name": "陈阿姨",
+                "status": "resigned",
+                "ended_by": "worker",
+                "last_day": "2027-03-08",
+            }
+        ],
+        "can_reopen": True,
+        "reopen_from": "2027-03-09",
+    },
+    "EmployerSuspensionOut": {
+        "id": 1,
+        "user_id": 3,
+        "agency_id": None,
+        "complaint_id": 1,
+        "reason": "经核实存在虐待家政服务员行为 (abuse of a worker, upheld)",
+        "suspended_by": 1,
+        "created_at": NOW,
+        "lifted_at": None,
+        "lifted_by": None,
+        "lift_reason": "",
+        "active": True,
     },
     "Integrity": {
         "worker_id": 1,
@@ -785,6 +821,7 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "match": None,
         "display_name": "陈阿姨",
         "offer_id": None,
+        "complaint_note": None,
     },
 }
 
@@ -979,6 +1016,27 @@ EVENT_PAYLOADS: dict[str, dict[str, Any]] = {
         "服务提前终止或未到岗 (a placement ended early, or a no-show)",
         {"placement_id": _INT, "worker_id": _INT, "outcome": {"type": "string", "enum": ["terminated", "no_show"]}},
         {"placement_id": 1, "worker_id": 1, "outcome": "terminated"},
+    ),
+    "request.vacancy": _event(
+        "服务提前结束，需求空出名额 (a placement ended before its term; the request has a place to fill)",
+        {
+            "request_id": _INT,
+            "placement_id": _INT,
+            "worker_id": _INT,
+            "outcome": {"type": "string", "enum": ["resigned", "cancelled", "terminated", "no_show"]},
+            "last_day": {"type": "string", "format": "date"},
+            "headcount": _INT,
+            "filled": _INT,
+        },
+        {
+            "request_id": 1,
+            "placement_id": 1,
+            "worker_id": 1,
+            "outcome": "resigned",
+            "last_day": "2026-12-04",
+            "headcount": 1,
+            "filled": 0,
+        },
     ),
     "review.received": _event(
         "收到评价 (a review was posted)",

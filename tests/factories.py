@@ -28,6 +28,7 @@ DATA_TABLES = [
     "placement",
     "review",
     "complaint",
+    "employer_suspension",
     "integrity_rating",
     "integrity_history",
     "event",

@@ -57,3 +57,21 @@ class PhoneCode(Table, tablename="phone_code"):
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
+
+
+class EmployerSuspension(Table, tablename="employer_suspension"):
+    """The bureau stops an employer (a household account, or an agency for the jobs it
+    posts) from posting job requests and making offers, for a serious complaint it upheld.
+    A row is never deleted: lifting it records who, when and why, so the table is the audit
+    trail. The complaint is named by id (complaints live in the employment domain)."""
+
+    id: Serial
+    user = ForeignKey(references=User, null=True, index=True)
+    agency = ForeignKey(references=Agency, null=True, index=True)
+    complaint_id = Integer(null=True, default=None)
+    reason = Text()
+    suspended_by = ForeignKey(references=User)
+    created_at = Timestamptz(default=TimestamptzNow())
+    lifted_at = Timestamptz(null=True, default=None)
+    lifted_by = ForeignKey(references=User, null=True)
+    lift_reason = Text(default="")

@@ -14,6 +14,7 @@ from service.employment.schemas import (
     ComplaintCreate,
     ComplaintDecision,
     ComplaintOut,
+    EmployerSuspensionOut,
     Integrity,
     IntegritySummary,
     OfferCreate,
@@ -22,9 +23,13 @@ from service.employment.schemas import (
     PlacementOut,
     PlacementResign,
     PlacementTerminate,
+    RequestReopen,
     ReviewCreate,
     ReviewOut,
     ReviewUpdate,
+    Staffing,
+    SuspensionCreate,
+    SuspensionLift,
 )
 from service.idempotency import idempotent
 from service.matching.schemas import MatchExplanation
@@ -150,6 +155,37 @@ class OfferController(Controller):
     async def withdraw(self, request: Request, offer_id: PathId) -> Response[OfferOut]:
         async def act():
             return offer_out(await services.withdraw_offer(principal_of(request), offer_id))
+
+        return await idempotent(request, act)
+
+
+class StaffingController(Controller):
+    path = "/api/v1/job-requests/{request_id:int}"
+    tags = ["employment"]
+
+    @get(
+        "/staffing",
+        operation_id="getStaffing",
+        guards=[requires(*OWNERS, scope="jobs:read")],
+        summary="需求的在岗人数、提前离开者与能否重新招聘 (places filled, who left early, and whether it can reopen)",
+    )
+    async def read(self, request: Request, request_id: PathId) -> Staffing:
+        return msgspec.convert(await services.staffing(principal_of(request), request_id), Staffing, strict=False)
+
+    @post(
+        "/reopen",
+        operation_id="reopenRequest",
+        guards=[requires(*OWNERS, scope="jobs:write")],
+        summary="有人提前离开后重新招聘；不会自动再邀约离开者 (reopen after someone left early; she is not offered it again)",
+    )
+    async def reopen(
+        self, request: Request, request_id: PathId, data: JSONBody[RequestReopen | None] = None
+    ) -> Response[Staffing]:
+        async def act():
+            row = await services.reopen_request(
+                principal_of(request), request_id, start_date=data.start_date if data else None
+            )
+            return msgspec.convert(row, Staffing, strict=False)
 
         return await idempotent(request, act)
 
@@ -325,8 +361,9 @@ class ComplaintController(Controller):
     @post(
         "/appeal",
         operation_id="appealComplaint",
-        guards=[requires(Role.WORKER)],
-        summary="家政服务员对属实投诉申诉一次 (she appeals a substantiated complaint, once)",
+        guards=[requires(Role.WORKER, Role.EMPLOYER, Role.HOUSEKEEPING, scope="jobs:write")],
+        summary="被投诉的一方对属实投诉申诉一次：家政服务员或雇主 (the one it is about appeals a substantiated "
+        "complaint, once: she or the employer side)",
     )
     async def appeal(
         self, request: Request, complaint_id: PathId, data: JSONBody[AppealCreate]
@@ -352,6 +389,56 @@ class ComplaintController(Controller):
             return complaint_out(row)
 
         return await idempotent(request, act)
+
+
+def suspension_out(row: dict) -> EmployerSuspensionOut:
+    return msgspec.convert(
+        {**row, "user_id": row["user"], "agency_id": row["agency"], "active": row["lifted_at"] is None},
+        EmployerSuspensionOut,
+        strict=False,
+    )
+
+
+class SuspensionController(Controller):
+    tags = ["employment"]
+    guards = [requires(Role.ADMIN)]
+
+    @post(
+        "/api/v1/complaints/{complaint_id:int}/employer-suspension",
+        operation_id="suspendEmployer",
+        summary="据经核实的严重投诉暂停雇主发布需求和发出邀约 (suspend the employer a serious upheld complaint is "
+        "about from posting and making offers)",
+    )
+    async def suspend(
+        self, request: Request, complaint_id: PathId, data: JSONBody[SuspensionCreate]
+    ) -> Response[EmployerSuspensionOut]:
+        async def act():
+            row = await services.suspend_employer(principal_of(request), complaint_id, reason=data.reason)
+            return suspension_out(row)
+
+        return await idempotent(request, act, status_code=201)
+
+    @post(
+        "/api/v1/employer-suspensions/{suspension_id:int}/lift",
+        operation_id="liftEmployerSuspension",
+        summary="解除对雇主的暂停，注明原因 (lift a suspension, with a reason)",
+    )
+    async def lift(
+        self, request: Request, suspension_id: PathId, data: JSONBody[SuspensionLift]
+    ) -> Response[EmployerSuspensionOut]:
+        async def act():
+            row = await services.lift_suspension(principal_of(request), suspension_id, reason=data.reason)
+            return suspension_out(row)
+
+        return await idempotent(request, act)
+
+    @get(
+        "/api/v1/employer-suspensions",
+        operation_id="listEmployerSuspensions",
+        summary="雇主暂停记录（含已解除）(employer suspensions, lifted ones included)",
+    )
+    async def list_all(self, request: Request) -> list[EmployerSuspensionOut]:
+        return [suspension_out(r) for r in await services.list_suspensions(principal_of(request))]
 
 
 class IntegrityController(Controller):

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.schemas import LINE, TEXT, BodyId, Input, LastDay, Output
+from service.schemas import LINE, TEXT, BodyId, Input, JobStart, LastDay, Output
 
 Rating = Annotated[int, msgspec.Meta(ge=1, le=5)]
 Reason = Annotated[str, msgspec.Meta(max_length=1000, pattern=TEXT)]
@@ -66,6 +66,35 @@ class PlacementOut(Output, kw_only=True):
 
 class PlacementEnd(Input, kw_only=True):
     reason: Reason = ""
+
+
+class RequestReopen(Input, kw_only=True):
+    """Open the request again for the places that came free."""
+
+    # The replacement's first day; by default the first day one is needed.
+    start_date: JobStart | None = None
+
+
+class LeftEarly(Output, kw_only=True):
+    placement_id: int
+    worker_display_name: str
+    status: Annotated[str, msgspec.Meta(description="resigned | cancelled | terminated | no_show")]
+    ended_by: str | None
+    last_day: date | None
+
+
+class Staffing(Output, kw_only=True):
+    """How many of a request's places are filled; a placement that ends before its term
+    frees its place (see `request.vacancy`)."""
+
+    request_id: int
+    status: str
+    headcount: int
+    filled: int
+    vacancies: int
+    left_early: list[LeftEarly]
+    can_reopen: bool
+    reopen_from: date | None
 
 
 class PlacementTerminate(Input, kw_only=True):
@@ -205,3 +234,30 @@ class IntegritySummary(Output, kw_only=True):
     stars: int
     components: list[str]
     algorithm_version: str
+
+
+class SuspensionCreate(Input, kw_only=True):
+    """Why the employer is suspended; the employer is told this reason."""
+
+    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=1000, pattern=TEXT)]
+
+
+class SuspensionLift(Input, kw_only=True):
+    reason: Annotated[str, msgspec.Meta(min_length=2, max_length=1000, pattern=TEXT)]
+
+
+class EmployerSuspensionOut(Output, kw_only=True):
+    """An employer (household account, or agency) kept from posting requests and making
+    offers; never deleted, lifting is recorded."""
+
+    id: int
+    user_id: int | None
+    agency_id: int | None
+    complaint_id: int | None
+    reason: str
+    suspended_by: int
+    created_at: datetime
+    lifted_at: datetime | None
+    lifted_by: int | None
+    lift_reason: str
+    active: bool

@@ -12,7 +12,9 @@ from datetime import date, datetime, timedelta, timezone
 
 from asyncpg.exceptions import ExclusionViolationError, UniqueViolationError
 
+from service.accounts import standing
 from service.accounts.guards import Principal, Role
+from service.accounts.tables import EmployerSuspension
 from service.database import jsonb
 from service.employment import integrity
 from service.employment.tables import Complaint, IntegrityHistory, IntegrityRating, Offer, Placement, Review
@@ -20,7 +22,7 @@ from service.errors import Conflict, Forbidden, InvalidField, NotFound, found
 from service.events.services import emit
 from service.matching import services as matching
 from service.matching.index import BusyPeriods
-from service.matching.tables import JobRequest
+from service.matching.tables import Interest, JobRequest
 from service.privacy import public_display_name
 from service.privacy.audit import SensitiveField, record_reads
 from service.registry import services as registry
@@ -43,6 +45,8 @@ SERIOUS_ABOUT_EMPLOYER = frozenset({"abuse", "unsafe_conditions", "harassment"})
 NOTICE_DAYS_HOURLY = 1
 NOTICE_DAYS_HOUSEHOLD = 3
 NOTICE_DAYS_CARE = 7  # maternity, elderly, medical, or any live-in job
+# Placements that keep her busy on their dates (a resigned one until her last day).
+BUSY_STATUSES = ("active", "resigned")
 RESIGN_CATEGORIES = ("employer_fault", "health", "family", "personal", "other")
 EMPLOYER_RATINGS = ("quality", "communication", "reliability", "honesty")
 WORKER_RATINGS = ("respect", "pay_on_time", "working_conditions", "honesty")
@@ -82,6 +86,7 @@ async def make_offer(
     principal: Principal, request_id: int, *, worker_id: int, wage: int | None, message: str, ttl: timedelta
 ) -> dict:
     request = await matching.get_request(principal, request_id)
+    await standing.ensure_may_hire(user_id=request["employer"], agency_id=request["agency"])
     if matching.effective_status(request) != "open":
         raise Conflict(
             f"需求状态为 {matching.effective_status(request)}，不能发出邀约 (only open requests take offers)"
@@ -155,7 +160,32 @@ async def explain_offer(principal: Principal, offer_id: int, *, index) -> dict:
     """Why she ranked where she did for the request she was offered (PIPL Art. 24)."""
     offer = await _offer_for_worker(principal, offer_id)
     request = found(await JobRequest.select().where(JobRequest.id == offer["request"]).first())
-    return await matching.explain_for_worker(request, offer["worker"], index=index) | {"offer_id": offer_id}
+    excused = frozenset({"schedule"}) if await _only_this_job_keeps_her_busy(offer, request) else frozenset()
+    answer = await matching.explain_for_worker(request, offer["worker"], index=index, excused=excused)
+    record = (await employer_records([request])).get(request["id"])
+    return answer | {"offer_id": offer_id, "complaint_note": record["note"] if record else None}
+
+
+async def _only_this_job_keeps_her_busy(offer: dict, request: dict) -> bool:
+    """Whether, once she accepted this offer, the placement it made is all that fills the
+    request's dates: she is free from its first day and no other placement overlaps them."""
+    if offer["status"] != "accepted":
+        return False
+    own = await Placement.select(Placement.id).where(Placement.offer == offer["id"]).first()
+    if own is None:
+        return False
+    first_day, last_day = matching.booking_period(request)
+    worker = found(await Worker.select(Worker.available_from).where(Worker.id == offer["worker"]).first())
+    if worker["available_from"] is not None and worker["available_from"] > first_day:
+        return False
+    others = await Placement.count().where(
+        (Placement.worker == offer["worker"])
+        & (Placement.id != own["id"])
+        & Placement.status.is_in(list(BUSY_STATUSES))
+        & (Placement.start_date <= (last_day or date.max))
+        & ((Placement.end_date.is_null()) | (Placement.end_date >= first_day))
+    )
+    return others == 0
 
 
 async def accept_offer(principal: Principal, offer_id: int) -> dict:
@@ -197,10 +227,7 @@ async def accept_offer(principal: Principal, offer_id: int) -> dict:
             await placement.save()
         except ExclusionViolationError:
             raise Conflict("该时段已有其他在岗安排 (she already has a placement overlapping these dates)") from None
-        filled = await Placement.count().where(
-            (Placement.request == request["id"]) & Placement.status.is_in(["active", "resigned", "completed"])
-        )
-        if filled >= request["headcount"]:
+        if await filled_count(request) >= request["headcount"]:
             await JobRequest.update(
                 {JobRequest.status: "filled", JobRequest.version: JobRequest.version + 1, JobRequest.updated_at: _now()}
             ).where(JobRequest.id == request["id"])
@@ -381,6 +408,7 @@ async def resign_placement(
             raise Conflict("服务刚被结束 (the placement has ended meanwhile)")
         if complaint is not None:
             await _save_complaint(principal, row, "employer", complaint["category"], complaint["description"])
+        await _left_early(row, request)
         await registry.mark_changed(row["worker"], f"placement {status}")
         await emit(
             "placement.terminated",
@@ -420,6 +448,8 @@ async def end_placement(principal: Principal, placement_id: int, *, outcome: str
         )
         if not changed:
             raise Conflict(f"服务状态为 {row['status']}，不能再结束 (the placement has ended already)")
+        if outcome != "completed":
+            await _left_early(row, found(await JobRequest.select().where(JobRequest.id == row["request"]).first()))
         await registry.mark_changed(row["worker"], f"placement {outcome}")
         event = "placement.completed" if outcome == "completed" else "placement.terminated"
         await emit(
@@ -428,6 +458,144 @@ async def end_placement(principal: Principal, placement_id: int, *, outcome: str
             [row["agency"], await _bound_agency(row["worker"])],
         )
     return await get_placement(principal, placement_id)
+
+
+# Vacancies: a placement that ends before its term leaves a place to fill --------------------
+
+
+def holds_place(placement: dict, request: dict) -> bool:
+    """Whether a placement still fills one of the request's places: it is under way or was
+    completed, or she (or the household) ended it no earlier than the job's last day. A
+    placement ended early (resigned or terminated before the term, cancelled before the
+    start, a no-show) leaves the household a place to fill again."""
+    if placement["status"] in ("active", "completed"):
+        return True
+    if placement["status"] in ("resigned", "terminated"):
+        _first, last = matching.booking_period(request)
+        return last is not None and placement["end_date"] is not None and placement["end_date"] >= last
+    return False
+
+
+async def filled_count(request: dict) -> int:
+    rows = await Placement.select(Placement.status, Placement.end_date).where(Placement.request == request["id"])
+    return sum(holds_place(p, request) for p in rows)
+
+
+async def _left_early(placement: dict, request: dict) -> None:
+    """Inside the caller's transaction, after the placement's end was written: her interest
+    in the job goes (she left it; the household makes her an offer again if it wants her),
+    and when a place came free the household is told."""
+    await Interest.delete().where((Interest.request == request["id"]) & (Interest.worker == placement["worker"]))
+    await JobRequest.update({JobRequest.interest_version: JobRequest.interest_version + 1}).where(
+        JobRequest.id == request["id"]
+    )
+    ended = found(await Placement.select().where(Placement.id == placement["id"]).first())
+    if holds_place(ended, request):
+        return
+    filled = await filled_count(request)
+    await emit(
+        "request.vacancy",
+        {
+            "request_id": request["id"],
+            "placement_id": placement["id"],
+            "worker_id": placement["worker"],
+            "outcome": ended["status"],
+            "last_day": ended["end_date"].isoformat(),
+            "headcount": request["headcount"],
+            "filled": filled,
+        },
+        [request["agency"]],
+    )
+
+
+async def staffing(principal: Principal, request_id: int) -> dict:
+    """How many of the request's places are filled, who left early, and whether the
+    household can reopen it now, and from which day."""
+    request = await matching.get_request(principal, request_id)
+    rows = (
+        await Placement.select(
+            Placement.id,
+            Placement.status,
+            Placement.start_date,
+            Placement.end_date,
+            Placement.end_category,
+            Placement.worker.real_name,
+            Placement.worker.gender,
+        )
+        .where(Placement.request == request_id)
+        .order_by(Placement.id)
+    )
+    filled = sum(holds_place(p, request) for p in rows)
+    left = [
+        {
+            "placement_id": p["id"],
+            "worker_display_name": public_display_name(p["worker.real_name"], p["worker.gender"]),
+            "status": p["status"],
+            "ended_by": _ended_by(p),
+            "last_day": p["end_date"] if p["status"] in ("resigned", "terminated", "no_show") else None,
+        }
+        for p in rows
+        if not holds_place(p, request)
+    ]
+    vacancies = max(0, request["headcount"] - filled)
+    status = matching.effective_status(request)
+    reopen_from = _reopen_from(request, rows)
+    _first, last = matching.booking_period(request)
+    can_reopen = status == "filled" and vacancies > 0 and (last is None or reopen_from <= last)
+    return {
+        "request_id": request_id,
+        "status": status,
+        "headcount": request["headcount"],
+        "filled": filled,
+        "vacancies": vacancies,
+        "left_early": left,
+        "can_reopen": can_reopen,
+        "reopen_from": reopen_from if can_reopen else None,
+    }
+
+
+def _reopen_from(request: dict, placements: list[dict]) -> date:
+    """The first day a replacement is needed: the day after the last of those who resigned
+    works (she stays until then), not before today or the job's start."""
+    day = max(today_local(), request["start_date"])
+    for p in placements:
+        if p["status"] == "resigned" and p["end_date"] is not None and not holds_place(p, request):
+            day = max(day, p["end_date"] + timedelta(days=1))
+    return day
+
+
+async def reopen_request(principal: Principal, request_id: int, *, start_date: date | None) -> dict:
+    """The household takes the request back to open to fill the places that came free,
+    from `start_date` (by default the day the replacement is needed). Nobody is offered the
+    job again by this: the one who left has no live offer and no interest left."""
+    view = await staffing(principal, request_id)
+    if view["status"] != "filled":
+        raise Conflict(f"需求状态为 {view['status']}，无需重新招聘 (only a filled request is reopened)")
+    if view["vacancies"] == 0:
+        raise Conflict("需求仍已招满，无需重新招聘 (no place came free)")
+    request = await matching.get_request(principal, request_id)
+    await standing.ensure_may_hire(user_id=request["employer"], agency_id=request["agency"])
+    start = start_date or view["reopen_from"] or _reopen_from(request, [])
+    if start < today_local():
+        raise InvalidField("start_date", "不能早于今天 (must not be in the past)")
+    if request["end_date"] is not None and start > request["end_date"]:
+        raise InvalidField("start_date", "须不晚于需求的结束日期 (must not be after the request's end date)")
+    async with JobRequest._meta.db.transaction():
+        changed = (
+            await JobRequest.update(
+                {
+                    JobRequest.status: "open",
+                    JobRequest.start_date: start,
+                    JobRequest.version: JobRequest.version + 1,
+                    JobRequest.updated_at: _now(),
+                }
+            )
+            .where((JobRequest.id == request_id) & (JobRequest.status == "filled"))
+            .returning(JobRequest.id)
+        )
+        if not changed:
+            raise Conflict("需求刚被修改，请重新读取 (the request changed meanwhile; read it again)")
+    return await staffing(principal, request_id)
 
 
 async def busy_periods(worker_ids: list[int] | None) -> BusyPeriods:
@@ -446,7 +614,7 @@ async def busy_periods(worker_ids: list[int] | None) -> BusyPeriods:
     placed: set[int] = set()
     for p in rows:
         placed.add(p["worker"])
-        if p["status"] in ("active", "resigned"):  # a resigned one keeps her until her last day
+        if p["status"] in BUSY_STATUSES:
             by_worker.setdefault(p["worker"], []).append((p["start_date"], p["end_date"] or date(9999, 12, 31)))
     return BusyPeriods(by_worker=by_worker, placed_workers=placed)
 
@@ -629,18 +797,24 @@ async def decide_complaint(principal: Principal, complaint_id: int, *, substanti
 
 
 async def appeal(principal: Principal, complaint_id: int, *, text: str) -> dict:
+    """The one a substantiated complaint is about appeals it, once: she, or the employer side
+    (the household, or the agency that posted the job)."""
     row = await Complaint.select().where(Complaint.id == complaint_id).first()
-    if row is None or row["worker"] != await _my_worker_id(principal):
+    if row is None:
+        raise NotFound("投诉不存在 (no such complaint)")
+    if row["against"] == "worker":
+        concerned = row["worker"] == await _my_worker_id(principal)
+    else:
+        placement = found(await Placement.select().where(Placement.id == row["placement"]).first())
+        concerned = _is_employer_side(principal, placement)
+    if not concerned:
         raise NotFound("投诉不存在 (no such complaint)")
     changed = (
         await Complaint.update(
             {Complaint.appeal_text: text, Complaint.appeal_filed_at: _now(), Complaint.appeal_status: "pending"}
         )
         .where(
-            (Complaint.id == complaint_id)
-            & (Complaint.against == "worker")
-            & (Complaint.status == "substantiated")
-            & (Complaint.appeal_status == "none")
+            (Complaint.id == complaint_id) & (Complaint.status == "substantiated") & (Complaint.appeal_status == "none")
         )
         .returning(Complaint.id)
     )
@@ -669,6 +843,15 @@ async def decide_appeal(principal: Principal, complaint_id: int, *, upheld: bool
         )
         if not changed:
             raise Conflict("没有待处理的申诉 (no pending appeal)")
+        if upheld and row["against"] == "employer":
+            # The complaint no longer stands: neither does a suspension founded on it.
+            await EmployerSuspension.update(
+                {
+                    EmployerSuspension.lifted_at: _now(),
+                    EmployerSuspension.lifted_by: principal.user_id,
+                    EmployerSuspension.lift_reason: f"申诉成立 (appeal upheld): {reason}",
+                }
+            ).where((EmployerSuspension.complaint_id == complaint_id) & EmployerSuspension.lifted_at.is_null())
         await registry.recompute_blacklist(row["worker"])
         await registry.mark_changed(row["worker"], "appeal upheld" if upheld else "appeal rejected")
         await emit(
@@ -677,6 +860,108 @@ async def decide_appeal(principal: Principal, complaint_id: int, *, upheld: bool
             [await _placement_agency(row["placement"]), await _bound_agency(row["worker"])],
         )
     return await get_complaint(principal, complaint_id)
+
+
+# What workers see of an employer's record, and the bureau's suspension ---------------------------
+
+EMPLOYER_NOTE = "该雇主有 {n} 起经核实的投诉 (complaints upheld by the bureau about whoever offers this job: {n})"
+
+
+async def employer_records(requests: list[dict]) -> dict[int, dict]:
+    """For each request, its employer's substantiated complaints (a number, never their text)
+    and whether the employer is suspended now. The employer is the household account, or
+    the agency for a request an agency posted without one."""
+    users = sorted({r["employer"] for r in requests if r["employer"] is not None})
+    agencies = sorted({r["agency"] for r in requests if r["employer"] is None and r["agency"] is not None})
+    if not users and not agencies:
+        return {}
+    counted = await Complaint.raw(
+        """
+        SELECT p.employer, p.agency, count(*) AS n FROM complaint c JOIN placement p ON p.id = c.placement
+        WHERE c.against = 'employer' AND c.status = 'substantiated'
+          AND (p.employer = ANY({}::int[]) OR (p.employer IS NULL AND p.agency = ANY({}::int[])))
+        GROUP BY p.employer, p.agency
+        """,
+        users,
+        agencies,
+    )
+    by_user = {r["employer"]: r["n"] for r in counted if r["employer"] is not None}
+    by_agency = {r["agency"]: r["n"] for r in counted if r["employer"] is None}
+    suspended = await EmployerSuspension.raw(
+        'SELECT "user", agency FROM employer_suspension WHERE lifted_at IS NULL '
+        'AND ("user" = ANY({}::int[]) OR ("user" IS NULL AND agency = ANY({}::int[])))',
+        users,
+        agencies,
+    )
+    suspended_users = {r["user"] for r in suspended if r["user"] is not None}
+    suspended_agencies = {r["agency"] for r in suspended if r["user"] is None}
+    out = {}
+    for r in requests:
+        if r["employer"] is not None:
+            n, off = by_user.get(r["employer"], 0), r["employer"] in suspended_users
+        else:
+            n, off = by_agency.get(r["agency"], 0), r["agency"] in suspended_agencies
+        out[r["id"]] = {"verified_complaints": n, "suspended": off, "note": EMPLOYER_NOTE.format(n=n) if n else None}
+    return out
+
+
+async def suspend_employer(principal: Principal, complaint_id: int, *, reason: str) -> dict:
+    """The bureau suspends the employer a serious complaint (abuse, unsafe conditions,
+    harassment) was upheld against from posting requests and making offers."""
+    if not principal.is_admin:
+        raise Forbidden()
+    row = await get_complaint(principal, complaint_id)
+    if row["against"] != "employer" or row["status"] != "substantiated" or not row["serious"]:
+        raise Conflict(
+            "只有经核实的严重投诉（虐待、不安全的工作条件、骚扰）可据以暂停雇主 "
+            "(only a substantiated serious complaint about the employer founds a suspension)"
+        )
+    placement = found(await Placement.select().where(Placement.id == row["placement"]).first())
+    user_id = placement["employer"]
+    agency_id = None if user_id is not None else placement["agency"]
+    async with EmployerSuspension._meta.db.transaction():
+        if await standing.active_suspension(user_id=user_id, agency_id=agency_id) is not None:
+            raise Conflict("该雇主已处于暂停状态 (the employer is suspended already)")
+        suspension = EmployerSuspension(
+            user=user_id, agency=agency_id, complaint_id=complaint_id, reason=reason, suspended_by=principal.user_id
+        )
+        await suspension.save()
+    return await get_suspension(principal, suspension.id)
+
+
+async def lift_suspension(principal: Principal, suspension_id: int, *, reason: str) -> dict:
+    if not principal.is_admin:
+        raise Forbidden()
+    await get_suspension(principal, suspension_id)
+    changed = (
+        await EmployerSuspension.update(
+            {
+                EmployerSuspension.lifted_at: _now(),
+                EmployerSuspension.lifted_by: principal.user_id,
+                EmployerSuspension.lift_reason: reason,
+            }
+        )
+        .where((EmployerSuspension.id == suspension_id) & EmployerSuspension.lifted_at.is_null())
+        .returning(EmployerSuspension.id)
+    )
+    if not changed:
+        raise Conflict("该暂停已解除 (the suspension was lifted already)")
+    return await get_suspension(principal, suspension_id)
+
+
+async def get_suspension(principal: Principal, suspension_id: int) -> dict:
+    if not principal.is_admin:
+        raise Forbidden()
+    row = await EmployerSuspension.select().where(EmployerSuspension.id == suspension_id).first()
+    if row is None:
+        raise NotFound("暂停记录不存在 (no such suspension)")
+    return row
+
+
+async def list_suspensions(principal: Principal) -> list[dict]:
+    if not principal.is_admin:
+        raise Forbidden()
+    return await EmployerSuspension.select().order_by(EmployerSuspension.id, ascending=False).limit(200)
 
 
 # The integrity rating, as each caller may see it ------------------------------------------------

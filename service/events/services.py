@@ -22,6 +22,7 @@ EVENT_TYPES = (
     "offer.withdrawn",
     "placement.completed",
     "placement.terminated",
+    "request.vacancy",
     "review.received",
     "credential.verified",
     "credential.rejected",

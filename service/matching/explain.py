@@ -7,6 +7,10 @@ one worker against one request, computed now with the current algorithm version:
   each component of her score, or the hard filters she does not pass today;
 - for the household that owns the request, about a worker it may see: which of the
   request's hard filters she does not pass. Nothing else of hers is said.
+
+Once she has accepted the offer, her own placement from it fills the very dates the
+request asks for; the caller then excuses the schedule filter (`excused`) when nothing
+else keeps her busy, so she is not told she fails the dates because she took the job.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from service.matching.ranking import (
     FILTER_LABELS,
     SCORE_SCALE,
     MatchQuery,
+    _any_bit,
     _explain,
     filter_candidates,
     hard_filters,
@@ -39,11 +44,19 @@ def failed_filters(index: CandidateIndex, q: MatchQuery, row: int | None) -> lis
     return failed
 
 
-def explain_position(index: CandidateIndex, q: MatchQuery, worker_id: int) -> dict:
-    """Her rank among everyone who passes the filters (1 is first), with her score's parts."""
+def explain_position(
+    index: CandidateIndex, q: MatchQuery, worker_id: int, *, excused: frozenset[str] = frozenset()
+) -> dict:
+    """Her rank among everyone who passes the filters (1 is first), with her score's parts.
+    Filters in `excused` do not count against her: she is ranked as if she passed them."""
     row = index.row_of(worker_id)
-    failed = failed_filters(index, q, row)
+    failed = [name for name in failed_filters(index, q, row) if name not in excused]
     rows, _excluded, serves_district = filter_candidates(index, q)
+    if row is not None and not failed and excused:
+        position = int(np.searchsorted(rows, row))
+        if position == rows.size or rows[position] != row:
+            rows = np.insert(rows, position, row)
+            serves_district = _any_bit(index.col("districts")[rows], index.districts.mask([q.district_code]))
     answer = {
         "worker_id": worker_id,
         "algorithm_version": ALGORITHM_VERSION,

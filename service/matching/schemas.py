@@ -319,6 +319,15 @@ class OpenRequestFit(Output, kw_only=True):
     distance_km: Annotated[int | None, msgspec.Meta(description="整公里 (whole kilometres)")]
     wage_note: str
     interested: bool
+    verified_complaints: Annotated[
+        int,
+        msgspec.Meta(
+            description="雇主经人社部门核实的投诉数（不含内容）(complaints upheld against the employer; a count only)"
+        ),
+    ] = 0
+    complaint_note: Annotated[
+        str | None, msgspec.Meta(description="如“该雇主有 N 起经核实的投诉” (a neutral, factual marker)")
+    ] = None
 
 
 class OpenRequestPage(Output, kw_only=True):
@@ -348,3 +357,9 @@ class MatchExplanation(Output, kw_only=True):
     match: MatchItem | None
     display_name: str | None = None
     offer_id: int | None = None
+    complaint_note: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="给家政服务员看：雇主经核实的投诉数 (for the worker: the employer's upheld complaints, a count)"
+        ),
+    ] = None

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 from litestar.stores.base import Store
 
+from service.accounts import standing
 from service.accounts.guards import Principal, Role
 from service.database import fetchrow, jsonb
 from service.errors import Conflict, Forbidden, InvalidField, NotFound
@@ -187,6 +188,7 @@ def owns(principal: Principal, row: dict) -> bool:
 async def create_request(
     principal: Principal, data: dict[str, Any], *, taxonomy: Taxonomy, vocabulary: SkillVocabulary
 ) -> dict:
+    await standing.ensure_principal_may_hire(principal)
     fields = _flatten(data)
     # An agency posts for a client household it knows offline; the request is the agency's.
     if principal.role == Role.EMPLOYER:
@@ -428,7 +430,11 @@ async def explain_worker(principal: Principal, request_id: int, worker_id: int, 
     }
 
 
-async def explain_for_worker(request_row: dict, worker_id: int, *, index: CandidateIndex) -> dict:
-    """For the worker herself (the caller checked she was offered this request)."""
+async def explain_for_worker(
+    request_row: dict, worker_id: int, *, index: CandidateIndex, excused: frozenset[str] = frozenset()
+) -> dict:
+    """For the worker herself (the caller checked she was offered this request, and which
+    filters her acceptance of it makes moot)."""
     await index.ensure_fresh()
-    return explain_position(index, query_for(request_row), worker_id) | {"request_id": request_row["id"]}
+    answer = explain_position(index, query_for(request_row), worker_id, excused=excused)
+    return answer | {"request_id": request_row["id"]}

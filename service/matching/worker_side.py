@@ -16,6 +16,7 @@ notes and free text stay with the household.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -58,6 +59,24 @@ YIELD_EVERY = 16
 NOT_FOUND = "需求不存在 (no such job request)"
 
 
+# What the employment domain knows of each request's employer (`link` plugs it in): upheld
+# complaints (a count) and whether the bureau suspended the employer. Without it, nothing.
+EmployerRecords = Callable[[list[dict]], Awaitable[dict[int, dict]]]
+
+
+async def _no_records(requests: list[dict]) -> dict[int, dict]:
+    return {}
+
+
+_employer_records: EmployerRecords = _no_records
+
+
+def link(*, employer_records: EmployerRecords) -> None:
+    """Plug in the employment domain's view of employers (`create_app` does)."""
+    global _employer_records
+    _employer_records = employer_records
+
+
 @dataclass
 class WorkerSideFit:
     request: dict
@@ -70,6 +89,8 @@ class WorkerSideFit:
     wage_note: str
     interested: bool = False
     lacks: list[str] = field(default_factory=list)
+    verified_complaints: int = 0
+    complaint_note: str | None = None
 
 
 def assess(
@@ -205,6 +226,15 @@ async def open_requests_for_worker(
     if row is None or notices:
         return _page([], limit=limit, offset=offset, notices=notices or ["档案暂不可匹配 (not matchable now)"])
     fits = await rank_requests_for(worker, row, index=index, query_for=query_for, include_near=include_near)
+    # A suspended employer's requests take no offers: she is not shown them. Others carry
+    # their employer's upheld complaints as a count, never a complaint's text.
+    records = await _employer_records([f.request for f in fits])
+    fits = [f for f in fits if not records.get(f.request["id"], {}).get("suspended")]
+    for f in fits:
+        record = records.get(f.request["id"])
+        if record:
+            f.verified_complaints = record["verified_complaints"]
+            f.complaint_note = record["note"]
     chosen = fits[offset : offset + limit]
     ids = [f.request["id"] for f in chosen]
     if ids:
@@ -256,6 +286,8 @@ def _page(fits: list[WorkerSideFit], *, limit: int, offset: int, notices: list[s
                 "distance_km": f.distance_km,
                 "wage_note": f.wage_note,
                 "interested": f.interested,
+                "verified_complaints": f.verified_complaints,
+                "complaint_note": f.complaint_note,
             }
             for f in fits
         ],

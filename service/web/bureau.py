@@ -12,7 +12,7 @@ from litestar.params import PathParameter
 
 from service.accounts.guards import Principal, Role, principal_of, requires
 from service.employment import services as employment
-from service.employment.schemas import AppealDecision, ComplaintDecision
+from service.employment.schemas import AppealDecision, ComplaintDecision, SuspensionCreate, SuspensionLift
 from service.errors import AppError
 from service.registry import services as registry
 from service.registry.schemas import Decision
@@ -44,6 +44,7 @@ class BureauPages(Controller):
     ) -> object:
         principal = principal_of(request)
         complaints, appeals = await queries.open_complaints(principal)
+        grounds, suspensions = await queries.employer_suspensions(principal)
         return page(
             request,
             "bureau/queues.html",
@@ -53,6 +54,8 @@ class BureauPages(Controller):
             appeals=appeals,
             decided=await queries.decided_complaints(principal),
             decided_credentials=await queries.decided_credentials(principal),
+            suspension_grounds=grounds,
+            suspensions=suspensions,
             errors=errors or {},
             values=values or {},
             form_error=form_error,
@@ -125,4 +128,22 @@ class BureauPages(Controller):
 
         return await self._decide(
             request, target=f"appeal-{complaint_id}", anchor="appeals", struct=AppealDecision, act=act
+        )
+
+    @post("/complaints/{complaint_id:int}/suspend-employer")
+    async def suspend_employer(self, request: Request, complaint_id: PathId) -> object:
+        def act(principal: Principal, data: SuspensionCreate) -> Awaitable[object]:
+            return employment.suspend_employer(principal, complaint_id, reason=data.reason)
+
+        return await self._decide(
+            request, target=f"suspend-{complaint_id}", anchor="suspensions", struct=SuspensionCreate, act=act
+        )
+
+    @post("/suspensions/{suspension_id:int}/lift")
+    async def lift_suspension(self, request: Request, suspension_id: PathId) -> object:
+        def act(principal: Principal, data: SuspensionLift) -> Awaitable[object]:
+            return employment.lift_suspension(principal, suspension_id, reason=data.reason)
+
+        return await self._decide(
+            request, target=f"lift-{suspension_id}", anchor="suspensions", struct=SuspensionLift, act=act
         )

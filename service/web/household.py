@@ -13,7 +13,7 @@ from litestar.params import FromQuery
 from service.accounts.guards import Role, principal_of, requires
 from service.database import jsonb
 from service.employment import services as employment
-from service.employment.schemas import ComplaintCreate, OfferCreate, PlacementEnd, PlacementTerminate
+from service.employment.schemas import AppealCreate, ComplaintCreate, OfferCreate, PlacementEnd, PlacementTerminate
 from service.errors import AppError, Conflict, NotFound
 from service.matching import services as matching
 from service.matching.schemas import JobRequestCreate, JobRequestUpdate
@@ -326,6 +326,7 @@ class HouseholdPages(Controller):
             offers=offers,
             offered=offered,
             placements=await queries.placements_for_request(request_id),
+            staffing=await employment.staffing(principal, request_id),
             skill_names={c: s["name_zh"] for c, s in state.taxonomy.skills.items()},
             district_name=state.taxonomy.district_name(row["district_code"]),
             required_certificate=(matching.required_certificate_view(row, state.taxonomy) or {}).get("description"),
@@ -367,6 +368,11 @@ class HouseholdPages(Controller):
     @post("/requests/{request_id:int}/cancel")
     async def cancel(self, request: Request, request_id: PathId) -> object:
         await matching.cancel_request(principal_of(request), request_id)
+        return see_other(f"/household/requests/{request_id}")
+
+    @post("/requests/{request_id:int}/reopen")
+    async def reopen(self, request: Request, request_id: PathId) -> object:
+        await employment.reopen_request(principal_of(request), request_id, start_date=None)
         return see_other(f"/household/requests/{request_id}")
 
     @post("/offers/{offer_id:int}/withdraw")
@@ -501,6 +507,32 @@ class HouseholdPages(Controller):
                 which="complaint",
             )
         return see_other(f"/household/placements/{placement_id}")
+
+    @post("/complaints/{complaint_id:int}/appeal")
+    async def appeal(self, request: Request, complaint_id: PathId) -> object:
+        """The household appeals a complaint about it that the bureau upheld, once."""
+        principal = principal_of(request)
+        complaint = await employment.get_complaint(principal, complaint_id)
+        form = await request.form()
+        try:
+            data = decode_form(form, AppealCreate)
+            try:
+                await employment.appeal(principal, complaint_id, text=data.text)
+            except AppError as exc:
+                if exc.status_code == 404:
+                    raise
+                raise app_error_fields(exc) from None
+        except FormErrors as errors:
+            return await self._placement_page(
+                request,
+                complaint["placement"],
+                status_code=422,
+                errors={f"appeal-{complaint_id}.{k}": v for k, v in errors.fields.items()},
+                values=form_values(form),
+                form_error=errors.message,
+                which=f"appeal-{complaint_id}",
+            )
+        return see_other(f"/household/placements/{complaint['placement']}")
 
 
 __all__ = ["HouseholdPages"]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from piccolo.columns.combination import And, Where
 
 from service.accounts.guards import Principal, Role
+from service.accounts.tables import EmployerSuspension
 from service.database import jsonb
 from service.employment.tables import Complaint, Offer, Placement, Review
 from service.errors import Forbidden, found
@@ -236,3 +237,28 @@ async def issued_certificates(principal: Principal, limit: int = 50) -> list[dic
         .order_by(Certificate.id, ascending=False)
         .limit(limit)
     )
+
+
+async def employer_suspensions(principal: Principal) -> tuple[list[dict], list[dict]]:
+    """Upheld serious complaints about employers (each may found a suspension), and the
+    suspensions in force, with whom they stop."""
+    if not principal.is_admin:
+        raise Forbidden()
+    grounds = (
+        await Complaint.select(Complaint.id, Complaint.category, Complaint.decided_at, Complaint.placement)
+        .where((Complaint.against == "employer") & (Complaint.status == "substantiated") & Complaint.serious.eq(True))
+        .order_by(Complaint.decided_at, ascending=False)
+        .limit(50)
+    )
+    active = (
+        await EmployerSuspension.select(
+            *EmployerSuspension.all_columns(),
+            EmployerSuspension.user.display_name,
+            EmployerSuspension.agency.name,
+            EmployerSuspension.suspended_by.display_name,
+        )
+        .where(EmployerSuspension.lifted_at.is_null())
+        .order_by(EmployerSuspension.id, ascending=False)
+        .limit(100)
+    )
+    return grounds, active

@@ -232,11 +232,11 @@ async def test_a_worker_complains_about_an_employer_and_the_bureau_decides(clien
     assert after["score"] == before["score"]
     record = (await client.get(f"/api/v1/workers/{worker['id']}", headers=person.headers)).json()
     assert record["blacklisted_until"] is None
-    # It is not hers to appeal.
+    # It is not hers to appeal (it is the employer's): as for a complaint she cannot see.
     appeal = await client.post(
         f"/api/v1/complaints/{complaint['id']}/appeal", headers=person.headers, json={"text": "我要申诉这个决定"}
     )
-    assert appeal.status_code == 409
+    assert appeal.status_code == 404
 
 
 async def test_only_she_resigns(client, actors, registry):

@@ -265,7 +265,9 @@ async def test_the_household_sees_which_hard_conditions_a_worker_does_not_meet(c
         "match",
         "display_name",
         "offer_id",
+        "complaint_note",
     }
+    assert why["complaint_note"] is None  # for the worker only
     ok = (await client.get(url(shown["id"]), headers=employer.headers)).json()
     assert ok["shown"] is True and ok["rank"] == 1 and ok["failed"] == []
     # A worker employers may not see is no worker to them; another household's request neither.

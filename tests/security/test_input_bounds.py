@@ -84,6 +84,7 @@ def samples() -> dict[str, dict]:
         "OfferCreate": {"worker_id": 1},
         "ReviewCreate": {"ratings": {"quality": 5}},
         "ReviewUpdate": {},
+        "RequestReopen": {},
     }
 
 
@@ -143,8 +144,8 @@ def test_the_walk_finds_the_known_fields():
         ("TrainingCreate", "finished_on"),
     } <= dates
     # 12, the bureau's sessions, rosters, registrations and subsidy rules, the 预产期 window,
-    # and a resignation's last day
-    assert len(dates) == 24
+    # a resignation's last day, and a reopened request's replacement start
+    assert len(dates) == 25
     numbers = {(s.__name__, f.name) for s, f, _, _ in NUMBER_FIELDS}
     assert {
         ("WorkerCreate", "wage_min"),

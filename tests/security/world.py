@@ -307,6 +307,34 @@ async def build_world(client, actors: Actors) -> World:
         )
     )
     keys = (await client.get(f"/api/v1/agencies/{home.id}/api-keys", headers=home.headers)).json()
+    # Her complaint about the household, upheld; the bureau suspends the household and lifts
+    # it again (the record stays, for the routes that name a suspension).
+    about_employer = await ok(
+        await client.post(
+            f"/api/v1/placements/{pid}/complaints",
+            headers=person.headers,
+            json={"category": "unsafe_conditions", "description": "要求无防护擦高层外窗"},
+        )
+    )
+    await ok(
+        await client.post(
+            f"/api/v1/complaints/{about_employer['id']}/decision",
+            headers=admin.headers,
+            json={"outcome": "substantiated", "reason": "现场照片为证"},
+        )
+    )
+    suspension = await ok(
+        await client.post(
+            f"/api/v1/complaints/{about_employer['id']}/employer-suspension",
+            headers=admin.headers,
+            json={"reason": "工作环境不安全"},
+        )
+    )
+    await ok(
+        await client.post(
+            f"/api/v1/employer-suspensions/{suspension['id']}/lift", headers=admin.headers, json={"reason": "已整改"}
+        )
+    )
     # She withdraws consent: no employer but hers may see her now.
     await ok(await client.delete(f"/api/v1/workers/{wid}/consent", headers=person.headers))
 
@@ -331,6 +359,7 @@ async def build_world(client, actors: Actors) -> World:
         "flag_id": flag["id"],
         "rule_id": rule["id"],
         "registration_id": registration["id"],
+        "suspension_id": suspension["id"],
     }
 
     # Strangers of every role, with records and keys of their own.

@@ -394,6 +394,13 @@ async def test_request_examples_are_accepted_by_the_api(client, actors):
             f"/api/v1/placements/{pid}/terminate", headers=employer.headers, json=ex["PlacementTerminate"]
         )
     )
+    staffing = await ok(await client.get(f"/api/v1/job-requests/{today['id']}/staffing", headers=employer.headers))
+    assert staffing["vacancies"] == 1 and staffing["can_reopen"] is True
+    await ok(
+        await client.post(
+            f"/api/v1/job-requests/{today['id']}/reopen", headers=employer.headers, json=ex["RequestReopen"]
+        )
+    )
     review = await ok(
         await client.post(f"/api/v1/placements/{pid}/reviews", headers=employer.headers, json=ex["ReviewCreate"])
     )
@@ -412,8 +419,10 @@ async def test_request_examples_are_accepted_by_the_api(client, actors):
             json=ex["PasswordReset"] | {"phone_code": await actors.phone_code(number, "reset_password")},
         )
     )
-    # PlacementEnd ("complete") needs a placement that has started; its example is checked
-    # by the Struct decoder above. Every other request example went through the service.
+    # PlacementEnd ("complete") needs a placement that has started, and SuspensionCreate and
+    # SuspensionLift a serious complaint upheld against an employer (tests/employment has
+    # them); their examples are checked by the Struct decoder above. Every other request
+    # example went through the service.
 
 
 # Webhooks ------------------------------------------------------------------------------------

@@ -1,0 +1,136 @@
+"""A complaint about an employer that the bureau upholds has proportionate consequences:
+workers see a neutral count on that employer's open requests and in their explanation
+(never a complaint's text); for a serious one the bureau may suspend the employer from
+posting and making offers, with a reason, reversibly and on the record; the employer
+appeals as a worker does."""
+
+from __future__ import annotations
+
+from service.registry.domain import today_local
+from tests.factories import offer, post_request
+
+DESCRIPTION = "雇主多次辱骂并推搡，邻居可以作证"
+
+
+async def upheld_complaint(client, actors, registry, employer, category="abuse"):
+    """A worker placed with `employer` complains; the bureau upholds it."""
+    person, worker = await registry.worker(available_from=None)
+    job = await post_request(client, employer)
+    made = await offer(client, employer, job["id"], worker["id"])
+    placement = (await client.post(f"/api/v1/offers/{made['id']}/accept", headers=person.headers)).json()
+    filed = await client.post(
+        f"/api/v1/placements/{placement['id']}/complaints",
+        headers=person.headers,
+        json={"category": category, "description": DESCRIPTION},
+    )
+    assert filed.status_code == 201, filed.text
+    admin = await actors.admin()
+    decided = await client.post(
+        f"/api/v1/complaints/{filed.json()['id']}/decision",
+        headers=admin.headers,
+        json={"outcome": "substantiated", "reason": "证言与录音一致"},
+    )
+    assert decided.status_code == 200, decided.text
+    return admin, decided.json()
+
+
+async def open_requests(client, person):
+    response = await client.get("/api/v1/workers/me/open-requests", headers=person.headers)
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def test_workers_see_the_count_suspension_stops_hiring_and_an_upheld_appeal_undoes_it(client, actors, registry):
+    employer, other_employer = await actors.employer(), await actors.employer()
+    admin, complaint = await upheld_complaint(client, actors, registry, employer)
+    seeker_person, seeker = await registry.worker(available_from=None)
+    job = await post_request(client, employer)
+    clean = await post_request(client, other_employer)
+
+    listed = await open_requests(client, seeker_person)
+    items = {i["request"]["id"]: i for i in listed.json()["items"]}
+    assert items[job["id"]]["verified_complaints"] == 1
+    assert items[job["id"]]["complaint_note"].startswith("该雇主有 1 起经核实的投诉")
+    assert items[clean["id"]]["verified_complaints"] == 0 and items[clean["id"]]["complaint_note"] is None
+    assert DESCRIPTION not in listed.text and "证言与录音一致" not in listed.text
+    made = await offer(client, employer, job["id"], seeker["id"])
+    explained = await client.get(f"/api/v1/offers/{made['id']}/explanation", headers=seeker_person.headers)
+    assert explained.json()["complaint_note"].startswith("该雇主有 1 起经核实的投诉")
+    assert DESCRIPTION not in explained.text
+
+    # Only the bureau suspends, and only with a reason.
+    url = f"/api/v1/complaints/{complaint['id']}/employer-suspension"
+    assert (await client.post(url, headers=employer.headers, json={"reason": "虐待"})).status_code == 403
+    no_reason = await client.post(url, headers=admin.headers, json={})
+    assert no_reason.status_code == 400 or no_reason.status_code == 422
+    suspended = await client.post(url, headers=admin.headers, json={"reason": "经核实存在虐待家政服务员行为"})
+    assert suspended.status_code == 201, suspended.text
+    record = suspended.json()
+    assert record["active"] is True and record["user_id"] == employer.id
+    assert record["complaint_id"] == complaint["id"] and record["suspended_by"] is not None
+    assert (await client.post(url, headers=admin.headers, json={"reason": "再次"})).status_code == 409
+
+    # Suspended: no new request, no offer; workers no longer see its requests.
+    refused = await client.post("/api/v1/job-requests", headers=employer.headers, json=_body())
+    assert refused.status_code == 403 and "经核实存在虐待家政服务员行为" in refused.json()["detail"]
+    other_person, other = await registry.worker(available_from=None)
+    no_offer = await client.post(
+        f"/api/v1/job-requests/{job['id']}/offers", headers=employer.headers, json={"worker_id": other["id"]}
+    )
+    assert no_offer.status_code == 403
+    ids = [i["request"]["id"] for i in (await open_requests(client, seeker_person)).json()["items"]]
+    assert job["id"] not in ids and clean["id"] in ids
+
+    # The employer appeals, like a worker; the bureau upholds it: the suspension is lifted.
+    appealed = await client.post(
+        f"/api/v1/complaints/{complaint['id']}/appeal",
+        headers=employer.headers,
+        json={"text": "当时是误会，有监控为证"},
+    )
+    assert appealed.status_code == 200 and appealed.json()["appeal_status"] == "pending"
+    upheld = await client.post(
+        f"/api/v1/complaints/{complaint['id']}/appeal-decision",
+        headers=admin.headers,
+        json={"outcome": "upheld", "reason": "监控显示投诉不实"},
+    )
+    assert upheld.status_code == 200 and upheld.json()["status"] == "overturned"
+    [row] = [s for s in (await client.get("/api/v1/employer-suspensions", headers=admin.headers)).json()]
+    assert row["active"] is False and row["lift_reason"].startswith("申诉成立")
+    assert (await client.post("/api/v1/job-requests", headers=employer.headers, json=_body())).status_code == 201
+    items = {i["request"]["id"]: i for i in (await open_requests(client, seeker_person)).json()["items"]}
+    assert items[job["id"]]["verified_complaints"] == 0 and items[job["id"]]["complaint_note"] is None
+
+
+async def test_only_serious_complaints_found_a_suspension_and_the_bureau_can_lift_one(client, actors, registry):
+    employer = await actors.employer()
+    admin, unpaid = await upheld_complaint(client, actors, registry, employer, category="unpaid_wages")
+    not_serious = await client.post(
+        f"/api/v1/complaints/{unpaid['id']}/employer-suspension", headers=admin.headers, json={"reason": "拖欠工资"}
+    )
+    assert not_serious.status_code == 409
+    _, unsafe = await upheld_complaint(client, actors, registry, employer, category="unsafe_conditions")
+    suspended = await client.post(
+        f"/api/v1/complaints/{unsafe['id']}/employer-suspension",
+        headers=admin.headers,
+        json={"reason": "要求无防护擦高层外窗"},
+    )
+    assert suspended.status_code == 201, suspended.text
+    lift_url = f"/api/v1/employer-suspensions/{suspended.json()['id']}/lift"
+    assert (await client.post(lift_url, headers=employer.headers, json={"reason": "已整改"})).status_code == 403
+    lifted = await client.post(lift_url, headers=admin.headers, json={"reason": "已整改并提供防护设备"})
+    assert lifted.status_code == 200 and lifted.json()["active"] is False
+    assert lifted.json()["lift_reason"] == "已整改并提供防护设备" and lifted.json()["lifted_by"] is not None
+    assert (await client.post(lift_url, headers=admin.headers, json={"reason": "再次"})).status_code == 409
+    assert (await client.post("/api/v1/job-requests", headers=employer.headers, json=_body())).status_code == 201
+    # Another household cannot appeal it; the employer can, once.
+    stranger = await actors.employer()
+    url = f"/api/v1/complaints/{unsafe['id']}/appeal"
+    assert (await client.post(url, headers=stranger.headers, json={"text": "不是我家的事情"})).status_code == 404
+    assert (await client.post(url, headers=employer.headers, json={"text": "已整改，请求复核"})).status_code == 200
+    assert (await client.post(url, headers=employer.headers, json={"text": "再次申诉一遍"})).status_code == 409
+
+
+def _body():
+    from tests.factories import request_body
+
+    return request_body(start_date=today_local().isoformat(), end_date=None)
