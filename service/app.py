@@ -17,6 +17,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.plugins.prometheus import PrometheusConfig
 
 from service.accounts.auth import AuthMiddleware
+from service.accounts.callers import CallerCache
 from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.accounts.throttle import AddressRateLimitMiddleware
@@ -181,6 +182,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
             poll_seconds=settings.webhook_poll_seconds,
             resolve=app.state.resolver,
         )
+        # Callers remembered for a few seconds, forgotten when PostgreSQL announces a change.
+        app.state.callers = callers = CallerCache()
+        background.append(asyncio.create_task(callers.listen(engine), name="caller-cache"))
         if settings.warm_matcher:
             background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
         if settings.run_dispatcher:
