@@ -61,16 +61,26 @@ def _id_number(born: date, order: int) -> str:
 
 def code_reader(log_path: Path) -> Callable[[str], str]:
     """Reads one-time codes where a developer does: the development SMS sender's log lines
-    ("SMS to 138****8000: ... 123456 ..."; the phone is masked, so the newest line counts)."""
+    ("SMS to 138****8000: ... 123456 ..."). The phone is masked, so a code counts only from
+    a line for the same masked phone written after the last code this reader returned: an
+    older line, for someone else or from before, is never taken for the new one."""
+    seen = 0
 
     def read(phone: str) -> str:
-        for _ in range(50):
+        nonlocal seen
+        masked = f"SMS to {phone[:3]}****{phone[-4:]}"
+        for _ in range(100):
             lines = [line for line in log_path.read_text(errors="replace").splitlines() if "SMS to" in line]
-            found = re.findall(r"(?<!\d)(\d{6})(?!\d)", lines[-1].split("SMS to", 1)[1]) if lines else []
-            if found:
-                return found[-1]
+            for number, line in enumerate(lines[seen:], start=seen):
+                if masked in line:
+                    found = re.findall(r"(?<!\d)(\d{6})(?!\d)", line.split(masked, 1)[1])
+                    if found:
+                        seen = number + 1
+                        return found[-1]
             time.sleep(0.1)
-        raise RuntimeError(f"no SMS code in {log_path} (the server needs SMS_SENDER=log and LOG_LEVEL=INFO)")
+        raise RuntimeError(
+            f"no SMS code for {masked} in {log_path} (the server needs SMS_SENDER=log and LOG_LEVEL=INFO)"
+        )
 
     return read
 
@@ -145,7 +155,7 @@ def make_callers(
 
         def person(role: str) -> tuple[str, dict[str, str]]:
             phone, password = _phone(), "fuzz-" + secrets.token_urlsafe(12)
-            http.post("/api/v1/phone-codes", json={"phone": phone, "purpose": "register"})
+            call("POST", "/api/v1/phone-codes", json={"phone": phone, "purpose": "register"})
             call(
                 "POST",
                 "/api/v1/accounts",

@@ -60,3 +60,11 @@ def test_client_request_ids_that_could_carry_data_are_replaced(incoming, kept):
     assert (out == incoming) is kept
     if not kept:
         assert len(out) == 16 and mask_text(out) == out
+
+
+def test_generated_request_ids_never_look_like_personal_data(monkeypatch):
+    # token_hex can hold 11 digits in a row; the first draw here is one ("…17535117098").
+    draws = iter([bytes.fromhex("2276d17535117098"), bytes.fromhex("4bf92f3577b34da6")])
+    monkeypatch.setattr("secrets.token_bytes", lambda n=None: next(draws))
+    out = sane_request_id("req-13800138000")
+    assert out == "4bf92f3577b34da6" and mask_text(out) == out
