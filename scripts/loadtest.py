@@ -2,20 +2,28 @@
 bare Litestar handler measured in the same run as the ceiling of this machine and client.
 
     .venv/bin/python scripts/loadtest.py --workers 100000 --duration 30 --concurrency 50
-    .venv/bin/python scripts/loadtest.py --workers 100000 --processes 2 --redis-url redis://127.0.0.1:6379/5
+    .venv/bin/python scripts/loadtest.py --database bench_speed --service-workers 1,2 --redis-url redis://127.0.0.1:6379/5
+    .venv/bin/python scripts/loadtest.py --database bench_speed --url http://127.0.0.1:8000
 
 What it does:
 
-1. Generated data (`scripts/generate_data.py`) in database `nanyue_bench_<workers>_s<seed>`
-   on the server of DATABASE_URL (or the embedded one), reused by later runs (the same
-   databases as `scripts/bench_match.py`). An admin and the employers who own the
-   generated job requests get a password (only in that database).
+1. The data: `--database NAME`, an existing database made by `scripts/generate_data.py` on
+   the server of DATABASE_URL, used as it is; or else generated data in database
+   `nanyue_bench_<workers>_s<seed>`, reused by later runs (the same databases as
+   `scripts/bench_match.py`). The callers are the employers who own the open job requests
+   and an admin (the first active one; when there is none, one is made with the service's
+   own `nanyue create-admin`). Their bearer tokens are signed with SECRET_KEY as the
+   service signs them at login, so no password is set or sent: the service must run with
+   the same SECRET_KEY (or the same VAR_DIR/dev-keys.json).
 2. Starts a bare Litestar app (one handler answering a small JSON body) with uvicorn and
    loads it with the same client and concurrency: the ceiling.
-3. Starts `--processes` service processes (`python -m service run`, each on its own port;
-   with two, they share `--redis-url` for the stores), waits for `/ready`, and sends the mix
-   for `--duration` seconds from `--concurrency` clients, spread over the processes as a load
-   balancer would:
+3. The service: with `--url http://127.0.0.1:PORT` (repeatable) an already running one
+   (start it with RATE_LIMIT_PER_MINUTE raised: one client address sends everything);
+   otherwise, for each value of `--service-workers` (e.g. `1,2`), starts `--processes`
+   services (`python -m service run` with that WORKERS, each on its own port, sharing
+   `--redis-url` for the stores when there is more than one process), waits for `/ready`,
+   and sends the mix for `--duration` seconds from `--concurrency` clients, spread over
+   the addresses as a load balancer would:
 
        70 %  GET  /api/v1/job-requests/{id}/matches      an employer reads her ranking
        15 %  GET  /api/v1/workers/{id}                   a profile read (admin: the full record)
@@ -23,14 +31,15 @@ What it does:
         5 %  POST /api/v1/job-requests/{id}/offers       an offer to a worker from her ranking
 
    Every profile update changes the registry, so rankings are recomputed, not only cached.
-4. Prints, for the ceiling and the service: requests per second, p50/p95/p99 overall and
-   per kind, answers by status, the load average before and after; with two processes,
-   whether both rank every request identically afterwards (no stale ranking across
-   processes).
+   The updates and offers are written to the database: use a generated one.
+4. Prints, for the ceiling and each service run: requests per second, p50/p95/p99 overall
+   and per kind, answers by status, the load average before and after; then whether
+   `--compare` requests are ranked identically on repeated reads over every address (behind
+   one address with WORKERS > 1 the reads land on its processes as the kernel spreads them).
 
-The service runs with its rate limits raised (one client address sends everything) and
-LOG_LEVEL=WARNING (no access log lines); each process's log is in var/loadtest-service-<n>.log. The client shares the machine with the server:
-the ceiling shows what this client and machine allow at all.
+A started service runs with its rate limits raised and LOG_LEVEL=WARNING (no access log
+lines); each process's log is in var/loadtest-service-<n>.log. The client shares the
+machine with the server: the ceiling shows what this client and machine allow at all.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -58,7 +68,6 @@ from litestar import Litestar, get  # noqa: E402
 
 MIX = (("match", 70), ("profile_read", 15), ("profile_update", 10), ("offer", 5))
 ADMIN_PHONE = "13900000099"
-PASSWORD = "load-test-pass-2026"
 
 
 @get("/bare", sync_to_thread=False)
@@ -138,53 +147,73 @@ def stop(process: subprocess.Popen) -> None:
 
 
 async def prepare_data(args, settings) -> str:
-    from bench_match import prepare
+    from bench_match import prepare, with_database
 
     from service.database import start_embedded_server
 
     server_url = settings.database_url or start_embedded_server(ROOT / "var" / "bench-pg")
+    if args.database:
+        # An existing generated database: nothing is generated (the service migrates it when it starts).
+        return with_database(server_url, args.database)
     return await prepare(args.workers, args.seed, server_url, settings.data_key_bytes, args.requests)
 
 
-async def prepare_people(url: str) -> tuple[list[tuple[int, int, str]], list[int], set[tuple[int, int]]]:
-    """An admin with a password, a password for each employer who owns a request; the open
-    requests (id, employer id, employer phone), a sample of worker ids, and the offers
-    earlier runs made (not made again)."""
+async def prepare_people(url: str, settings) -> tuple[list[tuple[int, int, str]], list[int], set[tuple[int, int]], int]:
+    """The open requests (id, employer id, employer phone), a sample of worker ids, the
+    offers earlier runs made (not made again) and the id of an active admin, made with the
+    service's own command (`nanyue create-admin`) when the database has none."""
     import asyncpg
 
-    from service.security import hash_password
-
-    digest = hash_password(PASSWORD)
     conn = await asyncpg.connect(url)
     try:
-        await conn.execute(
-            "INSERT INTO app_user (phone, password_hash, role, display_name, is_active, created_at) "
-            "VALUES ($1, $2, 'admin', '压测管理员', true, now()) "
-            "ON CONFLICT (phone) DO UPDATE SET password_hash = excluded.password_hash",
-            ADMIN_PHONE,
-            digest,
-        )
+        admin = await conn.fetchval("SELECT id FROM app_user WHERE role = 'admin' AND is_active ORDER BY id LIMIT 1")
+        if admin is None:
+            env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=settings.secret_key, DATA_KEY=settings.data_key)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "service",
+                    "create-admin",
+                    "--phone",
+                    ADMIN_PHONE,
+                    "--display-name",
+                    "压测管理员",
+                ],
+                cwd=ROOT,
+                env=env,
+                input=secrets.token_urlsafe(24) + "\n",
+                text=True,
+                check=True,
+            )
+            admin = await conn.fetchval("SELECT id FROM app_user WHERE phone = $1", ADMIN_PHONE)
         requests = [
             (r["id"], r["employer"], r["phone"])
             for r in await conn.fetch(
                 "SELECT j.id, j.employer, u.phone FROM job_request j JOIN app_user u ON u.id = j.employer "
-                "WHERE j.status = 'open' ORDER BY j.id"
+                "WHERE j.status = 'open' AND u.is_active ORDER BY j.id"
             )
         ]
-        await conn.execute(
-            "UPDATE app_user SET password_hash = $1 WHERE id = ANY($2::int[])", digest, [e for _, e, _ in requests]
-        )
         workers = [r["id"] for r in await conn.fetch("SELECT id FROM worker TABLESAMPLE SYSTEM (5) LIMIT 5000")]
+        if len(workers) < 200:  # a small database: the sample may miss every page
+            workers = [r["id"] for r in await conn.fetch("SELECT id FROM worker ORDER BY id LIMIT 5000")]
         offered = {(r["request"], r["worker"]) for r in await conn.fetch("SELECT request, worker FROM offer")}
     finally:
         await conn.close()
-    return requests, workers, offered
+    return requests, workers, offered, admin
 
 
-async def login(http: httpx.AsyncClient, base: str, phone: str) -> str:
-    response = await http.post(f"{base}/api/v1/auth/token", json={"phone": phone, "password": PASSWORD})
-    response.raise_for_status()
-    return response.json()["access_token"]
+def tokens_for(settings, requests, admin: int) -> tuple[dict[int, str], str]:
+    """Bearer tokens for the employers who own the requests and for the admin, signed with
+    SECRET_KEY as the service signs them at login (no password is set or sent)."""
+    from service.security import issue_token
+
+    ttl = settings.token_ttl_seconds
+
+    def token(user: int, role: str) -> str:
+        return issue_token(user_id=user, role=role, secret=settings.secret_key, ttl_seconds=ttl)
+
+    return {employer: token(employer, "employer") for _, employer, _ in requests}, token(admin, "admin")
 
 
 class Mix:
@@ -302,20 +331,26 @@ async def run_ceiling(base: str, args) -> Results:
     return results
 
 
-async def run_service(bases: list[str], args, requests, workers, offered) -> tuple[Results, str]:
+async def run_service(bases: list[str], args, requests, workers, offered, tokens, admin_token) -> tuple[Results, str]:
     rng = random.Random(args.seed)
     results = Results()
     async with http_client(args.concurrency) as http:
-        admin_token = await login(http, bases[0], ADMIN_PHONE)
-        tokens: dict[int, str] = {}
-        for _request_id, employer, phone in requests:
-            if employer not in tokens:
-                tokens[employer] = await login(http, bases[0], phone)
+        probe = await http.get(
+            f"{bases[0]}/api/v1/workers/{workers[0]}", headers={"Authorization": f"Bearer {admin_token}"}
+        )
+        if probe.status_code == 401:
+            raise SystemExit(
+                f"{bases[0]} refused a token signed with this SECRET_KEY: start the service and this script "
+                "with the same SECRET_KEY (or the same VAR_DIR/dev-keys.json)"
+            )
         mix = Mix(bases, requests, workers, tokens, admin_token, rng)
         mix.offered |= offered
         # Warm up (not measured): every process loads its index; the profiles to update are read.
         for base in bases:
-            await http.get(f"{base}/api/v1/job-requests/{requests[0][0]}/matches", headers=mix.employer(requests[0]))
+            for _ in range(4):  # with WORKERS > 1 the processes share the port: knock a few times
+                await http.get(
+                    f"{base}/api/v1/job-requests/{requests[0][0]}/matches", headers=mix.employer(requests[0])
+                )
         for _ in range(min(200, len(workers))):
             await mix.profile_read(http)
         kinds = [k for k, _ in MIX]
@@ -329,31 +364,35 @@ async def run_service(bases: list[str], args, requests, workers, offered) -> tup
         for (kind, status), detail in sorted(mix.details.items()):
             print(f"   first {status} of {kind}: {detail}")
         verdict = ""
-        if len(bases) > 1:
-            # Nothing changes now: every process must rank every request the same.
+        if args.compare:
+            # Nothing changes now: every process must rank every request the same. Each ranking is
+            # read `rounds` times over the addresses (and, behind one address, over its workers).
             same = 0
             sample = requests[: args.compare]
+            rounds = max(2, len(bases))
             for request in sample:
                 pages = [
                     (
                         await http.get(
-                            f"{base}/api/v1/job-requests/{request[0]}/matches", headers=mix.employer(request)
+                            f"{bases[i % len(bases)]}/api/v1/job-requests/{request[0]}/matches",
+                            headers=mix.employer(request),
                         )
                     ).json()
-                    for base in bases
+                    for i in range(rounds)
                 ]
                 orders = [[m["worker_id"] for m in page.get("items", [])] for page in pages]
                 same += all(order == orders[0] for order in orders)
-            verdict = f"identical rankings across {len(bases)} processes: {same} of {len(sample)} requests"
+            verdict = f"identical rankings over {rounds} reads each: {same} of {len(sample)} requests"
     return results, verdict
 
 
-def service_env(settings, url: str, port: int, redis_url: str | None) -> dict[str, str]:
+def service_env(settings, url: str, port: int, redis_url: str | None, workers: int = 1) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         DATABASE_URL=url,
         PORT=str(port),
         HOST="127.0.0.1",
+        WORKERS=str(workers),
         METRICS_PORT="0",
         SECRET_KEY=settings.secret_key,
         DATA_KEY=settings.data_key,
@@ -370,20 +409,74 @@ def service_env(settings, url: str, port: int, redis_url: str | None) -> dict[st
     return env
 
 
+def counts(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers separated by commas, got {text!r}") from None
+    if not values or any(not 1 <= v <= 64 for v in values):
+        raise argparse.ArgumentTypeError("each value must be 1-64")
+    return values
+
+
+def start_services(settings, url: str, args, workers: int) -> tuple[list[str], list[subprocess.Popen]]:
+    bases, processes = [], []
+    for n in range(args.processes):
+        port = free_port()
+        log_path = ROOT / "var" / f"loadtest-service-{n + 1}.log"
+        log_path.parent.mkdir(exist_ok=True)
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "service", "run"],
+                cwd=ROOT,
+                env=service_env(settings, url, port, args.redis_url, workers),
+                stdout=log_path.open("w"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        bases.append(f"http://127.0.0.1:{port}")
+    for base, process in zip(bases, processes):
+        wait_until_up(f"{base}/ready", process, seconds=args.start_timeout)
+    return bases, processes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=100_000, help="generated workers (default 100000)")
     parser.add_argument("--requests", type=int, default=200, help="generated open job requests")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--database",
+        default="",
+        help="an existing database made by generate_data.py on the server of DATABASE_URL (e.g. bench_speed), "
+        "used as it is instead of generating --workers",
+    )
+    parser.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        help="an already running service (http://127.0.0.1:PORT, repeatable): load it instead of starting one; "
+        "it must use this database and SECRET_KEY",
+    )
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of the service mix")
     parser.add_argument("--ceiling-duration", type=float, default=10.0, help="seconds of the bare handler")
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--processes", type=int, default=1, choices=(1, 2))
-    parser.add_argument("--redis-url", default=None, help="shared stores; needed with --processes 2")
+    parser.add_argument("--processes", type=int, default=1, choices=(1, 2), help="separate services, each on a port")
+    parser.add_argument(
+        "--service-workers",
+        type=counts,
+        default=[1],
+        help="WORKERS of each started service, one run per value: 1,2 runs the mix with 1 and then 2 (default 1)",
+    )
+    parser.add_argument("--redis-url", default=None, help="shared stores; needed with more than one process")
     parser.add_argument("--compare", type=int, default=50, help="requests whose rankings are compared across processes")
+    parser.add_argument("--start-timeout", type=float, default=900.0, help="seconds a started service may take to load")
     args = parser.parse_args()
-    if args.processes > 1 and not args.redis_url:
-        parser.error("--processes 2 needs --redis-url (limits and login locks are shared through Redis)")
+    if not args.url and (args.processes > 1 or max(args.service_workers) > 1) and not args.redis_url:
+        parser.error("more than one process needs --redis-url (limits and login locks are shared through Redis)")
+    for url in args.url:
+        if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
+            parser.error(f"--url {url}: only a service on this machine (http://127.0.0.1:PORT)")
 
     from service.database import exit_on_sigterm
     from service.settings import load_settings
@@ -392,8 +485,13 @@ def main() -> None:
     exit_on_sigterm()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
     url = asyncio.run(prepare_data(args, settings))
-    requests, workers, offered = asyncio.run(prepare_people(url))
-    print(f"data: {args.workers} workers, {len(requests)} open requests; concurrency {args.concurrency}")
+    requests, workers, offered, admin = asyncio.run(prepare_people(url, settings))
+    if not requests or not workers:
+        raise SystemExit(f"{url.rsplit('/', 1)[-1]}: no open job requests or no workers to load")
+    tokens, admin_token = tokens_for(settings, requests, admin)
+    print(
+        f"data: {url.rsplit('/', 1)[-1]}, {len(requests)} open requests; concurrency {args.concurrency}",
+    )
 
     started: list[subprocess.Popen] = []
     try:
@@ -417,26 +515,24 @@ def main() -> None:
         stop(bare)
         report("ceiling: bare Litestar handler (uvicorn, 1 process)", ceiling)
 
-        bases = []
-        for _ in range(args.processes):
-            port = free_port()
-            log_path = ROOT / "var" / f"loadtest-service-{len(bases) + 1}.log"
-            log_path.parent.mkdir(exist_ok=True)
-            process = subprocess.Popen(
-                [sys.executable, "-m", "service", "run"],
-                cwd=ROOT,
-                env=service_env(settings, url, port, args.redis_url),
-                stdout=log_path.open("w"),
-                stderr=subprocess.STDOUT,
+        runs = [(None, args.url)] if args.url else [(n, []) for n in args.service_workers]
+        for workers_each, bases in runs:
+            processes: list[subprocess.Popen] = []
+            if workers_each is not None:
+                bases, processes = start_services(settings, url, args, workers_each)
+                started.extend(processes)
+                label = f"the mix over {args.processes} service(s) with WORKERS={workers_each}"
+            else:
+                label = f"the mix against {', '.join(bases)}"
+            results, verdict = asyncio.run(
+                run_service(bases, args, requests, workers, offered | set(), tokens, admin_token)
             )
-            started.append(process)
-            bases.append(f"http://127.0.0.1:{port}")
-        for base, process in zip(bases, started[1:]):
-            wait_until_up(f"{base}/ready", process)
-        results, verdict = asyncio.run(run_service(bases, args, requests, workers, offered))
-        report(f"service: the mix over {args.processes} process(es)", results)
-        if verdict:
-            print("   " + verdict)
+            report(f"service: {label}", results)
+            if verdict:
+                print("   " + verdict)
+            for process in processes:
+                stop(process)
+            offered = asyncio.run(prepare_people(url, settings))[2]  # the next run makes new offers
         print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         for process in started:

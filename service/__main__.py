@@ -175,12 +175,16 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
             import uvicorn
 
             from service.app import create_app
-            from service.observability import configure_logging, serve_metrics
+            from service.observability import configure_logging, serve_metrics, share_metrics_across_processes
 
             configure_logging(settings.log_level)
             url = asyncio.run(_migrate(settings))
             settings = _with_database(settings, url)
-            serve_metrics(settings.metrics_host, settings.metrics_port)
+            if settings.workers > 1:
+                # The workers write their metrics into this run's directory; /metrics adds them up.
+                serve_metrics(settings.metrics_host, settings.metrics_port, share_metrics_across_processes())
+            else:
+                serve_metrics(settings.metrics_host, settings.metrics_port)
             if settings.workers > 1:
                 # Each process builds the app from the environment; they find the database
                 # this process resolved (it may be the embedded one started here).

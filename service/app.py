@@ -17,6 +17,7 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.plugins.prometheus import PrometheusConfig
 
 from service.accounts.auth import AuthMiddleware
+from service.accounts.callers import CallerCache
 from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.accounts.throttle import AddressRateLimitMiddleware
@@ -43,7 +44,7 @@ from service.matching.controllers import JobRequestController, WorkerSideControl
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
-from service.observability import configure_logging, request_id_middleware
+from service.observability import configure_logging, process_stopped, request_id_middleware
 from service.openapi import complete_openapi, docs_assets_router, openapi_config
 from service.privacy.controllers import AuditController, PrivacyController
 from service.privacy.services import erase_due
@@ -62,7 +63,7 @@ from service.taxonomy.controllers import TaxonomyController
 from service.taxonomy.services import load_taxonomy
 from service.web.common import PAGE_EXCEPTION_HANDLERS, template_config
 from service.web.routes import web_routers
-from service.web.session import csrf_config, session_config, session_principal_middleware
+from service.web.session import csrf_middleware, session_config, session_principal_middleware
 
 API_VERSION = "1.0.0"
 
@@ -112,7 +113,6 @@ def create_app(
         stores=stores,
         openapi_config=openapi_config(API_VERSION),
         template_config=template_config(),
-        csrf_config=csrf_config(settings),
         cors_config=CORSConfig(allow_origins=[], allow_methods=["GET", "POST", "PATCH", "DELETE"]),
         request_max_body_size=settings.max_body_bytes,
         state=State(
@@ -145,13 +145,23 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     engine = make_engine(await resolve_database_url(settings))
     await start_pool(engine, **pool_options(settings))
+    # Reads that may lag (the index's loads and refreshes, reports) on DATABASE_READ_URL if set.
+    read_engine = engine
+    if settings.database_read_url:
+        read_engine = make_engine(settings.database_read_url)
+        try:
+            await start_pool(read_engine, **pool_options(settings))
+        except BaseException:
+            await engine.close_connection_pool()
+            raise
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0), follow_redirects=False, transport=app.state.http_transport
     )
     background: list[asyncio.Task] = []
     try:
-        bind_tables(engine)
+        bind_tables(engine, read_engine)
         app.state.engine = engine
+        app.state.read_engine = read_engine
         app.state.http = http
         app.state.cipher = cipher = IdNumberCipher(settings.data_keys, settings.data_key_version)
         app.state.taxonomy = taxonomy = await load_taxonomy()
@@ -172,6 +182,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
             poll_seconds=settings.webhook_poll_seconds,
             resolve=app.state.resolver,
         )
+        # Callers remembered for a few seconds, forgotten when PostgreSQL announces a change.
+        app.state.callers = callers = CallerCache()
+        background.append(asyncio.create_task(callers.listen(engine), name="caller-cache"))
         if settings.warm_matcher:
             background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
         if settings.run_dispatcher:
@@ -185,7 +198,10 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         await asyncio.gather(*background, return_exceptions=True)
         await http.aclose()
         await engine.close_connection_pool()
+        if read_engine is not engine:
+            await read_engine.close_connection_pool()
         await _close_redis(app)
+        process_stopped()
 
 
 def pool_options(settings: Settings) -> dict:
@@ -208,8 +224,12 @@ def link_domains() -> None:
 
 
 def new_candidate_index(app: Litestar) -> CandidateIndex:
-    """The matcher's index, reading the registry and the employment domain's placements."""
-    return CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+    """The matcher's index, reading the registry (its bulk load and refreshes on the read
+    engine: a replica's lag delays a change in the rankings, and the index's version is the
+    transaction id horizon of what it read, so it reads nothing twice and misses nothing)
+    and the employment domain's placements (on the primary: a placement must block the
+    worker at once)."""
+    return CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.read_engine), busy=busy_periods)
 
 
 async def _schedule(checks: flags.CheckScheduler) -> None:
@@ -260,4 +280,6 @@ def _middleware(settings: Settings) -> list:
         session_config(settings).middleware,
         DefineMiddleware(AuthMiddleware, exclude=[p for p in UNAUTHENTICATED_PATHS if p != "/metrics"]),
         session_principal_middleware(),
+        # Innermost, where Litestar puts its own CSRF check (tokens under earlier keys too).
+        csrf_middleware(settings),
     ]

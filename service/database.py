@@ -229,11 +229,26 @@ async def fetchrow(sql: str, *args: Any) -> asyncpg.Record | None:
         await connection.close()
 
 
-def bind_tables(engine: PostgresEngine) -> None:
-    """Point every table of the service at `engine` (instead of `service.piccolo_conf.DB`)."""
+_read_engine: PostgresEngine | None = None
+
+
+def bind_tables(engine: PostgresEngine, read_engine: PostgresEngine | None = None) -> None:
+    """Point every table of the service at `engine` (instead of `service.piccolo_conf.DB`),
+    and `read_pool()` at `read_engine` (default: `engine`)."""
+    global _read_engine
     for config in app_configs():
         for table in config.table_classes:
             table._meta.db = engine
+    _read_engine = read_engine or engine
+
+
+def read_pool() -> asyncpg.Pool:
+    """The pool for reads that may lag behind the primary by a replica's delay
+    (`DATABASE_READ_URL`, by default the primary itself): the bureau's reports. Never for a
+    read that must see a write of the same request."""
+    if _read_engine is None or _read_engine.pool is None:
+        raise RuntimeError("the database connection pool is not started")
+    return _read_engine.pool
 
 
 async def run_migrations(engine: PostgresEngine) -> None:

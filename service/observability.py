@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import contextvars
 import io
 import json
 import logging
+import os
 import re
 import secrets
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import prometheus_client
+import prometheus_client.multiprocess
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -161,11 +166,36 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def serve_metrics(host: str, port: int):
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def share_metrics_across_processes() -> str:
+    """Before several server processes start (`WORKERS` > 1): a fresh directory of this run
+    in which each process writes its metrics (prometheus_client's multiprocess mode, chosen
+    by the environment variable the processes inherit); removed when this process exits."""
+    path = tempfile.mkdtemp(prefix="nanyue-metrics-")
+    os.environ[MULTIPROCESS_DIR_ENV] = path
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+def process_stopped() -> None:
+    """A server process is stopping: its live gauges (requests in progress) leave the sums."""
+    if os.environ.get(MULTIPROCESS_DIR_ENV):
+        prometheus_client.multiprocess.mark_process_dead(os.getpid())
+
+
+def serve_metrics(host: str, port: int, multiprocess_dir: str | None = None):
     """Serve Prometheus metrics on their own address, in a daemon thread: the API never
-    answers /metrics. Returns the server (call `.shutdown()` to stop it), or None if port is 0."""
+    answers /metrics. With `multiprocess_dir` they are the sums over every process writing
+    there (counters and histograms added up; gauges other than live ones carry a `pid`
+    label). Returns the server (call `.shutdown()` to stop it), or None if port is 0."""
     if not port:
         return None
-    server, _thread = prometheus_client.start_http_server(port, addr=host)
+    registry = prometheus_client.REGISTRY
+    if multiprocess_dir:
+        registry = prometheus_client.CollectorRegistry()
+        prometheus_client.multiprocess.MultiProcessCollector(registry, path=multiprocess_dir)
+    server, _thread = prometheus_client.start_http_server(port, addr=host, registry=registry)
     logging.getLogger(__name__).info("metrics on http://%s:%d/metrics", host, server.server_port)
     return server

@@ -22,6 +22,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # PostgreSQL URL; None starts the embedded server with its data in `var_dir/pg`.
     database_url: str | None = None
+    # A read-only PostgreSQL URL (a streaming replica) for reads that may lag the primary:
+    # the candidate index's loads and refreshes, the bureau's reports. None: DATABASE_URL.
+    database_read_url: str | None = None
     # Redis URL; None keeps stores in process memory (one process only).
     redis_url: str | None = None
     # Prefix of every key this deployment writes to Redis.
@@ -120,6 +123,7 @@ ENVIRONMENTS = ("development", "production")
 # Every setting and the environment variable that sets it (the README's table lists them all).
 ENV_VARIABLES = {
     "DATABASE_URL": "database_url",
+    "DATABASE_READ_URL": "database_read_url",
     "REDIS_URL": "redis_url",
     "STORE_NAMESPACE": "store_namespace",
     "VAR_DIR": "var_dir",

@@ -10,6 +10,7 @@ from enum import StrEnum
 import anyio
 from asyncpg.exceptions import UniqueViolationError
 
+from service.accounts.callers import forget_callers
 from service.accounts.guards import AGENCY_SCOPES, Principal, Role
 from service.accounts.passwords import check_password
 from service.accounts.sms import SmsError, SmsSender
@@ -136,6 +137,7 @@ async def reset_password(*, phone: str, phone_code: str, new_password: str, secr
         .where(User.phone == phone)
         .returning(User.id)
     )
+    forget_callers()
     if not updated:  # codes are only sent to registered phones; the account went away since
         raise InvalidField("phone_code", WRONG_CODE)
 
@@ -232,6 +234,7 @@ async def revoke_api_key(principal: Principal, agency_id: int, key_id: int) -> N
     await ApiKey.update({ApiKey.revoked_at: datetime.now(timezone.utc)}).where(
         (ApiKey.id == key_id) & ApiKey.revoked_at.is_null()
     )
+    forget_callers()
 
 
 async def create_admin(*, phone: str, password: str, display_name: str = "管理员") -> dict:

@@ -6,6 +6,7 @@ process and then only what changed.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -182,20 +183,37 @@ def _credential_condition(index, key: str) -> str:
     return condition
 
 
-def _bit_words(column: str, words: int, vocabulary_param: int) -> list[str]:
-    """SQL for the `words` 64-bit words of the bitmask of array `column` over a vocabulary."""
-    out = []
-    for word in range(words):
-        low, high = word * 64 + 1, word * 64 + 64
-        out.append(
-            f"coalesce((SELECT bit_or(1::int8 << (p - {low})) FROM unnest({column}) v, "
-            f"LATERAL array_position(${vocabulary_param}::text[], v::text) p WHERE p BETWEEN {low} AND {high}), 0)::int8"
-        )
-    return out
+# The array columns that become bitmasks: (worker column, index vocabulary, index column).
+_MASKED_ARRAYS = (
+    ("skills", "skills", "skills"),
+    ("district_codes", "districts", "districts"),
+    ("languages", "languages", "languages"),
+)
 
 
-def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
-    """The COPY query, its arguments, and the layout of each row: (column, dtype, slot)."""
+def _positions(column: str, length: int, vocabulary_param: int) -> list[str]:
+    """SQL for the vocabulary position (1-based; 0: none or not in the vocabulary) of each
+    of the first `length` elements of array `column`. Per-element lookups in a jsonb object
+    cost a fraction of a subquery over `unnest` per row; numpy makes the masks."""
+    return [
+        f"coalesce((${vocabulary_param}::jsonb ->> {column}[{i}]::text)::int, 0)::int2" for i in range(1, length + 1)
+    ]
+
+
+def positions_to_masks(positions: np.ndarray, words: int) -> np.ndarray:
+    """(rows, elements) vocabulary positions, 1-based, 0 for none → (rows, words) uint64 masks."""
+    masks = np.zeros((positions.shape[0], words), dtype=np.uint64)
+    for element in range(positions.shape[1]):
+        bit = positions[:, element].astype(np.int64) - 1
+        for word in range(words):
+            hit = np.flatnonzero((bit >= 64 * word) & (bit < 64 * (word + 1)))
+            masks[hit, word] |= np.left_shift(np.uint64(1), (bit[hit] - 64 * word).astype(np.uint64))
+    return masks
+
+
+def bulk_query(index, lengths: dict[str, int]) -> tuple[str, list, list[tuple[str, str, int]]]:
+    """The COPY query, its arguments, and the layout of each row: (column, dtype, slot).
+    `lengths`: the longest array of each of the masked columns, and of `categories`."""
     from service.privacy import name_head_sql
 
     layout: list[tuple[str, str, int]] = []
@@ -212,15 +230,25 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
     field(_day("w.blacklisted_until"), "blacklisted", ">i4")
     category_bits = " ".join(f"WHEN {_literal(c)} THEN {1 << bit}" for bit, c in enumerate(CATEGORIES))
     field(
-        f"coalesce((SELECT bit_or(CASE c {category_bits} ELSE 0 END) FROM unnest(w.categories) c), 0)::int2",
+        "("
+        + " | ".join(
+            f"coalesce(CASE w.categories[{i}] {category_bits} ELSE 0 END, 0)"
+            for i in range(1, lengths.get("categories", 0) + 1)
+        )
+        + ")::int2"
+        if lengths.get("categories")
+        else "0::int2",
         "categories",
         ">i2",
     )
-    for slot, sql in enumerate(_bit_words("w.skills", index.skills.words, 1)):
-        field(sql, "skills", ">i8", slot)
-    for slot, sql in enumerate(_bit_words("w.district_codes", index.districts.words, 2)):
-        field(sql, "districts", ">i8", slot)
-    field(_bit_words("w.languages", 1, 3)[0], "languages", ">i8")
+    # One vocabulary parameter per array column with any element (a query must use every
+    # parameter it is given).
+    vocabularies: list[str] = []
+    for column, vocabulary, name in _MASKED_ARRAYS:
+        if lengths.get(column, 0) > 0:
+            vocabularies.append(vocabulary)
+            for slot, sql in enumerate(_positions(f"w.{column}", lengths[column], len(vocabularies))):
+                field(sql, f"{name}_positions", ">i2", slot)
     field("w.live_in::int::int2", "live_in", ">i2")
     field("w.experience_years::int2", "experience", ">i2")
     field("w.wage_min::int4", "wage_min", ">i4")
@@ -286,7 +314,10 @@ def bulk_query(index) -> tuple[str, list, list[tuple[str, str, int]]]:
                ON t.worker = w.id
         ORDER BY w.id
     """
-    args = [list(index.skills.bits), list(index.districts.bits), list(index.languages.bits)]
+    args = [
+        json.dumps({code: bit + 1 for code, bit in getattr(index, vocabulary).bits.items()})
+        for vocabulary in vocabularies
+    ]
     return query, args, layout
 
 
@@ -331,10 +362,18 @@ async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarr
     languages = await conn.fetch("SELECT DISTINCT unnest(languages) AS language FROM worker ORDER BY 1")
     for r in languages:
         index.languages.bit(r["language"])
-    query, args, layout = bulk_query(index)
     collector = _Collector()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         xmin = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        longest = await conn.fetchrow(
+            "SELECT "
+            + ", ".join(
+                f"coalesce(max(cardinality({column})), 0) AS {column}"
+                for column in ("categories", *(c for c, _, _ in _MASKED_ARRAYS))
+            )
+            + " FROM worker"
+        )
+        query, args, layout = bulk_query(index, dict(longest))
         # The whole registry in one COPY: not bound by the pool's command timeout.
         await conn.copy_from_query(query, *args, output=collector, format="binary", timeout=BULK_LOAD_TIMEOUT)
     rows = parse_binary_copy(b"".join(collector.chunks), layout)
@@ -342,7 +381,13 @@ async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarr
     for i, (name, _, _slot) in enumerate(layout):
         columns.setdefault(name, []).append(rows[f"f{i}"].astype(rows[f"f{i}"].dtype.newbyteorder("=")))
     out = {name: (parts[0] if len(parts) == 1 else np.stack(parts, axis=1)) for name, parts in columns.items()}
-    for name in ("skills", "districts", "languages"):
-        out[name] = out[name].view(np.uint64)
+    for _column, vocabulary, name in _MASKED_ARRAYS:
+        positions = out.pop(f"{name}_positions", None)
+        if positions is None:
+            positions = np.zeros((len(out["id"]), 0), dtype=np.int16)
+        elif positions.ndim == 1:
+            positions = positions[:, None]
+        out[name] = positions_to_masks(positions, getattr(index, vocabulary).words)
+    out["languages"] = out["languages"][:, 0]
     out["integrity"] = np.where(out["integrity"] < 0, np.nan, out["integrity"] / 100).astype(np.float32)
     return out, xmin

@@ -8,8 +8,9 @@ request's own fields.
 
 from __future__ import annotations
 
+import calendar
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from service.matching.understanding import SkillVocabulary, chinese_number, normalize
 
@@ -88,9 +89,18 @@ _MONTHS_EN = {
     )
 }
 _DUE_EN = re.compile(
-    r"(?:due|expecting|baby due|due date)\s*(?:date)?\s*(?:is|in|on|:)?\s*(?:early|mid|late|end of)?\s*-?\s*"
+    r"(?:due|expecting|baby due|due date)\s*(?:date)?\s*(?:is|in|on|:)?\s*(?:around|about|roughly)?\s*(?:early|mid|late|end of)?\s*-?\s*"
     r"(" + "|".join(_MONTHS_EN) + r"|" + "|".join(m[:3] for m in _MONTHS_EN) + r")\b\s*(\d{1,2})?"
 )
+# Where in the month, or how loosely: "12月中", "3月初", "下旬", "左右", "early March", "around".
+_PART_OF_MONTH = (
+    (re.compile(r"^\s*(?:份)?\s*(?:初|上旬|月头|头)|early|beginning of"), (1, 10)),
+    (re.compile(r"^\s*(?:份)?\s*(?:中旬|中|月中)|mid"), (11, 20)),
+    (re.compile(r"^\s*(?:份)?\s*(?:下旬|底|末|尾|月尾|月底)|late|end of"), (21, 31)),
+)
+_ABOUT = re.compile(r"^\s*(?:左右|前后|上下|附近)|around|about|approximately|approx|roughly|\bc\.")
+# "2027年1月5日左右": a day written loosely stands for the week either side of it.
+ABOUT_DAYS = 7
 _WEEKDAYS = re.compile(r"(?:周|星期|礼拜)一(?:到|至|-|~)(?:周|星期|礼拜)?五|工作日|返工日|weekdays|monday to friday")
 _AFTERNOON = {"下午", "晚上", "夜里", "夜晚"}
 
@@ -157,9 +167,43 @@ def _due_on(
         return None
 
 
+_DUE_RELATIVE = re.compile(
+    r"(?:预产期|预产|due date|due|生)\s*(?:是|在|为|係|喺|:|：|is|in|on)?\s*"
+    r"(下个月|下月|这个月|本月|今个月|next month|this month)"
+)
+
+
+def due_window(due: str, after: str, before: str = "") -> tuple[str, str, str]:
+    """The 预产期 window (due_date_from, due_date_to) a due date stands for, given the words around it.
+
+    A day is itself, or the week either side when written loosely (左右, around); a month is the whole
+    month, or its first, middle or last ten days (初 / 中 / 底, early / mid / late). The third value is the
+    qualifying word written right after the date ("" if none), for the evidence."""
+    if len(due) == 10:
+        day = date.fromisoformat(due)
+        loose = _ABOUT.search(after)
+        if loose or _ABOUT.search(before):
+            return (
+                (day - timedelta(days=ABOUT_DAYS)).isoformat(),
+                (day + timedelta(days=ABOUT_DAYS)).isoformat(),
+                loose.group(0).strip() if loose and loose.start() == 0 else "",
+            )
+        return due, due, ""
+    year, month = int(due[:4]), int(due[5:7])
+    last = calendar.monthrange(year, month)[1]
+    for pattern, (start, end) in _PART_OF_MONTH:
+        part = pattern.search(after)
+        if part or pattern.search(before):
+            written = part.group(0).strip() if part and part.start() == 0 else ""
+            return date(year, month, start).isoformat(), date(year, month, min(end, last)).isoformat(), written
+    return date(year, month, 1).isoformat(), date(year, month, last).isoformat(), ""
+
+
 def read_implied(text: str, *, today: date) -> dict:
     """{live_in?, wage_unit?, visits_per_week?, hours_per_visit?, hours_per_week?, shift?, hours?,
-    due_date?, evidence: {field: text}} — only what the text says."""
+    due_date?, due_date_from?, due_date_to?, evidence: {field: text}} — only what the text says.
+
+    Relative dates ("明年3月", "12月中") are read against `today`: the day the request was written."""
     text = normalize(text)
     implied: dict = {}
     evidence: dict[str, str] = {}
@@ -216,19 +260,29 @@ def read_implied(text: str, *, today: date) -> dict:
             )
     elif "shift" in implied:
         note("hours", _SHIFT_HOURS[implied["shift"]], evidence["shift"])
-    if m := _DUE.search(text):
-        due = _due_date(m, today)
-        if due:
-            note("due_date", due, m)
+    due, after, before = None, "", ""
+    if m := _DUE_RELATIVE.search(text):
+        month_index = today.year * 12 + today.month - 1 + (1 if m.group(1).startswith(("下", "next")) else 0)
+        due, after = f"{month_index // 12:04d}-{month_index % 12 + 1:02d}", text[m.end() : m.end() + 4]
+    elif m := _DUE.search(text):
+        due, after = _due_date(m, today), text[m.end() : m.end() + 4]
     elif m := _BIRTH.search(text):
         due = _due_on(m.group(1), m.group(2), _number(m.group(3)), _number(m.group(4)), today)
-        if due:
-            note("due_date", due, m)
+        # What follows the day (号 / 日) when one is given, else what follows 月.
+        at = m.end(4) + 1 if m.group(4) else m.end(3) + 1
+        after = text[at : m.end()]
     elif m := _DUE_EN.search(text):
         month = next(n for name, n in _MONTHS_EN.items() if name.startswith(m.group(1)))
         due = _due_on(None, None, month, _number(m.group(2)), today)
-        if due:
-            note("due_date", due, m)
+        before = m.group(0)[: m.start(1) - m.start()] + " " + text[max(0, m.start() - 12) : m.start()]
+    if m and due:
+        note("due_date", due, m)
+        first, last, qualifier = due_window(due, after, before)
+        written = m.group(0).strip()
+        if qualifier and qualifier not in written:
+            written += qualifier
+        note("due_date_from", first, written)
+        note("due_date_to", last, written)
     if implied:
         implied["evidence"] = evidence
     return implied

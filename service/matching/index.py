@@ -43,7 +43,11 @@ T = TypeVar("T")
 EPOCH = date(1970, 1, 1)
 NEVER = 0  # "no such date" for columns where later is better
 FOREVER = np.iinfo(np.int32).max
-GRID_DEGREES = 0.2
+GRID_DEGREES = 0.05
+# How far inside a radius a whole grid cell must lie to take its rows without measuring
+# each (float32 coordinates and rounding are far finer than this).
+INSIDE_MARGIN_KM = 0.1
+INSIDE_MARGIN_DEGREES = 0.001
 # Bit i of a worker's category mask is CATEGORIES[i].
 CATEGORIES = CATEGORY_CODES
 # Column t of `health` is HEALTH_TIER_CODES[t]: the latest valid_until of a report of that tier.
@@ -78,6 +82,23 @@ def _cell(lat: float, lon: float) -> tuple[int, int] | None:
     if np.isnan(lat):
         return None
     return int(math.floor(lat / GRID_DEGREES)), int(math.floor(lon / GRID_DEGREES))
+
+
+def _cell_within(i: int, j: int, lat: float, lon: float, dlat: float, dlon: float, radius_km: float) -> bool:
+    """Whether grid cell (i, j) lies inside the box of half-sides `dlat`, `dlon` and within
+    `radius_km` of (lat, lon), with a margin. On a sphere the farthest point of a small
+    latitude-longitude rectangle from a point is one of its corners."""
+    m = INSIDE_MARGIN_DEGREES
+    south, north = i * GRID_DEGREES - m, (i + 1) * GRID_DEGREES + m
+    west, east = j * GRID_DEGREES - m, (j + 1) * GRID_DEGREES + m
+    if south < lat - dlat or north > lat + dlat or west < lon - dlon or east > lon + dlon:
+        return False
+    corners_lat = np.array([south, south, north, north])
+    corners_lon = np.array([west, east, west, east])
+    p1, p2 = math.radians(lat), np.radians(corners_lat)
+    a = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(np.radians(corners_lon - lon) / 2) ** 2
+    farthest = 6371.0 * 2 * np.arcsin(np.sqrt(np.minimum(a, 1.0))).max()
+    return bool(farthest <= radius_km - INSIDE_MARGIN_KM)
 
 
 def words_for(bits: int) -> int:
@@ -257,7 +278,12 @@ class CandidateIndex:
         # Worker ids are serial, so a dense array maps id → row (-1: not indexed).
         self._row_by_id = np.full(1024, -1, dtype=np.int32)
         self._district_rows: dict[int, list[np.ndarray]] = {}
+        # District bits whose lists may hold rows that no longer serve there (a worker
+        # dropped the district): only lookups over these re-check the column.
+        self._stale_districts: set[int] = set()
         self._grid_rows: dict[tuple[int, int], list[np.ndarray]] = {}
+        # Grid cells whose lists may hold rows that have moved away (as for districts).
+        self._stale_cells: set[tuple[int, int]] = set()
         self._busy: dict[int, list[tuple[int, int]]] = {}
         self._busy_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.xmin = 0
@@ -533,6 +559,7 @@ class CandidateIndex:
 
     def _build_inverted_indexes(self) -> None:
         self._district_rows = {}
+        self._stale_districts = set()
         districts = self.col("districts")
         for bit in self.districts.bits.values():
             word, shift = divmod(bit, 64)
@@ -540,6 +567,7 @@ class CandidateIndex:
             if rows.size:
                 self._district_rows[bit] = [rows]
         self._grid_rows = {}
+        self._stale_cells = set()
         lat, lon = self.col("lat"), self.col("lon")
         located = np.flatnonzero(~np.isnan(lat))
         if located.size:
@@ -561,6 +589,11 @@ class CandidateIndex:
         districts, lat, lon = self._columns["districts"], self._columns["lat"], self._columns["lon"]
         touched: list[tuple[dict, object]] = []
         for i, row in enumerate(rows.tolist()):
+            for word_index, word in enumerate((old_districts[i] & ~districts[row]).tolist()):
+                while word:
+                    low = word & -word
+                    self._stale_districts.add(word_index * 64 + low.bit_length() - 1)
+                    word ^= low
             added = districts[row] & ~old_districts[i]
             for word_index, word in enumerate(added.tolist()):
                 while word:
@@ -569,8 +602,10 @@ class CandidateIndex:
                     self._district_rows.setdefault(bit, []).append(np.array([row], dtype=np.int64))
                     touched.append((self._district_rows, bit))
                     word ^= low
-            cell = _cell(lat[row], lon[row])
-            if cell is not None and cell != _cell(old_lat[i], old_lon[i]):
+            cell, old_cell = _cell(lat[row], lon[row]), _cell(old_lat[i], old_lon[i])
+            if old_cell is not None and old_cell != cell:
+                self._stale_cells.add(old_cell)
+            if cell is not None and cell != old_cell:
                 self._grid_rows.setdefault(cell, []).append(np.array([row], dtype=np.int64))
                 touched.append((self._grid_rows, cell))
         for lists, key in touched:
@@ -578,6 +613,7 @@ class CandidateIndex:
                 lists[key] = [np.unique(np.concatenate(lists[key]))]
 
     def rows_serving(self, district_codes: Iterable[str]) -> np.ndarray:
+        """Rows listed for the districts: a superset of the rows serving them."""
         chunks = []
         for code in district_codes:
             bit = self.districts.bits.get(code)
@@ -585,14 +621,28 @@ class CandidateIndex:
                 chunks.extend(self._district_rows.get(bit, []))
         return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
 
-    def rows_near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
+    def serving_lists_exact(self, district_codes: Iterable[str]) -> bool:
+        """Whether every row `rows_serving` lists for these districts still serves one of
+        them (no worker listed there has dropped the district since the lists were built)."""
+        return not any(self.districts.bits.get(code) in self._stale_districts for code in district_codes)
+
+    def rows_near(self, lat: float, lon: float, radius_km: float) -> tuple[np.ndarray, np.ndarray]:
+        """Rows listed in the grid cells the radius's box touches, in two parts: those of
+        cells lying wholly inside both the box and the circle, with a margin, and listing
+        no row that has moved away (every row there is within the radius); and the others,
+        a superset that the caller measures."""
         dlat = radius_km / 111.0
         dlon = radius_km / (111.0 * max(0.2, math.cos(math.radians(lat))))
-        chunks = []
+        inside: list[np.ndarray] = []
+        border: list[np.ndarray] = []
         for i in range(math.floor((lat - dlat) / GRID_DEGREES), math.floor((lat + dlat) / GRID_DEGREES) + 1):
             for j in range(math.floor((lon - dlon) / GRID_DEGREES), math.floor((lon + dlon) / GRID_DEGREES) + 1):
-                chunks.extend(self._grid_rows.get((i, j), []))
-        return np.concatenate(chunks) if chunks else np.empty(0, dtype=np.int64)
+                chunks = self._grid_rows.get((i, j))
+                if chunks:
+                    within = (i, j) not in self._stale_cells and _cell_within(i, j, lat, lon, dlat, dlon, radius_km)
+                    (inside if within else border).extend(chunks)
+        empty = np.empty(0, dtype=np.int64)
+        return (np.concatenate(inside) if inside else empty), (np.concatenate(border) if border else empty)
 
     # Placements --------------------------------------------------------------------------
 

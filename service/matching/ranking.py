@@ -138,6 +138,14 @@ def _any_bit(masks: np.ndarray, query_mask: np.ndarray) -> np.ndarray:
     return (masks & query_mask).any(axis=1)
 
 
+def _rows_with_any_bit(column: np.ndarray, rows: np.ndarray, query_mask: np.ndarray) -> np.ndarray:
+    """`_any_bit(column[rows], query_mask)`, reading only the words the query uses."""
+    found = np.zeros(rows.size, dtype=bool)
+    for word in np.flatnonzero(query_mask).tolist():
+        found |= (column[rows, word] & query_mask[word]) != 0
+    return found
+
+
 def _area_codes(index: CandidateIndex, q: MatchQuery) -> list[str]:
     if q.scope == "city":
         city = index.taxonomy.districts[q.district_code]["city_code"]
@@ -175,16 +183,17 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
         codes = _area_codes(index, q)
         # The lists are supersets (they may hold stale entries); the columns decide.
         serving = index.rows_serving(codes)
-        serving = serving[_any_bit(col("districts")[serving], index.districts.mask(codes))]
+        if not index.serving_lists_exact(codes):
+            serving = serving[_rows_with_any_bit(col("districts"), serving, index.districts.mask(codes))]
         near = None
         if q.lat is not None and q.lon is not None and q.radius_km:
-            near = index.rows_near(q.lat, q.lon, q.radius_km)
+            inside, near = index.rows_near(q.lat, q.lon, q.radius_km)
             lat, lon = col("lat")[near], col("lon")[near]
             dlat = q.radius_km / 111.0
             dlon = q.radius_km / (111.0 * max(0.2, np.cos(np.radians(q.lat))))
             box = (np.abs(lat - q.lat) <= dlat) & (np.abs(lon - q.lon) <= dlon)
             near = near[box]
-            near = near[haversine_km(q.lat, q.lon, lat[box], lon[box]) <= q.radius_km]
+            near = np.concatenate([inside, near[haversine_km(q.lat, q.lon, lat[box], lon[box]) <= q.radius_km]])
         if near is None and serving.size and (serving.size == 1 or bool((np.diff(serving) > 0).all())):
             rows = serving  # one district's list, already in row order, each row once
         else:
@@ -199,7 +208,7 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
         if q.scope == "province" and name in ("status", "category"):
             continue  # already applied over whole columns above
         step(name, condition(rows))
-    serves_district = _any_bit(col("districts")[rows], district_mask)
+    serves_district = _rows_with_any_bit(col("districts"), rows, district_mask)
     for entry in excluded:
         entry["label"] = FILTER_LABELS[entry["filter"]]
         if entry["filter"] == "certificate":
@@ -230,9 +239,16 @@ def hard_filters(index: CandidateIndex, q: MatchQuery) -> list[tuple[str, Callab
 
         filters.append(("certificate", certified))
     covering = [HEALTH_TIER_CODES.index(t) for t in tiers_covering(q.category)]
-    filters.append(
-        ("health_check", lambda r: col("health")[np.ix_(r, np.asarray(covering, dtype=np.int64))].max(axis=1) >= start)
-    )
+
+    def health_checked(r: np.ndarray) -> np.ndarray:
+        # A valid report of any covering tier: the latest of them reaches the start.
+        health = col("health")
+        keep = np.zeros(r.size, dtype=bool)
+        for tier in covering:
+            keep |= health[r, tier] >= start
+        return keep
+
+    filters.append(("health_check", health_checked))
     if q.background_required:
         filters.append(("background_check", lambda r: col("background")[r] >= start))
 
@@ -270,7 +286,11 @@ def score_candidates(
     wanted = index.skills.mask(q.skills)
     wanted_count = int(np.bitwise_count(wanted).sum())
     if wanted_count:
-        values["skills"] = np.bitwise_count(col("skills")[rows] & wanted).sum(axis=1) / wanted_count
+        offered = np.zeros(rows.size, dtype=np.int64)
+        skills = col("skills")
+        for word in np.flatnonzero(wanted).tolist():
+            offered += np.bitwise_count(skills[rows, word] & wanted[word])
+        values["skills"] = offered / wanted_count
     else:
         values["skills"] = np.ones(rows.size)
 

@@ -143,6 +143,16 @@ class Implied(Output, kw_only=True, omit_defaults=True):
         ]
         | None
     ) = None
+    due_date_from: (
+        Annotated[
+            date,
+            msgspec.Meta(description="预产期范围起 (the due-date window a 月嫂 request's due_date_from would take)"),
+        ]
+        | None
+    ) = None
+    due_date_to: (
+        Annotated[date, msgspec.Meta(description="预产期范围止 (the window's last day, for due_date_to)")] | None
+    ) = None
     evidence: Annotated[dict[str, str], msgspec.Meta(description="field → the words it was read from")] = {}
 
 

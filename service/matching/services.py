@@ -22,7 +22,7 @@ from service.matching.schemas import MatchPage
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
 from service.privacy import public_display_name
-from service.registry.domain import today_local, wage_problem
+from service.registry.domain import local_date, today_local, wage_problem
 from service.registry.services import is_visible_to_employers
 from service.registry.tables import Worker
 from service.taxonomy.rules import credential_key, credential_name, work_type_max_level
@@ -45,10 +45,15 @@ def effective_status(row: dict) -> str:
     return row["status"]
 
 
-def understand(vocabulary: SkillVocabulary, skills_text: str, household_notes: str = "") -> dict:
-    """Skills from the skills text; implied terms from it and the household notes (shown, not applied)."""
+def understand(
+    vocabulary: SkillVocabulary, skills_text: str, household_notes: str = "", *, written_on: date | None = None
+) -> dict:
+    """Skills from the skills text; implied terms from it and the household notes (shown, not applied).
+
+    Relative dates ("预产期下个月底", "明年3月") are read against `written_on`, the day the request was
+    created (today for a new one), so editing a request later does not move its due date."""
     understood = vocabulary.understand(skills_text)
-    implied = read_implied(f"{skills_text}\n{household_notes}", today=today_local())
+    implied = read_implied(f"{skills_text}\n{household_notes}", today=written_on or today_local())
     return {
         "matched": understood.matched,
         "not_understood": [text for text in understood.not_understood if not covered(text, implied)],
@@ -234,7 +239,9 @@ async def update_request(
     if "start_date" in changes and changes["start_date"] < today_local():
         raise InvalidField("start_date", "不能早于今天 (must not be in the past)")
     if "skills_text" in changes or "household_notes" in changes:
-        changes["understood"] = understand(vocabulary, merged["skills_text"], merged["household_notes"])
+        changes["understood"] = understand(
+            vocabulary, merged["skills_text"], merged["household_notes"], written_on=local_date(row["created_at"])
+        )
     values = {getattr(JobRequest, key): value for key, value in changes.items()}
     values[JobRequest.version] = JobRequest.version + 1
     values[JobRequest.updated_at] = _now()

@@ -27,7 +27,7 @@ from service.taxonomy.text import normalize
 
 _SPLIT = re.compile(
     r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|\s+(?:and|&|or|plus|also)\s+|\s+-\s+"
-    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|然后"
+    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|顺手|顺带|同时|然后|兼|仲有|仲要"
 )
 # Words that carry no duty; they are cut from what is left over before it is tried fuzzily.
 _FILLER = re.compile(
@@ -46,6 +46,7 @@ _FILLER = re.compile(
                 "主要",
                 "平时",
                 "每天",
+                "每日",
                 "偶尔",
                 "一点",
                 "懂得",
@@ -178,16 +179,22 @@ _FILLER = re.compile(
                 "also",
                 "would",
                 "like",
+                "just",
+                "only",
+                "mainly",
             ),
             key=len,
             reverse=True,
         )
     )
 )
-_NEGATION = re.compile(r"(不用|不需要|不需|无需|不必|不要|唔使|唔洗|唔需要|唔要|免|no|not|don't|dont|without)\s*$")
-_NEGATION_ONLY = re.compile(
-    r"(不用|不需要|不需|无需|不必|不要|唔使|唔洗|唔需要|唔要|免|no|not|don't|dont|without|只要|只需要)?"
+_NEGATIONS = (
+    r"不用|不需要|不需|无需|无须|毋须|不必|不要|不是|不包括|不负责|唔使|唔驶|唔洗|唔需要|唔要|唔系|唔负责|免|"
+    r"no need to|don't need to|dont need to|doesn't need to|no|not|don't|dont|without"
 )
+# A word or two may stand between the negation and the duty: "不用帮忙做饭", "no need to cook".
+_NEGATION = re.compile(r"(" + _NEGATIONS + r")\s*(?:帮忙|帮手|帮|给|去|再|负责|管|做|搞)?\s*$")
+_NEGATION_ONLY = re.compile(r"(" + _NEGATIONS + r"|只要|只需要)?\s*(?:帮忙|帮手|帮|给|去|再|负责|管|做|搞)?")
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
 _ASCII_WORD = re.compile(r"[a-z0-9]")
 FUZZY_CUTOFF = 88.0
@@ -201,6 +208,32 @@ _SCHOOL = re.compile(r"小学|初中|幼儿园|上学|放学|返学|读书|schoo
 _COUNT = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|只|位|名|口)")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _INFANT, _CHILD = "infant_care", "child_care"
+# Duties written the same way for an elder and a baby (换尿片, 洗澡, 喂饭): with a baby and no elder named,
+# they are the baby's.
+_FOR_A_BABY = {
+    "toileting_incontinence_care": "infant_care",
+    "elderly_bathing_hygiene": "infant_care",
+    "elderly_feeding": "infant_feeding",
+    "elderly_diet": "infant_feeding",
+}
+# Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
+# of them is also read with the particle after the verb, or with the verb said twice.
+_VERBS = frozenset(
+    "聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄冲泡换打"
+)
+_PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下")
+_TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照顾", "照看", "打理", "辅导", "检查", "执拾")
+# Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
+_FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
+# A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
+# of time or an age ("两个小时", "三个月").
+_COUNT_BETWEEN = re.compile(
+    r"(?<=[\u3400-\u9fff])[一二两三四五六七八九十几\d]{1,2}\s*(?:个|只|位|名)(?!小时|钟|月|星期|礼拜|周|半|多|天|年|岁)"
+    r"(?=[\u3400-\u9fff])"
+)
+# A homophone of a two-character word is trusted only when the other character is kept and the swapped
+# one is not a common function character ("洗完" is not "洗碗").
+_FUNCTION_CHARS = frozenset("的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好")
 
 
 def chinese_number(token: str) -> int | None:
@@ -285,6 +318,15 @@ class SkillVocabulary:
                 key = normalize(alias).strip()
                 if key and key not in self._entries:
                     self._entries[key] = Entry((code,))
+        for key, entry in list(self._entries.items()):
+            if len(key) >= 2 and key[0] in _VERBS and _CJK.match(key[1]):
+                for particle in _PARTICLES:
+                    self._entries.setdefault(key[0] + particle + key[1:], entry)
+                self._entries.setdefault(key[0] + key, entry)
+            verb = next((v for v in _TWO_CHARACTER_VERBS if key.startswith(v) and len(key) > len(v)), None)
+            if verb:
+                for particle in _PARTICLES:
+                    self._entries.setdefault(verb + particle + key[len(verb) :], entry)
         for umbrella in umbrellas or []:
             entry = Entry(
                 tuple(umbrella["core"]),
@@ -305,6 +347,11 @@ class SkillVocabulary:
             if syllables and len(syllables) >= 3:
                 self._pinyin.setdefault(syllables, key)
         self._pinyin_lengths = sorted({len(k) for k in self._pinyin}, reverse=True)
+        self._pinyin2: dict[tuple[str, ...], list[str]] = {}
+        for key, entry in self._entries.items():
+            syllables = pinyin_key(key)
+            if syllables and len(syllables) == 2 and not entry.umbrella:
+                self._pinyin2.setdefault(syllables, []).append(key)
         self._fuzzy_keys = [k for k in self._entries if len(k) >= 3]
 
     # -- scanning ---------------------------------------------------------------------------
@@ -356,6 +403,8 @@ class SkillVocabulary:
                 if key:
                     found = (i, i + length, key)
                     break
+            if found is None and i + 2 <= n:
+                found = self._homophone2(piece[i : i + 2], syllables[i : i + 2], i)
             if found:
                 if gap_start < i:
                     gaps.append((gap_start, i))
@@ -366,6 +415,16 @@ class SkillVocabulary:
         if gap_start < n:
             gaps.append((gap_start, n))
         return hits, gaps
+
+    def _homophone2(self, written: str, syllables: tuple[str, ...], at: int) -> tuple[int, int, str] | None:
+        """A two-character word with one character swapped for a homophone: 作饭, 宠勿, 拖第."""
+        for key in self._pinyin2.get(syllables, ()):
+            kept = [a == b for a, b in zip(written, key)]
+            if sum(kept) == 1:
+                swapped = written[kept.index(False)]
+                if swapped not in _FUNCTION_CHARS:
+                    return (at, at + 2, key)
+        return None
 
     def _fuzzy(self, piece: str) -> tuple[str, float] | None:
         cjk = len(_CJK.findall(piece))
@@ -404,9 +463,23 @@ class SkillVocabulary:
             return original[start:end].strip() if len(original) == len(clause) else clause[start:end].strip()
 
         def refused(start: int) -> bool:
-            return bool(_NEGATION.search(clause[max(0, start - 8) : start]))
+            return bool(_NEGATION.search(clause[max(0, start - 14) : start]))
 
         exact, _ = self._scan(clause)
+        # A longer duty heard by sound beats the shorter exact words inside it: "做月子参" is 做月子餐.
+        for run in re.finditer(r"[\u3400-\u9fff]+", clause):
+            found, _ = self._scan_pinyin(run.group())
+            for s, e, key in found:
+                start, end = run.start() + s, run.start() + e
+                inside = [h for h in exact if start <= h[0] and h[1] <= end]
+                if (
+                    e - s >= 3
+                    and clause[start:end] != key
+                    and inside
+                    and not any(h[0] < end and start < h[1] and h not in inside for h in exact)
+                    and max(h[1] - h[0] for h in inside) < end - start
+                ):
+                    exact = [h for h in exact if h not in inside]  # the sound is heard again below
         # Umbrella words are soft: a duty heard by sound over them ("照故老人") replaces them.
         hard = [(s, e, k) for s, e, k in exact if not self._entries[k].umbrella]
         soft = [(s, e, k) for s, e, k in exact if self._entries[k].umbrella]
@@ -456,7 +529,9 @@ class SkillVocabulary:
     def understand(self, text: str) -> Understood:
         normalized = normalize(text)
         original = unicodedata.normalize("NFKC", text or "")
-        same_shape = len(original) == len(normalized)
+        counted = _COUNT_BETWEEN.sub("", normalized)
+        same_shape = len(original) == len(normalized) and counted == normalized
+        normalized = counted
         hits: list[_Hit] = []
         not_understood: list[str] = []
         for match in _clauses(normalized):
@@ -489,6 +564,9 @@ class SkillVocabulary:
             for code in h.entry.usual
             if not self._suppressed(h.entry, named_besides(h.entry))
         ]
+        baby, elder = self._people(hits)
+        pet = any("pet_care" in hit.entry.codes for hit in hits)
+        tube = any("nasal_feeding" in hit.entry.codes for hit in hits)
         matched: list[dict] = []
         seen: set[str] = set()
         for hit in hits:
@@ -498,6 +576,12 @@ class SkillVocabulary:
                 if not self._suppressed(hit.entry, others if hit.entry.unless else others + cared_for):
                     codes += list(hit.entry.usual)
             for code in codes:
+                if baby and not elder:
+                    code = _FOR_A_BABY.get(code, code)
+                elif pet and not elder:
+                    code = _FOR_A_PET.get(code, code)
+                if tube and code == "elderly_feeding":
+                    code = "nasal_feeding"  # fed through the tube the text names
                 code = _by_age(code, normalized)
                 if code in seen or code not in self._names:
                     continue
@@ -513,6 +597,20 @@ class SkillVocabulary:
                     }
                 )
         return Understood(matched=matched, not_understood=not_understood)
+
+    def _people(self, hits: list[_Hit]) -> tuple[bool, bool]:
+        """Whether the text names a baby or child (a word for one, or a maternity duty); and an elder."""
+        baby = elder = False
+        for hit in hits:
+            if hit.entry.umbrella and hit.entry.unless:
+                baby |= bool({_INFANT, _CHILD} & set(hit.entry.usual))
+                elder |= "elderly_daily_care" in hit.entry.usual
+            for code in hit.entry.codes:
+                if code in _FOR_A_BABY:
+                    continue
+                baby |= self._categories.get(code) == "maternity"
+                elder |= self._categories.get(code) == "elderly"
+        return baby, elder
 
     def _suppressed(self, entry: Entry, named: list[str]) -> bool:
         """Whether the text names a duty that replaces the umbrella word's usual ones."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 
+from service.accounts.callers import forget_callers
 from service.accounts.guards import Principal
 from service.accounts.tables import User
 from service.database import jsonb
@@ -179,6 +180,8 @@ async def erase_due(*, retention_days: int, now: datetime | None = None) -> list
                 "is_active = false WHERE id = ANY({})",
                 users,
             )
+    if erased:
+        forget_callers()  # after the commit: her account is read afresh from now on
     return [r["id"] for r in erased]
 
 

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from service.accounts.guards import Principal, Role
-from service.database import pool_of
+from service.database import read_pool
 from service.errors import Forbidden, InvalidField
 from service.registry.domain import today_local
-from service.registry.tables import Training
 
 
 @dataclass(frozen=True)
@@ -357,7 +356,8 @@ async def run_report(principal: Principal, name: str, *, group_by: list[str], da
         raise InvalidField("date_to", "不能早于 date_from (must not be before date_from)")
     dims = _parse_group_by(spec, group_by)
     sql, values = BUILDERS[name](principal, dims, date_from, date_to, today_local())
-    async with pool_of(Training).acquire() as connection, connection.transaction(readonly=True):
+    # On DATABASE_READ_URL when set: a report's figures may lag the primary by a replica's delay.
+    async with read_pool().acquire() as connection, connection.transaction(readonly=True):
         # The groupings sort every row several times; in memory that is several times faster.
         await connection.execute(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
         records = await connection.fetch(sql, *values)

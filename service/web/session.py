@@ -10,10 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from base64 import b64decode
+from dataclasses import dataclass
+from secrets import compare_digest
+from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.middleware.csrf import (
+    CSRF_SECRET_LENGTH,
+    CSRFMiddleware,
+    generate_csrf_hash,
+    generate_csrf_token,
+)
+from litestar.middleware.session.client_side import AAD, NONCE_SIZE, ClientSideSessionBackend, CookieBackendConfig
+from litestar.serialization import decode_json
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.accounts.guards import AGENCY_SCOPES, ANONYMOUS, Principal, Role
@@ -25,13 +39,48 @@ NOT_COOKIE_PATHS = ["^/api/", "^/schema", "^/health", "^/ready", "^/metrics"]
 SESSION_MAX_AGE = 8 * 3600
 
 
-def _derived(settings: Settings, purpose: str) -> bytes:
-    return hmac.new(settings.secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+def _derived(secret_key: str, purpose: str) -> bytes:
+    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
-def session_config(settings: Settings) -> CookieBackendConfig:
-    return CookieBackendConfig(
-        secret=_derived(settings, "web-session"),
+class RotatingSessionBackend(ClientSideSessionBackend):
+    """The session cookie, read when it was encrypted with the current key or with one
+    derived from an earlier SECRET_KEY (`OLD_SECRET_KEYS`), and always written with the
+    current key: every answer to a signed-in person re-issues the cookie under it, so a
+    rotation signs nobody out."""
+
+    def __init__(self, config: RotatingCookieConfig) -> None:
+        super().__init__(config)
+        self.earlier = [AESGCM(secret) for secret in config.old_secrets]
+
+    def load_data(self, data: list[bytes]) -> dict[str, Any]:
+        # As ClientSideSessionBackend.load_data, trying each key in turn.
+        decoded = b64decode(b"".join(data))
+        nonce = decoded[:NONCE_SIZE]
+        aad_starts_from = decoded.find(AAD)
+        associated_data = decoded[aad_starts_from:].replace(AAD, b"") if aad_starts_from != -1 else None
+        if not associated_data or decode_json(value=associated_data)["expires_at"] <= round(time.time()):
+            return {}
+        encrypted = decoded[NONCE_SIZE:aad_starts_from]
+        for aead in (self.aesgcm, *self.earlier):
+            try:
+                return self.deserialize_data(aead.decrypt(nonce, encrypted, associated_data=associated_data))
+            except InvalidTag:
+                continue
+        raise InvalidTag  # the middleware leaves the session empty
+
+
+@dataclass
+class RotatingCookieConfig(CookieBackendConfig):
+    _backend_class = RotatingSessionBackend  # type: ignore[assignment]
+
+    old_secrets: tuple[bytes, ...] = ()
+
+
+def session_config(settings: Settings) -> RotatingCookieConfig:
+    return RotatingCookieConfig(
+        secret=_derived(settings.secret_key, "web-session"),
+        old_secrets=tuple(_derived(key, "web-session") for key in settings.old_secret_keys),
         key="nanyue_session",
         max_age=SESSION_MAX_AGE,
         httponly=True,
@@ -43,13 +92,57 @@ def session_config(settings: Settings) -> CookieBackendConfig:
 
 def csrf_config(settings: Settings) -> CSRFConfig:
     return CSRFConfig(
-        secret=_derived(settings, "web-csrf").hex(),
+        secret=_derived(settings.secret_key, "web-csrf").hex(),
         cookie_name="nanyue_csrf",
         header_name="x-csrftoken",
         cookie_secure=settings.environment != "development",
         cookie_samesite="lax",
         cookie_httponly=True,
         exclude=NOT_COOKIE_PATHS,
+    )
+
+
+class RotatingCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check, also accepting tokens signed with a key derived from an
+    earlier SECRET_KEY; a page answered to a browser holding such a cookie re-issues it
+    (the same token, signed with the current key), so open forms keep working."""
+
+    def __init__(self, app: ASGIApp, config: CSRFConfig, old_secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(app, config)
+        self.old_secrets = old_secrets
+
+    def _token_secret(self, token: str, secrets: tuple[str, ...]) -> str | None:
+        if len(token) < CSRF_SECRET_LENGTH + 1:
+            return None
+        token_secret, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+        for secret in secrets:
+            if compare_digest(signature, generate_csrf_hash(token=token_secret, secret=secret)):
+                return token_secret
+        return None
+
+    def _decode_csrf_token(self, token: str) -> str | None:
+        return self._token_secret(token, (self.config.secret, *self.old_secrets))
+
+    def create_send_wrapper(self, send: Send, token: str, csrf_cookie: str | None) -> Send:
+        if csrf_cookie is not None and self._token_secret(csrf_cookie, (self.config.secret,)) is None:
+            # Signed with an earlier key (or an unknown one): the cookie is set again under the current key.
+            earlier = self._decode_csrf_token(csrf_cookie)
+            token = (
+                earlier + generate_csrf_hash(token=earlier, secret=self.config.secret)
+                if earlier
+                else generate_csrf_token(secret=self.config.secret)
+            )
+            csrf_cookie = None
+        return super().create_send_wrapper(send, token=token, csrf_cookie=csrf_cookie)
+
+
+def csrf_middleware(settings: Settings) -> DefineMiddleware:
+    """The CSRF check of the pages (in place of the app's `csrf_config`, which cannot take
+    earlier keys)."""
+    return DefineMiddleware(
+        RotatingCSRFMiddleware,
+        config=csrf_config(settings),
+        old_secrets=tuple(_derived(key, "web-csrf").hex() for key in settings.old_secret_keys),
     )
 
 

@@ -4,6 +4,7 @@ import asyncio
 import inspect
 import threading
 from dataclasses import replace
+from datetime import date, timedelta
 
 import msgspec
 import numpy as np
@@ -11,10 +12,11 @@ import numpy as np
 from service.accounts.guards import Role, require_authenticated, requires
 from service.employment.services import busy_periods
 from service.matching.facts import DatabaseFacts
-from service.matching.index import CATEGORIES, CandidateIndex, Probe, day_number
-from service.matching.ranking import filter_candidates, rank
+from service.matching.index import CATEGORIES, CandidateIndex, FactsSource, Probe, WorkerFacts, day_number
+from service.matching.ranking import MatchQuery, filter_candidates, hard_filters, in_area, rank
 from service.matching.schemas import MatchPage
 from service.matching.services import query_for
+from service.taxonomy.rules import HEALTH_TIER_CODES
 from tests.conftest import in_app
 from tests.factories import matches, post_request
 
@@ -148,3 +150,123 @@ def test_guards_are_coroutines_so_none_runs_in_a_thread():
     assert inspect.iscoroutinefunction(require_authenticated)
     assert inspect.iscoroutinefunction(requires(Role.ADMIN))
     assert inspect.iscoroutinefunction(requires(Role.HOUSEKEEPING, scope="jobs:read"))
+
+
+async def test_a_worker_who_leaves_a_district_leaves_its_list(client, actors, registry):
+    person, moving = await registry.worker()
+    _, staying = await registry.worker()
+    employer = await actors.employer()
+    job = await post_request(client, employer, location=None)
+    url = f"/api/v1/workers/{moving['id']}"
+
+    async def move_to(codes):
+        tag = (await client.get(url, headers=person.headers)).headers["etag"]
+        moved = await client.patch(url, headers=person.headers | {"If-Match": tag}, json={"district_codes": codes})
+        assert moved.status_code == 200
+        page = await matches(client, employer, job["id"])
+        removed = {e["filter"]: e["removed"] for e in page["excluded"]}
+        return [m["worker_id"] for m in page["items"]], page["total"], removed["area"]
+
+    assert len((await matches(client, employer, job["id"]))["items"]) == 2  # the lists are built
+    first = await move_to(["441881"])  # the district's list still names her: the column decides
+    assert first[:2] == ([staying["id"]], 1)
+    back = await move_to(["441802"])  # listed twice now, ranked once
+    assert sorted(back[0]) == sorted([moving["id"], staying["id"]]) and back[1] == 2
+    assert back[2] == first[2] - 1
+
+
+class GeneratedFacts(FactsSource):
+    """A generated registry in memory: every worker's facts, and later changes to some."""
+
+    def __init__(self, facts):
+        self.facts = {f.id: f for f in facts}
+        self.changed: list = []
+
+    async def all_workers(self):
+        return sorted(self.facts.values(), key=lambda f: f.id), 1
+
+    async def changed_workers(self, since_xmin):
+        changed, self.changed = self.changed, []
+        return changed, since_xmin + 1
+
+
+def generated_worker(rng, worker_id, codes, center):
+    located = rng.random() < 0.8
+    return WorkerFacts(
+        id=worker_id,
+        txid=worker_id,
+        active=rng.random() < 0.95,
+        consented=rng.random() < 0.9,
+        blacklisted_until=None,
+        categories=list(rng.choice(CATEGORIES, size=int(rng.integers(1, 3)), replace=False)),
+        skills=[],
+        district_codes=list(rng.choice(codes, size=int(rng.integers(1, 3)), replace=False)),
+        languages=["cantonese"],
+        live_in=bool(rng.random() < 0.5),
+        experience_years=int(rng.integers(0, 15)),
+        wage_min=int(rng.integers(4000, 9000)),
+        wage_max=9500,
+        wage_unit="month",
+        available_from=None,
+        lat=float(center[0] + rng.normal(0, 0.15)) if located else None,
+        lon=float(center[1] + rng.normal(0, 0.15)) if located else None,
+        surname="陈",
+        female=True,
+        health_until={tier: date(2100, 1, 1) for tier in HEALTH_TIER_CODES},
+        integrity=float(rng.integers(40, 100)) / 100,
+    )
+
+
+async def test_the_fast_paths_rank_as_a_fresh_index_and_a_brute_force_area_do(app):
+    """Trusted district lists and grid cells taken whole answer as checking every row does,
+    also after workers moved (their old lists and cells then hold stale rows)."""
+    taxonomy = app.state.taxonomy
+    rng = np.random.default_rng(11)
+    city = taxonomy.districts["441802"]["city_code"]
+    codes = sorted(c for c, d in taxonomy.districts.items() if d["city_code"] == city)
+    center = (23.70, 113.05)
+    facts = [generated_worker(rng, i, codes, center) for i in range(1, 3001)]
+    source = GeneratedFacts(facts)
+    index = CandidateIndex(taxonomy, source)
+    await index.ensure_fresh()
+    # A quarter of them move: another district, another place, or no location at all.
+    moved = [replace(f, txid=f.txid + 10_000, **_moved(rng, codes, center)) for f in facts[::4]]
+    source.changed = moved
+    await index.ensure_fresh()
+    assert index._stale_districts and index._stale_cells
+    fresh = CandidateIndex(taxonomy, GeneratedFacts([source.facts[f.id] for f in facts]))
+    fresh.source.facts.update({f.id: f for f in moved})
+    await fresh.ensure_fresh()
+
+    today = date(2026, 11, 27)
+    for n in range(40):
+        q = MatchQuery(
+            category=str(rng.choice(CATEGORIES)),
+            skills=[],
+            district_code=str(rng.choice(codes)),
+            start_date=today + timedelta(days=5),
+            scope=str(rng.choice(["district", "district", "city", "province"])),
+            today=today,
+        )
+        if n % 2:
+            q = replace(q, lat=center[0] + rng.normal(0, 0.1), lon=center[1] + rng.normal(0, 0.1), radius_km=5.0 + n)
+        for built in (index, fresh):
+            ranked = rank(built, q, limit=50, offset=0)
+            assert ranked == rank(fresh, q, limit=50, offset=0)
+        # The area by brute force, over every row.
+        rows, excluded, _ = filter_candidates(index, q)
+        if q.scope != "province":
+            plain = np.array([row for row in range(index.n) if in_area(index, q, row)], dtype=np.int64)
+            assert excluded[0]["removed"] == index.n - plain.size
+            for _name, condition in hard_filters(index, q):
+                plain = plain[condition(plain)]
+            assert rows.tolist() == plain.tolist()
+
+
+def _moved(rng, codes, center):
+    change = int(rng.integers(0, 3))
+    if change == 0:
+        return {"district_codes": [str(rng.choice(codes))]}
+    if change == 1:
+        return {"lat": float(center[0] + rng.normal(0, 0.15)), "lon": float(center[1] + rng.normal(0, 0.15))}
+    return {"lat": None, "lon": None}

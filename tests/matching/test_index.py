@@ -5,8 +5,8 @@ from datetime import timedelta
 import numpy as np
 
 from service.employment.services import busy_periods
-from service.matching.facts import DatabaseFacts
-from service.matching.index import CandidateIndex
+from service.matching.facts import DatabaseFacts, positions_to_masks
+from service.matching.index import BitVocabulary, CandidateIndex
 from service.registry.domain import today_local
 from tests.conftest import in_app
 
@@ -81,3 +81,24 @@ async def test_the_bulk_load_equals_the_row_by_row_load(client, actors, registry
     assert (first["4-10-01-06"], first["4-10-01-06:母婴护理员"], first["4-10-01-06:家务服务员"]) == (3, 3, 0)
     assert bulk.col("wage_term").tolist() == [False, False, True, False, False]
     assert bulk.col("background").max() > 0 and bulk.col("blacklisted").max() > 0 and bulk.col("trained").max() > 0
+
+
+def test_vocabulary_positions_become_the_same_masks_as_the_vocabulary_makes():
+    vocabulary = BitVocabulary([f"code{i}" for i in range(150)], capacity_words=3)
+    rows = [["code0", "code63", "code64"], ["code149"], [], ["code5", "code5", "code127", "code128"]]
+    width = max(len(r) for r in rows)
+    positions = np.array([[vocabulary.bits[c] + 1 for c in r] + [0] * (width - len(r)) for r in rows], dtype=np.int16)
+    masks = positions_to_masks(positions, vocabulary.words)
+    assert masks.dtype == np.uint64
+    assert masks.tolist() == [vocabulary.words_of(r) for r in rows]
+    assert masks[0].tolist() == [1 | 1 << 63, 1, 0]
+
+
+async def test_the_bulk_load_of_an_empty_registry_is_empty(client, app):
+    async def load():
+        index = CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+        await index.ensure_fresh()
+        return index
+
+    index = in_app(client, load)
+    assert index.loaded and index.n == 0 and index.skipped == {}

@@ -1,5 +1,7 @@
 """What a request's free text is understood as, through the API: skills, implied terms, languages."""
 
+from datetime import date, datetime, timezone
+
 from piccolo.querystring import QueryString
 
 from service.taxonomy.languages import recode_languages
@@ -123,3 +125,41 @@ async def test_free_text_languages_of_existing_rows_become_codes(client, actors,
 
     # Known names become codes, in order and once; a value no list knows is kept, not lost.
     assert in_app(client, rewrite_then_read) == ["cantonese", "mandarin", "火星话"]
+
+
+async def test_a_written_due_date_implies_the_window_shown_for_confirmation(client, actors, app):
+    employer = await actors.employer()
+    created = await client.post(
+        "/api/v1/job-requests",
+        headers=employer.headers,
+        json=request_body(skills_text="月嫂，会做月子餐", household_notes="预产期下个月中，顺产"),
+    )
+    assert created.status_code == 201, created.text
+    job = created.json()
+    implied = job["understood"]["implied"]
+    first, last = date.fromisoformat(implied["due_date_from"]), date.fromisoformat(implied["due_date_to"])
+    assert (first.day, last.day) == (11, 20) and last.month == first.month
+    assert implied["evidence"]["due_date_from"] == "预产期下个月中"
+    # Shown, never applied: the request's own window stays as typed (here: none).
+    assert job["due_date_from"] is None and job["due_date_to"] is None
+
+    # Written weeks ago, edited today: "下个月" still means the month after the request was written.
+    async def backdate():
+        await app.state.engine.run_querystring(
+            QueryString(
+                "UPDATE job_request SET created_at = {} WHERE id = {}",
+                datetime(2026, 1, 20, 4, tzinfo=timezone.utc),
+                job["id"],
+            )
+        )
+
+    in_app(client, backdate)
+    url = f"/api/v1/job-requests/{job['id']}"
+    changed = await client.patch(url, headers=employer.headers, json={"household_notes": "预产期下个月底左右"})
+    assert changed.status_code == 200, changed.text
+    implied = changed.json()["understood"]["implied"]
+    assert (implied["due_date_from"], implied["due_date_to"]) == ("2026-02-21", "2026-02-28")
+    preview = await client.post(
+        "/api/v1/job-requests/understand", headers=employer.headers, json={"household_notes": "due early March"}
+    )
+    assert preview.json()["implied"]["due_date_from"].endswith("-03-01")

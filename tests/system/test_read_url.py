@@ -1,0 +1,78 @@
+"""DATABASE_READ_URL: the candidate index's loads and refreshes and the bureau's reports read
+there; everything else (and every read that must see the request's own write) on
+DATABASE_URL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncpg
+
+from service.registry.domain import today_local
+from service.settings import load_settings
+from tests.conftest import in_app
+from tests.factories import post_request
+from tests.faults.support import another_instance
+
+MARKER_SCHEMA = "read_marker"
+
+
+def test_database_read_url_is_read_from_the_environment(tmp_path):
+    base = {"VAR_DIR": str(tmp_path)}
+    assert load_settings(base, dotenv=tmp_path / ".env").database_read_url is None
+    url = "postgresql://reader@127.0.0.1:5432/nanyue"
+    assert load_settings(base | {"DATABASE_READ_URL": url}, dotenv=tmp_path / ".env").database_read_url == url
+
+
+async def test_matching_reads_the_registry_through_the_read_engine(client, app, actors, registry, database_url):
+    _person, worker = await registry.worker(certificate_level=4)
+    employer = await actors.employer()
+    request = await post_request(client, employer)
+
+    async def scenario() -> list[int]:
+        async with another_instance(app, database_read_url=database_url) as (other, http):
+            assert other.state.read_engine is not other.state.engine
+            assert other.state.matcher.source.engine is other.state.read_engine
+            ranked = await http.get(f"/api/v1/job-requests/{request['id']}/matches", headers=employer.headers)
+            assert ranked.status_code == 200, ranked.text
+            return [m["worker_id"] for m in ranked.json()["items"]]
+
+    assert in_app(client, scenario) == [worker["id"]]
+    # Without DATABASE_READ_URL the one engine serves both.
+    assert app.state.read_engine is app.state.engine
+
+
+async def test_reports_read_from_the_read_url(client, app, actors, database_url):
+    """The read URL names the same database with a schema in front holding a certificate
+    the primary does not have: a report that counts it was read there."""
+    admin = await actors.admin()
+    today = today_local()
+    period = {"date_from": (today - timedelta(days=30)).isoformat(), "date_to": today.isoformat()}
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {MARKER_SCHEMA} CASCADE; CREATE SCHEMA {MARKER_SCHEMA}")
+        await conn.execute(f"CREATE TABLE {MARKER_SCHEMA}.certificate (LIKE public.certificate INCLUDING DEFAULTS)")
+        await conn.execute(
+            f"INSERT INTO {MARKER_SCHEMA}.certificate (id, worker, occupation_code, level, certificate_no, "
+            "issued_on, status, kind) VALUES (1, 1, '4-10-01-06', 4, 'MARKER-1', $1, 'verified', 'skill_level')",
+            today,
+        )
+
+        async def report(http) -> int:
+            answer = await http.get("/api/v1/reports/certificates", headers=admin.headers, params=period)
+            assert answer.status_code == 200, answer.text
+            # The grand total is the largest row (the others are groups of it).
+            return max((row["certificates"] for row in answer.json()["rows"]), default=0)
+
+        async def scenario() -> tuple[int, int]:
+            async with another_instance(app) as (_, http):
+                primary = await report(http)
+            marked = f"{database_url}?search_path={MARKER_SCHEMA},public"
+            async with another_instance(app, database_read_url=marked) as (_, http):
+                replica = await report(http)
+            return primary, replica
+
+        assert in_app(client, scenario) == (0, 1)
+    finally:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {MARKER_SCHEMA} CASCADE")
+        await conn.close()
