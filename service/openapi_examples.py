@@ -582,9 +582,10 @@ RESPONSE_EXAMPLES: dict[str, Any] = {
         "wage": 15800,
         "wage_unit": "term",
         "message": "您好，想请您 3 月开始做月嫂",
-        "status": "pending",
+        "status": "offered",
         "expires_at": "2026-11-30T08:30:00Z",
         "decided_at": None,
+        "closed_reason": "",
         "created_at": NOW,
     },
     "PlacementOut": {
@@ -1005,7 +1006,14 @@ EVENT_PAYLOADS: dict[str, dict[str, Any]] = {
         "邀约被拒绝 (an offer was declined)", {"offer_id": _INT, "worker_id": _INT}, {"offer_id": 1, "worker_id": 1}
     ),
     "offer.withdrawn": _event(
-        "邀约被撤回 (an offer was withdrawn)", {"offer_id": _INT, "worker_id": _INT}, {"offer_id": 1, "worker_id": 1}
+        "邀约被撤回：雇主方撤回（by_employer），或雇主被人社部门暂停（employer_suspended） "
+        "(an offer was withdrawn by the employer side, or with the employer's suspension)",
+        {
+            "offer_id": _INT,
+            "worker_id": _INT,
+            "reason": {"type": "string", "enum": ["by_employer", "employer_suspended"]},
+        },
+        {"offer_id": 1, "worker_id": 1, "reason": "employer_suspended"},
     ),
     "placement.completed": _event(
         "服务完成 (a placement was completed)",
@@ -1013,8 +1021,14 @@ EVENT_PAYLOADS: dict[str, dict[str, Any]] = {
         {"placement_id": 1, "worker_id": 1, "outcome": "completed"},
     ),
     "placement.terminated": _event(
-        "服务提前终止或未到岗 (a placement ended early, or a no-show)",
-        {"placement_id": _INT, "worker_id": _INT, "outcome": {"type": "string", "enum": ["terminated", "no_show"]}},
+        "服务提前结束：雇主方终止或记录未到岗，或家政服务员辞职（resigned）或上岗前取消（cancelled） "
+        "(a placement ended before its term: the employer side terminated it or recorded a no-show, "
+        "or she resigned or cancelled before it began)",
+        {
+            "placement_id": _INT,
+            "worker_id": _INT,
+            "outcome": {"type": "string", "enum": ["terminated", "no_show", "resigned", "cancelled"]},
+        },
         {"placement_id": 1, "worker_id": 1, "outcome": "terminated"},
     ),
     "request.vacancy": _event(

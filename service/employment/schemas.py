@@ -28,6 +28,7 @@ class OfferOut(Output, kw_only=True):
     status: str
     expires_at: datetime
     decided_at: datetime | None
+    closed_reason: str = ""
     created_at: datetime
 
 

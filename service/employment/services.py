@@ -198,6 +198,10 @@ async def accept_offer(principal: Principal, offer_id: int) -> dict:
         request = found(await JobRequest.select().where(JobRequest.id == offer["request"]).lock_rows().first())
         if matching.effective_status(request) != "open":
             raise Conflict("该需求已招满或已取消 (the request is filled or cancelled)")
+        if await standing.active_suspension(user_id=request["employer"], agency_id=request["agency"]) is not None:
+            raise Conflict(
+                "雇主已被人社部门暂停，邀约不能接受 (the employer is suspended by the bureau; its offers cannot be accepted)"
+            )
         worker = found(await Worker.select().where(Worker.id == offer["worker"]).lock_rows().first())
         if not registry.is_visible_to_employers(worker):
             raise Conflict(
@@ -268,9 +272,12 @@ async def _close_offer(offer: dict, status: str, principal: Principal) -> dict:
         if not changed:
             raise Conflict(f"邀约状态为 {offer_status(offer)}，不能{status} (this offer is no longer open)")
         request = found(await JobRequest.select(JobRequest.agency).where(JobRequest.id == offer["request"]).first())
+        data = {"offer_id": offer["id"], "worker_id": offer["worker"]}
+        if status == "withdrawn":
+            data["reason"] = "by_employer"
         await emit(
             f"offer.{status}",
-            {"offer_id": offer["id"], "worker_id": offer["worker"]},
+            data,
             [request["agency"], await _bound_agency(offer["worker"])],
         )
     return await get_offer(principal, offer["id"])
@@ -926,7 +933,35 @@ async def suspend_employer(principal: Principal, complaint_id: int, *, reason: s
             user=user_id, agency=agency_id, complaint_id=complaint_id, reason=reason, suspended_by=principal.user_id
         )
         await suspension.save()
+        await _withdraw_offers_of_suspended(user_id=user_id, agency_id=agency_id)
     return await get_suspension(principal, suspension.id)
+
+
+SUSPENDED_OFFER_REASON = "雇主已被暂停 (the employer was suspended by the bureau)"
+
+
+async def _withdraw_offers_of_suspended(*, user_id: int | None, agency_id: int | None) -> None:
+    """The suspended employer's open offers are withdrawn with it, each worker told why.
+    Lifting the suspension later does not bring them back."""
+    closed = await Offer.raw(
+        """
+        UPDATE offer o SET status = 'withdrawn', decided_at = now(), closed_reason = {}
+        FROM job_request j
+        WHERE j.id = o.request AND o.status = 'offered' AND o.expires_at > now()
+          AND (j.employer = {} OR (j.employer IS NULL AND {}::int IS NOT NULL AND j.agency = {}))
+        RETURNING o.id, o.worker, j.agency
+        """,
+        SUSPENDED_OFFER_REASON,
+        user_id,
+        agency_id,
+        agency_id,
+    )
+    for row in closed:
+        await emit(
+            "offer.withdrawn",
+            {"offer_id": row["id"], "worker_id": row["worker"], "reason": "employer_suspended"},
+            [row["agency"], await _bound_agency(row["worker"])],
+        )
 
 
 async def lift_suspension(principal: Principal, suspension_id: int, *, reason: str) -> dict:

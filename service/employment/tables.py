@@ -72,6 +72,8 @@ class Offer(Table):
     status = Varchar(length=16, default=OfferStatus.OFFERED, index=True, choices=OfferStatus)
     expires_at = Timestamptz()
     decided_at = Timestamptz(null=True, default=None)
+    # Why it closed when neither side chose to (e.g. the bureau suspended the employer).
+    closed_reason = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

@@ -22,6 +22,7 @@ from datetime import date
 
 import numpy as np
 
+from service.accounts import standing
 from service.accounts.guards import Principal
 from service.errors import NotFound, found
 from service.matching.explain import failed_filters
@@ -302,6 +303,9 @@ async def _request_she_fits(worker: dict, request_id: int, index: CandidateIndex
     for a missing request."""
     request = await JobRequest.select().where(JobRequest.id == request_id).first()
     if request is None or request["status"] != "open" or request["worker_visibility"] != "fitting":
+        raise NotFound(NOT_FOUND)
+    # A suspended employer's requests are hidden from her, as in her list of open requests.
+    if await standing.active_suspension(user_id=request["employer"], agency_id=request["agency"]) is not None:
         raise NotFound(NOT_FOUND)
     await index.ensure_fresh()
     row = index.row_of(worker["id"])

@@ -167,6 +167,10 @@ class HouseholdPages(Controller):
         requests = await queries.my_requests(principal)
         for r in requests:
             r["effective_status"] = matching.effective_status(r)
+            # A filled request someone left early has places to fill again (few requests are filled).
+            r["vacancies"] = 0
+            if r["effective_status"] == "filled":
+                r["vacancies"] = (await employment.staffing(principal, r["id"]))["vacancies"]
         return page(
             request, "household/dashboard.html", requests=requests, placements=await queries.my_placements(principal)
         )

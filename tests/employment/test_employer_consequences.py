@@ -7,6 +7,7 @@ appeals as a worker does."""
 from __future__ import annotations
 
 from service.registry.domain import today_local
+from tests.conftest import in_app
 from tests.factories import offer, post_request
 
 DESCRIPTION = "雇主多次辱骂并推搡，邻居可以作证"
@@ -134,3 +135,101 @@ def _body():
     from tests.factories import request_body
 
     return request_body(start_date=today_local().isoformat(), end_date=None)
+
+
+def _events(client, kind: str, offer_id: int) -> list[dict]:
+    from service.database import jsonb
+    from service.events.tables import Event
+
+    async def read():
+        return await Event.select().where(Event.type == kind)
+
+    payloads = [jsonb(r["payload"]) for r in in_app(client, read)]
+    return [p for p in payloads if p["offer_id"] == offer_id]
+
+
+def _reopen_offer(client, offer_id: int) -> None:
+    """Put a withdrawn offer back to open, as one that slipped past the withdrawal would be."""
+    from service.employment.tables import Offer
+
+    async def reopen():
+        await Offer.update({Offer.status: "offered", Offer.closed_reason: ""}).where(Offer.id == offer_id)
+
+    in_app(client, reopen)
+
+
+async def test_suspension_withdraws_open_offers_and_no_route_reaches_the_suspended_employers_jobs(
+    client, actors, registry
+):
+    employer = await actors.employer()
+    admin, complaint = await upheld_complaint(client, actors, registry, employer)
+    she, her = await registry.worker(available_from=None)
+    other_person, other = await registry.worker(available_from=None)
+    job = await post_request(client, employer, headcount=2)
+    before = await offer(client, employer, job["id"], her["id"])
+    slipped = await offer(client, employer, job["id"], other["id"])
+    interest_url = f"/api/v1/job-requests/{job['id']}/interest"
+    assert (await client.post(interest_url, headers=she.headers)).status_code in (200, 201)
+
+    suspended = await client.post(
+        f"/api/v1/complaints/{complaint['id']}/employer-suspension",
+        headers=admin.headers,
+        json={"reason": "经核实存在虐待家政服务员行为"},
+    )
+    assert suspended.status_code == 201, suspended.text
+
+    # Her open offer was withdrawn with the suspension, and she is told why.
+    mine = (await client.get("/api/v1/offers", headers=she.headers)).json()
+    [listed] = [o for o in mine if o["id"] == before["id"]]
+    assert listed["status"] == "withdrawn" and listed["closed_reason"].startswith("雇主已被暂停")
+    [event] = _events(client, "offer.withdrawn", before["id"])
+    assert event == {"offer_id": before["id"], "worker_id": her["id"], "reason": "employer_suspended"}
+
+    # An offer that slipped through (still open) cannot be accepted while the suspension holds.
+    _reopen_offer(client, slipped["id"])
+    cases = [
+        ("accept an old offer", she, "post", f"/api/v1/offers/{before['id']}/accept", None, 409),
+        ("accept a slipped offer", other_person, "post", f"/api/v1/offers/{slipped['id']}/accept", None, 409),
+        ("express interest", other_person, "post", interest_url, None, 404),
+        ("withdraw interest never shown", other_person, "delete", interest_url, None, 404),
+        (
+            "make an offer",
+            employer,
+            "post",
+            f"/api/v1/job-requests/{job['id']}/offers",
+            {"worker_id": her["id"]},
+            403,
+        ),
+    ]
+    for name, person, method, url, body, status in cases:
+        kwargs = {"json": body} if body is not None else {}
+        response = await getattr(client, method)(url, headers=person.headers, **kwargs)
+        assert response.status_code == status, (name, response.text)
+        if name == "accept a slipped offer":
+            assert "雇主已被人社部门暂停" in response.json()["detail"]
+    ids = [i["request"]["id"] for i in (await open_requests(client, other_person)).json()["items"]]
+    assert job["id"] not in ids
+    # She may still take back interest she showed before.
+    assert (await client.delete(interest_url, headers=she.headers)).status_code in (200, 204)
+
+    # Lifting the suspension does not bring the withdrawn offer back.
+    lifted = await client.post(
+        f"/api/v1/employer-suspensions/{suspended.json()['id']}/lift",
+        headers=admin.headers,
+        json={"reason": "已整改"},
+    )
+    assert lifted.status_code == 200
+    again = (await client.get(f"/api/v1/offers/{before['id']}", headers=she.headers)).json()
+    assert again["status"] == "withdrawn" and again["closed_reason"].startswith("雇主已被暂停")
+    assert (await client.post(f"/api/v1/offers/{before['id']}/accept", headers=she.headers)).status_code == 409
+
+
+async def test_an_employer_withdrawing_an_offer_says_so_in_the_event(client, actors, registry):
+    employer = await actors.employer()
+    _person, worker = await registry.worker(available_from=None)
+    job = await post_request(client, employer)
+    made = await offer(client, employer, job["id"], worker["id"])
+    withdrawn = await client.post(f"/api/v1/offers/{made['id']}/withdraw", headers=employer.headers)
+    assert withdrawn.status_code == 200 and withdrawn.json()["closed_reason"] == ""
+    [event] = _events(client, "offer.withdrawn", made["id"])
+    assert event["reason"] == "by_employer"
