@@ -10,7 +10,10 @@ principals it has read, for at most `CALLER_CACHE_SECONDS`, and forgets them all
   `agency` send `NOTIFY nanyue_callers` when a column that decides a caller changes (and on
   DELETE and TRUNCATE); each process listens on its own connection;
 - while that connection is down (or not yet up) nothing is remembered: every request reads
-  its caller afresh, as before. Whatever happens, an entry is used for at most
+  its caller afresh, as before. "Up" means heard: before the cache is used, and every
+  `CALLER_CACHE_SECONDS` after, the process sends a NOTIFY of its own on the channel and
+  waits for it to come back (behind a transaction pooler LISTEN succeeds but nothing is
+  ever delivered; such a connection never turns the cache on). Whatever happens, an entry is used for at most
   `CALLER_CACHE_SECONDS` after it was read.
 
 A principal read while a change is being announced is not kept (the cache's generation
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 import weakref
 from collections import OrderedDict
@@ -38,6 +42,8 @@ CALLER_CACHE_SECONDS = 5.0
 # Principals kept per process (the least recently used go first).
 CALLER_CACHE_SIZE = 10_000
 _RECONNECT_SECONDS = (0.5, 30.0)
+# The payload of the process's own round-trip NOTIFYs (the triggers send a table name).
+PING_PREFIX = "ping:"
 
 _caches: weakref.WeakSet[CallerCache] = weakref.WeakSet()
 
@@ -93,15 +99,26 @@ class CallerCache:
 
     async def listen(self, engine: Any) -> None:
         """Hear `NOTIFY nanyue_callers` until cancelled, reconnecting with backoff; the
-        cache is used only while connected, and emptied whenever the connection changes."""
+        cache is used only while a NOTIFY of its own has come back on the connection
+        (checked again every `ttl` seconds), and emptied whenever the connection changes."""
         backoff = 0.0
         while True:
             connection = None
             try:
                 connection = await engine.get_new_connection()
                 closed = asyncio.Event()
-                await connection.add_listener(CHANNEL, lambda *_: self.clear())
+                pings: dict[str, asyncio.Event] = {}
+
+                def heard(_connection: Any, _pid: int, _channel: str, payload: str, pings=pings) -> None:
+                    if payload.startswith(PING_PREFIX):
+                        if (event := pings.get(payload)) is not None:
+                            event.set()
+                        return
+                    self.clear()
+
+                await connection.add_listener(CHANNEL, heard)
                 connection.add_termination_listener(lambda *_, closed=closed: closed.set())
+                await self._round_trip(connection, pings)
                 self.clear()
                 self.listening = True
                 if backoff:
@@ -111,8 +128,8 @@ class CallerCache:
                     try:
                         await asyncio.wait_for(closed.wait(), timeout=self.ttl)
                     except asyncio.TimeoutError:
-                        # A connection that stopped answering stops the cache.
-                        await asyncio.wait_for(connection.fetchval("SELECT 1"), timeout=self.ttl)
+                        # A connection that stopped delivering stops the cache.
+                        await self._round_trip(connection, pings)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError) as exc:
                 log.warning("caller cache stopped hearing changes (%s); callers are read afresh", type(exc).__name__)
             finally:
@@ -122,6 +139,17 @@ class CallerCache:
                     connection.terminate()
             backoff = min(_RECONNECT_SECONDS[1], max(_RECONNECT_SECONDS[0], backoff * 2))
             await asyncio.sleep(backoff)
+
+    async def _round_trip(self, connection: Any, pings: dict[str, asyncio.Event]) -> None:
+        """Send a NOTIFY on the channel and wait (at most `ttl` seconds, else TimeoutError)
+        until the listener hears it: proof that announcements reach this process."""
+        payload = PING_PREFIX + secrets.token_hex(8)
+        event = pings[payload] = asyncio.Event()
+        try:
+            await asyncio.wait_for(connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload), timeout=self.ttl)
+            await asyncio.wait_for(event.wait(), timeout=self.ttl)
+        finally:
+            pings.pop(payload, None)
 
 
 def forget_callers() -> None:

@@ -140,3 +140,46 @@ def test_the_cache_keeps_a_bounded_number_of_callers(size):
     for n in range(5):
         cache.put(str(n), Principal(role=Role.EMPLOYER, user_id=n), generation=cache.generation)
     assert len(cache) == size and cache.get("4") is not None and cache.get("0") is None
+
+
+class _DeafConnection:
+    """A connection on which LISTEN seems to work but nothing is ever delivered (as behind
+    a transaction-mode pooler)."""
+
+    def __init__(self, connection) -> None:
+        self._connection = connection
+
+    async def add_listener(self, channel, callback) -> None:
+        await self._connection.execute(f"LISTEN {channel}")
+
+    def __getattr__(self, name):
+        return getattr(self._connection, name)
+
+
+class _DeafEngine:
+    def __init__(self, engine) -> None:
+        self._engine = engine
+
+    async def get_new_connection(self):
+        return _DeafConnection(await self._engine.get_new_connection())
+
+
+async def test_a_listener_that_never_hears_anything_never_turns_the_cache_on(client, app):
+    async def listen(engine) -> bool:
+        cache = CallerCache(ttl=0.3)
+        task = asyncio.create_task(cache.listen(engine))
+        try:
+            seen = False
+            started = time.monotonic()
+            while time.monotonic() - started < 1.5:
+                seen = seen or cache.listening
+                await asyncio.sleep(0.01)
+            cache.put("t", Principal(role=Role.EMPLOYER, user_id=7), generation=cache.generation)
+            return seen or len(cache) > 0
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    assert in_app(client, listen, _DeafEngine(app.state.engine)) is False
+    # The same connection with its notifications delivered turns it on.
+    assert in_app(client, listen, app.state.engine) is True
