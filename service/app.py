@@ -226,10 +226,16 @@ def link_domains() -> None:
 def new_candidate_index(app: Litestar) -> CandidateIndex:
     """The matcher's index, reading the registry (its bulk load and refreshes on the read
     engine: a replica's lag delays a change in the rankings, and the index's version is the
-    transaction id horizon of what it read, so it reads nothing twice and misses nothing)
+    transaction id horizon of what it read, so it reads nothing twice and misses nothing;
+    a page ranked there is checked on the primary for workers no longer to be shown)
     and the employment domain's placements (on the primary: a placement must block the
     worker at once)."""
-    return CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.read_engine), busy=busy_periods)
+    return CandidateIndex(
+        app.state.taxonomy,
+        DatabaseFacts(app.state.read_engine),
+        busy=busy_periods,
+        may_lag=app.state.read_engine is not app.state.engine,
+    )
 
 
 async def _schedule(checks: flags.CheckScheduler) -> None:

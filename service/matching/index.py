@@ -59,6 +59,9 @@ READABLE_DATES = (date(1900, 1, 1), date(2200, 12, 31))
 READABLE_LAT, READABLE_LON = (-90.0, 90.0), (-180.0, 180.0)
 SKIPPED_ROWS = Gauge("nanyue_matcher_skipped_rows", "Worker rows the candidate index could not read and left out")
 MAX_SKIP_LOG_LINES = 100
+# With a lagging source: the least time between refreshes while the primary reports
+# changes the replica has not shown yet.
+LAGGING_REFRESH_SECONDS = 0.2
 
 
 # The checks of the bulk load, in the order of the bits of its `unreadable` column.
@@ -259,7 +262,15 @@ class Probe:
 
 
 class CandidateIndex:
-    def __init__(self, taxonomy: Taxonomy, source: FactsSource, busy: BusyProvider = no_busy_periods) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        source: FactsSource,
+        busy: BusyProvider = no_busy_periods,
+        *,
+        may_lag: bool = False,
+        lagging_refresh_seconds: float = LAGGING_REFRESH_SECONDS,
+    ) -> None:
         self.taxonomy = taxonomy
         self.source = source
         self.busy_provider = busy
@@ -289,6 +300,13 @@ class CandidateIndex:
         self.xmin = 0
         self.version = 0
         self.loaded = False
+        # The source is a replica that may lag (DATABASE_READ_URL): callers check on the
+        # primary that the workers they show may still be shown; and while the replica has
+        # not caught up with a change the primary reports, it is asked again at most every
+        # `lagging_refresh_seconds`, not on every request.
+        self.may_lag = may_lag
+        self.lagging_refresh_seconds = lagging_refresh_seconds
+        self._lagging_since: float | None = None
         self._lock = asyncio.Lock()
         # Rankings read the columns in a thread of their own while the event loop serves
         # other requests; a refresh writes them only when no ranking is reading.
@@ -374,8 +392,17 @@ class CandidateIndex:
                 return
             if probe is not None and probe.since == self.xmin and not probe.changed:
                 self.xmin = probe.xmin
+                self._lagging_since = None
+                return
+            if (
+                probe is not None
+                and self._lagging_since is not None
+                and time.monotonic() - self._lagging_since < self.lagging_refresh_seconds
+            ):
                 return
             facts, xmin = await self.source.changed_workers(self.xmin)
+            # A replica that read nothing new while the primary reported a change is behind.
+            self._lagging_since = time.monotonic() if self.may_lag and not facts and probe is not None else None
             if facts:
                 # Every read before any change: a database failure in between (facts read,
                 # placements not) leaves the index as it was, to read the same changes again.

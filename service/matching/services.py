@@ -17,7 +17,7 @@ from service.matching import worker_side
 from service.matching.explain import explain_position
 from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex, Probe
-from service.matching.ranking import ALGORITHM_VERSION, MatchQuery, Ranking, rank
+from service.matching.ranking import ALGORITHM_VERSION, FILTER_LABELS, MatchQuery, Ranking, rank
 from service.matching.schemas import MatchPage
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
@@ -359,7 +359,41 @@ async def match_page_json(
     index.pages[key] = body
     if len(index.pages) > PAGES_IN_MEMORY:
         index.pages.popitem(last=False)
+    if index.may_lag:
+        return await _only_visible_now(body)
     return body
+
+
+# Of the listed workers, those employers may see now, on the primary (by primary key).
+_VISIBLE_NOW = """
+    SELECT coalesce(array_agg(id), '{}') FROM worker
+    WHERE id = ANY($1::int[]) AND status = 'active' AND consented_at IS NOT NULL
+      AND (blacklisted_until IS NULL OR blacklisted_until <= $2)
+"""
+
+
+async def _only_visible_now(body: bytes) -> bytes:
+    """A page ranked from a lagging replica (`DATABASE_READ_URL`) without the workers who,
+    on the primary, withdrew consent, were suspended, blacklisted or erased since: they are
+    dropped (not replaced), and counted under the status filter."""
+    page = msgspec.json.decode(body)
+    listed = [item["worker_id"] for item in page["items"]]
+    if not listed:
+        return body
+    found = await fetchrow(_VISIBLE_NOW, listed, today_local())
+    visible = set(found[0]) if found is not None else set()
+    hidden = len([worker_id for worker_id in listed if worker_id not in visible])
+    if not hidden:
+        return body
+    page["items"] = [item for item in page["items"] if item["worker_id"] in visible]
+    page["total"] = max(0, page["total"] - hidden)
+    for entry in page["excluded"]:
+        if entry["filter"] == "status":
+            entry["removed"] += hidden
+            break
+    else:
+        page["excluded"].append({"filter": "status", "label": FILTER_LABELS["status"], "removed": hidden})
+    return msgspec.json.encode(page)
 
 
 async def find_matches(

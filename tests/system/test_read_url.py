@@ -76,3 +76,47 @@ async def test_reports_read_from_the_read_url(client, app, actors, database_url)
     finally:
         await conn.execute(f"DROP SCHEMA IF EXISTS {MARKER_SCHEMA} CASCADE")
         await conn.close()
+
+
+STALE_SCHEMA = "read_stale"
+
+
+async def test_a_worker_hidden_on_the_primary_leaves_a_page_ranked_from_a_lagging_replica(
+    client, app, actors, registry, database_url
+):
+    """The read URL puts a schema in front holding a copy of the worker table taken before
+    she withdrew consent (a replica that lags, forever): the index still ranks her, but
+    the page shown to the household is checked on the primary and leaves her out."""
+    _person, worker = await registry.worker(certificate_level=4)
+    employer = await actors.employer()
+    request = await post_request(client, employer)
+    path = f"/api/v1/job-requests/{request['id']}/matches"
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {STALE_SCHEMA} CASCADE; CREATE SCHEMA {STALE_SCHEMA}")
+        await conn.execute(f"CREATE TABLE {STALE_SCHEMA}.worker AS TABLE public.worker")
+
+        async def page(http) -> dict:
+            answer = await http.get(path, headers=employer.headers)
+            assert answer.status_code == 200, answer.text
+            return answer.json()
+
+        async def scenario() -> tuple[dict, dict, dict]:
+            lagging = f"{database_url}?search_path={STALE_SCHEMA},public"
+            async with another_instance(app, database_read_url=lagging) as (other, http):
+                assert other.state.matcher.may_lag
+                before = await page(http)
+                await conn.execute("UPDATE worker SET consented_at = NULL WHERE id = $1", worker["id"])
+                after = await page(http)
+                cached = await page(http)  # the same page again, from the process's pages
+                return before, after, cached
+
+        before, after, cached = in_app(client, scenario)
+        assert [m["worker_id"] for m in before["items"]] == [worker["id"]]
+        for shown in (after, cached):
+            assert shown["items"] == [] and shown["total"] == 0
+            status = next(e for e in shown["excluded"] if e["filter"] == "status")
+            assert status["removed"] >= 1
+    finally:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {STALE_SCHEMA} CASCADE")
+        await conn.close()
