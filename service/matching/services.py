@@ -347,7 +347,7 @@ async def match_page_json(
     body = index.pages.get(key)
     if body is not None:
         index.pages.move_to_end(key)
-        return body
+        return await _only_visible_now(body) if index.may_lag else body
     body = await cache.get(key)
     if body is None:
         query = query_for(row)

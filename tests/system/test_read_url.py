@@ -96,8 +96,8 @@ async def test_a_worker_hidden_on_the_primary_leaves_a_page_ranked_from_a_laggin
         await conn.execute(f"DROP SCHEMA IF EXISTS {STALE_SCHEMA} CASCADE; CREATE SCHEMA {STALE_SCHEMA}")
         await conn.execute(f"CREATE TABLE {STALE_SCHEMA}.worker AS TABLE public.worker")
 
-        async def page(http) -> dict:
-            answer = await http.get(path, headers=employer.headers)
+        async def page(http, **params) -> dict:
+            answer = await http.get(path, headers=employer.headers, params=params)
             assert answer.status_code == 200, answer.text
             return answer.json()
 
@@ -106,14 +106,16 @@ async def test_a_worker_hidden_on_the_primary_leaves_a_page_ranked_from_a_laggin
             async with another_instance(app, database_read_url=lagging) as (other, http):
                 assert other.state.matcher.may_lag
                 before = await page(http)
-                await conn.execute("UPDATE worker SET consented_at = NULL WHERE id = $1", worker["id"])
+                # On the primary only (the stale copy keeps her consent).
+                await app.state.engine.run_ddl(f"UPDATE public.worker SET consented_at = NULL WHERE id = {worker['id']}")
                 after = await page(http)
                 cached = await page(http)  # the same page again, from the process's pages
-                return before, after, cached
+                ranked = await page(http, limit=5)  # a page not made before: ranked now
+                return before, after, cached, ranked
 
-        before, after, cached = in_app(client, scenario)
+        before, after, cached, ranked = in_app(client, scenario)
         assert [m["worker_id"] for m in before["items"]] == [worker["id"]]
-        for shown in (after, cached):
+        for shown in (after, cached, ranked):
             assert shown["items"] == [] and shown["total"] == 0
             status = next(e for e in shown["excluded"] if e["filter"] == "status")
             assert status["removed"] >= 1
