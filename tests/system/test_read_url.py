@@ -107,7 +107,9 @@ async def test_a_worker_hidden_on_the_primary_leaves_a_page_ranked_from_a_laggin
                 assert other.state.matcher.may_lag
                 before = await page(http)
                 # On the primary only (the stale copy keeps her consent).
-                await app.state.engine.run_ddl(f"UPDATE public.worker SET consented_at = NULL WHERE id = {worker['id']}")
+                await app.state.engine.run_ddl(
+                    f"UPDATE public.worker SET consented_at = NULL WHERE id = {worker['id']}"
+                )
                 after = await page(http)
                 cached = await page(http)  # the same page again, from the process's pages
                 ranked = await page(http, limit=5)  # a page not made before: ranked now
