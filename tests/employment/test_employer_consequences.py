@@ -280,6 +280,21 @@ async def test_two_suspensions_of_one_employer_at_once_one_wins_the_other_is_ref
     )
     assert again.status_code == 409
 
+    # PostgreSQL holds the rule whoever writes: one suspension in force, one employer a row.
+    from asyncpg.exceptions import CheckViolationError, UniqueViolationError
+
+    from service.accounts.tables import EmployerSuspension
+
+    async def insert(**employer_columns):
+        try:
+            await EmployerSuspension.insert(EmployerSuspension(reason="x", suspended_by=admin.id, **employer_columns))
+        except (UniqueViolationError, CheckViolationError) as error:
+            return type(error).__name__
+        return None
+
+    assert in_app(client, lambda: insert(user=employer.id)) == "UniqueViolationError"
+    assert in_app(client, lambda: insert(user=None, agency=None)) == "CheckViolationError"
+
 
 async def test_an_appeal_upheld_while_the_bureau_suspends_leaves_no_suspension_in_force(client, actors, registry):
     from service.employment import services as employment
