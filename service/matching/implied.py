@@ -66,7 +66,7 @@ _DUE = re.compile(
 _BIRTH = re.compile(
     r"(?:(明年|今年|后年|(\d{4})\s*年)\s*)?(\d{1,2}|十一|十二|[一二三四五六七八九十])\s*月"
     r"(?:\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:号|日))?\s*(?:份)?\s*(?:左右|前后|底|初|中|上旬|中旬|下旬)?"
-    r"\s*(?:预计|预产|会)?\s*(?:出生|出世|生产|生宝宝|生bb|临盆|分娩|生)"
+    r"\s*(?:预计|预产|会)?\s*(?:出生|出世|生产|生宝宝|生bb|临盆|分娩|生(?!日|活|意|效))"
 )
 _MONTHS_EN = {
     name: number
@@ -89,16 +89,17 @@ _MONTHS_EN = {
     )
 }
 _DUE_EN = re.compile(
-    r"(?:due|expecting|baby due|due date)\s*(?:date)?\s*(?:is|in|on|:)?\s*(?:around|about|roughly)?\s*(?:early|mid|late|end of)?\s*-?\s*"
+    r"\b(?:due|expecting|baby due|due date)\s*(?:date)?\s*(?:is|in|on|:)?\s*(?:around|about|roughly)?\s*(?:early|mid|late|end of)?\s*-?\s*"
     r"(" + "|".join(_MONTHS_EN) + r"|" + "|".join(m[:3] for m in _MONTHS_EN) + r")\b\s*(\d{1,2})?"
 )
 # Where in the month, or how loosely: "12月中", "3月初", "下旬", "左右", "early March", "around".
+# English words count only as whole words ("mid" is not in "midwife", "early" not in "yearly").
 _PART_OF_MONTH = (
-    (re.compile(r"^\s*(?:份)?\s*(?:初|上旬|月头|头)|early|beginning of"), (1, 10)),
-    (re.compile(r"^\s*(?:份)?\s*(?:中旬|中|月中)|mid"), (11, 20)),
-    (re.compile(r"^\s*(?:份)?\s*(?:下旬|底|末|尾|月尾|月底)|late|end of"), (21, 31)),
+    (re.compile(r"^\s*(?:份)?\s*(?:初|上旬|月头|头)|\b(?:early|beginning of)\b"), (1, 10)),
+    (re.compile(r"^\s*(?:份)?\s*(?:中旬|中|月中)|\bmid\b"), (11, 20)),
+    (re.compile(r"^\s*(?:份)?\s*(?:下旬|底|末|尾|月尾|月底)|\b(?:late|end of)\b"), (21, 31)),
 )
-_ABOUT = re.compile(r"^\s*(?:左右|前后|上下|附近)|around|about|approximately|approx|roughly|\bc\.")
+_ABOUT = re.compile(r"^\s*(?:左右|前后|上下|附近)|\b(?:around|about|approximately|approx|roughly)\b|\bc\.")
 # "2027年1月5日左右": a day written loosely stands for the week either side of it.
 ABOUT_DAYS = 7
 _WEEKDAYS = re.compile(r"(?:周|星期|礼拜)一(?:到|至|-|~)(?:周|星期|礼拜)?五|工作日|返工日|weekdays|monday to friday")
@@ -167,10 +168,27 @@ def _due_on(
         return None
 
 
+# "预产期下个月", "宝宝下个月出生", "baby due next month": a relative month counts only next to a
+# word for the birth; "先生下个月出差" and "rent is due next month" are not due dates.
+_BIRTH_WORD = r"(?:预产期|预产|生产|生宝宝|生bb|分娩|出生|出世|临盆|(?:预计|会|要)生)"
+_RELATIVE_MONTH = r"(下个月|下月|这个月|本月|今个月|next month|this month)"
 _DUE_RELATIVE = re.compile(
-    r"(?:预产期|预产|due date|due|生)\s*(?:是|在|为|係|喺|:|：|is|in|on)?\s*"
-    r"(下个月|下月|这个月|本月|今个月|next month|this month)"
+    _BIRTH_WORD + r"\s*(?:是|在|为|係|喺|:|：)?\s*" + _RELATIVE_MONTH + r"|"
+    r"\b(?:baby(?:'s| is)? due|due date|expecting)\s*(?:is|in|on|:)?\s*"
+    + _RELATIVE_MONTH
+    + r"|"
+    + _RELATIVE_MONTH
+    + r"\s*(?:份)?\s*(?:左右|前后|底|初|中|上旬|中旬|下旬)?\s*(?:预计|预产|会|要)?\s*"
+    r"(?:出生|出世|生产|生宝宝|生bb|临盆|分娩|生(?!日|活|意|效))"
 )
+# Due dates are read only in the years around the day written: 预产期9999-12-30 is not one.
+YEARS_BEHIND, YEARS_AHEAD = 1, 2
+
+
+def _plausible(due: str | None, today: date) -> str | None:
+    if due and today.year - YEARS_BEHIND <= int(due[:4]) <= today.year + YEARS_AHEAD:
+        return due
+    return None
 
 
 def due_window(due: str, after: str, before: str = "") -> tuple[str, str, str]:
@@ -260,11 +278,9 @@ def read_implied(text: str, *, today: date) -> dict:
             )
     elif "shift" in implied:
         note("hours", _SHIFT_HOURS[implied["shift"]], evidence["shift"])
+    # Explicit dates first: "预产期是3月15日，先生下个月出差" is due on 15 March.
     due, after, before = None, "", ""
-    if m := _DUE_RELATIVE.search(text):
-        month_index = today.year * 12 + today.month - 1 + (1 if m.group(1).startswith(("下", "next")) else 0)
-        due, after = f"{month_index // 12:04d}-{month_index % 12 + 1:02d}", text[m.end() : m.end() + 4]
-    elif m := _DUE.search(text):
+    if m := _DUE.search(text):
         due, after = _due_date(m, today), text[m.end() : m.end() + 4]
     elif m := _BIRTH.search(text):
         due = _due_on(m.group(1), m.group(2), _number(m.group(3)), _number(m.group(4)), today)
@@ -274,7 +290,15 @@ def read_implied(text: str, *, today: date) -> dict:
     elif m := _DUE_EN.search(text):
         month = next(n for name, n in _MONTHS_EN.items() if name.startswith(m.group(1)))
         due = _due_on(None, None, month, _number(m.group(2)), today)
-        before = m.group(0)[: m.start(1) - m.start()] + " " + text[max(0, m.start() - 12) : m.start()]
+        # Only the words between "due" and the month qualify it ("due in early March").
+        before = m.group(0)[: m.start(1) - m.start()]
+    elif m := _DUE_RELATIVE.search(text):
+        written = next(group for group in m.groups() if group)
+        month_index = today.year * 12 + today.month - 1 + (1 if written.startswith(("下", "next")) else 0)
+        due = f"{month_index // 12:04d}-{month_index % 12 + 1:02d}"
+        # What follows the month: after the match when the birth word comes first, else up to it.
+        after = text[m.end() : m.end() + 4] if not m.group(3) else text[m.end(3) : m.end()]
+    due = _plausible(due, today)
     if m and due:
         note("due_date", due, m)
         first, last, qualifier = due_window(due, after, before)

@@ -232,3 +232,54 @@ def test_relative_due_dates_are_read_against_the_day_the_request_was_written():
     assert read_implied("预产期下个月", today=date(2026, 12, 30))["due_date_from"] == "2027-01-01"
     assert read_implied("预产期明年2月", today=date(2027, 1, 3))["due_date_from"] == "2028-02-01"
     assert "due_date_from" not in read_implied("宝宝3个月大", today=TODAY)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["预产期9999-12-30左右", "预产期0001-01-02左右", "预产期9999年12月30日左右", "预产期2020年3月", "预产期2035-05"],
+)
+def test_a_due_date_in_an_implausible_year_is_not_read(text):
+    assert "due_date" not in read_implied(text, today=TODAY) and "due_date_from" not in read_implied(text, today=TODAY)
+
+
+def test_due_dates_are_read_only_in_the_years_around_the_day_written():
+    assert read_implied("预产期2025-12-28", today=TODAY)["due_date"] == "2025-12-28"
+    assert read_implied("预产期2028年12月", today=TODAY)["due_date_from"] == "2028-12-01"
+    assert "due_date" not in read_implied("预产期2029年1月", today=TODAY)
+
+
+@pytest.mark.parametrize(
+    "text", ["先生下个月出差", "学生下个月开学", "卫生下个月要搞", "rent is due next month", "老人下个月生日"]
+)
+def test_a_relative_month_without_a_word_for_the_birth_is_not_a_due_date(text):
+    assert "due_date_from" not in read_implied(text, today=TODAY)
+
+
+def test_a_relative_month_next_to_a_word_for_the_birth_is_a_due_date():
+    for text in ("预产期下个月", "宝宝下个月出生", "下个月底生宝宝", "baby due next month", "会生在下个月"):
+        assert read_implied(text, today=TODAY)["due_date"] == "2026-12", text
+    late = read_implied("宝宝下个月底出生", today=TODAY)
+    assert (late["due_date_from"], late["due_date_to"]) == ("2026-12-21", "2026-12-31")
+
+
+def test_an_explicit_due_date_wins_over_a_relative_month_in_the_same_text():
+    implied = read_implied("预产期是3月15日，先生下个月出差", today=TODAY)
+    assert (implied["due_date_from"], implied["due_date_to"]) == ("2027-03-15", "2027-03-15")
+    implied = read_implied("预产期下个月，奶奶3月生日", today=TODAY)
+    assert implied["due_date"] == "2026-12"
+
+
+@pytest.mark.parametrize(
+    ("text", "window"),
+    [
+        ("experienced midwife, due in March", ("2027-03-01", "2027-03-31")),
+        ("ask about pay, due March 3", ("2027-03-03", "2027-03-03")),
+        ("yearly contract, due in March", ("2027-03-01", "2027-03-31")),
+        ("late replies are fine, due in March", ("2027-03-01", "2027-03-31")),
+        ("due in mid March", ("2027-03-11", "2027-03-20")),
+        ("due in early march", ("2027-03-01", "2027-03-10")),
+    ],
+)
+def test_english_qualifiers_count_only_as_whole_words_next_to_the_date(text, window):
+    implied = read_implied(text, today=TODAY)
+    assert (implied["due_date_from"], implied["due_date_to"]) == window

@@ -163,3 +163,24 @@ async def test_a_written_due_date_implies_the_window_shown_for_confirmation(clie
         "/api/v1/job-requests/understand", headers=employer.headers, json={"household_notes": "due early March"}
     )
     assert preview.json()["implied"]["due_date_from"].endswith("-03-01")
+
+
+async def test_an_impossible_due_year_in_the_text_is_not_read_and_is_no_error(client, actors):
+    employer = await actors.employer()
+    for notes in ("预产期9999-12-30左右", "预产期0001-01-02左右", "预产期9999年12月30日左右"):
+        created = await client.post(
+            "/api/v1/job-requests",
+            headers=employer.headers,
+            json=request_body(skills_text="月嫂", household_notes=notes),
+        )
+        assert created.status_code == 201, created.text
+        assert "due_date_from" not in created.json()["understood"]["implied"]
+        url = f"/api/v1/job-requests/{created.json()['id']}"
+        changed = await client.patch(url, headers=employer.headers, json={"household_notes": f"顺产，{notes}"})
+        assert changed.status_code == 200, changed.text
+        assert "due_date" not in changed.json()["understood"]["implied"]
+        preview = await client.post(
+            "/api/v1/job-requests/understand", headers=employer.headers, json={"household_notes": notes}
+        )
+        assert preview.status_code == 200, preview.text
+        assert "due_date_to" not in preview.json()["implied"]
