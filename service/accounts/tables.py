@@ -1,6 +1,7 @@
 """Accounts: people who log in with a phone and password, and agencies with API keys."""
 
 from piccolo.columns import Array, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
 from piccolo.columns.column_types import Serial
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -63,15 +64,18 @@ class EmployerSuspension(Table, tablename="employer_suspension"):
     """The bureau stops an employer (a household account, or an agency for the jobs it
     posts) from posting job requests and making offers, for a serious complaint it upheld.
     A row is never deleted: lifting it records who, when and why, so the table is the audit
-    trail. The complaint is named by id (complaints live in the employment domain)."""
+    trail. The complaint is named by id (complaints live in the employment domain).
+    PostgreSQL holds each row to exactly one of user and agency, and an employer to one
+    suspension in force (partial unique indexes on user, and on agency, WHERE lifted_at IS NULL)."""
 
     id: Serial
-    user = ForeignKey(references=User, null=True, index=True)
-    agency = ForeignKey(references=Agency, null=True, index=True)
+    # Restrict, not cascade: deleting an account or agency must not erase the record.
+    user = ForeignKey(references=User, null=True, index=True, on_delete=OnDelete.restrict)
+    agency = ForeignKey(references=Agency, null=True, index=True, on_delete=OnDelete.restrict)
     complaint_id = Integer(null=True, default=None)
     reason = Text()
-    suspended_by = ForeignKey(references=User)
+    suspended_by = ForeignKey(references=User, on_delete=OnDelete.restrict)
     created_at = Timestamptz(default=TimestamptzNow())
     lifted_at = Timestamptz(null=True, default=None)
-    lifted_by = ForeignKey(references=User, null=True)
+    lifted_by = ForeignKey(references=User, null=True, on_delete=OnDelete.restrict)
     lift_reason = Text(default="")

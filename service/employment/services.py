@@ -102,6 +102,11 @@ async def make_offer(
     if not request["budget_min"] <= wage <= request["budget_max"] * 2:
         raise InvalidField("wage", "须在预算范围内 (must be within the request's budget)")
     async with Offer._meta.db.transaction():
+        # The request row is held (FOR SHARE) while the suspension is read again: a
+        # suspension locks the employer's open requests before it sweeps their offers, so
+        # either it sees this offer and withdraws it, or this sees the suspension.
+        await JobRequest.select(JobRequest.id).where(JobRequest.id == request_id).lock_rows("SHARE")
+        await standing.ensure_may_hire(user_id=request["employer"], agency_id=request["agency"])
         # An expired offer no longer blocks a new one for the same pair.
         await Offer.update({Offer.status: "expired"}).where(
             (Offer.request == request_id)
@@ -580,19 +585,26 @@ async def reopen_request(principal: Principal, request_id: int, *, start_date: d
         raise Conflict(f"需求状态为 {view['status']}，无需重新招聘 (only a filled request is reopened)")
     if view["vacancies"] == 0:
         raise Conflict("需求仍已招满，无需重新招聘 (no place came free)")
+    if not view["can_reopen"]:
+        raise Conflict("服务期已结束，不能重新招聘 (the job's dates are over; nothing is left to fill)")
     request = await matching.get_request(principal, request_id)
     await standing.ensure_may_hire(user_id=request["employer"], agency_id=request["agency"])
-    start = start_date or view["reopen_from"] or _reopen_from(request, [])
-    if start < today_local():
-        raise InvalidField("start_date", "不能早于今天 (must not be in the past)")
-    if request["end_date"] is not None and start > request["end_date"]:
-        raise InvalidField("start_date", "须不晚于需求的结束日期 (must not be after the request's end date)")
+    reopen_from: date = view["reopen_from"]
+    start = start_date or reopen_from
+    if start < reopen_from:
+        raise InvalidField(
+            "start_date", f"不能早于 {reopen_from.isoformat()}（离职者工作到前一天）(must not be before reopen_from)"
+        )
+    _first, last = matching.booking_period(request)
+    if last is not None and start > last:
+        raise InvalidField("start_date", "须不晚于服务期的最后一天 (must not be after the job's last day)")
     async with JobRequest._meta.db.transaction():
         changed = (
             await JobRequest.update(
                 {
                     JobRequest.status: "open",
                     JobRequest.start_date: start,
+                    JobRequest.reopened_from: start,
                     JobRequest.version: JobRequest.version + 1,
                     JobRequest.updated_at: _now(),
                 }
@@ -912,6 +924,9 @@ async def employer_records(requests: list[dict]) -> dict[int, dict]:
     return out
 
 
+SUSPENDED_ALREADY = "该雇主已处于暂停状态 (the employer is suspended already)"
+
+
 async def suspend_employer(principal: Principal, complaint_id: int, *, reason: str) -> dict:
     """The bureau suspends the employer a serious complaint (abuse, unsafe conditions,
     harassment) was upheld against from posting requests and making offers."""
@@ -927,12 +942,30 @@ async def suspend_employer(principal: Principal, complaint_id: int, *, reason: s
     user_id = placement["employer"]
     agency_id = None if user_id is not None else placement["agency"]
     async with EmployerSuspension._meta.db.transaction():
+        # The complaint is locked and read again: an appeal upheld meanwhile (it updates
+        # this row, then lifts the suspensions founded on it) is either seen here or sees ours.
+        [locked] = await Complaint.select(Complaint.status).where(Complaint.id == complaint_id).lock_rows()
+        if locked["status"] != "substantiated":
+            raise Conflict("该投诉已不成立，不能据以暂停 (the complaint no longer stands)")
         if await standing.active_suspension(user_id=user_id, agency_id=agency_id) is not None:
-            raise Conflict("该雇主已处于暂停状态 (the employer is suspended already)")
+            raise Conflict(SUSPENDED_ALREADY)
+        # Held until commit: an offer being made on one of them waits, then sees the suspension.
+        await JobRequest.raw(
+            "SELECT id FROM job_request WHERE status = 'open' "
+            "AND (employer = {} OR (employer IS NULL AND {}::int IS NOT NULL AND agency = {})) "
+            "ORDER BY id FOR UPDATE",
+            user_id,
+            agency_id,
+            agency_id,
+        )
         suspension = EmployerSuspension(
             user=user_id, agency=agency_id, complaint_id=complaint_id, reason=reason, suspended_by=principal.user_id
         )
-        await suspension.save()
+        try:
+            await suspension.save()
+        except UniqueViolationError:
+            # Another suspension of this employer committed meanwhile (one in force each).
+            raise Conflict(SUSPENDED_ALREADY) from None
         await _withdraw_offers_of_suspended(user_id=user_id, agency_id=agency_id)
     return await get_suspension(principal, suspension.id)
 

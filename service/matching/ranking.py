@@ -88,18 +88,22 @@ class MatchQuery:
     due_date_from: date | None = None
     due_date_to: date | None = None
     terms: int = 1
+    reopened_from: date | None = None
     languages: list[str] = field(default_factory=list)
     background_required: bool = False
     today: date = field(default_factory=date.today)
 
     def period(self) -> tuple[date, date | None]:
         """The days the worker must be free: the request's dates, widened for a 月嫂 job to
-        the whole due-date window plus the booked 单 after the latest due date."""
+        the whole due-date window plus the booked 单 after the latest due date. A request
+        reopened to replace someone needs the replacement only from the reopening day."""
         first, last = self.start_date, self.end_date
         if self.due_date_from is not None and self.due_date_to is not None:
             booked_until = self.due_date_to + timedelta(days=TERM_DAYS * self.terms - 1)
             first = min(first, self.due_date_from)
             last = max(last or booked_until, booked_until)
+        if self.reopened_from is not None:
+            first = max(first, self.reopened_from)
         return first, last
 
     def required_credential(self) -> str | None:

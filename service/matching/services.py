@@ -290,6 +290,7 @@ def query_for(row: dict) -> MatchQuery:
         due_date_from=row.get("due_date_from"),
         due_date_to=row.get("due_date_to"),
         terms=row.get("terms") or 1,
+        reopened_from=row.get("reopened_from"),
         languages=list(row["languages"]),
         background_required=row["background_check_required"],
         today=today_local(),

@@ -67,6 +67,9 @@ class JobRequest(Table, tablename="job_request"):
     due_date_from = Date(null=True, default=None)
     due_date_to = Date(null=True, default=None)
     terms = SmallInt(default=1)
+    # Reopened to replace someone who left: the replacement is needed from this day, not
+    # from the start (or the earliest due date) the request first had.
+    reopened_from = Date(null=True, default=None)
     languages = Array(base_column=Varchar(length=16))
     background_check_required = Boolean(default=False)
     headcount = SmallInt(default=1)

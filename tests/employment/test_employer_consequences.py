@@ -6,6 +6,8 @@ appeals as a worker does."""
 
 from __future__ import annotations
 
+import asyncio
+
 from service.registry.domain import today_local
 from tests.conftest import in_app
 from tests.factories import offer, post_request
@@ -233,3 +235,117 @@ async def test_an_employer_withdrawing_an_offer_says_so_in_the_event(client, act
     assert withdrawn.status_code == 200 and withdrawn.json()["closed_reason"] == ""
     [event] = _events(client, "offer.withdrawn", made["id"])
     assert event["reason"] == "by_employer"
+
+
+def _admin_principal(admin):
+    from service.accounts.guards import Principal, Role
+
+    return Principal(role=Role.ADMIN, user_id=admin.id)
+
+
+def _active_suspensions(client, user_id: int) -> list[dict]:
+    from service.accounts.tables import EmployerSuspension
+
+    async def read():
+        return await EmployerSuspension.select().where(
+            (EmployerSuspension.user == user_id) & EmployerSuspension.lifted_at.is_null()
+        )
+
+    return in_app(client, read)
+
+
+async def test_two_suspensions_of_one_employer_at_once_one_wins_the_other_is_refused(client, actors, registry):
+    from service.employment import services as employment
+    from service.errors import Conflict
+
+    employer = await actors.employer()
+    admin, first = await upheld_complaint(client, actors, registry, employer)
+    _, second = await upheld_complaint(client, actors, registry, employer, category="harassment")
+    bureau = _admin_principal(admin)
+
+    async def both_at_once():
+        return await asyncio.gather(
+            employment.suspend_employer(bureau, first["id"], reason="虐待"),
+            employment.suspend_employer(bureau, second["id"], reason="骚扰"),
+            return_exceptions=True,
+        )
+
+    results = in_app(client, both_at_once)
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "dict"], results
+    assert any(isinstance(r, Conflict) and "suspended already" in r.detail for r in results)
+    assert len(_active_suspensions(client, employer.id)) == 1
+    # Through the API the refusal is a 409.
+    again = await client.post(
+        f"/api/v1/complaints/{first['id']}/employer-suspension", headers=admin.headers, json={"reason": "再次"}
+    )
+    assert again.status_code == 409
+
+    # PostgreSQL holds the rule whoever writes: one suspension in force, one employer a row.
+    from asyncpg.exceptions import CheckViolationError, UniqueViolationError
+
+    from service.accounts.tables import EmployerSuspension
+
+    async def insert(**employer_columns):
+        try:
+            await EmployerSuspension.insert(EmployerSuspension(reason="x", suspended_by=admin.id, **employer_columns))
+        except (UniqueViolationError, CheckViolationError) as error:
+            return type(error).__name__
+        return None
+
+    assert in_app(client, lambda: insert(user=employer.id)) == "UniqueViolationError"
+    assert in_app(client, lambda: insert(user=None, agency=None)) == "CheckViolationError"
+
+
+async def test_an_appeal_upheld_while_the_bureau_suspends_leaves_no_suspension_in_force(client, actors, registry):
+    from service.employment import services as employment
+
+    employer = await actors.employer()
+    admin, complaint = await upheld_complaint(client, actors, registry, employer)
+    appealed = await client.post(
+        f"/api/v1/complaints/{complaint['id']}/appeal", headers=employer.headers, json={"text": "有监控为证"}
+    )
+    assert appealed.status_code == 200, appealed.text
+    bureau = _admin_principal(admin)
+
+    async def both_at_once():
+        return await asyncio.gather(
+            employment.suspend_employer(bureau, complaint["id"], reason="虐待"),
+            employment.decide_appeal(bureau, complaint["id"], upheld=True, reason="监控显示投诉不实"),
+            return_exceptions=True,
+        )
+
+    suspended, decided = in_app(client, both_at_once)
+    assert isinstance(decided, dict) and decided["status"] == "overturned", decided
+    assert _active_suspensions(client, employer.id) == []
+    assert (await client.post("/api/v1/job-requests", headers=employer.headers, json=_body())).status_code == 201
+    # Once overturned, the complaint founds no suspension.
+    late = await client.post(
+        f"/api/v1/complaints/{complaint['id']}/employer-suspension", headers=admin.headers, json={"reason": "虐待"}
+    )
+    assert late.status_code == 409
+
+
+async def test_deleting_the_suspending_admin_or_the_employer_is_refused_the_record_stays(client, actors, registry):
+    from asyncpg.exceptions import ForeignKeyViolationError
+
+    from service.accounts.tables import User
+
+    employer = await actors.employer()
+    admin, complaint = await upheld_complaint(client, actors, registry, employer)
+    suspended = await client.post(
+        f"/api/v1/complaints/{complaint['id']}/employer-suspension", headers=admin.headers, json={"reason": "虐待"}
+    )
+    assert suspended.status_code == 201, suspended.text
+
+    for user_id in (admin.id, employer.id):
+
+        async def delete(user_id=user_id):
+            try:
+                await User.delete().where(User.id == user_id)
+            except ForeignKeyViolationError as error:
+                return str(error)
+            return None
+
+        refused = in_app(client, delete)
+        assert refused is not None and "employer_suspension" in refused, user_id
+    assert len(_active_suspensions(client, employer.id)) == 1

@@ -4,10 +4,11 @@ worker who left is not offered the job again unless the household makes her an o
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
-from service.registry.domain import today_local
-from tests.conftest import deliver
+from service.matching.tables import JobRequest
+from service.registry.domain import TERM_DAYS, today_local
+from tests.conftest import deliver, in_app
 from tests.factories import matches, offer, post_request
 
 HOOK = "http://127.0.0.1:9/vacancy"
@@ -168,3 +169,83 @@ async def test_after_accepting_her_own_placement_does_not_fail_her_on_dates(clie
     # Another household's job on the same dates: there her placement does keep her busy.
     elsewhere = (await client.get(f"/api/v1/offers/{other_offer['id']}/explanation", headers=person.headers)).json()
     assert elsewhere["shown"] is False and [f["filter"] for f in elsewhere["failed"]] == ["schedule"]
+
+
+async def test_a_yuesao_replacement_is_booked_from_the_reopening_day_not_the_due_date(client, actors, registry):
+    today = today_local()
+    due_from, due_to = today, today + timedelta(days=10)
+    person, worker = await registry.worker(available_from=None)
+    employer = await actors.employer()
+    job = await post_request(
+        client,
+        employer,
+        start_date=due_from.isoformat(),
+        end_date=None,
+        due_date_from=due_from.isoformat(),
+        due_date_to=due_to.isoformat(),
+        live_in=True,
+        budget_min=12800,
+        budget_max=16800,
+        budget_unit="term",
+    )
+    last = due_to + timedelta(days=TERM_DAYS - 1)
+    _made, placement = await place(client, person, employer, job, worker["id"])
+    assert placement["start_date"] == due_from.isoformat()
+    ended = await client.post(
+        f"/api/v1/placements/{placement['id']}/resign",
+        headers=person.headers,
+        json={"category": "family", "reason": "家里有事"},
+    )
+    assert ended.status_code == 200 and ended.json()["status"] == "resigned", ended.text
+    view = await staffing(client, employer, job["id"])
+    assert view["can_reopen"] is True
+    reopen_from = date.fromisoformat(view["reopen_from"])
+    assert due_from < reopen_from <= last
+
+    # Not before the day after the one who left works, not after the last day of the 单.
+    url = f"/api/v1/job-requests/{job['id']}/reopen"
+    for start in (reopen_from - timedelta(days=1), last + timedelta(days=1)):
+        bad = await client.post(url, headers=employer.headers, json={"start_date": start.isoformat()})
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "start_date", (start, bad.text)
+    reopened = await client.post(url, headers=employer.headers)
+    assert reopened.status_code == 200, reopened.text
+    request = (await client.get(f"/api/v1/job-requests/{job['id']}", headers=employer.headers)).json()
+    assert request["service_period"] == {"first_day": reopen_from.isoformat(), "last_day": last.isoformat()}
+
+    # Free only from the reopening day: she is not filtered out for the original due date.
+    replacement_person, replacement = await registry.worker(available_from=reopen_from.isoformat())
+    page = await matches(client, employer, job["id"])
+    assert replacement["id"] in [m["worker_id"] for m in page["items"]]
+    _made, second = await place(client, replacement_person, employer, job, replacement["id"])
+    assert (second["start_date"], second["end_date"]) == (reopen_from.isoformat(), last.isoformat())
+
+
+async def test_a_request_whose_dates_are_over_is_not_reopened(client, actors, registry):
+    person, worker = await registry.worker(available_from=None)
+    employer = await actors.employer()
+    today = today_local()
+    job = await post_request(
+        client,
+        employer,
+        start_date=(today + timedelta(days=3)).isoformat(),
+        end_date=(today + timedelta(days=10)).isoformat(),
+    )
+    _made, placement = await place(client, person, employer, job, worker["id"])
+    # She cancels before it begins; then the job's dates pass.
+    cancelled = await client.post(
+        f"/api/v1/placements/{placement['id']}/resign",
+        headers=person.headers,
+        json={"category": "health", "reason": "身体不适"},
+    )
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
+
+    async def move_into_the_past():
+        await JobRequest.update(
+            {JobRequest.start_date: today - timedelta(days=20), JobRequest.end_date: today - timedelta(days=10)}
+        ).where(JobRequest.id == job["id"])
+
+    in_app(client, move_into_the_past)
+    view = await staffing(client, employer, job["id"])
+    assert view["vacancies"] == 1 and view["can_reopen"] is False
+    refused = await client.post(f"/api/v1/job-requests/{job['id']}/reopen", headers=employer.headers)
+    assert refused.status_code == 409, refused.text
