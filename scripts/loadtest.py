@@ -57,6 +57,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -487,10 +488,10 @@ def main() -> None:
     url = asyncio.run(prepare_data(args, settings))
     requests, workers, offered, admin = asyncio.run(prepare_people(url, settings))
     if not requests or not workers:
-        raise SystemExit(f"{url.rsplit('/', 1)[-1]}: no open job requests or no workers to load")
+        raise SystemExit(f"{urlsplit(url).path.lstrip('/')}: no open job requests or no workers to load")
     tokens, admin_token = tokens_for(settings, requests, admin)
     print(
-        f"data: {url.rsplit('/', 1)[-1]}, {len(requests)} open requests; concurrency {args.concurrency}",
+        f"data: {urlsplit(url).path.lstrip('/')}, {len(requests)} open requests; concurrency {args.concurrency}",
     )
 
     started: list[subprocess.Popen] = []

@@ -125,9 +125,13 @@ class CallerCache:
                     log.warning("caller cache hears changes again")
                 backoff = 0.0
                 while not closed.is_set():
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                    # cancellation that lands as its timeout fires, and shutdown then waits
+                    # for this task for ever.
                     try:
-                        await asyncio.wait_for(closed.wait(), timeout=self.ttl)
-                    except asyncio.TimeoutError:
+                        async with asyncio.timeout(self.ttl):
+                            await closed.wait()
+                    except TimeoutError:
                         # A connection that stopped delivering stops the cache.
                         await self._round_trip(connection, pings)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncio.TimeoutError) as exc:
@@ -146,8 +150,10 @@ class CallerCache:
         payload = PING_PREFIX + secrets.token_hex(8)
         event = pings[payload] = asyncio.Event()
         try:
-            await asyncio.wait_for(connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload), timeout=self.ttl)
-            await asyncio.wait_for(event.wait(), timeout=self.ttl)
+            async with asyncio.timeout(self.ttl):
+                await connection.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+            async with asyncio.timeout(self.ttl):
+                await event.wait()
         finally:
             pings.pop(payload, None)
 

@@ -135,9 +135,10 @@ class WebhookDispatcher:
                 if failures:
                     log.error("webhook delivery round failed (%s); retrying", ", ".join(sorted(failures)))
                 pause = await self._pause()  # before the wait's coroutine exists: a cancel here leaves none behind
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=pause)
-                except asyncio.TimeoutError:
+                try:  # asyncio.timeout: on 3.11 wait_for can swallow a cancellation
+                    async with asyncio.timeout(pause):
+                        await self._wake.wait()
+                except TimeoutError:
                     pass
                 self._wake.clear()
         finally:

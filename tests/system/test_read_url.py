@@ -5,6 +5,7 @@ DATABASE_URL."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -15,6 +16,12 @@ from tests.factories import post_request
 from tests.faults.support import another_instance
 
 MARKER_SCHEMA = "read_marker"
+
+
+def with_query(url: str, **params: str) -> str:
+    """`url` with more query parameters (the embedded server's URL already has `?host=`)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query=urlencode(parse_qsl(parts.query) + list(params.items()))))
 
 
 def test_database_read_url_is_read_from_the_environment(tmp_path):
@@ -67,7 +74,7 @@ async def test_reports_read_from_the_read_url(client, app, actors, database_url)
         async def scenario() -> tuple[int, int]:
             async with another_instance(app) as (_, http):
                 primary = await report(http)
-            marked = f"{database_url}?search_path={MARKER_SCHEMA},public"
+            marked = with_query(database_url, search_path=f"{MARKER_SCHEMA},public")
             async with another_instance(app, database_read_url=marked) as (_, http):
                 replica = await report(http)
             return primary, replica
@@ -102,7 +109,7 @@ async def test_a_worker_hidden_on_the_primary_leaves_a_page_ranked_from_a_laggin
             return answer.json()
 
         async def scenario() -> tuple[dict, dict, dict]:
-            lagging = f"{database_url}?search_path={STALE_SCHEMA},public"
+            lagging = with_query(database_url, search_path=f"{STALE_SCHEMA},public")
             async with another_instance(app, database_read_url=lagging) as (other, http):
                 assert other.state.matcher.may_lag
                 before = await page(http)

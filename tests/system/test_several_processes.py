@@ -12,12 +12,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from service.database import with_database
 from service.settings import PROJECT_ROOT
 from tests.factories import post_request
 from tests.faults.support import RedisServer, free_port
@@ -117,7 +119,7 @@ async def test_loadtest_loads_a_running_service_on_an_existing_database(
         await registry.worker(certificate_level=4)
     employer = await actors.employer()
     request = await post_request(client, employer)
-    name = database_url.rsplit("/", 1)[1]
+    name = urlsplit(database_url).path.lstrip("/")
     conn = await asyncpg.connect(database_url)
     try:
         passwords_before = await conn.fetch("SELECT id, password_hash FROM app_user ORDER BY id")
@@ -135,7 +137,7 @@ async def test_loadtest_loads_a_running_service_on_an_existing_database(
             cwd=PROJECT_ROOT,
             env=dict(
                 os.environ,
-                DATABASE_URL=database_url.rsplit("/", 1)[0] + "/postgres",
+                DATABASE_URL=with_database(database_url, "postgres"),
                 SECRET_KEY=settings.secret_key,
                 DATA_KEY=settings.data_key,
             ),
