@@ -262,13 +262,23 @@ class Mix:
         worker = self.rng.choice(known)
         self.updating.add(worker)
         try:
-            years = self.experience[worker]
-            body = {"experience_years": years + 1 if years < 30 else years - 1}
-            response = await http.patch(
-                f"{self.base()}/api/v1/workers/{worker}",
-                headers=self.admin | {"If-Match": self.etags[worker]},
-                json=body,
-            )
+            for attempt in range(2):
+                years = self.experience[worker]
+                body = {"experience_years": years + 1 if years < 30 else years - 1}
+                response = await http.patch(
+                    f"{self.base()}/api/v1/workers/{worker}",
+                    headers=self.admin | {"If-Match": self.etags[worker]},
+                    json=body,
+                )
+                if response.status_code != 412 or attempt:
+                    break
+                # A read that raced an update left an older ETag here: as a client does,
+                # read the profile again and send the change once more.
+                fresh = await http.get(f"{self.base()}/api/v1/workers/{worker}", headers=self.admin)
+                if fresh.status_code != 200:
+                    break
+                self.etags[worker] = fresh.headers["etag"]
+                self.experience[worker] = fresh.json()["experience_years"]
             if response.status_code == 200:
                 self.etags[worker] = response.headers["etag"]
                 self.experience[worker] = body["experience_years"]
