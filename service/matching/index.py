@@ -13,7 +13,12 @@ already read; anything committed since is read now. A change that committed befo
 match request began is therefore always in that request's ranking.
 
 `version` is the sum of all rows' `change_txid`: any write changes it, in every process
-alike, so it keys the shared match cache.
+alike, so it keys the shared match cache of province-wide requests. Requests scoped to an
+area are keyed by that area's fingerprint instead (`area_version`): the sum of a 64-bit
+hash of (id, change_txid) over the rows listed in its districts and grid cells. It is a
+function of those rows alone, the same in every process that has read the same writes,
+and any write to a worker there (or one who leaves or joins) changes it, so a change in
+one district leaves the cached pages of every other district valid.
 """
 
 from __future__ import annotations
@@ -78,6 +83,37 @@ UNREADABLE_CHECKS = (
 
 def day_number(value: date | None) -> int:
     return (value - EPOCH).days if value is not None else NEVER
+
+
+MASK64 = (1 << 64) - 1
+_MIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
+
+
+def fingerprint(worker_id: int, txid: int) -> int:
+    """A 64-bit hash of one row's state (splitmix64 of id and change_txid); equal, bit for
+    bit, to `fingerprints` of the same values."""
+    x = (worker_id * _MIX[0] + txid) & MASK64
+    x = ((x ^ (x >> 30)) * _MIX[1]) & MASK64
+    x = ((x ^ (x >> 27)) * _MIX[2]) & MASK64
+    return x ^ (x >> 31)
+
+
+def fingerprints(ids: np.ndarray, txids: np.ndarray) -> np.ndarray:
+    """`fingerprint` over arrays (uint64 arithmetic wraps modulo 2**64, as masked above)."""
+    with np.errstate(over="ignore"):
+        x = ids.astype(np.uint64) * np.uint64(_MIX[0]) + txids.astype(np.uint64)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(_MIX[1])
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(_MIX[2])
+        return x ^ (x >> np.uint64(31))
+
+
+def _bits_of(words: Iterable[int]) -> Iterable[int]:
+    """The set bits of a mask given as 64-bit words."""
+    for word_index, word in enumerate(words):
+        while word:
+            low = word & -word
+            yield word_index * 64 + low.bit_length() - 1
+            word ^= low
 
 
 def _cell(lat: float, lon: float) -> tuple[int, int] | None:
@@ -295,6 +331,10 @@ class CandidateIndex:
         self._grid_rows: dict[tuple[int, int], list[np.ndarray]] = {}
         # Grid cells whose lists may hold rows that have moved away (as for districts).
         self._stale_cells: set[tuple[int, int]] = set()
+        # Per district bit and per grid cell: the sum (mod 2**64) of the fingerprints of
+        # the rows serving there / located there now (see `area_version`).
+        self._district_prints: dict[int, int] = {}
+        self._cell_prints: dict[tuple[int, int], int] = {}
         self._busy: dict[int, list[tuple[int, int]]] = {}
         self._busy_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.xmin = 0
@@ -449,8 +489,14 @@ class CandidateIndex:
                 row = self.row_of(f.id)
                 if row is not None:
                     self._columns["active"][row] = False
-                    self.version += f.txid - int(self._columns["txid"][row])
+                    old_txid = int(self._columns["txid"][row])
+                    self.version += f.txid - old_txid
                     self._columns["txid"][row] = f.txid
+                    self._move_prints(
+                        f.id,
+                        (old_txid, self._columns["districts"][row], self._columns["lat"][row], self._columns["lon"][row]),
+                        (f.txid, self._columns["districts"][row], self._columns["lat"][row], self._columns["lon"][row]),
+                    )
         self._skip(skipped)
         return readable
 
@@ -531,6 +577,13 @@ class CandidateIndex:
             self._build_inverted_indexes()
         else:
             self._extend_inverted_indexes(rows, old_districts, old_lat, old_lon)
+            districts, lat, lon, txid = cols["districts"], cols["lat"], cols["lon"], cols["txid"]
+            for i, row in enumerate(rows.tolist()):
+                self._move_prints(
+                    int(cols["id"][row]),
+                    (int(old_txid[i]), old_districts[i], old_lat[i], old_lon[i]),
+                    (int(txid[row]), districts[row], lat[row], lon[row]),
+                )
 
     def _write_rows(self, rows: np.ndarray, facts: list[WorkerFacts]) -> None:
         """Write many workers at once, column by column."""
@@ -587,12 +640,16 @@ class CandidateIndex:
     def _build_inverted_indexes(self) -> None:
         self._district_rows = {}
         self._stale_districts = set()
+        self._district_prints = {}
+        self._cell_prints = {}
+        prints = fingerprints(self.col("id"), self.col("txid"))
         districts = self.col("districts")
         for bit in self.districts.bits.values():
             word, shift = divmod(bit, 64)
             rows = np.flatnonzero((districts[:, word] >> np.uint64(shift)) & np.uint64(1))
             if rows.size:
                 self._district_rows[bit] = [rows]
+                self._district_prints[bit] = int(prints[rows].sum(dtype=np.uint64))
         self._grid_rows = {}
         self._stale_cells = set()
         lat, lon = self.col("lat"), self.col("lon")
@@ -606,7 +663,48 @@ class CandidateIndex:
             boundaries = np.flatnonzero(np.diff(keys)) + 1
             for chunk_keys, chunk_rows in zip(np.split(keys, boundaries), np.split(located, boundaries)):
                 key = int(chunk_keys[0])
-                self._grid_rows[(key // 100_000, key % 100_000)] = [chunk_rows]
+                cell = (key // 100_000, key % 100_000)
+                self._grid_rows[cell] = [chunk_rows]
+                self._cell_prints[cell] = int(prints[chunk_rows].sum(dtype=np.uint64))
+
+    def _move_prints(self, worker_id: int, old: tuple, new: tuple) -> None:
+        """Update the area fingerprints for one row going from `old` to `new`, each given
+        as (txid, district words, lat, lon); a row not indexed before has txid 0, no
+        districts and no location, so it takes nothing away."""
+        (old_txid, old_districts, old_lat, old_lon), (txid, districts, lat, lon) = old, new
+        before, after = fingerprint(worker_id, old_txid), fingerprint(worker_id, txid)
+        if old_txid:
+            for bit in _bits_of(old_districts.tolist()):
+                self._district_prints[bit] = (self._district_prints.get(bit, 0) - before) & MASK64
+        for bit in _bits_of(districts.tolist()):
+            self._district_prints[bit] = (self._district_prints.get(bit, 0) + after) & MASK64
+        old_cell, cell = _cell(old_lat, old_lon), _cell(lat, lon)
+        if old_txid and old_cell is not None:
+            self._cell_prints[old_cell] = (self._cell_prints.get(old_cell, 0) - before) & MASK64
+        if cell is not None:
+            self._cell_prints[cell] = (self._cell_prints.get(cell, 0) + after) & MASK64
+
+    def area_version(
+        self, district_codes: Iterable[str], lat: float | None = None, lon: float | None = None, radius_km: float = 0
+    ) -> str:
+        """The fingerprint of what a ranking over this area reads: the rows serving the
+        districts, and (with a radius) those located in the grid cells its box touches, as
+        `rows_serving` and `rows_near` list them; with the number of rows indexed (the
+        area filter counts the rows it removes)."""
+        served = 0
+        for code in district_codes:
+            bit = self.districts.bits.get(code)
+            if bit is not None:
+                served = (served + self._district_prints.get(bit, 0)) & MASK64
+        located = 0
+        if lat is not None and lon is not None and radius_km:
+            dlat = radius_km / 111.0
+            dlon = radius_km / (111.0 * max(0.2, math.cos(math.radians(lat))))
+            cell_prints = self._cell_prints
+            for i in range(math.floor((lat - dlat) / GRID_DEGREES), math.floor((lat + dlat) / GRID_DEGREES) + 1):
+                for j in range(math.floor((lon - dlon) / GRID_DEGREES), math.floor((lon + dlon) / GRID_DEGREES) + 1):
+                    located = (located + cell_prints.get((i, j), 0)) & MASK64
+        return f"a{served:x}.{located:x}.{self.n}"
 
     def _extend_inverted_indexes(
         self, rows: np.ndarray, old_districts: np.ndarray, old_lat: np.ndarray, old_lon: np.ndarray

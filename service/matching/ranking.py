@@ -150,7 +150,7 @@ def _rows_with_any_bit(column: np.ndarray, rows: np.ndarray, query_mask: np.ndar
     return found
 
 
-def _area_codes(index: CandidateIndex, q: MatchQuery) -> list[str]:
+def area_codes(index: CandidateIndex, q: MatchQuery) -> list[str]:
     if q.scope == "city":
         city = index.taxonomy.districts[q.district_code]["city_code"]
         return [c for c, d in index.taxonomy.districts.items() if d["city_code"] == city]
@@ -184,7 +184,7 @@ def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray,
         excluded.append({"filter": "status", "removed": index.n - passing})
         excluded.append({"filter": "category", "removed": passing - rows.size})
     else:
-        codes = _area_codes(index, q)
+        codes = area_codes(index, q)
         # The lists are supersets (they may hold stale entries); the columns decide.
         serving = index.rows_serving(codes)
         if not index.serving_lists_exact(codes):
@@ -272,7 +272,7 @@ def in_area(index: CandidateIndex, q: MatchQuery, row: int) -> bool:
     if q.scope == "province":
         return True
     col = index.col
-    if _any_bit(col("districts")[[row]], index.districts.mask(_area_codes(index, q)))[0]:
+    if _any_bit(col("districts")[[row]], index.districts.mask(area_codes(index, q)))[0]:
         return True
     if q.lat is not None and q.lon is not None and q.radius_km:
         lat, lon = col("lat")[[row]], col("lon")[[row]]

@@ -17,7 +17,7 @@ from service.matching import worker_side
 from service.matching.explain import explain_position
 from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex, Probe
-from service.matching.ranking import ALGORITHM_VERSION, FILTER_LABELS, MatchQuery, Ranking, rank
+from service.matching.ranking import ALGORITHM_VERSION, FILTER_LABELS, MatchQuery, Ranking, area_codes, rank
 from service.matching.schemas import MatchPage
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
@@ -332,16 +332,25 @@ async def _open_request_with_fresh_index(principal: Principal, request_id: int, 
     return row
 
 
+def _workers_version(index: CandidateIndex, query: MatchQuery) -> str:
+    """What names the state of the workers a ranking for `query` reads: the fingerprint of
+    its area (so a change elsewhere keeps its cached pages), or for a province-wide request
+    the whole index's version."""
+    if query.scope == "province":
+        return f"p{index.version}"
+    return index.area_version(area_codes(index, query), query.lat, query.lon, query.radius_km or 0)
+
+
 async def match_page_json(
     principal: Principal, request_id: int, *, limit: int, offset: int, index: CandidateIndex, cache: Store
 ) -> bytes:
     """The ranked page for a request as JSON: the cached bytes, as they are, when nothing
     changed since; else ranked anew (off the event loop) and cached."""
     row = await _open_request_with_fresh_index(principal, request_id, index)
-    today = today_local()
+    query = query_for(row)
     key = (
-        f"{request_id}:{row['version']}:{row['interest_version']}:{index.version}:{today.isoformat()}:"
-        f"{ALGORITHM_VERSION}:{limit}:{offset}"
+        f"{request_id}:{row['version']}:{row['interest_version']}:{_workers_version(index, query)}:"
+        f"{query.today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
     )
     # A key names everything the page depends on (interest included), so a page once made
     # never changes: the process keeps the latest few in memory before asking the shared store.
@@ -351,7 +360,6 @@ async def match_page_json(
         return await _only_visible_now(body) if index.may_lag else body
     body = await cache.get(key)
     if body is None:
-        query = query_for(row)
         ranking = await index.read(rank, index, query, limit=limit, offset=offset)
         page = _page(row, ranking, limit=limit, offset=offset)
         await _flag_interest(page, request_id)

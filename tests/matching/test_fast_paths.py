@@ -13,7 +13,7 @@ from service.accounts.guards import Role, require_authenticated, requires
 from service.employment.services import busy_periods
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CATEGORIES, CandidateIndex, FactsSource, Probe, WorkerFacts, day_number
-from service.matching.ranking import MatchQuery, filter_candidates, hard_filters, in_area, rank
+from service.matching.ranking import MatchQuery, area_codes, filter_candidates, hard_filters, in_area, rank
 from service.matching.schemas import MatchPage
 from service.matching.services import query_for
 from service.taxonomy.rules import HEALTH_TIER_CODES
@@ -253,6 +253,9 @@ async def test_the_fast_paths_rank_as_a_fresh_index_and_a_brute_force_area_do(ap
         for built in (index, fresh):
             ranked = rank(built, q, limit=50, offset=0)
             assert ranked == rank(fresh, q, limit=50, offset=0)
+        # The area's fingerprint, kept up to date through the moves, is the fresh one's.
+        area = (area_codes(index, q), q.lat, q.lon, q.radius_km or 0)
+        assert index.area_version(*area) == fresh.area_version(*area)
         # The area by brute force, over every row.
         rows, excluded, _ = filter_candidates(index, q)
         if q.scope != "province":
@@ -270,3 +273,74 @@ def _moved(rng, codes, center):
     if change == 1:
         return {"lat": float(center[0] + rng.normal(0, 0.15)), "lon": float(center[1] + rng.normal(0, 0.15))}
     return {"lat": None, "lon": None}
+
+
+async def test_an_area_version_changes_with_its_own_workers_only(app):
+    """A district's (and a grid cell's) fingerprint changes when a worker there changes,
+    leaves or arrives, and not when a worker elsewhere does; adding a worker anywhere
+    changes every area (the area filter counts the rows it leaves out)."""
+    taxonomy = app.state.taxonomy
+    rng = np.random.default_rng(5)
+    city = taxonomy.districts["441802"]["city_code"]
+    codes = sorted(c for c, d in taxonomy.districts.items() if d["city_code"] == city)
+    here, there = "441802", next(c for c in codes if c != "441802")
+    near = (23.70, 113.05, 3.0)
+    far = (24.40, 113.60, 3.0)
+    base = generated_worker(rng, 1, codes, (23.70, 113.05))
+    workers = [
+        replace(base, id=1, txid=1, district_codes=[here], lat=23.70, lon=113.05),
+        replace(base, id=2, txid=2, district_codes=[there], lat=24.40, lon=113.60),
+    ]
+    source = GeneratedFacts(workers)
+    index = CandidateIndex(taxonomy, source)
+    await index.ensure_fresh()
+
+    def versions():
+        return (
+            index.area_version([here]),
+            index.area_version([there]),
+            index.area_version([], *near),
+            index.area_version([], *far),
+        )
+
+    start = versions()
+    assert len(set(start)) == 4
+    source.changed = [replace(workers[1], txid=10)]  # a change over there
+    await index.ensure_fresh()
+    after = versions()
+    assert after[0] == start[0] and after[2] == start[2]
+    assert after[1] != start[1] and after[3] != start[3]
+    source.changed = [replace(workers[1], txid=11, district_codes=[here], lat=23.70, lon=113.05)]  # she comes here
+    await index.ensure_fresh()
+    moved = versions()
+    assert all(m != a for m, a in zip(moved, after))
+    source.changed = [replace(base, id=3, txid=12, district_codes=[there], lat=24.40, lon=113.60)]
+    await index.ensure_fresh()
+    assert all(n != m for n, m in zip(versions(), moved))  # one more row in the index
+
+
+async def test_a_change_elsewhere_keeps_the_cached_page(client, actors, registry, app):
+    """The page of a request in 清城区 is served from the cache after a worker in 英德 changes,
+    and ranked anew after one of its own workers changes."""
+    person_here, here = await registry.worker(experience_years=3)
+    person_far, far = await registry.worker(district_codes=["441881"], location={"lat": 24.18, "lon": 113.40})
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    first = await matches(client, employer, job["id"])
+    assert [m["worker_id"] for m in first["items"]] == [here["id"]]
+    pages = app.state.matcher.pages
+
+    async def change(person, worker, years):
+        url = f"/api/v1/workers/{worker['id']}"
+        tag = (await client.get(url, headers=person.headers)).headers["etag"]
+        changed = await client.patch(url, headers=person.headers | {"If-Match": tag}, json={"experience_years": years})
+        assert changed.status_code == 200, changed.text
+
+    made = len(pages)
+    await change(person_far, far, 12)
+    assert await matches(client, employer, job["id"]) == first
+    assert len(pages) == made  # the same key: nothing ranked anew
+    await change(person_here, here, 8)
+    again = await matches(client, employer, job["id"])
+    assert len(pages) == made + 1
+    assert again["items"][0]["worker_id"] == here["id"] and again != first
