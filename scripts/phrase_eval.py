@@ -1,13 +1,14 @@
 """Measure free-text understanding on the labelled household phrases.
 
 Reads tests/matching/phrases.tsv (the tuning set) and the held-out sets
-tests/matching/phrases_holdout.tsv and tests/matching/phrases_holdout2.tsv (written before the
-vocabulary was tuned, and never tuned on), maps every phrase with the shipped vocabulary, and prints
+tests/matching/phrases_holdout.tsv, tests/matching/phrases_holdout2.tsv and
+tests/matching/phrases_holdout3.tsv (written before the vocabulary was tuned, the third blind,
+without reading the vocabulary; never tuned on), maps every phrase with the shipped vocabulary, and prints
 recall and precision micro-averaged over skill codes, with every miss and every extra code.
 
-    .venv/bin/python scripts/phrase_eval.py [--quiet] [--set tuning|holdout|holdout2|both|all]
+    .venv/bin/python scripts/phrase_eval.py [--quiet] [--set tuning|holdout|holdout2|holdout3|both|all]
 
-`both` is the tuning set and the first held-out set; `all` adds the second.
+`both` is the tuning set and the first held-out set; `all` adds the second and third.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ SETS = {
     "tuning": ROOT / "tests/matching/phrases.tsv",
     "holdout": ROOT / "tests/matching/phrases_holdout.tsv",
     "holdout2": ROOT / "tests/matching/phrases_holdout2.tsv",
+    "holdout3": ROOT / "tests/matching/phrases_holdout3.tsv",
 }
 GROUPS = {"both": ["tuning", "holdout"], "all": list(SETS)}
 

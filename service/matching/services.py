@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import msgspec
+from prometheus_client import Counter
 from litestar.stores.base import Store
 
 from service.accounts import standing
@@ -332,6 +333,10 @@ async def _open_request_with_fresh_index(principal: Principal, request_id: int, 
     return row
 
 
+# Where each match page came from: this process's memory, the shared store, or a new ranking.
+PAGES = Counter("nanyue_match_pages", "Match pages served, by where they came from", ["source"])
+
+
 def _workers_version(index: CandidateIndex, query: MatchQuery) -> str:
     """What names the state of the workers a ranking for `query` reads: the fingerprint of
     its area (so a change elsewhere keeps its cached pages), or for a province-wide request
@@ -356,9 +361,11 @@ async def match_page_json(
     # never changes: the process keeps the latest few in memory before asking the shared store.
     body = index.pages.get(key)
     if body is not None:
+        PAGES.labels("memory").inc()
         index.pages.move_to_end(key)
         return await _only_visible_now(body) if index.may_lag else body
     body = await cache.get(key)
+    PAGES.labels("shared" if body is not None else "ranked").inc()
     if body is None:
         ranking = await index.read(rank, index, query, limit=limit, offset=offset)
         page = _page(row, ranking, limit=limit, offset=offset)
