@@ -11,7 +11,13 @@ and then fuzzily (rapidfuzz); what still matches nothing is reported back, never
 Umbrella words map to the duties they usually mean: their core duties always, their usual
 ones only when the text names no other duty ("保姆" alone reads as housework and cooking,
 "保姆带孩子" as child care). A duty after a negation ("不用做饭") is left out. An age in the
-text moves child care between infant care (under three) and child care (three and over).
+text moves child care between infant care (under three) and child care (three and over); ages on
+both sides of three mean both.
+
+Words are read by class rather than one phrase at a time: a verb apart from its object ("把碗洗了",
+"整理一下衣帽间"), a person between a verb and the rest ("哄他睡觉"), a person's thing that is no
+one cared for ("儿童房"), a taste that is an elder's diet only when an elder is named ("清淡"), a bare
+cleaning verb that cleans the catheter or appliance the text names.
 """
 
 from __future__ import annotations
@@ -201,11 +207,18 @@ FUZZY_CUTOFF = 88.0
 FUZZY_CUTOFF_CJK = 80.0
 # Under three a child is an infant (育婴); from three on, child care.
 _AGE_YEARS = re.compile(
-    r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:周)?岁(半)?|(\d{1,2})\s*(?:-year-old|\s*years?\s*old|\s*yo\b)"
+    r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*(?:周)?岁(半)?|(\d{1,2})\s*(?:[\s-]*years?[\s-]*old|[\s-]*yr?s?[\s-]*old|\s*yo\b)"
 )
-_AGE_MONTHS = re.compile(r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*个(?:多)?月(?:大)?|满月|(\d{1,2})\s*months?\s*old")
+_AGE_MONTHS = re.compile(
+    r"(\d{1,2}|[一二两三四五六七八九十]{1,3})\s*个(?:多)?月(?:大)?|满月|(\d{1,2})[\s-]*months?[\s-]*old"
+)
+# An age between a verb and the person ("照顾三个月大的婴儿", "带两岁的孩子") is read past, as a count is.
+_AGE_BETWEEN = re.compile(
+    r"(?<=[\u3400-\u9fff])(?:[一二两三四五六七八九十\d]{1,3}\s*(?:个多?月|周?岁半?)|满月)(?:大)?(?:的|嘅)?"
+    r"(?=[\u3400-\u9fff])"
+)
 _SCHOOL = re.compile(r"小学|初中|幼儿园|上学|放学|返学|读书|school|kindergarten")
-_COUNT = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|只|位|名|口)")
+_COUNT = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|只|位|名|口|条)")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _INFANT, _CHILD = "infant_care", "child_care"
 # Duties written the same way for an elder and a baby (换尿片, 洗澡, 喂饭): with a baby and no elder named,
@@ -219,21 +232,58 @@ _FOR_A_BABY = {
 # Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
 # of them is also read with the particle after the verb, or with the verb said twice.
 _VERBS = frozenset(
-    "聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄冲泡换打"
+    "聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄氹冲泡换打抽"
 )
+# The person a verb is done for may stand between the verb and the rest: "哄他睡觉", "氹个女瞓觉", "扶佢上厕所".
+_PERSONS_BETWEEN = ("佢", "他", "她", "个仔", "个女", "bb", "宝宝")
 _PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下")
 _TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照顾", "照看", "打理", "辅导", "检查", "执拾")
+# A verb apart from its object: the object put first ("把碗洗了", "衣服洗好", "窗户都要擦"), or a word or two
+# between them ("整理一下衣帽间", "执吓啲衣柜"). What may stand between the object and a verb after it, and
+# what may follow that verb; and what may stand between a verb and its object after it.
+_BEFORE_VERB = re.compile(r"(?:都|也|全部|全|都要|也要|要|需要|得|再|一起|就)?")
+_AFTER_VERB = re.compile(r"(?:好|完|干净|一下|一遍|一次|了|埋|吓|下|一|个)")
+_BETWEEN_VERB_AND_OBJECT = re.compile(r"(?:一下|一遍|一次|一些|这些|那些|下|吓|啲|埋|个|好)*")
+# A word for a person that names a thing of theirs ("儿童房", "孩子的衣服", "kids' room") is no one cared for.
+_THING_OF_A_PERSON = re.compile(
+    r"(?:的|嘅|之|'s|')?\s*(?:房间|房|床|衣服|衣物|衫|校服|玩具|用品|座椅|餐椅|推车|书包|鞋|餐具|room|bedroom|clothes|toys)"
+)
+# Words for a taste ("清淡", "控糖") are an elder's diet, or a baby's food, only when one is named; otherwise
+# the household's taste (nothing to add) or healthy eating.
+_TASTE = {
+    "清淡": (),
+    "少盐": ("nutrition_meal_planning",),
+    "低盐": ("nutrition_meal_planning",),
+    "低糖": ("nutrition_meal_planning",),
+    "控糖": ("nutrition_meal_planning",),
+    "少盐少糖": ("nutrition_meal_planning",),
+    "少糖少盐": ("nutrition_meal_planning",),
+}
+# A cleaning verb on its own ("清洁", "clean") cleans the thing the text names: a catheter, a wound, a tube,
+# an appliance. Only when none is named is it housework.
+_BARE_CLEANING = frozenset(("清洁", "清洗", "清理", "消毒", "clean", "cleaning"))
+_CLEANED_ITEMS = frozenset(
+    ("catheter_stoma_care", "pressure_sore_wound_care", "nasal_feeding", "respiratory_care", "appliance_cleaning")
+)
+# An appliance named where cleaning is asked ("焗炉雪柜都要抹干净", "deep clean, oven and fridge too").
+_APPLIANCE = re.compile(
+    r"烤箱|焗炉|微波炉|冰箱|雪柜|冰柜|洗碗机|热水器|空调|冷气机|\b(?:oven|fridge|refrigerator|microwave|freezer|dishwasher)s?\b"
+)
+_CLEANING_VERB = re.compile(r"[洗擦抹清刷]|\bclean")
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
 # A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
 # of time or an age ("两个小时", "三个月").
 _COUNT_BETWEEN = re.compile(
-    r"(?<=[\u3400-\u9fff])[一二两三四五六七八九十几\d]{1,2}\s*(?:个|只|位|名)(?!小时|钟|月|星期|礼拜|周|半|多|天|年|岁)"
+    r"(?<=[\u3400-\u9fff])[一二两三四五六七八九十几\d]{1,2}\s*(?:个|只|位|名|条)(?!小时|钟|月|星期|礼拜|周|半|多|天|年|岁)"
     r"(?=[\u3400-\u9fff])"
 )
 # A homophone of a two-character word is trusted only when the other character is kept and the swapped
 # one is not a common function character ("洗完" is not "洗碗").
-_FUNCTION_CHARS = frozenset("的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好")
+# Numerals and 家 are no typos either ("三口" is not 伤口, "家五" not 家务, "在家照顾" not 驾照).
+_FUNCTION_CHARS = frozenset(
+    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家"
+)
 
 
 def chinese_number(token: str) -> int | None:
@@ -284,6 +334,7 @@ class Entry:
     usual: tuple[str, ...] = ()  # umbrella words only: added when nothing else is named
     umbrella: bool = False
     unless: frozenset[str] = frozenset()  # categories or codes whose mention drops the usual duties
+    without_a_person: tuple[str, ...] | None = None  # taste words: the codes when no elder or baby is named
 
 
 @dataclass(frozen=True)
@@ -318,10 +369,25 @@ class SkillVocabulary:
                 key = normalize(alias).strip()
                 if key and key not in self._entries:
                     self._entries[key] = Entry((code,))
+        for key, without in _TASTE.items():
+            if key in self._entries:
+                self._entries[key] = Entry(self._entries[key].codes, without_a_person=without)
+        # Verb + object aliases, by object, for a verb written apart from its object.
+        self._verbs_by_object: dict[str, list[str]] = {}
+        for key in self._entries:
+            head = next((v for v in _TWO_CHARACTER_VERBS if key.startswith(v)), key[0] if key[0] in _VERBS else "")
+            rest = key[len(head) :]
+            if head and rest and all(_CJK.match(c) for c in rest):
+                self._verbs_by_object.setdefault(rest, []).append(head)
+        with_a_person: set[str] = set()  # not heard by sound: "陪他度" is no typo of 陪他读
         for key, entry in list(self._entries.items()):
             if len(key) >= 2 and key[0] in _VERBS and _CJK.match(key[1]):
                 for particle in _PARTICLES:
                     self._entries.setdefault(key[0] + particle + key[1:], entry)
+                for person in _PERSONS_BETWEEN:
+                    if key[0] + person + key[1:] not in self._entries:
+                        self._entries[key[0] + person + key[1:]] = entry
+                        with_a_person.add(key[0] + person + key[1:])
                 self._entries.setdefault(key[0] + key, entry)
             verb = next((v for v in _TWO_CHARACTER_VERBS if key.startswith(v) and len(key) > len(v)), None)
             if verb:
@@ -342,7 +408,7 @@ class SkillVocabulary:
             self._by_first.setdefault(key[0], []).append(key)
         self._pinyin: dict[tuple[str, ...], str] = {}
         for key in sorted(self._entries, key=len, reverse=True):
-            syllables = pinyin_key(key)
+            syllables = pinyin_key(key) if key not in with_a_person else None
             # Two-syllable homophones are too common to trust (画画 / 化化); three and more are safe.
             if syllables and len(syllables) >= 3:
                 self._pinyin.setdefault(syllables, key)
@@ -350,9 +416,13 @@ class SkillVocabulary:
         self._pinyin2: dict[tuple[str, ...], list[str]] = {}
         for key, entry in self._entries.items():
             syllables = pinyin_key(key)
-            if syllables and len(syllables) == 2 and not entry.umbrella:
+            # A job title with duties of its own (月嫂) is heard by sound too: 月扫; a word for a person is not.
+            if syllables and len(syllables) == 2 and (not entry.umbrella or (entry.codes and not entry.unless)):
                 self._pinyin2.setdefault(syllables, []).append(key)
         self._fuzzy_keys = [k for k in self._entries if len(k) >= 3]
+        self._objects_by_first: dict[str, list[str]] = {}
+        for obj in sorted(self._verbs_by_object, key=len, reverse=True):
+            self._objects_by_first.setdefault(obj[0], []).append(obj)
 
     # -- scanning ---------------------------------------------------------------------------
 
@@ -388,6 +458,39 @@ class SkillVocabulary:
         if gap_start < n:
             gaps.append((gap_start, n))
         return hits, gaps
+
+    def _apart(self, clause: str) -> list[tuple[int, int, str]]:
+        """Verb + object aliases with the two apart: "把碗洗了", "衣服洗好", "窗户都要擦", "整理一下衣帽间"."""
+        found: list[tuple[int, int, str]] = []
+        for i in range(len(clause)):
+            for obj in self._objects_by_first.get(clause[i], ()):
+                end = i + len(obj)
+                if clause[i:end] != obj:
+                    continue
+                verbs = self._verbs_by_object[obj]
+                # The object first: after 把/将 ("把碗洗了"), or a longer object with a word before the verb or
+                # a word after it ("衣服都要洗", "衣服洗好", "窗户擦一擦").
+                put_first = re.search(r"[把将](?:啲|个|那些|这些)?$" if len(obj) == 1 else r"[把将].{0,6}$", clause[:i])
+                at = _BEFORE_VERB.match(clause, end).end()  # type: ignore[union-attr]
+                for verb in verbs:
+                    after = at + len(verb)
+                    if not clause.startswith(verb, at):
+                        continue
+                    followed = bool(_AFTER_VERB.match(clause, after)) or clause.startswith(verb, after)
+                    if put_first or (len(obj) > 1 and (at > end or followed)):
+                        found.append((put_first.start() if put_first else i, after, verb + obj))
+                        break
+                # The verb first, a particle or a count between: "整理一下衣帽间", "执下个衣柜", "喂一次奶".
+                for gap in range(4, 0, -1):
+                    between = clause[max(0, i - gap) : i]
+                    if len(between) < gap or not _BETWEEN_VERB_AND_OBJECT.fullmatch(between):
+                        continue
+                    before = next((v for v in verbs if clause[: i - gap].endswith(v)), None)
+                    if before:
+                        found.append((i - gap - len(before), end, before + obj))
+                        break
+                break
+        return found
 
     def _scan_pinyin(self, piece: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
         """Like _scan, by sound, over a stretch of Chinese characters."""
@@ -466,6 +569,10 @@ class SkillVocabulary:
             return bool(_NEGATION.search(clause[max(0, start - 14) : start]))
 
         exact, _ = self._scan(clause)
+        # A word for a person that names a thing of theirs ("儿童房", "孩子的衣服") is no one cared for.
+        exact = [
+            (s, e, k) for s, e, k in exact if not (self._entries[k].unless and _THING_OF_A_PERSON.match(clause, e))
+        ]
         # A longer duty heard by sound beats the shorter exact words inside it: "做月子参" is 做月子餐.
         for run in re.finditer(r"[\u3400-\u9fff]+", clause):
             found, _ = self._scan_pinyin(run.group())
@@ -482,6 +589,8 @@ class SkillVocabulary:
                     exact = [h for h in exact if h not in inside]  # the sound is heard again below
         # Umbrella words are soft: a duty heard by sound over them ("照故老人") replaces them.
         hard = [(s, e, k) for s, e, k in exact if not self._entries[k].umbrella]
+        hard += [(s, e, k) for s, e, k in self._apart(clause) if not any(hs <= s and e <= he for hs, he, _ in hard)]
+        hard.sort()
         soft = [(s, e, k) for s, e, k in exact if self._entries[k].umbrella]
         sounds: list[tuple[int, int, str]] = []
         for gap_start, gap_end in _complement(hard, len(clause)):
@@ -528,12 +637,15 @@ class SkillVocabulary:
 
     def understand(self, text: str) -> Understood:
         normalized = normalize(text)
+        ages = child_ages(normalized)  # read before an age between a verb and its person is cut
         original = unicodedata.normalize("NFKC", text or "")
-        counted = _COUNT_BETWEEN.sub("", normalized)
+        counted = _AGE_BETWEEN.sub("", _COUNT_BETWEEN.sub("", normalized))
         same_shape = len(original) == len(normalized) and counted == normalized
         normalized = counted
         hits: list[_Hit] = []
         not_understood: list[str] = []
+        # A clause naming an appliance, the appliance as written, and what in the clause was not understood.
+        appliances: list[tuple[str, str, list[str]]] = []
         for match in _clauses(normalized):
             start, end = match
             clause = normalized[start:end]
@@ -548,9 +660,26 @@ class SkillVocabulary:
                 if not (negated and _NEGATION_ONLY.fullmatch(normalize(leftover).strip()))
             ]
             if not clause_hits and not negated and leftovers:
-                not_understood.append((original[start:end] if same_shape else clause).strip())
+                reported = [(original[start:end] if same_shape else clause).strip()]
             else:
-                not_understood.extend(leftover for leftover in leftovers if _meaningful(leftover))
+                reported = [leftover for leftover in leftovers if _meaningful(leftover)]
+            appliance = _APPLIANCE.search(clause)
+            if appliance and not negated:
+                written = original[start:end] if same_shape else clause
+                appliances.append((clause, written[appliance.start() : appliance.end()], reported))
+            else:
+                not_understood.extend(reported)
+
+        # An appliance named where cleaning is asked is cleaned: in its own clause, or in a deep clean.
+        deep = any("deep_cleaning" in hit.entry.codes for hit in hits)
+        for clause, written, reported in appliances:
+            if deep or _CLEANING_VERB.search(clause):
+                hits.append(_Hit(written, Entry(("appliance_cleaning",)), 90.0, "alias"))
+            else:
+                not_understood.extend(reported)
+        # A cleaning verb on its own cleans the catheter, wound, tube or appliance the text names.
+        if any(code in _CLEANED_ITEMS for hit in hits for code in hit.entry.codes):
+            hits = [hit for hit in hits if normalize(hit.text).strip() not in _BARE_CLEANING]
 
         # Duties the text names: its aliases, umbrella words' core duties, and what words for a person
         # cared for (an elder, a baby, a child) stand for; a helper word (保姆) yields to any of them.
@@ -567,35 +696,41 @@ class SkillVocabulary:
         baby, elder = self._people(hits)
         pet = any("pet_care" in hit.entry.codes for hit in hits)
         tube = any("nasal_feeding" in hit.entry.codes for hit in hits)
+        # With a newborn's care named (月嫂, 新生儿), the baby's care is the newborn's, unless an age says otherwise.
+        newborn = any("newborn_care" in hit.entry.codes for hit in hits) and not ages
         matched: list[dict] = []
         seen: set[str] = set()
         for hit in hits:
             codes = list(hit.entry.codes)
+            if hit.entry.without_a_person is not None and not baby and not elder:
+                codes = list(hit.entry.without_a_person)
             if hit.entry.usual:
                 others = named_besides(hit.entry)
                 if not self._suppressed(hit.entry, others if hit.entry.unless else others + cared_for):
                     codes += list(hit.entry.usual)
-            for code in codes:
+            for named in codes:
                 if baby and not elder:
-                    code = _FOR_A_BABY.get(code, code)
+                    named = _FOR_A_BABY.get(named, named)
                 elif pet and not elder:
-                    code = _FOR_A_PET.get(code, code)
-                if tube and code == "elderly_feeding":
-                    code = "nasal_feeding"  # fed through the tube the text names
-                code = _by_age(code, normalized)
-                if code in seen or code not in self._names:
-                    continue
-                seen.add(code)
-                source = "umbrella" if hit.entry.umbrella else hit.source
-                matched.append(
-                    {
-                        "text": hit.text,
-                        "code": code,
-                        "name_zh": self._names[code],
-                        "score": round(hit.score, 1),
-                        "source": source,
-                    }
-                )
+                    named = _FOR_A_PET.get(named, named)
+                if tube and named in ("elderly_feeding", "elderly_diet"):
+                    named = "nasal_feeding"  # fed, liquid food too, through the tube the text names
+                if newborn and named == _INFANT:
+                    named = "newborn_care"
+                for code in _by_age(named, ages):
+                    if code in seen or code not in self._names:
+                        continue
+                    seen.add(code)
+                    source = "umbrella" if hit.entry.umbrella else hit.source
+                    matched.append(
+                        {
+                            "text": hit.text,
+                            "code": code,
+                            "name_zh": self._names[code],
+                            "score": round(hit.score, 1),
+                            "source": source,
+                        }
+                    )
         return Understood(matched=matched, not_understood=not_understood)
 
     def _people(self, hits: list[_Hit]) -> tuple[bool, bool]:
@@ -644,8 +779,8 @@ def _meaningful(leftover: str) -> bool:
     return len(core) > 1 or bool(core and not _CJK.match(core))
 
 
-def child_age_years(text: str) -> float | None:
-    """The youngest age the text gives a child, in years; None when it gives none."""
+def child_ages(text: str) -> list[float]:
+    """Every age the text gives a child, in years; a school word stands for six."""
     ages: list[float] = []
     for m in _AGE_MONTHS.finditer(text):
         if m.group(0) == "满月":
@@ -658,17 +793,20 @@ def child_age_years(text: str) -> float | None:
         number = chinese_number(m.group(1) or m.group(3) or "")
         if number is not None:
             ages.append(number + (0.5 if m.group(2) else 0))
-    if ages:
-        return min(ages)
-    if _SCHOOL.search(text):
-        return 6.0
-    return None
+    if not ages and _SCHOOL.search(text):
+        ages.append(6.0)
+    return ages
 
 
-def _by_age(code: str, text: str) -> str:
-    if code not in (_INFANT, _CHILD):
-        return code
-    age = child_age_years(text)
-    if age is None:
-        return code
-    return _INFANT if age < 3 else _CHILD
+def child_age_years(text: str) -> float | None:
+    """The youngest age the text gives a child, in years; None when it gives none."""
+    ages = child_ages(text)
+    return min(ages) if ages else None
+
+
+def _by_age(code: str, ages: list[float]) -> list[str]:
+    """Infant or child care as the ages say; both when the text names a child on each side of three."""
+    if code not in (_INFANT, _CHILD) or not ages:
+        return [code]
+    by_age = [_INFANT] * (min(ages) < 3) + [_CHILD] * (max(ages) >= 3)
+    return by_age
