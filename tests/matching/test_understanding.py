@@ -285,3 +285,61 @@ def test_an_explicit_due_date_wins_over_a_relative_month_in_the_same_text():
 def test_english_qualifiers_count_only_as_whole_words_next_to_the_date(text, window):
     implied = read_implied(text, today=TODAY)
     assert (implied["due_date_from"], implied["due_date_to"]) == window
+
+
+def test_a_verb_apart_from_its_object_still_names_the_duty(vocabulary):
+    assert vocabulary.understand("做完饭把碗洗了").codes == ["home_cooking", "housework_general"]
+    assert vocabulary.understand("把玻璃窗擦干净").codes == ["window_cleaning"]
+    assert vocabulary.understand("衣服洗好晾好").codes == ["laundry_ironing"]
+    assert vocabulary.understand("整理一下衣帽间").codes == ["home_organizing"]
+    assert vocabulary.understand("执下个衣柜").codes == ["home_organizing"]
+    assert vocabulary.understand("哄他睡觉").codes == ["infant_sleep_care"]
+    # An object with no verb of its own near it names nothing.
+    assert vocabulary.understand("碗很多").codes == []
+    # A person between a verb and the rest is not heard by sound: 陪他度 is no typo of 陪他读.
+    assert "homework_tutoring" not in vocabulary.understand("陪他度过最后的时间").codes
+
+
+def test_a_persons_thing_is_no_one_cared_for(vocabulary):
+    assert vocabulary.understand("儿童房要收纳整理").codes == ["home_organizing"]
+    assert vocabulary.understand("孩子的衣服要手洗").codes == ["laundry_ironing"]
+    assert vocabulary.understand("家里两个孩子，要洗衣服").codes == ["child_care", "laundry_ironing"]
+
+
+def test_a_taste_is_an_elders_diet_only_when_an_elder_is_named(vocabulary):
+    assert vocabulary.understand("口味清淡，会做家常菜").codes == ["home_cooking"]
+    assert vocabulary.understand("老人饭菜要清淡").codes == ["elderly_diet"]
+    assert vocabulary.understand("全家控糖").codes == ["nutrition_meal_planning"]
+    assert vocabulary.understand("宝宝饭要少盐").codes == ["infant_feeding"]
+
+
+def test_cleaning_goes_with_the_thing_the_text_names(vocabulary):
+    assert vocabulary.understand("有导尿管，每天要清洁").codes == ["catheter_stoma_care"]
+    assert vocabulary.understand("每天要清洁").codes == ["general_cleaning"]
+    understood = vocabulary.understand("搬屋前大清洁，焗炉雪柜都要抹")
+    assert understood.codes == ["deep_cleaning", "appliance_cleaning"]
+    assert not any("焗炉" in words for words in understood.not_understood)  # the appliance was understood
+    assert vocabulary.understand("Clean the microwave and the fridge").codes == ["appliance_cleaning"]
+    # An appliance with no cleaning asked is not cleaned.
+    assert vocabulary.understand("会用烤箱做蛋糕").codes == ["western_baking"]
+
+
+def test_ages_read_past_between_verb_and_person_and_on_both_sides_of_three(vocabulary):
+    assert child_age_years("nanny for our 10-month-old") == pytest.approx(10 / 12)
+    assert child_age_years("our 4-year-old son") == 4
+    assert vocabulary.understand("Nanny for a 10-month-old boy").codes == ["infant_care"]
+    assert vocabulary.understand("照顾三个月大的婴儿，会冲奶粉").codes == ["infant_care", "infant_feeding"]
+    assert sorted(vocabulary.understand("大宝六岁，二宝一岁，都要带").codes) == ["child_care", "infant_care"]
+    # With a newborn's care named, the baby's bath is the newborn's.
+    assert vocabulary.understand("月嫂，会给宝宝洗澡").codes == ["maternity_postpartum_care", "newborn_care"]
+
+
+def test_homophones_of_job_titles_but_not_of_numerals_or_home(vocabulary):
+    assert vocabulary.understand("找个月扫").codes == ["maternity_postpartum_care", "newborn_care"]
+    assert vocabulary.understand("三口人，做晚饭").codes == ["home_cooking"]
+    assert vocabulary.understand("在家照顾老人").codes == ["elderly_daily_care"]
+
+
+def test_leaving_hospital_yields_to_a_named_medical_duty(vocabulary):
+    assert vocabulary.understand("刚出院，需要人照顾").codes == ["post_surgery_care"]
+    assert vocabulary.understand("出院后还带着尿管，要会护理").codes == ["catheter_stoma_care"]
