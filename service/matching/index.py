@@ -494,7 +494,12 @@ class CandidateIndex:
                     self._columns["txid"][row] = f.txid
                     self._move_prints(
                         f.id,
-                        (old_txid, self._columns["districts"][row], self._columns["lat"][row], self._columns["lon"][row]),
+                        (
+                            old_txid,
+                            self._columns["districts"][row],
+                            self._columns["lat"][row],
+                            self._columns["lon"][row],
+                        ),
                         (f.txid, self._columns["districts"][row], self._columns["lat"][row], self._columns["lon"][row]),
                     )
         self._skip(skipped)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime, timezone
 from typing import Any
 
 import msgspec
-from prometheus_client import Counter
 from litestar.stores.base import Store
+from prometheus_client import Counter
 
 from service.accounts import standing
 from service.accounts.guards import Principal, Role
@@ -430,7 +429,9 @@ def _page(row: dict, ranking: Ranking, *, limit: int, offset: int) -> dict:
         "offset": offset,
         "understood": jsonb(row["understood"]),
         "excluded": ranking.excluded,
-        "items": [dataclasses.asdict(m) | {"algorithm_version": ranking.algorithm_version} for m in ranking.items],
+        # Shallow: the fields as they are (`dataclasses.asdict` deep-copies every list and
+        # dict of every explanation, a tenth of a ranking's time for nothing).
+        "items": [dict(vars(m), algorithm_version=ranking.algorithm_version) for m in ranking.items],
     }
 
 
