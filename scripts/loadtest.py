@@ -300,7 +300,7 @@ class Mix:
         candidates = [
             (request, worker)
             for request in self.requests
-            for worker in self.ranked.get(request[0], [])[:3]
+            for worker in self.ranked.get(request[0], [])
             if (request[0], worker) not in self.offered
         ]
         if not candidates:
