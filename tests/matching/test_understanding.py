@@ -150,8 +150,10 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
     assert set(scores) == {"tuning", "holdout"} and scores["holdout"].phrases >= 100
     assert f"recall {tuning.recall:.3f}" in out
     scores = phrase_eval.main(["--quiet", "--set", "all"])
-    assert set(scores) == {"tuning", "holdout", "holdout2"} and scores["holdout2"].phrases >= 120
-    assert "holdout2: " in capsys.readouterr().out
+    assert {"tuning", "holdout", "holdout2", "holdout3"} <= set(scores) and scores["holdout2"].phrases >= 120
+    assert scores["holdout3"].phrases >= 200
+    out = capsys.readouterr().out
+    assert "holdout2: " in out and "holdout3: " in out
 
 
 def test_the_phrase_sets_cover_every_category_and_style():
