@@ -4,6 +4,7 @@ bare Litestar handler measured in the same run as the ceiling of this machine an
     .venv/bin/python scripts/loadtest.py --workers 100000 --duration 30 --concurrency 50
     .venv/bin/python scripts/loadtest.py --database bench_speed --service-workers 1,2 --redis-url redis://127.0.0.1:6379/5
     .venv/bin/python scripts/loadtest.py --database bench_speed --url http://127.0.0.1:8000
+    .venv/bin/python scripts/loadtest.py --database bench_speed --service-workers 1,2 --redis-url redis://127.0.0.1:6379/5 --client wrk
 
 What it does:
 
@@ -37,6 +38,14 @@ What it does:
    `--compare` requests are ranked identically on repeated reads over every address (behind
    one address with WORKERS > 1 the reads land on its processes as the kernel spreads them).
 
+`--client wrk` drives the reads (the 70 % match reads and 15 % profile reads, in that
+proportion) with wrk, a load generator written in C that leaves the cores to the service,
+while this script sends the writes beside it at a steady `--write-rate` per second (two
+profile updates to one offer) and times them. The Python client costs about as much CPU per
+request as the service itself: with it the ceiling, not the service, is what a run measures.
+wrk is Debian's package `wrk`; its reads are reported together (wrk keeps one latency
+histogram), the writes by kind.
+
 A started service runs with its rate limits raised and LOG_LEVEL=WARNING (no access log
 lines); each process's log is in var/loadtest-service-<n>.log. The client shares the
 machine with the server: the ceiling shows what this client and machine allow at all.
@@ -49,6 +58,7 @@ import asyncio
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -290,7 +300,7 @@ class Mix:
         candidates = [
             (request, worker)
             for request in self.requests
-            for worker in self.ranked.get(request[0], [])[:3]
+            for worker in self.ranked.get(request[0], [])
             if (request[0], worker) not in self.offered
         ]
         if not candidates:
@@ -342,6 +352,29 @@ async def run_ceiling(base: str, args) -> Results:
     return results
 
 
+async def compare_rankings(http: httpx.AsyncClient, bases: list[str], requests, mix: Mix, compare: int) -> str:
+    """Nothing changes now: every process must rank every request the same. Each ranking
+    is read `rounds` times over the addresses (and, behind one address, over its workers)."""
+    if not compare:
+        return ""
+    same = 0
+    sample = requests[:compare]
+    rounds = max(2, len(bases))
+    for request in sample:
+        pages = [
+            (
+                await http.get(
+                    f"{bases[i % len(bases)]}/api/v1/job-requests/{request[0]}/matches",
+                    headers=mix.employer(request),
+                )
+            ).json()
+            for i in range(rounds)
+        ]
+        orders = [[m["worker_id"] for m in page.get("items", [])] for page in pages]
+        same += all(order == orders[0] for order in orders)
+    return f"identical rankings over {rounds} reads each: {same} of {len(sample)} requests"
+
+
 async def run_service(bases: list[str], args, requests, workers, offered, tokens, admin_token) -> tuple[Results, str]:
     rng = random.Random(args.seed)
     results = Results()
@@ -374,27 +407,183 @@ async def run_service(bases: list[str], args, requests, workers, offered, tokens
         await drive(call, args.duration, args.concurrency, results)
         for (kind, status), detail in sorted(mix.details.items()):
             print(f"   first {status} of {kind}: {detail}")
-        verdict = ""
-        if args.compare:
-            # Nothing changes now: every process must rank every request the same. Each ranking is
-            # read `rounds` times over the addresses (and, behind one address, over its workers).
-            same = 0
-            sample = requests[: args.compare]
-            rounds = max(2, len(bases))
-            for request in sample:
-                pages = [
-                    (
-                        await http.get(
-                            f"{bases[i % len(bases)]}/api/v1/job-requests/{request[0]}/matches",
-                            headers=mix.employer(request),
-                        )
-                    ).json()
-                    for i in range(rounds)
-                ]
-                orders = [[m["worker_id"] for m in page.get("items", [])] for page in pages]
-                same += all(order == orders[0] for order in orders)
-            verdict = f"identical rankings over {rounds} reads each: {same} of {len(sample)} requests"
+        verdict = await compare_rankings(http, bases, requests, mix, args.compare)
     return results, verdict
+
+
+# The reads wrk sends: match reads and profile reads in the mix's proportion, each with its
+# caller's token; `done` prints one line this script parses.
+WRK_SCRIPT = """
+local matches = {{
+{matches}
+}}
+local profiles = {{
+{profiles}
+}}
+local admin = "Bearer {admin}"
+local match_share = {match_share}
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("seed", {seed} + threads)
+end
+function init(args)
+  math.randomseed(seed or {seed})
+end
+function request()
+  if math.random() < match_share then
+    local m = matches[math.random(#matches)]
+    return wrk.format("GET", m[1], {{["Authorization"] = m[2]}})
+  end
+  return wrk.format("GET", profiles[math.random(#profiles)], {{["Authorization"] = admin}})
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK-RESULT %d %d %d %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
+WRK_CEILING_SCRIPT = """
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("WRK-RESULT %d %d %d %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+end
+"""
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    seconds: float
+    errors: dict[str, int]
+    p50: float
+    p95: float
+    p99: float
+    max: float
+
+
+def write_wrk_script(name: str, requests, workers, employer_tokens, admin_token: str, seed: int) -> Path:
+    read_weights = dict(MIX)
+    match_share = read_weights["match"] / (read_weights["match"] + read_weights["profile_read"])
+    text = WRK_SCRIPT.format(
+        matches="\n".join(
+            f'  {{"/api/v1/job-requests/{r}/matches", "Bearer {employer_tokens[employer]}"}},'
+            for r, employer, _ in requests
+        ),
+        profiles="\n".join(f'  "/api/v1/workers/{w}",' for w in workers),
+        admin=admin_token,
+        match_share=f"{match_share:.6f}",
+        seed=seed,
+    )
+    path = ROOT / "var" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+async def run_wrk(base: str, script: Path, *, connections: int, threads: int, duration: float) -> WrkResult:
+    process = await asyncio.create_subprocess_exec(
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(duration))}s",
+        "--timeout",
+        "30s",
+        "-s",
+        str(script),
+        base,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    text = out.decode(errors="replace")
+    line = next((x for x in text.splitlines() if x.startswith("WRK-RESULT ")), None)
+    if process.returncode != 0 or line is None:
+        raise SystemExit(f"wrk failed ({process.returncode}):\n{text}")
+    n, micros, connect, read, write, status, timeout, p50, p95, p99, top = (int(v) for v in line.split()[1:])
+    errors = {"connect": connect, "read": read, "write": write, "status >= 400": status, "timeout": timeout}
+    return WrkResult(n, micros / 1e6, errors, p50 / 1e3, p95 / 1e3, p99 / 1e3, top / 1e3)
+
+
+def report_wrk(label: str, result: WrkResult) -> None:
+    print(
+        f"\n== {label}: {result.requests} requests in {result.seconds:.1f} s = {result.requests / result.seconds:.0f} req/s"
+    )
+    print(f"   {'kind':<16}{'count':>8}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
+    print(
+        f"   {'reads (wrk)':<16}{result.requests:>8}{result.p50:>10.1f}{result.p95:>10.1f}{result.p99:>10.1f}"
+        f"{result.max:>10.1f}"
+    )
+    print("   errors: " + ", ".join(f"{k}: {v}" for k, v in result.errors.items()))
+
+
+async def run_service_wrk(
+    bases: list[str], args, requests, workers, offered, tokens, admin_token
+) -> tuple[WrkResult, Results, str]:
+    """The reads from wrk, the writes from here at `--write-rate` per second, at once."""
+    rng = random.Random(args.seed)
+    writes = Results()
+    script = write_wrk_script("loadtest-reads.lua", requests, workers, tokens, admin_token, args.seed)
+    async with http_client(16) as http:
+        mix = Mix(bases, requests, workers, tokens, admin_token, rng)
+        mix.offered |= offered
+        # Warm up (not measured): every process loads its index; rankings to offer from and
+        # profiles to update are read.
+        for base in bases:
+            for _ in range(4):
+                await http.get(
+                    f"{base}/api/v1/job-requests/{requests[0][0]}/matches", headers=mix.employer(requests[0])
+                )
+        for _ in range(min(60, len(requests))):
+            await mix.match(http)
+        for _ in range(min(200, len(workers))):
+            await mix.profile_read(http)
+        deadline = time.monotonic() + args.duration
+        writers = 4
+        interval = writers / args.write_rate if args.write_rate > 0 else None
+
+        async def writer() -> None:
+            next_at = time.monotonic() + rng.random() * (interval or 0)
+            while interval is not None and time.monotonic() < deadline:
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                next_at += interval
+                kind = rng.choices(["profile_update", "offer"], [2, 1])[0]
+                started = time.perf_counter()
+                try:
+                    status = await getattr(mix, kind)(http)
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                writes.add(kind, time.perf_counter() - started, status)
+
+        connections = max(1, args.concurrency // len(bases))
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(
+                run_wrk(
+                    base, script, connections=connections, threads=2 if len(bases) == 1 else 1, duration=args.duration
+                )
+                for base in bases
+            ),
+            *(writer() for _ in range(writers)),
+        )
+        writes.seconds = time.monotonic() - started
+        reads = [r for r in results if isinstance(r, WrkResult)]
+        merged = WrkResult(
+            requests=sum(r.requests for r in reads),
+            seconds=max(r.seconds for r in reads),
+            errors={k: sum(r.errors[k] for r in reads) for k in reads[0].errors},
+            p50=max(r.p50 for r in reads),
+            p95=max(r.p95 for r in reads),
+            p99=max(r.p99 for r in reads),
+            max=max(r.max for r in reads),
+        )
+        for (kind, status), detail in sorted(mix.details.items()):
+            print(f"   first {status} of {kind}: {detail}")
+        verdict = await compare_rankings(http, bases, requests, mix, args.compare)
+    return merged, writes, verdict
 
 
 def service_env(settings, url: str, port: int, redis_url: str | None, workers: int = 1) -> dict[str, str]:
@@ -481,10 +670,24 @@ def main() -> None:
     )
     parser.add_argument("--redis-url", default=None, help="shared stores; needed with more than one process")
     parser.add_argument("--compare", type=int, default=50, help="requests whose rankings are compared across processes")
+    parser.add_argument(
+        "--client",
+        choices=("httpx", "wrk"),
+        default="httpx",
+        help="who sends the load: this script (httpx) or, for the reads, wrk beside this script's writes",
+    )
+    parser.add_argument(
+        "--write-rate",
+        type=float,
+        default=20.0,
+        help="with --client wrk: profile updates and offers per second (two to one), sent beside wrk's reads",
+    )
     parser.add_argument("--start-timeout", type=float, default=900.0, help="seconds a started service may take to load")
     args = parser.parse_args()
     if not args.url and (args.processes > 1 or max(args.service_workers) > 1) and not args.redis_url:
         parser.error("more than one process needs --redis-url (limits and login locks are shared through Redis)")
+    if args.client == "wrk" and shutil.which("wrk") is None:
+        parser.error("--client wrk needs wrk (Debian's package wrk)")
     for url in args.url:
         if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
             parser.error(f"--url {url}: only a service on this machine (http://127.0.0.1:PORT)")
@@ -522,9 +725,24 @@ def main() -> None:
         )
         started.append(bare)
         wait_until_up(f"http://127.0.0.1:{port}/bare", bare)
-        ceiling = asyncio.run(run_ceiling(f"http://127.0.0.1:{port}", args))
-        stop(bare)
-        report("ceiling: bare Litestar handler (uvicorn, 1 process)", ceiling)
+        if args.client == "wrk":
+            script = ROOT / "var" / "loadtest-ceiling.lua"
+            script.write_text(WRK_CEILING_SCRIPT, encoding="utf-8")
+            bare_result = asyncio.run(
+                run_wrk(
+                    f"http://127.0.0.1:{port}/bare",
+                    script,
+                    connections=args.concurrency,
+                    threads=2,
+                    duration=args.ceiling_duration,
+                )
+            )
+            stop(bare)
+            report_wrk("ceiling: bare Litestar handler (uvicorn, 1 process), from wrk", bare_result)
+        else:
+            ceiling = asyncio.run(run_ceiling(f"http://127.0.0.1:{port}", args))
+            stop(bare)
+            report("ceiling: bare Litestar handler (uvicorn, 1 process)", ceiling)
 
         runs = [(None, args.url)] if args.url else [(n, []) for n in args.service_workers]
         for workers_each, bases in runs:
@@ -535,10 +753,17 @@ def main() -> None:
                 label = f"the mix over {args.processes} service(s) with WORKERS={workers_each}"
             else:
                 label = f"the mix against {', '.join(bases)}"
-            results, verdict = asyncio.run(
-                run_service(bases, args, requests, workers, offered | set(), tokens, admin_token)
-            )
-            report(f"service: {label}", results)
+            if args.client == "wrk":
+                reads, writes, verdict = asyncio.run(
+                    run_service_wrk(bases, args, requests, workers, offered | set(), tokens, admin_token)
+                )
+                report_wrk(f"service: {label}, reads from wrk", reads)
+                report(f"service: {label}, writes beside them", writes)
+            else:
+                results, verdict = asyncio.run(
+                    run_service(bases, args, requests, workers, offered | set(), tokens, admin_token)
+                )
+                report(f"service: {label}", results)
             if verdict:
                 print("   " + verdict)
             for process in processes:

@@ -27,7 +27,6 @@ import asyncio
 import logging
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -356,8 +355,11 @@ class CandidateIndex:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ranking")
         self.load_seconds = 0.0
         # Match pages made from this index, by a key naming all they depend on (see
-        # matching.services.match_page_json); the most recent few, in this process.
-        self.pages: OrderedDict[str, bytes] = OrderedDict()
+        # matching.services.match_page_json); the most recent few, in this process. It
+        # also watches each refresh, to keep the pages a change cannot alter.
+        from service.matching.pages import PageMemory
+
+        self.pages = PageMemory()
         # Worker id → why its row was left out (until a later write makes it readable).
         self.skipped: dict[int, str] = {}
 
@@ -448,10 +450,16 @@ class CandidateIndex:
                 # placements not) leaves the index as it was, to read the same changes again.
                 periods = await self.busy_provider([f.id for f in facts])
                 await self._until_no_readers()
+                n_before = self.n
+                rows = [row for f in facts if (row := self.row_of(f.id)) is not None]
+                before = self.pages.before_change(self, rows) if self.pages.kept else {}
                 readable = self._readable_facts(facts)
                 if readable:
                     self._apply(readable, initial=False)
                     self._set_busy([f.id for f in readable], periods)
+                if self.pages.kept:
+                    exact = len(readable) == len(facts) and self.n == n_before
+                    self.pages.after_change(self, rows, before, exact=exact)
             self.xmin = xmin
 
     async def _until_no_readers(self) -> None:
@@ -494,7 +502,12 @@ class CandidateIndex:
                     self._columns["txid"][row] = f.txid
                     self._move_prints(
                         f.id,
-                        (old_txid, self._columns["districts"][row], self._columns["lat"][row], self._columns["lon"][row]),
+                        (
+                            old_txid,
+                            self._columns["districts"][row],
+                            self._columns["lat"][row],
+                            self._columns["lon"][row],
+                        ),
                         (f.txid, self._columns["districts"][row], self._columns["lat"][row], self._columns["lon"][row]),
                     )
         self._skip(skipped)

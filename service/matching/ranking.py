@@ -129,6 +129,9 @@ class Ranking:
     items: list[Match]
     excluded: list[dict]
     algorithm_version: str = ALGORITHM_VERSION
+    # The quantised score of the last item when the page is full (rows rank below it); None
+    # when the page lists every candidate from its offset on.
+    lowest: int | None = None
 
 
 def haversine_km(lat1: float, lon1: float, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -267,6 +270,11 @@ def hard_filters(index: CandidateIndex, q: MatchQuery) -> list[tuple[str, Callab
     return filters
 
 
+def serving_district(index: CandidateIndex, q: MatchQuery, rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` serve the request's own district."""
+    return _rows_with_any_bit(index.col("districts"), rows, index.districts.mask([q.district_code]))
+
+
 def in_area(index: CandidateIndex, q: MatchQuery, row: int) -> bool:
     """Whether one row passes the area filter (as `filter_candidates` decides it)."""
     if q.scope == "province":
@@ -400,7 +408,8 @@ def rank(index: CandidateIndex, q: MatchQuery, *, limit: int, offset: int) -> Ra
     ids = index.col("id")[rows]
     chosen = top_positions(ids, values["_score"], offset + limit)[offset:]
     items = [_explain(index, q, int(rows[p]), p, values) for p in chosen.tolist()]
-    return Ranking(total=int(rows.size), items=items, excluded=excluded)
+    lowest = int(np.rint(values["_score"][chosen[-1]] * SCORE_SCALE)) if chosen.size and len(items) == limit else None
+    return Ranking(total=int(rows.size), items=items, excluded=excluded, lowest=lowest)
 
 
 def _explain(index: CandidateIndex, q: MatchQuery, row: int, position: int, values: dict[str, np.ndarray]) -> Match:

@@ -15,7 +15,8 @@ from service.matching.facts import DatabaseFacts
 from service.matching.index import CATEGORIES, CandidateIndex, FactsSource, Probe, WorkerFacts, day_number
 from service.matching.ranking import MatchQuery, area_codes, filter_candidates, hard_filters, in_area, rank
 from service.matching.schemas import MatchPage
-from service.matching.services import query_for
+from service.matching.pages import kept_page
+from service.matching.services import query_for, workers_version
 from service.taxonomy.rules import HEALTH_TIER_CODES
 from tests.conftest import in_app
 from tests.factories import matches, post_request
@@ -344,3 +345,95 @@ async def test_a_change_elsewhere_keeps_the_cached_page(client, actors, registry
     again = await matches(client, employer, job["id"])
     assert len(pages) == made + 1
     assert again["items"][0]["worker_id"] == here["id"] and again != first
+
+
+async def test_pages_carried_past_a_change_are_what_ranking_anew_gives(app):
+    """Kept pages that survive a refresh under their new key equal a fresh ranking, over
+    random requests and random changes (scores, filters, moves); and some are carried."""
+    taxonomy = app.state.taxonomy
+    rng = np.random.default_rng(23)
+    city = taxonomy.districts["441802"]["city_code"]
+    codes = sorted(c for c, d in taxonomy.districts.items() if d["city_code"] == city)
+    center = (23.70, 113.05)
+    facts = [generated_worker(rng, i, codes, center) for i in range(1, 1501)]
+    source = GeneratedFacts(facts)
+    index = CandidateIndex(taxonomy, source)
+    await index.ensure_fresh()
+    today = date(2026, 11, 27)
+    queries = []
+    for n in range(30):
+        q = MatchQuery(
+            category=str(rng.choice(CATEGORIES)),
+            skills=[],
+            district_code=str(rng.choice(codes)),
+            start_date=today + timedelta(days=5),
+            scope=str(rng.choice(["district", "district", "city"])),
+            today=today,
+        )
+        if n % 2:
+            q = replace(q, lat=center[0] + rng.normal(0, 0.1), lon=center[1] + rng.normal(0, 0.1), radius_km=3.0 + n)
+        queries.append((n, q, int(rng.choice([5, 20, 400]))))
+
+    def body(q, limit):
+        ranked = rank(index, q, limit=limit, offset=0)
+        return repr((ranked.total, ranked.items, ranked.excluded)).encode(), ranked
+
+    def keep_all():
+        for n, q, limit in queries:
+            key = f"{n}:{workers_version(index, q)}"
+            if index.pages.get(key) is None:
+                made, ranked = body(q, limit)
+                shown = [m.worker_id for m in ranked.items]
+                index.pages.put(key, made, kept_page(index, q, lambda v, n=n: f"{n}:{v}", shown, ranked.lowest))
+
+    current = {f.id: f for f in facts}
+    txid = 10_000
+    for _round in range(12):
+        keep_all()
+        changed = []
+        for f in rng.choice(list(current.values()), size=4, replace=False):
+            txid += 1
+            kind = int(rng.integers(0, 4))
+            if kind == 0:
+                new = replace(f, txid=txid, experience_years=int(rng.integers(0, 15)))
+            elif kind == 1:
+                new = replace(f, txid=txid, consented=not f.consented)
+            elif kind == 2:
+                new = replace(f, txid=txid, integrity=float(rng.integers(40, 100)) / 100)
+            else:
+                new = replace(f, txid=txid, **_moved(rng, codes, center))
+            current[f.id] = new
+            changed.append(new)
+        source.changed = changed
+        await index.ensure_fresh()
+        for n, q, limit in queries:
+            key = f"{n}:{workers_version(index, q)}"
+            kept = index.pages.get(key)
+            if kept is not None:
+                assert kept == body(q, limit)[0], (n, q)
+    assert index.pages.carried > 0
+
+
+async def test_a_change_below_the_page_keeps_it_and_one_above_ranks_anew(client, actors, registry, app):
+    person_top, top = await registry.worker(experience_years=9)
+    person_low, low = await registry.worker(experience_years=1)
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    first = await matches(client, employer, job["id"], limit=1)
+    assert [m["worker_id"] for m in first["items"]] == [top["id"]] and first["total"] == 2
+    memory = app.state.matcher.pages
+
+    async def change(person, worker, years):
+        url = f"/api/v1/workers/{worker['id']}"
+        tag = (await client.get(url, headers=person.headers)).headers["etag"]
+        changed = await client.patch(url, headers=person.headers | {"If-Match": tag}, json={"experience_years": years})
+        assert changed.status_code == 200, changed.text
+
+    carried = memory.carried
+    await change(person_low, low, 2)  # still below the page
+    assert await matches(client, employer, job["id"], limit=1) == first
+    assert memory.carried == carried + 1
+    await change(person_low, low, 15)  # now above: ranked anew
+    again = await matches(client, employer, job["id"], limit=1)
+    assert [m["worker_id"] for m in again["items"]] == [low["id"]]
+    assert memory.carried == carried + 1
