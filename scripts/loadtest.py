@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import random
 import secrets
@@ -542,7 +543,7 @@ async def run_service_wrk(
         for _ in range(min(200, len(workers))):
             await mix.profile_read(http)
         deadline = time.monotonic() + args.duration
-        writers = 4
+        writers = max(4, math.ceil(args.write_rate / 5))  # each paced, so a slow answer delays only its own
         interval = writers / args.write_rate if args.write_rate > 0 else None
 
         async def writer() -> None:
