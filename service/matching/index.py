@@ -346,6 +346,9 @@ class CandidateIndex:
         self.may_lag = may_lag
         self.lagging_refresh_seconds = lagging_refresh_seconds
         self._lagging_since: float | None = None
+        # When (time.monotonic()) the query of the latest refresh or load was sent: its
+        # snapshot holds every change committed before then.
+        self._fresh_as_of = -math.inf
         self._lock = asyncio.Lock()
         # Rankings read the columns in a thread of their own while the event loop serves
         # other requests; a refresh writes them only when no ranking is reading.
@@ -416,11 +419,19 @@ class CandidateIndex:
 
     async def ensure_fresh(self, probe: Probe | None = None) -> None:
         """Load everything on first use, then apply what changed since. With a `probe`
-        that found nothing changed since the current xmin, no query is needed."""
+        that found nothing changed since the current xmin, no query is needed; nor when a
+        refresh that began after this call did (callers waiting for one refresh share the
+        next instead of each making its own)."""
+        entered = time.monotonic()
         async with self._lock:
             started = time.perf_counter()
+            # Its snapshot was taken after this call began, so it holds every change
+            # committed before (not so for a replica, which may lag).
+            if self.loaded and not self.may_lag and self._fresh_as_of >= entered:
+                return
             if not self.loaded:
                 await self._until_no_readers()
+                issued = time.monotonic()
                 if hasattr(self.source, "all_columns"):
                     columns, self.xmin = await self.source.all_columns(self)
                     self._load_columns(self._readable_columns(columns))
@@ -428,6 +439,7 @@ class CandidateIndex:
                     facts, self.xmin = await self.source.all_workers()
                     self._apply(self._readable_facts(facts), initial=True)
                 await self._apply_busy(None)
+                self._fresh_as_of = issued
                 self.loaded = True
                 self.load_seconds = time.perf_counter() - started
                 log.info("candidate index loaded: %d workers in %.1f s", self.n, self.load_seconds)
@@ -442,6 +454,7 @@ class CandidateIndex:
                 and time.monotonic() - self._lagging_since < self.lagging_refresh_seconds
             ):
                 return
+            issued = time.monotonic()
             facts, xmin = await self.source.changed_workers(self.xmin)
             # A replica that read nothing new while the primary reported a change is behind.
             self._lagging_since = time.monotonic() if self.may_lag and not facts and probe is not None else None
@@ -461,6 +474,7 @@ class CandidateIndex:
                     exact = len(readable) == len(facts) and self.n == n_before
                     self.pages.after_change(self, rows, before, exact=exact)
             self.xmin = xmin
+            self._fresh_as_of = issued
 
     async def _until_no_readers(self) -> None:
         """Wait (holding the lock, so no new ranking starts) until no ranking reads the columns."""

@@ -82,6 +82,35 @@ async def test_a_probe_that_found_no_change_spares_the_query(client, actors, reg
     assert queries == 2
 
 
+async def test_callers_waiting_for_a_refresh_share_the_next_one(client, actors, registry, app):
+    """Twenty requests that all saw a change, arriving while a refresh is under way, make
+    one more refresh between them (not twenty), and each sees the change."""
+    await registry.worker()
+
+    async def crowd():
+        source = SlowFacts(app.state.engine)
+        index = CandidateIndex(app.state.taxonomy, source, busy=busy_periods)
+        await index.ensure_fresh()
+        before = source.change_queries
+        first = asyncio.create_task(index.ensure_fresh(Probe(since=index.xmin, xmin=index.xmin, changed=True)))
+        await asyncio.sleep(0.05)  # the first refresh is reading
+        await asyncio.gather(
+            *(index.ensure_fresh(Probe(since=index.xmin, xmin=index.xmin, changed=True)) for _ in range(20))
+        )
+        await first
+        return source.change_queries - before
+
+    assert in_app(client, crowd) == 2
+
+
+class SlowFacts(CountingFacts):
+    """Counting, and slow to answer (as a busy database is)."""
+
+    async def changed_workers(self, since_xmin):
+        await asyncio.sleep(0.2)
+        return await super().changed_workers(since_xmin)
+
+
 async def test_a_change_after_a_cached_page_shows_in_the_next_answer(client, actors, registry):
     _, first = await registry.worker(experience_years=2)
     employer = await actors.employer()
