@@ -6,9 +6,11 @@ process and then only what changed.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import date
 
@@ -80,7 +82,7 @@ class DatabaseFacts(FactsSource):
 
     async def all_columns(self, index) -> tuple[dict[str, np.ndarray], int]:
         async with self._connection() as conn:
-            return await load_bulk(conn, index)
+            return await load_bulk(conn, index, connect=self.engine.get_new_connection)
 
     async def changed_workers(self, since_xmin: int) -> tuple[list[WorkerFacts], int]:
         async with self._connection() as conn:
@@ -211,9 +213,12 @@ def positions_to_masks(positions: np.ndarray, words: int) -> np.ndarray:
     return masks
 
 
-def bulk_query(index, lengths: dict[str, int]) -> tuple[str, list, list[tuple[str, str, int]]]:
+def bulk_query(
+    index, lengths: dict[str, int], ids: tuple[int, int] | None = None
+) -> tuple[str, list, list[tuple[str, str, int]]]:
     """The COPY query, its arguments, and the layout of each row: (column, dtype, slot).
-    `lengths`: the longest array of each of the masked columns, and of `categories`."""
+    `lengths`: the longest array of each of the masked columns, and of `categories`;
+    `ids`: only the workers whose id lies in [first, last]."""
     from service.privacy import name_head_sql
 
     layout: list[tuple[str, str, int]] = []
@@ -297,21 +302,27 @@ def bulk_query(index, lengths: dict[str, int]) -> tuple[str, list, list[tuple[st
     health = ", ".join(
         f"max(valid_until) FILTER (WHERE tier = '{tier}') AS until_{slot}" for slot, tier in enumerate(_HEALTH_TIERS)
     )
+    within, of_workers = "", ""
+    if ids is not None:
+        first, last = int(ids[0]), int(ids[1])
+        within = f"WHERE w.id BETWEEN {first} AND {last}"
+        of_workers = f"AND worker BETWEEN {first} AND {last}"
     query = f"""
         SELECT {", ".join(select)}
         FROM worker w
         LEFT JOIN (SELECT worker, {levels} FROM certificate
-                   WHERE credential_counts(status) AND level IS NOT NULL GROUP BY worker) c
+                   WHERE credential_counts(status) AND level IS NOT NULL {of_workers} GROUP BY worker) c
                ON c.worker = w.id
         LEFT JOIN (SELECT worker, {health} FROM worker_check
-                   WHERE kind = 'health' AND credential_counts(status, result) GROUP BY worker) h
+                   WHERE kind = 'health' AND credential_counts(status, result) {of_workers} GROUP BY worker) h
                ON h.worker = w.id
         LEFT JOIN (SELECT worker, bool_or(valid_until IS NULL) AS forever, max(valid_until) AS until FROM worker_check
-                   WHERE kind = 'background' AND credential_counts(status, result) GROUP BY worker) b
+                   WHERE kind = 'background' AND credential_counts(status, result) {of_workers} GROUP BY worker) b
                ON b.worker = w.id
         LEFT JOIN (SELECT worker, max(finished_on) AS finished_on FROM training
-                   WHERE credential_counts(status, result) GROUP BY worker) t
+                   WHERE credential_counts(status, result) {of_workers} GROUP BY worker) t
                ON t.worker = w.id
+        {within}
         ORDER BY w.id
     """
     args = [
@@ -345,6 +356,15 @@ def parse_binary_copy(data: bytes, layout: list[tuple[str, str, int]]) -> np.nda
     return rows
 
 
+def _id_ranges(first: int, last: int, chunks: int) -> list[tuple[int, int]]:
+    """[first, last] in `chunks` consecutive ranges of about equal width."""
+    if chunks <= 1 or last - first + 1 < 2 * chunks:
+        return [(first, last)]
+    width = (last - first + 1) // chunks
+    bounds = [first + i * width for i in range(chunks)] + [last + 1]
+    return [(bounds[i], bounds[i + 1] - 1) for i in range(chunks)]
+
+
 class _Collector:
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
@@ -357,12 +377,20 @@ class _Collector:
 BULK_LOAD_TIMEOUT = 3600.0
 
 
-async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarray], int]:
-    """Every worker's columns as the index keeps them, and the snapshot's xmin."""
+# The full load reads the registry in this many id ranges at once, each in a connection of
+# its own sharing one snapshot (PostgreSQL runs each COPY on one core).
+LOAD_CHUNKS = max(1, min(4, os.cpu_count() or 1))
+
+
+async def load_bulk(
+    conn: asyncpg.Connection, index, connect: Callable[[], Awaitable[asyncpg.Connection]] | None = None
+) -> tuple[dict[str, np.ndarray], int]:
+    """Every worker's columns as the index keeps them, and the snapshot's xmin. With
+    `connect`, the id ranges after the first are read at the same time over connections
+    it opens, in the same snapshot (exported by `conn`'s transaction)."""
     languages = await conn.fetch("SELECT DISTINCT unnest(languages) AS language FROM worker ORDER BY 1")
     for r in languages:
         index.languages.bit(r["language"])
-    collector = _Collector()
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         xmin = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         longest = await conn.fetchrow(
@@ -371,16 +399,46 @@ async def load_bulk(conn: asyncpg.Connection, index) -> tuple[dict[str, np.ndarr
                 f"coalesce(max(cardinality({column})), 0) AS {column}"
                 for column in ("categories", *(c for c, _, _ in _MASKED_ARRAYS))
             )
-            + " FROM worker"
+            + ", coalesce(min(id), 0) AS first_id, coalesce(max(id), 0) AS last_id FROM worker"
         )
-        query, args, layout = bulk_query(index, dict(longest))
-        # The whole registry in one COPY: not bound by the pool's command timeout.
-        await conn.copy_from_query(query, *args, output=collector, format="binary", timeout=BULK_LOAD_TIMEOUT)
-    rows = parse_binary_copy(b"".join(collector.chunks), layout)
+        lengths = {k: longest[k] for k in ("categories", *(c for c, _, _ in _MASKED_ARRAYS))}
+        ranges = _id_ranges(longest["first_id"], longest["last_id"], LOAD_CHUNKS if connect else 1)
+        snapshot = await conn.fetchval("SELECT pg_export_snapshot()") if len(ranges) > 1 else None
+
+        async def read(ids: tuple[int, int] | None, own: asyncpg.Connection | None) -> tuple[bytes, list]:
+            query, args, layout = bulk_query(index, lengths, ids)
+            collector = _Collector()
+            if own is None:
+                # The whole registry in one COPY: not bound by the pool's command timeout.
+                await conn.copy_from_query(query, *args, output=collector, format="binary", timeout=BULK_LOAD_TIMEOUT)
+            else:
+                async with own.transaction(isolation="repeatable_read", readonly=True):
+                    await own.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                    await own.copy_from_query(
+                        query, *args, output=collector, format="binary", timeout=BULK_LOAD_TIMEOUT
+                    )
+            return b"".join(collector.chunks), layout
+
+        others: list[asyncpg.Connection] = []
+        try:
+            for _ in ranges[1:]:
+                assert connect is not None
+                others.append(await connect())
+            parts = await asyncio.gather(
+                read(ranges[0] if len(ranges) > 1 else None, None),
+                *(read(ids, own) for ids, own in zip(ranges[1:], others)),
+            )
+        finally:
+            for own in others:
+                await own.close()
+    layout = parts[0][1]
+    chunks = [parse_binary_copy(data, layout) for data, _ in parts]
     columns: dict[str, list] = {}
     for i, (name, _, _slot) in enumerate(layout):
-        columns.setdefault(name, []).append(rows[f"f{i}"].astype(rows[f"f{i}"].dtype.newbyteorder("=")))
-    out = {name: (parts[0] if len(parts) == 1 else np.stack(parts, axis=1)) for name, parts in columns.items()}
+        field = f"f{i}"
+        native = chunks[0][field].dtype.newbyteorder("=")
+        columns.setdefault(name, []).append(np.concatenate([chunk[field].astype(native) for chunk in chunks]))
+    out = {name: (slots[0] if len(slots) == 1 else np.stack(slots, axis=1)) for name, slots in columns.items()}
     for _column, vocabulary, name in _MASKED_ARRAYS:
         positions = out.pop(f"{name}_positions", None)
         if positions is None:

@@ -102,3 +102,25 @@ async def test_the_bulk_load_of_an_empty_registry_is_empty(client, app):
 
     index = in_app(client, load)
     assert index.loaded and index.n == 0 and index.skipped == {}
+
+
+async def test_the_load_in_id_ranges_equals_the_load_in_one(client, actors, registry, app, monkeypatch):
+    """Read in three ranges at once, over connections sharing one snapshot, the columns
+    are those of one read."""
+    from service.matching import facts
+
+    for n in range(7):
+        await registry.worker(experience_years=n, health="home" if n % 2 else "maternity")
+
+    async def build(chunks):
+        monkeypatch.setattr(facts, "LOAD_CHUNKS", chunks)
+        index = CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+        await index.ensure_fresh()
+        return index
+
+    one, three = in_app(client, lambda: build(1)), in_app(client, lambda: build(3))
+    assert one.n == three.n == 7
+    for name in one._columns:
+        np.testing.assert_array_equal(one.col(name), three.col(name), err_msg=name)
+    assert facts._id_ranges(1, 10, 3) == [(1, 3), (4, 6), (7, 10)]
+    assert facts._id_ranges(1, 5, 3) == [(1, 5)]
