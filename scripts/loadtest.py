@@ -237,6 +237,7 @@ class Mix:
         self.etags: dict[int, str] = {}
         self.experience: dict[int, int] = {}
         self.ranked: dict[int, list[int]] = {}
+        self.depth: dict[int, int] = {}  # the offset of the deepest page read of each ranking
         self.offered: set[tuple[int, int]] = set()
         self.updating: set[int] = set()
         self.details: dict[tuple[str, int], str] = {}
@@ -255,7 +256,30 @@ class Mix:
             f"{self.base()}/api/v1/job-requests/{request[0]}/matches", headers=self.employer(request)
         )
         if response.status_code == 200:
-            self.ranked[request[0]] = [m["worker_id"] for m in response.json()["items"]]
+            top = [m["worker_id"] for m in response.json()["items"]]
+            self.ranked[request[0]] = top + [w for w in self.ranked.get(request[0], []) if w not in top]
+        return response.status_code
+
+    def candidates(self) -> list[tuple[tuple[int, int, str], int]]:
+        return [
+            (request, worker)
+            for request in self.requests
+            for worker in self.ranked.get(request[0], [])
+            if (request[0], worker) not in self.offered
+        ]
+
+    async def deeper(self, http: httpx.AsyncClient) -> int:
+        """The next page of a ranking, whose workers become candidates for offers."""
+        request = self.rng.choice(self.requests)
+        offset = self.depth.get(request[0], 0) + 20
+        response = await http.get(
+            f"{self.base()}/api/v1/job-requests/{request[0]}/matches",
+            params={"offset": offset},
+            headers=self.employer(request),
+        )
+        if response.status_code == 200:
+            self.depth[request[0]] = offset
+            self.ranked.setdefault(request[0], []).extend(m["worker_id"] for m in response.json()["items"])
         return response.status_code
 
     async def profile_read(self, http: httpx.AsyncClient) -> int:
@@ -298,14 +322,14 @@ class Mix:
             self.updating.discard(worker)
 
     async def offer(self, http: httpx.AsyncClient) -> int:
-        candidates = [
-            (request, worker)
-            for request in self.requests
-            for worker in self.ranked.get(request[0], [])
-            if (request[0], worker) not in self.offered
-        ]
+        candidates = self.candidates()
         if not candidates:
-            return await self.match(http)
+            # Every worker ranked so far has an offer (earlier runs made many): read further
+            # down a ranking first (a read, timed with this offer).
+            status = await self.deeper(http)
+            candidates = self.candidates()
+            if not candidates:
+                return status
         request, worker = self.rng.choice(candidates)
         self.offered.add((request[0], worker))
         response = await http.post(
