@@ -338,6 +338,9 @@ class CandidateIndex:
         self._busy_arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.xmin = 0
         self.version = 0
+        # Counts the refreshes that changed the columns: a page ranked while it stayed the
+        # same was ranked from the state its key names.
+        self.generation = 0
         self.loaded = False
         # The source is a replica that may lag (DATABASE_READ_URL): callers check on the
         # primary that the workers they show may still be shown; and while the replica has
@@ -439,6 +442,7 @@ class CandidateIndex:
                     facts, self.xmin = await self.source.all_workers()
                     self._apply(self._readable_facts(facts), initial=True)
                 await self._apply_busy(None)
+                self.generation += 1
                 self._fresh_as_of = issued
                 self.loaded = True
                 self.load_seconds = time.perf_counter() - started
@@ -463,6 +467,7 @@ class CandidateIndex:
                 # placements not) leaves the index as it was, to read the same changes again.
                 periods = await self.busy_provider([f.id for f in facts])
                 await self._until_no_readers()
+                self.generation += 1
                 n_before = self.n
                 rows = [row for f in facts if (row := self.row_of(f.id)) is not None]
                 before = self.pages.before_change(self, rows) if self.pages.kept else {}

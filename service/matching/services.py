@@ -355,6 +355,7 @@ async def match_page_json(
     prefix = f"{request_id}:{row['version']}:{row['interest_version']}:"
     suffix = f":{query.today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
     key = prefix + workers_version(index, query) + suffix
+    generation = index.generation
     # A key names everything the page depends on (interest included), so a page once made
     # never changes: the process keeps the latest few in memory before asking the shared store.
     body = index.pages.get(key)
@@ -370,13 +371,16 @@ async def match_page_json(
         await _flag_interest(page, request_id)
         body = msgspec.json.encode(msgspec.convert(page, MatchPage, strict=False))
         await cache.set(key, body, expires_in=MATCH_CACHE_SECONDS)
-        kept = kept_page(
-            index,
-            query,
-            lambda version: prefix + version + suffix,
-            shown=[m.worker_id for m in ranking.items],
-            lowest=ranking.lowest,
-        )
+        if index.generation == generation:
+            # Ranked from the very state its key names (no refresh changed the columns
+            # since the key was made): it may be carried past later changes.
+            kept = kept_page(
+                index,
+                query,
+                lambda version: prefix + version + suffix,
+                shown=[m.worker_id for m in ranking.items],
+                lowest=ranking.lowest,
+            )
     index.pages.put(key, body, kept)
     if index.may_lag:
         return await _only_visible_now(body)

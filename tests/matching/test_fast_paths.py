@@ -335,8 +335,12 @@ async def test_an_area_version_changes_with_its_own_workers_only(app):
 
     start = versions()
     assert len(set(start)) == 4
+    generation = index.generation
+    await index.ensure_fresh()  # nothing changed: the columns are as they were
+    assert index.generation == generation
     source.changed = [replace(workers[1], txid=10)]  # a change over there
     await index.ensure_fresh()
+    assert index.generation == generation + 1  # pages ranked before it are not carried
     after = versions()
     assert after[0] == start[0] and after[2] == start[2]
     assert after[1] != start[1] and after[3] != start[3]
