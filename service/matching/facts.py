@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -30,6 +31,8 @@ from service.matching.index import (
 )
 from service.privacy import surname
 from service.taxonomy.rules import HEALTH_TIER_CODES, split_key, work_type_max_level
+
+log = logging.getLogger(__name__)
 
 _WORKERS = """
     WITH snapshot AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin)
@@ -85,7 +88,9 @@ class DatabaseFacts(FactsSource):
             return await load_bulk(conn, index, connect=self.engine.get_new_connection)
 
     async def changed_workers(self, since_xmin: int) -> tuple[list[WorkerFacts], int]:
-        async with self._connection() as conn:
+        # The rows and their credentials in one snapshot: a credential committed between the
+        # two reads would otherwise sit beside the row's older change_txid.
+        async with self._connection() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
             rows = await conn.fetch(_WORKERS.format(since=int(since_xmin)))
             xmin = rows[0]["xmin"]
             facts = [_facts_or_unreadable(r) for r in rows if r["id"] is not None]
@@ -356,6 +361,30 @@ def parse_binary_copy(data: bytes, layout: list[tuple[str, str, int]]) -> np.nda
     return rows
 
 
+async def _sharing_snapshot(
+    conn: asyncpg.Connection, connect: Callable[[], Awaitable[asyncpg.Connection]] | None, count: int
+) -> list[asyncpg.Connection]:
+    """`count` more connections, each in a read-only transaction in `conn`'s snapshot; none
+    when one cannot be opened or cannot take the snapshot (say, a pooler or several replicas
+    behind one address): the load then reads in one range."""
+    if connect is None:
+        return []
+    snapshot = await conn.fetchval("SELECT pg_export_snapshot()")
+    others: list[asyncpg.Connection] = []
+    try:
+        for _ in range(count):
+            own = await connect()
+            others.append(own)
+            await own.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            await own.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+    except (OSError, asyncpg.PostgresError) as exc:
+        log.warning("candidate index: loading in one range, a second connection could not share the snapshot: %s", exc)
+        for own in others:
+            await own.close()
+        return []
+    return others
+
+
 def _id_ranges(first: int, last: int, chunks: int) -> list[tuple[int, int]]:
     """[first, last] in `chunks` consecutive ranges of about equal width."""
     if chunks <= 1 or last - first + 1 < 2 * chunks:
@@ -388,10 +417,10 @@ async def load_bulk(
     """Every worker's columns as the index keeps them, and the snapshot's xmin. With
     `connect`, the id ranges after the first are read at the same time over connections
     it opens, in the same snapshot (exported by `conn`'s transaction)."""
-    languages = await conn.fetch("SELECT DISTINCT unnest(languages) AS language FROM worker ORDER BY 1")
-    for r in languages:
-        index.languages.bit(r["language"])
     async with conn.transaction(isolation="repeatable_read", readonly=True):
+        languages = await conn.fetch("SELECT DISTINCT unnest(languages) AS language FROM worker ORDER BY 1")
+        for r in languages:
+            index.languages.bit(r["language"])
         xmin = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         longest = await conn.fetchrow(
             "SELECT "
@@ -403,34 +432,30 @@ async def load_bulk(
         )
         lengths = {k: longest[k] for k in ("categories", *(c for c, _, _ in _MASKED_ARRAYS))}
         ranges = _id_ranges(longest["first_id"], longest["last_id"], LOAD_CHUNKS if connect else 1)
-        snapshot = await conn.fetchval("SELECT pg_export_snapshot()") if len(ranges) > 1 else None
+        others = await _sharing_snapshot(conn, connect, len(ranges) - 1) if len(ranges) > 1 else []
+        if len(others) < len(ranges) - 1:
+            ranges = [(longest["first_id"], longest["last_id"])]
 
-        async def read(ids: tuple[int, int] | None, own: asyncpg.Connection | None) -> tuple[bytes, list]:
+        async def read(ids: tuple[int, int] | None, on: asyncpg.Connection) -> tuple[bytes, list]:
             query, args, layout = bulk_query(index, lengths, ids)
             collector = _Collector()
-            if own is None:
-                # The whole registry in one COPY: not bound by the pool's command timeout.
-                await conn.copy_from_query(query, *args, output=collector, format="binary", timeout=BULK_LOAD_TIMEOUT)
-            else:
-                async with own.transaction(isolation="repeatable_read", readonly=True):
-                    await own.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                    await own.copy_from_query(
-                        query, *args, output=collector, format="binary", timeout=BULK_LOAD_TIMEOUT
-                    )
+            # Not bound by the pool's command timeout.
+            await on.copy_from_query(query, *args, output=collector, format="binary", timeout=BULK_LOAD_TIMEOUT)
             return b"".join(collector.chunks), layout
 
-        others: list[asyncpg.Connection] = []
         try:
-            for _ in ranges[1:]:
-                assert connect is not None
-                others.append(await connect())
-            parts = await asyncio.gather(
-                read(ranges[0] if len(ranges) > 1 else None, None),
+            results = await asyncio.gather(
+                read(ranges[0] if len(ranges) > 1 else None, conn),
                 *(read(ids, own) for ids, own in zip(ranges[1:], others)),
+                return_exceptions=True,  # every read ends before any connection closes
             )
         finally:
             for own in others:
                 await own.close()
+    failed = [r for r in results if isinstance(r, BaseException)]
+    if failed:
+        raise failed[0]
+    parts = [r for r in results if not isinstance(r, BaseException)]
     layout = parts[0][1]
     chunks = [parse_binary_copy(data, layout) for data, _ in parts]
     columns: dict[str, list] = {}

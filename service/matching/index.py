@@ -84,6 +84,9 @@ def day_number(value: date | None) -> int:
     return (value - EPOCH).days if value is not None else NEVER
 
 
+# Grid cells packed into one integer: i * _CELL_PACK + (j + _CELL_SHIFT), j ≥ -180/0.05.
+_CELL_SHIFT = 4_000
+_CELL_PACK = 10_000
 MASK64 = (1 << 64) - 1
 _MIX = (0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
 
@@ -687,15 +690,16 @@ class CandidateIndex:
         lat, lon = self.col("lat"), self.col("lon")
         located = np.flatnonzero(~np.isnan(lat))
         if located.size:
-            keys = np.floor(lat[located] / GRID_DEGREES).astype(np.int64) * 100_000 + np.floor(
-                lon[located] / GRID_DEGREES
-            ).astype(np.int64)
+            # One number per cell, for sorting: (i, j) packed with j shifted to be positive.
+            keys = np.floor(lat[located] / GRID_DEGREES).astype(np.int64) * _CELL_PACK + (
+                np.floor(lon[located] / GRID_DEGREES).astype(np.int64) + _CELL_SHIFT
+            )
             order = np.argsort(keys, kind="stable")
             keys, located = keys[order], located[order]
             boundaries = np.flatnonzero(np.diff(keys)) + 1
             for chunk_keys, chunk_rows in zip(np.split(keys, boundaries), np.split(located, boundaries)):
-                key = int(chunk_keys[0])
-                cell = (key // 100_000, key % 100_000)
+                i, shifted = divmod(int(chunk_keys[0]), _CELL_PACK)
+                cell = (i, shifted - _CELL_SHIFT)
                 self._grid_rows[cell] = [chunk_rows]
                 self._cell_prints[cell] = int(prints[chunk_rows].sum(dtype=np.uint64))
 

@@ -370,6 +370,10 @@ async def match_page_json(
         page = _page(row, ranking, limit=limit, offset=offset)
         await _flag_interest(page, request_id)
         body = msgspec.json.encode(msgspec.convert(page, MatchPage, strict=False))
+        if index.generation != generation:
+            # A refresh changed the columns between the key and the ranking: the page is
+            # newer than its key says, so it is sent but kept nowhere.
+            return await _only_visible_now(body) if index.may_lag else body
         await cache.set(key, body, expires_in=MATCH_CACHE_SECONDS)
         if index.generation == generation:
             # Ranked from the very state its key names (no refresh changed the columns

@@ -470,3 +470,19 @@ async def test_a_change_below_the_page_keeps_it_and_one_above_ranks_anew(client,
     again = await matches(client, employer, job["id"], limit=1)
     assert [m["worker_id"] for m in again["items"]] == [low["id"]]
     assert memory.carried == carried + 1
+
+
+async def test_grid_cells_west_of_greenwich_and_south_of_the_equator_are_the_rows_own(app):
+    """The bulk build packs cells into one number; negative coordinates unpack to the same
+    cells one row's update computes (`_cell`)."""
+    from service.matching.index import _cell
+
+    rng = np.random.default_rng(3)
+    base = generated_worker(rng, 1, ["441802"], (23.70, 113.05))
+    places = [(-33.45, -70.66), (51.5, -0.12), (-0.01, 0.01), (23.70, 113.05)]
+    facts = [replace(base, id=n + 1, txid=n + 1, lat=lat, lon=lon) for n, (lat, lon) in enumerate(places)]
+    index = CandidateIndex(app.state.taxonomy, GeneratedFacts(facts))
+    await index.ensure_fresh()
+    for row in range(index.n):
+        cell = _cell(index.col("lat")[row], index.col("lon")[row])
+        assert row in np.concatenate(index._grid_rows[cell]).tolist(), places[row]
