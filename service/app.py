@@ -232,7 +232,7 @@ def new_candidate_index(app: Litestar) -> CandidateIndex:
     worker at once)."""
     return CandidateIndex(
         app.state.taxonomy,
-        DatabaseFacts(app.state.read_engine),
+        DatabaseFacts(app.state.read_engine, load_chunks=app.state.settings.index_load_connections),
         busy=busy_periods,
         may_lag=app.state.read_engine is not app.state.engine,
     )

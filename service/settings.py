@@ -78,6 +78,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     identity_attempts_per_day: int = 5
     db_pool_min: int = 1
     db_pool_max: int = 10
+    # Connections (besides one from the pool) the candidate index opens for its full load,
+    # each reading a range of worker ids in the same snapshot; 1: one connection.
+    index_load_connections: int = 8
     # Seconds to open a database connection, and for one statement, before the request
     # answers 503 (a paused or unreachable PostgreSQL must not hold requests); 0: no limit.
     db_connect_timeout_seconds: float = 5.0
@@ -153,6 +156,7 @@ ENV_VARIABLES = {
     "IDENTITY_ATTEMPTS_PER_DAY": "identity_attempts_per_day",
     "DB_POOL_MIN": "db_pool_min",
     "DB_POOL_MAX": "db_pool_max",
+    "INDEX_LOAD_CONNECTIONS": "index_load_connections",
     "DB_CONNECT_TIMEOUT_SECONDS": "db_connect_timeout_seconds",
     "DB_COMMAND_TIMEOUT_SECONDS": "db_command_timeout_seconds",
     "REDIS_TIMEOUT_SECONDS": "redis_timeout_seconds",
@@ -237,6 +241,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: Path | No
         raise SettingsError("WORKERS: expected 1 to 64 processes")
     if settings.workers > 1 and not settings.redis_url:
         raise SettingsError("WORKERS: more than one process needs REDIS_URL (shared stores)")
+    if not 1 <= settings.index_load_connections <= 64:
+        raise SettingsError("INDEX_LOAD_CONNECTIONS: must be 1-64")
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("DB_POOL_MIN: must not exceed DB_POOL_MAX")
     if settings.data_key_version < 1:

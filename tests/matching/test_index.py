@@ -104,7 +104,7 @@ async def test_the_bulk_load_of_an_empty_registry_is_empty(client, app):
     assert index.loaded and index.n == 0 and index.skipped == {}
 
 
-async def test_the_load_in_id_ranges_equals_the_load_in_one(client, actors, registry, app, monkeypatch):
+async def test_the_load_in_id_ranges_equals_the_load_in_one(client, actors, registry, app):
     """Read in three ranges at once, over connections sharing one snapshot, the columns
     are those of one read."""
     from service.matching import facts
@@ -113,8 +113,8 @@ async def test_the_load_in_id_ranges_equals_the_load_in_one(client, actors, regi
         await registry.worker(experience_years=n, health="home" if n % 2 else "maternity")
 
     async def build(chunks):
-        monkeypatch.setattr(facts, "LOAD_CHUNKS", chunks)
-        index = CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods)
+        source = DatabaseFacts(app.state.engine, load_chunks=chunks)
+        index = CandidateIndex(app.state.taxonomy, source, busy=busy_periods)
         await index.ensure_fresh()
         return index
 
