@@ -165,7 +165,7 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.http = http
         app.state.cipher = cipher = IdNumberCipher(settings.data_keys, settings.data_key_version)
         app.state.taxonomy = taxonomy = await load_taxonomy()
-        app.state.vocabulary = SkillVocabulary(taxonomy.skills, taxonomy.umbrellas)
+        app.state.vocabulary = SkillVocabulary.shared(taxonomy.skills, taxonomy.umbrellas)
         app.state.matcher = new_candidate_index(app)
         app.state.issuer = (
             IssuerClient(http, settings.certificate_issuer_url) if settings.certificate_issuer_url else None

@@ -22,9 +22,11 @@ cleaning verb that cleans the catheter or appliance the text names.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
@@ -360,6 +362,21 @@ class _Hit:
 
 
 class SkillVocabulary:
+    # Vocabularies built in this process, by their words (a build takes most of a second).
+    _built: ClassVar[dict[str, SkillVocabulary]] = {}
+
+    @classmethod
+    def shared(cls, skills: dict[str, dict], umbrellas: list[dict] | None = None) -> SkillVocabulary:
+        """The vocabulary of these words, built once per process (it is never changed after
+        it is built; an app started again with the same taxonomy takes the same one)."""
+        key = json.dumps([skills, umbrellas], sort_keys=True, ensure_ascii=False, default=str)
+        found = cls._built.get(key)
+        if found is None:
+            if len(cls._built) >= 4:
+                cls._built.clear()
+            found = cls._built[key] = cls(skills, umbrellas)
+        return found
+
     def __init__(self, skills: dict[str, dict], umbrellas: list[dict] | None = None) -> None:
         self._names = {code: skill["name_zh"] for code, skill in skills.items()}
         self._categories = {code: skill["category"] for code, skill in skills.items()}
