@@ -80,6 +80,7 @@ from litestar import Litestar, get  # noqa: E402
 
 MIX = (("match", 70), ("profile_read", 15), ("profile_update", 10), ("offer", 5))
 ADMIN_PHONE = "13900000099"
+MAX_OFFSET = 1000  # the API's largest `offset` of a match page
 
 
 @get("/bare", sync_to_thread=False)
@@ -270,7 +271,10 @@ class Mix:
 
     async def deeper(self, http: httpx.AsyncClient) -> int:
         """The next page of a ranking, whose workers become candidates for offers."""
-        request = self.rng.choice(self.requests)
+        open_ = [r for r in self.requests if self.depth.get(r[0], 0) + 20 <= MAX_OFFSET]
+        if not open_:
+            return await self.match(http)
+        request = self.rng.choice(open_)
         offset = self.depth.get(request[0], 0) + 20
         response = await http.get(
             f"{self.base()}/api/v1/job-requests/{request[0]}/matches",
@@ -278,8 +282,10 @@ class Mix:
             headers=self.employer(request),
         )
         if response.status_code == 200:
-            self.depth[request[0]] = offset
-            self.ranked.setdefault(request[0], []).extend(m["worker_id"] for m in response.json()["items"])
+            items = response.json()["items"]
+            # A ranking read to its end is not read further.
+            self.depth[request[0]] = offset if items else MAX_OFFSET + 1
+            self.ranked.setdefault(request[0], []).extend(m["worker_id"] for m in items)
         return response.status_code
 
     async def profile_read(self, http: httpx.AsyncClient) -> int:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -126,13 +128,14 @@ async def test_loadtest_loads_a_running_service_on_an_existing_database(
     finally:
         await conn.close()
 
-    with two_processes(settings, database_url, redis_server.url, tmp_path) as (base, _metrics):
-        run = subprocess.run(
+    def load(base, *client):
+        return subprocess.run(
             [
                 sys.executable,
                 "scripts/loadtest.py",
                 *("--database", name, "--url", base),
                 *("--duration", "3", "--ceiling-duration", "1", "--concurrency", "4", "--compare", "1"),
+                *client,
             ],
             cwd=PROJECT_ROOT,
             env=dict(
@@ -145,7 +148,16 @@ async def test_loadtest_loads_a_running_service_on_an_existing_database(
             text=True,
             timeout=300,
         )
+
+    with two_processes(settings, database_url, redis_server.url, tmp_path) as (base, _metrics):
+        run = load(base)
+        # The reads from wrk (Debian's package, installed by .ci/run), the writes beside them.
+        by_wrk = load(base, "--client", "wrk", "--write-rate", "10") if shutil.which("wrk") else None
     assert run.returncode == 0, run.stdout + run.stderr
+    if by_wrk is None:
+        warnings.warn("wrk is not installed: loadtest.py --client wrk was not tried", stacklevel=1)
+    else:
+        assert_wrk_run(by_wrk, base)
     out = run.stdout
     assert f"data: {name}, 1 open requests" in out
     assert "== ceiling: bare Litestar handler" in out
@@ -164,3 +176,15 @@ async def test_loadtest_loads_a_running_service_on_an_existing_database(
     finally:
         await conn.close()
     assert request["id"]
+
+
+def assert_wrk_run(by_wrk, base):
+    """The reads came from wrk without an error of any kind; the writes were answered."""
+    assert by_wrk.returncode == 0, by_wrk.stdout + by_wrk.stderr
+    reads = by_wrk.stdout[by_wrk.stdout.index(f"== service: the mix against {base}, reads from wrk") :]
+    assert "errors: connect: 0, read: 0, write: 0, status >= 400: 0, timeout: 0" in reads, reads
+    assert int(reads.split("reads (wrk)", 1)[1].split()[0]) > 0
+    writes = reads[reads.index("writes beside them") :]
+    answers = writes.split("answers by status: ", 1)[1].splitlines()[0]
+    assert {int(part.split(":")[0]) for part in answers.split(", ")} <= {200, 201}, writes
+    assert "profile_update" in writes and "identical rankings over 2 reads each: 1 of 1 requests" in writes
