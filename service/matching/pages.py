@@ -61,6 +61,16 @@ class PageMemory:
         self.bodies: OrderedDict[str, bytes] = OrderedDict()
         self.kept: dict[str, KeptPage] = {}
         self.carried = 0  # pages carried to a new key (for tests and metrics)
+        # Area versions by area, for the index's generation they were computed at.
+        self._versions: dict[tuple, str] = {}
+        self._versions_generation = -1
+
+    def versions(self, generation: int) -> dict[tuple, str]:
+        """The area versions remembered for this generation of the index (a new one forgets them)."""
+        if generation != self._versions_generation:
+            self._versions = {}
+            self._versions_generation = generation
+        return self._versions
 
     def __len__(self) -> int:
         return len(self.bodies)

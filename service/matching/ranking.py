@@ -154,10 +154,15 @@ def _rows_with_any_bit(column: np.ndarray, rows: np.ndarray, query_mask: np.ndar
 
 
 def area_codes(index: CandidateIndex, q: MatchQuery) -> list[str]:
-    if q.scope == "city":
-        city = index.taxonomy.districts[q.district_code]["city_code"]
+    return codes_of_area(index, q.scope, q.district_code)
+
+
+def codes_of_area(index: CandidateIndex, scope: str, district_code: str) -> list[str]:
+    """The districts a request's area lists: its own, or every district of its city."""
+    if scope == "city":
+        city = index.taxonomy.districts[district_code]["city_code"]
         return [c for c, d in index.taxonomy.districts.items() if d["city_code"] == city]
-    return [q.district_code]
+    return [district_code]
 
 
 def filter_candidates(index: CandidateIndex, q: MatchQuery) -> tuple[np.ndarray, list[dict], np.ndarray]:

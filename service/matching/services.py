@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -18,7 +19,7 @@ from service.matching.explain import explain_position
 from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex, Probe
 from service.matching.pages import kept_page
-from service.matching.ranking import ALGORITHM_VERSION, FILTER_LABELS, MatchQuery, Ranking, area_codes, rank
+from service.matching.ranking import ALGORITHM_VERSION, FILTER_LABELS, MatchQuery, Ranking, codes_of_area, rank
 from service.matching.schemas import MatchPage
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
@@ -340,9 +341,29 @@ def workers_version(index: CandidateIndex, query: MatchQuery) -> str:
     """What names the state of the workers a ranking for `query` reads: the fingerprint of
     its area (so a change elsewhere keeps its cached pages), or for a province-wide request
     the whole index's version."""
-    if query.scope == "province":
-        return f"p{index.version}"
-    return index.area_version(area_codes(index, query), query.lat, query.lon, query.radius_km or 0)
+    return _area_version(index, query.scope, query.district_code, query.lat, query.lon, query.radius_km)
+
+
+def _area_version(
+    index: CandidateIndex,
+    scope: str,
+    district_code: str,
+    lat: float | None,
+    lon: float | None,
+    radius_km: float | None,
+) -> str:
+    """`workers_version` from a request's area fields, remembered until the index changes
+    (a city's radius box is dozens of grid cells to add up on every read)."""
+    area = (scope, district_code, lat, lon, radius_km)
+    remembered = index.pages.versions(index.generation)
+    found = remembered.get(area)
+    if found is None:
+        if scope == "province":
+            found = f"p{index.version}"
+        else:
+            found = index.area_version(codes_of_area(index, scope, district_code), lat, lon, radius_km or 0)
+        remembered[area] = found
+    return found
 
 
 async def match_page_json(
@@ -351,10 +372,11 @@ async def match_page_json(
     """The ranked page for a request as JSON: the cached bytes, as they are, when nothing
     changed since; else ranked anew (off the event loop) and cached."""
     row = await _open_request_with_fresh_index(principal, request_id, index)
-    query = query_for(row)
+    today = today_local()
     prefix = f"{request_id}:{row['version']}:{row['interest_version']}:"
-    suffix = f":{query.today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
-    key = prefix + workers_version(index, query) + suffix
+    suffix = f":{today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
+    workers = _area_version(index, row["search_scope"], row["district_code"], row["lat"], row["lon"], row["radius_km"])
+    key = prefix + workers + suffix
     generation = index.generation
     # A key names everything the page depends on (interest included), so a page once made
     # never changes: the process keeps the latest few in memory before asking the shared store.
@@ -366,6 +388,7 @@ async def match_page_json(
     PAGES.labels("shared" if body is not None else "ranked").inc()
     kept = None
     if body is None:
+        query = replace(query_for(row), today=today)
         ranking = await index.read(rank, index, query, limit=limit, offset=offset)
         page = _page(row, ranking, limit=limit, offset=offset)
         await _flag_interest(page, request_id)
