@@ -468,14 +468,9 @@ function request()
   end
   return wrk.format("GET", profiles[math.random(#profiles)], {{["Authorization"] = admin}})
 end
-function done(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("WRK-RESULT %d %d %d %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
-    e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
-end
 """
-WRK_CEILING_SCRIPT = """
+# Prints the line this script parses; it ends both wrk scripts (the ceiling's is only this).
+WRK_DONE = """
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format("WRK-RESULT %d %d %d %d %d %d %d %d %d %d %d\\n", summary.requests, summary.duration,
@@ -499,15 +494,18 @@ class WrkResult:
 def write_wrk_script(name: str, requests, workers, employer_tokens, admin_token: str, seed: int) -> Path:
     read_weights = dict(MIX)
     match_share = read_weights["match"] / (read_weights["match"] + read_weights["profile_read"])
-    text = WRK_SCRIPT.format(
-        matches="\n".join(
-            f'  {{"/api/v1/job-requests/{r}/matches", "Bearer {employer_tokens[employer]}"}},'
-            for r, employer, _ in requests
-        ),
-        profiles="\n".join(f'  "/api/v1/workers/{w}",' for w in workers),
-        admin=admin_token,
-        match_share=f"{match_share:.6f}",
-        seed=seed,
+    text = (
+        WRK_SCRIPT.format(
+            matches="\n".join(
+                f'  {{"/api/v1/job-requests/{r}/matches", "Bearer {employer_tokens[employer]}"}},'
+                for r, employer, _ in requests
+            ),
+            profiles="\n".join(f'  "/api/v1/workers/{w}",' for w in workers),
+            admin=admin_token,
+            match_share=f"{match_share:.6f}",
+            seed=seed,
+        )
+        + WRK_DONE
     )
     path = ROOT / "var" / name
     path.parent.mkdir(exist_ok=True)
@@ -758,7 +756,7 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{port}/bare", bare)
         if args.client == "wrk":
             script = ROOT / "var" / "loadtest-ceiling.lua"
-            script.write_text(WRK_CEILING_SCRIPT, encoding="utf-8")
+            script.write_text(WRK_DONE, encoding="utf-8")
             bare_result = asyncio.run(
                 run_wrk(
                     f"http://127.0.0.1:{port}/bare",

@@ -125,6 +125,20 @@ def _cell(lat: float, lon: float) -> tuple[int, int] | None:
     return int(math.floor(lat / GRID_DEGREES)), int(math.floor(lon / GRID_DEGREES))
 
 
+def half_box(lat: float, radius_km: float) -> tuple[float, float]:
+    """The half-sides, in degrees of latitude and longitude, of the box around a radius."""
+    return radius_km / 111.0, radius_km / (111.0 * max(0.2, math.cos(math.radians(lat))))
+
+
+def cell_box(lat: float, lon: float, radius_km: float) -> tuple[range, range]:
+    """The grid cells (rows i, columns j) that the box around a radius touches."""
+    dlat, dlon = half_box(lat, radius_km)
+    return (
+        range(math.floor((lat - dlat) / GRID_DEGREES), math.floor((lat + dlat) / GRID_DEGREES) + 1),
+        range(math.floor((lon - dlon) / GRID_DEGREES), math.floor((lon + dlon) / GRID_DEGREES) + 1),
+    )
+
+
 def _cell_within(i: int, j: int, lat: float, lon: float, dlat: float, dlon: float, radius_km: float) -> bool:
     """Whether grid cell (i, j) lies inside the box of half-sides `dlat`, `dlon` and within
     `radius_km` of (lat, lon), with a margin. On a sphere the farthest point of a small
@@ -522,16 +536,8 @@ class CandidateIndex:
                     old_txid = int(self._columns["txid"][row])
                     self.version += f.txid - old_txid
                     self._columns["txid"][row] = f.txid
-                    self._move_prints(
-                        f.id,
-                        (
-                            old_txid,
-                            self._columns["districts"][row],
-                            self._columns["lat"][row],
-                            self._columns["lon"][row],
-                        ),
-                        (f.txid, self._columns["districts"][row], self._columns["lat"][row], self._columns["lon"][row]),
-                    )
+                    place = (self._columns["districts"][row], self._columns["lat"][row], self._columns["lon"][row])
+                    self._move_prints(f.id, (old_txid, *place), (f.txid, *place))
         self._skip(skipped)
         return readable
 
@@ -734,11 +740,10 @@ class CandidateIndex:
                 served = (served + self._district_prints.get(bit, 0)) & MASK64
         located = 0
         if lat is not None and lon is not None and radius_km:
-            dlat = radius_km / 111.0
-            dlon = radius_km / (111.0 * max(0.2, math.cos(math.radians(lat))))
+            rows, columns = cell_box(lat, lon, radius_km)
             cell_prints = self._cell_prints
-            for i in range(math.floor((lat - dlat) / GRID_DEGREES), math.floor((lat + dlat) / GRID_DEGREES) + 1):
-                for j in range(math.floor((lon - dlon) / GRID_DEGREES), math.floor((lon + dlon) / GRID_DEGREES) + 1):
+            for i in rows:
+                for j in columns:
                     located = (located + cell_prints.get((i, j), 0)) & MASK64
         return f"a{served:x}.{located:x}.{self.n}"
 
@@ -792,12 +797,12 @@ class CandidateIndex:
         cells lying wholly inside both the box and the circle, with a margin, and listing
         no row that has moved away (every row there is within the radius); and the others,
         a superset that the caller measures."""
-        dlat = radius_km / 111.0
-        dlon = radius_km / (111.0 * max(0.2, math.cos(math.radians(lat))))
+        dlat, dlon = half_box(lat, radius_km)
+        rows, columns = cell_box(lat, lon, radius_km)
         inside: list[np.ndarray] = []
         border: list[np.ndarray] = []
-        for i in range(math.floor((lat - dlat) / GRID_DEGREES), math.floor((lat + dlat) / GRID_DEGREES) + 1):
-            for j in range(math.floor((lon - dlon) / GRID_DEGREES), math.floor((lon + dlon) / GRID_DEGREES) + 1):
+        for i in rows:
+            for j in columns:
                 chunks = self._grid_rows.get((i, j))
                 if chunks:
                     within = (i, j) not in self._stale_cells and _cell_within(i, j, lat, lon, dlat, dlon, radius_km)

@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.matching.index import GRID_DEGREES, CandidateIndex
+from service.matching.index import GRID_DEGREES, CandidateIndex, cell_box
 from service.matching.ranking import (
     SCORE_SCALE,
     MatchQuery,
     area_codes,
+    codes_of_area,
     hard_filters,
     in_area,
     score_candidates,
@@ -113,8 +114,6 @@ class PageMemory:
         if not exact:
             self.kept.clear()
             return
-        from service.matching.services import workers_version  # the same naming as the keys
-
         carried: list[tuple[str, bytes, KeptPage]] = []
         for key, page in list(self.kept.items()):
             if page.query.scope == "province":
@@ -146,14 +145,8 @@ def kept_page(index: CandidateIndex, query: MatchQuery, key_of: Callable[[str], 
     )
     cells = None
     if query.lat is not None and query.lon is not None and query.radius_km:
-        dlat = query.radius_km / 111.0
-        dlon = query.radius_km / (111.0 * max(0.2, math.cos(math.radians(query.lat))))
-        cells = (
-            math.floor((query.lat - dlat) / GRID_DEGREES),
-            math.floor((query.lat + dlat) / GRID_DEGREES),
-            math.floor((query.lon - dlon) / GRID_DEGREES),
-            math.floor((query.lon + dlon) / GRID_DEGREES),
-        )
+        rows, columns = cell_box(query.lat, query.lon, query.radius_km)
+        cells = (rows.start, rows.stop - 1, columns.start, columns.stop - 1)
     return KeptPage(query, key_of, frozenset(shown), lowest, district_bits, cells)
 
 
@@ -191,3 +184,32 @@ def _reaches(page: KeptPage, verdict: tuple[str, int | None]) -> bool:
     if verdict[0] != "pass":
         return False
     return page.lowest is None or (verdict[1] is not None and verdict[1] >= page.lowest)
+
+
+def workers_version(index: CandidateIndex, query: MatchQuery) -> str:
+    """What names the state of the workers a ranking for `query` reads: the fingerprint of
+    its area (so a change elsewhere keeps its cached pages), or for a province-wide request
+    the whole index's version."""
+    return area_version(index, query.scope, query.district_code, query.lat, query.lon, query.radius_km)
+
+
+def area_version(
+    index: CandidateIndex,
+    scope: str,
+    district_code: str,
+    lat: float | None,
+    lon: float | None,
+    radius_km: float | None,
+) -> str:
+    """`workers_version` from a request's area fields, remembered until the index changes
+    (a city's radius box is dozens of grid cells to add up on every read)."""
+    area = (scope, district_code, lat, lon, radius_km)
+    remembered = index.pages.versions(index.generation)
+    found = remembered.get(area)
+    if found is None:
+        if scope == "province":
+            found = f"p{index.version}"
+        else:
+            found = index.area_version(codes_of_area(index, scope, district_code), lat, lon, radius_km or 0)
+        remembered[area] = found
+    return found

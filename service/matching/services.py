@@ -18,8 +18,8 @@ from service.matching import worker_side
 from service.matching.explain import explain_position
 from service.matching.implied import covered, read_implied
 from service.matching.index import CandidateIndex, Probe
-from service.matching.pages import kept_page
-from service.matching.ranking import ALGORITHM_VERSION, FILTER_LABELS, MatchQuery, Ranking, codes_of_area, rank
+from service.matching.pages import area_version, kept_page
+from service.matching.ranking import ALGORITHM_VERSION, FILTER_LABELS, MatchQuery, Ranking, rank
 from service.matching.schemas import MatchPage
 from service.matching.tables import JobRequest
 from service.matching.understanding import SkillVocabulary
@@ -337,35 +337,6 @@ async def _open_request_with_fresh_index(principal: Principal, request_id: int, 
 PAGES = Counter("nanyue_match_pages", "Match pages served, by where they came from", ["source"])
 
 
-def workers_version(index: CandidateIndex, query: MatchQuery) -> str:
-    """What names the state of the workers a ranking for `query` reads: the fingerprint of
-    its area (so a change elsewhere keeps its cached pages), or for a province-wide request
-    the whole index's version."""
-    return _area_version(index, query.scope, query.district_code, query.lat, query.lon, query.radius_km)
-
-
-def _area_version(
-    index: CandidateIndex,
-    scope: str,
-    district_code: str,
-    lat: float | None,
-    lon: float | None,
-    radius_km: float | None,
-) -> str:
-    """`workers_version` from a request's area fields, remembered until the index changes
-    (a city's radius box is dozens of grid cells to add up on every read)."""
-    area = (scope, district_code, lat, lon, radius_km)
-    remembered = index.pages.versions(index.generation)
-    found = remembered.get(area)
-    if found is None:
-        if scope == "province":
-            found = f"p{index.version}"
-        else:
-            found = index.area_version(codes_of_area(index, scope, district_code), lat, lon, radius_km or 0)
-        remembered[area] = found
-    return found
-
-
 async def match_page_json(
     principal: Principal, request_id: int, *, limit: int, offset: int, index: CandidateIndex, cache: Store
 ) -> bytes:
@@ -375,7 +346,7 @@ async def match_page_json(
     today = today_local()
     prefix = f"{request_id}:{row['version']}:{row['interest_version']}:"
     suffix = f":{today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
-    workers = _area_version(index, row["search_scope"], row["district_code"], row["lat"], row["lon"], row["radius_km"])
+    workers = area_version(index, row["search_scope"], row["district_code"], row["lat"], row["lon"], row["radius_km"])
     key = prefix + workers + suffix
     generation = index.generation
     # A key names everything the page depends on (interest included), so a page once made

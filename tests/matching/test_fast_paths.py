@@ -13,10 +13,10 @@ from service.accounts.guards import Role, require_authenticated, requires
 from service.employment.services import busy_periods
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CATEGORIES, CandidateIndex, FactsSource, Probe, WorkerFacts, day_number
-from service.matching.pages import kept_page
+from service.matching.pages import kept_page, workers_version
 from service.matching.ranking import MatchQuery, area_codes, filter_candidates, hard_filters, in_area, rank
 from service.matching.schemas import MatchPage
-from service.matching.services import query_for, workers_version
+from service.matching.services import query_for
 from service.taxonomy.rules import HEALTH_TIER_CODES
 from tests.conftest import in_app
 from tests.factories import matches, post_request
