@@ -48,8 +48,20 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A hash to verify against when the phone is unknown, so both paths cost the same.
-DUMMY_PASSWORD_HASH = _hasher.hash("not-a-real-password")
+@lru_cache(maxsize=1)
+def dummy_password_hash() -> str:
+    """A hash to verify against when the phone is unknown, so both paths cost the same.
+    Made at the first such login, not at import: every process that imports this module
+    (the CLI's commands too) would otherwise pay one deliberately slow hash."""
+    return _hasher.hash("not-a-real-password")
+
+
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash new passwords with `hasher`'s parameters (hashes made before still verify with
+    their own). The tests use argon2id with a small memory and time cost."""
+    global _hasher
+    _hasher = hasher
+    dummy_password_hash.cache_clear()
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from service.accounts.sms import SmsError, SmsSender
 from service.accounts.tables import Agency, ApiKey, PhoneCode, User
 from service.errors import Conflict, Forbidden, InvalidField, NotFound, Unauthorized
 from service.security import (
-    DUMMY_PASSWORD_HASH,
     digests_match,
+    dummy_password_hash,
     hash_password,
     issue_token,
     new_api_key,
@@ -166,9 +166,9 @@ async def get_user(user_id: int) -> dict:
 async def login(*, phone: str, password: str, secret: str, ttl_seconds: int) -> str:
     row = await User.select(User.id, User.role, User.password_hash, User.is_active).where(User.phone == phone).first()
     # Verify against a dummy hash when the phone is unknown, so timing does not reveal it;
-    # argon2 is deliberately slow, so it runs off the event loop.
+    # argon2 is deliberately slow, so it runs off the event loop (the dummy hash is made there too).
     valid = await anyio.to_thread.run_sync(
-        verify_password, row["password_hash"] if row else DUMMY_PASSWORD_HASH, password
+        lambda: verify_password(row["password_hash"] if row else dummy_password_hash(), password)
     )
     if row is None or not valid or not row["is_active"]:
         raise Unauthorized("手机号或密码错误 (wrong phone number or password)")
