@@ -121,13 +121,24 @@ def docs_assets_router() -> Router:
     )
 
 
-def complete_openapi(app: Litestar) -> dict[str, Any]:
-    """Build the document once and make it the one served at /schema."""
+class _CompletedOpenAPIPlugin(OpenAPIPlugin):
+    """Litestar's OpenAPI plugin, serving the completed document. It is built at the first
+    request for it, not at start-up: building it takes most of a second of CPU, which every
+    server process would pay before its first request."""
+
+    __slots__ = ()
+
+    def provide_openapi_schema(self) -> dict[str, Any]:
+        # Litestar's handlers at /schema serve what this returns.
+        if not self._openapi_schema:
+            self._openapi_schema = build_document(self.provide_openapi().to_schema(), self.app)
+        return self._openapi_schema
+
+
+def complete_openapi(app: Litestar) -> None:
+    """Make the completed document the one served at /schema (built when first asked for)."""
     plugin = app.plugins.get(OpenAPIPlugin)
-    document = build_document(plugin.provide_openapi().to_schema(), app)
-    # Litestar serves `provide_openapi_schema()`, which returns this once it is set.
-    plugin._openapi_schema = document
-    return document
+    plugin.__class__ = _CompletedOpenAPIPlugin
 
 
 # Who may call -------------------------------------------------------------------------
