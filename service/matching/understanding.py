@@ -423,16 +423,18 @@ class SkillVocabulary:
         self._by_first: dict[str, list[str]] = {}
         for key in sorted(self._entries, key=len, reverse=True):
             self._by_first.setdefault(key[0], []).append(key)
+        # Each key's pinyin once (it is most of the vocabulary's build time).
+        sounds = {key: pinyin_key(key) for key in self._entries}
         self._pinyin: dict[tuple[str, ...], str] = {}
         for key in sorted(self._entries, key=len, reverse=True):
-            syllables = pinyin_key(key) if key not in with_a_person else None
+            syllables = sounds[key] if key not in with_a_person else None
             # Two-syllable homophones are too common to trust (画画 / 化化); three and more are safe.
             if syllables and len(syllables) >= 3:
                 self._pinyin.setdefault(syllables, key)
         self._pinyin_lengths = sorted({len(k) for k in self._pinyin}, reverse=True)
         self._pinyin2: dict[tuple[str, ...], list[str]] = {}
         for key, entry in self._entries.items():
-            syllables = pinyin_key(key)
+            syllables = sounds[key]
             # A job title with duties of its own (月嫂) is heard by sound too: 月扫; a word for a person is not.
             if syllables and len(syllables) == 2 and (not entry.umbrella or (entry.codes and not entry.unless)):
                 self._pinyin2.setdefault(syllables, []).append(key)
