@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import anyio
 import httpx
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -55,7 +56,7 @@ from service.registry.domain import GUANGDONG_TZ
 from service.registry.issuer import IssuerClient
 from service.reports import flags
 from service.reports.controllers import IntegrityFlagController, ReportController, SubsidyController
-from service.security import IdNumberCipher, client_address
+from service.security import IdNumberCipher, client_address, dummy_password_hash
 from service.settings import Settings
 from service.stores import ResilientStore, make_stores
 from service.system.controllers import health, ready
@@ -185,6 +186,9 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         # Callers remembered for a few seconds, forgotten when PostgreSQL announces a change.
         app.state.callers = callers = CallerCache()
         background.append(asyncio.create_task(callers.listen(engine), name="caller-cache"))
+        # The hash an unknown phone's login is checked against, made off the event loop now,
+        # so that no login pays for it (its time would tell that the phone is unknown).
+        background.append(asyncio.create_task(anyio.to_thread.run_sync(dummy_password_hash), name="dummy-hash"))
         if settings.warm_matcher:
             background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
         if settings.run_dispatcher:
