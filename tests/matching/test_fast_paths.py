@@ -452,6 +452,22 @@ async def test_a_change_below_the_page_keeps_it_and_one_above_ranks_anew(client,
     person_low, low = await registry.worker(experience_years=1)
     employer = await actors.employer()
     job = await post_request(client, employer)
+
+    async def settled() -> bool:
+        # The index reads again every row written at or above its xmin: while a transaction
+        # older than these workers' writes runs anywhere on the server (another client's), a
+        # change to one would look like a change to both, and no page could be carried.
+        row = await app.state.engine.pool.fetchrow(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint > max(change_txid) AS past FROM worker"
+        )
+        return row["past"]
+
+    for _ in range(200):
+        if in_app(client, settled):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("a transaction older than the workers' writes ran for 10 s")
     first = await matches(client, employer, job["id"], limit=1)
     assert [m["worker_id"] for m in first["items"]] == [top["id"]] and first["total"] == 2
     memory = app.state.matcher.pages
