@@ -230,6 +230,7 @@ _FOR_A_BABY = {
     "elderly_bathing_hygiene": "infant_care",
     "elderly_feeding": "infant_feeding",
     "elderly_diet": "infant_feeding",
+    "elderly_companionship": "infant_care",  # 陪玩 with a baby or child is minding them
 }
 # Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
 # of them is also read with the particle after the verb, or with the verb said twice.
@@ -243,7 +244,7 @@ _TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照�
 # A verb apart from its object: the object put first ("把碗洗了", "衣服洗好", "窗户都要擦"), or a word or two
 # between them ("整理一下衣帽间", "执吓啲衣柜"). What may stand between the object and a verb after it, and
 # what may follow that verb; and what may stand between a verb and its object after it.
-_BEFORE_VERB = re.compile(r"(?:都|也|全部|全|都要|也要|要|需要|得|再|一起|就)?")
+_BEFORE_VERB = re.compile(r"(?:都|也|全部|全|要|需要|得|再|一起|就|每天|每日|天天|每周|定期|经常)*")
 _AFTER_VERB = re.compile(r"(?:好|完|干净|一下|一遍|一次|了|埋|吓|下|一|个)")
 _BETWEEN_VERB_AND_OBJECT = re.compile(r"(?:一下|一遍|一次|一些|这些|那些|下|吓|啲|埋|个|好)*")
 # A word for a person that names a thing of theirs ("儿童房", "孩子的衣服", "kids' room") is no one cared for.
@@ -260,7 +261,36 @@ _TASTE = {
     "控糖": ("nutrition_meal_planning",),
     "少盐少糖": ("nutrition_meal_planning",),
     "少糖少盐": ("nutrition_meal_planning",),
+    "少油少盐": ("nutrition_meal_planning",),
+    "low-salt": ("nutrition_meal_planning",),
+    "low salt": ("nutrition_meal_planning",),
+    "low-sugar": ("nutrition_meal_planning",),
+    "low sugar": ("nutrition_meal_planning",),
+    "low-sodium": ("nutrition_meal_planning",),
+    "low sodium": ("nutrition_meal_planning",),
+    "less salt": ("nutrition_meal_planning",),
+    "soft": (),
+    "mushy": (),
 }
+# A texture ("soft") is a diet only where food is spoken of; "soft-spoken" or "soft toys" are not.
+_TEXTURES = frozenset(("soft", "mushy"))
+_FOOD = re.compile(r"\b(?:food|foods|meal|meals|diet|dishes|cook|cooking|rice|porridge|congee)\b|饭|菜|餐|食|粥")
+# Cooking said of a cuisine or a diet is that cuisine or diet ("cook Western meals", "会煮粤菜", "cook soft
+# food"); and a household cooking word in the clause that names an elder's diet is cooking for that diet
+# ("给老人做饭要软烂").
+_GENERIC_COOKING = "home_cooking"
+_CUISINES = frozenset(
+    (
+        "cantonese_cooking",
+        "cantonese_soup",
+        "northern_cooking",
+        "sichuan_hunan_cooking",
+        "western_baking",
+        "confinement_meals",
+        "elderly_diet",
+        "infant_feeding",
+    )
+)
 # A cleaning verb on its own ("清洁", "clean") cleans the thing the text names: a catheter, a wound, a tube,
 # an appliance. Only when none is named is it housework.
 _BARE_CLEANING = frozenset(("清洁", "清洗", "清理", "消毒", "clean", "cleaning"))
@@ -272,6 +302,62 @@ _APPLIANCE = re.compile(
     r"烤箱|焗炉|微波炉|冰箱|雪柜|冰柜|洗碗机|热水器|空调|冷气机|\b(?:oven|fridge|refrigerator|microwave|freezer|dishwasher)s?\b"
 )
 _CLEANING_VERB = re.compile(r"[洗擦抹清刷]|\bclean")
+# A cleaning verb with a room for its object is cleaning ("拖客厅", "扫一下卧室", "客厅拖一遍").
+_ROOM_CLEANING_VERBS = ("拖", "扫", "擦", "抹", "吸", "执", "打扫", "清扫", "清洁", "搞")
+_ROOMS = (
+    "客厅",
+    "大厅",
+    "饭厅",
+    "餐厅",
+    "卧室",
+    "主卧",
+    "次卧",
+    "睡房",
+    "房间",
+    "书房",
+    "儿童房",
+    "阳台",
+    "厨房",
+    "卫生间",
+    "洗手间",
+    "浴室",
+    "厕所",
+    "走廊",
+    "楼梯",
+    "全屋",
+    "地板",
+    "厅",
+    "房",
+)
+# A time after school is no school run ("放学后帮忙看着"); only fetching the child is (接, 接送).
+_TIMES = ("放学后", "放学以后", "放学之后", "下课后", "上学后", "上学以后")
+_PICKUP_VERBS = ("接送", "接")
+# A word for a person with a word for caring for them ("产后需要人照顾", "carer for elderly mum") names that
+# person's care: it is kept when other duties are named too, unless one of them is the person's condition
+# ("照顾我爸，他有阿尔茨海默病" is dementia care), which says what the care is.
+_CARE_AFTER = re.compile(r"^[^，,。；;]{0,8}?(?:照顾|照看|照料|看护|护理|伺候|服侍|照应|daily care|\bcare\b)")
+_CONDITIONS = frozenset(
+    (
+        "dementia_care",
+        "bedridden_care",
+        "disability_care",
+        "palliative_care",
+        "post_surgery_care",
+        "hospital_companion_care",
+        "chronic_disease_monitoring",
+        "infant_common_ailments",
+    )
+)
+# Words for a need whose help the text may spell out: getting up at night (起夜) is help to the toilet,
+# unless the text says the help is against a fall or with getting up and walking.
+_SPELLED_OUT = {
+    "起夜": frozenset(("fall_prevention", "mobility_transfer")),
+    "gets up at night": frozenset(("fall_prevention", "mobility_transfer")),
+    "getting up at night": frozenset(("fall_prevention", "mobility_transfer")),
+}
+_CARE_BEFORE = re.compile(
+    r"(?:照顾|照看|照料|看护|护理|伺候|服侍|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:for\s*)?(?:my\s*|our\s*)?$"
+)
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
 # A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
@@ -359,6 +445,8 @@ class _Hit:
     entry: Entry
     score: float
     source: str
+    clause: int = 0
+    cared_for: bool = False  # a word for a person with a word for caring for them ("老人需要照顾")
 
 
 class SkillVocabulary:
@@ -384,8 +472,31 @@ class SkillVocabulary:
         for code, skill in skills.items():
             for alias in [skill["name_zh"], skill["name_en"], *skill["aliases"]]:
                 key = normalize(alias).strip()
-                if key and key not in self._entries:
+                known = self._entries.get(key)
+                if key and known is None:
                     self._entries[key] = Entry((code,))
+                elif key and code not in known.codes:  # type: ignore[union-attr]
+                    # A word listed under two skills names both duties: 夜奶 is a feed, and a night's care.
+                    self._entries[key] = Entry((*known.codes, code))  # type: ignore[union-attr]
+        not_by_sound: set[str] = set()  # words made here from classes are not heard by sound
+        # A cleaning verb with a room for its object ("拖客厅", "擦阳台"): cleaning.
+        for cleaning in _ROOM_CLEANING_VERBS:
+            for room in _ROOMS:
+                if cleaning + room not in self._entries and "general_cleaning" in skills:
+                    self._entries[cleaning + room] = Entry(("general_cleaning",))
+                    not_by_sound.add(cleaning + room)
+        # Fetching a child ("接送儿子", "接kids") is the school run.
+        for umbrella in umbrellas or []:
+            if _CHILD in umbrella.get("usual", ()) and "school_pickup" in skills:
+                for word in umbrella["words"]:
+                    for fetch in _PICKUP_VERBS:
+                        key = fetch + normalize(word).strip()
+                        if key not in self._entries:
+                            self._entries[key] = Entry(("school_pickup",))
+                            not_by_sound.add(key)
+        # A time after school names no duty ("放学后帮忙看着" is no school run).
+        for time in _TIMES:
+            self._entries.setdefault(time, Entry(()))
         for key, without in _TASTE.items():
             if key in self._entries:
                 self._entries[key] = Entry(self._entries[key].codes, without_a_person=without)
@@ -396,7 +507,8 @@ class SkillVocabulary:
             rest = key[len(head) :]
             if head and rest and all(_CJK.match(c) for c in rest):
                 self._verbs_by_object.setdefault(rest, []).append(head)
-        with_a_person: set[str] = set()  # not heard by sound: "陪他度" is no typo of 陪他读
+        made = set(not_by_sound)  # nor tried fuzzily: "儿童房的" is no 扫儿童房
+        with_a_person = not_by_sound  # not heard by sound: "陪他度" is no typo of 陪他读
         for key, entry in list(self._entries.items()):
             if len(key) >= 2 and key[0] in _VERBS and _CJK.match(key[1]):
                 for particle in _PARTICLES:
@@ -436,10 +548,16 @@ class SkillVocabulary:
             # A job title with duties of its own (月嫂) is heard by sound too: 月扫; a word for a person is not.
             if syllables and len(syllables) == 2 and (not entry.umbrella or (entry.codes and not entry.unless)):
                 self._pinyin2.setdefault(syllables, []).append(key)
-        self._fuzzy_keys = [k for k in self._entries if len(k) >= 3]
+        self._fuzzy_keys = [k for k in self._entries if len(k) >= 3 and k not in made]
         self._objects_by_first: dict[str, list[str]] = {}
         for obj in sorted(self._verbs_by_object, key=len, reverse=True):
             self._objects_by_first.setdefault(obj[0], []).append(obj)
+        # Objects of two or three characters by sound, for an object typed with a homophone ("衣福洗干净").
+        self._objects_by_sound: dict[tuple[str, ...], list[str]] = {}
+        for obj in self._verbs_by_object:
+            syllables = pinyin_key(obj) if 2 <= len(obj) <= 3 else None
+            if syllables:
+                self._objects_by_sound.setdefault(syllables, []).append(obj)
 
     # -- scanning ---------------------------------------------------------------------------
 
@@ -457,6 +575,8 @@ class SkillVocabulary:
                     continue
                 if _ASCII_WORD.match(key[0]) and i > 0 and _ASCII_WORD.match(clause[i - 1]):
                     continue
+                if _ASCII_WORD.match(key[-1]) and re.match(r"-[a-z]", clause[end : end + 2]):
+                    continue  # part of a compound: "soft-spoken" is not "soft"
                 if _ASCII_WORD.match(key[-1]) and end < n and _ASCII_WORD.match(clause[end]):
                     # English plurals and -ing forms still count: "cats", "cooking".
                     tail = re.match(r"(s|es|ing|ed)\b", clause[end:])
@@ -480,10 +600,9 @@ class SkillVocabulary:
         """Verb + object aliases with the two apart: "把碗洗了", "衣服洗好", "窗户都要擦", "整理一下衣帽间"."""
         found: list[tuple[int, int, str]] = []
         for i in range(len(clause)):
-            for obj in self._objects_by_first.get(clause[i], ()):
+            exact = [obj for obj in self._objects_by_first.get(clause[i], ()) if clause.startswith(obj, i)]
+            for obj in sorted([*exact, *self._heard_objects(clause, i)], key=len, reverse=True):
                 end = i + len(obj)
-                if clause[i:end] != obj:
-                    continue
                 verbs = self._verbs_by_object[obj]
                 # The object first: after 把/将 ("把碗洗了"), or a longer object with a word before the verb or
                 # a word after it ("衣服都要洗", "衣服洗好", "窗户擦一擦").
@@ -493,7 +612,12 @@ class SkillVocabulary:
                     after = at + len(verb)
                     if not clause.startswith(verb, at):
                         continue
-                    followed = bool(_AFTER_VERB.match(clause, after)) or clause.startswith(verb, after)
+                    # Followed by a particle, the verb again, or the end of the clause ("衣服洗").
+                    followed = (
+                        bool(_AFTER_VERB.match(clause, after))
+                        or clause.startswith(verb, after)
+                        or not clause[after:].strip()
+                    )
                     if put_first or (len(obj) > 1 and (at > end or followed)):
                         found.append((put_first.start() if put_first else i, after, verb + obj))
                         break
@@ -508,6 +632,22 @@ class SkillVocabulary:
                         break
                 break
         return found
+
+    def _heard_objects(self, clause: str, at: int) -> list[str]:
+        """Objects that the characters at this position sound like, longest first."""
+        heard = []
+        for length in (3, 2):
+            syllables = pinyin_key(clause[at : at + length]) if at + length <= len(clause) else None
+            for obj in self._objects_by_sound.get(syllables, ()) if syllables else ():
+                if self._typed_for(clause[at : at + length], obj):
+                    heard.append(obj)
+        return heard
+
+    @staticmethod
+    def _typed_for(written: str, obj: str) -> bool:
+        """Whether a written word is the object typed with one homophone swapped in (no function character)."""
+        swapped = [w for w, o in zip(written, obj) if w != o]
+        return len(written) == len(obj) and len(swapped) == 1 and swapped[0] not in _FUNCTION_CHARS
 
     def _scan_pinyin(self, piece: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
         """Like _scan, by sound, over a stretch of Chinese characters."""
@@ -631,7 +771,13 @@ class SkillVocabulary:
                     continue
                 whole = clause.strip() == clause[start:end]
                 score = 90.0 if source == "pinyin" else 100.0 if whole else 95.0
-                hits.append(_Hit(show(start, end), self._entries[key], score, source))
+                entry = self._entries[key]
+                if entry.codes == (_GENERIC_COOKING,) and self._cuisine_after(clause, end, hard):
+                    continue  # "cook Western meals", "会煮粤菜": the cuisine says what is cooked
+                cared = bool(entry.unless) and bool(
+                    _CARE_BEFORE.search(clause[:start]) or self._care_after(clause, end, hard + soft)
+                )
+                hits.append(_Hit(show(start, end), entry, score, source, cared_for=cared))
         covered = sorted(hard + soft + sounds)
         for gap_start, gap_end in _complement(covered, len(clause)):
             # What is left is tried fuzzily once filler words are cut; else reported.
@@ -650,6 +796,20 @@ class SkillVocabulary:
         hits.sort(key=lambda hit: clause.find(normalize(hit.text)))
         return hits, leftovers, negated
 
+    def _cuisine_after(self, clause: str, end: int, spans: list[tuple[int, int, str]]) -> bool:
+        """Whether a cuisine or a diet is named right after a cooking word (only a space between)."""
+        return any(
+            not clause[end:start].strip() and _CUISINES & set(self._entries[key].codes)
+            for start, _, key in spans
+            if start >= end
+        )
+
+    @staticmethod
+    def _care_after(clause: str, end: int, spans: list[tuple[int, int, str]]) -> bool:
+        """Whether a word for caring follows a word for a person with no other duty between."""
+        care = _CARE_AFTER.match(clause[end:])
+        return bool(care) and not any(end <= start < end + care.end() for start, _, _ in spans)  # type: ignore[union-attr]
+
     # -- the whole text ---------------------------------------------------------------------
 
     def understand(self, text: str) -> Understood:
@@ -663,12 +823,13 @@ class SkillVocabulary:
         not_understood: list[str] = []
         # A clause naming an appliance, the appliance as written, and what in the clause was not understood.
         appliances: list[tuple[str, str, list[str]]] = []
-        for match in _clauses(normalized):
-            start, end = match
+        for number, (start, end) in enumerate(_clauses(normalized)):
             clause = normalized[start:end]
             if not clause.strip():
                 continue
             clause_hits, leftovers, negated = self._clause_hits(clause, original[start:end] if same_shape else clause)
+            for hit in clause_hits:
+                hit.clause = number
             hits.extend(clause_hits)
             # A duty the text turns down ("不用做饭") was understood, and is left out.
             leftovers = [
@@ -698,42 +859,59 @@ class SkillVocabulary:
         if any(code in _CLEANED_ITEMS for hit in hits for code in hit.entry.codes):
             hits = [hit for hit in hits if normalize(hit.text).strip() not in _BARE_CLEANING]
 
+        named_codes = {code for hit in hits for code in hit.entry.codes}
+        hits = [hit for hit in hits if not _SPELLED_OUT.get(normalize(hit.text).strip(), frozenset()) & named_codes]
+        # A texture is a diet only where food is spoken of.
+        if not _FOOD.search(normalized):
+            hits = [hit for hit in hits if normalize(hit.text).strip() not in _TEXTURES]
+
         # Duties the text names: its aliases, umbrella words' core duties, and what words for a person
         # cared for (an elder, a baby, a child) stand for; a helper word (保姆) yields to any of them.
         def named_besides(entry: Entry) -> list[str]:
             return [code for h in hits if h.entry is not entry for code in h.entry.codes]
 
         cared_for = [
-            code
-            for h in hits
-            if h.entry.unless
-            for code in h.entry.usual
-            if not self._suppressed(h.entry, named_besides(h.entry))
+            code for h in hits if h.entry.unless for code in h.entry.usual if self._kept(h, named_besides(h.entry))
         ]
         baby, elder = self._people(hits)
         pet = any("pet_care" in hit.entry.codes for hit in hits)
         tube = any("nasal_feeding" in hit.entry.codes for hit in hits)
         # With a newborn's care named (月嫂, 新生儿), the baby's care is the newborn's, unless an age says otherwise.
         newborn = any("newborn_care" in hit.entry.codes for hit in hits) and not ages
-        matched: list[dict] = []
-        seen: set[str] = set()
+        # A duty shared with a baby goes to the child's care when only words for an older child are used.
+        person_usual = {code for hit in hits if hit.entry.unless for code in hit.entry.usual}
+        child_only = _CHILD in person_usual and _INFANT not in person_usual
+        resolved: list[tuple[_Hit, list[str]]] = []
         for hit in hits:
             codes = list(hit.entry.codes)
             if hit.entry.without_a_person is not None and not baby and not elder:
                 codes = list(hit.entry.without_a_person)
             if hit.entry.usual:
                 others = named_besides(hit.entry)
-                if not self._suppressed(hit.entry, others if hit.entry.unless else others + cared_for):
+                if self._kept(hit, others if hit.entry.unless else others + cared_for):
                     codes += list(hit.entry.usual)
+            shared = []
             for named in codes:
                 if baby and not elder:
                     named = _FOR_A_BABY.get(named, named)
+                    if child_only and named == _INFANT and named not in hit.entry.codes:
+                        named = _CHILD
                 elif pet and not elder:
                     named = _FOR_A_PET.get(named, named)
                 if tube and named in ("elderly_feeding", "elderly_diet"):
                     named = "nasal_feeding"  # fed, liquid food too, through the tube the text names
                 if newborn and named == _INFANT:
                     named = "newborn_care"
+                shared.append(named)
+            resolved.append((hit, shared))
+        # Household cooking in a clause that names an elder's diet is the cooking of that diet.
+        diet_clauses = {hit.clause for hit, codes in resolved if "elderly_diet" in codes}
+        matched: list[dict] = []
+        seen: set[str] = set()
+        for hit, codes in resolved:
+            if hit.clause in diet_clauses and hit.entry.codes == (_GENERIC_COOKING,):
+                continue
+            for named in codes:
                 for code in _by_age(named, ages):
                     if code in seen or code not in self._names:
                         continue
@@ -763,6 +941,12 @@ class SkillVocabulary:
                 baby |= self._categories.get(code) == "maternity"
                 elder |= self._categories.get(code) == "elderly"
         return baby, elder
+
+    def _kept(self, hit: _Hit, named: list[str]) -> bool:
+        """Whether an umbrella word's usual duties stand beside the duties named."""
+        if hit.cared_for and not _CONDITIONS.intersection(named):
+            return True
+        return not self._suppressed(hit.entry, named)
 
     def _suppressed(self, entry: Entry, named: list[str]) -> bool:
         """Whether the text names a duty that replaces the umbrella word's usual ones."""

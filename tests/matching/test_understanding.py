@@ -344,3 +344,53 @@ def test_homophones_of_job_titles_but_not_of_numerals_or_home(vocabulary):
 def test_leaving_hospital_yields_to_a_named_medical_duty(vocabulary):
     assert vocabulary.understand("刚出院，需要人照顾").codes == ["post_surgery_care"]
     assert vocabulary.understand("出院后还带着尿管，要会护理").codes == ["catheter_stoma_care"]
+
+
+def test_a_word_under_two_skills_names_both(vocabulary):
+    assert sorted(vocabulary.understand("晚上喂夜奶").codes) == ["infant_feeding", "infant_sleep_care"]
+
+
+def test_getting_up_at_night_is_toileting_unless_the_help_is_spelled_out(vocabulary):
+    assert vocabulary.understand("老人晚上要起夜").codes == ["toileting_incontinence_care"]
+    assert vocabulary.understand("外公起夜容易摔跤").codes == ["fall_prevention"]
+
+
+def test_english_tastes_and_textures_and_cooking_a_cuisine(vocabulary):
+    assert vocabulary.understand("Cook soft, low-salt meals for grandpa").codes == ["elderly_diet"]
+    assert vocabulary.understand("Cook healthy low-salt meals").codes == ["home_cooking", "nutrition_meal_planning"]
+    # A texture is a diet only where food is spoken of; a hyphenated compound is not its first word.
+    assert vocabulary.understand("soft-spoken helper for grandma").codes == ["elderly_daily_care"]
+    assert vocabulary.understand("Cook western meals").codes == ["western_baking"]
+    assert vocabulary.understand("给老人做饭要软烂").codes == ["elderly_diet"]
+
+
+def test_a_cleaning_verb_with_a_room_is_cleaning(vocabulary):
+    assert vocabulary.understand("拖客厅").codes == ["general_cleaning"]
+    assert vocabulary.understand("扫一下卧室").codes == ["general_cleaning"]
+    assert vocabulary.understand("阳台每周擦一遍").codes == ["general_cleaning"]
+    assert vocabulary.understand("儿童房的衣柜要整理").codes == ["home_organizing"]
+
+
+def test_after_school_is_a_time_and_fetching_a_child_is_the_school_run(vocabulary):
+    assert vocabulary.understand("儿子五岁，放学以后帮忙看着").codes == ["child_care"]
+    assert vocabulary.understand("接送kids上学").codes == ["school_pickup"]
+
+
+def test_an_object_typed_with_a_homophone_before_its_verb(vocabulary):
+    assert vocabulary.understand("衣福要洗干净").codes == ["laundry_ironing"]
+    assert vocabulary.understand("衣服洗").codes == ["laundry_ironing"]
+    assert vocabulary.understand("碗要洗干净").codes != ["appliance_cleaning"]
+
+
+def test_playing_with_a_child_is_minding_the_child(vocabulary):
+    assert vocabulary.understand("宝宝一岁半，白天陪玩").codes == ["infant_care"]
+    assert vocabulary.understand("儿子四岁，需要人陪玩").codes == ["child_care"]
+    assert vocabulary.understand("陪老人聊天").codes == ["elderly_companionship"]
+
+
+def test_a_person_said_to_need_care_keeps_that_care_beside_other_duties(vocabulary):
+    codes = vocabulary.understand("顺产后需要人照顾，再帮忙催奶").codes
+    assert codes == ["maternity_postpartum_care", "lactation_support"]
+    assert vocabulary.understand("Carer for my mum, first aid certificate").codes == ["elderly_daily_care", "first_aid"]
+    # The person's condition says what the care is.
+    assert vocabulary.understand("照顾我爸，他有阿尔茨海默病").codes == ["dementia_care"]
