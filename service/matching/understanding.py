@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 from service.taxonomy.text import normalize
 
 _SPLIT = re.compile(
-    r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|\s+(?:and|&|or|plus|also)\s+|\s+-\s+"
+    r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|(?<!\bin)(?<!\bup)\s+(?:and|&|or|plus|also)\s+(?!out\b|down\b)|\s+-\s+"
     r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|顺手|顺带|同时|然后|兼|仲有|仲要"
 )
 # Words that carry no duty; they are cut from what is left over before it is tried fuzzily.
@@ -219,6 +219,8 @@ _AGE_BETWEEN = re.compile(
     r"(?<=[\u3400-\u9fff])(?:[一二两三四五六七八九十\d]{1,3}\s*(?:个多?月|周?岁半?)|满月)(?:大)?(?:的|嘅)?"
     r"(?=[\u3400-\u9fff])"
 )
+# A pregnancy word before a count of months: the months are the pregnancy's.
+_PREGNANT_BEFORE = re.compile(r"(?:怀孕|怀咗|大肚|有咗|有身孕|孕|怀)(?:已经|已|了|咗|到|约|大约|差不多)?$")
 _SCHOOL = re.compile(r"小学|初中|幼儿园|上学|放学|返学|读书|school|kindergarten")
 _COUNT = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|只|位|名|口|条)")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -239,14 +241,16 @@ _VERBS = frozenset(
 )
 # The person a verb is done for may stand between the verb and the rest: "哄他睡觉", "氹个女瞓觉", "扶佢上厕所".
 _PERSONS_BETWEEN = ("佢", "他", "她", "个仔", "个女", "bb", "宝宝")
-_PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下")
+_PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下", "靓")
+# Particles of one verb: company kept on the way ("陪着去产检", "陪住去睇医生").
+_PARTICLES_OF = {"陪": ("着", "住", "着去", "住去")}
 _TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照顾", "照看", "打理", "辅导", "检查", "执拾")
 # A verb apart from its object: the object put first ("把碗洗了", "衣服洗好", "窗户都要擦"), or a word or two
 # between them ("整理一下衣帽间", "执吓啲衣柜"). What may stand between the object and a verb after it, and
 # what may follow that verb; and what may stand between a verb and its object after it.
 _BEFORE_VERB = re.compile(r"(?:都|也|全部|全|要|需要|得|再|一起|就|每天|每日|天天|每周|定期|经常)*")
 _AFTER_VERB = re.compile(r"(?:好|完|干净|一下|一遍|一次|了|埋|吓|下|一|个)")
-_BETWEEN_VERB_AND_OBJECT = re.compile(r"(?:一下|一遍|一次|一些|这些|那些|下|吓|啲|埋|个|好)*")
+_BETWEEN_VERB_AND_OBJECT = re.compile(r"(?:一下|一遍|一次|一些|这些|那些|下|吓|啲|埋|个|好|靓)*")
 # A word for a person that names a thing of theirs ("儿童房", "孩子的衣服", "kids' room") is no one cared for.
 _THING_OF_A_PERSON = re.compile(
     r"(?:的|嘅|之|'s|')?\s*(?:房间|房|床|衣服|衣物|衫|校服|玩具|用品|座椅|餐椅|推车|书包|鞋|餐具|room|bedroom|clothes|toys)"
@@ -274,6 +278,9 @@ _TASTE = {
 }
 # A texture ("soft") is a diet only where food is spoken of; "soft-spoken" or "soft toys" are not.
 _TEXTURES = frozenset(("soft", "mushy"))
+# A reminder is a medication reminder where medicine is spoken of ("药很多……要人按时提醒").
+_REMINDERS = ("提醒", "按时提醒", "remind", "reminders", "reminding")
+_MEDICINE = re.compile(r"药|\b(?:medicine|medicines|medication|medications|pills|tablets)\b")
 _FOOD = re.compile(r"\b(?:food|foods|meal|meals|diet|dishes|cook|cooking|rice|porridge|congee)\b|饭|菜|餐|食|粥")
 # Cooking said of a cuisine or a diet is that cuisine or diet ("cook Western meals", "会煮粤菜", "cook soft
 # food"); and a household cooking word in the clause that names an elder's diet is cooking for that diet
@@ -331,7 +338,7 @@ _ROOMS = (
 )
 # A time after school is no school run ("放学后帮忙看着"); only fetching the child is (接, 接送).
 _TIMES = ("放学后", "放学以后", "放学之后", "下课后", "上学后", "上学以后")
-_PICKUP_VERBS = ("接送", "接")
+_PICKUP_VERBS = ("接送", "接", "送")
 # A word for a person with a word for caring for them ("产后需要人照顾", "carer for elderly mum") names that
 # person's care: it is kept when other duties are named too, unless one of them is the person's condition
 # ("照顾我爸，他有阿尔茨海默病" is dementia care), which says what the care is.
@@ -358,6 +365,106 @@ _SPELLED_OUT = {
 _CARE_BEFORE = re.compile(
     r"(?:照顾|照看|照料|看护|护理|伺候|服侍|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:for\s*)?(?:my\s*|our\s*)?$"
 )
+# Words said of anyone that are a duty only for a baby or child: sleeping ("细路唔肯瞓") and falling ill
+# ("BB发烧咳"). With an elder named, or no one, they name nothing.
+_WITH_A_BABY = {
+    "infant_sleep_care": (
+        "睡觉",
+        "瞓觉",
+        "唔瞓",
+        "不睡",
+        "不睡觉",
+        "入睡",
+        "睡眠",
+        "抱睡",
+        "抱着睡",
+        "夜哭",
+        "半夜醒",
+        "总醒",
+        "老醒",
+        "易醒",
+        "容易醒",
+        "闹觉",
+        "睡不好",
+        "睡唔好",
+        "一放就醒",
+        "放下就哭",
+        "放低就喊",
+        "naps",
+        "nap",
+        "bedtime",
+        "sleeping",
+    ),
+    "infant_common_ailments": (
+        "发烧",
+        "发热",
+        "咳",
+        "咳嗽",
+        "感冒",
+        "拉肚子",
+        "肚泻",
+        "腹泻",
+        "便秘",
+        "呕吐",
+        "生病",
+        "病咗",
+        "出疹",
+        "流鼻涕",
+        "鼻塞",
+        "fever",
+        "cough",
+        "coughing",
+        "diarrhoea",
+        "diarrhea",
+        "sick",
+    ),
+}
+# A mother's own duties imply a baby for shared words (洗澡, 喂饭) but say nothing of the baby's sleep or
+# illness: "乳腺堵了，发烧" is the mother's fever.
+_MOTHER_DUTIES = frozenset(
+    ("maternity_postpartum_care", "pregnancy_care", "lactation_support", "postpartum_recovery", "confinement_meals")
+)
+# The births after which a baby is a newborn and cooking is confinement cooking ("坐月子", "月嫂").
+_CONFINEMENT = frozenset(("maternity_postpartum_care", "confinement_meals"))
+# Cooking, for a person named as the one who eats it ("孩子爱吃面包"): that person is not cared for.
+_COOKING = frozenset(
+    (
+        "home_cooking",
+        "cantonese_cooking",
+        "cantonese_soup",
+        "northern_cooking",
+        "sichuan_hunan_cooking",
+        "western_baking",
+        "nutrition_meal_planning",
+    )
+)
+_EATS_AFTER = re.compile(
+    r"^\s*(?:的|嘅)?\s*(?:都|也|比较|很|好|最|就|平时|特别|非常|超|好)*\s*(?:想|爱|喜欢|钟意|中意|要|只|不|唔|挑|wants? to|likes? to|loves? to)?"
+    r"\s*(?:吃|食|eat|eats|like|likes|love|loves|enjoy|enjoys)"
+)
+_SERVED_BEFORE = re.compile(r"(?:\bfor|给|为|帮)\s*(?:the\s*|my\s*|our\s*)?$")
+# A person driven somewhere ("开车接送老人", "drive grandma") is no one cared for.
+_DRIVEN_BEFORE = re.compile(
+    r"(?:(?:开车|揸车|驾车)\s*(?:接送|接|送|载|车)?|接送|送|载|\bdrive|\bdriving)\s*(?:the\s*|my\s*|our\s*)?$"
+)
+# Keeping a person company: 陪 with the person and nothing after, or an outing ("陪他们", "陪阿爷去饮茶").
+# It yields to a duty the company is for (a doctor's visit, homework, the school run).
+_KEEPING_COMPANY = "陪"
+_PRONOUNS = ("他", "她", "佢", "他们", "她们", "佢哋", "两老", "老两口")
+_COMPANY_YIELDS = frozenset(
+    ("medical", "homework_tutoring", "school_pickup", "early_education", "infant_sleep_care", "grocery_shopping")
+)
+# A verb at the end of its clause with its object understood: "要一口一口喂" is feeding, "需要有人扶" is help
+# walking.
+_BARE_VERB_AT_END = re.compile(r"(喂|扶|陪|哄)(?:住|着|下|一下|吓)?\s*$")
+_BARE_VERBS = {
+    "喂": "elderly_feeding",
+    "扶": "mobility_transfer",
+    "陪": "elderly_companionship",  # "妈妈需要人陪"; a baby's or child's minding when one is named
+    "哄": "infant_sleep_care",
+}
+# Words for a place that hold a duty word: 卫生间 is a room, not 卫生.
+_PLACES = ("卫生间", "洗手间")
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
 # A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
@@ -370,7 +477,7 @@ _COUNT_BETWEEN = re.compile(
 # one is not a common function character ("洗完" is not "洗碗").
 # Numerals and 家 are no typos either ("三口" is not 伤口, "家五" not 家务, "在家照顾" not 驾照).
 _FUNCTION_CHARS = frozenset(
-    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家"
+    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家为"
 )
 
 
@@ -423,6 +530,8 @@ class Entry:
     umbrella: bool = False
     unless: frozenset[str] = frozenset()  # categories or codes whose mention drops the usual duties
     without_a_person: tuple[str, ...] | None = None  # taste words: the codes when no elder or baby is named
+    with_a_baby: bool = False  # words said of anyone ("发烧", "瞓觉"): a duty only when a baby or child is named
+    yields: frozenset[str] = frozenset()  # categories or codes whose mention says what this word was
 
 
 @dataclass(frozen=True)
@@ -447,6 +556,8 @@ class _Hit:
     source: str
     clause: int = 0
     cared_for: bool = False  # a word for a person with a word for caring for them ("老人需要照顾")
+    served: bool = False  # a person cooked for or driven ("给孩子做饭", "开车接送老人")
+    eats: bool = False  # a person said to eat or like something ("孩子爱吃面包"): cooked for, if cooking is named
 
 
 class SkillVocabulary:
@@ -500,6 +611,28 @@ class SkillVocabulary:
         for key, without in _TASTE.items():
             if key in self._entries:
                 self._entries[key] = Entry(self._entries[key].codes, without_a_person=without)
+        # Words said of anyone that are a baby's or child's duty only when one is named ("发烧", "瞓觉").
+        for code, words in _WITH_A_BABY.items():
+            for word in words if code in skills else ():
+                if word not in self._entries:
+                    self._entries[word] = Entry((code,), with_a_baby=True)
+                    not_by_sound.add(word)
+        for word in _REMINDERS if "medication_reminder" in skills else ():
+            if word not in self._entries:
+                self._entries[word] = Entry(("medication_reminder",))
+                not_by_sound.add(word)
+        for place in _PLACES:
+            if place not in self._entries:
+                self._entries[place] = Entry(())
+                not_by_sound.add(place)
+        # Keeping an elder company ("陪阿爷", "陪他们"), unless the company is for a named duty.
+        if "elderly_companionship" in skills:
+            people = [w for u in umbrellas or [] if "elderly_daily_care" in u.get("usual", ()) for w in u["words"]]
+            for person in [*people, *_PRONOUNS]:
+                key = _KEEPING_COMPANY + normalize(person).strip()
+                if key not in self._entries and _CJK.match(key[-1]):
+                    self._entries[key] = Entry(("elderly_companionship",), yields=_COMPANY_YIELDS)
+                    not_by_sound.add(key)
         # Verb + object aliases, by object, for a verb written apart from its object.
         self._verbs_by_object: dict[str, list[str]] = {}
         for key in self._entries:
@@ -511,8 +644,10 @@ class SkillVocabulary:
         with_a_person = not_by_sound  # not heard by sound: "陪他度" is no typo of 陪他读
         for key, entry in list(self._entries.items()):
             if len(key) >= 2 and key[0] in _VERBS and _CJK.match(key[1]):
-                for particle in _PARTICLES:
-                    self._entries.setdefault(key[0] + particle + key[1:], entry)
+                for particle in (*_PARTICLES, *_PARTICLES_OF.get(key[0], ())):
+                    if key[0] + particle + key[1:] not in self._entries:
+                        self._entries[key[0] + particle + key[1:]] = entry
+                        with_a_person.add(key[0] + particle + key[1:])  # nor heard by sound: 希望找 is no 洗完澡
                 for person in _PERSONS_BETWEEN:
                     if key[0] + person + key[1:] not in self._entries:
                         self._entries[key[0] + person + key[1:]] = entry
@@ -542,11 +677,23 @@ class SkillVocabulary:
             if syllables and len(syllables) >= 3:
                 self._pinyin.setdefault(syllables, key)
         self._pinyin_lengths = sorted({len(k) for k in self._pinyin}, reverse=True)
+        # Two-character words inside the vocabulary's words, to tell a homophone from a word of its own.
+        self._bigrams = {
+            key[i : i + 2]
+            for key in self._entries
+            for i in range(len(key) - 1)
+            if _CJK.match(key[i]) and _CJK.match(key[i + 1])
+        }
         self._pinyin2: dict[tuple[str, ...], list[str]] = {}
         for key, entry in self._entries.items():
             syllables = pinyin_key(key)
             # A job title with duties of its own (月嫂) is heard by sound too: 月扫; a word for a person is not.
-            if syllables and len(syllables) == 2 and (not entry.umbrella or (entry.codes and not entry.unless)):
+            if (
+                syllables
+                and len(syllables) == 2
+                and key not in not_by_sound
+                and (not entry.umbrella or (entry.codes and not entry.unless))
+            ):
                 self._pinyin2.setdefault(syllables, []).append(key)
         self._fuzzy_keys = [k for k in self._entries if len(k) >= 3 and k not in made]
         self._objects_by_first: dict[str, list[str]] = {}
@@ -660,11 +807,15 @@ class SkillVocabulary:
             found = None
             for length in self._pinyin_lengths:
                 key = self._pinyin.get(syllables[i : i + length]) if i + length <= n else None
+                if key and piece[i] != key[0] and piece[i] in _FUNCTION_CHARS:
+                    key = None  # "为老人" is no 喂老人: a function word before a word is no typo of it
                 if key:
                     found = (i, i + length, key)
                     break
             if found is None and i + 2 <= n:
                 found = self._homophone2(piece[i : i + 2], syllables[i : i + 2], i)
+                if found and self._in_a_word(piece, i, found[2]):
+                    found = None
             if found:
                 if gap_start < i:
                     gaps.append((gap_start, i))
@@ -675,6 +826,13 @@ class SkillVocabulary:
         if gap_start < n:
             gaps.append((gap_start, n))
         return hits, gaps
+
+    def _in_a_word(self, piece: str, at: int, key: str) -> bool:
+        """Whether the swapped character of a two-character homophone makes a word with its other neighbour:
+        in "照顾下起居" the 起 of 下起 (下棋) belongs to 起居."""
+        if piece[at] != key[0]:
+            return at > 0 and piece[at - 1 : at + 1] in self._bigrams
+        return at + 2 < len(piece) and piece[at + 1 : at + 3] in self._bigrams
 
     def _homophone2(self, written: str, syllables: tuple[str, ...], at: int) -> tuple[int, int, str] | None:
         """A two-character word with one character swapped for a homophone: 作饭, 宠勿, 拖第."""
@@ -757,13 +915,16 @@ class SkillVocabulary:
                 sounds += [
                     (offset + s, offset + e, k)
                     for s, e, k in found
-                    if any(
+                    # a word written as it is was read (or left out: "小朋友的玩具" is no one cared for)
+                    if run.group()[s:e] != k
+                    and any(
                         not soft_start <= offset + i < soft_end
                         for i in range(s, e)
                         for soft_start, soft_end, _ in soft or [(0, 0, "")]
                     )
                 ]
         soft = [(s, e, k) for s, e, k in soft if not any(s < se and ss < e for ss, se, _ in sounds)]
+        served_end: int | None = None
         for spans, source in ((hard, "alias"), (soft, "alias"), (sounds, "pinyin")):
             for start, end, key in spans:
                 if refused(start):
@@ -772,13 +933,27 @@ class SkillVocabulary:
                 whole = clause.strip() == clause[start:end]
                 score = 90.0 if source == "pinyin" else 100.0 if whole else 95.0
                 entry = self._entries[key]
-                if entry.codes == (_GENERIC_COOKING,) and self._cuisine_after(clause, end, hard):
+                if entry.codes == (_GENERIC_COOKING,) and (
+                    self._cuisine_after(clause, end, hard) or self._cook_of_a_cuisine(clause, end, hard)
+                ):
                     continue  # "cook Western meals", "会煮粤菜": the cuisine says what is cooked
                 cared = bool(entry.unless) and bool(
                     _CARE_BEFORE.search(clause[:start]) or self._care_after(clause, end, hard + soft)
                 )
-                hits.append(_Hit(show(start, end), entry, score, source, cared_for=cared))
+                served = bool(entry.unless) and (
+                    self._served(clause, start, end, hard)
+                    or (served_end is not None and not clause[served_end:start].strip(" 和同及与跟、and&"))
+                )
+                served_end = end if served else None  # "开车接送爷爷奶奶": both are driven
+                eats = bool(entry.unless) and bool(_EATS_AFTER.match(clause[end:]))
+                hits.append(_Hit(show(start, end), entry, score, source, cared_for=cared, served=served, eats=eats))
         covered = sorted(hard + soft + sounds)
+        bare = _BARE_VERB_AT_END.search(clause)
+        if bare and not any(s <= bare.start() < e for s, e, _ in covered) and not refused(bare.start()):
+            # Company kept against a fall ("怕跌倒，要人陪着") is the fall's prevention.
+            yields = _COMPANY_YIELDS | {"fall_prevention"} if bare.group(1) == _KEEPING_COMPANY else frozenset()
+            hits.append(_Hit(show(*bare.span(1)), Entry((_BARE_VERBS[bare.group(1)],), yields=yields), 90.0, "alias"))
+            covered = sorted([*covered, (bare.start(), bare.end(), bare.group(1))])
         for gap_start, gap_end in _complement(covered, len(clause)):
             # What is left is tried fuzzily once filler words are cut; else reported.
             for run in re.finditer(r"[\u3400-\u9fff]+|[^\u3400-\u9fff]+", clause[gap_start:gap_end]):
@@ -802,6 +977,24 @@ class SkillVocabulary:
             not clause[end:start].strip() and _CUISINES & set(self._entries[key].codes)
             for start, _, key in spans
             if start >= end
+        )
+
+    def _cook_of_a_cuisine(self, clause: str, end: int, spans: list[tuple[int, int, str]]) -> bool:
+        """Whether a cooking word names the cook ("做饭的要会做川菜"), with a cuisine after it in the clause."""
+        return clause.startswith("的", end) and any(
+            start >= end and _CUISINES & set(self._entries[key].codes) for start, _, key in spans
+        )
+
+    def _served(self, clause: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> bool:
+        """Whether a person is the one who eats what is cooked ("孩子爱吃面包", "给孩子做饭", "meals for the
+        kids"), or is driven ("开车接送老人")."""
+        if _DRIVEN_BEFORE.search(clause[:start]):
+            return True
+        cooking = [s for s, _, key in spans if _COOKING & set(self._entries[key].codes)]
+        if not _SERVED_BEFORE.search(clause[:start]):
+            return False
+        return any(s < start for s in cooking) or any(
+            s >= end and not clause[end:s].strip(" 做煮整的") for s in cooking
         )
 
     @staticmethod
@@ -861,23 +1054,53 @@ class SkillVocabulary:
 
         named_codes = {code for hit in hits for code in hit.entry.codes}
         hits = [hit for hit in hits if not _SPELLED_OUT.get(normalize(hit.text).strip(), frozenset()) & named_codes]
+        # Keeping company yields to the duty the company is for ("陪奶奶去医院" is the doctor's visit).
+        hits = [
+            hit
+            for hit in hits
+            if not any(
+                code in hit.entry.yields or self._categories.get(code) in hit.entry.yields
+                for code in named_codes - set(hit.entry.codes)
+            )
+        ]
         # A texture is a diet only where food is spoken of.
         if not _FOOD.search(normalized):
             hits = [hit for hit in hits if normalize(hit.text).strip() not in _TEXTURES]
+        if not _MEDICINE.search(normalized):
+            hits = [hit for hit in hits if normalize(hit.text).strip() not in _REMINDERS]
 
         # Duties the text names: its aliases, umbrella words' core duties, and what words for a person
         # cared for (an elder, a baby, a child) stand for; a helper word (保姆) yields to any of them.
         def named_besides(entry: Entry) -> list[str]:
             return [code for h in hits if h.entry is not entry for code in h.entry.codes]
 
-        cared_for = [
-            code for h in hits if h.entry.unless for code in h.entry.usual if self._kept(h, named_besides(h.entry))
-        ]
         baby, elder = self._people(hits)
+        # Sleeping and falling ill are a baby's or child's only when one is named (not a mother's, not an elder's).
+        young = any(
+            (hit.entry.unless and {_INFANT, _CHILD} & set(hit.entry.usual))
+            or any(self._categories.get(c) == "maternity" and c not in _MOTHER_DUTIES for c in hit.entry.codes)
+            for hit in hits
+            if not hit.entry.with_a_baby
+        )
+        hits = [hit for hit in hits if not hit.entry.with_a_baby or (young and not elder)]
+        # A person said to eat or like something, where cooking is asked, is the one cooked for.
+        cooked = any(_COOKING & set(hit.entry.codes) for hit in hits)
+        for hit in hits:
+            hit.served |= hit.eats and cooked
+        cared_for = [
+            code
+            for h in hits
+            if h.entry.unless and not h.served
+            for code in h.entry.usual
+            if self._kept(h, named_besides(h.entry))
+        ]
+        # After a birth (坐月子, 月嫂, 剖腹产) the baby is a newborn, cooking is confinement cooking and a
+        # discharge from hospital is the mother's.
+        confinement = any(_CONFINEMENT & {*hit.entry.codes, *hit.entry.usual} for hit in hits)
         pet = any("pet_care" in hit.entry.codes for hit in hits)
         tube = any("nasal_feeding" in hit.entry.codes for hit in hits)
         # With a newborn's care named (月嫂, 新生儿), the baby's care is the newborn's, unless an age says otherwise.
-        newborn = any("newborn_care" in hit.entry.codes for hit in hits) and not ages
+        newborn = (confinement or any("newborn_care" in hit.entry.codes for hit in hits)) and not ages
         # A duty shared with a baby goes to the child's care when only words for an older child are used.
         person_usual = {code for hit in hits if hit.entry.unless for code in hit.entry.usual}
         child_only = _CHILD in person_usual and _INFANT not in person_usual
@@ -886,7 +1109,10 @@ class SkillVocabulary:
             codes = list(hit.entry.codes)
             if hit.entry.without_a_person is not None and not baby and not elder:
                 codes = list(hit.entry.without_a_person)
-            if hit.entry.usual:
+            if confinement and codes == [_GENERIC_COOKING] and "confinement_meals" in self._names:
+                codes = ["confinement_meals"]
+            discharged_mother = confinement and "post_surgery_care" in hit.entry.usual
+            if hit.entry.usual and not hit.served and not discharged_mother:
                 others = named_besides(hit.entry)
                 if self._kept(hit, others if hit.entry.unless else others + cared_for):
                     codes += list(hit.entry.usual)
@@ -894,6 +1120,8 @@ class SkillVocabulary:
             for named in codes:
                 if baby and not elder:
                     named = _FOR_A_BABY.get(named, named)
+                    if newborn and named in (_INFANT, _CHILD) and named not in hit.entry.codes:
+                        named = "newborn_care"  # twins just born, the child of a birth, are newborns
                     if child_only and named == _INFANT and named not in hit.entry.codes:
                         named = _CHILD
                 elif pet and not elder:
@@ -935,8 +1163,8 @@ class SkillVocabulary:
             if hit.entry.umbrella and hit.entry.unless:
                 baby |= bool({_INFANT, _CHILD} & set(hit.entry.usual))
                 elder |= "elderly_daily_care" in hit.entry.usual
-            for code in hit.entry.codes:
-                if code in _FOR_A_BABY:
+            for code in hit.entry.codes if not hit.entry.with_a_baby else ():
+                if code in _FOR_A_BABY or code == "pregnancy_care":  # a baby not yet born is cared for in the mother
                     continue
                 baby |= self._categories.get(code) == "maternity"
                 elder |= self._categories.get(code) == "elderly"
@@ -984,6 +1212,8 @@ def child_ages(text: str) -> list[float]:
     """Every age the text gives a child, in years; a school word stands for six."""
     ages: list[float] = []
     for m in _AGE_MONTHS.finditer(text):
+        if _PREGNANT_BEFORE.search(text[max(0, m.start() - 6) : m.start()]):
+            continue  # months of a pregnancy ("大肚五个月") are no child's age
         if m.group(0) == "满月":
             ages.append(1 / 12)
             continue
