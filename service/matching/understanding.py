@@ -17,7 +17,9 @@ both sides of three mean both.
 Words are read by class rather than one phrase at a time: a verb apart from its object ("把碗洗了",
 "整理一下衣帽间"), a person between a verb and the rest ("哄他睡觉"), a person's thing that is no
 one cared for ("儿童房"), a taste that is an elder's diet only when an elder is named ("清淡"), a bare
-cleaning verb that cleans the catheter or appliance the text names.
+cleaning verb that cleans the catheter or appliance the text names, a person cooked for or driven who is
+no one cared for ("孩子爱吃面包", "开车接送老人"), a birth that makes the baby a newborn and the cooking
+confinement cooking, sleep and illness words that are a baby's only when one is named ("发烧", "夜哭").
 """
 
 from __future__ import annotations
@@ -361,6 +363,8 @@ _SPELLED_OUT = {
     "起夜": frozenset(("fall_prevention", "mobility_transfer")),
     "gets up at night": frozenset(("fall_prevention", "mobility_transfer")),
     "getting up at night": frozenset(("fall_prevention", "mobility_transfer")),
+    # "dressing" is getting dressed, unless a wound is named ("a wound that needs dressing").
+    "dressing": frozenset(("pressure_sore_wound_care",)),
 }
 _CARE_BEFORE = re.compile(
     r"(?:照顾|照看|照料|看护|护理|伺候|服侍|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:for\s*)?(?:my\s*|our\s*)?$"
@@ -603,7 +607,9 @@ class SkillVocabulary:
                     for fetch in _PICKUP_VERBS:
                         key = fetch + normalize(word).strip()
                         if key not in self._entries:
-                            self._entries[key] = Entry(("school_pickup",))
+                            # Taking a child (送孩子) somewhere named as a doctor's is no school run.
+                            yields = frozenset(("medical",)) if fetch == "送" else frozenset()
+                            self._entries[key] = Entry(("school_pickup",), yields=yields)
                             not_by_sound.add(key)
         # A time after school names no duty ("放学后帮忙看着" is no school run).
         for time in _TIMES:
@@ -952,7 +958,9 @@ class SkillVocabulary:
         if bare and not any(s <= bare.start() < e for s, e, _ in covered) and not refused(bare.start()):
             # Company kept against a fall ("怕跌倒，要人陪着") is the fall's prevention.
             yields = _COMPANY_YIELDS | {"fall_prevention"} if bare.group(1) == _KEEPING_COMPANY else frozenset()
-            hits.append(_Hit(show(*bare.span(1)), Entry((_BARE_VERBS[bare.group(1)],), yields=yields), 90.0, "alias"))
+            code = _BARE_VERBS[bare.group(1)]
+            entry = Entry((code,), yields=yields, with_a_baby=code == "infant_sleep_care")  # 哄 is a baby's
+            hits.append(_Hit(show(*bare.span(1)), entry, 90.0, "alias"))
             covered = sorted([*covered, (bare.start(), bare.end(), bare.group(1))])
         for gap_start, gap_end in _complement(covered, len(clause)):
             # What is left is tried fuzzily once filler words are cut; else reported.

@@ -409,6 +409,7 @@ def test_a_person_cooked_for_or_driven_is_no_one_cared_for(vocabulary):
     assert vocabulary.understand("开车送外公外婆去饮早茶").codes[0] == "family_driver"
     assert "elderly_daily_care" not in vocabulary.understand("开车送外公外婆去饮早茶").codes
     assert vocabulary.understand("送孙子去小学").codes == ["school_pickup"]
+    assert vocabulary.understand("送小孩去医院打疫苗").codes == ["medical_escort"]
 
 
 def test_putting_away_mending_and_errands(vocabulary):
@@ -449,6 +450,8 @@ def test_company_kept_and_verbs_whose_object_is_understood(vocabulary):
     assert vocabulary.understand("爸爸退休了，想有人陪他们").codes == ["elderly_companionship"]
     assert vocabulary.understand("陪外婆去医院").codes == ["medical_escort"]
     assert vocabulary.understand("老人需要人陪着").codes == ["elderly_companionship"]
+    assert vocabulary.understand("孙女两岁，晚上要人哄").codes == ["infant_sleep_care"]
+    assert "infant_sleep_care" not in vocabulary.understand("老人脾气大，要人哄").codes
     assert vocabulary.understand("老人手没力，要人喂").codes == ["elderly_feeding"]
     assert vocabulary.understand("老人走路要扶着").codes == ["mobility_transfer"]
     assert vocabulary.understand("老人喝汤会呛").codes == ["elderly_feeding"]
@@ -464,6 +467,7 @@ def test_english_care_words(vocabulary):
         "elderly_bathing_hygiene",
     ]
     assert vocabulary.understand("wound dressing every day").codes == ["pressure_sore_wound_care"]
+    assert vocabulary.understand("a wound on her leg that needs dressing").codes == ["pressure_sore_wound_care"]
     assert vocabulary.understand("help him in and out of bed").codes == ["mobility_transfer"]
     assert vocabulary.understand("Carer after a hip replacement").codes == ["post_surgery_care"]
     assert vocabulary.understand("Down syndrome, 20 years old").codes == ["disability_care"]
