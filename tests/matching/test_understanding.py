@@ -155,7 +155,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
     assert scores["holdout4"].phrases >= 220 and scores["holdout5"].phrases >= 250
     assert scores["generalise"].phrases >= 100
     out = capsys.readouterr().out
-    assert "holdout2: " in out and "holdout3: " in out and "holdout4: " in out and "holdout5: " in out and "generalise: " in out
+    assert all(f"{name}: " in out for name in ("holdout2", "holdout3", "holdout4", "holdout5", "generalise"))
 
 
 def test_the_phrase_sets_cover_every_category_and_style():
