@@ -92,15 +92,18 @@ async def test_metrics_add_up_the_requests_of_every_server_process(settings, dat
     with two_processes(settings, database_url, redis_server.url, tmp_path) as (base, metrics):
         (run_dir,) = tmp_path.glob("nanyue-metrics-*")
         sent = 0
-        # Each request on a new connection, many at once: the two processes take turns accepting.
+        # Each request on a new connection, many at once: the two processes take turns accepting
+        # (once both have started: /ready answered from one of them, the other may still be starting).
+        deadline = time.monotonic() + 60
         async with httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0)) as http:
-            for _ in range(20):
+            while time.monotonic() < deadline:
                 answers = await asyncio.gather(*(http.get(f"{base}/health") for _ in range(20)))
                 assert {a.status_code for a in answers} == {200}
                 sent += len(answers)
                 per_process = [health_counts([str(f)]) for f in run_dir.glob("counter_*.db")]
                 if len([n for n in per_process if n]) == 2:
                     break
+                await asyncio.sleep(0.1)  # leave the starting one a core
         assert len([n for n in per_process if n]) == 2, per_process  # both processes served some
         text = httpx.get(metrics).text
         total = next(
