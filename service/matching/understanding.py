@@ -704,6 +704,10 @@ class SkillVocabulary:
             ):
                 self._pinyin2.setdefault(syllables, []).append(key)
         self._fuzzy_keys = [k for k in self._entries if len(k) >= 3 and k not in made]
+        # The fuzzy candidates, in `_fuzzy_keys` order: the Chinese ones by the length of the piece
+        # (each list made at its first use), the others in one list.
+        self._fuzzy_cjk_near: dict[int, list[str]] = {}
+        self._fuzzy_other = [k for k in self._fuzzy_keys if not _CJK.match(k[0])]
         self._objects_by_first: dict[str, list[str]] = {}
         for obj in sorted(self._verbs_by_object, key=len, reverse=True):
             self._objects_by_first.setdefault(obj[0], []).append(obj)
@@ -857,15 +861,20 @@ class SkillVocabulary:
         if cjk:
             if cjk < 3:
                 return None
-            candidates = [k for k in self._fuzzy_keys if abs(len(k) - len(piece)) <= 1 and _CJK.match(k[0])]
+            candidates = self._fuzzy_cjk_near.get(len(piece))
+            if candidates is None:
+                candidates = self._fuzzy_cjk_near[len(piece)] = [
+                    k for k in self._fuzzy_keys if abs(len(k) - len(piece)) <= 1 and _CJK.match(k[0])
+                ]
             best = process.extractOne(
                 piece, candidates, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF_CJK
             )
         else:
             if len(piece) < 4:
                 return None
-            candidates = [k for k in self._fuzzy_keys if not _CJK.match(k[0])]
-            best = process.extractOne(piece, candidates, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF)
+            best = process.extractOne(
+                piece, self._fuzzy_other, scorer=fuzz.ratio, processor=None, score_cutoff=FUZZY_CUTOFF
+            )
         return (best[0], float(best[1])) if best else None
 
     @staticmethod
