@@ -310,6 +310,7 @@ async def test_household_offers_worker_accepts_household_reviews_public_page_sho
 
         await page.goto(request_url)
         await page.get_by_role("link", name=re.compile("服务记录")).click()
+        await page.get_by_role("button", name="服务已完成").wait_for()  # the placement's page has loaded
         assert person.phone in await page.content()  # her phone, now that she accepted
         await page.get_by_role("button", name="服务已完成").click()
         for legend in ("服务质量", "沟通", "守时可靠", "诚实"):
