@@ -40,8 +40,8 @@ from service.events.dispatcher import WebhookDispatcher
 from service.events.services import Resolver, system_resolver
 from service.idempotency.services import forget_old_keys
 from service.matching import worker_side
-from service.matching.controllers import JobRequestController, WorkerSideController
 from service.matching.checkpoint import CheckpointStore, keep_checkpoints
+from service.matching.controllers import JobRequestController, WorkerSideController
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary

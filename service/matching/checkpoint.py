@@ -19,10 +19,12 @@ keeps a checkpoint from being restored into a copy of the database (pg_dump and 
 transaction ids start over) or after the worker table was emptied (TRUNCATE). The catch-up
 relies on what every refresh relies on: worker rows are never deleted.
 
-Who writes: any process, after its index was loaded by the bulk load and then at most
-every INDEX_CHECKPOINT_SECONDS, when no complete checkpoint of its key is younger than
-that and it holds the advisory lock ADVISORY_LOCK_KEY (a session lock on a connection of
-its own: one writer at a time across processes and machines). The columns are copied into
+Who writes: any process, after its index was loaded by the bulk load, then at most
+every INDEX_CHECKPOINT_SECONDS, and when it finds none of its key, if no complete
+checkpoint of its key is younger than that and it holds the advisory lock
+ADVISORY_LOCK_KEY (a session lock on a connection of its own: one writer at a time across
+processes and machines); it refreshes its index first. An erasure deletes every
+checkpoint (`forget_checkpoints`). The columns are copied into
 one buffer in a thread while the index counts the copy as a reading (rankings go on; a
 refresh waits for the copy, a few hundred ms at 2.3 M workers), then written chunk by
 chunk (each chunk's encoding is a memory copy of CHUNK_BYTES on the event loop, a few ms).
@@ -222,8 +224,7 @@ class CheckpointStore:
 
     async def write(self, index, *, max_age_seconds: float | None = None) -> WriteResult:
         """Save the index's columns unless a complete checkpoint of its key is younger than
-        `max_age_seconds` (default: the store's) or as fresh, or another process is
-        writing one. Never raises: a failure is logged and reported in the result."""
+        `max_age_seconds` (default: the store's), or another process is writing one. Never raises: a failure is logged and reported in the result."""
         started = time.perf_counter()
         max_age = self.max_age_seconds if max_age_seconds is None else max_age_seconds
         try:
@@ -250,12 +251,15 @@ class CheckpointStore:
         try:
             if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_LOCK_KEY):
                 return WriteResult(written=False, reason="another process is writing")
+            # Every change committed before the lock was taken goes in: an erasure waits for
+            # the lock and then deletes every checkpoint, so none written from columns that
+            # predate it survives it (`forget_checkpoints`).
+            await index.ensure_fresh()
             fresh = await conn.fetchrow(
                 "SELECT id FROM index_checkpoint WHERE schema_key = $1 AND complete "
-                "AND (created_at > now() - make_interval(secs => $2) OR fresh_xmin >= $3) ORDER BY id DESC LIMIT 1",
+                "AND created_at > now() - make_interval(secs => $2) ORDER BY id DESC LIMIT 1",
                 key,
                 float(max_age),
-                index.xmin,
             )
             if fresh is not None:
                 return WriteResult(written=False, reason=f"checkpoint {fresh['id']} is recent")
@@ -297,19 +301,53 @@ class CheckpointStore:
         finally:
             await conn.close()  # and with it the advisory lock
 
+    async def has_one(self, index) -> bool:
+        """Whether a complete checkpoint of the index's schema key exists."""
+        conn = await self.connect()
+        try:
+            return bool(
+                await conn.fetchval(
+                    "SELECT EXISTS (SELECT FROM index_checkpoint WHERE schema_key = $1 AND complete)", schema_key(index)
+                )
+            )
+        finally:
+            await conn.close()
+
+
+async def forget_checkpoints() -> None:
+    """Delete every checkpoint, inside the transaction that erases workers' personal fields
+    (`privacy.services.erase_due`): a checkpoint holds their surnames and coordinates. The
+    advisory lock, held to the end of that transaction, first waits for a write under way
+    (which is then deleted too) and keeps others from starting before the erasure commits;
+    the next write refreshes its index first, so it holds the erased rows as erased."""
+    from service.registry.tables import Worker
+
+    db = Worker._meta.db
+    await db.run_ddl(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY:d})")
+    await db.run_ddl("DELETE FROM index_checkpoint")
+
 
 def _json(value) -> dict:
     return value if isinstance(value, dict) else json.loads(value)
 
 
+# How often a process looks whether a checkpoint of its schema exists at all (none after
+# an erasure, say), to write one then rather than at the end of its period.
+MISSING_CHECK_SECONDS = 60.0
+
+
 async def keep_checkpoints(
-    current_index: Callable[[], object], every_seconds: float, poll_seconds: float = 5.0
+    current_index: Callable[[], object],
+    every_seconds: float,
+    poll_seconds: float = 5.0,
+    missing_check_seconds: float = MISSING_CHECK_SECONDS,
 ) -> None:
     """The writer, as a background task of each process: once the index (as `current_index`
     gives it) has been loaded in bulk, a checkpoint at once; then one every `every_seconds`
-    (each write skipped when another process wrote one as recently)."""
+    (each write skipped when another process wrote one as recently), and one as soon as
+    none of its schema is found (looked for every `missing_check_seconds`)."""
     handled = None
-    due = float("inf")
+    due = checked = float("inf")
     while True:
         index = current_index()
         store = getattr(index, "checkpoints", None)
@@ -318,7 +356,19 @@ async def keep_checkpoints(
             if index is not handled:
                 handled = index
                 due = now if index.restored_from is None else now + every_seconds  # type: ignore[attr-defined]
-            if now >= due:
+                checked = now
+            look = now - checked >= missing_check_seconds
+            if look:
+                checked = now
+            if now >= due or (look and not await _has_one(store, index)):
                 await store.write(index, max_age_seconds=every_seconds)
                 due = time.monotonic() + every_seconds
         await asyncio.sleep(min(poll_seconds, every_seconds))
+
+
+async def _has_one(store: CheckpointStore, index) -> bool:
+    try:
+        return await store.has_one(index)
+    except Exception:  # noqa: BLE001 - looked for again at the next round
+        log.warning("candidate index: could not look for a checkpoint", exc_info=True)
+        return True

@@ -284,15 +284,12 @@ async def test_one_writer_at_a_time_and_not_again_too_soon(client, actors, regis
     assert in_app(client, store.write, index).written
     again = in_app(client, store.write, index)
     assert not again.written and "recent" in again.reason
-    # Only the newest checkpoint of a schema is kept.
-    assert (
-        in_app(client, lambda: store.write(index, max_age_seconds=0)).written is False
-    )  # as fresh already (same xmin)
-    await registry.worker()
-    in_app(client, index.ensure_fresh)
-    assert in_app(client, lambda: store.write(index, max_age_seconds=0)).written
-    count = in_app(client, app.state.engine.pool.fetchval, "SELECT count(*) FROM index_checkpoint")
-    assert count == 1
+    # A write reads what changed first; only the newest checkpoint of a schema is kept.
+    _, newer = await registry.worker()
+    newest = in_app(client, lambda: store.write(index, max_age_seconds=0))
+    assert newest.written and index.row_of(newer["id"]) is not None
+    rows = in_app(client, app.state.engine.pool.fetch, "SELECT id, workers FROM index_checkpoint")
+    assert [(r["id"], r["workers"]) for r in rows] == [(newest.checkpoint_id, 2)]
 
 
 async def test_a_failed_write_is_logged_and_the_index_serves_on(client, actors, registry, app, caplog):
@@ -338,11 +335,55 @@ async def test_the_service_writes_after_a_full_load_and_starts_from_it(client, a
                 await asyncio.gather(writer, return_exceptions=True)
             second = new_candidate_index(app)
             await second.ensure_fresh()
+            # With none of its schema left (an erasure deletes them), a process writes anew
+            # without waiting for its period.
+            await app.state.engine.run_ddl("DELETE FROM index_checkpoint")
+            writer = asyncio.create_task(
+                keep_checkpoints(lambda: second, 3600, poll_seconds=0.02, missing_check_seconds=0.05)
+            )
+            try:
+                for _ in range(500):
+                    if await app.state.engine.pool.fetchval("SELECT count(*) FROM index_checkpoint WHERE complete"):
+                        break
+                    await asyncio.sleep(0.02)
+            finally:
+                writer.cancel()
+                await asyncio.gather(writer, return_exceptions=True)
+            rewritten = await app.state.engine.pool.fetchval("SELECT count(*) FROM index_checkpoint WHERE complete")
         with tuned(app, index_checkpoint_seconds=0):
             assert new_candidate_index(app).checkpoints is None
-        return first, second
+        return first, second, rewritten
 
-    first, second = in_app(client, run)
+    first, second, rewritten = in_app(client, run)
+    assert rewritten == 1
     assert first.restored_from is None
     assert second.restored_from is not None and second.n == 2
     assert_same_index(second, first)
+
+
+async def test_an_erasure_deletes_the_checkpoints_that_hold_her(client, actors, registry, app):
+    from datetime import datetime, timezone
+
+    from service.privacy import services as privacy
+
+    person, worker = await registry.worker()
+    await registry.worker()
+    store = store_of(app)
+    index = in_app(client, loaded, cold_index(app))
+    assert in_app(client, store.write, index).written
+    asked = await client.post(f"/api/v1/workers/{worker['id']}/erasure", headers=person.headers)
+    assert asked.status_code == 200, asked.text
+    days = app.state.settings.erasure_retention_days
+    later = datetime.now(timezone.utc) + timedelta(days=days, minutes=1)
+    assert in_app(client, lambda: privacy.erase_due(retention_days=days, now=later)) == [worker["id"]]
+    assert in_app(client, app.state.engine.pool.fetchval, "SELECT count(*) FROM index_checkpoint") == 0
+    # The next write reads the erasure first: the checkpoint holds her row as erased.
+    assert in_app(client, store.write, index).written
+    restored = in_app(
+        client,
+        loaded,
+        CandidateIndex(app.state.taxonomy, DatabaseFacts(app.state.engine), busy=busy_periods, checkpoints=store),
+    )
+    assert restored.restored_from is not None and restored.caught_up_rows == 0
+    row = restored.row_of(worker["id"])
+    assert restored.surname_of(row) == "" and np.isnan(restored.col("lat")[row])
