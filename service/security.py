@@ -81,8 +81,27 @@ def digests_match(a: str, b: str) -> bool:
 
 
 def issue_token(*, user_id: int, role: str, secret: str, ttl_seconds: int) -> str:
-    exp = datetime.now(timezone.utc) + timedelta(seconds=ttl_seconds)
-    return Token(exp=exp, sub=str(user_id), extras={"role": role}).encode(secret, JWT_ALGORITHM)
+    now = datetime.now(timezone.utc)
+    # `iat` is whole seconds (RFC 7519 as PyJWT writes it); `iat_ms` tells a token made just
+    # before a password change from one made just after it within the same second.
+    extras = {"role": role, "iat_ms": issued_ms(now)}
+    return Token(exp=now + timedelta(seconds=ttl_seconds), sub=str(user_id), extras=extras).encode(
+        secret, JWT_ALGORITHM
+    )
+
+
+def issued_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def issued_before(token: Token, moment: datetime) -> bool:
+    """Whether `token` was issued before `moment` (a password change): to the millisecond
+    where the token says (`iat_ms`); tokens without it, to the second, as JWT times are;
+    a token of the same millisecond counts as before."""
+    precise = token.extras.get("iat_ms")
+    if isinstance(precise, int) and not isinstance(precise, bool):
+        return precise <= issued_ms(moment)
+    return token.iat.timestamp() < int(moment.timestamp())
 
 
 def read_token(encoded: str, secret: str, old_secrets: tuple[str, ...] = ()) -> Token | None:

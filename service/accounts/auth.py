@@ -9,7 +9,7 @@ from service.accounts.callers import CallerCache
 from service.accounts.guards import AGENCY_SCOPES, ANONYMOUS, Principal, Role
 from service.database import fetchrow
 from service.errors import Unauthorized
-from service.security import api_key_digest, api_key_prefix, digests_match, read_token
+from service.security import api_key_digest, api_key_prefix, digests_match, issued_before, read_token
 
 # The caller is read as one prepared statement, then remembered for a few seconds by the
 # process's `CallerCache`, which forgets it when the account or key changes
@@ -59,8 +59,8 @@ async def _principal_from_token(
     generation = cache.generation if cache is not None else 0
     user = await fetchrow(_USER, int(token.sub))
     changed = user["password_changed_at"] if user else None
-    # JWT times are whole seconds: a token from before the last password change is refused.
-    if changed is not None and token.iat.timestamp() < int(changed.timestamp()):
+    # A token from before the last password change is refused.
+    if changed is not None and issued_before(token, changed):
         user = None
     if user is None or not user["is_active"]:
         raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")

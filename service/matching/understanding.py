@@ -17,7 +17,9 @@ both sides of three mean both.
 Words are read by class rather than one phrase at a time: a verb apart from its object ("把碗洗了",
 "整理一下衣帽间"), a person between a verb and the rest ("哄他睡觉"), a person's thing that is no
 one cared for ("儿童房"), a taste that is an elder's diet only when an elder is named ("清淡"), a bare
-cleaning verb that cleans the catheter or appliance the text names.
+cleaning verb that cleans the catheter or appliance the text names, a person cooked for or driven who is
+no one cared for ("孩子爱吃面包", "开车接送老人"), a birth that makes the baby a newborn and the cooking
+confinement cooking, sleep and illness words that are a baby's only when one is named ("发烧", "夜哭").
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from rapidfuzz import fuzz, process
 from service.taxonomy.text import normalize
 
 _SPLIT = re.compile(
-    r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|\s+(?:and|&|or|plus|also)\s+|\s+-\s+"
+    r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|(?<!\bin)(?<!\bup)\s+(?:and|&|or|plus|also)\s+(?!out\b|down\b)|\s+-\s+"
     r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|顺手|顺带|同时|然后|兼|仲有|仲要"
 )
 # Words that carry no duty; they are cut from what is left over before it is tried fuzzily.
@@ -219,6 +221,8 @@ _AGE_BETWEEN = re.compile(
     r"(?<=[\u3400-\u9fff])(?:[一二两三四五六七八九十\d]{1,3}\s*(?:个多?月|周?岁半?)|满月)(?:大)?(?:的|嘅)?"
     r"(?=[\u3400-\u9fff])"
 )
+# A pregnancy word before a count of months: the months are the pregnancy's.
+_PREGNANT_BEFORE = re.compile(r"(?:怀孕|怀咗|大肚|有咗|有身孕|孕|怀)(?:已经|已|了|咗|到|约|大约|差不多)?$")
 _SCHOOL = re.compile(r"小学|初中|幼儿园|上学|放学|返学|读书|school|kindergarten")
 _COUNT = re.compile(r"[一二两三四五六七八九十几\d]+\s*(?:个|只|位|名|口|条)")
 _NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
@@ -230,6 +234,7 @@ _FOR_A_BABY = {
     "elderly_bathing_hygiene": "infant_care",
     "elderly_feeding": "infant_feeding",
     "elderly_diet": "infant_feeding",
+    "elderly_companionship": "infant_care",  # 陪玩 with a baby or child is minding them
 }
 # Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
 # of them is also read with the particle after the verb, or with the verb said twice.
@@ -238,14 +243,16 @@ _VERBS = frozenset(
 )
 # The person a verb is done for may stand between the verb and the rest: "哄他睡觉", "氹个女瞓觉", "扶佢上厕所".
 _PERSONS_BETWEEN = ("佢", "他", "她", "个仔", "个女", "bb", "宝宝")
-_PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下")
+_PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下", "靓")
+# Particles of one verb: company kept on the way ("陪着去产检", "陪住去睇医生").
+_PARTICLES_OF = {"陪": ("着", "住", "着去", "住去")}
 _TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照顾", "照看", "打理", "辅导", "检查", "执拾")
 # A verb apart from its object: the object put first ("把碗洗了", "衣服洗好", "窗户都要擦"), or a word or two
 # between them ("整理一下衣帽间", "执吓啲衣柜"). What may stand between the object and a verb after it, and
 # what may follow that verb; and what may stand between a verb and its object after it.
-_BEFORE_VERB = re.compile(r"(?:都|也|全部|全|都要|也要|要|需要|得|再|一起|就)?")
+_BEFORE_VERB = re.compile(r"(?:都|也|全部|全|要|需要|得|再|一起|就|每天|每日|天天|每周|定期|经常)*")
 _AFTER_VERB = re.compile(r"(?:好|完|干净|一下|一遍|一次|了|埋|吓|下|一|个)")
-_BETWEEN_VERB_AND_OBJECT = re.compile(r"(?:一下|一遍|一次|一些|这些|那些|下|吓|啲|埋|个|好)*")
+_BETWEEN_VERB_AND_OBJECT = re.compile(r"(?:一下|一遍|一次|一些|这些|那些|下|吓|啲|埋|个|好|靓)*")
 # A word for a person that names a thing of theirs ("儿童房", "孩子的衣服", "kids' room") is no one cared for.
 _THING_OF_A_PERSON = re.compile(
     r"(?:的|嘅|之|'s|')?\s*(?:房间|房|床|衣服|衣物|衫|校服|玩具|用品|座椅|餐椅|推车|书包|鞋|餐具|room|bedroom|clothes|toys)"
@@ -260,7 +267,39 @@ _TASTE = {
     "控糖": ("nutrition_meal_planning",),
     "少盐少糖": ("nutrition_meal_planning",),
     "少糖少盐": ("nutrition_meal_planning",),
+    "少油少盐": ("nutrition_meal_planning",),
+    "low-salt": ("nutrition_meal_planning",),
+    "low salt": ("nutrition_meal_planning",),
+    "low-sugar": ("nutrition_meal_planning",),
+    "low sugar": ("nutrition_meal_planning",),
+    "low-sodium": ("nutrition_meal_planning",),
+    "low sodium": ("nutrition_meal_planning",),
+    "less salt": ("nutrition_meal_planning",),
+    "soft": (),
+    "mushy": (),
 }
+# A texture ("soft") is a diet only where food is spoken of; "soft-spoken" or "soft toys" are not.
+_TEXTURES = frozenset(("soft", "mushy"))
+# A reminder is a medication reminder where medicine is spoken of ("药很多……要人按时提醒").
+_REMINDERS = ("提醒", "按时提醒", "remind", "reminders", "reminding")
+_MEDICINE = re.compile(r"药|\b(?:medicine|medicines|medication|medications|pills|tablets)\b")
+_FOOD = re.compile(r"\b(?:food|foods|meal|meals|diet|dishes|cook|cooking|rice|porridge|congee)\b|饭|菜|餐|食|粥")
+# Cooking said of a cuisine or a diet is that cuisine or diet ("cook Western meals", "会煮粤菜", "cook soft
+# food"); and a household cooking word in the clause that names an elder's diet is cooking for that diet
+# ("给老人做饭要软烂").
+_GENERIC_COOKING = "home_cooking"
+_CUISINES = frozenset(
+    (
+        "cantonese_cooking",
+        "cantonese_soup",
+        "northern_cooking",
+        "sichuan_hunan_cooking",
+        "western_baking",
+        "confinement_meals",
+        "elderly_diet",
+        "infant_feeding",
+    )
+)
 # A cleaning verb on its own ("清洁", "clean") cleans the thing the text names: a catheter, a wound, a tube,
 # an appliance. Only when none is named is it housework.
 _BARE_CLEANING = frozenset(("清洁", "清洗", "清理", "消毒", "clean", "cleaning"))
@@ -272,6 +311,164 @@ _APPLIANCE = re.compile(
     r"烤箱|焗炉|微波炉|冰箱|雪柜|冰柜|洗碗机|热水器|空调|冷气机|\b(?:oven|fridge|refrigerator|microwave|freezer|dishwasher)s?\b"
 )
 _CLEANING_VERB = re.compile(r"[洗擦抹清刷]|\bclean")
+# A cleaning verb with a room for its object is cleaning ("拖客厅", "扫一下卧室", "客厅拖一遍").
+_ROOM_CLEANING_VERBS = ("拖", "扫", "擦", "抹", "吸", "执", "打扫", "清扫", "清洁", "搞")
+_ROOMS = (
+    "客厅",
+    "大厅",
+    "饭厅",
+    "餐厅",
+    "卧室",
+    "主卧",
+    "次卧",
+    "睡房",
+    "房间",
+    "书房",
+    "儿童房",
+    "阳台",
+    "厨房",
+    "卫生间",
+    "洗手间",
+    "浴室",
+    "厕所",
+    "走廊",
+    "楼梯",
+    "全屋",
+    "地板",
+    "厅",
+    "房",
+)
+# A time after school is no school run ("放学后帮忙看着"); only fetching the child is (接, 接送).
+_TIMES = ("放学后", "放学以后", "放学之后", "下课后", "上学后", "上学以后")
+_PICKUP_VERBS = ("接送", "接", "送")
+# A word for a person with a word for caring for them ("产后需要人照顾", "carer for elderly mum") names that
+# person's care: it is kept when other duties are named too, unless one of them is the person's condition
+# ("照顾我爸，他有阿尔茨海默病" is dementia care), which says what the care is.
+_CARE_AFTER = re.compile(r"^[^，,。；;]{0,8}?(?:照顾|照看|照料|看护|护理|伺候|服侍|照应|daily care|\bcare\b)")
+_CONDITIONS = frozenset(
+    (
+        "dementia_care",
+        "bedridden_care",
+        "disability_care",
+        "palliative_care",
+        "post_surgery_care",
+        "hospital_companion_care",
+        "chronic_disease_monitoring",
+        "infant_common_ailments",
+    )
+)
+# Words for a need whose help the text may spell out: getting up at night (起夜) is help to the toilet,
+# unless the text says the help is against a fall or with getting up and walking.
+_SPELLED_OUT = {
+    "起夜": frozenset(("fall_prevention", "mobility_transfer")),
+    "gets up at night": frozenset(("fall_prevention", "mobility_transfer")),
+    "getting up at night": frozenset(("fall_prevention", "mobility_transfer")),
+    # "dressing" is getting dressed, unless a wound is named ("a wound that needs dressing").
+    "dressing": frozenset(("pressure_sore_wound_care",)),
+}
+_CARE_BEFORE = re.compile(
+    r"(?:照顾|照看|照料|看护|护理|伺候|服侍|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:for\s*)?(?:my\s*|our\s*)?$"
+)
+# Words said of anyone that are a duty only for a baby or child: sleeping ("细路唔肯瞓") and falling ill
+# ("BB发烧咳"). With an elder named, or no one, they name nothing.
+_WITH_A_BABY = {
+    "infant_sleep_care": (
+        "睡觉",
+        "瞓觉",
+        "唔瞓",
+        "不睡",
+        "不睡觉",
+        "入睡",
+        "睡眠",
+        "抱睡",
+        "抱着睡",
+        "夜哭",
+        "半夜醒",
+        "总醒",
+        "老醒",
+        "易醒",
+        "容易醒",
+        "闹觉",
+        "睡不好",
+        "睡唔好",
+        "一放就醒",
+        "放下就哭",
+        "放低就喊",
+        "naps",
+        "nap",
+        "bedtime",
+        "sleeping",
+    ),
+    "infant_common_ailments": (
+        "发烧",
+        "发热",
+        "咳",
+        "咳嗽",
+        "感冒",
+        "拉肚子",
+        "肚泻",
+        "腹泻",
+        "便秘",
+        "呕吐",
+        "生病",
+        "病咗",
+        "出疹",
+        "流鼻涕",
+        "鼻塞",
+        "fever",
+        "cough",
+        "coughing",
+        "diarrhoea",
+        "diarrhea",
+        "sick",
+    ),
+}
+# A mother's own duties imply a baby for shared words (洗澡, 喂饭) but say nothing of the baby's sleep or
+# illness: "乳腺堵了，发烧" is the mother's fever.
+_MOTHER_DUTIES = frozenset(
+    ("maternity_postpartum_care", "pregnancy_care", "lactation_support", "postpartum_recovery", "confinement_meals")
+)
+# The births after which a baby is a newborn and cooking is confinement cooking ("坐月子", "月嫂").
+_CONFINEMENT = frozenset(("maternity_postpartum_care", "confinement_meals"))
+# Cooking, for a person named as the one who eats it ("孩子爱吃面包"): that person is not cared for.
+_COOKING = frozenset(
+    (
+        "home_cooking",
+        "cantonese_cooking",
+        "cantonese_soup",
+        "northern_cooking",
+        "sichuan_hunan_cooking",
+        "western_baking",
+        "nutrition_meal_planning",
+    )
+)
+_EATS_AFTER = re.compile(
+    r"^\s*(?:的|嘅)?\s*(?:都|也|比较|很|好|最|就|平时|特别|非常|超|好)*\s*(?:想|爱|喜欢|钟意|中意|要|只|不|唔|挑|wants? to|likes? to|loves? to)?"
+    r"\s*(?:吃|食|eat|eats|like|likes|love|loves|enjoy|enjoys)"
+)
+_SERVED_BEFORE = re.compile(r"(?:\bfor|给|为|帮)\s*(?:the\s*|my\s*|our\s*)?$")
+# A person driven somewhere ("开车接送老人", "drive grandma") is no one cared for.
+_DRIVEN_BEFORE = re.compile(
+    r"(?:(?:开车|揸车|驾车)\s*(?:接送|接|送|载|车)?|接送|送|载|\bdrive|\bdriving)\s*(?:the\s*|my\s*|our\s*)?$"
+)
+# Keeping a person company: 陪 with the person and nothing after, or an outing ("陪他们", "陪阿爷去饮茶").
+# It yields to a duty the company is for (a doctor's visit, homework, the school run).
+_KEEPING_COMPANY = "陪"
+_PRONOUNS = ("他", "她", "佢", "他们", "她们", "佢哋", "两老", "老两口")
+_COMPANY_YIELDS = frozenset(
+    ("medical", "homework_tutoring", "school_pickup", "early_education", "infant_sleep_care", "grocery_shopping")
+)
+# A verb at the end of its clause with its object understood: "要一口一口喂" is feeding, "需要有人扶" is help
+# walking.
+_BARE_VERB_AT_END = re.compile(r"(喂|扶|陪|哄)(?:住|着|下|一下|吓)?\s*$")
+_BARE_VERBS = {
+    "喂": "elderly_feeding",
+    "扶": "mobility_transfer",
+    "陪": "elderly_companionship",  # "妈妈需要人陪"; a baby's or child's minding when one is named
+    "哄": "infant_sleep_care",
+}
+# Words for a place that hold a duty word: 卫生间 is a room, not 卫生.
+_PLACES = ("卫生间", "洗手间")
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
 # A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
@@ -284,7 +481,7 @@ _COUNT_BETWEEN = re.compile(
 # one is not a common function character ("洗完" is not "洗碗").
 # Numerals and 家 are no typos either ("三口" is not 伤口, "家五" not 家务, "在家照顾" not 驾照).
 _FUNCTION_CHARS = frozenset(
-    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家"
+    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家为"
 )
 
 
@@ -337,6 +534,8 @@ class Entry:
     umbrella: bool = False
     unless: frozenset[str] = frozenset()  # categories or codes whose mention drops the usual duties
     without_a_person: tuple[str, ...] | None = None  # taste words: the codes when no elder or baby is named
+    with_a_baby: bool = False  # words said of anyone ("发烧", "瞓觉"): a duty only when a baby or child is named
+    yields: frozenset[str] = frozenset()  # categories or codes whose mention says what this word was
 
 
 @dataclass(frozen=True)
@@ -359,6 +558,10 @@ class _Hit:
     entry: Entry
     score: float
     source: str
+    clause: int = 0
+    cared_for: bool = False  # a word for a person with a word for caring for them ("老人需要照顾")
+    served: bool = False  # a person cooked for or driven ("给孩子做饭", "开车接送老人")
+    eats: bool = False  # a person said to eat or like something ("孩子爱吃面包"): cooked for, if cooking is named
 
 
 class SkillVocabulary:
@@ -384,11 +587,58 @@ class SkillVocabulary:
         for code, skill in skills.items():
             for alias in [skill["name_zh"], skill["name_en"], *skill["aliases"]]:
                 key = normalize(alias).strip()
-                if key and key not in self._entries:
+                known = self._entries.get(key)
+                if key and known is None:
                     self._entries[key] = Entry((code,))
+                elif key and code not in known.codes:  # type: ignore[union-attr]
+                    # A word listed under two skills names both duties: 夜奶 is a feed, and a night's care.
+                    self._entries[key] = Entry((*known.codes, code))  # type: ignore[union-attr]
+        not_by_sound: set[str] = set()  # words made here from classes are not heard by sound
+        # A cleaning verb with a room for its object ("拖客厅", "擦阳台"): cleaning.
+        for cleaning in _ROOM_CLEANING_VERBS:
+            for room in _ROOMS:
+                if cleaning + room not in self._entries and "general_cleaning" in skills:
+                    self._entries[cleaning + room] = Entry(("general_cleaning",))
+                    not_by_sound.add(cleaning + room)
+        # Fetching a child ("接送儿子", "接kids") is the school run.
+        for umbrella in umbrellas or []:
+            if _CHILD in umbrella.get("usual", ()) and "school_pickup" in skills:
+                for word in umbrella["words"]:
+                    for fetch in _PICKUP_VERBS:
+                        key = fetch + normalize(word).strip()
+                        if key not in self._entries:
+                            # Taking a child (送孩子) somewhere named as a doctor's is no school run.
+                            yields = frozenset(("medical",)) if fetch == "送" else frozenset()
+                            self._entries[key] = Entry(("school_pickup",), yields=yields)
+                            not_by_sound.add(key)
+        # A time after school names no duty ("放学后帮忙看着" is no school run).
+        for time in _TIMES:
+            self._entries.setdefault(time, Entry(()))
         for key, without in _TASTE.items():
             if key in self._entries:
                 self._entries[key] = Entry(self._entries[key].codes, without_a_person=without)
+        # Words said of anyone that are a baby's or child's duty only when one is named ("发烧", "瞓觉").
+        for code, words in _WITH_A_BABY.items():
+            for word in words if code in skills else ():
+                if word not in self._entries:
+                    self._entries[word] = Entry((code,), with_a_baby=True)
+                    not_by_sound.add(word)
+        for word in _REMINDERS if "medication_reminder" in skills else ():
+            if word not in self._entries:
+                self._entries[word] = Entry(("medication_reminder",))
+                not_by_sound.add(word)
+        for place in _PLACES:
+            if place not in self._entries:
+                self._entries[place] = Entry(())
+                not_by_sound.add(place)
+        # Keeping an elder company ("陪阿爷", "陪他们"), unless the company is for a named duty.
+        if "elderly_companionship" in skills:
+            people = [w for u in umbrellas or [] if "elderly_daily_care" in u.get("usual", ()) for w in u["words"]]
+            for person in [*people, *_PRONOUNS]:
+                key = _KEEPING_COMPANY + normalize(person).strip()
+                if key not in self._entries and _CJK.match(key[-1]):
+                    self._entries[key] = Entry(("elderly_companionship",), yields=_COMPANY_YIELDS)
+                    not_by_sound.add(key)
         # Verb + object aliases, by object, for a verb written apart from its object.
         self._verbs_by_object: dict[str, list[str]] = {}
         for key in self._entries:
@@ -396,11 +646,14 @@ class SkillVocabulary:
             rest = key[len(head) :]
             if head and rest and all(_CJK.match(c) for c in rest):
                 self._verbs_by_object.setdefault(rest, []).append(head)
-        with_a_person: set[str] = set()  # not heard by sound: "陪他度" is no typo of 陪他读
+        made = set(not_by_sound)  # nor tried fuzzily: "儿童房的" is no 扫儿童房
+        with_a_person = not_by_sound  # not heard by sound: "陪他度" is no typo of 陪他读
         for key, entry in list(self._entries.items()):
             if len(key) >= 2 and key[0] in _VERBS and _CJK.match(key[1]):
-                for particle in _PARTICLES:
-                    self._entries.setdefault(key[0] + particle + key[1:], entry)
+                for particle in (*_PARTICLES, *_PARTICLES_OF.get(key[0], ())):
+                    if key[0] + particle + key[1:] not in self._entries:
+                        self._entries[key[0] + particle + key[1:]] = entry
+                        with_a_person.add(key[0] + particle + key[1:])  # nor heard by sound: 希望找 is no 洗完澡
                 for person in _PERSONS_BETWEEN:
                     if key[0] + person + key[1:] not in self._entries:
                         self._entries[key[0] + person + key[1:]] = entry
@@ -430,16 +683,34 @@ class SkillVocabulary:
             if syllables and len(syllables) >= 3:
                 self._pinyin.setdefault(syllables, key)
         self._pinyin_lengths = sorted({len(k) for k in self._pinyin}, reverse=True)
+        # Two-character words inside the vocabulary's words, to tell a homophone from a word of its own.
+        self._bigrams = {
+            key[i : i + 2]
+            for key in self._entries
+            for i in range(len(key) - 1)
+            if _CJK.match(key[i]) and _CJK.match(key[i + 1])
+        }
         self._pinyin2: dict[tuple[str, ...], list[str]] = {}
         for key, entry in self._entries.items():
             syllables = pinyin_key(key)
             # A job title with duties of its own (月嫂) is heard by sound too: 月扫; a word for a person is not.
-            if syllables and len(syllables) == 2 and (not entry.umbrella or (entry.codes and not entry.unless)):
+            if (
+                syllables
+                and len(syllables) == 2
+                and key not in not_by_sound
+                and (not entry.umbrella or (entry.codes and not entry.unless))
+            ):
                 self._pinyin2.setdefault(syllables, []).append(key)
-        self._fuzzy_keys = [k for k in self._entries if len(k) >= 3]
+        self._fuzzy_keys = [k for k in self._entries if len(k) >= 3 and k not in made]
         self._objects_by_first: dict[str, list[str]] = {}
         for obj in sorted(self._verbs_by_object, key=len, reverse=True):
             self._objects_by_first.setdefault(obj[0], []).append(obj)
+        # Objects of two or three characters by sound, for an object typed with a homophone ("衣福洗干净").
+        self._objects_by_sound: dict[tuple[str, ...], list[str]] = {}
+        for obj in self._verbs_by_object:
+            syllables = pinyin_key(obj) if 2 <= len(obj) <= 3 else None
+            if syllables:
+                self._objects_by_sound.setdefault(syllables, []).append(obj)
 
     # -- scanning ---------------------------------------------------------------------------
 
@@ -457,6 +728,8 @@ class SkillVocabulary:
                     continue
                 if _ASCII_WORD.match(key[0]) and i > 0 and _ASCII_WORD.match(clause[i - 1]):
                     continue
+                if _ASCII_WORD.match(key[-1]) and re.match(r"-[a-z]", clause[end : end + 2]):
+                    continue  # part of a compound: "soft-spoken" is not "soft"
                 if _ASCII_WORD.match(key[-1]) and end < n and _ASCII_WORD.match(clause[end]):
                     # English plurals and -ing forms still count: "cats", "cooking".
                     tail = re.match(r"(s|es|ing|ed)\b", clause[end:])
@@ -480,10 +753,9 @@ class SkillVocabulary:
         """Verb + object aliases with the two apart: "把碗洗了", "衣服洗好", "窗户都要擦", "整理一下衣帽间"."""
         found: list[tuple[int, int, str]] = []
         for i in range(len(clause)):
-            for obj in self._objects_by_first.get(clause[i], ()):
+            exact = [obj for obj in self._objects_by_first.get(clause[i], ()) if clause.startswith(obj, i)]
+            for obj in sorted([*exact, *self._heard_objects(clause, i)], key=len, reverse=True):
                 end = i + len(obj)
-                if clause[i:end] != obj:
-                    continue
                 verbs = self._verbs_by_object[obj]
                 # The object first: after 把/将 ("把碗洗了"), or a longer object with a word before the verb or
                 # a word after it ("衣服都要洗", "衣服洗好", "窗户擦一擦").
@@ -493,7 +765,12 @@ class SkillVocabulary:
                     after = at + len(verb)
                     if not clause.startswith(verb, at):
                         continue
-                    followed = bool(_AFTER_VERB.match(clause, after)) or clause.startswith(verb, after)
+                    # Followed by a particle, the verb again, or the end of the clause ("衣服洗").
+                    followed = (
+                        bool(_AFTER_VERB.match(clause, after))
+                        or clause.startswith(verb, after)
+                        or not clause[after:].strip()
+                    )
                     if put_first or (len(obj) > 1 and (at > end or followed)):
                         found.append((put_first.start() if put_first else i, after, verb + obj))
                         break
@@ -509,6 +786,22 @@ class SkillVocabulary:
                 break
         return found
 
+    def _heard_objects(self, clause: str, at: int) -> list[str]:
+        """Objects that the characters at this position sound like, longest first."""
+        heard = []
+        for length in (3, 2):
+            syllables = pinyin_key(clause[at : at + length]) if at + length <= len(clause) else None
+            for obj in self._objects_by_sound.get(syllables, ()) if syllables else ():
+                if self._typed_for(clause[at : at + length], obj):
+                    heard.append(obj)
+        return heard
+
+    @staticmethod
+    def _typed_for(written: str, obj: str) -> bool:
+        """Whether a written word is the object typed with one homophone swapped in (no function character)."""
+        swapped = [w for w, o in zip(written, obj) if w != o]
+        return len(written) == len(obj) and len(swapped) == 1 and swapped[0] not in _FUNCTION_CHARS
+
     def _scan_pinyin(self, piece: str) -> tuple[list[tuple[int, int, str]], list[tuple[int, int]]]:
         """Like _scan, by sound, over a stretch of Chinese characters."""
         syllables = pinyin_key(piece)
@@ -520,11 +813,15 @@ class SkillVocabulary:
             found = None
             for length in self._pinyin_lengths:
                 key = self._pinyin.get(syllables[i : i + length]) if i + length <= n else None
+                if key and piece[i] != key[0] and piece[i] in _FUNCTION_CHARS:
+                    key = None  # "为老人" is no 喂老人: a function word before a word is no typo of it
                 if key:
                     found = (i, i + length, key)
                     break
             if found is None and i + 2 <= n:
                 found = self._homophone2(piece[i : i + 2], syllables[i : i + 2], i)
+                if found and self._in_a_word(piece, i, found[2]):
+                    found = None
             if found:
                 if gap_start < i:
                     gaps.append((gap_start, i))
@@ -535,6 +832,13 @@ class SkillVocabulary:
         if gap_start < n:
             gaps.append((gap_start, n))
         return hits, gaps
+
+    def _in_a_word(self, piece: str, at: int, key: str) -> bool:
+        """Whether the swapped character of a two-character homophone makes a word with its other neighbour:
+        in "照顾下起居" the 起 of 下起 (下棋) belongs to 起居."""
+        if piece[at] != key[0]:
+            return at > 0 and piece[at - 1 : at + 1] in self._bigrams
+        return at + 2 < len(piece) and piece[at + 1 : at + 3] in self._bigrams
 
     def _homophone2(self, written: str, syllables: tuple[str, ...], at: int) -> tuple[int, int, str] | None:
         """A two-character word with one character swapped for a homophone: 作饭, 宠勿, 拖第."""
@@ -617,13 +921,16 @@ class SkillVocabulary:
                 sounds += [
                     (offset + s, offset + e, k)
                     for s, e, k in found
-                    if any(
+                    # a word written as it is was read (or left out: "小朋友的玩具" is no one cared for)
+                    if run.group()[s:e] != k
+                    and any(
                         not soft_start <= offset + i < soft_end
                         for i in range(s, e)
                         for soft_start, soft_end, _ in soft or [(0, 0, "")]
                     )
                 ]
         soft = [(s, e, k) for s, e, k in soft if not any(s < se and ss < e for ss, se, _ in sounds)]
+        served_end: int | None = None
         for spans, source in ((hard, "alias"), (soft, "alias"), (sounds, "pinyin")):
             for start, end, key in spans:
                 if refused(start):
@@ -631,8 +938,30 @@ class SkillVocabulary:
                     continue
                 whole = clause.strip() == clause[start:end]
                 score = 90.0 if source == "pinyin" else 100.0 if whole else 95.0
-                hits.append(_Hit(show(start, end), self._entries[key], score, source))
+                entry = self._entries[key]
+                if entry.codes == (_GENERIC_COOKING,) and (
+                    self._cuisine_after(clause, end, hard) or self._cook_of_a_cuisine(clause, end, hard)
+                ):
+                    continue  # "cook Western meals", "会煮粤菜": the cuisine says what is cooked
+                cared = bool(entry.unless) and bool(
+                    _CARE_BEFORE.search(clause[:start]) or self._care_after(clause, end, hard + soft)
+                )
+                served = bool(entry.unless) and (
+                    self._served(clause, start, end, hard)
+                    or (served_end is not None and not clause[served_end:start].strip(" 和同及与跟、and&"))
+                )
+                served_end = end if served else None  # "开车接送爷爷奶奶": both are driven
+                eats = bool(entry.unless) and bool(_EATS_AFTER.match(clause[end:]))
+                hits.append(_Hit(show(start, end), entry, score, source, cared_for=cared, served=served, eats=eats))
         covered = sorted(hard + soft + sounds)
+        bare = _BARE_VERB_AT_END.search(clause)
+        if bare and not any(s <= bare.start() < e for s, e, _ in covered) and not refused(bare.start()):
+            # Company kept against a fall ("怕跌倒，要人陪着") is the fall's prevention.
+            yields = _COMPANY_YIELDS | {"fall_prevention"} if bare.group(1) == _KEEPING_COMPANY else frozenset()
+            code = _BARE_VERBS[bare.group(1)]
+            entry = Entry((code,), yields=yields, with_a_baby=code == "infant_sleep_care")  # 哄 is a baby's
+            hits.append(_Hit(show(*bare.span(1)), entry, 90.0, "alias"))
+            covered = sorted([*covered, (bare.start(), bare.end(), bare.group(1))])
         for gap_start, gap_end in _complement(covered, len(clause)):
             # What is left is tried fuzzily once filler words are cut; else reported.
             for run in re.finditer(r"[\u3400-\u9fff]+|[^\u3400-\u9fff]+", clause[gap_start:gap_end]):
@@ -650,6 +979,38 @@ class SkillVocabulary:
         hits.sort(key=lambda hit: clause.find(normalize(hit.text)))
         return hits, leftovers, negated
 
+    def _cuisine_after(self, clause: str, end: int, spans: list[tuple[int, int, str]]) -> bool:
+        """Whether a cuisine or a diet is named right after a cooking word (only a space between)."""
+        return any(
+            not clause[end:start].strip() and _CUISINES & set(self._entries[key].codes)
+            for start, _, key in spans
+            if start >= end
+        )
+
+    def _cook_of_a_cuisine(self, clause: str, end: int, spans: list[tuple[int, int, str]]) -> bool:
+        """Whether a cooking word names the cook ("做饭的要会做川菜"), with a cuisine after it in the clause."""
+        return clause.startswith("的", end) and any(
+            start >= end and _CUISINES & set(self._entries[key].codes) for start, _, key in spans
+        )
+
+    def _served(self, clause: str, start: int, end: int, spans: list[tuple[int, int, str]]) -> bool:
+        """Whether a person is the one who eats what is cooked ("孩子爱吃面包", "给孩子做饭", "meals for the
+        kids"), or is driven ("开车接送老人")."""
+        if _DRIVEN_BEFORE.search(clause[:start]):
+            return True
+        cooking = [s for s, _, key in spans if _COOKING & set(self._entries[key].codes)]
+        if not _SERVED_BEFORE.search(clause[:start]):
+            return False
+        return any(s < start for s in cooking) or any(
+            s >= end and not clause[end:s].strip(" 做煮整的") for s in cooking
+        )
+
+    @staticmethod
+    def _care_after(clause: str, end: int, spans: list[tuple[int, int, str]]) -> bool:
+        """Whether a word for caring follows a word for a person with no other duty between."""
+        care = _CARE_AFTER.match(clause[end:])
+        return bool(care) and not any(end <= start < end + care.end() for start, _, _ in spans)  # type: ignore[union-attr]
+
     # -- the whole text ---------------------------------------------------------------------
 
     def understand(self, text: str) -> Understood:
@@ -663,12 +1024,13 @@ class SkillVocabulary:
         not_understood: list[str] = []
         # A clause naming an appliance, the appliance as written, and what in the clause was not understood.
         appliances: list[tuple[str, str, list[str]]] = []
-        for match in _clauses(normalized):
-            start, end = match
+        for number, (start, end) in enumerate(_clauses(normalized)):
             clause = normalized[start:end]
             if not clause.strip():
                 continue
             clause_hits, leftovers, negated = self._clause_hits(clause, original[start:end] if same_shape else clause)
+            for hit in clause_hits:
+                hit.clause = number
             hits.extend(clause_hits)
             # A duty the text turns down ("不用做饭") was understood, and is left out.
             leftovers = [
@@ -698,42 +1060,94 @@ class SkillVocabulary:
         if any(code in _CLEANED_ITEMS for hit in hits for code in hit.entry.codes):
             hits = [hit for hit in hits if normalize(hit.text).strip() not in _BARE_CLEANING]
 
+        named_codes = {code for hit in hits for code in hit.entry.codes}
+        hits = [hit for hit in hits if not _SPELLED_OUT.get(normalize(hit.text).strip(), frozenset()) & named_codes]
+        # Keeping company yields to the duty the company is for ("陪奶奶去医院" is the doctor's visit).
+        hits = [
+            hit
+            for hit in hits
+            if not any(
+                code in hit.entry.yields or self._categories.get(code) in hit.entry.yields
+                for code in named_codes - set(hit.entry.codes)
+            )
+        ]
+        # A texture is a diet only where food is spoken of.
+        if not _FOOD.search(normalized):
+            hits = [hit for hit in hits if normalize(hit.text).strip() not in _TEXTURES]
+        if not _MEDICINE.search(normalized):
+            hits = [hit for hit in hits if normalize(hit.text).strip() not in _REMINDERS]
+
         # Duties the text names: its aliases, umbrella words' core duties, and what words for a person
         # cared for (an elder, a baby, a child) stand for; a helper word (保姆) yields to any of them.
         def named_besides(entry: Entry) -> list[str]:
             return [code for h in hits if h.entry is not entry for code in h.entry.codes]
 
+        baby, elder = self._people(hits)
+        # Sleeping and falling ill are a baby's or child's only when one is named (not a mother's, not an elder's).
+        young = any(
+            (hit.entry.unless and {_INFANT, _CHILD} & set(hit.entry.usual))
+            or any(self._categories.get(c) == "maternity" and c not in _MOTHER_DUTIES for c in hit.entry.codes)
+            for hit in hits
+            if not hit.entry.with_a_baby
+        )
+        hits = [hit for hit in hits if not hit.entry.with_a_baby or (young and not elder)]
+        # A person said to eat or like something, where cooking is asked, is the one cooked for.
+        cooked = any(_COOKING & set(hit.entry.codes) for hit in hits)
+        for hit in hits:
+            hit.served |= hit.eats and cooked
         cared_for = [
             code
             for h in hits
-            if h.entry.unless
+            if h.entry.unless and not h.served
             for code in h.entry.usual
-            if not self._suppressed(h.entry, named_besides(h.entry))
+            if self._kept(h, named_besides(h.entry))
         ]
-        baby, elder = self._people(hits)
+        # After a birth (坐月子, 月嫂, 剖腹产) the baby is a newborn, cooking is confinement cooking and a
+        # discharge from hospital is the mother's.
+        confinement = any(_CONFINEMENT & {*hit.entry.codes, *hit.entry.usual} for hit in hits)
         pet = any("pet_care" in hit.entry.codes for hit in hits)
         tube = any("nasal_feeding" in hit.entry.codes for hit in hits)
         # With a newborn's care named (月嫂, 新生儿), the baby's care is the newborn's, unless an age says otherwise.
-        newborn = any("newborn_care" in hit.entry.codes for hit in hits) and not ages
-        matched: list[dict] = []
-        seen: set[str] = set()
+        newborn = (confinement or any("newborn_care" in hit.entry.codes for hit in hits)) and not ages
+        # A duty shared with a baby goes to the child's care when only words for an older child are used.
+        person_usual = {code for hit in hits if hit.entry.unless for code in hit.entry.usual}
+        child_only = _CHILD in person_usual and _INFANT not in person_usual
+        resolved: list[tuple[_Hit, list[str]]] = []
         for hit in hits:
             codes = list(hit.entry.codes)
             if hit.entry.without_a_person is not None and not baby and not elder:
                 codes = list(hit.entry.without_a_person)
-            if hit.entry.usual:
+            if confinement and codes == [_GENERIC_COOKING] and "confinement_meals" in self._names:
+                codes = ["confinement_meals"]
+            discharged_mother = confinement and "post_surgery_care" in hit.entry.usual
+            if hit.entry.usual and not hit.served and not discharged_mother:
                 others = named_besides(hit.entry)
-                if not self._suppressed(hit.entry, others if hit.entry.unless else others + cared_for):
+                if self._kept(hit, others if hit.entry.unless else others + cared_for):
                     codes += list(hit.entry.usual)
+            shared = []
             for named in codes:
                 if baby and not elder:
                     named = _FOR_A_BABY.get(named, named)
+                    if newborn and named in (_INFANT, _CHILD) and named not in hit.entry.codes:
+                        named = "newborn_care"  # twins just born, the child of a birth, are newborns
+                    if child_only and named == _INFANT and named not in hit.entry.codes:
+                        named = _CHILD
                 elif pet and not elder:
                     named = _FOR_A_PET.get(named, named)
                 if tube and named in ("elderly_feeding", "elderly_diet"):
                     named = "nasal_feeding"  # fed, liquid food too, through the tube the text names
                 if newborn and named == _INFANT:
                     named = "newborn_care"
+                shared.append(named)
+            resolved.append((hit, shared))
+        # Household cooking in a clause that names an elder's diet is the cooking of that diet.
+        diet_clauses = {hit.clause for hit, codes in resolved if "elderly_diet" in codes}
+        matched: list[dict] = []
+        seen: set[str] = set()
+        for hit, codes in resolved:
+            if hit.clause in diet_clauses and hit.entry.codes == (_GENERIC_COOKING,):
+                continue
+            for named in codes:
                 for code in _by_age(named, ages):
                     if code in seen or code not in self._names:
                         continue
@@ -757,12 +1171,18 @@ class SkillVocabulary:
             if hit.entry.umbrella and hit.entry.unless:
                 baby |= bool({_INFANT, _CHILD} & set(hit.entry.usual))
                 elder |= "elderly_daily_care" in hit.entry.usual
-            for code in hit.entry.codes:
-                if code in _FOR_A_BABY:
+            for code in hit.entry.codes if not hit.entry.with_a_baby else ():
+                if code in _FOR_A_BABY or code == "pregnancy_care":  # a baby not yet born is cared for in the mother
                     continue
                 baby |= self._categories.get(code) == "maternity"
                 elder |= self._categories.get(code) == "elderly"
         return baby, elder
+
+    def _kept(self, hit: _Hit, named: list[str]) -> bool:
+        """Whether an umbrella word's usual duties stand beside the duties named."""
+        if hit.cared_for and not _CONDITIONS.intersection(named):
+            return True
+        return not self._suppressed(hit.entry, named)
 
     def _suppressed(self, entry: Entry, named: list[str]) -> bool:
         """Whether the text names a duty that replaces the umbrella word's usual ones."""
@@ -800,6 +1220,8 @@ def child_ages(text: str) -> list[float]:
     """Every age the text gives a child, in years; a school word stands for six."""
     ages: list[float] = []
     for m in _AGE_MONTHS.finditer(text):
+        if _PREGNANT_BEFORE.search(text[max(0, m.start() - 6) : m.start()]):
+            continue  # months of a pregnancy ("大肚五个月") are no child's age
         if m.group(0) == "满月":
             ages.append(1 / 12)
             continue

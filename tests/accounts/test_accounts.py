@@ -95,6 +95,24 @@ async def test_bad_forged_and_expired_tokens_are_401(client, actors, settings):
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
+def test_a_token_made_in_the_second_of_a_password_change_is_told_apart_by_its_milliseconds():
+    from service.security import issue_token, issued_before, read_token
+
+    secret = "a-secret-of-at-least-thirty-two-bytes"
+    token = read_token(issue_token(user_id=7, role="employer", secret=secret, ttl_seconds=60), secret)
+    assert token is not None
+    made = datetime.fromtimestamp(token.extras["iat_ms"] / 1000, timezone.utc)
+    # The password changed a millisecond after the token was made, in the same second or not.
+    assert issued_before(token, made + timedelta(milliseconds=1))
+    assert issued_before(token, made)  # the same millisecond: before, to be safe
+    # A token made a millisecond after the change stays good, though its `iat` second is the change's.
+    assert not issued_before(token, made - timedelta(milliseconds=1))
+    # A token without `iat_ms` (made before it existed) is judged by its whole-second `iat`.
+    legacy = Token(exp=datetime.now(timezone.utc) + timedelta(hours=1), sub="7", iat=token.iat)
+    assert not issued_before(legacy, token.iat + timedelta(milliseconds=999))
+    assert issued_before(legacy, token.iat + timedelta(seconds=1))
+
+
 async def test_no_credentials_means_no_access(client):
     assert (await client.get("/api/v1/accounts/me")).status_code == 401
     assert (await client.get("/api/v1/workers")).status_code == 401

@@ -150,11 +150,12 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
     assert set(scores) == {"tuning", "holdout"} and scores["holdout"].phrases >= 100
     assert f"recall {tuning.recall:.3f}" in out
     scores = phrase_eval.main(["--quiet", "--set", "all"])
-    assert set(scores) == {"tuning", "holdout", "holdout2", "holdout3", "generalise"}
+    assert set(scores) == {"tuning", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "generalise"}
     assert scores["holdout2"].phrases >= 120 and scores["holdout3"].phrases >= 200
+    assert scores["holdout4"].phrases >= 220 and scores["holdout5"].phrases >= 250
     assert scores["generalise"].phrases >= 100
     out = capsys.readouterr().out
-    assert "holdout2: " in out and "holdout3: " in out and "generalise: " in out
+    assert all(f"{name}: " in out for name in ("holdout2", "holdout3", "holdout4", "holdout5", "generalise"))
 
 
 def test_the_phrase_sets_cover_every_category_and_style():
@@ -344,3 +345,140 @@ def test_homophones_of_job_titles_but_not_of_numerals_or_home(vocabulary):
 def test_leaving_hospital_yields_to_a_named_medical_duty(vocabulary):
     assert vocabulary.understand("刚出院，需要人照顾").codes == ["post_surgery_care"]
     assert vocabulary.understand("出院后还带着尿管，要会护理").codes == ["catheter_stoma_care"]
+
+
+def test_a_word_under_two_skills_names_both(vocabulary):
+    assert sorted(vocabulary.understand("晚上喂夜奶").codes) == ["infant_feeding", "infant_sleep_care"]
+
+
+def test_getting_up_at_night_is_toileting_unless_the_help_is_spelled_out(vocabulary):
+    assert vocabulary.understand("老人晚上要起夜").codes == ["toileting_incontinence_care"]
+    assert vocabulary.understand("外公起夜容易摔跤").codes == ["fall_prevention"]
+
+
+def test_english_tastes_and_textures_and_cooking_a_cuisine(vocabulary):
+    assert vocabulary.understand("Cook soft, low-salt meals for grandpa").codes == ["elderly_diet"]
+    assert vocabulary.understand("Cook healthy low-salt meals").codes == ["home_cooking", "nutrition_meal_planning"]
+    # A texture is a diet only where food is spoken of; a hyphenated compound is not its first word.
+    assert vocabulary.understand("soft-spoken helper for grandma").codes == ["elderly_daily_care"]
+    assert vocabulary.understand("Cook western meals").codes == ["western_baking"]
+    assert vocabulary.understand("给老人做饭要软烂").codes == ["elderly_diet"]
+
+
+def test_a_cleaning_verb_with_a_room_is_cleaning(vocabulary):
+    assert vocabulary.understand("拖客厅").codes == ["general_cleaning"]
+    assert vocabulary.understand("扫一下卧室").codes == ["general_cleaning"]
+    assert vocabulary.understand("阳台每周擦一遍").codes == ["general_cleaning"]
+    assert vocabulary.understand("儿童房的衣柜要整理").codes == ["home_organizing"]
+
+
+def test_after_school_is_a_time_and_fetching_a_child_is_the_school_run(vocabulary):
+    assert vocabulary.understand("儿子五岁，放学以后帮忙看着").codes == ["child_care"]
+    assert vocabulary.understand("接送kids上学").codes == ["school_pickup"]
+
+
+def test_an_object_typed_with_a_homophone_before_its_verb(vocabulary):
+    assert vocabulary.understand("衣福要洗干净").codes == ["laundry_ironing"]
+    assert vocabulary.understand("衣服洗").codes == ["laundry_ironing"]
+    assert vocabulary.understand("碗要洗干净").codes != ["appliance_cleaning"]
+
+
+def test_playing_with_a_child_is_minding_the_child(vocabulary):
+    assert vocabulary.understand("宝宝一岁半，白天陪玩").codes == ["infant_care"]
+    assert vocabulary.understand("儿子四岁，需要人陪玩").codes == ["child_care"]
+    assert vocabulary.understand("陪老人聊天").codes == ["elderly_companionship"]
+
+
+def test_a_person_said_to_need_care_keeps_that_care_beside_other_duties(vocabulary):
+    codes = vocabulary.understand("顺产后需要人照顾，再帮忙催奶").codes
+    assert codes == ["maternity_postpartum_care", "lactation_support"]
+    assert vocabulary.understand("Carer for my mum, first aid certificate").codes == ["elderly_daily_care", "first_aid"]
+    # The person's condition says what the care is.
+    assert vocabulary.understand("照顾我爸，他有阿尔茨海默病").codes == ["dementia_care"]
+
+
+def test_a_person_cooked_for_or_driven_is_no_one_cared_for(vocabulary):
+    # The one who eats what is cooked.
+    assert vocabulary.understand("小儿子爱吃饺子，要会包").codes == ["northern_cooking"]
+    assert vocabulary.understand("给女儿做辅食以外的饭菜").codes != []
+    assert "child_care" not in vocabulary.understand("Bake bread for the children").codes
+    assert vocabulary.understand("为奶奶煮饭").codes == ["home_cooking"]
+    # Eating with no cooking asked says nothing: the child is still minded.
+    assert vocabulary.understand("孩子五岁，爱吃零食，白天看着").codes == ["child_care"]
+    # The one driven; both of two.
+    assert vocabulary.understand("开车送外公外婆去饮早茶").codes[0] == "family_driver"
+    assert "elderly_daily_care" not in vocabulary.understand("开车送外公外婆去饮早茶").codes
+    assert vocabulary.understand("送孙子去小学").codes == ["school_pickup"]
+    assert vocabulary.understand("送小孩去医院打疫苗").codes == ["medical_escort"]
+
+
+def test_putting_away_mending_and_errands(vocabulary):
+    assert vocabulary.understand("把夏天的衣服收起来").codes == ["home_organizing"]
+    assert vocabulary.understand("执靓个柜桶").codes == ["home_organizing"]
+    assert vocabulary.understand("外套掉扣子了").codes == ["sewing_mending"]
+    assert vocabulary.understand("窗帘太长要改短").codes == ["sewing_mending"]
+    assert vocabulary.understand("取快递，交水电费").codes == ["grocery_shopping"]
+
+
+def test_after_a_birth_the_baby_is_a_newborn_and_cooking_is_confinement_cooking(vocabulary):
+    assert vocabulary.understand("坐月子，要人煮饭").codes == ["maternity_postpartum_care", "confinement_meals"]
+    codes = vocabulary.understand("剖腹产出院，照顾大人和宝宝").codes
+    assert "post_surgery_care" not in codes and "newborn_care" in codes
+    # Without a birth, a discharge is still after an operation, and cooking is home cooking.
+    assert vocabulary.understand("刚出院，要人照顾").codes == ["post_surgery_care"]
+    assert vocabulary.understand("三胞胎刚出生，要人换尿布").codes == ["newborn_care"]
+
+
+def test_sleep_and_illness_are_a_baby_or_childs_only_when_one_is_named(vocabulary):
+    assert vocabulary.understand("宝宝八个月，晚上闹觉").codes == ["infant_sleep_care"]
+    assert vocabulary.understand("小朋友三岁，发热了").codes == ["infant_common_ailments"]
+    # An elder's fever, or a mother's, is not a baby's.
+    assert "infant_common_ailments" not in vocabulary.understand("奶奶发烧了，要人照顾").codes
+    assert vocabulary.understand("涨奶，还发烧").codes == ["lactation_support"]
+    assert vocabulary.understand("发烧").codes == []
+
+
+def test_months_of_a_pregnancy_are_no_childs_age(vocabulary):
+    assert child_age_years("怀孕八个月") is None
+    assert child_age_years("宝宝八个月") == 8 / 12
+    assert vocabulary.understand("怀孕八个月，要人打扫卫生").codes == ["pregnancy_care", "general_cleaning"]
+    # A pregnancy names no baby yet: company with a pregnant wife is no baby's minding.
+    assert "infant_care" not in vocabulary.understand("老婆怀孕了，陪她散步").codes
+
+
+def test_company_kept_and_verbs_whose_object_is_understood(vocabulary):
+    assert vocabulary.understand("爸爸退休了，想有人陪他们").codes == ["elderly_companionship"]
+    assert vocabulary.understand("陪外婆去医院").codes == ["medical_escort"]
+    assert vocabulary.understand("老人需要人陪着").codes == ["elderly_companionship"]
+    assert vocabulary.understand("孙女两岁，晚上要人哄").codes == ["infant_sleep_care"]
+    assert "infant_sleep_care" not in vocabulary.understand("老人脾气大，要人哄").codes
+    assert vocabulary.understand("老人手没力，要人喂").codes == ["elderly_feeding"]
+    assert vocabulary.understand("老人走路要扶着").codes == ["mobility_transfer"]
+    assert vocabulary.understand("老人喝汤会呛").codes == ["elderly_feeding"]
+    assert vocabulary.understand("每天帮爷爷洗漱").codes == ["elderly_bathing_hygiene"]
+    # A reminder is a medication reminder only where medicine is spoken of.
+    assert vocabulary.understand("药要按时吃，记得提醒").codes == ["medication_reminder"]
+    assert vocabulary.understand("提醒他喝水").codes != ["medication_reminder"]
+
+
+def test_english_care_words(vocabulary):
+    assert vocabulary.understand("Help with dressing and showering").codes == [
+        "elderly_daily_care",
+        "elderly_bathing_hygiene",
+    ]
+    assert vocabulary.understand("wound dressing every day").codes == ["pressure_sore_wound_care"]
+    assert vocabulary.understand("a wound on her leg that needs dressing").codes == ["pressure_sore_wound_care"]
+    assert vocabulary.understand("help him in and out of bed").codes == ["mobility_transfer"]
+    assert vocabulary.understand("Carer after a hip replacement").codes == ["post_surgery_care"]
+    assert vocabulary.understand("Down syndrome, 20 years old").codes == ["disability_care"]
+    assert vocabulary.understand("keto meal prep").codes == ["nutrition_meal_planning"]
+
+
+def test_a_homophone_inside_a_word_or_after_a_function_word_is_no_typo(vocabulary):
+    # 下起居 is 下 + 起居, not 下棋; 为老人 is for the elder, not 喂老人.
+    assert "elderly_companionship" not in vocabulary.understand("照顾下起居").codes
+    assert "elderly_feeding" not in vocabulary.understand("为老人煮粥").codes
+    assert vocabulary.understand("卫生间有点滑").codes == []
+    # Typos still are: 照故 for 照顾, 洗一服 for 洗衣服.
+    assert vocabulary.understand("洗一服").codes == ["laundry_ironing"]
+    assert vocabulary.understand("照故老人").codes == ["elderly_daily_care"]
