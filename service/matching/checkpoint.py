@@ -24,10 +24,10 @@ every INDEX_CHECKPOINT_SECONDS, and when it finds none of its key, if no complet
 checkpoint of its key is younger than that and it holds the advisory lock
 ADVISORY_LOCK_KEY (a session lock on a connection of its own: one writer at a time across
 processes and machines); it refreshes its index first. An erasure deletes every
-checkpoint (`forget_checkpoints`). The columns are copied into
-one buffer in a thread while the index counts the copy as a reading (rankings go on; a
-refresh waits for the copy, a few hundred ms at 2.3 M workers), then written chunk by
-chunk (each chunk's encoding is a memory copy of CHUNK_BYTES on the event loop, a few ms).
+checkpoint (`forget_checkpoints`). The columns are copied into one buffer in a thread
+while the index counts the copy as a reading (rankings go on; a refresh waits for the
+copy, 0.4-0.7 s at 2.3 M workers), then written chunk by chunk (each chunk's encoding is
+a memory copy of CHUNK_BYTES on the event loop, a few ms).
 The header row, every chunk, `complete = true` and the pruning of older checkpoints are
 one transaction: a checkpoint is seen whole or not at all, and a torn one is never read.
 A failure to write is logged; the service goes on with its index.
@@ -56,7 +56,8 @@ log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = 1
 # Each chunk is one bytea value (PostgreSQL allows up to 1 GB). Sending one is a memory
 # copy or two on the event loop: 16 MB chunks held it 11-13 ms each at 2.3 M workers, 4 MB
-# a few ms; 76 chunks of 4 MB cost no measurable time more than 19 of 16 MB.
+# a few ms. Whole writes took 1.4-2.6 s in 4 MB chunks and 1.9-2.1 s in 16 MB ones (on a
+# machine shared with other jobs: no difference to tell).
 CHUNK_BYTES = 4 * 2**20
 # pg_try_advisory_lock key of the checkpoint writer (b"nyjz-ckp" as a big-endian int64).
 ADVISORY_LOCK_KEY = int.from_bytes(b"nyjz-ckp", "big")
