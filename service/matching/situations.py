@@ -26,12 +26,15 @@ class Situation:
     # Whether the second word may stand in the clause before or after ("药一天三次，要人盯着").
     across: bool = False
 
-    def find(self, clause: str, beside: str = "") -> re.Match[str] | None:
-        """The first list's word in the clause, when the second list's is there too (or, for a row that
-        reaches across, in a clause beside it)."""
+    def find(self, clause: str, beside: str = "") -> tuple[re.Match[str], re.Match[str] | None] | None:
+        """The first list's word in the clause, and the second list's in the clause (None when it is in a
+        clause beside it, for a row that reaches across, or when the row has no second list)."""
         found = self.first.search(clause)
-        if found and (self.second is None or self.second.search(clause + " " + beside * self.across)):
-            return found
+        if found is None or self.second is None:
+            return (found, None) if found else None
+        second = self.second.search(clause)
+        if second or (self.across and self.second.search(beside)):
+            return found, second
         return None
 
 

@@ -990,14 +990,16 @@ class SkillVocabulary:
         beside is the text of the clauses before and after it."""
         hits = []
         for situation in SITUATIONS:
-            match = situation.find(clause, beside)
+            both = situation.find(clause, beside)
             if (
-                match is None
+                both is None
                 or situation.code not in self._names
                 or any(situation.code in hit.entry.codes for hit in found)
-                or _NEGATION.search(clause[max(0, match.start() - 14) : match.start()])
+                # either word turned down ("药不用盯着")
+                or any(m and _NEGATION.search(clause[max(0, m.start() - 14) : m.start()]) for m in both)
             ):
                 continue
+            match = both[0]
             text = written[match.start() : match.end()] if len(written) == len(clause) else match.group()
             hits.append(_Hit(text.strip(), Entry((situation.code,)), 90.0, "alias"))
         return hits
