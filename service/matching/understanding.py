@@ -289,6 +289,8 @@ _FOOD = re.compile(r"\b(?:food|foods|meal|meals|diet|dishes|cook|cooking|rice|po
 # food"); and a household cooking word in the clause that names an elder's diet is cooking for that diet
 # ("给老人做饭要软烂").
 _GENERIC_COOKING = "home_cooking"
+# "a cook who …", "someone to cook for us twice a week who …": the cook, described after.
+_COOK_WHO = re.compile(r"(?:\s+[\w-]+){0,6}?\s+who\b")
 _CUISINES = frozenset(
     (
         "cantonese_cooking",
@@ -1013,8 +1015,9 @@ class SkillVocabulary:
         )
 
     def _cook_of_a_cuisine(self, clause: str, end: int, spans: list[tuple[int, int, str]]) -> bool:
-        """Whether a cooking word names the cook ("做饭的要会做川菜"), with a cuisine after it in the clause."""
-        return clause.startswith("的", end) and any(
+        """Whether a cooking word names the cook ("做饭的要会做川菜", "a cook who can do Sichuan food"), with a
+        cuisine after it in the clause."""
+        return bool(clause.startswith("的", end) or _COOK_WHO.match(clause, end)) and any(
             start >= end and _CUISINES & set(self._entries[key].codes) for start, _, key in spans
         )
 

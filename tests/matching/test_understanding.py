@@ -526,3 +526,10 @@ def test_situation_words_and_a_wheelchair_beside_a_disability(vocabulary):
     # 膝头 (a knee) is no 洗头; an English range hood is cleaned when washing is asked.
     assert vocabulary.understand("膝头痛").codes == []
     assert vocabulary.understand("wash the range hood").codes == ["appliance_cleaning"]
+
+
+def test_a_cook_described_by_a_cuisine_after_who_cooks_that_cuisine(vocabulary):
+    assert vocabulary.understand("a cook who can do Sichuan food").codes == ["sichuan_hunan_cooking"]
+    assert vocabulary.understand("someone to cook for us who knows Cantonese dishes").codes == ["cantonese_cooking"]
+    # Without a cuisine after, cooking is cooking.
+    assert "home_cooking" in vocabulary.understand("someone to cook and clean, who speaks English").codes
