@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import hashlib
 import math
 import os
 import resource
 import sys
+import threading
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -46,6 +49,7 @@ from service.database import (  # noqa: E402
     start_embedded_server,
     with_database,
 )
+from service.matching.checkpoint import CheckpointStore  # noqa: E402
 from service.matching.facts import DatabaseFacts  # noqa: E402
 from service.matching.index import CandidateIndex  # noqa: E402
 from service.matching.ranking import (  # noqa: E402
@@ -361,6 +365,108 @@ async def timed(label: str, queries: list[MatchQuery], run, budget: float) -> li
     return latencies
 
 
+class PeakRss:
+    """The largest resident size seen, sampled every 20 ms in a thread, while in the block."""
+
+    def __enter__(self) -> PeakRss:
+        self.peak = rss_mb()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, rss_mb())
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_mb())
+
+
+def column_digests(index: CandidateIndex) -> dict[str, str]:
+    """A digest of each column over the rows in use, and of what the columns depend on."""
+    digests = {
+        name: hashlib.sha256(np.ascontiguousarray(index.col(name)).tobytes()).hexdigest() for name in index._columns
+    }
+    digests["_surnames"] = hashlib.sha256("\n".join(index.surnames).encode()).hexdigest()
+    digests["_skipped"] = hashlib.sha256(repr(sorted(index.skipped.items())).encode()).hexdigest()
+    for name in ("skills", "districts", "languages"):
+        digests[f"_{name}"] = repr(sorted(getattr(index, name).bits.items()))
+    return digests
+
+
+def rankings_of(index: CandidateIndex, queries: list[MatchQuery]) -> list:
+    return [rank(index, q, limit=LIMIT, offset=0) for q in queries]
+
+
+async def checkpoint_round(
+    engine, url: str, taxonomy, index: CandidateIndex, queries: list[MatchQuery], catch_up: int
+) -> tuple[CandidateIndex, dict]:
+    """Write a checkpoint of the freshly loaded `index` (timed, with the event loop's
+    lateness meanwhile), drop the index, then start a new one from the checkpoint (timed
+    until it can rank: reading, catching up, rebuilding the lists, reading the placements)
+    and check that it holds the same columns and ranks the same. With `catch_up`, that
+    many workers are touched (a write that changes nothing but their change_txid) between
+    the checkpoint and the restore."""
+    store = CheckpointStore.of(engine, max_age_seconds=0)
+    ticker = asyncio.create_task(loop_lag())
+    written = await store.write(index, max_age_seconds=0)
+    ticker.cancel()
+    await asyncio.gather(ticker, return_exceptions=True)
+    write_lag = max(LAGS) if LAGS else 0.0
+    LAGS.clear()
+    if not written.written:
+        raise SystemExit(f"the checkpoint was not written: {written.reason}")
+    # What this checkpoint's chunks take in the table (the relation's size also counts the
+    # older checkpoints deleted and not yet vacuumed).
+    stored = await engine.pool.fetchval(
+        "SELECT sum(pg_column_size(data)) FROM index_checkpoint_chunk WHERE checkpoint = $1", written.checkpoint_id
+    )
+    digests, rankings = column_digests(index), rankings_of(index, queries)
+    del index
+    gc.collect()
+    rss_dropped = rss_mb()
+    if catch_up:
+        await engine.pool.execute(
+            f"UPDATE worker SET change_txid = 0 WHERE id IN (SELECT id FROM worker ORDER BY random() LIMIT {catch_up:d})"
+        )
+    restored = CandidateIndex(taxonomy, DatabaseFacts(engine), checkpoints=store)
+    with PeakRss() as peak:
+        started = time.perf_counter()
+        await restored.ensure_fresh()
+        restore_seconds = time.perf_counter() - started
+    if restored.restored_from != written.checkpoint_id:
+        raise SystemExit("the index did not start from the checkpoint just written")
+    differing = [
+        name
+        for name, digest in column_digests(restored).items()
+        if digest != digests[name] and not (catch_up and name == "txid")
+    ]
+    same_rankings = rankings_of(restored, queries) == rankings
+    print(
+        f"checkpoint: written in {written.seconds:.1f} s ({written.size / 2**20:.0f} MB of columns, "
+        f"{stored / 2**20:.0f} MB stored; event loop late by at most {write_lag:.1f} ms meanwhile); "
+        f"restored in {restore_seconds:.1f} s with {restored.caught_up_rows} rows caught up; "
+        f"columns {'equal' if not differing else 'DIFFER: ' + ', '.join(differing)}, "
+        f"rankings of {len(queries)} requests {'equal' if same_rankings else 'DIFFER'}",
+        file=sys.stderr,
+    )
+    return restored, {
+        "write_seconds": written.seconds,
+        "checkpoint_mb": written.size / 2**20,
+        "stored_mb": stored / 2**20,
+        "write_lag_ms": write_lag,
+        "restore_seconds": restore_seconds,
+        "caught_up": restored.caught_up_rows,
+        "rss_dropped_mb": rss_dropped,
+        "rss_restore_peak_mb": peak.peak,
+        "rss_restored_mb": rss_mb(),
+        "same": not differing and same_rankings,
+    }
+
+
 def summary(latencies: list[float]) -> dict:
     values = np.array(latencies)
     return {
@@ -410,6 +516,11 @@ async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
         await index.ensure_fresh()
         load_seconds = time.perf_counter() - started
         rss_after = rss_mb()
+        checkpoint = None
+        if args.checkpoint:
+            index, checkpoint = await checkpoint_round(
+                engine, url, taxonomy, index, district_queries + province_queries, args.catch_up
+            )
 
         async def service(q):
             await index.ensure_fresh()
@@ -457,6 +568,7 @@ async def bench_size(size: int, args, server_url: str, data_key: bytes) -> dict:
             "agreement": float(np.mean(agreement)) if agreement else float("nan"),
             "idle_lag_ms": idle_lag,
             "scopes": {},
+            "checkpoint": checkpoint,
         }
         for scope, queries, repeat in (
             ("district", district_queries, args.district_repeat),
@@ -531,6 +643,21 @@ def markdown(all_results: list[dict]) -> str:
             f"{r['scopes']['district']['service']['loop_lag_ms']:.1f} / "
             f"{r['scopes']['province']['service']['loop_lag_ms']:.1f}; {r['idle_lag_ms']:.1f} |"
         )
+    if any(r["checkpoint"] for r in all_results):
+        lines += [
+            "",
+            "| workers | full load s | checkpoint write s | checkpoint MB (columns / stored) | event loop late during the write, max ms | restore s (read, catch up, rebuild, placements) | rows caught up | RSS MB: index dropped → restore peak → restored | restored = loaded (columns, rankings) |",
+            "|---:|---:|---:|---|---:|---:|---:|---|---|",
+        ]
+        for r in all_results:
+            c = r["checkpoint"]
+            if c:
+                lines.append(
+                    f"| {r['size']:,} | {r['load_seconds']:.1f} | {c['write_seconds']:.1f} | "
+                    f"{c['checkpoint_mb']:.0f} / {c['stored_mb']:.0f} | {c['write_lag_ms']:.1f} | "
+                    f"{c['restore_seconds']:.1f} | {c['caught_up']} | {c['rss_dropped_mb']:.0f} → "
+                    f"{c['rss_restore_peak_mb']:.0f} → {c['rss_restored_mb']:.0f} | {'yes' if c['same'] else 'NO'} |"
+                )
     load = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return "\n".join(lines) + f"\n\nload average (1/5/15 min) at the end: {load}\n"
 
@@ -545,6 +672,18 @@ def main() -> None:
         "--databases",
         default="",
         help="reuse databases made by generate_data.py, e.g. 1000000=bench_speed,2300000=bench_speed_2m3",
+    )
+    parser.add_argument(
+        "--checkpoint",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after the full load, write a checkpoint and start the index again from it (timed)",
+    )
+    parser.add_argument(
+        "--catch-up",
+        type=int,
+        default=0,
+        help="workers touched (change_txid only) between the checkpoint and the restore",
     )
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench-results" / "bench_match.md"))
     args = parser.parse_args()

@@ -5,11 +5,11 @@ tests/matching/phrases_holdout.tsv, tests/matching/phrases_holdout2.tsv,
 tests/matching/phrases_holdout3.tsv, tests/matching/phrases_holdout4.tsv and
 tests/matching/phrases_holdout5.tsv (written before the vocabulary was tuned, the last three
 blind, without reading the vocabulary), and a second tuning set,
-tests/matching/phrases_generalise.tsv (written for the kinds of weakness the third held-out set
-showed, in phrasings of its own; tuned on), maps every phrase with the shipped vocabulary, and prints
+tests/matching/phrases_generalise.tsv (written for the kinds of weakness the held-out sets
+showed once read, in phrasings of its own; tuned on), maps every phrase with the shipped vocabulary, and prints
 recall and precision micro-averaged over skill codes, with every miss and every extra code.
 
-    .venv/bin/python scripts/phrase_eval.py [--quiet] [--set tuning|holdout|holdout2|holdout3|holdout4|holdout5|generalise|both|all]
+    .venv/bin/python scripts/phrase_eval.py [--quiet] [--set tuning|holdout|holdout2|holdout3|holdout4|holdout5|holdout6|generalise|both|all]
 
 `both` is the tuning set and the first held-out set; `all` adds the other held-out sets and
 the generalisation set.
@@ -35,6 +35,7 @@ SETS = {
     "holdout3": ROOT / "tests/matching/phrases_holdout3.tsv",
     "holdout4": ROOT / "tests/matching/phrases_holdout4.tsv",
     "holdout5": ROOT / "tests/matching/phrases_holdout5.tsv",
+    "holdout6": ROOT / "tests/matching/phrases_holdout6.tsv",
     "generalise": ROOT / "tests/matching/phrases_generalise.tsv",
 }
 GROUPS = {"both": ["tuning", "holdout"], "all": list(SETS)}

@@ -41,6 +41,7 @@ from service.events.dispatcher import WebhookDispatcher
 from service.events.services import Resolver, system_resolver
 from service.idempotency.services import forget_old_keys
 from service.matching import worker_side
+from service.matching.checkpoint import CheckpointStore, keep_checkpoints
 from service.matching.controllers import JobRequestController, WorkerSideController
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
@@ -191,6 +192,13 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         background.append(asyncio.create_task(anyio.to_thread.run_sync(dummy_password_hash), name="dummy-hash"))
         if settings.warm_matcher:
             background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
+        if settings.index_checkpoint_seconds:
+            background.append(
+                asyncio.create_task(
+                    keep_checkpoints(lambda: app.state.matcher, settings.index_checkpoint_seconds),
+                    name="index-checkpoints",
+                )
+            )
         if settings.run_dispatcher:
             background.append(asyncio.create_task(dispatcher.run(), name="webhook-dispatcher"))
             background.append(asyncio.create_task(_housekeeping(settings.erasure_retention_days), name="housekeeping"))
@@ -233,12 +241,19 @@ def new_candidate_index(app: Litestar) -> CandidateIndex:
     transaction id horizon of what it read, so it reads nothing twice and misses nothing;
     a page ranked there is checked on the primary for workers no longer to be shown)
     and the employment domain's placements (on the primary: a placement must block the
-    worker at once)."""
+    worker at once). Its checkpoints live on the primary (UNLOGGED tables, which a
+    replica does not hold)."""
+    settings = app.state.settings
     return CandidateIndex(
         app.state.taxonomy,
-        DatabaseFacts(app.state.read_engine, load_chunks=app.state.settings.index_load_connections),
+        DatabaseFacts(app.state.read_engine, load_chunks=settings.index_load_connections),
         busy=busy_periods,
         may_lag=app.state.read_engine is not app.state.engine,
+        checkpoints=(
+            CheckpointStore.of(app.state.engine, max_age_seconds=settings.index_checkpoint_seconds)
+            if settings.index_checkpoint_seconds
+            else None
+        ),
     )
 
 

@@ -81,6 +81,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Connections (besides one from the pool) the candidate index opens for its full load,
     # each reading a range of worker ids in the same snapshot; 1: one connection.
     index_load_connections: int = 8
+    # Seconds between checkpoints of the candidate index, saved in PostgreSQL for new
+    # processes to start from instead of the full load (one process writes at a time, the
+    # first right after a full load); 0: no checkpoints, every process loads in full.
+    index_checkpoint_seconds: float = 3600.0
     # Seconds to open a database connection, and for one statement, before the request
     # answers 503 (a paused or unreachable PostgreSQL must not hold requests); 0: no limit.
     db_connect_timeout_seconds: float = 5.0
@@ -157,6 +161,7 @@ ENV_VARIABLES = {
     "DB_POOL_MIN": "db_pool_min",
     "DB_POOL_MAX": "db_pool_max",
     "INDEX_LOAD_CONNECTIONS": "index_load_connections",
+    "INDEX_CHECKPOINT_SECONDS": "index_checkpoint_seconds",
     "DB_CONNECT_TIMEOUT_SECONDS": "db_connect_timeout_seconds",
     "DB_COMMAND_TIMEOUT_SECONDS": "db_command_timeout_seconds",
     "REDIS_TIMEOUT_SECONDS": "redis_timeout_seconds",
@@ -243,6 +248,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: Path | No
         raise SettingsError("WORKERS: more than one process needs REDIS_URL (shared stores)")
     if not 1 <= settings.index_load_connections <= 64:
         raise SettingsError("INDEX_LOAD_CONNECTIONS: must be 1-64")
+    if not 0 <= settings.index_checkpoint_seconds < float("inf"):
+        raise SettingsError("INDEX_CHECKPOINT_SECONDS: must be 0 (no checkpoints) or a number of seconds")
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("DB_POOL_MIN: must not exceed DB_POOL_MAX")
     if settings.data_key_version < 1:

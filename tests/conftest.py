@@ -78,6 +78,8 @@ def settings(database_url: str) -> Settings:
         allow_private_webhooks=True,
         run_dispatcher=False,
         warm_matcher=False,
+        # Tests of checkpoints make their own (tests/matching/test_checkpoint.py).
+        index_checkpoint_seconds=0,
         webhook_backoff_seconds=0.0,
         webhook_max_attempts=3,
     )

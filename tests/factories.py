@@ -49,6 +49,8 @@ DATA_TABLES = [
     "integrity_flag",
     "integrity_check_run",
     "personal_data_read",
+    "index_checkpoint",
+    "index_checkpoint_chunk",
 ]
 # Reference rows tests may change, put back before each test.
 RESET_STATEMENTS = [

@@ -27,12 +27,13 @@ import asyncio
 import logging
 import math
 import time
+import zlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 from prometheus_client import Gauge
@@ -40,6 +41,9 @@ from prometheus_client import Gauge
 from service.privacy import name_head, surname
 from service.taxonomy.rules import CATEGORY_CODES, HEALTH_TIER_CODES, best_levels, credential_keys
 from service.taxonomy.services import Taxonomy
+
+if TYPE_CHECKING:
+    from service.matching.checkpoint import CheckpointStore, Snapshot
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -322,24 +326,17 @@ class CandidateIndex:
         *,
         may_lag: bool = False,
         lagging_refresh_seconds: float = LAGGING_REFRESH_SECONDS,
+        checkpoints: CheckpointStore | None = None,
     ) -> None:
         self.taxonomy = taxonomy
         self.source = source
         self.busy_provider = busy
-        self.skills = BitVocabulary(taxonomy.skills, words_for(len(taxonomy.skills) + 64))
-        self.districts = BitVocabulary(taxonomy.districts, words_for(len(taxonomy.districts) + 64))
-        self.languages = BitVocabulary(("mandarin", "cantonese", "hakka", "teochew", "english"), 1)
+        # Where a first load looks for a checkpoint to start from (None: always the bulk load).
+        self.checkpoints = checkpoints
         # Certificate columns, one per credential key: each occupation, and each of its 工种.
         self.occupations = credential_keys(taxonomy.occupations)
         self.occupation_column = {code: i for i, code in enumerate(self.occupations)}
-        self.surnames: list[str] = []
-        self._surname_ids: dict[str, int] = {}
-        self.n = 0
-        self._capacity = 0
-        self._columns: dict[str, np.ndarray] = {}
-        self._allocate(1024)
-        # Worker ids are serial, so a dense array maps id → row (-1: not indexed).
-        self._row_by_id = np.full(1024, -1, dtype=np.int32)
+        self._empty()
         self._district_rows: dict[int, list[np.ndarray]] = {}
         # District bits whose lists may hold rows that no longer serve there (a worker
         # dropped the district): only lookups over these re-check the column.
@@ -383,8 +380,27 @@ class CandidateIndex:
         from service.matching.pages import PageMemory
 
         self.pages = PageMemory()
+        # The checkpoint the first load started from (None: the bulk load), and how many
+        # changed rows it caught up with.
+        self.restored_from: int | None = None
+        self.caught_up_rows = 0
+
+    def _empty(self) -> None:
+        """No rows, and the vocabularies and tables as the taxonomy alone makes them."""
+        taxonomy = self.taxonomy
+        self.skills = BitVocabulary(taxonomy.skills, words_for(len(taxonomy.skills) + 64))
+        self.districts = BitVocabulary(taxonomy.districts, words_for(len(taxonomy.districts) + 64))
+        self.languages = BitVocabulary(("mandarin", "cantonese", "hakka", "teochew", "english"), 1)
+        self.surnames: list[str] = []
+        self._surname_ids: dict[str, int] = {}
         # Worker id → why its row was left out (until a later write makes it readable).
         self.skipped: dict[int, str] = {}
+        self.n = 0
+        self._capacity = 0
+        self._columns: dict[str, np.ndarray] = {}
+        self._allocate(1024)
+        # Worker ids are serial, so a dense array maps id → row (-1: not indexed).
+        self._row_by_id = np.full(1024, -1, dtype=np.int32)
 
     # Columns ---------------------------------------------------------------------------
 
@@ -452,18 +468,28 @@ class CandidateIndex:
             if not self.loaded:
                 await self._until_no_readers()
                 issued = time.monotonic()
-                if hasattr(self.source, "all_columns"):
-                    columns, self.xmin = await self.source.all_columns(self)
-                    self._load_columns(self._readable_columns(columns))
-                else:
-                    facts, self.xmin = await self.source.all_workers()
-                    self._apply(self._readable_facts(facts), initial=True)
+                if not await self._restore():
+                    if hasattr(self.source, "all_columns"):
+                        columns, self.xmin = await self.source.all_columns(self)
+                        self._load_columns(self._readable_columns(columns))
+                    else:
+                        facts, self.xmin = await self.source.all_workers()
+                        self._apply(self._readable_facts(facts), initial=True)
                 await self._apply_busy(None)
                 self.generation += 1
                 self._fresh_as_of = issued
                 self.loaded = True
                 self.load_seconds = time.perf_counter() - started
-                log.info("candidate index loaded: %d workers in %.1f s", self.n, self.load_seconds)
+                if self.restored_from is None:
+                    log.info("candidate index loaded: %d workers in %.1f s", self.n, self.load_seconds)
+                else:
+                    log.info(
+                        "candidate index restored from checkpoint %d and %d changed rows: %d workers in %.1f s",
+                        self.restored_from,
+                        self.caught_up_rows,
+                        self.n,
+                        self.load_seconds,
+                    )
                 return
             if probe is not None and probe.since == self.xmin and not probe.changed:
                 self.xmin = probe.xmin
@@ -513,9 +539,123 @@ class CandidateIndex:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
         finally:
-            self._readers -= 1
-            if not self._readers:
-                self._idle.set()
+            self._done_reading()
+
+    def _done_reading(self) -> None:
+        self._readers -= 1
+        if not self._readers:
+            self._idle.set()
+
+    # Checkpoints (service.matching.checkpoint) -------------------------------------------
+
+    async def snapshot(self) -> Snapshot:
+        """What a checkpoint saves: the columns over the rows in use, copied into one
+        buffer in a thread of its own (counted as a reading, so no refresh writes them
+        meanwhile while rankings go on), and what they depend on, as of the same state."""
+        from service.matching.checkpoint import Snapshot
+
+        async with self._lock:
+            if not self.loaded:
+                raise RuntimeError("the index is not loaded")
+            self._readers += 1
+            # A probe may raise `xmin` while the copy runs (the columns stay as they are):
+            # the xmin taken now is the one they are fresh as of, at worst older.
+            n, xmin = self.n, self.xmin
+            meta = {
+                "n": n,
+                "xmin": xmin,
+                "skills": [self.skills.words, dict(self.skills.bits)],
+                "districts": [self.districts.words, dict(self.districts.bits)],
+                "languages": [self.languages.words, dict(self.languages.bits)],
+                "surnames": list(self.surnames),
+                "occupations": list(self.occupations),
+                "skipped": {str(k): v for k, v in self.skipped.items()},
+            }
+        try:
+            loop = asyncio.get_running_loop()
+            data, layout = await loop.run_in_executor(None, self._column_bytes, n)
+            checksum = await loop.run_in_executor(None, zlib.crc32, data.data)
+        finally:
+            self._done_reading()
+        meta["columns"] = layout
+        return Snapshot(xmin=xmin, n=n, meta=meta, data=data, checksum=checksum)
+
+    def _column_bytes(self, n: int) -> tuple[np.ndarray, list]:
+        """Every column's first `n` rows, one after another in one buffer, and where each lies."""
+        names = [name for name in self._columns if name != "placed"]  # placements are read anew
+        starts, offset = [], 0
+        for name in names:
+            starts.append(offset)
+            offset += self._columns[name][:n].nbytes
+        # Not a bytearray: CPython zeroes one while holding the GIL (300 MB at 2.3 M workers:
+        # the event loop stood still for a fifth of a second); numpy's pages are touched
+        # by the copies below, which release it.
+        data = np.empty(offset, dtype=np.uint8)
+        for name, start in zip(names, starts):
+            column = self._columns[name]
+            np.ndarray((n, *column.shape[1:]), dtype=column.dtype, buffer=data, offset=start)[...] = column[:n]
+        layout = [
+            [name, self._columns[name].dtype.str, list(self._columns[name].shape[1:]), start]
+            for name, start in zip(names, starts)
+        ]
+        return data, layout
+
+    async def _restore(self) -> bool:
+        """Start from the newest usable checkpoint and catch up with what changed since,
+        as a refresh would; False (the index as it was) when there is none, or when it
+        cannot be read or applied: the caller then loads in bulk."""
+        if self.checkpoints is None:
+            return False
+        try:
+            checkpoint = await self.checkpoints.newest(self)
+            if checkpoint is None:
+                return False
+            facts, xmin = await self.source.changed_workers(checkpoint.xmin)
+        except Exception as exc:  # noqa: BLE001 - the bulk load still gives a correct index
+            log.warning("candidate index: the checkpoint could not be read (%r), loading in bulk", exc)
+            return False
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self._take_checkpoint, checkpoint, facts)
+        except Exception:  # noqa: BLE001 - the bulk load still gives a correct index
+            log.exception("candidate index: checkpoint %d could not be applied, loading in bulk", checkpoint.id)
+            self._empty()
+            return False
+        self.xmin = xmin
+        self.restored_from = checkpoint.id
+        self.caught_up_rows = len(facts)
+        return True
+
+    def _take_checkpoint(self, checkpoint, facts: list[WorkerFacts]) -> None:
+        """The checkpoint's columns and tables, then the changed rows (in a thread: nothing
+        reads the index before its first load ends)."""
+        meta = checkpoint.meta
+        if meta["occupations"] != list(self.occupations):
+            raise ValueError("the checkpoint's credential keys are not the index's")
+        for name in ("skills", "districts", "languages"):
+            words, bits = meta[name]
+            vocabulary = BitVocabulary(capacity_words=words)
+            vocabulary.bits = {code: int(bit) for code, bit in bits.items()}
+            setattr(self, name, vocabulary)
+        self.surnames = list(meta["surnames"])
+        self._surname_ids = {s: i for i, s in enumerate(self.surnames)}
+        self.skipped = {int(k): v for k, v in meta["skipped"].items()}
+        SKIPPED_ROWS.set(len(self.skipped))
+        columns = checkpoint.columns()
+        n = meta["n"]
+        self.n = 0
+        self._allocate(max(1024, n))
+        self.n = n
+        for name, values in columns.items():
+            self._columns[name][:n] = values
+        ids = self._columns["id"][:n]
+        self._row_by_id = np.full(max(1024, int(ids.max()) + 1 if n else 0), -1, dtype=np.int32)
+        self._row_by_id[ids] = np.arange(n, dtype=np.int32)
+        self.version = int(self._columns["txid"][:n].sum())
+        readable = self._readable_facts(facts)
+        if readable:
+            self._apply(readable, initial=True)  # writes the rows, then builds the lists once
+        else:
+            self._build_inverted_indexes()
 
     # Rows that cannot be read ------------------------------------------------------------
 

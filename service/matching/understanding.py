@@ -33,6 +33,7 @@ from typing import ClassVar
 from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz, process
 
+from service.matching.situations import SITUATIONS
 from service.taxonomy.text import normalize
 
 _SPLIT = re.compile(
@@ -288,6 +289,8 @@ _FOOD = re.compile(r"\b(?:food|foods|meal|meals|diet|dishes|cook|cooking|rice|po
 # food"); and a household cooking word in the clause that names an elder's diet is cooking for that diet
 # ("给老人做饭要软烂").
 _GENERIC_COOKING = "home_cooking"
+# "a cook who …", "someone to cook for us twice a week who …": the cook, described after.
+_COOK_WHO = re.compile(r"(?:\s+[\w-]+){0,6}?\s+who\b")
 _CUISINES = frozenset(
     (
         "cantonese_cooking",
@@ -308,9 +311,9 @@ _CLEANED_ITEMS = frozenset(
 )
 # An appliance named where cleaning is asked ("焗炉雪柜都要抹干净", "deep clean, oven and fridge too").
 _APPLIANCE = re.compile(
-    r"烤箱|焗炉|微波炉|冰箱|雪柜|冰柜|洗碗机|热水器|空调|冷气机|\b(?:oven|fridge|refrigerator|microwave|freezer|dishwasher)s?\b"
+    r"烤箱|焗炉|微波炉|冰箱|雪柜|冰柜|洗碗机|热水器|空调|冷气机|\b(?:oven|fridge|refrigerator|microwave|freezer|dishwasher|range hood|cooker hood|ac unit|aircon|air conditioner)s?\b"
 )
-_CLEANING_VERB = re.compile(r"[洗擦抹清刷]|\bclean")
+_CLEANING_VERB = re.compile(r"[洗擦抹清刷]|\b(?:clean|wash|scrub|wipe|degrease)")
 # A cleaning verb with a room for its object is cleaning ("拖客厅", "扫一下卧室", "客厅拖一遍").
 _ROOM_CLEANING_VERBS = ("拖", "扫", "擦", "抹", "吸", "执", "打扫", "清扫", "清洁", "搞")
 _ROOMS = (
@@ -365,6 +368,10 @@ _SPELLED_OUT = {
     "getting up at night": frozenset(("fall_prevention", "mobility_transfer")),
     # "dressing" is getting dressed, unless a wound is named ("a wound that needs dressing").
     "dressing": frozenset(("pressure_sore_wound_care",)),
+    # A wheelchair is help moving, unless the text says it is a disabled person's ("脑瘫少年，轮椅").
+    "轮椅": frozenset(("disability_care",)),
+    "坐轮椅": frozenset(("disability_care",)),
+    "wheelchair": frozenset(("disability_care",)),
 }
 _CARE_BEFORE = re.compile(
     r"(?:照顾|照看|照料|看护|护理|伺候|服侍|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:for\s*)?(?:my\s*|our\s*)?$"
@@ -467,8 +474,9 @@ _BARE_VERBS = {
     "陪": "elderly_companionship",  # "妈妈需要人陪"; a baby's or child's minding when one is named
     "哄": "infant_sleep_care",
 }
-# Words for a place that hold a duty word: 卫生间 is a room, not 卫生.
-_PLACES = ("卫生间", "洗手间")
+# Words that hold a duty word or sound like one but name none: 卫生间 is a room, not 卫生; 膝头 (a knee)
+# is no 洗头.
+_PLACES = ("卫生间", "洗手间", "膝头", "膝盖")
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
 # A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
@@ -990,6 +998,25 @@ class SkillVocabulary:
         hits.sort(key=lambda hit: clause.find(normalize(hit.text)))
         return hits, leftovers, negated
 
+    def _situations(self, clause: str, written: str, found: list[_Hit], beside: str) -> list[_Hit]:
+        """Duties the clause describes by their situation (situations.py), not named by a word in it;
+        beside is the text of the clauses before and after it."""
+        hits = []
+        for situation in SITUATIONS:
+            both = situation.find(clause, beside)
+            if (
+                both is None
+                or situation.code not in self._names
+                or any(situation.code in hit.entry.codes for hit in found)
+                # either word turned down ("药不用盯着")
+                or any(m and _NEGATION.search(clause[max(0, m.start() - 14) : m.start()]) for m in both)
+            ):
+                continue
+            match = both[0]
+            text = written[match.start() : match.end()] if len(written) == len(clause) else match.group()
+            hits.append(_Hit(text.strip(), Entry((situation.code,)), 90.0, "alias"))
+        return hits
+
     def _cuisine_after(self, clause: str, end: int, spans: list[tuple[int, int, str]]) -> bool:
         """Whether a cuisine or a diet is named right after a cooking word (only a space between)."""
         return any(
@@ -999,8 +1026,9 @@ class SkillVocabulary:
         )
 
     def _cook_of_a_cuisine(self, clause: str, end: int, spans: list[tuple[int, int, str]]) -> bool:
-        """Whether a cooking word names the cook ("做饭的要会做川菜"), with a cuisine after it in the clause."""
-        return clause.startswith("的", end) and any(
+        """Whether a cooking word names the cook ("做饭的要会做川菜", "a cook who can do Sichuan food"), with a
+        cuisine after it in the clause."""
+        return bool(clause.startswith("的", end) or _COOK_WHO.match(clause, end)) and any(
             start >= end and _CUISINES & set(self._entries[key].codes) for start, _, key in spans
         )
 
@@ -1035,11 +1063,15 @@ class SkillVocabulary:
         not_understood: list[str] = []
         # A clause naming an appliance, the appliance as written, and what in the clause was not understood.
         appliances: list[tuple[str, str, list[str]]] = []
-        for number, (start, end) in enumerate(_clauses(normalized)):
+        spans = list(_clauses(normalized))
+        for number, (start, end) in enumerate(spans):
             clause = normalized[start:end]
             if not clause.strip():
                 continue
-            clause_hits, leftovers, negated = self._clause_hits(clause, original[start:end] if same_shape else clause)
+            written = original[start:end] if same_shape else clause
+            clause_hits, leftovers, negated = self._clause_hits(clause, written)
+            beside = " ".join(normalized[s:e] for s, e in spans[max(0, number - 1) : number + 2] if s != start)
+            clause_hits += self._situations(clause, written, clause_hits, beside)
             for hit in clause_hits:
                 hit.clause = number
             hits.extend(clause_hits)

@@ -172,6 +172,11 @@ async def erase_due(*, retention_days: int, now: datetime | None = None) -> list
             """,
             cutoff,
         )
+        if erased:
+            # The matcher's checkpoints hold her surname and coordinates.
+            from service.matching.checkpoint import forget_checkpoints
+
+            await forget_checkpoints()
         users = [r["user_id"] for r in erased if r["user_id"] is not None]
         if users:
             # Her account goes too: no phone, no name, no sign-in.

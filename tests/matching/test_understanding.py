@@ -150,12 +150,24 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
     assert set(scores) == {"tuning", "holdout"} and scores["holdout"].phrases >= 100
     assert f"recall {tuning.recall:.3f}" in out
     scores = phrase_eval.main(["--quiet", "--set", "all"])
-    assert set(scores) == {"tuning", "holdout", "holdout2", "holdout3", "holdout4", "holdout5", "generalise"}
+    assert set(scores) == {
+        "tuning",
+        "holdout",
+        "holdout2",
+        "holdout3",
+        "holdout4",
+        "holdout5",
+        "holdout6",
+        "generalise",
+    }
     assert scores["holdout2"].phrases >= 120 and scores["holdout3"].phrases >= 200
     assert scores["holdout4"].phrases >= 220 and scores["holdout5"].phrases >= 250
+    assert scores["holdout6"].phrases >= 250
     assert scores["generalise"].phrases >= 100
     out = capsys.readouterr().out
-    assert all(f"{name}: " in out for name in ("holdout2", "holdout3", "holdout4", "holdout5", "generalise"))
+    assert all(
+        f"{name}: " in out for name in ("holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "generalise")
+    )
 
 
 def test_the_phrase_sets_cover_every_category_and_style():
@@ -482,3 +494,54 @@ def test_a_homophone_inside_a_word_or_after_a_function_word_is_no_typo(vocabular
     # Typos still are: 照故 for 照顾, 洗一服 for 洗衣服.
     assert vocabulary.understand("洗一服").codes == ["laundry_ironing"]
     assert vocabulary.understand("照故老人").codes == ["elderly_daily_care"]
+
+
+def test_a_duty_told_by_its_situation(vocabulary):
+    def codes(text: str) -> set[str]:
+        return set(vocabulary.understand(text).codes)
+
+    # Medicine with forgetting, watching or a set time, in one clause or the one beside it.
+    assert "medication_reminder" in codes("外婆的药老是吃漏")
+    assert "medication_reminder" in codes("阿公食开降糖药，一日两次，时间唔可以错")
+    assert "medication_reminder" in codes("she forgets her meds")
+    assert "medication_reminder" not in codes("去药房拎药，顺便买菜")
+    assert "medication_reminder" not in codes("药不用盯着，她自己记得")
+    # Food with a texture made for chewing: an adapted diet; not a broken bowl beside a meal.
+    assert "elderly_diet" in codes("爷爷牙不好，菜要剁碎")
+    assert "elderly_diet" not in codes("打烂咗个碗，饭都冇得食")
+    # A bag on the belly is a stoma; 车 a person somewhere is driving, 车 a hem is sewing.
+    assert "catheter_stoma_care" in codes("阿爷肚上面有个袋要换")
+    assert "family_driver" in codes("逢星期日车两老去饮茶")
+    assert "family_driver" not in codes("啲裤脚要车返短")
+    # Pulling or helping a person up, or on stairs, is help moving.
+    assert "mobility_transfer" in codes("婆婆起床要人拉")
+    assert "mobility_transfer" in codes("每天协助爸爸上下楼梯")
+    assert "mobility_transfer" not in codes("孩子每天早上要人叫起床")
+    # Plants tended; a person in a vegetative state is no plant.
+    assert "plant_care" in codes("露台啲盆栽要人打理")
+    assert codes("照顾植物人") == {"bedridden_care"}
+    # An operation with a discharge or "done" is care after surgery.
+    assert "post_surgery_care" in codes("妈妈刚做完甲状腺手术")
+
+
+def test_situation_words_and_a_wheelchair_beside_a_disability(vocabulary):
+    assert vocabulary.understand("佢一出门口就认唔到路").codes == ["dementia_care"]
+    assert vocabulary.understand("婆婆成日唔记得熄火").codes == ["dementia_care"]
+    assert vocabulary.understand("舅父工伤截肢").codes == ["disability_care"]
+    assert vocabulary.understand("She has a PEG tube").codes == ["nasal_feeding"]
+    assert vocabulary.understand("爷爷昏迷半年").codes == ["bedridden_care"]
+    assert set(vocabulary.understand("请个月姐").codes) == {"maternity_postpartum_care", "newborn_care"}
+    assert vocabulary.understand("阿婆上个月喺屋企滑倒过").codes == ["fall_prevention"]
+    # A wheelchair is help moving, unless the text says it is a disabled person's.
+    assert vocabulary.understand("爷爷坐轮椅").codes == ["mobility_transfer"]
+    assert vocabulary.understand("自闭症少年，坐轮椅").codes == ["disability_care"]
+    # 膝头 (a knee) is no 洗头; an English range hood is cleaned when washing is asked.
+    assert vocabulary.understand("膝头痛").codes == []
+    assert vocabulary.understand("wash the range hood").codes == ["appliance_cleaning"]
+
+
+def test_a_cook_described_by_a_cuisine_after_who_cooks_that_cuisine(vocabulary):
+    assert vocabulary.understand("a cook who can do Sichuan food").codes == ["sichuan_hunan_cooking"]
+    assert vocabulary.understand("someone to cook for us who knows Cantonese dishes").codes == ["cantonese_cooking"]
+    # Without a cuisine after, cooking is cooking.
+    assert "home_cooking" in vocabulary.understand("someone to cook and clean, who speaks English").codes

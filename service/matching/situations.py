@@ -1,0 +1,84 @@
+"""Duties a household describes by their situation rather than names: two things said in one clause.
+
+Each row is a duty and two word lists; a clause that says a word of each (in either order) asks for
+the duty. "佢啲药成日唔记得食" names no reminder, but medicine and forgetting in one clause are one;
+"饭菜要切碎煮烂" names no diet, but food and a texture are one. A row with no second list is one
+pattern that says the situation by itself. The lists are matched on normalized text (simplified,
+lower case).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Words for a person, used where a verb takes one as its object ("车佢去医院").
+_PERSON = (
+    r"(?:佢哋|佢|他们|她们|他|她|阿[爷嫲妈爸婆公]|老人家|老人|老豆|老妈|两老|爷爷|奶奶|婆婆|公公|个仔|个女|细路|小朋友)"
+)
+
+
+@dataclass(frozen=True)
+class Situation:
+    code: str
+    first: re.Pattern[str]
+    second: re.Pattern[str] | None = None
+    # Whether the second word may stand in the clause before or after ("药一天三次，要人盯着").
+    across: bool = False
+
+    def find(self, clause: str, beside: str = "") -> tuple[re.Match[str], re.Match[str] | None] | None:
+        """The first list's word in the clause, and the second list's in the clause (None when it is in a
+        clause beside it, for a row that reaches across, or when the row has no second list)."""
+        found = self.first.search(clause)
+        if found is None or self.second is None:
+            return (found, None) if found else None
+        second = self.second.search(clause)
+        if second or (self.across and self.second.search(beside)):
+            return found, second
+        return None
+
+
+SITUATIONS: tuple[Situation, ...] = (
+    # Medicine with forgetting, watching or a set time: a medication reminder ("药也要盯着吃",
+    # "总忘记吃药", "药一天五次时间不能错").
+    Situation(
+        "medication_reminder",
+        re.compile(r"药|\bmeds\b|\bpills\b|\bmedicines?\b|\bmedications?\b"),
+        re.compile(
+            r"忘|漏|唔记得|不记得|记不住|冇记性|盯|提住|睇住|看着|看著|按时|准时|定时|按点|准点|时间不能|时间唔可以|"
+            r"\bremind|\bforget"
+        ),
+        across=True,
+    ),
+    # Food with a texture made for chewing or swallowing: an adapted diet ("啲饭菜要打烂", "饭菜要切碎煮烂";
+    # a baby's food so made is the baby's feeding).
+    Situation(
+        "elderly_diet",
+        re.compile(
+            r"打烂|打碎|切碎|剁碎|剁烂|煮烂|煮到烂|煮绵|切细|磨碎|搅碎|烂身|淋身|\bminced\b|\bmashed\b|\bblended\b"
+        ),
+        re.compile(r"饭|菜|餸|食|粥|肉|\bfood\b|\bmeals?\b"),
+    ),
+    # A bag on the belly: a stoma ("肚子上开了个口挂着袋子").
+    Situation(
+        "catheter_stoma_care",
+        re.compile(r"袋|\bbag\b|\bpouch\b"),
+        re.compile(r"肚|腹|\bbelly\b|\btummy\b|\babdomen\b"),
+    ),
+    # Cantonese 车 as a verb, a person driven somewhere ("车佢去医院", "车阿爷阿嫲去饮茶").
+    Situation("family_driver", re.compile(r"车" + _PERSON + r"+(?:去|返|落|出)")),
+    # An operation with a discharge or "done": care after surgery ("结肠癌手术刚出院", "做完子宫手术").
+    Situation("post_surgery_care", re.compile(r"手术|开刀"), re.compile(r"出院|做完|做了|做咗|刚做|术后")),
+    # Plants with tending: plant care ("啲兰花要识打理", "淋下露台啲花").
+    Situation(
+        "plant_care",
+        re.compile(r"花草|花卉|鲜花|盆花|啲花|的花|种花|花盆|花园|兰花|多肉|盆栽|绿植|植物(?!人)|\bplants?\b|\bgarden"),
+        re.compile(r"打理|淋|浇|修剪|施肥|照顾|\bwater|\btend|\blook after"),
+    ),
+    # Pulling or holding a person up, or up and down stairs: help moving ("起身要人拉", "扶住落楼梯").
+    Situation(
+        "mobility_transfer",
+        re.compile(r"扶|搀|人拉|拉起|拉" + _PERSON + r"|背" + _PERSON + r"|协助|\blift"),
+        re.compile(r"起身|起床|下床|上床|上楼|下楼|落楼|楼梯|\bstairs\b"),
+    ),
+)
