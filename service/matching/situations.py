@@ -46,7 +46,8 @@ SITUATIONS: tuple[Situation, ...] = (
         re.compile(r"药|\bmeds\b|\bpills\b|\bmedicines?\b|\bmedications?\b"),
         re.compile(
             r"忘|漏|唔记得|不记得|记不住|冇记性|盯|提住|睇住|看着|看著|按时|准时|定时|按点|准点|时间不能|时间唔可以|"
-            r"\bremind|\bforget"
+            r"好多|很多|多种|几种|早午晚|早中晚|饭前|饭后|[一两二三四]日[一两二三四]次|[一两二三四]天[一两二三四]次|"
+            r"\bremind|\bforget|\blots of\b|\bmany\b|\bseveral\b"
         ),
         across=True,
     ),
@@ -55,9 +56,30 @@ SITUATIONS: tuple[Situation, ...] = (
     Situation(
         "elderly_diet",
         re.compile(
-            r"打烂|打碎|切碎|剁碎|剁烂|煮烂|煮到烂|煮绵|切细|磨碎|搅碎|烂身|淋身|\bminced\b|\bmashed\b|\bblended\b"
+            r"打烂|打碎|切碎|剁碎|剁烂|煮烂|煮到烂|煮绵|切细|磨碎|搅碎|搅烂|绞碎|绞烂|捣烂|压烂|烂身|淋身|淋啲|煮得淋|煮到淋|"
+            r"腍|稔|软糯|煮得软|煮到软|\bminced\b|\bmashed\b|\bblended\b|\bchopped fine"
         ),
         re.compile(r"饭|菜|餸|食|粥|肉|\bfood\b|\bmeals?\b"),
+    ),
+    # A reading taken of a chronic illness: monitoring it ("血糖每日要督下", "每天记血压", "blood pressure 不稳，
+    # 每天早晚帮他测"). The illness named alone ("佢有高血压") is no duty.
+    Situation(
+        "chronic_disease_monitoring",
+        re.compile(r"血压|血糖|糖尿病|高血压|三高|慢性病|慢病|\bdiabet|\bblood (?:pressure|sugar|glucose)"),
+        re.compile(r"量|测|监测|记|督|度|check|monitor|track|record|measur|\btest"),
+        across=True,
+    ),
+    # Exercise with a limb or a doctor's say: rehabilitation ("做吓医生教嘅练习", "手部的锻炼").
+    Situation(
+        "rehabilitation_exercise",
+        re.compile(r"锻炼|练习|训练|\bexercises?\b"),
+        re.compile(r"手|脚|腿|肢|关节|膝|腰|肌肉|医生|医嘱|中风|偏瘫|\bdoctor|\bphysio|\barms?\b|\blegs?\b"),
+    ),
+    # A slippery floor: a fall to prevent ("屋企地板好滑", "浴室地面很滑", "the bathroom floor is slippery").
+    Situation(
+        "fall_prevention",
+        re.compile(r"地板|地面|地下|地砖|浴室|厕所|冲凉房|\bfloors?\b|\bbathroom\b"),
+        re.compile(r"滑|\bslippery\b"),
     ),
     # A bag on the belly: a stoma ("肚子上开了个口挂着袋子").
     Situation(

@@ -545,3 +545,52 @@ def test_a_cook_described_by_a_cuisine_after_who_cooks_that_cuisine(vocabulary):
     assert vocabulary.understand("someone to cook for us who knows Cantonese dishes").codes == ["cantonese_cooking"]
     # Without a cuisine after, cooking is cooking.
     assert "home_cooking" in vocabulary.understand("someone to cook and clean, who speaks English").codes
+
+
+def test_an_illness_named_is_no_monitoring_a_reading_taken_is(vocabulary):
+    def codes(text: str) -> set[str]:
+        return set(vocabulary.understand(text).codes)
+
+    assert "chronic_disease_monitoring" not in codes("舅舅有糖尿病，要人陪佢散步")
+    assert "chronic_disease_monitoring" not in codes("grandma is diabetic")
+    assert "chronic_disease_monitoring" in codes("血糖每晚要帮佢度")
+    # The reading may be asked in the clause beside the illness.
+    assert "chronic_disease_monitoring" in codes("姑妈高血压，每天早晚要记录")
+    # Pulse and heart rate are vital signs.
+    assert codes("每日量两次心跳") == {"vital_signs_monitoring"}
+    assert codes("check his pulse") == {"vital_signs_monitoring"}
+
+
+def test_a_hospital_named_in_passing_is_no_hospital_stay(vocabulary):
+    assert "hospital_companion_care" not in vocabulary.understand("上周在医院拍了片，现在要人陪她聊天").codes
+    assert "hospital_companion_care" in vocabulary.understand("爸爸还在医院，晚上要人陪床").codes
+
+
+def test_situation_rows_for_falls_diet_rehabilitation_and_medicine(vocabulary):
+    def codes(text: str) -> set[str]:
+        return set(vocabulary.understand(text).codes)
+
+    # A slippery floor is a fall to prevent; a slippery dish is not.
+    assert codes("厨房地砖好滑") == {"fall_prevention"}
+    assert "fall_prevention" not in codes("会做滑蛋")
+    assert "fall_prevention" in codes("he slips in the shower sometimes")
+    # Soft food in Cantonese words and in kitchen verbs.
+    assert codes("啲粥要煲到腍") == {"elderly_diet"}
+    assert codes("菜要搅烂") == {"elderly_diet"}
+    # Exercise with a limb or a doctor is rehabilitation; exercise alone is not.
+    assert codes("每日做吓脚部练习") == {"rehabilitation_exercise"}
+    assert "rehabilitation_exercise" not in codes("小朋友练习钢琴")
+    # Many medicines, or medicine at times of day, want a reminder.
+    assert codes("药有好多种") == {"medication_reminder"}
+    assert codes("药要饭后食") == {"medication_reminder"}
+
+
+def test_in_bed_for_good_and_carer_and_toddler_titles(vocabulary):
+    assert vocabulary.understand("公公成日喺床，郁唔到").codes == ["bedridden_care"]
+    assert vocabulary.understand("外公基本在床上").codes == ["bedridden_care"]
+    # A live-in carer cares for an elder at home, not in a hospital.
+    assert vocabulary.understand("请个住家护工").codes == ["elderly_daily_care"]
+    assert vocabulary.understand("looking for a live-in carer").codes == ["elderly_daily_care"]
+    # A toddler is under three: an infant's care.
+    assert vocabulary.understand("someone to watch our toddler").codes == ["infant_care"]
+    assert "infant_care" in vocabulary.understand("找个育儿阿姨").codes
