@@ -205,6 +205,10 @@ _NEGATIONS = (
 )
 # A word or two may stand between the negation and the duty: "不用帮忙做饭", "no need to cook".
 _NEGATION = re.compile(r"(" + _NEGATIONS + r")\s*(?:帮忙|帮手|帮|给|去|再|负责|管|做|搞)?\s*$")
+# A negation after the duties, ending the clause: "做饭打扫都不用", "煮饭唔使".
+_NEGATION_AFTER = re.compile(
+    r"[\s、,，和同及与跟+/&]*(?:都|也|就|的话|嘅话)?\s*(?:不用|不需要|不需|无需|不必|唔使|唔驶|唔洗|唔需要)(?:了|啦|喇)?\s*"
+)
 _NEGATION_ONLY = re.compile(r"(" + _NEGATIONS + r"|只要|只需要)?\s*(?:帮忙|帮手|帮|给|去|再|负责|管|做|搞)?")
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
 _ASCII_WORD = re.compile(r"[a-z0-9]")
@@ -476,7 +480,9 @@ _BARE_VERBS = {
 }
 # Words that hold a duty word or sound like one but name none: 卫生间 is a room, not 卫生; 膝头 (a knee)
 # is no 洗头.
-_PLACES = ("卫生间", "洗手间", "膝头", "膝盖")
+# A diagnosis or a time holding a duty word names no duty either: 乳腺癌 is no breastfeeding help, 康复期 (a time
+# of recovery) no exercise.
+_PLACES = ("卫生间", "洗手间", "膝头", "膝盖", "乳腺癌", "乳腺增生", "乳腺结节", "康复期")
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
 # A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
@@ -487,9 +493,10 @@ _COUNT_BETWEEN = re.compile(
 )
 # A homophone of a two-character word is trusted only when the other character is kept and the swapped
 # one is not a common function character ("洗完" is not "洗碗").
-# Numerals and 家 are no typos either ("三口" is not 伤口, "家五" not 家务, "在家照顾" not 驾照).
+# Numerals and 家 are no typos either ("三口" is not 伤口, "家五" not 家务, "在家照顾" not 驾照), nor 山 of
+# place names ("东山口" is not 伤口, "中山一院" not 上医院).
 _FUNCTION_CHARS = frozenset(
-    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家为"
+    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家为山"
 )
 
 
@@ -905,8 +912,19 @@ class SkillVocabulary:
         def show(start: int, end: int) -> str:
             return original[start:end].strip() if len(original) == len(clause) else clause[start:end].strip()
 
-        def refused(start: int) -> bool:
-            return bool(_NEGATION.search(clause[max(0, start - 14) : start]))
+        def refused(start: int, end: int | None = None, spans: list[tuple[int, int, str]] | None = None) -> bool:
+            if _NEGATION.search(clause[max(0, start - 14) : start]):
+                return True
+            if end is None:
+                return False
+            # Turned down after: what follows, less the other duties named, is a negation alone.
+            rest, at = [], end
+            for other_start, other_end, _ in sorted(spans or []):
+                if other_start >= at:
+                    rest.append(clause[at:other_start])
+                    at = other_end
+            rest.append(clause[at:])
+            return bool(_NEGATION_AFTER.fullmatch("".join(rest)))
 
         exact, _ = self._scan(clause)
         # A word for a person that names a thing of theirs ("儿童房", "孩子的衣服") is no one cared for.
@@ -952,7 +970,7 @@ class SkillVocabulary:
         served_end: int | None = None
         for spans, source in ((hard, "alias"), (soft, "alias"), (sounds, "pinyin")):
             for start, end, key in spans:
-                if refused(start):
+                if refused(start, end, hard + soft + sounds):
                     negated = True
                     continue
                 whole = clause.strip() == clause[start:end]

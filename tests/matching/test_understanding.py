@@ -594,3 +594,21 @@ def test_in_bed_for_good_and_carer_and_toddler_titles(vocabulary):
     # A toddler is under three: an infant's care.
     assert vocabulary.understand("someone to watch our toddler").codes == ["infant_care"]
     assert "infant_care" in vocabulary.understand("找个育儿阿姨").codes
+
+
+def test_a_duty_turned_down_after_it_is_named(vocabulary):
+    assert vocabulary.understand("做饭搞卫生都不用").codes == []
+    assert vocabulary.understand("洗衫唔使").codes == []
+    # A negation with more after it is no refusal: "唔使太咸" says how to cook.
+    assert vocabulary.understand("煮饭唔使太咸").codes == ["home_cooking"]
+
+
+def test_words_that_hold_a_duty_word_name_none(vocabulary):
+    # 山 of a place name is no typo of 伤 or 上; a diagnosis or a time holding a duty word is no duty.
+    assert vocabulary.understand("家住东山口").codes == []
+    assert vocabulary.understand("佢喺中山一院旁边住").codes == []
+    assert vocabulary.understand("她有乳腺癌").codes == []
+    assert vocabulary.understand("在康复期").codes == []
+    # A discharge is care after surgery only when no elder's duty says what the care is.
+    assert vocabulary.understand("刚出院").codes == ["post_surgery_care"]
+    assert vocabulary.understand("爷爷出院后要人喂饭").codes == ["elderly_feeding"]

@@ -1,7 +1,8 @@
 """Reload skills so existing databases get this round's words: an illness named alone (高血压, diabetes) is
 no longer its monitoring and a hospital named in passing no hospital stay; pulse and heart rate are vital
 signs; slipping and grab rails are falls; lying in bed for good is bedridden care; toddlers and 育儿阿姨 are
-an infant's care; a live-in carer (住家护工) is an elder's daily care."""
+an infant's care; a live-in carer (住家护工) is an elder's daily care; a discharge beside an elder's duty
+is no surgery; 沐浴, 肚风 and night wakings are read."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
