@@ -441,6 +441,11 @@ _MOTHER_DUTIES = frozenset(
 )
 # The births after which a baby is a newborn and cooking is confinement cooking ("坐月子", "月嫂").
 _CONFINEMENT = frozenset(("maternity_postpartum_care", "confinement_meals"))
+# After a birth, a wound or a day in bed is the mother's and her postpartum care ("剖腹产，伤口疼到下不了床");
+# a wound's care asked in so many words ("伤口护理", "换药") is still wound care.
+_MOTHERS_AFTER_A_BIRTH = frozenset(
+    ("伤口", "刀口", "下不了床", "下唔到床", "起不了床", "起唔到身", "不能下床", "卧床", "wound", "incision")
+)
 # Cooking, for a person named as the one who eats it ("孩子爱吃面包"): that person is not cared for.
 _COOKING = frozenset(
     (
@@ -482,7 +487,7 @@ _BARE_VERBS = {
 # is no 洗头.
 # A diagnosis or a time holding a duty word names no duty either: 乳腺癌 is no breastfeeding help, 康复期 (a time
 # of recovery) no exercise.
-_PLACES = ("卫生间", "洗手间", "膝头", "膝盖", "乳腺癌", "乳腺增生", "乳腺结节", "康复期")
+_PLACES = ("卫生间", "洗手间", "膝头", "膝盖", "乳腺癌", "乳腺增生", "乳腺结节", "康复期", "娃娃菜")
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
 # A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
@@ -1166,6 +1171,7 @@ class SkillVocabulary:
         # After a birth (坐月子, 月嫂, 剖腹产) the baby is a newborn, cooking is confinement cooking and a
         # discharge from hospital is the mother's.
         confinement = any(_CONFINEMENT & {*hit.entry.codes, *hit.entry.usual} for hit in hits)
+        an_elder = any(h.entry.unless and "elderly_daily_care" in h.entry.usual for h in hits)  # a word for one
         pet = any("pet_care" in hit.entry.codes for hit in hits)
         tube = any("nasal_feeding" in hit.entry.codes for hit in hits)
         # With a newborn's care named (月嫂, 新生儿), the baby's care is the newborn's, unless an age says otherwise.
@@ -1180,6 +1186,8 @@ class SkillVocabulary:
                 codes = list(hit.entry.without_a_person)
             if confinement and codes == [_GENERIC_COOKING] and "confinement_meals" in self._names:
                 codes = ["confinement_meals"]
+            if confinement and not an_elder and normalize(hit.text).strip() in _MOTHERS_AFTER_A_BIRTH:
+                codes = ["maternity_postpartum_care"]
             discharged_mother = confinement and "post_surgery_care" in hit.entry.usual
             if hit.entry.usual and not hit.served and not discharged_mother:
                 others = named_besides(hit.entry)

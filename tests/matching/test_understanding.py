@@ -612,3 +612,20 @@ def test_words_that_hold_a_duty_word_name_none(vocabulary):
     # A discharge is care after surgery only when no elder's duty says what the care is.
     assert vocabulary.understand("刚出院").codes == ["post_surgery_care"]
     assert vocabulary.understand("爷爷出院后要人喂饭").codes == ["elderly_feeding"]
+
+
+def test_after_a_birth_a_wound_or_a_day_in_bed_is_the_mothers(vocabulary):
+    assert vocabulary.understand("剖腹产后刀口痛，下不了床").codes == ["maternity_postpartum_care"]
+    # Wound care asked in so many words is still wound care.
+    assert "pressure_sore_wound_care" in vocabulary.understand("顺产后伤口要换药").codes
+    # Without a birth, a wound is wound care.
+    assert vocabulary.understand("脚上有伤口").codes == ["pressure_sore_wound_care"]
+    # 做月子饭 is the cooking, not 做月子 and a meal.
+    assert "confinement_meals" in vocabulary.understand("要会做月子饭").codes
+
+
+def test_play_and_a_wa_are_a_childs(vocabulary):
+    assert set(vocabulary.understand("娃4岁，要人陪玩").codes) == {"child_care"}
+    assert vocabulary.understand("阿公想有人陪打麻将").codes == ["elderly_companionship"]
+    # 娃娃菜 is a vegetable.
+    assert vocabulary.understand("炒娃娃菜").codes == []

@@ -2,7 +2,7 @@
 no longer its monitoring and a hospital named in passing no hospital stay; pulse and heart rate are vital
 signs; slipping and grab rails are falls; lying in bed for good is bedridden care; toddlers and 育儿阿姨 are
 an infant's care; a live-in carer (住家护工) is an elder's daily care; a discharge beside an elder's duty
-is no surgery; 沐浴, 肚风 and night wakings are read."""
+is no surgery; 沐浴, 肚风 and night wakings are read; 陪玩 and 娃 are a child's; 做月子饭 is cooking."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
