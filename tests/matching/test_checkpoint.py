@@ -366,8 +366,8 @@ async def test_an_erasure_deletes_the_checkpoints_that_hold_her(client, actors, 
 
     from service.privacy import services as privacy
 
-    person, worker = await registry.worker()
-    await registry.worker()
+    person, worker = await registry.worker(real_name="司徒燕")
+    await registry.worker(real_name="陈秀英")
     store = store_of(app)
     index = in_app(client, loaded, cold_index(app))
     assert in_app(client, store.write, index).written
@@ -387,3 +387,25 @@ async def test_an_erasure_deletes_the_checkpoints_that_hold_her(client, actors, 
     assert restored.restored_from is not None and restored.caught_up_rows == 0
     row = restored.row_of(worker["id"])
     assert restored.surname_of(row) == "" and np.isnan(restored.col("lat")[row])
+    # Her surname is gone from the checkpoint too, not only from her row.
+    assert "司徒" in index.surnames and "司徒" not in restored.surnames and "陈" in restored.surnames
+
+
+async def test_a_row_that_became_unreadable_is_not_saved_and_restores_as_a_full_load(client, actors, registry, app):
+    _, worker = await registry.worker(real_name="欧阳丽华", location={"lat": 23.71, "lon": 113.05})
+    await registry.worker(real_name="陈秀英")
+    engine = app.state.engine
+    index = in_app(client, loaded, cold_index(app))
+    assert index.row_of(worker["id"]) is not None
+    in_app(client, engine.run_ddl, f"UPDATE worker SET blacklisted_until = 'infinity' WHERE id = {worker['id']}")
+    in_app(client, index.ensure_fresh)
+    assert worker["id"] in index.skipped and index.row_of(worker["id"]) is not None  # kept, out of rankings
+    store = store_of(app)
+    assert in_app(client, store.write, index).written
+    restored = in_app(
+        client, loaded, CandidateIndex(app.state.taxonomy, DatabaseFacts(engine), busy=busy_periods, checkpoints=store)
+    )
+    assert restored.restored_from is not None
+    # Neither her place nor her surname went into the checkpoint; the index is the full load's.
+    assert restored.row_of(worker["id"]) is None and "欧阳" not in restored.surnames
+    assert_same_index(restored, in_app(client, loaded, cold_index(app)))
