@@ -44,6 +44,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import asyncpg
@@ -78,6 +79,14 @@ def _modules_computing_columns() -> list[Path]:
     return [Path(m.__file__ or "") for m in (index, facts, rules, privacy)] + [Path(__file__)]
 
 
+@lru_cache(maxsize=1)
+def _code_digests() -> tuple[str, ...]:
+    """The digests of the code this process runs, read once: files replaced on disk under a
+    running process (a deploy in place) must not lend their key to columns computed by the
+    code it loaded before."""
+    return tuple(hashlib.sha256(path.read_bytes()).hexdigest() for path in _modules_computing_columns())
+
+
 def schema_key(index) -> str:
     """What the columns' bytes mean, as a digest: equal keys, interchangeable columns."""
     from service.matching.index import (
@@ -102,7 +111,7 @@ def schema_key(index) -> str:
         "skills": list(taxonomy.skills),
         "districts": list(taxonomy.districts),
         "occupations": taxonomy.occupations,
-        "code": [hashlib.sha256(path.read_bytes()).hexdigest() for path in _modules_computing_columns()],
+        "code": list(_code_digests()),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -160,6 +169,7 @@ class CheckpointStore:
 
     @classmethod
     def of(cls, engine: PostgresEngine, *, max_age_seconds: float) -> CheckpointStore:
+        _code_digests()  # the code as loaded, when the app is made
         return cls(engine.get_new_connection, max_age_seconds=max_age_seconds)
 
     # Reading -------------------------------------------------------------------------

@@ -409,3 +409,15 @@ async def test_a_row_that_became_unreadable_is_not_saved_and_restores_as_a_full_
     # Neither her place nor her surname went into the checkpoint; the index is the full load's.
     assert restored.row_of(worker["id"]) is None and "欧阳" not in restored.surnames
     assert_same_index(restored, in_app(client, loaded, cold_index(app)))
+
+
+def test_the_schema_key_names_the_code_as_loaded_not_as_on_disk_later(app, tmp_path, monkeypatch):
+    from service.matching import checkpoint
+
+    index = cold_index(app)
+    before = checkpoint.schema_key(index)
+    # A deploy in place replaces a file the columns are computed by, under this process.
+    replaced = tmp_path / "facts.py"
+    replaced.write_text("# another version\n")
+    monkeypatch.setattr(checkpoint, "_modules_computing_columns", lambda: [replaced])
+    assert checkpoint.schema_key(index) == before
