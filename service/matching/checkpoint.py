@@ -68,6 +68,9 @@ OTHER_KEYS_KEPT_SECONDS = 24 * 3600
 # A checkpoint more rows behind than this (a share of its rows, at least the floor) is not
 # caught up row by row: the bulk load is quicker.
 MAX_CATCH_UP_SHARE = 0.10
+# How long a writer whose index reads a replica waits for it to replay what the primary had
+# committed when the writer took the lock (an erasure included) before giving up this write.
+REPLICA_WAIT_SECONDS = 30.0
 MIN_CATCH_UP_CAP = 50_000
 
 
@@ -157,6 +160,21 @@ _ORIGIN = """
                      (SELECT oid FROM pg_database WHERE datname = current_database()),
                      pg_relation_filenode('worker'))
 """
+
+
+async def _replica_caught_up(index, primary: asyncpg.Connection) -> bool:
+    """Wait up to REPLICA_WAIT_SECONDS for the index's source to replay the primary's WAL
+    as it is now."""
+    replayed = getattr(index.source, "replayed", None)
+    if replayed is None:
+        return False
+    target = await primary.fetchval("SELECT pg_current_wal_lsn()::text")
+    deadline = time.monotonic() + REPLICA_WAIT_SECONDS
+    while not await replayed(target):
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.2)
+    return True
 
 
 class CheckpointStore:
@@ -264,7 +282,11 @@ class CheckpointStore:
                 return WriteResult(written=False, reason="another process is writing")
             # Every change committed before the lock was taken goes in: an erasure waits for
             # the lock and then deletes every checkpoint, so none written from columns that
-            # predate it survives it (`forget_checkpoints`).
+            # predate it survives it (`forget_checkpoints`). An index read from a replica
+            # (DATABASE_READ_URL) first waits until the replica holds all the primary had
+            # committed when the lock was taken, or writes nothing.
+            if index.may_lag and not await _replica_caught_up(index, conn):
+                return WriteResult(written=False, reason="the replica is behind the primary")
             await index.ensure_fresh()
             fresh = await conn.fetchrow(
                 "SELECT id FROM index_checkpoint WHERE schema_key = $1 AND complete "

@@ -421,3 +421,39 @@ def test_the_schema_key_names_the_code_as_loaded_not_as_on_disk_later(app, tmp_p
     replaced.write_text("# another version\n")
     monkeypatch.setattr(checkpoint, "_modules_computing_columns", lambda: [replaced])
     assert checkpoint.schema_key(index) == before
+
+
+async def test_an_index_read_from_a_replica_writes_only_once_the_replica_has_caught_up(
+    client, actors, registry, app, monkeypatch
+):
+    from service.matching import checkpoint
+
+    await registry.worker()
+    monkeypatch.setattr(checkpoint, "REPLICA_WAIT_SECONDS", 0.5)
+
+    class Replica(DatabaseFacts):
+        """The primary, standing in for a replica that has replayed up to `upto` calls' worth."""
+
+        def __init__(self, engine, behind_for: int) -> None:
+            super().__init__(engine)
+            self.behind_for, self.asked = behind_for, []
+
+        async def replayed(self, lsn: str) -> bool:
+            self.asked.append(lsn)
+            return len(self.asked) > self.behind_for
+
+    def index_on(source) -> CandidateIndex:
+        return CandidateIndex(app.state.taxonomy, source, busy=busy_periods, may_lag=True)
+
+    store = store_of(app)
+    behind = Replica(app.state.engine, behind_for=10_000)
+    index = in_app(client, loaded, index_on(behind))
+    result = in_app(client, store.write, index)
+    assert not result.written and "replica" in result.reason and behind.asked
+    catching_up = Replica(app.state.engine, behind_for=1)
+    result = in_app(client, store.write, in_app(client, loaded, index_on(catching_up)))
+    assert result.written and len(catching_up.asked) == 2 and catching_up.asked[0].count("/") == 1
+    # A source that is the primary itself has always replayed what the primary wrote.
+    primary = DatabaseFacts(app.state.engine)
+    lsn = in_app(client, app.state.engine.pool.fetchval, "SELECT pg_current_wal_lsn()::text")
+    assert in_app(client, primary.replayed, lsn)
