@@ -44,6 +44,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import asyncpg
@@ -67,6 +68,9 @@ OTHER_KEYS_KEPT_SECONDS = 24 * 3600
 # A checkpoint more rows behind than this (a share of its rows, at least the floor) is not
 # caught up row by row: the bulk load is quicker.
 MAX_CATCH_UP_SHARE = 0.10
+# How long a writer whose index reads a replica waits for it to replay what the primary had
+# committed when the writer took the lock (an erasure included) before giving up this write.
+REPLICA_WAIT_SECONDS = 30.0
 MIN_CATCH_UP_CAP = 50_000
 
 
@@ -76,6 +80,14 @@ def _modules_computing_columns() -> list[Path]:
     from service.taxonomy import rules
 
     return [Path(m.__file__ or "") for m in (index, facts, rules, privacy)] + [Path(__file__)]
+
+
+@lru_cache(maxsize=1)
+def _code_digests() -> tuple[str, ...]:
+    """The digests of the code this process runs, read once: files replaced on disk under a
+    running process (a deploy in place) must not lend their key to columns computed by the
+    code it loaded before."""
+    return tuple(hashlib.sha256(path.read_bytes()).hexdigest() for path in _modules_computing_columns())
 
 
 def schema_key(index) -> str:
@@ -102,7 +114,7 @@ def schema_key(index) -> str:
         "skills": list(taxonomy.skills),
         "districts": list(taxonomy.districts),
         "occupations": taxonomy.occupations,
-        "code": [hashlib.sha256(path.read_bytes()).hexdigest() for path in _modules_computing_columns()],
+        "code": list(_code_digests()),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -150,6 +162,21 @@ _ORIGIN = """
 """
 
 
+async def _replica_caught_up(index, primary: asyncpg.Connection) -> bool:
+    """Wait up to REPLICA_WAIT_SECONDS for the index's source to replay the primary's WAL
+    as it is now."""
+    replayed = getattr(index.source, "replayed", None)
+    if replayed is None:
+        return False
+    target = await primary.fetchval("SELECT pg_current_wal_lsn()::text")
+    deadline = time.monotonic() + REPLICA_WAIT_SECONDS
+    while not await replayed(target):
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.2)
+    return True
+
+
 class CheckpointStore:
     """Reads and writes the index's checkpoints; `connect` opens a connection of its own
     (on the primary: the tables are UNLOGGED, which a replica cannot read)."""
@@ -160,6 +187,7 @@ class CheckpointStore:
 
     @classmethod
     def of(cls, engine: PostgresEngine, *, max_age_seconds: float) -> CheckpointStore:
+        _code_digests()  # the code as loaded, when the app is made
         return cls(engine.get_new_connection, max_age_seconds=max_age_seconds)
 
     # Reading -------------------------------------------------------------------------
@@ -254,7 +282,11 @@ class CheckpointStore:
                 return WriteResult(written=False, reason="another process is writing")
             # Every change committed before the lock was taken goes in: an erasure waits for
             # the lock and then deletes every checkpoint, so none written from columns that
-            # predate it survives it (`forget_checkpoints`).
+            # predate it survives it (`forget_checkpoints`). An index read from a replica
+            # (DATABASE_READ_URL) first waits until the replica holds all the primary had
+            # committed when the lock was taken, or writes nothing.
+            if index.may_lag and not await _replica_caught_up(index, conn):
+                return WriteResult(written=False, reason="the replica is behind the primary")
             await index.ensure_fresh()
             fresh = await conn.fetchrow(
                 "SELECT id FROM index_checkpoint WHERE schema_key = $1 AND complete "

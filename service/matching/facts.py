@@ -74,6 +74,18 @@ class DatabaseFacts(FactsSource):
         self.engine = engine
         self.load_chunks = load_chunks
 
+    async def replayed(self, lsn: str) -> bool:
+        """Whether what this source reads holds the primary's WAL up to `lsn` (a replica
+        that replayed it; a primary always does)."""
+        async with self._connection() as conn:
+            return bool(
+                await conn.fetchval(
+                    "SELECT CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_replay_lsn() >= $1::text::pg_lsn, false) "
+                    "ELSE true END",
+                    lsn,
+                )
+            )
+
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         if self.engine.pool is not None:

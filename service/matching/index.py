@@ -561,44 +561,67 @@ class CandidateIndex:
             # A probe may raise `xmin` while the copy runs (the columns stay as they are):
             # the xmin taken now is the one they are fresh as of, at worst older.
             n, xmin = self.n, self.xmin
+            skipped = np.fromiter(self.skipped, dtype=np.int64, count=len(self.skipped))
+            surnames = list(self.surnames)
             meta = {
-                "n": n,
                 "xmin": xmin,
                 "skills": [self.skills.words, dict(self.skills.bits)],
                 "districts": [self.districts.words, dict(self.districts.bits)],
                 "languages": [self.languages.words, dict(self.languages.bits)],
-                "surnames": list(self.surnames),
                 "occupations": list(self.occupations),
                 "skipped": {str(k): v for k, v in self.skipped.items()},
             }
         try:
             loop = asyncio.get_running_loop()
-            data, layout = await loop.run_in_executor(None, self._column_bytes, n)
+            data, layout, kept, kept_surnames = await loop.run_in_executor(
+                None, self._column_bytes, n, skipped, surnames
+            )
             checksum = await loop.run_in_executor(None, zlib.crc32, data.data)
         finally:
             self._done_reading()
-        meta["columns"] = layout
-        return Snapshot(xmin=xmin, n=n, meta=meta, data=data, checksum=checksum)
+        meta.update(n=kept, surnames=kept_surnames, columns=layout)
+        return Snapshot(xmin=xmin, n=kept, meta=meta, data=data, checksum=checksum)
 
-    def _column_bytes(self, n: int) -> tuple[np.ndarray, list]:
-        """Every column's first `n` rows, one after another in one buffer, and where each lies."""
+    def _column_bytes(
+        self, n: int, skipped: np.ndarray, surnames: list[str]
+    ) -> tuple[np.ndarray, list, int, list[str]]:
+        """Every column's first `n` rows, one after another in one buffer, and where each
+        lies; with the number of rows written and the surnames they name.
+
+        A row that became unreadable after it was indexed stays in the columns (taken out
+        of rankings) with what it held before; it is not written: a full load would not
+        have it either, and what it held may be personal data erased since. The surnames
+        are those of the rows written, renumbered, so that a surname no row names any more
+        (an erased worker's) is not carried from checkpoint to checkpoint."""
+        ids = self._columns["id"][:n]
+        keep = ~np.isin(ids, skipped) if skipped.size else np.ones(n, dtype=bool)
+        rows = np.flatnonzero(keep)
+        used, renumbered = np.unique(self._columns["surname"][:n][rows], return_inverse=True)
+        kept_surnames = [surnames[i] for i in used.tolist()]
+        kept = int(rows.size)
         names = [name for name in self._columns if name != "placed"]  # placements are read anew
         starts, offset = [], 0
         for name in names:
             starts.append(offset)
-            offset += self._columns[name][:n].nbytes
+            column = self._columns[name]
+            offset += kept * column[:1].nbytes if column.shape[0] else 0
         # Not a bytearray: CPython zeroes one while holding the GIL (300 MB at 2.3 M workers:
         # the event loop stood still for a fifth of a second); numpy's pages are touched
         # by the copies below, which release it.
         data = np.empty(offset, dtype=np.uint8)
+        whole = kept == n
         for name, start in zip(names, starts):
             column = self._columns[name]
-            np.ndarray((n, *column.shape[1:]), dtype=column.dtype, buffer=data, offset=start)[...] = column[:n]
+            target = np.ndarray((kept, *column.shape[1:]), dtype=column.dtype, buffer=data, offset=start)
+            if name == "surname":
+                target[...] = renumbered.astype(column.dtype)
+            else:
+                target[...] = column[:n] if whole else column[:n][rows]
         layout = [
             [name, self._columns[name].dtype.str, list(self._columns[name].shape[1:]), start]
             for name, start in zip(names, starts)
         ]
-        return data, layout
+        return data, layout, kept, kept_surnames
 
     async def _restore(self) -> bool:
         """Start from the newest usable checkpoint and catch up with what changed since,

@@ -366,8 +366,8 @@ async def test_an_erasure_deletes_the_checkpoints_that_hold_her(client, actors, 
 
     from service.privacy import services as privacy
 
-    person, worker = await registry.worker()
-    await registry.worker()
+    person, worker = await registry.worker(real_name="司徒燕")
+    await registry.worker(real_name="陈秀英")
     store = store_of(app)
     index = in_app(client, loaded, cold_index(app))
     assert in_app(client, store.write, index).written
@@ -387,3 +387,73 @@ async def test_an_erasure_deletes_the_checkpoints_that_hold_her(client, actors, 
     assert restored.restored_from is not None and restored.caught_up_rows == 0
     row = restored.row_of(worker["id"])
     assert restored.surname_of(row) == "" and np.isnan(restored.col("lat")[row])
+    # Her surname is gone from the checkpoint too, not only from her row.
+    assert "司徒" in index.surnames and "司徒" not in restored.surnames and "陈" in restored.surnames
+
+
+async def test_a_row_that_became_unreadable_is_not_saved_and_restores_as_a_full_load(client, actors, registry, app):
+    _, worker = await registry.worker(real_name="欧阳丽华", location={"lat": 23.71, "lon": 113.05})
+    await registry.worker(real_name="陈秀英")
+    engine = app.state.engine
+    index = in_app(client, loaded, cold_index(app))
+    assert index.row_of(worker["id"]) is not None
+    in_app(client, engine.run_ddl, f"UPDATE worker SET blacklisted_until = 'infinity' WHERE id = {worker['id']}")
+    in_app(client, index.ensure_fresh)
+    assert worker["id"] in index.skipped and index.row_of(worker["id"]) is not None  # kept, out of rankings
+    store = store_of(app)
+    assert in_app(client, store.write, index).written
+    restored = in_app(
+        client, loaded, CandidateIndex(app.state.taxonomy, DatabaseFacts(engine), busy=busy_periods, checkpoints=store)
+    )
+    assert restored.restored_from is not None
+    # Neither her place nor her surname went into the checkpoint; the index is the full load's.
+    assert restored.row_of(worker["id"]) is None and "欧阳" not in restored.surnames
+    assert_same_index(restored, in_app(client, loaded, cold_index(app)))
+
+
+def test_the_schema_key_names_the_code_as_loaded_not_as_on_disk_later(app, tmp_path, monkeypatch):
+    from service.matching import checkpoint
+
+    index = cold_index(app)
+    before = checkpoint.schema_key(index)
+    # A deploy in place replaces a file the columns are computed by, under this process.
+    replaced = tmp_path / "facts.py"
+    replaced.write_text("# another version\n")
+    monkeypatch.setattr(checkpoint, "_modules_computing_columns", lambda: [replaced])
+    assert checkpoint.schema_key(index) == before
+
+
+async def test_an_index_read_from_a_replica_writes_only_once_the_replica_has_caught_up(
+    client, actors, registry, app, monkeypatch
+):
+    from service.matching import checkpoint
+
+    await registry.worker()
+    monkeypatch.setattr(checkpoint, "REPLICA_WAIT_SECONDS", 0.5)
+
+    class Replica(DatabaseFacts):
+        """The primary, standing in for a replica that has replayed up to `upto` calls' worth."""
+
+        def __init__(self, engine, behind_for: int) -> None:
+            super().__init__(engine)
+            self.behind_for, self.asked = behind_for, []
+
+        async def replayed(self, lsn: str) -> bool:
+            self.asked.append(lsn)
+            return len(self.asked) > self.behind_for
+
+    def index_on(source) -> CandidateIndex:
+        return CandidateIndex(app.state.taxonomy, source, busy=busy_periods, may_lag=True)
+
+    store = store_of(app)
+    behind = Replica(app.state.engine, behind_for=10_000)
+    index = in_app(client, loaded, index_on(behind))
+    result = in_app(client, store.write, index)
+    assert not result.written and "replica" in result.reason and behind.asked
+    catching_up = Replica(app.state.engine, behind_for=1)
+    result = in_app(client, store.write, in_app(client, loaded, index_on(catching_up)))
+    assert result.written and len(catching_up.asked) == 2 and catching_up.asked[0].count("/") == 1
+    # A source that is the primary itself has always replayed what the primary wrote.
+    primary = DatabaseFacts(app.state.engine)
+    lsn = in_app(client, app.state.engine.pool.fetchval, "SELECT pg_current_wal_lsn()::text")
+    assert in_app(client, primary.replayed, lsn)
