@@ -22,7 +22,7 @@ relies on what every refresh relies on: worker rows are never deleted.
 Who writes: any process, after its index was loaded by the bulk load, then at most
 every INDEX_CHECKPOINT_SECONDS, and when it finds none of its key, if no complete
 checkpoint of its key is younger than that and it holds the advisory lock
-ADVISORY_LOCK_KEY (a session lock on a connection of its own: one writer at a time across
+ADVISORY_LOCK_KEY (a transaction lock, held from the freshness check to the last chunk: one writer at a time across
 processes and machines); it refreshes its index first. An erasure deletes every
 checkpoint (`forget_checkpoints`). The columns are copied into one buffer in a thread
 while the index counts the copy as a reading (rankings go on; a refresh waits for the
@@ -60,7 +60,7 @@ CHECKPOINT_FORMAT = 1
 # a few ms. Whole writes took 1.4-2.6 s in 4 MB chunks and 1.9-2.1 s in 16 MB ones (on a
 # machine shared with other jobs: no difference to tell).
 CHUNK_BYTES = 4 * 2**20
-# pg_try_advisory_lock key of the checkpoint writer (b"nyjz-ckp" as a big-endian int64).
+# pg_try_advisory_xact_lock key of the checkpoint writer (b"nyjz-ckp" as a big-endian int64).
 ADVISORY_LOCK_KEY = int.from_bytes(b"nyjz-ckp", "big")
 # Checkpoints of another schema key (another version of the service) are kept this long,
 # for the processes of a rolling deploy that still run that version.
@@ -278,27 +278,30 @@ class CheckpointStore:
         key = schema_key(index)
         conn = await self.connect()
         try:
-            if not await conn.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_LOCK_KEY):
-                return WriteResult(written=False, reason="another process is writing")
-            # Every change committed before the lock was taken goes in: an erasure waits for
-            # the lock and then deletes every checkpoint, so none written from columns that
-            # predate it survives it (`forget_checkpoints`). An index read from a replica
-            # (DATABASE_READ_URL) first waits until the replica holds all the primary had
-            # committed when the lock was taken, or writes nothing.
-            if index.may_lag and not await _replica_caught_up(index, conn):
-                return WriteResult(written=False, reason="the replica is behind the primary")
-            await index.ensure_fresh()
-            fresh = await conn.fetchrow(
-                "SELECT id FROM index_checkpoint WHERE schema_key = $1 AND complete "
-                "AND created_at > now() - make_interval(secs => $2) ORDER BY id DESC LIMIT 1",
-                key,
-                float(max_age),
-            )
-            if fresh is not None:
-                return WriteResult(written=False, reason=f"checkpoint {fresh['id']} is recent")
-            snapshot = await index.snapshot()
-            chunks = [snapshot.data.data[i : i + CHUNK_BYTES] for i in range(0, len(snapshot.data), CHUNK_BYTES)]
+            # One transaction from the lock to the last chunk: the lock is a transaction lock,
+            # so a connection pooler in transaction mode cannot leave it held on a server
+            # connection that goes back to its pool (an erasure would then wait on it for ever).
             async with conn.transaction():
+                if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", ADVISORY_LOCK_KEY):
+                    return WriteResult(written=False, reason="another process is writing")
+                # Every change committed before the lock was taken goes in: an erasure waits for
+                # the lock and then deletes every checkpoint, so none written from columns that
+                # predate it survives it (`forget_checkpoints`). An index read from a replica
+                # (DATABASE_READ_URL) first waits until the replica holds all the primary had
+                # committed when the lock was taken, or writes nothing.
+                if index.may_lag and not await _replica_caught_up(index, conn):
+                    return WriteResult(written=False, reason="the replica is behind the primary")
+                await index.ensure_fresh()
+                fresh = await conn.fetchrow(
+                    "SELECT id FROM index_checkpoint WHERE schema_key = $1 AND complete "
+                    "AND created_at > now() - make_interval(secs => $2) ORDER BY id DESC LIMIT 1",
+                    key,
+                    float(max_age),
+                )
+                if fresh is not None:
+                    return WriteResult(written=False, reason=f"checkpoint {fresh['id']} is recent")
+                snapshot = await index.snapshot()
+                chunks = [snapshot.data.data[i : i + CHUNK_BYTES] for i in range(0, len(snapshot.data), CHUNK_BYTES)]
                 origin = await conn.fetchval(_ORIGIN)
                 checkpoint_id = await conn.fetchval(
                     "INSERT INTO index_checkpoint (schema_key, fresh_xmin, workers, size, chunks, checksum, origin, meta) "
@@ -329,10 +332,10 @@ class CheckpointStore:
                     key,
                     float(OTHER_KEYS_KEPT_SECONDS),
                 )
-            del chunks
-            return WriteResult(written=True, checkpoint_id=checkpoint_id, size=len(snapshot.data))
+                del chunks
+                return WriteResult(written=True, checkpoint_id=checkpoint_id, size=len(snapshot.data))
         finally:
-            await conn.close()  # and with it the advisory lock
+            await conn.close()
 
     async def has_one(self, index) -> bool:
         """Whether a complete checkpoint of the index's schema key exists."""

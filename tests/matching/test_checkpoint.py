@@ -457,3 +457,40 @@ async def test_an_index_read_from_a_replica_writes_only_once_the_replica_has_cau
     primary = DatabaseFacts(app.state.engine)
     lsn = in_app(client, app.state.engine.pool.fetchval, "SELECT pg_current_wal_lsn()::text")
     assert in_app(client, primary.replayed, lsn)
+
+
+async def test_the_writers_lock_ends_with_its_transaction_not_its_connection(client, actors, registry, app):
+    """Behind a pooler in transaction mode the server connection outlives the writer's use of
+    it: a lock held until the connection closes would stop every later write and erasure."""
+    await registry.worker()
+    index = in_app(client, loaded, cold_index(app))
+
+    class Pooled:
+        """A server connection as a pooler lends it: closing gives it back; the session goes on."""
+
+        def __init__(self, connection) -> None:
+            self.connection, self.closed = connection, []
+
+        def __getattr__(self, name):
+            return getattr(self.connection, name)
+
+        async def close(self) -> None:
+            self.closed.append(True)
+
+    async def write_over_a_connection_kept_open():
+        kept = Pooled(await app.state.engine.get_new_connection())
+        other = await app.state.engine.get_new_connection()
+
+        async def connect():
+            return kept
+
+        try:
+            result = await CheckpointStore(connect, max_age_seconds=0).write(index)
+            free = await other.fetchval("SELECT pg_try_advisory_lock($1)", ADVISORY_LOCK_KEY)
+            return result, kept.closed, free
+        finally:
+            await other.close()
+            await kept.connection.close()
+
+    result, closed, free = in_app(client, write_over_a_connection_kept_open)
+    assert result.written and closed and free
