@@ -51,8 +51,8 @@ def verify_password(password_hash: str, password: str) -> bool:
 @lru_cache(maxsize=1)
 def dummy_password_hash() -> str:
     """A hash to verify against when the phone is unknown, so both paths cost the same.
-    Made at the first such login, not at import: every process that imports this module
-    (the CLI's commands too) would otherwise pay one deliberately slow hash."""
+    Made once per process, not at import (the CLI's commands would pay one deliberately
+    slow hash each): the app makes it in a thread at start-up, so no login waits for it."""
     return _hasher.hash("not-a-real-password")
 
 

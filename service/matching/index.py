@@ -603,8 +603,7 @@ class CandidateIndex:
         starts, offset = [], 0
         for name in names:
             starts.append(offset)
-            column = self._columns[name]
-            offset += kept * column[:1].nbytes if column.shape[0] else 0
+            offset += kept * self._columns[name][0].nbytes  # bytes of one row, times the rows kept
         # Not a bytearray: CPython zeroes one while holding the GIL (300 MB at 2.3 M workers:
         # the event loop stood still for a fifth of a second); numpy's pages are touched
         # by the copies below, which release it.
@@ -663,17 +662,7 @@ class CandidateIndex:
         self._surname_ids = {s: i for i, s in enumerate(self.surnames)}
         self.skipped = {int(k): v for k, v in meta["skipped"].items()}
         SKIPPED_ROWS.set(len(self.skipped))
-        columns = checkpoint.columns()
-        n = meta["n"]
-        self.n = 0
-        self._allocate(max(1024, n))
-        self.n = n
-        for name, values in columns.items():
-            self._columns[name][:n] = values
-        ids = self._columns["id"][:n]
-        self._row_by_id = np.full(max(1024, int(ids.max()) + 1 if n else 0), -1, dtype=np.int32)
-        self._row_by_id[ids] = np.arange(n, dtype=np.int32)
-        self.version = int(self._columns["txid"][:n].sum())
+        self._take_columns(checkpoint.columns())
         readable = self._readable_facts(facts)
         if readable:
             self._apply(readable, initial=True)  # writes the rows, then builds the lists once
@@ -730,25 +719,29 @@ class CandidateIndex:
 
     def _load_columns(self, columns: dict[str, np.ndarray]) -> None:
         """Take whole columns at once (the bulk initial load)."""
-        n = len(columns["id"])
-        self.n = 0
-        self._allocate(max(1024, n))
-        self.n = n
-        surnames = columns.pop("surname")
-        keys = surnames[:, 0].astype(np.int64) * (1 << 21) + surnames[:, 1]
+        heads = columns.pop("surname")
+        keys = heads[:, 0].astype(np.int64) * (1 << 21) + heads[:, 1]
         unique, inverse = np.unique(keys, return_inverse=True)
         ids = np.array(
             [self._surname_id(surname(name_head(k >> 21, k & ((1 << 21) - 1)))) for k in unique.tolist()],
             dtype=np.uint32,
         )
-        self._columns["surname"][:n] = ids[inverse]
+        self._take_columns({**columns, "surname": ids[inverse]})
+        self._build_inverted_indexes()
+
+    def _take_columns(self, columns: dict[str, np.ndarray]) -> None:
+        """Whole columns at once as the rows in use, with the row of each id and the version
+        (the district and grid lists are the caller's to build)."""
+        n = len(columns["id"])
+        self.n = 0
+        self._allocate(max(1024, n))
+        self.n = n
         for name, values in columns.items():
             self._columns[name][:n] = values
-        top = int(columns["id"].max()) if n else 0
-        self._row_by_id = np.full(max(1024, top + 1), -1, dtype=np.int32)
-        self._row_by_id[columns["id"]] = np.arange(n, dtype=np.int32)
-        self.version = int(columns["txid"].sum())
-        self._build_inverted_indexes()
+        ids = self._columns["id"][:n]
+        self._row_by_id = np.full(max(1024, int(ids.max()) + 1 if n else 0), -1, dtype=np.int32)
+        self._row_by_id[ids] = np.arange(n, dtype=np.int32)
+        self.version = int(self._columns["txid"][:n].sum())
 
     def _surname_id(self, surname: str) -> int:
         found = self._surname_ids.get(surname)

@@ -320,36 +320,33 @@ async def test_the_service_writes_after_a_full_load_and_starts_from_it(client, a
     await registry.worker()
     await registry.worker()
 
+    async def complete_checkpoints() -> int:
+        return await app.state.engine.pool.fetchval("SELECT count(*) FROM index_checkpoint WHERE complete")
+
+    async def writing_until_one_is_complete(index: CandidateIndex, load=None, **timing) -> None:
+        writer = asyncio.create_task(keep_checkpoints(lambda: index, 3600, poll_seconds=0.02, **timing))
+        try:
+            if load is not None:
+                await load()
+            for _ in range(500):
+                if await complete_checkpoints():
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
     async def run():
         with tuned(app, index_checkpoint_seconds=3600):
             first = new_candidate_index(app)
-            writer = asyncio.create_task(keep_checkpoints(lambda: first, 3600, poll_seconds=0.02))
-            try:
-                await first.ensure_fresh()
-                for _ in range(500):
-                    if await app.state.engine.pool.fetchval("SELECT count(*) FROM index_checkpoint WHERE complete"):
-                        break
-                    await asyncio.sleep(0.02)
-            finally:
-                writer.cancel()
-                await asyncio.gather(writer, return_exceptions=True)
+            await writing_until_one_is_complete(first, first.ensure_fresh)
             second = new_candidate_index(app)
             await second.ensure_fresh()
             # With none of its schema left (an erasure deletes them), a process writes anew
             # without waiting for its period.
             await app.state.engine.run_ddl("DELETE FROM index_checkpoint")
-            writer = asyncio.create_task(
-                keep_checkpoints(lambda: second, 3600, poll_seconds=0.02, missing_check_seconds=0.05)
-            )
-            try:
-                for _ in range(500):
-                    if await app.state.engine.pool.fetchval("SELECT count(*) FROM index_checkpoint WHERE complete"):
-                        break
-                    await asyncio.sleep(0.02)
-            finally:
-                writer.cancel()
-                await asyncio.gather(writer, return_exceptions=True)
-            rewritten = await app.state.engine.pool.fetchval("SELECT count(*) FROM index_checkpoint WHERE complete")
+            await writing_until_one_is_complete(second, missing_check_seconds=0.05)
+            rewritten = await complete_checkpoints()
         with tuned(app, index_checkpoint_seconds=0):
             assert new_candidate_index(app).checkpoints is None
         return first, second, rewritten
