@@ -113,7 +113,7 @@ def fingerprints(ids: np.ndarray, txids: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
-def _bits_of(words: Iterable[int]) -> Iterable[int]:
+def bits_of(words: Iterable[int]) -> Iterable[int]:
     """The set bits of a mask given as 64-bit words."""
     for word_index, word in enumerate(words):
         while word:
@@ -872,9 +872,9 @@ class CandidateIndex:
         (old_txid, old_districts, old_lat, old_lon), (txid, districts, lat, lon) = old, new
         before, after = fingerprint(worker_id, old_txid), fingerprint(worker_id, txid)
         if old_txid:
-            for bit in _bits_of(old_districts.tolist()):
+            for bit in bits_of(old_districts.tolist()):
                 self._district_prints[bit] = (self._district_prints.get(bit, 0) - before) & MASK64
-        for bit in _bits_of(districts.tolist()):
+        for bit in bits_of(districts.tolist()):
             self._district_prints[bit] = (self._district_prints.get(bit, 0) + after) & MASK64
         old_cell, cell = _cell(old_lat, old_lon), _cell(lat, lon)
         if old_txid and old_cell is not None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.matching.index import GRID_DEGREES, CandidateIndex, cell_box
+from service.matching.index import GRID_DEGREES, CandidateIndex, bits_of, cell_box
 from service.matching.ranking import (
     SCORE_SCALE,
     MatchQuery,
@@ -99,12 +99,13 @@ class PageMemory:
 
     def before_change(self, index: CandidateIndex, rows: list[int]) -> dict:
         """Each kept page's verdict on each changed row it may concern, before the change."""
+        places = _places(index, rows)
         return {
             (key, row): _verdict(index, page, row)
             for key, page in self.kept.items()
             if page.query.scope != "province"
             for row in rows
-            if _may_concern(index, page, row)
+            if _may_concern(page, places[row])
         }
 
     def after_change(self, index: CandidateIndex, rows: list[int], before: dict, *, exact: bool) -> None:
@@ -114,11 +115,14 @@ class PageMemory:
         if not exact:
             self.kept.clear()
             return
+        places = _places(index, rows)
         carried: list[tuple[str, bytes, KeptPage]] = []
         for key, page in list(self.kept.items()):
             if page.query.scope == "province":
                 continue
-            concerned = [row for row in rows if (key, row) in before or _may_concern(index, page, row)]
+            concerned = [row for row in rows if (key, row) in before or _may_concern(page, places[row])]
+            if not concerned:
+                continue  # no changed row is or was in its area: its version, and key, stand
             altered = False
             for row in concerned:
                 was = before.get((key, row), ("area", None))
@@ -132,7 +136,8 @@ class PageMemory:
                 continue
             new_key = page.key_of(workers_version(index, page.query))
             if new_key != key and key in self.bodies:
-                carried.append((new_key, self.bodies[key], page))
+                # No reader asks for the old key again: its version is gone.
+                carried.append((new_key, self.bodies.pop(key), page))
                 self.kept.pop(key, None)
         for new_key, body, page in carried:
             self.put(new_key, body, page)
@@ -150,18 +155,28 @@ def kept_page(index: CandidateIndex, query: MatchQuery, key_of: Callable[[str], 
     return KeptPage(query, key_of, frozenset(shown), lowest, district_bits, cells)
 
 
-def _may_concern(index: CandidateIndex, page: KeptPage, row: int) -> bool:
+Place = tuple[frozenset[int], tuple[int, int] | None]
+
+
+def _places(index: CandidateIndex, rows: list[int]) -> dict[int, Place]:
+    """Each row's district bits and grid cell, read once for every kept page to test."""
+    districts, lats, lons = index.col("districts"), index.col("lat"), index.col("lon")
+    places: dict[int, Place] = {}
+    for row in rows:
+        lat, lon = float(lats[row]), float(lons[row])
+        cell = None if math.isnan(lat) else (math.floor(lat / GRID_DEGREES), math.floor(lon / GRID_DEGREES))
+        places[row] = (frozenset(bits_of(districts[row].tolist())), cell)
+    return places
+
+
+def _may_concern(page: KeptPage, place: Place) -> bool:
     """Whether a row is listed in the page's area (a superset of the rows in it)."""
-    words = index.col("districts")[row]
-    for bit in page.district_bits:
-        if int(words[bit // 64]) >> (bit % 64) & 1:
-            return True
-    if page.cells is not None:
-        lat, lon = float(index.col("lat")[row]), float(index.col("lon")[row])
-        if not math.isnan(lat):
-            i, j = math.floor(lat / GRID_DEGREES), math.floor(lon / GRID_DEGREES)
-            i0, i1, j0, j1 = page.cells
-            return i0 <= i <= i1 and j0 <= j <= j1
+    bits, cell = place
+    if not page.district_bits.isdisjoint(bits):
+        return True
+    if page.cells is not None and cell is not None:
+        i0, i1, j0, j1 = page.cells
+        return i0 <= cell[0] <= i1 and j0 <= cell[1] <= j1
     return False
 
 

@@ -346,9 +346,7 @@ async def match_page_json(
     today = today_local()
     prefix = f"{request_id}:{row['version']}:{row['interest_version']}:"
     suffix = f":{today.isoformat()}:{ALGORITHM_VERSION}:{limit}:{offset}"
-    workers = area_version(index, row["search_scope"], row["district_code"], row["lat"], row["lon"], row["radius_km"])
-    key = prefix + workers + suffix
-    generation = index.generation
+    key = prefix + _workers_version(index, row) + suffix
     # A key names everything the page depends on (interest included), so a page once made
     # never changes: the process keeps the latest few in memory before asking the shared store.
     body = index.pages.get(key)
@@ -360,18 +358,18 @@ async def match_page_json(
     kept = None
     if body is None:
         query = replace(query_for(row), today=today)
-        ranking = await index.read(rank, index, query, limit=limit, offset=offset)
+        # Under steady writes a refresh often lands between the key above and the ranking:
+        # the ranking is then keyed by the state it read (named while no refresh can run),
+        # not thrown away.
+        ranking, workers, generation = await index.read(_rank_with_version, index, query, row, limit, offset)
+        key = prefix + workers + suffix
         page = _page(row, ranking, limit=limit, offset=offset)
         await _flag_interest(page, request_id)
         body = msgspec.json.encode(msgspec.convert(page, MatchPage, strict=False))
-        if index.generation != generation:
-            # A refresh changed the columns between the key and the ranking: the page is
-            # newer than its key says, so it is sent but kept nowhere.
-            return await _only_visible_now(body) if index.may_lag else body
         await cache.set(key, body, expires_in=MATCH_CACHE_SECONDS)
         if index.generation == generation:
-            # Ranked from the very state its key names (no refresh changed the columns
-            # since the key was made): it may be carried past later changes.
+            # No refresh has changed the columns since the ranking read them: the page
+            # may be carried past later changes (each is checked against it).
             kept = kept_page(
                 index,
                 query,
@@ -383,6 +381,18 @@ async def match_page_json(
     if index.may_lag:
         return await _only_visible_now(body)
     return body
+
+
+def _workers_version(index: CandidateIndex, row: dict) -> str:
+    return area_version(index, row["search_scope"], row["district_code"], row["lat"], row["lon"], row["radius_km"])
+
+
+def _rank_with_version(
+    index: CandidateIndex, query: MatchQuery, row: dict, limit: int, offset: int
+) -> tuple[Ranking, str, int]:
+    """The ranking, the version of the workers it read and the index's generation then (in
+    the index's thread: no refresh changes the columns meanwhile)."""
+    return rank(index, query, limit=limit, offset=offset), _workers_version(index, row), index.generation
 
 
 # Of the listed workers, those employers may see now, on the primary (by primary key).

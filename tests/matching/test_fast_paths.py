@@ -502,3 +502,43 @@ async def test_grid_cells_west_of_greenwich_and_south_of_the_equator_are_the_row
     for row in range(index.n):
         cell = _cell(index.col("lat")[row], index.col("lon")[row])
         assert row in np.concatenate(index._grid_rows[cell]).tolist(), places[row]
+
+
+async def test_a_page_ranked_after_a_refresh_is_kept_under_the_state_it_read(
+    client, actors, registry, app, monkeypatch
+):
+    """Under steady writes a refresh often lands between the page's key and its ranking
+    (the shared store's answer is awaited in between). The page is then cached under the
+    version of the workers it read, and the next read is served from memory, not ranked again."""
+    from service.matching.services import PAGES
+    from service.registry.tables import Worker
+
+    person, worker = await registry.worker(experience_years=3)
+    employer = await actors.employer()
+    job = await post_request(client, employer)
+    index = app.state.matcher
+    store = app.stores.get("matches")
+    plain_get = type(store).get
+    armed = []
+
+    async def get_with_a_write_meanwhile(self, key, *args, **kwargs):
+        if self is store and armed:
+            armed.clear()
+            await Worker.update({Worker.experience_years: 11}).where(Worker.id == worker["id"])
+            await index.ensure_fresh()  # the refresh another request would have made
+        return await plain_get(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(type(store), "get", get_with_a_write_meanwhile)  # the store has slots
+    armed.append(True)
+    first = await matches(client, employer, job["id"])
+    assert not armed, "the shared store was not asked"
+    assert first["items"][0]["worker_id"] == worker["id"]
+    assert "11" in repr(first["items"][0]), first["items"][0]  # ranked from the new state
+
+    def memory_hits() -> float:
+        return PAGES.labels("memory")._value.get()
+
+    ranked_before, hits_before = len(index.pages), memory_hits()
+    assert await matches(client, employer, job["id"]) == first
+    assert memory_hits() == hits_before + 1  # served from memory under the key it was kept by
+    assert len(index.pages) == ranked_before
