@@ -556,6 +556,9 @@ class Entry:
     without_a_person: tuple[str, ...] | None = None  # taste words: the codes when no elder or baby is named
     with_a_baby: bool = False  # words said of anyone ("发烧", "瞓觉"): a duty only when a baby or child is named
     yields: frozenset[str] = frozenset()  # categories or codes whose mention says what this word was
+    # A helper's title (住家保姆): its usual duties stand beside the duties named, unless one of these
+    # categories or codes is named; None for any other word.
+    titled: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -689,6 +692,7 @@ class SkillVocabulary:
                 tuple(umbrella.get("usual", ())),
                 umbrella=True,
                 unless=frozenset(umbrella.get("unless", ())),
+                titled=frozenset(umbrella["title_unless"]) if "title_unless" in umbrella else None,
             )
             for word in umbrella["words"]:
                 self._entries[normalize(word).strip()] = entry  # an umbrella word outranks an alias
@@ -909,10 +913,12 @@ class SkillVocabulary:
             else " ".join(w for w in piece.split() if not _FILLER.fullmatch(w)),
         ).strip(" -'\"")
 
-    def _clause_hits(self, clause: str, original: str) -> tuple[list[_Hit], list[str], bool]:
+    def _clause_hits(self, clause: str, original: str) -> tuple[list[_Hit], list[str], bool, set[str]]:
+        """The clause's hits, what was left over, whether a duty was turned down, and the codes turned down."""
         hits: list[_Hit] = []
         leftovers: list[str] = []
         negated = False
+        refused_codes: set[str] = set()
 
         def show(start: int, end: int) -> str:
             return original[start:end].strip() if len(original) == len(clause) else clause[start:end].strip()
@@ -977,6 +983,7 @@ class SkillVocabulary:
             for start, end, key in spans:
                 if refused(start, end, hard + soft + sounds):
                     negated = True
+                    refused_codes.update(self._entries[key].codes)
                     continue
                 whole = clause.strip() == clause[start:end]
                 score = 90.0 if source == "pinyin" else 100.0 if whole else 95.0
@@ -1016,10 +1023,11 @@ class SkillVocabulary:
                     leftovers.append(show(start, end))
                 elif refused(start):
                     negated = True
+                    refused_codes.update(self._entries[best[0]].codes)
                 else:
                     hits.append(_Hit(show(start, end), self._entries[best[0]], best[1], "fuzzy"))
         hits.sort(key=lambda hit: clause.find(normalize(hit.text)))
-        return hits, leftovers, negated
+        return hits, leftovers, negated, refused_codes
 
     def _situations(self, clause: str, written: str, found: list[_Hit], beside: str) -> list[_Hit]:
         """Duties the clause describes by their situation (situations.py), not named by a word in it;
@@ -1086,13 +1094,15 @@ class SkillVocabulary:
         not_understood: list[str] = []
         # A clause naming an appliance, the appliance as written, and what in the clause was not understood.
         appliances: list[tuple[str, str, list[str]]] = []
+        turned_down: set[str] = set()  # duties the text turns down ("保姆不用做饭")
         spans = list(_clauses(normalized))
         for number, (start, end) in enumerate(spans):
             clause = normalized[start:end]
             if not clause.strip():
                 continue
             written = original[start:end] if same_shape else clause
-            clause_hits, leftovers, negated = self._clause_hits(clause, written)
+            clause_hits, leftovers, negated, refused_codes = self._clause_hits(clause, written)
+            turned_down |= refused_codes
             beside = " ".join(normalized[s:e] for s, e in spans[max(0, number - 1) : number + 2] if s != start)
             clause_hits += self._situations(clause, written, clause_hits, beside)
             for hit in clause_hits:
@@ -1192,7 +1202,11 @@ class SkillVocabulary:
             if hit.entry.usual and not hit.served and not discharged_mother:
                 others = named_besides(hit.entry)
                 if self._kept(hit, others if hit.entry.unless else others + cared_for):
-                    codes += list(hit.entry.usual)
+                    # A helper's title with an elder's diet named: the diet is the cooking.
+                    diet = hit.entry.titled is not None and "elderly_diet" in others
+                    codes += [
+                        c for c in hit.entry.usual if c not in turned_down and not (diet and c == _GENERIC_COOKING)
+                    ]
             shared = []
             for named in codes:
                 if baby and not elder:
@@ -1255,6 +1269,10 @@ class SkillVocabulary:
 
     def _suppressed(self, entry: Entry, named: list[str]) -> bool:
         """Whether the text names a duty that replaces the umbrella word's usual ones."""
+        if entry.titled is not None:  # a helper's title: dropped only when every duty named is an elder's care
+            return bool(named) and all(
+                code in entry.titled or self._categories.get(code) in entry.titled for code in named
+            )
         if not entry.unless:
             return bool(named)
         return any(code in entry.unless or self._categories.get(code) in entry.unless for code in named)
