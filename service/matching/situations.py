@@ -103,4 +103,12 @@ SITUATIONS: tuple[Situation, ...] = (
         re.compile(r"扶|搀|人拉|拉起|拉" + _PERSON + r"|背" + _PERSON + r"|协助|\blift"),
         re.compile(r"起身|起床|下床|上床|上楼|下楼|落楼|楼梯|\bstairs\b"),
     ),
+    # Fetching or taking someone with a school named: the school run ("送老板孩子上学", "接送1年级", "接园").
+    Situation(
+        "school_pickup",
+        re.compile(r"接送|接|送"),
+        re.compile(r"上学|放学|返学|幼儿园|学校|[一二三四五六1-6]年级|小学|\bschool\b|\bkindergarten\b|\bnursery\b"),
+        across=True,
+    ),
+    Situation("school_pickup", re.compile(r"接园|送园|接娃放学|接送娃")),
 )

@@ -293,6 +293,12 @@ _FOOD = re.compile(r"\b(?:food|foods|meal|meals|diet|dishes|cook|cooking|rice|po
 # food"); and a household cooking word in the clause that names an elder's diet is cooking for that diet
 # ("给老人做饭要软烂").
 _GENERIC_COOKING = "home_cooking"
+# Live-in help asked for to watch or care for someone ("要住家睇实佢", "找个住家，主要看着我爸"), not turned down
+# ("不住家").
+_LIVE_IN = re.compile(
+    r"(?<![不唔免])(?<!唔使)(?<!不用)住家(?!阿姨|保姆|姐姐|阿姐|工|育儿|月嫂|司机|护)[^。；;]{0,6}?"
+    r"(?:照顾|照看|看着|看住|睇实|睇住|守着|陪着|陪住)"
+)
 # "a cook who …", "someone to cook for us twice a week who …": the cook, described after.
 _COOK_WHO = re.compile(r"(?:\s+[\w-]+){0,6}?\s+who\b")
 _CUISINES = frozenset(
@@ -585,6 +591,7 @@ class _Hit:
     cared_for: bool = False  # a word for a person with a word for caring for them ("老人需要照顾")
     served: bool = False  # a person cooked for or driven ("给孩子做饭", "开车接送老人")
     eats: bool = False  # a person said to eat or like something ("孩子爱吃面包"): cooked for, if cooking is named
+    lives_with: bool = False  # an elder with a live-in helper asked for: the elder's daily care is kept
 
 
 class SkillVocabulary:
@@ -1171,6 +1178,11 @@ class SkillVocabulary:
         cooked = any(_COOKING & set(hit.entry.codes) for hit in hits)
         for hit in hits:
             hit.served |= hit.eats and cooked
+        # Someone to live in and watch an elder ("要住家睇实佢", "想搵个住家照顾佢") is the elder's daily care,
+        # beside whatever else is named.
+        if _LIVE_IN.search(normalized):
+            for hit in hits:
+                hit.lives_with |= bool(hit.entry.unless) and "elderly_daily_care" in hit.entry.usual
         cared_for = [
             code
             for h in hits
@@ -1263,7 +1275,7 @@ class SkillVocabulary:
 
     def _kept(self, hit: _Hit, named: list[str]) -> bool:
         """Whether an umbrella word's usual duties stand beside the duties named."""
-        if hit.cared_for and not _CONDITIONS.intersection(named):
+        if hit.lives_with or (hit.cared_for and not _CONDITIONS.intersection(named)):
             return True
         return not self._suppressed(hit.entry, named)
 
