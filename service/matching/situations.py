@@ -111,4 +111,10 @@ SITUATIONS: tuple[Situation, ...] = (
         across=True,
     ),
     Situation("school_pickup", re.compile(r"接园|送园|接娃放学|接送娃")),
+    # A seizure or a collapse with what to do when it comes: first aid ("发作时怎样处理", "晕倒了识唔识急救").
+    Situation(
+        "first_aid",
+        re.compile(r"发作|抽搐|抽筋|晕倒|昏倒|晕厥|\bseizures?\b|\bfaints?\b"),
+        re.compile(r"处理|应对|应付|怎么办|点算|点处理|急救|\bhandle|\bwhat to do\b|\brespond"),
+    ),
 )

@@ -240,6 +240,7 @@ _FOR_A_BABY = {
     "elderly_feeding": "infant_feeding",
     "elderly_diet": "infant_feeding",
     "elderly_companionship": "infant_care",  # 陪玩 with a baby or child is minding them
+    "health_massage": "infant_massage",  # 推拿, 按摩 of a baby
 }
 # Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
 # of them is also read with the particle after the verb, or with the verb said twice.
@@ -293,6 +294,8 @@ _FOOD = re.compile(r"\b(?:food|foods|meal|meals|diet|dishes|cook|cooking|rice|po
 # food"); and a household cooking word in the clause that names an elder's diet is cooking for that diet
 # ("给老人做饭要软烂").
 _GENERIC_COOKING = "home_cooking"
+# A hospital as the place of care, not the one who speaks ("医院说要插胃管").
+_HOSPITAL = re.compile(r"医院(?!说|讲|话|建议|叫|让|要求)|病房|住院|医陪|\bhospital\b|\bward\b")
 # Live-in help asked for to watch or care for someone ("要住家睇实佢", "找个住家，主要看着我爸"), not turned down
 # ("不住家").
 _LIVE_IN = re.compile(
@@ -493,7 +496,22 @@ _BARE_VERBS = {
 # is no 洗头.
 # A diagnosis or a time holding a duty word names no duty either: 乳腺癌 is no breastfeeding help, 康复期 (a time
 # of recovery) no exercise.
-_PLACES = ("卫生间", "洗手间", "膝头", "膝盖", "乳腺癌", "乳腺增生", "乳腺结节", "康复期", "娃娃菜")
+# Going out for tea (饮早茶) is company kept, no dim sum cooked; 帮手 (a helping hand) holds no 手洗.
+_PLACES = (
+    "卫生间",
+    "洗手间",
+    "膝头",
+    "膝盖",
+    "乳腺癌",
+    "乳腺增生",
+    "乳腺结节",
+    "康复期",
+    "娃娃菜",
+    "饮早茶",
+    "喝早茶",
+    "吃早茶",
+    "帮手",
+)
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
 # A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
@@ -1163,7 +1181,9 @@ class SkillVocabulary:
         # Duties the text names: its aliases, umbrella words' core duties, and what words for a person
         # cared for (an elder, a baby, a child) stand for; a helper word (保姆) yields to any of them.
         def named_besides(entry: Entry) -> list[str]:
-            return [code for h in hits if h.entry is not entry for code in h.entry.codes]
+            # A duty shared with a baby is the baby's when only a baby is named ("宝宝推拿" is the baby's massage).
+            mapped = _FOR_A_BABY if baby and not elder else {}
+            return [mapped.get(code, code) for h in hits if h.entry is not entry for code in h.entry.codes]
 
         baby, elder = self._people(hits)
         # Sleeping and falling ill are a baby's or child's only when one is named (not a mother's, not an elder's).
@@ -1213,7 +1233,9 @@ class SkillVocabulary:
             discharged_mother = confinement and "post_surgery_care" in hit.entry.usual
             if hit.entry.usual and not hit.served and not discharged_mother:
                 others = named_besides(hit.entry)
-                if self._kept(hit, others if hit.entry.unless else others + cared_for):
+                # A carer (护工) where a hospital is named ("省人民医院 找护工 术后一周") is the hospital stay's.
+                at_hospital = "hospital_companion_care" in hit.entry.usual and bool(_HOSPITAL.search(normalized))
+                if at_hospital or self._kept(hit, others if hit.entry.unless else others + cared_for):
                     # A helper's title with an elder's diet named: the diet is the cooking.
                     diet = hit.entry.titled is not None and "elderly_diet" in others
                     codes += [
