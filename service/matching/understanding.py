@@ -38,7 +38,7 @@ from service.taxonomy.text import normalize
 
 _SPLIT = re.compile(
     r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|(?<!\bin)(?<!\bup)\s+(?:and|&|or|plus|also)\s+(?!out\b|down\b)|\s+-\s+"
-    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|顺手|顺带|同时|然后|兼|仲有|仲要"
+    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|顺手|顺带|同时|然后|兼(?!顾)|仲有|仲要"
 )
 # Words that carry no duty; they are cut from what is left over before it is tried fuzzily.
 _FILLER = re.compile(
@@ -360,7 +360,13 @@ _PICKUP_VERBS = ("接送", "接", "送")
 # A word for a person with a word for caring for them ("产后需要人照顾", "carer for elderly mum") names that
 # person's care: it is kept when other duties are named too, unless one of them is the person's condition
 # ("照顾我爸，他有阿尔茨海默病" is dementia care), which says what the care is.
-_CARE_AFTER = re.compile(r"^[^，,。；;]{0,8}?(?:照顾|照看|照料|看护|护理|伺候|服侍|照应|daily care|\bcare\b)")
+_CARE_AFTER = re.compile(r"^[^，,。；;]{0,8}?(?:照顾|照看|照料|看护|护理|伺候|服侍|照应|兼顾|daily care|\bcare\b)")
+# A person with a care verb turned down after ("小孩上学了不用带", "老人唔使睇") is no one to care for.
+_NOT_MINDED = re.compile(r"^[^，,。；;]{0,8}?(?:不用|不需要|唔使|唔驶|唔需要|无需|不必)再?(?:带|管|照顾|看|湊|凑|睇)")
+# A baby's age in days since birth: "出世十日", "出生才5天", "十天大".
+_DAYS_OLD = re.compile(
+    r"(?:出生|出世|生了|生咗|刚生)\s*(?:才|只有|刚)?\s*[\d一二两三四五六七八九十几]{1,3}\s*(?:天|日)|[\d一二两三四五六七八九十几]{1,3}\s*(?:天|日)大"
+)
 _CONDITIONS = frozenset(
     (
         "dementia_care",
@@ -387,7 +393,7 @@ _SPELLED_OUT = {
     "wheelchair": frozenset(("disability_care",)),
 }
 _CARE_BEFORE = re.compile(
-    r"(?:照顾|照看|照料|看护|护理|伺候|服侍|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:for\s*)?(?:my\s*|our\s*)?$"
+    r"(?:照顾|照看|照料|看护|护理|伺候|服侍|兼顾|顾埋|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:一下|下|埋|吓)?(?:for\s*)?(?:my\s*|our\s*)?$"
 )
 # Words said of anyone that are a duty only for a baby or child: sleeping ("细路唔肯瞓") and falling ill
 # ("BB发烧咳"). With an elder named, or no one, they name nothing.
@@ -448,6 +454,8 @@ _WITH_A_BABY = {
 _MOTHER_DUTIES = frozenset(
     ("maternity_postpartum_care", "pregnancy_care", "lactation_support", "postpartum_recovery", "confinement_meals")
 )
+# The older child of a family with a new baby ("找月嫂兼顾大宝").
+_OLDER_CHILD = frozenset(("大宝", "大娃", "大仔", "大女", "老大"))
 # The births after which a baby is a newborn and cooking is confinement cooking ("坐月子", "月嫂").
 _CONFINEMENT = frozenset(("maternity_postpartum_care", "confinement_meals"))
 # After a birth, a wound or a day in bed is the mother's and her postpartum care ("剖腹产，伤口疼到下不了床");
@@ -469,7 +477,7 @@ _COOKING = frozenset(
 )
 _EATS_AFTER = re.compile(
     r"^\s*(?:的|嘅)?\s*(?:都|也|比较|很|好|最|就|平时|特别|非常|超|好)*\s*(?:想|爱|喜欢|钟意|中意|要|只|不|唔|挑|wants? to|likes? to|loves? to)?"
-    r"\s*(?:吃|食|eat|eats|like|likes|love|loves|enjoy|enjoys)"
+    r"\s*(?:吃|食|饮|喝|eat|eats|drinks?|like|likes|love|loves|enjoy|enjoys)"
 )
 _SERVED_BEFORE = re.compile(r"(?:\bfor|给|为|帮)\s*(?:the\s*|my\s*|our\s*)?$")
 # A person driven somewhere ("开车接送老人", "drive grandma") is no one cared for.
@@ -511,6 +519,7 @@ _PLACES = (
     "喝早茶",
     "吃早茶",
     "帮手",
+    "半失能",
 )
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
@@ -525,7 +534,7 @@ _COUNT_BETWEEN = re.compile(
 # Numerals and 家 are no typos either ("三口" is not 伤口, "家五" not 家务, "在家照顾" not 驾照), nor 山 of
 # place names ("东山口" is not 伤口, "中山一院" not 上医院).
 _FUNCTION_CHARS = frozenset(
-    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家为山"
+    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家为山咗嘅啲"
 )
 
 
@@ -1004,6 +1013,7 @@ class SkillVocabulary:
                 ]
         soft = [(s, e, k) for s, e, k in soft if not any(s < se and ss < e for ss, se, _ in sounds)]
         served_end: int | None = None
+        eater: tuple[_Hit, int] | None = None  # the last person named, and where the word ends
         for spans, source in ((hard, "alias"), (soft, "alias"), (sounds, "pinyin")):
             for start, end, key in spans:
                 if refused(start, end, hard + soft + sounds):
@@ -1026,12 +1036,24 @@ class SkillVocabulary:
                 )
                 served_end = end if served else None  # "开车接送爷爷奶奶": both are driven
                 eats = bool(entry.unless) and bool(_EATS_AFTER.match(clause[end:]))
-                hits.append(_Hit(show(start, end), entry, score, source, cared_for=cared, served=served, eats=eats))
+                if entry.unless and _NOT_MINDED.match(clause[end:]):
+                    negated = True  # "小孩上学了不用带": the person is no one to care for
+                    continue
+                hit = _Hit(show(start, end), entry, score, source, cared_for=cared, served=served, eats=eats)
+                if eats and eater is not None and not clause[eater[1] : start].strip(" 和同及与跟、and&"):
+                    eater[0].eats = True  # "老人细路都要饮": both drink what is made
+                eater = (hit, end) if entry.unless else None
+                hits.append(hit)
         covered = sorted(hard + soft + sounds)
         bare = _BARE_VERB_AT_END.search(clause)
         if bare and not any(s <= bare.start() < e for s, e, _ in covered) and not refused(bare.start()):
             # Company kept against a fall ("怕跌倒，要人陪着") is the fall's prevention.
-            yields = _COMPANY_YIELDS | {"fall_prevention"} if bare.group(1) == _KEEPING_COMPANY else frozenset()
+            # Company kept for a mother ("孕晚期……想找个阿姨陪着") is her care.
+            yields = (
+                _COMPANY_YIELDS | {"fall_prevention", *_MOTHER_DUTIES}
+                if bare.group(1) == _KEEPING_COMPANY
+                else frozenset()
+            )
             code = _BARE_VERBS[bare.group(1)]
             entry = Entry((code,), yields=yields, with_a_baby=code == "infant_sleep_care")  # 哄 is a baby's
             hits.append(_Hit(show(*bare.span(1)), entry, 90.0, "alias"))
@@ -1217,7 +1239,10 @@ class SkillVocabulary:
         pet = any("pet_care" in hit.entry.codes for hit in hits)
         tube = any("nasal_feeding" in hit.entry.codes for hit in hits)
         # With a newborn's care named (月嫂, 新生儿), the baby's care is the newborn's, unless an age says otherwise.
-        newborn = (confinement or any("newborn_care" in hit.entry.codes for hit in hits)) and not ages
+        # A baby counted in days since birth ("BB出世十日") is a newborn too.
+        newborn = (
+            confinement or any("newborn_care" in hit.entry.codes for hit in hits) or bool(_DAYS_OLD.search(normalized))
+        ) and not ages
         # A duty shared with a baby goes to the child's care when only words for an older child are used.
         person_usual = {code for hit in hits if hit.entry.unless for code in hit.entry.usual}
         child_only = _CHILD in person_usual and _INFANT not in person_usual
@@ -1245,7 +1270,8 @@ class SkillVocabulary:
             for named in codes:
                 if baby and not elder:
                     named = _FOR_A_BABY.get(named, named)
-                    if newborn and named in (_INFANT, _CHILD) and named not in hit.entry.codes:
+                    older = normalize(hit.text).strip() in _OLDER_CHILD  # 大宝 beside a birth is no newborn
+                    if newborn and named in (_INFANT, _CHILD) and named not in hit.entry.codes and not older:
                         named = "newborn_care"  # twins just born, the child of a birth, are newborns
                     if child_only and named == _INFANT and named not in hit.entry.codes:
                         named = _CHILD
