@@ -117,4 +117,10 @@ SITUATIONS: tuple[Situation, ...] = (
         re.compile(r"发作|抽搐|抽筋|晕倒|昏倒|晕厥|\bseizures?\b|\bfaints?\b"),
         re.compile(r"处理|应对|应付|怎么办|点算|点处理|急救|\bhandle|\bwhat to do\b|\brespond"),
     ),
+    # Breathing watched: the vital signs ("睇住佢呼吸", "夜里要看着他呼吸").
+    Situation(
+        "vital_signs_monitoring",
+        re.compile(r"呼吸(?!机|道|科|困难)|\bbreathing\b"),
+        re.compile(r"睇住|睇实|看着|看住|盯着|观察|监测|留意|\bwatch|\bmonitor|\bcheck"),
+    ),
 )

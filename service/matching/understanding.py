@@ -201,6 +201,7 @@ _FILLER = re.compile(
 )
 _NEGATIONS = (
     r"不用|不需要|不需|无需|无须|毋须|不必|不要|不是|不包括|不负责|唔使|唔驶|唔洗|唔需要|唔要|唔系|唔负责|免|"
+    r"还没到|还没有到|没到|未到|未至于|不算|唔算|"
     r"no need to|don't need to|dont need to|doesn't need to|no|not|don't|dont|without"
 )
 # A word or two may stand between the negation and the duty: "不用帮忙做饭", "no need to cook".
@@ -1208,6 +1209,7 @@ class SkillVocabulary:
             return [mapped.get(code, code) for h in hits if h.entry is not entry for code in h.entry.codes]
 
         baby, elder = self._people(hits)
+        a_baby_named = any(h.entry.unless and {_INFANT, _CHILD} & set(h.entry.usual) for h in hits)
         # Sleeping and falling ill are a baby's or child's only when one is named (not a mother's, not an elder's).
         young = any(
             (hit.entry.unless and {_INFANT, _CHILD} & set(hit.entry.usual))
@@ -1277,6 +1279,9 @@ class SkillVocabulary:
                         named = _CHILD
                 elif pet and not elder:
                     named = _FOR_A_PET.get(named, named)
+                elif elder and not a_baby_named and named == "infant_feeding":
+                    named = "elderly_feeding"  # "阿婆……喂糊仔": a baby's food words said of an elder
+
                 if tube and named in ("elderly_feeding", "elderly_diet"):
                     named = "nasal_feeding"  # fed, liquid food too, through the tube the text names
                 if newborn and named == _INFANT:
