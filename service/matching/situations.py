@@ -89,8 +89,15 @@ SITUATIONS: tuple[Situation, ...] = (
     ),
     # Cantonese 车 as a verb, a person driven somewhere ("车佢去医院", "车阿爷阿嫲去饮茶").
     Situation("family_driver", re.compile(r"车" + _PERSON + r"+(?:去|返|落|出)")),
-    # An operation with a discharge or "done": care after surgery ("结肠癌手术刚出院", "做完子宫手术").
-    Situation("post_surgery_care", re.compile(r"手术|开刀"), re.compile(r"出院|做完|做了|做咗|刚做|术后")),
+    # An operation with a discharge or "done", in its clause or the one beside: care after surgery
+    # ("结肠癌手术刚出院", "做完子宫手术", "阿爸割胆，出院之后……").
+    # Cantonese and plain words for an operation: 割胆, 割盲肠, a joint replaced (膝盖做了置换).
+    Situation(
+        "post_surgery_care",
+        re.compile(r"手术|开刀|割胆|割盲肠|割阑尾|置换|搭桥"),
+        re.compile(r"出院|做完|做了|做咗|刚做|术后|之后|以后"),
+        across=True,
+    ),
     # Plants with tending: plant care ("啲兰花要识打理", "淋下露台啲花").
     Situation(
         "plant_care",

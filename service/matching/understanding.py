@@ -208,7 +208,8 @@ _NEGATIONS = (
 _NEGATION = re.compile(r"(" + _NEGATIONS + r")\s*(?:帮忙|帮手|帮|给|去|再|负责|管|做|搞)?\s*$")
 # A negation after the duties, ending the clause: "做饭打扫都不用", "煮饭唔使".
 _NEGATION_AFTER = re.compile(
-    r"[\s、,，和同及与跟+/&]*(?:都|也|就|的话|嘅话)?\s*(?:不用|不需要|不需|无需|不必|唔使|唔驶|唔洗|唔需要)(?:了|啦|喇)?\s*"
+    r"[\s、,，和同及与跟+/&]*(?:都|也|就|的话|嘅话)?\s*(?:不用|不需要|不需|无需|不必|唔使|唔驶|唔洗|唔需要|"
+    r"冇问题|没问题|没有问题|无问题|可以自己|自己可以|自己嚟|自己来)(?:了|啦|喇)?\s*"
 )
 _NEGATION_ONLY = re.compile(r"(" + _NEGATIONS + r"|只要|只需要)?\s*(?:帮忙|帮手|帮|给|去|再|负责|管|做|搞)?")
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
@@ -1281,6 +1282,8 @@ class SkillVocabulary:
                     named = _FOR_A_PET.get(named, named)
                 elif elder and not a_baby_named and named == "infant_feeding":
                     named = "elderly_feeding"  # "阿婆……喂糊仔": a baby's food words said of an elder
+                elif elder and not a_baby_named and named == "infant_sleep_care" and not hit.entry.umbrella:
+                    continue  # "晚上陪她睡" said of an elder is no baby's sleep
 
                 if tube and named in ("elderly_feeding", "elderly_diet"):
                     named = "nasal_feeding"  # fed, liquid food too, through the tube the text names
