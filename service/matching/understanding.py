@@ -1295,6 +1295,9 @@ class SkillVocabulary:
         diet_clauses = {hit.clause for hit, codes in resolved if "elderly_diet" in codes}
         matched: list[dict] = []
         seen: set[str] = set()
+        # A helper's title comes last, so that a duty it shares with a word naming it ("住家阿姨……煮餸") is
+        # shown as that word.
+        resolved.sort(key=lambda item: item[0].entry.titled is not None)
         for hit, codes in resolved:
             if hit.clause in diet_clauses and hit.entry.codes == (_GENERIC_COOKING,):
                 continue
