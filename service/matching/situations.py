@@ -89,8 +89,15 @@ SITUATIONS: tuple[Situation, ...] = (
     ),
     # Cantonese 车 as a verb, a person driven somewhere ("车佢去医院", "车阿爷阿嫲去饮茶").
     Situation("family_driver", re.compile(r"车" + _PERSON + r"+(?:去|返|落|出)")),
-    # An operation with a discharge or "done": care after surgery ("结肠癌手术刚出院", "做完子宫手术").
-    Situation("post_surgery_care", re.compile(r"手术|开刀"), re.compile(r"出院|做完|做了|做咗|刚做|术后")),
+    # An operation with a discharge or "done", in its clause or the one beside: care after surgery
+    # ("结肠癌手术刚出院", "做完子宫手术", "阿爸割胆，出院之后……").
+    # Cantonese and plain words for an operation: 割胆, 割盲肠, a joint replaced (膝盖做了置换).
+    Situation(
+        "post_surgery_care",
+        re.compile(r"手术|开刀|割胆|割盲肠|割阑尾|置换|搭桥"),
+        re.compile(r"出院|做完|做了|做咗|刚做|术后|之后|以后"),
+        across=True,
+    ),
     # Plants with tending: plant care ("啲兰花要识打理", "淋下露台啲花").
     Situation(
         "plant_care",
@@ -102,5 +109,25 @@ SITUATIONS: tuple[Situation, ...] = (
         "mobility_transfer",
         re.compile(r"扶|搀|人拉|拉起|拉" + _PERSON + r"|背" + _PERSON + r"|协助|\blift"),
         re.compile(r"起身|起床|下床|上床|上楼|下楼|落楼|楼梯|\bstairs\b"),
+    ),
+    # Fetching or taking someone with a school named: the school run ("送老板孩子上学", "接送1年级", "接园").
+    Situation(
+        "school_pickup",
+        re.compile(r"接送|接|送"),
+        re.compile(r"上学|放学|返学|幼儿园|学校|[一二三四五六1-6]年级|小学|\bschool\b|\bkindergarten\b|\bnursery\b"),
+        across=True,
+    ),
+    Situation("school_pickup", re.compile(r"接园|送园|接娃放学|接送娃")),
+    # A seizure or a collapse with what to do when it comes: first aid ("发作时怎样处理", "晕倒了识唔识急救").
+    Situation(
+        "first_aid",
+        re.compile(r"发作|抽搐|抽筋|晕倒|昏倒|晕厥|\bseizures?\b|\bfaints?\b"),
+        re.compile(r"处理|应对|应付|怎么办|点算|点处理|急救|\bhandle|\bwhat to do\b|\brespond"),
+    ),
+    # Breathing watched: the vital signs ("睇住佢呼吸", "夜里要看着他呼吸").
+    Situation(
+        "vital_signs_monitoring",
+        re.compile(r"呼吸(?!机|道|科|困难)|\bbreathing\b"),
+        re.compile(r"睇住|睇实|看着|看住|盯着|观察|监测|留意|\bwatch|\bmonitor|\bcheck"),
     ),
 )

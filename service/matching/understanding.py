@@ -38,7 +38,7 @@ from service.taxonomy.text import normalize
 
 _SPLIT = re.compile(
     r"[，,、；;。.!！？?\n/|+&:：()（）\[\]【】]+|\s{2,}|(?<!\bin)(?<!\bup)\s+(?:and|&|or|plus|also)\s+(?!out\b|down\b)|\s+-\s+"
-    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|顺手|顺带|同时|然后|兼|仲有|仲要"
+    r"|和|及|还有|以及|并且|或者|同埋|加上|另外|顺便|顺手|顺带|同时|然后|兼(?!顾)|仲有|仲要"
 )
 # Words that carry no duty; they are cut from what is left over before it is tried fuzzily.
 _FILLER = re.compile(
@@ -201,13 +201,15 @@ _FILLER = re.compile(
 )
 _NEGATIONS = (
     r"不用|不需要|不需|无需|无须|毋须|不必|不要|不是|不包括|不负责|唔使|唔驶|唔洗|唔需要|唔要|唔系|唔负责|免|"
+    r"还没到|还没有到|没到|未到|未至于|不算|唔算|"
     r"no need to|don't need to|dont need to|doesn't need to|no|not|don't|dont|without"
 )
 # A word or two may stand between the negation and the duty: "不用帮忙做饭", "no need to cook".
 _NEGATION = re.compile(r"(" + _NEGATIONS + r")\s*(?:帮忙|帮手|帮|给|去|再|负责|管|做|搞)?\s*$")
 # A negation after the duties, ending the clause: "做饭打扫都不用", "煮饭唔使".
 _NEGATION_AFTER = re.compile(
-    r"[\s、,，和同及与跟+/&]*(?:都|也|就|的话|嘅话)?\s*(?:不用|不需要|不需|无需|不必|唔使|唔驶|唔洗|唔需要)(?:了|啦|喇)?\s*"
+    r"[\s、,，和同及与跟+/&]*(?:都|也|就|的话|嘅话)?\s*(?:不用|不需要|不需|无需|不必|唔使|唔驶|唔洗|唔需要|"
+    r"冇问题|没问题|没有问题|无问题|可以自己|自己可以|自己嚟|自己来)(?:了|啦|喇)?\s*"
 )
 _NEGATION_ONLY = re.compile(r"(" + _NEGATIONS + r"|只要|只需要)?\s*(?:帮忙|帮手|帮|给|去|再|负责|管|做|搞)?")
 _CJK = re.compile(r"[\u3400-\u9fff\U00020000-\U0002ffff]")
@@ -240,6 +242,7 @@ _FOR_A_BABY = {
     "elderly_feeding": "infant_feeding",
     "elderly_diet": "infant_feeding",
     "elderly_companionship": "infant_care",  # 陪玩 with a baby or child is minding them
+    "health_massage": "infant_massage",  # 推拿, 按摩 of a baby
 }
 # Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
 # of them is also read with the particle after the verb, or with the verb said twice.
@@ -293,6 +296,14 @@ _FOOD = re.compile(r"\b(?:food|foods|meal|meals|diet|dishes|cook|cooking|rice|po
 # food"); and a household cooking word in the clause that names an elder's diet is cooking for that diet
 # ("给老人做饭要软烂").
 _GENERIC_COOKING = "home_cooking"
+# A hospital as the place of care, not the one who speaks ("医院说要插胃管").
+_HOSPITAL = re.compile(r"医院(?!说|讲|话|建议|叫|让|要求)|病房|住院|医陪|\bhospital\b|\bward\b")
+# Live-in help asked for to watch or care for someone ("要住家睇实佢", "找个住家，主要看着我爸"), not turned down
+# ("不住家").
+_LIVE_IN = re.compile(
+    r"(?<![不唔免])(?<!唔使)(?<!不用)住家(?!阿姨|保姆|姐姐|阿姐|工|育儿|月嫂|司机|护)[^。；;]{0,6}?"
+    r"(?:照顾|照看|看着|看住|睇实|睇住|守着|陪着|陪住)"
+)
 # "a cook who …", "someone to cook for us twice a week who …": the cook, described after.
 _COOK_WHO = re.compile(r"(?:\s+[\w-]+){0,6}?\s+who\b")
 _CUISINES = frozenset(
@@ -351,7 +362,13 @@ _PICKUP_VERBS = ("接送", "接", "送")
 # A word for a person with a word for caring for them ("产后需要人照顾", "carer for elderly mum") names that
 # person's care: it is kept when other duties are named too, unless one of them is the person's condition
 # ("照顾我爸，他有阿尔茨海默病" is dementia care), which says what the care is.
-_CARE_AFTER = re.compile(r"^[^，,。；;]{0,8}?(?:照顾|照看|照料|看护|护理|伺候|服侍|照应|daily care|\bcare\b)")
+_CARE_AFTER = re.compile(r"^[^，,。；;]{0,8}?(?:照顾|照看|照料|看护|护理|伺候|服侍|照应|兼顾|daily care|\bcare\b)")
+# A person with a care verb turned down after ("小孩上学了不用带", "老人唔使睇") is no one to care for.
+_NOT_MINDED = re.compile(r"^[^，,。；;]{0,8}?(?:不用|不需要|唔使|唔驶|唔需要|无需|不必)再?(?:带|管|照顾|看|湊|凑|睇)")
+# A baby's age in days since birth: "出世十日", "出生才5天", "十天大".
+_DAYS_OLD = re.compile(
+    r"(?:出生|出世|生了|生咗|刚生)\s*(?:才|只有|刚)?\s*[\d一二两三四五六七八九十几]{1,3}\s*(?:天|日)|[\d一二两三四五六七八九十几]{1,3}\s*(?:天|日)大"
+)
 _CONDITIONS = frozenset(
     (
         "dementia_care",
@@ -378,7 +395,7 @@ _SPELLED_OUT = {
     "wheelchair": frozenset(("disability_care",)),
 }
 _CARE_BEFORE = re.compile(
-    r"(?:照顾|照看|照料|看护|护理|伺候|服侍|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:for\s*)?(?:my\s*|our\s*)?$"
+    r"(?:照顾|照看|照料|看护|护理|伺候|服侍|兼顾|顾埋|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:一下|下|埋|吓)?(?:for\s*)?(?:my\s*|our\s*)?$"
 )
 # Words said of anyone that are a duty only for a baby or child: sleeping ("细路唔肯瞓") and falling ill
 # ("BB发烧咳"). With an elder named, or no one, they name nothing.
@@ -439,6 +456,8 @@ _WITH_A_BABY = {
 _MOTHER_DUTIES = frozenset(
     ("maternity_postpartum_care", "pregnancy_care", "lactation_support", "postpartum_recovery", "confinement_meals")
 )
+# The older child of a family with a new baby ("找月嫂兼顾大宝").
+_OLDER_CHILD = frozenset(("大宝", "大娃", "大仔", "大女", "老大"))
 # The births after which a baby is a newborn and cooking is confinement cooking ("坐月子", "月嫂").
 _CONFINEMENT = frozenset(("maternity_postpartum_care", "confinement_meals"))
 # After a birth, a wound or a day in bed is the mother's and her postpartum care ("剖腹产，伤口疼到下不了床");
@@ -460,7 +479,7 @@ _COOKING = frozenset(
 )
 _EATS_AFTER = re.compile(
     r"^\s*(?:的|嘅)?\s*(?:都|也|比较|很|好|最|就|平时|特别|非常|超|好)*\s*(?:想|爱|喜欢|钟意|中意|要|只|不|唔|挑|wants? to|likes? to|loves? to)?"
-    r"\s*(?:吃|食|eat|eats|like|likes|love|loves|enjoy|enjoys)"
+    r"\s*(?:吃|食|饮|喝|eat|eats|drinks?|like|likes|love|loves|enjoy|enjoys)"
 )
 _SERVED_BEFORE = re.compile(r"(?:\bfor|给|为|帮)\s*(?:the\s*|my\s*|our\s*)?$")
 # A person driven somewhere ("开车接送老人", "drive grandma") is no one cared for.
@@ -487,7 +506,23 @@ _BARE_VERBS = {
 # is no 洗头.
 # A diagnosis or a time holding a duty word names no duty either: 乳腺癌 is no breastfeeding help, 康复期 (a time
 # of recovery) no exercise.
-_PLACES = ("卫生间", "洗手间", "膝头", "膝盖", "乳腺癌", "乳腺增生", "乳腺结节", "康复期", "娃娃菜")
+# Going out for tea (饮早茶) is company kept, no dim sum cooked; 帮手 (a helping hand) holds no 手洗.
+_PLACES = (
+    "卫生间",
+    "洗手间",
+    "膝头",
+    "膝盖",
+    "乳腺癌",
+    "乳腺增生",
+    "乳腺结节",
+    "康复期",
+    "娃娃菜",
+    "饮早茶",
+    "喝早茶",
+    "吃早茶",
+    "帮手",
+    "半失能",
+)
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
 # A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
@@ -501,7 +536,7 @@ _COUNT_BETWEEN = re.compile(
 # Numerals and 家 are no typos either ("三口" is not 伤口, "家五" not 家务, "在家照顾" not 驾照), nor 山 of
 # place names ("东山口" is not 伤口, "中山一院" not 上医院).
 _FUNCTION_CHARS = frozenset(
-    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家为山"
+    "的地得了完在是不也都就着过到要会和与给把被让从对向来去上下个一这那有没很太好二两三四五六七八九十几家为山咗嘅啲"
 )
 
 
@@ -556,6 +591,9 @@ class Entry:
     without_a_person: tuple[str, ...] | None = None  # taste words: the codes when no elder or baby is named
     with_a_baby: bool = False  # words said of anyone ("发烧", "瞓觉"): a duty only when a baby or child is named
     yields: frozenset[str] = frozenset()  # categories or codes whose mention says what this word was
+    # A helper's title (住家保姆): its usual duties stand beside the duties named, unless one of these
+    # categories or codes is named; None for any other word.
+    titled: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -582,6 +620,7 @@ class _Hit:
     cared_for: bool = False  # a word for a person with a word for caring for them ("老人需要照顾")
     served: bool = False  # a person cooked for or driven ("给孩子做饭", "开车接送老人")
     eats: bool = False  # a person said to eat or like something ("孩子爱吃面包"): cooked for, if cooking is named
+    lives_with: bool = False  # an elder with a live-in helper asked for: the elder's daily care is kept
 
 
 class SkillVocabulary:
@@ -689,6 +728,7 @@ class SkillVocabulary:
                 tuple(umbrella.get("usual", ())),
                 umbrella=True,
                 unless=frozenset(umbrella.get("unless", ())),
+                titled=frozenset(umbrella["title_unless"]) if "title_unless" in umbrella else None,
             )
             for word in umbrella["words"]:
                 self._entries[normalize(word).strip()] = entry  # an umbrella word outranks an alias
@@ -909,10 +949,12 @@ class SkillVocabulary:
             else " ".join(w for w in piece.split() if not _FILLER.fullmatch(w)),
         ).strip(" -'\"")
 
-    def _clause_hits(self, clause: str, original: str) -> tuple[list[_Hit], list[str], bool]:
+    def _clause_hits(self, clause: str, original: str) -> tuple[list[_Hit], list[str], bool, set[str]]:
+        """The clause's hits, what was left over, whether a duty was turned down, and the codes turned down."""
         hits: list[_Hit] = []
         leftovers: list[str] = []
         negated = False
+        refused_codes: set[str] = set()
 
         def show(start: int, end: int) -> str:
             return original[start:end].strip() if len(original) == len(clause) else clause[start:end].strip()
@@ -973,10 +1015,12 @@ class SkillVocabulary:
                 ]
         soft = [(s, e, k) for s, e, k in soft if not any(s < se and ss < e for ss, se, _ in sounds)]
         served_end: int | None = None
+        eater: tuple[_Hit, int] | None = None  # the last person named, and where the word ends
         for spans, source in ((hard, "alias"), (soft, "alias"), (sounds, "pinyin")):
             for start, end, key in spans:
                 if refused(start, end, hard + soft + sounds):
                     negated = True
+                    refused_codes.update(self._entries[key].codes)
                     continue
                 whole = clause.strip() == clause[start:end]
                 score = 90.0 if source == "pinyin" else 100.0 if whole else 95.0
@@ -994,12 +1038,24 @@ class SkillVocabulary:
                 )
                 served_end = end if served else None  # "开车接送爷爷奶奶": both are driven
                 eats = bool(entry.unless) and bool(_EATS_AFTER.match(clause[end:]))
-                hits.append(_Hit(show(start, end), entry, score, source, cared_for=cared, served=served, eats=eats))
+                if entry.unless and _NOT_MINDED.match(clause[end:]):
+                    negated = True  # "小孩上学了不用带": the person is no one to care for
+                    continue
+                hit = _Hit(show(start, end), entry, score, source, cared_for=cared, served=served, eats=eats)
+                if eats and eater is not None and not clause[eater[1] : start].strip(" 和同及与跟、and&"):
+                    eater[0].eats = True  # "老人细路都要饮": both drink what is made
+                eater = (hit, end) if entry.unless else None
+                hits.append(hit)
         covered = sorted(hard + soft + sounds)
         bare = _BARE_VERB_AT_END.search(clause)
         if bare and not any(s <= bare.start() < e for s, e, _ in covered) and not refused(bare.start()):
             # Company kept against a fall ("怕跌倒，要人陪着") is the fall's prevention.
-            yields = _COMPANY_YIELDS | {"fall_prevention"} if bare.group(1) == _KEEPING_COMPANY else frozenset()
+            # Company kept for a mother ("孕晚期……想找个阿姨陪着") is her care.
+            yields = (
+                _COMPANY_YIELDS | {"fall_prevention", *_MOTHER_DUTIES}
+                if bare.group(1) == _KEEPING_COMPANY
+                else frozenset()
+            )
             code = _BARE_VERBS[bare.group(1)]
             entry = Entry((code,), yields=yields, with_a_baby=code == "infant_sleep_care")  # 哄 is a baby's
             hits.append(_Hit(show(*bare.span(1)), entry, 90.0, "alias"))
@@ -1016,10 +1072,11 @@ class SkillVocabulary:
                     leftovers.append(show(start, end))
                 elif refused(start):
                     negated = True
+                    refused_codes.update(self._entries[best[0]].codes)
                 else:
                     hits.append(_Hit(show(start, end), self._entries[best[0]], best[1], "fuzzy"))
         hits.sort(key=lambda hit: clause.find(normalize(hit.text)))
-        return hits, leftovers, negated
+        return hits, leftovers, negated, refused_codes
 
     def _situations(self, clause: str, written: str, found: list[_Hit], beside: str) -> list[_Hit]:
         """Duties the clause describes by their situation (situations.py), not named by a word in it;
@@ -1086,13 +1143,15 @@ class SkillVocabulary:
         not_understood: list[str] = []
         # A clause naming an appliance, the appliance as written, and what in the clause was not understood.
         appliances: list[tuple[str, str, list[str]]] = []
+        turned_down: set[str] = set()  # duties the text turns down ("保姆不用做饭")
         spans = list(_clauses(normalized))
         for number, (start, end) in enumerate(spans):
             clause = normalized[start:end]
             if not clause.strip():
                 continue
             written = original[start:end] if same_shape else clause
-            clause_hits, leftovers, negated = self._clause_hits(clause, written)
+            clause_hits, leftovers, negated, refused_codes = self._clause_hits(clause, written)
+            turned_down |= refused_codes
             beside = " ".join(normalized[s:e] for s, e in spans[max(0, number - 1) : number + 2] if s != start)
             clause_hits += self._situations(clause, written, clause_hits, beside)
             for hit in clause_hits:
@@ -1146,9 +1205,12 @@ class SkillVocabulary:
         # Duties the text names: its aliases, umbrella words' core duties, and what words for a person
         # cared for (an elder, a baby, a child) stand for; a helper word (保姆) yields to any of them.
         def named_besides(entry: Entry) -> list[str]:
-            return [code for h in hits if h.entry is not entry for code in h.entry.codes]
+            # A duty shared with a baby is the baby's when only a baby is named ("宝宝推拿" is the baby's massage).
+            mapped = _FOR_A_BABY if baby and not elder else {}
+            return [mapped.get(code, code) for h in hits if h.entry is not entry for code in h.entry.codes]
 
         baby, elder = self._people(hits)
+        a_baby_named = any(h.entry.unless and {_INFANT, _CHILD} & set(h.entry.usual) for h in hits)
         # Sleeping and falling ill are a baby's or child's only when one is named (not a mother's, not an elder's).
         young = any(
             (hit.entry.unless and {_INFANT, _CHILD} & set(hit.entry.usual))
@@ -1161,6 +1223,11 @@ class SkillVocabulary:
         cooked = any(_COOKING & set(hit.entry.codes) for hit in hits)
         for hit in hits:
             hit.served |= hit.eats and cooked
+        # Someone to live in and watch an elder ("要住家睇实佢", "想搵个住家照顾佢") is the elder's daily care,
+        # beside whatever else is named.
+        if _LIVE_IN.search(normalized):
+            for hit in hits:
+                hit.lives_with |= bool(hit.entry.unless) and "elderly_daily_care" in hit.entry.usual
         cared_for = [
             code
             for h in hits
@@ -1175,7 +1242,10 @@ class SkillVocabulary:
         pet = any("pet_care" in hit.entry.codes for hit in hits)
         tube = any("nasal_feeding" in hit.entry.codes for hit in hits)
         # With a newborn's care named (月嫂, 新生儿), the baby's care is the newborn's, unless an age says otherwise.
-        newborn = (confinement or any("newborn_care" in hit.entry.codes for hit in hits)) and not ages
+        # A baby counted in days since birth ("BB出世十日") is a newborn too.
+        newborn = (
+            confinement or any("newborn_care" in hit.entry.codes for hit in hits) or bool(_DAYS_OLD.search(normalized))
+        ) and not ages
         # A duty shared with a baby goes to the child's care when only words for an older child are used.
         person_usual = {code for hit in hits if hit.entry.unless for code in hit.entry.usual}
         child_only = _CHILD in person_usual and _INFANT not in person_usual
@@ -1191,18 +1261,30 @@ class SkillVocabulary:
             discharged_mother = confinement and "post_surgery_care" in hit.entry.usual
             if hit.entry.usual and not hit.served and not discharged_mother:
                 others = named_besides(hit.entry)
-                if self._kept(hit, others if hit.entry.unless else others + cared_for):
-                    codes += list(hit.entry.usual)
+                # A carer (护工) where a hospital is named ("省人民医院 找护工 术后一周") is the hospital stay's.
+                at_hospital = "hospital_companion_care" in hit.entry.usual and bool(_HOSPITAL.search(normalized))
+                if at_hospital or self._kept(hit, others if hit.entry.unless else others + cared_for):
+                    # A helper's title with an elder's diet named: the diet is the cooking.
+                    diet = hit.entry.titled is not None and "elderly_diet" in others
+                    codes += [
+                        c for c in hit.entry.usual if c not in turned_down and not (diet and c == _GENERIC_COOKING)
+                    ]
             shared = []
             for named in codes:
                 if baby and not elder:
                     named = _FOR_A_BABY.get(named, named)
-                    if newborn and named in (_INFANT, _CHILD) and named not in hit.entry.codes:
+                    older = normalize(hit.text).strip() in _OLDER_CHILD  # 大宝 beside a birth is no newborn
+                    if newborn and named in (_INFANT, _CHILD) and named not in hit.entry.codes and not older:
                         named = "newborn_care"  # twins just born, the child of a birth, are newborns
                     if child_only and named == _INFANT and named not in hit.entry.codes:
                         named = _CHILD
                 elif pet and not elder:
                     named = _FOR_A_PET.get(named, named)
+                elif elder and not a_baby_named and named == "infant_feeding":
+                    named = "elderly_feeding"  # "阿婆……喂糊仔": a baby's food words said of an elder
+                elif elder and not a_baby_named and named == "infant_sleep_care" and not hit.entry.umbrella:
+                    continue  # "晚上陪她睡" said of an elder is no baby's sleep
+
                 if tube and named in ("elderly_feeding", "elderly_diet"):
                     named = "nasal_feeding"  # fed, liquid food too, through the tube the text names
                 if newborn and named == _INFANT:
@@ -1213,6 +1295,9 @@ class SkillVocabulary:
         diet_clauses = {hit.clause for hit, codes in resolved if "elderly_diet" in codes}
         matched: list[dict] = []
         seen: set[str] = set()
+        # A helper's title comes last, so that a duty it shares with a word naming it ("住家阿姨……煮餸") is
+        # shown as that word.
+        resolved.sort(key=lambda item: item[0].entry.titled is not None)
         for hit, codes in resolved:
             if hit.clause in diet_clauses and hit.entry.codes == (_GENERIC_COOKING,):
                 continue
@@ -1249,12 +1334,16 @@ class SkillVocabulary:
 
     def _kept(self, hit: _Hit, named: list[str]) -> bool:
         """Whether an umbrella word's usual duties stand beside the duties named."""
-        if hit.cared_for and not _CONDITIONS.intersection(named):
+        if hit.lives_with or (hit.cared_for and not _CONDITIONS.intersection(named)):
             return True
         return not self._suppressed(hit.entry, named)
 
     def _suppressed(self, entry: Entry, named: list[str]) -> bool:
         """Whether the text names a duty that replaces the umbrella word's usual ones."""
+        if entry.titled is not None:  # a helper's title: dropped only when every duty named is an elder's care
+            return bool(named) and all(
+                code in entry.titled or self._categories.get(code) in entry.titled for code in named
+            )
         if not entry.unless:
             return bool(named)
         return any(code in entry.unless or self._categories.get(code) in entry.unless for code in named)

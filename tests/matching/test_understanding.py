@@ -105,7 +105,12 @@ def test_a_childs_age_chooses_infant_or_child_care(vocabulary):
     assert child_age_years("做饭") is None
     assert vocabulary.understand("带两岁的孩子").codes == ["infant_care"]
     assert vocabulary.understand("照看三岁的小孩").codes == ["child_care"]
-    assert vocabulary.understand("找个住家阿姨，主要带一岁半宝宝，顺便做饭").codes == ["infant_care", "home_cooking"]
+    # A helper's title with duties listed adds housework and cooking, after the duties named.
+    assert vocabulary.understand("找个住家阿姨，主要带一岁半宝宝，顺便做饭").codes == [
+        "infant_care",
+        "home_cooking",
+        "housework_general",
+    ]
 
 
 TODAY = date(2026, 11, 27)
@@ -165,6 +170,20 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
     assert scores["holdout4"].phrases >= 220 and scores["holdout5"].phrases >= 250
     assert scores["holdout6"].phrases >= 250 and scores["holdout7"].phrases >= 250
     assert scores["generalise"].phrases >= 100
+    # Floors a little below the figures of the fifth round (recall, precision); every set is read by now.
+    floors = {
+        "tuning": (0.985, 0.985),
+        "holdout": (0.95, 0.96),
+        "holdout2": (0.985, 0.985),
+        "holdout3": (0.97, 0.975),
+        "holdout4": (0.98, 0.945),
+        "holdout5": (0.91, 0.90),
+        "holdout6": (0.885, 0.905),
+        "holdout7": (0.93, 0.905),
+        "generalise": (0.985, 0.99),
+    }
+    for name, (recall, precision) in floors.items():
+        assert scores[name].recall >= recall and scores[name].precision >= precision, (name, scores[name].misses)
     out = capsys.readouterr().out
     assert all(
         f"{name}: " in out

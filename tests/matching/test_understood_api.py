@@ -25,14 +25,14 @@ async def test_a_request_shows_what_its_text_implies_without_applying_it(client,
     assert created.status_code == 201, created.text
     job = created.json()
     understood = job["understood"]
-    assert [m["code"] for m in understood["matched"]] == ["infant_care", "home_cooking"]
+    assert [m["code"] for m in understood["matched"]] == ["infant_care", "home_cooking", "housework_general"]
     assert understood["not_understood"] == []
     implied = understood["implied"]
     assert implied["live_in"] is True and implied["shift"] == "overnight"
     assert implied["evidence"]["live_in"] == "住家"
     assert len(implied["due_date"]) == 7  # a month: YYYY-MM
     assert job["live_in"] is False  # shown for the household to confirm, not applied
-    assert job["effective_skills"] == ["infant_care", "home_cooking"]
+    assert job["effective_skills"] == ["infant_care", "home_cooking", "housework_general"]
 
     # Changing the notes alone reads the terms again.
     url = f"/api/v1/job-requests/{job['id']}"
