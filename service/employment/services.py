@@ -86,27 +86,26 @@ async def make_offer(
     principal: Principal, request_id: int, *, worker_id: int, wage: int | None, message: str, ttl: timedelta
 ) -> dict:
     request = await matching.get_request(principal, request_id)
-    await standing.ensure_may_hire(user_id=request["employer"], agency_id=request["agency"])
-    if matching.effective_status(request) != "open":
-        raise Conflict(
-            f"需求状态为 {matching.effective_status(request)}，不能发出邀约 (only open requests take offers)"
-        )
-    worker = await Worker.select().where(Worker.id == worker_id).first()
-    if (
-        worker is None
-        or not registry.is_visible_to_employers(worker)
-        or request["category"] not in worker["categories"]
-    ):
-        raise NotFound("该家政服务员不可邀约 (no such worker available for this request)")
-    wage = wage if wage is not None else request["budget_max"]
-    if not request["budget_min"] <= wage <= request["budget_max"] * 2:
-        raise InvalidField("wage", "须在预算范围内 (must be within the request's budget)")
     async with Offer._meta.db.transaction():
-        # The request row is held (FOR SHARE) while the suspension is read again: a
-        # suspension locks the employer's open requests before it sweeps their offers, so
-        # either it sees this offer and withdraws it, or this sees the suspension.
+        # The request row is held (FOR SHARE) while the suspension is read: a suspension
+        # locks the employer's open requests before it sweeps their offers, so either it
+        # sees this offer and withdraws it, or this sees the suspension.
         await JobRequest.select(JobRequest.id).where(JobRequest.id == request_id).lock_rows("SHARE")
         await standing.ensure_may_hire(user_id=request["employer"], agency_id=request["agency"])
+        if matching.effective_status(request) != "open":
+            raise Conflict(
+                f"需求状态为 {matching.effective_status(request)}，不能发出邀约 (only open requests take offers)"
+            )
+        worker = await Worker.select().where(Worker.id == worker_id).first()
+        if (
+            worker is None
+            or not registry.is_visible_to_employers(worker)
+            or request["category"] not in worker["categories"]
+        ):
+            raise NotFound("该家政服务员不可邀约 (no such worker available for this request)")
+        wage = wage if wage is not None else request["budget_max"]
+        if not request["budget_min"] <= wage <= request["budget_max"] * 2:
+            raise InvalidField("wage", "须在预算范围内 (must be within the request's budget)")
         # An expired offer no longer blocks a new one for the same pair.
         await Offer.update({Offer.status: "expired"}).where(
             (Offer.request == request_id)
@@ -125,15 +124,17 @@ async def make_offer(
             made_by_agency=principal.agency_id if principal.is_agency else None,
         )
         try:
-            await offer.save()
+            # The new row as a read gives it (the caller owns the request, checked above).
+            row = (await Offer.insert(offer).returning(*Offer.all_columns()))[0]
         except UniqueViolationError:
             raise Conflict("已向该家政服务员发出邀约，等待答复 (a live offer to her exists already)") from None
+        bound = worker["agency"] if worker["agency_confirmed_at"] else None
         await emit(
             "offer.made",
-            {"offer_id": offer.id, "request_id": request_id, "worker_id": worker_id},
-            [request["agency"], await _bound_agency(worker_id)],
+            {"offer_id": row["id"], "request_id": request_id, "worker_id": worker_id},
+            [request["agency"], bound],
         )
-    return await get_offer(principal, offer.id)
+    return {**row, "status": offer_status(row)}
 
 
 async def get_offer(principal: Principal, offer_id: int) -> dict:

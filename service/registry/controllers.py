@@ -315,8 +315,7 @@ class WorkerController(Controller):
         if_match: Annotated[str | None, HeaderParameter(name="If-Match")] = None,
     ) -> Response[Worker]:
         principal = principal_of(request)
-        await services.get_managed_worker(principal, worker_id)  # 404 before 428 for strangers
-        expected = parse_if_match(if_match, worker_id)
+        expected = parse_if_match(if_match, worker_id) if if_match else None  # 428 after a stranger's 404
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         if "location" in changes:
             changes["location"] = msgspec.to_builtins(changes["location"])

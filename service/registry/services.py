@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 from service import throttle
 from service.accounts.guards import Principal, Role
 from service.accounts.tables import User
-from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, found
+from service.errors import Conflict, Forbidden, InvalidField, NotFound, PreconditionFailed, PreconditionRequired, found
 from service.events.services import emit
 from service.privacy import mask_id_number
 from service.privacy.audit import SensitiveField, record_reads
@@ -333,9 +333,13 @@ async def read_worker(principal: Principal, worker_id: int) -> tuple[dict, str]:
 
 
 async def update_worker(
-    principal: Principal, worker_id: int, *, expected_version: int, changes: dict[str, Any], taxonomy: Taxonomy
+    principal: Principal, worker_id: int, *, expected_version: int | None, changes: dict[str, Any], taxonomy: Taxonomy
 ) -> dict:
+    """Her record changed, if the caller manages her and `expected_version` (If-Match) is
+    still hers; None when the caller sent none (428, after the 404 a stranger gets)."""
     worker, rel = await get_managed_worker(principal, worker_id)
+    if expected_version is None:
+        raise PreconditionRequired()
     if changes.get("status") == "suspended" and rel != "admin" and worker["status"] != "suspended":
         raise Forbidden("只有管理员可以暂停档案 (only the bureau may suspend a worker)")
     if worker["status"] == "suspended" and "status" in changes and rel != "admin":
@@ -368,11 +372,11 @@ async def update_worker(
     updated = (
         await Worker.update(values)
         .where((Worker.id == worker_id) & (Worker.version == expected_version))
-        .returning(Worker.id)
+        .returning(*Worker.all_columns())
     )
     if not updated:
         raise PreconditionFailed()
-    return await _get_worker(worker_id)
+    return updated[0]
 
 
 def _name_pattern(query: str) -> str:
