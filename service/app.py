@@ -46,6 +46,7 @@ from service.matching.controllers import JobRequestController, WorkerSideControl
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
+from service.admission import bounded
 from service.observability import configure_logging, process_stopped, request_id_middleware
 from service.openapi import complete_openapi, docs_assets_router, openapi_config
 from service.privacy.controllers import AuditController, PrivacyController
@@ -131,7 +132,8 @@ def create_app(
     complete_openapi(app)
     # Outermost, around Litestar's own routing: requests to unknown routes get a request id
     # and an access log line too (app-level middleware only runs for matched routes).
-    app.asgi_handler = request_id_middleware(app.asgi_handler)
+    # Inside it, the bound on requests in progress: the queue's wait is in the logged time.
+    app.asgi_handler = request_id_middleware(bounded(app.asgi_handler, settings.max_concurrent_requests))
     return app
 
 

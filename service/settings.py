@@ -35,6 +35,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     port: int = 8000
     # Server processes; more than one needs REDIS_URL (the stores and the match cache are shared).
     workers: int = 1
+    # Requests one process works on at once; more wait their turn in arrival order
+    # (service/admission.py). 0: no bound.
+    max_concurrent_requests: int = 16
     # Prometheus metrics are served only here, apart from the API (operators only);
     # port 0 serves none. `python -m service run` starts this listener.
     metrics_host: str = "127.0.0.1"
@@ -160,6 +163,7 @@ ENV_VARIABLES = {
     "IDENTITY_ATTEMPTS_PER_DAY": "identity_attempts_per_day",
     "DB_POOL_MIN": "db_pool_min",
     "DB_POOL_MAX": "db_pool_max",
+    "MAX_CONCURRENT_REQUESTS": "max_concurrent_requests",
     "INDEX_LOAD_CONNECTIONS": "index_load_connections",
     "INDEX_CHECKPOINT_SECONDS": "index_checkpoint_seconds",
     "DB_CONNECT_TIMEOUT_SECONDS": "db_connect_timeout_seconds",
@@ -252,6 +256,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, dotenv: Path | No
         raise SettingsError("INDEX_CHECKPOINT_SECONDS: must be 0 (no checkpoints) or a number of seconds")
     if settings.db_pool_min > settings.db_pool_max:
         raise SettingsError("DB_POOL_MIN: must not exceed DB_POOL_MAX")
+    if settings.max_concurrent_requests < 0:
+        raise SettingsError("MAX_CONCURRENT_REQUESTS: must be 0 (no bound) or more")
     if settings.data_key_version < 1:
         raise SettingsError("DATA_KEY_VERSION: must be 1 or more")
     try:

@@ -191,3 +191,24 @@ def assert_wrk_run(by_wrk, base):
     answers = writes.split("answers by status: ", 1)[1].splitlines()[0]
     assert {int(part.split(":")[0]) for part in answers.split(", ")} <= {200, 201}, writes
     assert "profile_update" in writes and "identical rankings over 2 reads each: 1 of 1 requests" in writes
+    mixed = writes[writes.index("== the mix together: ") :].splitlines()[0]
+    assert "writes; p50 " in mixed and " ms, p99 " in mixed, mixed
+
+
+def test_the_mix_percentiles_count_reads_and_writes_together():
+    """The reads (known by wrk's quantiles) and the writes (each timed) make one distribution:
+    here 990 reads at 10-100 ms and 10 writes at 1 s, so the p99 of the mix falls where the
+    reads end and the writes begin, and a 20th write slower than that moves it up."""
+    from scripts.loadtest import Results, WrkResult, mixed_percentile
+
+    quantiles = [(float(q), 10 + 90 * q / 100) for q in (50, 90, 95, 99, 99.9)]
+    reads = WrkResult(990, 10.0, {}, 55.0, 95.5, 99.1, 100.0, quantiles)
+    writes = Results()
+    for _ in range(10):
+        writes.add("offer", 1.0, 201)
+    p99 = mixed_percentile(reads, writes, 99)
+    assert 99.0 <= p99 <= 100.0, p99
+    assert 54 <= mixed_percentile(reads, writes, 50) <= 56
+    for _ in range(10):
+        writes.add("offer", 1.0, 201)
+    assert mixed_percentile(reads, writes, 99) == 1000.0
