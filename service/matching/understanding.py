@@ -251,7 +251,7 @@ _VERBS = frozenset(
 )
 # The person a verb is done for may stand between the verb and the rest: "哄他睡觉", "氹个女瞓觉", "扶佢上厕所".
 _PERSONS_BETWEEN = ("佢", "他", "她", "个仔", "个女", "bb", "宝宝")
-_PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下", "靓")
+_PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下", "靓", "一次", "两次", "三次", "几次")
 # Particles of one verb: company kept on the way ("陪着去产检", "陪住去睇医生").
 _PARTICLES_OF = {"陪": ("着", "住", "着去", "住去")}
 _TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照顾", "照看", "打理", "辅导", "检查", "执拾")
@@ -393,7 +393,15 @@ _SPELLED_OUT = {
     "轮椅": frozenset(("disability_care",)),
     "坐轮椅": frozenset(("disability_care",)),
     "wheelchair": frozenset(("disability_care",)),
+    # An outing where the text asks for a driver ("识揸车……车阿嫲去饮茶") is where the driving takes the elder.
+    **dict.fromkeys(
+        ("散步", "散散步", "散下步", "晒太阳", "晒晒太阳", "饮茶", "去饮茶", "喝早茶", "去喝茶", "出去走走", "行街"),
+        frozenset(("family_driver",)),
+    ),
+    # Tidying where the things to put away are named ("执拾衣柜同杂物房") is the organizing.
+    **dict.fromkeys(("执拾", "收拾"), frozenset(("home_organizing",))),
 }
+_BLOOD_PRESSURE = re.compile(r"(?<!高)血压|blood pressure")
 _CARE_BEFORE = re.compile(
     r"(?:照顾|照看|照料|看护|护理|伺候|服侍|兼顾|顾埋|\bcarer|\bcaregiver|\bcare|\blook(?:ing)? after)\s*(?:一下|下|埋|吓)?(?:for\s*)?(?:my\s*|our\s*)?$"
 )
@@ -1187,6 +1195,14 @@ class SkillVocabulary:
 
         named_codes = {code for hit in hits for code in hit.entry.codes}
         hits = [hit for hit in hits if not _SPELLED_OUT.get(normalize(hit.text).strip(), frozenset()) & named_codes]
+        # Blood pressure read beside another vital sign ("量血压、体温、血氧") is one of the vital signs, not a
+        # chronic disease's check.
+        if "vital_signs_monitoring" in named_codes:
+            hits = [
+                hit
+                for hit in hits
+                if not (hit.entry.codes == ("chronic_disease_monitoring",) and _BLOOD_PRESSURE.search(hit.text.lower()))
+            ]
         # Keeping company yields to the duty the company is for ("陪奶奶去医院" is the doctor's visit).
         hits = [
             hit
