@@ -3,11 +3,11 @@
 Reads tests/matching/phrases.tsv (the tuning set) and the held-out sets
 tests/matching/phrases_holdout.tsv and phrases_holdout2.tsv … phrases_holdout8.tsv (written
 before the vocabulary was tuned on them, holdout3 to holdout8 blind, without reading the
-vocabulary; holdout to holdout7 have since been read to find kinds of weakness; holdout8 has
-never been read, and its figure is the honest one for unseen phrasing), and a second tuning set,
-tests/matching/phrases_generalise.tsv (written for the kinds of weakness the held-out sets
-showed once read, in phrasings of its own; tuned on), maps every phrase with the shipped vocabulary, and prints
-recall and precision micro-averaged over skill codes, with every miss and every extra code.
+vocabulary; holdout to holdout8 have since been read to find kinds of weakness, so none of them
+is unseen any more: a newer blind set, never read, is to be added for the honest figure), and a
+second tuning set, tests/matching/phrases_generalise.tsv (written for the kinds of weakness the
+held-out sets showed once read, in phrasings of its own; tuned on), maps every phrase with the
+shipped vocabulary, and prints recall and precision micro-averaged over skill codes, with every miss and every extra code.
 A set's header says which labelling conventions it follows (phrases.tsv, holdout, holdout2 and
 holdout3 were relabelled to the helper-title convention of the blind sets).
 

@@ -172,7 +172,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
     assert scores["holdout6"].phrases >= 250 and scores["holdout7"].phrases >= 250
     assert scores["holdout8"].phrases >= 260
     assert scores["generalise"].phrases >= 100
-    # Floors a little below the figures of the fifth round (recall, precision); every set is read by now.
+    # Floors a little below the figures of the sixth round (recall, precision); every set is read by now.
     floors = {
         "tuning": (0.985, 0.985),
         "holdout": (0.95, 0.96),
@@ -182,7 +182,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout5": (0.91, 0.90),
         "holdout6": (0.885, 0.905),
         "holdout7": (0.93, 0.905),
-        "holdout8": (0.925, 0.845),  # never read: measured once, blind
+        "holdout8": (0.955, 0.865),
         "generalise": (0.985, 0.99),
     }
     for name, (recall, precision) in floors.items():
