@@ -13,6 +13,8 @@ process) drives each for a fixed time and reports requests/s and latency percent
   bare match       GET a 20-item match page held in memory (Litestar encodes it)
   cached match     GET /api/v1/job-requests/{id}/matches as its employer, already ranked
   bare request     GET one job request's JSON held in memory
+  bare + 1 query   the same, after reading the job request's row with one asyncpg query:
+                   what any handler that reads the database on each request cannot beat
   auth read        GET /api/v1/job-requests/{id} as its employer
   fresh ranking    GET .../matches?offset=20k for every open district-scoped request and
                    k = 1..49 in turn: each is a page not ranked before, so it is ranked anew
@@ -80,13 +82,25 @@ def load_average() -> str:
 # The bare app ------------------------------------------------------------------------------
 
 
-def serve_bare(port: int, bodies: Path) -> None:
-    """A Litestar app with two handlers answering fixed JSON (decoded once, encoded per request)."""
+def serve_bare(port: int, bodies: Path, database_url: str) -> None:
+    """A Litestar app with handlers answering fixed JSON (decoded once, encoded per
+    request); `/bare/request/query/{id}` reads the job request's row first, with one
+    asyncpg query, and still answers the JSON held in memory: the least a handler that
+    reads the database on each request can cost."""
     import msgspec
     import uvicorn
     from litestar import Litestar, get
 
     data = msgspec.json.decode(bodies.read_bytes())
+    pools: list[asyncpg.Pool] = []
+
+    async def open_pool() -> None:
+        pools.append(await asyncpg.create_pool(database_url, min_size=2, max_size=16))
+
+    @get("/bare/request/query/{request_id:int}")
+    async def bare_request_query(request_id: int) -> dict:
+        await pools[0].fetchrow("SELECT * FROM job_request WHERE id = $1", request_id)
+        return data["request"]
 
     @get("/bare/match")
     async def bare_match() -> dict:
@@ -96,7 +110,9 @@ def serve_bare(port: int, bodies: Path) -> None:
     async def bare_request() -> dict:
         return data["request"]
 
-    app = Litestar([bare_match, bare_request], logging_config=None, debug=False)
+    app = Litestar(
+        [bare_match, bare_request, bare_request_query], on_startup=[open_pool], logging_config=None, debug=False
+    )
     uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False, proxy_headers=False)
 
 
@@ -187,10 +203,10 @@ def main() -> None:
     parser.add_argument("--db-pool", type=int, default=16, help="DB_POOL_MAX of each service process")
     parser.add_argument("--ready-timeout", type=float, default=600)
     parser.add_argument("--only", default="", help="comma-separated scenarios to run (default: all)")
-    parser.add_argument("--serve-bare", nargs=2, metavar=("PORT", "FILE"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", nargs=3, metavar=("PORT", "FILE", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
-        serve_bare(int(args.serve_bare[0]), Path(args.serve_bare[1]))
+        serve_bare(int(args.serve_bare[0]), Path(args.serve_bare[1]), args.serve_bare[2])
         return
 
     server = os.environ.get("DATABASE_URL")
@@ -244,7 +260,7 @@ def main() -> None:
             with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as bodies:
                 bodies.write(json.dumps({"match": match.json(), "request": job.json()}).encode())
             bare = start(
-                [sys.executable, str(Path(__file__).resolve()), "--serve-bare", str(bare_port), bodies.name],
+                [sys.executable, str(Path(__file__).resolve()), "--serve-bare", str(bare_port), bodies.name, url],
                 dict(os.environ),
                 results_dir / "bench_http_bare.log",
             )
@@ -263,6 +279,12 @@ def main() -> None:
                 ("bare match", f"http://127.0.0.1:{bare_port}", [("/bare/match", "")], len(match.content)),
                 ("cached match", base, [(match_path, auth)], len(match.content)),
                 ("bare request", f"http://127.0.0.1:{bare_port}", [("/bare/request", "")], len(job.content)),
+                (
+                    "bare + 1 query",
+                    f"http://127.0.0.1:{bare_port}",
+                    [(f"/bare/request/query/{request_id}", "")],
+                    len(job.content),
+                ),
                 ("auth read", base, [(request_path, auth)], len(job.content)),
                 ("fresh ranking", base, fresh, None),
             ]
@@ -301,9 +323,9 @@ def render(rows: list[tuple[int, str, dict]], args: argparse.Namespace) -> str:
     ]
     bare = {}
     for processes, name, r in rows:
-        if name.startswith("bare"):
+        if name in ("bare match", "bare request"):
             bare[(processes, name.removeprefix("bare "))] = r["rps"]
-    compare = {"cached match": "match", "auth read": "request"}
+    compare = {"cached match": "match", "auth read": "request", "bare + 1 query": "request"}
     for processes, name, r in rows:
         ratio = ""
         if name in compare and (processes, compare[name]) in bare:

@@ -22,6 +22,7 @@ from service.accounts.callers import CallerCache
 from service.accounts.controllers import AccountController, AgencyController
 from service.accounts.guards import UNAUTHENTICATED_PATHS, require_authenticated
 from service.accounts.throttle import AddressRateLimitMiddleware
+from service.admission import bounded
 from service.database import bind_tables, make_engine, resolve_database_url, start_pool
 from service.employment import integrity
 from service.employment.controllers import (
@@ -46,7 +47,6 @@ from service.matching.controllers import JobRequestController, WorkerSideControl
 from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
-from service.admission import bounded
 from service.observability import configure_logging, process_stopped, request_id_middleware
 from service.openapi import complete_openapi, docs_assets_router, openapi_config
 from service.privacy.controllers import AuditController, PrivacyController

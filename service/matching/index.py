@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, TypeVar
 import numpy as np
 from prometheus_client import Gauge
 
+from service.admission import waiting
 from service.privacy import name_head, surname
 from service.taxonomy.rules import CATEGORY_CODES, HEALTH_TIER_CODES, best_levels, credential_keys
 from service.taxonomy.services import Taxonomy
@@ -458,6 +459,15 @@ class CandidateIndex:
         that found nothing changed since the current xmin, no query is needed; nor when a
         refresh that began after this call did (callers waiting for one refresh share the
         next instead of each making its own)."""
+        if self.loaded:
+            await self._fresh(probe)
+            return
+        # The first load takes seconds at province scale: a request waiting for it gives
+        # up its place among the requests in progress (MAX_CONCURRENT_REQUESTS) meanwhile.
+        async with waiting():
+            await self._fresh(probe)
+
+    async def _fresh(self, probe: Probe | None) -> None:
         entered = time.monotonic()
         async with self._lock:
             started = time.perf_counter()
