@@ -321,6 +321,7 @@ _CUISINES = frozenset(
 # A cleaning verb on its own ("清洁", "clean") cleans the thing the text names: a catheter, a wound, a tube,
 # an appliance. Only when none is named is it housework.
 _BARE_CLEANING = frozenset(("清洁", "清洗", "清理", "消毒", "clean", "cleaning"))
+_WASHING_A_PERSON = frozenset(("elderly_bathing_hygiene", "toileting_incontinence_care"))
 _CLEANED_ITEMS = frozenset(
     ("catheter_stoma_care", "pressure_sore_wound_care", "nasal_feeding", "respiratory_care", "appliance_cleaning")
 )
@@ -488,11 +489,14 @@ _COOKING = frozenset(
 _EATS_AFTER = re.compile(
     r"^\s*(?:的|嘅)?\s*(?:都|也|比较|很|好|最|就|平时|特别|非常|超|好)*\s*(?:想|爱|喜欢|钟意|中意|要|只|不|唔|挑|wants? to|likes? to|loves? to)?"
     r"\s*(?:吃|食|饮|喝|eat|eats|drinks?|like|likes|love|loves|enjoy|enjoys)"
+    # Or said to be choosy about food or growing ("kids are picky eaters", "孩子在长身体").
+    r"|^\s*(?:的|嘅)?\s*(?:都|也|正|在|正在)?\s*(?:挑食|偏食|长身体|are picky|is picky|are fussy|is fussy)"
 )
 _SERVED_BEFORE = re.compile(r"(?:\bfor|给|为|帮)\s*(?:the\s*|my\s*|our\s*)?$")
-# A person driven somewhere ("开车接送老人", "drive grandma") is no one cared for.
+# A person driven somewhere ("开车接送老人", "drive grandma", Cantonese "要车阿嫲") is no one cared for.
 _DRIVEN_BEFORE = re.compile(
-    r"(?:(?:开车|揸车|驾车)\s*(?:接送|接|送|载|车)?|接送|送|载|\bdrive|\bdriving)\s*(?:the\s*|my\s*|our\s*)?$"
+    r"(?:(?:开车|揸车|驾车)\s*(?:接送|接|送|载|车)?|(?:要|帮手|帮|识|会)车|接送|送|载|\bdrive|\bdriving)"
+    r"\s*(?:the\s*|my\s*|our\s*)?$"
 )
 # Keeping a person company: 陪 with the person and nothing after, or an outing ("陪他们", "陪阿爷去饮茶").
 # It yields to a duty the company is for (a doctor's visit, homework, the school run).
@@ -1192,6 +1196,9 @@ class SkillVocabulary:
         # A cleaning verb on its own cleans the catheter, wound, tube or appliance the text names.
         if any(code in _CLEANED_ITEMS for hit in hits for code in hit.entry.codes):
             hits = [hit for hit in hits if normalize(hit.text).strip() not in _BARE_CLEANING]
+        # A cleaning verb on its own in a clause that washes a person ("抹身清洁", "换尿片后清洗") is the washing.
+        washed = {hit.clause for hit in hits if _WASHING_A_PERSON & set(hit.entry.codes)}
+        hits = [hit for hit in hits if not (hit.clause in washed and normalize(hit.text).strip() in _BARE_CLEANING)]
 
         named_codes = {code for hit in hits for code in hit.entry.codes}
         hits = [hit for hit in hits if not _SPELLED_OUT.get(normalize(hit.text).strip(), frozenset()) & named_codes]
@@ -1271,6 +1278,10 @@ class SkillVocabulary:
             if hit.entry.without_a_person is not None and not baby and not elder:
                 codes = list(hit.entry.without_a_person)
             if confinement and codes == [_GENERIC_COOKING] and "confinement_meals" in self._names:
+                codes = ["confinement_meals"]
+            # After a birth, soup and a taste asked for ("汤水要能下奶", "月子餐要清淡") are the confinement meals'.
+            confined_taste = hit.entry.without_a_person is not None or codes == ["cantonese_soup"]
+            if confinement and confined_taste and "confinement_meals" in self._names:
                 codes = ["confinement_meals"]
             if confinement and not an_elder and normalize(hit.text).strip() in _MOTHERS_AFTER_A_BIRTH:
                 codes = ["maternity_postpartum_care"]

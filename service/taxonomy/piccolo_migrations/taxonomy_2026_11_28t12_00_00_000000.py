@@ -1,6 +1,7 @@
 """Reload skills so existing databases get this round's words: memory failing (记性变差, 同一件事问),
 bed-wetting (尿床, 濑尿), lifting and hoists (抱人, 移位机, 扶着, help him walk), feeding said in English,
-unsteady walking and falls (颤颤巍巍, 别让他摔) and pills forgotten (忘记吃药, 吃的药多)."""
+unsteady walking and falls (颤颤巍巍, 别让他摔), pills forgotten (忘记吃药, 吃的药多), Western dishes and
+bread."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
