@@ -165,14 +165,15 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout6",
         "holdout7",
         "holdout8",
+        "holdout9",
         "generalise",
     }
     assert scores["holdout2"].phrases >= 120 and scores["holdout3"].phrases >= 200
     assert scores["holdout4"].phrases >= 220 and scores["holdout5"].phrases >= 250
     assert scores["holdout6"].phrases >= 250 and scores["holdout7"].phrases >= 250
-    assert scores["holdout8"].phrases >= 260
+    assert scores["holdout8"].phrases >= 260 and scores["holdout9"].phrases >= 260
     assert scores["generalise"].phrases >= 100
-    # Floors a little below the figures of the sixth round (recall, precision); every set is read by now.
+    # Floors a little below the figures of the sixth round (recall, precision); every set but holdout9 is read.
     floors = {
         "tuning": (0.985, 0.985),
         "holdout": (0.95, 0.96),
@@ -183,6 +184,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout6": (0.885, 0.905),
         "holdout7": (0.93, 0.905),
         "holdout8": (0.955, 0.885),
+        "holdout9": (0.845, 0.80),  # never read: measured once, blind
         "generalise": (0.985, 0.99),
     }
     for name, (recall, precision) in floors.items():
@@ -190,7 +192,17 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
     out = capsys.readouterr().out
     assert all(
         f"{name}: " in out
-        for name in ("holdout2", "holdout3", "holdout4", "holdout5", "holdout6", "holdout7", "holdout8", "generalise")
+        for name in (
+            "holdout2",
+            "holdout3",
+            "holdout4",
+            "holdout5",
+            "holdout6",
+            "holdout7",
+            "holdout8",
+            "holdout9",
+            "generalise",
+        )
     )
 
 
