@@ -58,7 +58,12 @@ def _now() -> datetime:
 
 async def _bound_agency(worker_id: int) -> int | None:
     row = await Worker.select(Worker.agency, Worker.agency_confirmed_at).where(Worker.id == worker_id).first()
-    return row["agency"] if row and row["agency_confirmed_at"] else None
+    return _agency_of(row) if row else None
+
+
+def _agency_of(worker: dict) -> int | None:
+    """The agency a worker row is bound to (its binding confirmed), if any."""
+    return worker["agency"] if worker["agency_confirmed_at"] else None
 
 
 async def _placement_agency(placement_id: int) -> int | None:
@@ -128,11 +133,10 @@ async def make_offer(
             row = (await Offer.insert(offer).returning(*Offer.all_columns()))[0]
         except UniqueViolationError:
             raise Conflict("已向该家政服务员发出邀约，等待答复 (a live offer to her exists already)") from None
-        bound = worker["agency"] if worker["agency_confirmed_at"] else None
         await emit(
             "offer.made",
             {"offer_id": row["id"], "request_id": request_id, "worker_id": worker_id},
-            [request["agency"], bound],
+            [request["agency"], _agency_of(worker)],
         )
     return {**row, "status": offer_status(row)}
 

@@ -533,7 +533,8 @@ async def test_a_page_ranked_after_a_refresh_is_kept_under_the_state_it_read(
     first = await matches(client, employer, job["id"])
     assert not armed, "the shared store was not asked"
     assert first["items"][0]["worker_id"] == worker["id"]
-    assert "11" in repr(first["items"][0]), first["items"][0]  # ranked from the new state
+    experience = next(c for c in first["items"][0]["components"] if c["name"] == "experience")
+    assert experience["value"] == 1.0, experience  # ranked from the new state (11 years; 3 gave 0.3)
 
     def memory_hits() -> float:
         return PAGES.labels("memory")._value.get()
