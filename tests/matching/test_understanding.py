@@ -183,15 +183,17 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout7",
         "holdout8",
         "holdout9",
+        "holdout10",
         "generalise",
     }
     assert scores["holdout2"].phrases >= 120 and scores["holdout3"].phrases >= 200
     assert scores["holdout4"].phrases >= 220 and scores["holdout5"].phrases >= 250
     assert scores["holdout6"].phrases >= 250 and scores["holdout7"].phrases >= 250
     assert scores["holdout8"].phrases >= 260 and scores["holdout9"].phrases >= 260
+    assert scores["holdout10"].phrases >= 260
     assert scores["generalise"].phrases >= 100
-    # Floors a little below the figures of the seventh round (recall, precision); every set is read
-    # (holdout9 in the seventh round; its blind figure was 0.856 / 0.815).
+    # Floors a little below the figures of the seventh round (recall, precision); every set but
+    # holdout10 is read (holdout9 in the seventh round; its blind figure was 0.856 / 0.815).
     floors = {
         "tuning": (0.985, 0.985),
         "holdout": (0.95, 0.96),
@@ -203,6 +205,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout7": (0.93, 0.905),
         "holdout8": (0.955, 0.885),
         "holdout9": (0.90, 0.83),  # read in round 7
+        "holdout10": (0.875, 0.85),  # never read: measured blind
         "generalise": (0.985, 0.99),
     }
     for name, (recall, precision) in floors.items():
@@ -219,6 +222,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
             "holdout7",
             "holdout8",
             "holdout9",
+            "holdout10",
             "generalise",
         )
     )
