@@ -12,7 +12,8 @@ shipped vocabulary, and prints recall and precision micro-averaged over skill co
 A set's header says which labelling conventions it follows (phrases.tsv, holdout, holdout2 and
 holdout3 were relabelled to the helper-title convention of the blind sets).
 
-    .venv/bin/python scripts/phrase_eval.py [--quiet] [--set tuning|holdout|holdout2|holdout3|holdout4|holdout5|holdout6|holdout7|holdout8|holdout9|holdout10|generalise|both|all]
+    .venv/bin/python scripts/phrase_eval.py [--quiet] [--set tuning|holdout|holdout2|holdout3|holdout4|holdout5|holdout6|holdout7|holdout8|holdout9|holdout10|holdout10b|generalise|both|all]
+        [--agree holdout10 holdout10b]
 
 `both` is the tuning set and the first held-out set; `all` adds the other held-out sets and
 the generalisation set.
@@ -43,6 +44,8 @@ SETS = {
     "holdout8": ROOT / "tests/matching/phrases_holdout8.tsv",
     "holdout9": ROOT / "tests/matching/phrases_holdout9.tsv",
     "holdout10": ROOT / "tests/matching/phrases_holdout10.tsv",
+    # holdout10's phrases labelled again by a second labeller: the reader against another person's labels.
+    "holdout10b": ROOT / "tests/matching/phrases_holdout10b.tsv",
     "generalise": ROOT / "tests/matching/phrases_generalise.tsv",
 }
 GROUPS = {"both": ["tuning", "holdout"], "all": list(SETS)}
@@ -97,11 +100,36 @@ def evaluate(path: Path, vocab: SkillVocabulary) -> Score:
     return score
 
 
+def agreement(truth: Path, other: Path) -> Score:
+    """One labeller's labels (`other`) scored against another's (`truth`), phrase by phrase."""
+    theirs = {phrase: codes for phrase, codes, _category, _style in load(other)}
+    score = Score()
+    for phrase, expected, _category, _style in load(truth):
+        got = theirs[phrase]
+        score.phrases += 1
+        score.true_positive += len(got & expected)
+        score.false_positive += len(got - expected)
+        score.false_negative += len(expected - got)
+    return score
+
+
 def main(argv: list[str] | None = None) -> dict[str, Score]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=[*SETS, *GROUPS], default="both")
     parser.add_argument("--quiet", action="store_true", help="figures only, no list of misses")
+    parser.add_argument(
+        "--agree", nargs=2, metavar=("SET", "OTHER"), help="how far two labellings of the same phrases agree"
+    )
     args = parser.parse_args(argv)
+    if args.agree:
+        first, second = args.agree
+        score = agreement(SETS[first], SETS[second])
+        identical = sum(a == b for (_, a, *_), (_, b, *_) in zip(load(SETS[first]), load(SETS[second]), strict=True))
+        print(
+            f"{second} against {first}: {score.phrases} phrases, recall {score.recall:.3f}, "
+            f"precision {score.precision:.3f}, {identical} labelled identically"
+        )
+        return {second: score}
     vocab = vocabulary()
     names = GROUPS.get(args.set, [args.set])
     scores = {}

@@ -184,6 +184,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout8",
         "holdout9",
         "holdout10",
+        "holdout10b",
         "generalise",
     }
     assert scores["holdout2"].phrases >= 120 and scores["holdout3"].phrases >= 200
@@ -206,6 +207,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout8": (0.955, 0.885),
         "holdout9": (0.90, 0.83),  # read in round 7
         "holdout10": (0.875, 0.85),  # never read: measured blind
+        "holdout10b": (0.87, 0.88),  # the same phrases, a second labeller's labels
         "generalise": (0.985, 0.99),
     }
     for name, (recall, precision) in floors.items():
@@ -226,6 +228,14 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
             "generalise",
         )
     )
+
+
+def test_two_labellings_of_the_same_phrases_are_compared_phrase_by_phrase(capsys):
+    itself = phrase_eval.agreement(phrase_eval.SETS["holdout10"], phrase_eval.SETS["holdout10"])
+    assert (itself.recall, itself.precision, itself.phrases) == (1.0, 1.0, 260)
+    second = phrase_eval.main(["--agree", "holdout10", "holdout10b"])["holdout10b"]
+    assert second.phrases == 260 and second.false_positive + second.false_negative > 0
+    assert "holdout10b against holdout10: 260 phrases" in capsys.readouterr().out
 
 
 def test_the_phrase_sets_cover_every_category_and_style():
