@@ -429,6 +429,18 @@ _WITH_A_BABY = {
         "睡不好",
         "睡唔好",
         "一放就醒",
+        "就醒",
+        "又醒",
+        "才睡",
+        "才睡着",
+        "难入睡",
+        "难哄睡",
+        "睡不踏实",
+        "睡不安稳",
+        "睡唔稳",
+        "成晚醒",
+        "keeps waking",
+        "wakes up every",
         "放下就哭",
         "放低就喊",
         "naps",
@@ -452,6 +464,11 @@ _WITH_A_BABY = {
         "出疹",
         "流鼻涕",
         "鼻塞",
+        "低烧",
+        "发低烧",
+        "出牙",
+        "长牙",
+        "teething",
         "fever",
         "cough",
         "coughing",
@@ -519,6 +536,9 @@ _BARE_VERBS = {
 # A diagnosis or a time holding a duty word names no duty either: 乳腺癌 is no breastfeeding help, 康复期 (a time
 # of recovery) no exercise.
 # Going out for tea (饮早茶) is company kept, no dim sum cooked; 帮手 (a helping hand) holds no 手洗.
+# Ordinary words that sound like a duty word are no typos of it: a sliding door (推拉门) is no 推拿, a soup's
+# ample ingredients (落足料) no 足疗, a couple (夫妻) no 扶起, stitches out (拆线) no 拆箱, and a time's 前
+# before 到 (七点前到) no 呛到.
 _PLACES = (
     "卫生间",
     "洗手间",
@@ -534,6 +554,12 @@ _PLACES = (
     "吃早茶",
     "帮手",
     "半失能",
+    "推拉",
+    "足料",
+    "夫妻",
+    "前到",
+    "前来",
+    "拆线",
 )
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
