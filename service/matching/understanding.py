@@ -253,7 +253,12 @@ _VERBS = frozenset(
 _PERSONS_BETWEEN = ("佢", "他", "她", "个仔", "个女", "bb", "宝宝")
 _PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下", "靓", "一次", "两次", "三次", "几次")
 # Particles of one verb: company kept on the way ("陪着去产检", "陪住去睇医生").
-_PARTICLES_OF = {"陪": ("着", "住", "着去", "住去")}
+_PARTICLES_OF = {
+    "陪": ("着", "住", "着去", "住去"),
+    # A meal counted between the cooking verb and the food ("做顿饭", "煮餐饭", "做两顿饭").
+    "做": ("顿", "一顿", "两顿", "餐", "两餐"),
+    "煮": ("顿", "一顿", "两顿", "餐", "两餐"),
+}
 _TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照顾", "照看", "打理", "辅导", "检查", "执拾")
 # A verb apart from its object: the object put first ("把碗洗了", "衣服洗好", "窗户都要擦"), or a word or two
 # between them ("整理一下衣帽间", "执吓啲衣柜"). What may stand between the object and a verb after it, and
@@ -537,8 +542,8 @@ _BARE_VERBS = {
 # of recovery) no exercise.
 # Going out for tea (饮早茶) is company kept, no dim sum cooked; 帮手 (a helping hand) holds no 手洗.
 # Ordinary words that sound like a duty word are no typos of it: a sliding door (推拉门) is no 推拿, a soup's
-# ample ingredients (落足料) no 足疗, a couple (夫妻) no 扶起, stitches out (拆线) no 拆箱, and a time's 前
-# before 到 (七点前到) no 呛到.
+# ample ingredients (落足料) no 足疗, a couple (夫妻) no 扶起, stitches out (拆线) no 拆箱, food dropped
+# (成日跌饭) no fall, and a time's 前 before 到 (七点前到) no 呛到.
 _PLACES = (
     "卫生间",
     "洗手间",
@@ -560,6 +565,12 @@ _PLACES = (
     "前到",
     "前来",
     "拆线",
+    "跌饭",
+    "跌餸",
+    "跌嘢",
+    "成日跌饭",
+    "成日跌餸",
+    "成日跌嘢",
 )
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
