@@ -247,7 +247,7 @@ _FOR_A_BABY = {
 # Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
 # of them is also read with the particle after the verb, or with the verb said twice.
 _VERBS = frozenset(
-    "聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄氹冲泡换打抽"
+    "聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄氹冲泡换打抽练"
 )
 # The person a verb is done for may stand between the verb and the rest: "哄他睡觉", "氹个女瞓觉", "扶佢上厕所".
 _PERSONS_BETWEEN = ("佢", "他", "她", "个仔", "个女", "bb", "宝宝")
@@ -446,6 +446,9 @@ _WITH_A_BABY = {
         "成晚醒",
         "夜闹",
         "夜里闹",
+        "就闹",
+        "又闹",
+        "闹夜",
         "晚上闹",
         "半夜闹",
         "夜晚喊",
@@ -1043,6 +1046,8 @@ class SkillVocabulary:
                     e - s >= 3
                     and clause[start:end] != key
                     and inside
+                    # a word listed as naming no duty holds its ground: "两夫妻身体" is no 扶起身
+                    and all(self._entries[h[2]].codes for h in inside)
                     and not any(h[0] < end and start < h[1] and h not in inside for h in exact)
                     and max(h[1] - h[0] for h in inside) < end - start
                 ):
