@@ -173,7 +173,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
     assert scores["holdout6"].phrases >= 250 and scores["holdout7"].phrases >= 250
     assert scores["holdout8"].phrases >= 260 and scores["holdout9"].phrases >= 260
     assert scores["generalise"].phrases >= 100
-    # Floors a little below the figures of the sixth round (recall, precision); every set but holdout9 is read.
+    # Floors a little below the figures of the seventh round (recall, precision); every set has been read.
     floors = {
         "tuning": (0.985, 0.985),
         "holdout": (0.95, 0.96),
@@ -184,7 +184,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout6": (0.885, 0.905),
         "holdout7": (0.93, 0.905),
         "holdout8": (0.955, 0.885),
-        "holdout9": (0.845, 0.80),  # never read: measured once, blind
+        "holdout9": (0.935, 0.855),  # read in round 7 (blind: 0.856 / 0.815)
         "generalise": (0.985, 0.99),
     }
     for name, (recall, precision) in floors.items():
