@@ -48,7 +48,7 @@ from service.matching.facts import DatabaseFacts
 from service.matching.index import CandidateIndex
 from service.matching.understanding import SkillVocabulary
 from service.observability import configure_logging, process_stopped, request_id_middleware
-from service.openapi import complete_openapi, docs_assets_router, openapi_config
+from service.openapi import complete_openapi, docs_assets_router, openapi_config, prepare_openapi
 from service.privacy.controllers import AuditController, PrivacyController
 from service.privacy.services import erase_due
 from service.registry import services as registry_services
@@ -192,6 +192,8 @@ async def _lifespan(app: Litestar) -> AsyncIterator[None]:
         # The hash an unknown phone's login is checked against, made off the event loop now,
         # so that no login pays for it (its time would tell that the phone is unknown).
         background.append(asyncio.create_task(anyio.to_thread.run_sync(dummy_password_hash), name="dummy-hash"))
+        # The OpenAPI document, likewise: a second of CPU no request should wait for on the loop.
+        background.append(asyncio.create_task(anyio.to_thread.run_sync(prepare_openapi, app), name="openapi"))
         if settings.warm_matcher:
             background.append(asyncio.create_task(app.state.matcher.ensure_fresh(), name="warm-matcher"))
         if settings.index_checkpoint_seconds:

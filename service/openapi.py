@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import inspect
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, get_args
@@ -121,18 +122,30 @@ def docs_assets_router() -> Router:
     )
 
 
+# One build at a time: the start-up build runs in a thread, and a request for /schema that
+# arrives before it ends waits for it rather than building a second document beside it.
+_BUILDING = threading.Lock()
+
+
 class _CompletedOpenAPIPlugin(OpenAPIPlugin):
-    """Litestar's OpenAPI plugin, serving the completed document. It is built at the first
-    request for it, not at start-up: building it takes most of a second of CPU, which every
-    server process would pay before its first request."""
+    """Litestar's OpenAPI plugin, serving the completed document. Building it takes about a
+    second of CPU: `prepare_openapi` builds it in a thread at start-up, so that neither the
+    first request for it nor the requests around that one wait on the event loop."""
 
     __slots__ = ()
 
     def provide_openapi_schema(self) -> dict[str, Any]:
         # Litestar's handlers at /schema serve what this returns.
         if not self._openapi_schema:
-            self._openapi_schema = build_document(self.provide_openapi().to_schema(), self.app)
+            with _BUILDING:
+                if not self._openapi_schema:
+                    self._openapi_schema = build_document(self.provide_openapi().to_schema(), self.app)
         return self._openapi_schema
+
+
+def prepare_openapi(app: Litestar) -> None:
+    """Build the document now (in a thread: `anyio.to_thread.run_sync(prepare_openapi, app)`)."""
+    app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
 
 
 def complete_openapi(app: Litestar) -> None:

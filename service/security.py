@@ -92,11 +92,14 @@ def digests_match(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def issue_token(*, user_id: int, role: str, secret: str, ttl_seconds: int) -> str:
+def issue_token(*, user_id: int, role: str, secret: str, ttl_seconds: int, password: datetime | None = None) -> str:
+    """A signed token for the user. `password` is when the password that was checked was set
+    (None: never changed); the token names it, so a password changed while the login was being
+    checked leaves the token dead instead of valid."""
     now = datetime.now(timezone.utc)
     # `iat` is whole seconds (RFC 7519 as PyJWT writes it); `iat_ms` tells a token made just
     # before a password change from one made just after it within the same second.
-    extras = {"role": role, "iat_ms": issued_ms(now)}
+    extras = {"role": role, "iat_ms": issued_ms(now), "pwd": password_version(password)}
     return Token(exp=now + timedelta(seconds=ttl_seconds), sub=str(user_id), extras=extras).encode(
         secret, JWT_ALGORITHM
     )
@@ -104,6 +107,14 @@ def issue_token(*, user_id: int, role: str, secret: str, ttl_seconds: int) -> st
 
 def issued_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def password_version(changed_at: datetime | None) -> int:
+    """A password's version: when it was set, in whole microseconds (0: the first password)."""
+    return 0 if changed_at is None else (changed_at - _EPOCH) // timedelta(microseconds=1)
 
 
 def issued_before(token: Token, moment: datetime) -> bool:
@@ -114,6 +125,15 @@ def issued_before(token: Token, moment: datetime) -> bool:
     if isinstance(precise, int) and not isinstance(precise, bool):
         return precise <= issued_ms(moment)
     return token.iat.timestamp() < int(moment.timestamp())
+
+
+def for_current_password(token: Token, changed_at: datetime | None) -> bool:
+    """Whether `token` was issued for the password the account has now. A token that names
+    its password (`pwd`) must name this one; older tokens must be newer than the change."""
+    named = token.extras.get("pwd")
+    if isinstance(named, int) and not isinstance(named, bool):
+        return named == password_version(changed_at)
+    return changed_at is None or not issued_before(token, changed_at)
 
 
 def read_token(encoded: str, secret: str, old_secrets: tuple[str, ...] = ()) -> Token | None:

@@ -9,7 +9,7 @@ from service.accounts.callers import CallerCache
 from service.accounts.guards import AGENCY_SCOPES, ANONYMOUS, Principal, Role
 from service.database import fetchrow
 from service.errors import Unauthorized
-from service.security import api_key_digest, api_key_prefix, digests_match, issued_before, read_token
+from service.security import api_key_digest, api_key_prefix, digests_match, for_current_password, read_token
 
 # The caller is read as one prepared statement, then remembered for a few seconds by the
 # process's `CallerCache`, which forgets it when the account or key changes
@@ -58,9 +58,8 @@ async def _principal_from_token(
         raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")
     generation = cache.generation if cache is not None else 0
     user = await fetchrow(_USER, int(token.sub))
-    changed = user["password_changed_at"] if user else None
-    # A token from before the last password change is refused.
-    if changed is not None and issued_before(token, changed):
+    # A token issued for an earlier password is refused.
+    if user is not None and not for_current_password(token, user["password_changed_at"]):
         user = None
     if user is None or not user["is_active"]:
         raise Unauthorized("令牌无效或已过期 (the token is invalid or expired)")

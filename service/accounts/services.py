@@ -127,6 +127,9 @@ async def register_account(
     return await register_user(role=role, phone=phone, password=password, display_name=display_name)
 
 
+WRONG_LOGIN = "手机号或密码错误 (wrong phone number or password)"
+
+
 async def reset_password(*, phone: str, phone_code: str, new_password: str, secret: str) -> None:
     """Set a new password with a code sent to the phone; tokens issued before stop working."""
     check_password(new_password, phone=phone, field="new_password")
@@ -164,15 +167,27 @@ async def get_user(user_id: int) -> dict:
 
 
 async def login(*, phone: str, password: str, secret: str, ttl_seconds: int) -> str:
-    row = await User.select(User.id, User.role, User.password_hash, User.is_active).where(User.phone == phone).first()
+    columns = (User.id, User.role, User.password_hash, User.password_changed_at, User.is_active)
+    row = await User.select(*columns).where(User.phone == phone).first()
     # Verify against a dummy hash when the phone is unknown, so timing does not reveal it;
     # argon2 is deliberately slow, so it runs off the event loop (the dummy hash is made there too).
     valid = await anyio.to_thread.run_sync(
         lambda: verify_password(row["password_hash"] if row else dummy_password_hash(), password)
     )
     if row is None or not valid or not row["is_active"]:
-        raise Unauthorized("手机号或密码错误 (wrong phone number or password)")
-    return issue_token(user_id=row["id"], role=row["role"], secret=secret, ttl_seconds=ttl_seconds)
+        raise Unauthorized(WRONG_LOGIN)
+    # The password may have been reset while it was being checked: then the one checked is
+    # no longer the account's. The token also names it, so a reset after this read kills it.
+    now = await User.select(User.password_changed_at).where(User.id == row["id"]).first()
+    if now is None or now["password_changed_at"] != row["password_changed_at"]:
+        raise Unauthorized(WRONG_LOGIN)
+    return issue_token(
+        user_id=row["id"],
+        role=row["role"],
+        secret=secret,
+        ttl_seconds=ttl_seconds,
+        password=row["password_changed_at"],
+    )
 
 
 async def create_agency(*, name: str, kind: str, district_code: str, credit_code: str) -> dict:

@@ -53,7 +53,9 @@ from piccolo.engine.postgres import PostgresEngine
 
 log = logging.getLogger(__name__)
 
-# Bump when what a checkpoint means changes in a way the rest of the key would not show.
+# Bump when what a checkpoint means changes in a way the rest of the key would not show
+# (the key already names the column layout, the taxonomy, the code that computes the columns
+# and the SQL functions the project defines, which the loads call: `credential_counts`).
 CHECKPOINT_FORMAT = 1
 # Each chunk is one bytea value (PostgreSQL allows up to 1 GB). Sending one is a memory
 # copy or two on the event loop: 16 MB chunks held it 11-13 ms each at 2.3 M workers, 4 MB
@@ -90,8 +92,25 @@ def _code_digests() -> tuple[str, ...]:
     return tuple(hashlib.sha256(path.read_bytes()).hexdigest() for path in _modules_computing_columns())
 
 
-def schema_key(index) -> str:
-    """What the columns' bytes mean, as a digest: equal keys, interchangeable columns."""
+# The definitions of the SQL functions the project defines (not an extension's): the loads
+# call some of them (`credential_counts`), so a migration that redefines one changes what
+# the columns mean. All of them are named, so that no list of the ones used can fall behind.
+_DATABASE_RULES = r"""
+    SELECT coalesce(string_agg(pg_get_functiondef(p.oid), E'\n' ORDER BY p.oid::regprocedure::text), '')
+    FROM pg_proc p
+    WHERE p.pronamespace = current_schema()::regnamespace AND p.prokind = 'f'
+      AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+"""
+
+
+async def database_rules(conn: asyncpg.Connection) -> str:
+    """A digest of the SQL functions the project defines, as the database holds them now."""
+    return hashlib.sha256((await conn.fetchval(_DATABASE_RULES)).encode()).hexdigest()
+
+
+def schema_key(index, database: str) -> str:
+    """What the columns' bytes mean, as a digest: equal keys, interchangeable columns.
+    `database` is `database_rules()` read on the checkpoints' database."""
     from service.matching.index import (
         CATEGORIES,
         HEALTH_TIER_CODES,
@@ -115,6 +134,7 @@ def schema_key(index) -> str:
         "districts": list(taxonomy.districts),
         "occupations": taxonomy.occupations,
         "code": list(_code_digests()),
+        "database": database,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -195,10 +215,10 @@ class CheckpointStore:
     async def newest(self, index) -> Checkpoint | None:
         """The newest complete checkpoint of the index's schema key that may be restored
         here and now, read whole and verified; None (with the reason logged) otherwise."""
-        key = schema_key(index)
         conn = await self.connect()
         try:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
+                key = schema_key(index, await database_rules(conn))
                 origin = await conn.fetchval(_ORIGIN)
                 horizon = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
                 head = await conn.fetchrow(
@@ -275,9 +295,9 @@ class CheckpointStore:
     async def _write(self, index, max_age: float) -> WriteResult:
         if not index.loaded:
             return WriteResult(written=False, reason="not loaded")
-        key = schema_key(index)
         conn = await self.connect()
         try:
+            key = schema_key(index, await database_rules(conn))
             # One transaction from the lock to the last chunk: the lock is a transaction lock,
             # so a connection pooler in transaction mode cannot leave it held on a server
             # connection that goes back to its pool (an erasure would then wait on it for ever).
@@ -343,7 +363,8 @@ class CheckpointStore:
         try:
             return bool(
                 await conn.fetchval(
-                    "SELECT EXISTS (SELECT FROM index_checkpoint WHERE schema_key = $1 AND complete)", schema_key(index)
+                    "SELECT EXISTS (SELECT FROM index_checkpoint WHERE schema_key = $1 AND complete)",
+                    schema_key(index, await database_rules(conn)),
                 )
             )
         finally:

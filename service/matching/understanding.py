@@ -583,11 +583,13 @@ _PLACES = (
 )
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
-# A count between a verb and its object ("湊两个细路", "照顾一位老人") is read past; not one before a unit
-# of time or an age ("两个小时", "三个月").
+# A count between a verb and its object ("湊两个细路", "照顾一位老人", "做一顿晚饭") is read past; not one
+# before a unit of time or an age ("两个小时", "三个月").
 _COUNT_BETWEEN = re.compile(
     r"(?<=[\u3400-\u9fff])[一二两三四五六七八九十几\d]{1,2}\s*(?:个|只|位|名|条)(?!小时|钟|月|星期|礼拜|周|半|多|天|年|岁)"
     r"(?=[\u3400-\u9fff])"
+    # meals counted before the meal ("做一顿晚饭"), not before another duty ("做三餐加家务")
+    r"|(?<=[\u3400-\u9fff])[一二两三四五六七八九十几\d]{1,2}\s*[顿餐](?=[早午晚中宵夜]?[饭餐])"
 )
 # A homophone of a two-character word is trusted only when the other character is kept and the swapped
 # one is not a common function character ("洗完" is not "洗碗").
@@ -628,6 +630,16 @@ def _syllable(token: str) -> str:
     for pattern, repl in _PINYIN_FOLD:
         token = pattern.sub(repl, token)
     return token
+
+
+_RETROFLEX = re.compile(r"^([zcs])h")
+
+
+def _same_sound(a: str, b: str) -> bool:
+    """Whether two characters read the same toneless pinyin, folding only the retroflex
+    initials (饲 / 食: the commonest slip), not n / l or -n / -ng."""
+    fold = lambda c: [_RETROFLEX.sub(r"\1", s) for s in lazy_pinyin(c, errors="ignore")]  # noqa: E731
+    return fold(a) == fold(b)
 
 
 def pinyin_key(text: str) -> tuple[str, ...] | None:
@@ -970,7 +982,9 @@ class SkillVocabulary:
             kept = [a == b for a, b in zip(written, key)]
             if sum(kept) == 1:
                 swapped = written[kept.index(False)]
-                if swapped not in _FUNCTION_CHARS:
+                # Two characters are weak evidence: the swapped one must sound the same unfolded
+                # (推拉 is no 推拿, 前到 no 呛到; 鼻食 is 鼻饲), though a longer word may differ by an accent's fold.
+                if swapped not in _FUNCTION_CHARS and _same_sound(swapped, key[kept.index(False)]):
                     return (at, at + 2, key)
         return None
 

@@ -113,6 +113,26 @@ def test_a_token_made_in_the_second_of_a_password_change_is_told_apart_by_its_mi
     assert issued_before(legacy, token.iat + timedelta(seconds=1))
 
 
+def test_a_token_is_good_only_for_the_password_it_names():
+    from service.security import for_current_password, issue_token, read_token
+
+    secret = "a-secret-of-at-least-thirty-two-bytes"
+    set_at = datetime(2026, 11, 28, 8, 0, 0, 123456, tzinfo=timezone.utc)
+    token = read_token(issue_token(user_id=7, role="employer", secret=secret, ttl_seconds=60, password=set_at), secret)
+    assert token is not None
+    assert for_current_password(token, set_at)
+    assert not for_current_password(token, set_at + timedelta(microseconds=1))  # changed since, however soon
+    assert not for_current_password(token, None)
+    first = read_token(issue_token(user_id=7, role="employer", secret=secret, ttl_seconds=60), secret)
+    assert first is not None and for_current_password(first, None)
+    assert not for_current_password(first, datetime.now(timezone.utc))  # issued for the first password
+    # A token without `pwd` (made before it existed) is judged by when it was issued.
+    legacy = Token(exp=datetime.now(timezone.utc) + timedelta(hours=1), sub="7", iat=first.iat)
+    assert for_current_password(legacy, None)
+    assert for_current_password(legacy, first.iat - timedelta(seconds=1))
+    assert not for_current_password(legacy, first.iat + timedelta(seconds=1))
+
+
 async def test_no_credentials_means_no_access(client):
     assert (await client.get("/api/v1/accounts/me")).status_code == 401
     assert (await client.get("/api/v1/workers")).status_code == 401

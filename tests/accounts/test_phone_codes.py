@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
+import anyio
 import httpx
 import pytest
 from piccolo.querystring import QueryString
 
 from service.accounts.sms import HttpSmsSender, LogSmsSender, SmsError, make_sender, sender_of
+from service.security import issue_token
 from service.settings import load_settings
 from tests.conftest import in_app, send, tuned
 from tests.factories import PASSWORD, phone, worker_body
@@ -230,6 +233,42 @@ async def test_a_password_is_reset_with_a_phone_code(client, actors, app, settin
     old = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": PASSWORD})
     assert old.status_code == 401  # and the lock was lifted: 401, not 429
     fresh = await actors.login(person.phone, "新的密码-2026-秋")
+    assert (await client.get("/api/v1/accounts/me", headers=fresh)).status_code == 200
+
+
+async def test_a_login_checked_while_the_password_is_reset_gets_no_working_token(
+    client, actors, app, settings, monkeypatch
+):
+    """The old password is being checked (argon2, in a thread) when a reset lands."""
+    from service.accounts import services
+
+    person = await actors.employer()
+    code = await actors.phone_code(person.phone, "reset_password")
+    checked = services.verify_password
+
+    def reset_while_checking(password_hash: str, password: str) -> bool:
+        valid = checked(password_hash, password)
+        anyio.from_thread.run(
+            partial(
+                services.reset_password,
+                phone=person.phone,
+                phone_code=code,
+                new_password="新的密码-2026-冬",
+                secret=settings.secret_key,
+            )
+        )
+        return valid
+
+    monkeypatch.setattr(services, "verify_password", reset_while_checking)
+    raced = await client.post("/api/v1/auth/token", json={"phone": person.phone, "password": PASSWORD})
+    monkeypatch.undo()
+    assert raced.status_code == 401
+    # Even a token issued for that password, had the login got past its second look, is dead.
+    [row] = rows(client, app, "SELECT password_changed_at FROM app_user WHERE phone = {}", person.phone)
+    assert row["password_changed_at"] is not None
+    stale = issue_token(user_id=person.id, role="employer", secret=settings.secret_key, ttl_seconds=60)
+    assert (await client.get("/api/v1/accounts/me", headers={"Authorization": f"Bearer {stale}"})).status_code == 401
+    fresh = await actors.login(person.phone, "新的密码-2026-冬")
     assert (await client.get("/api/v1/accounts/me", headers=fresh)).status_code == 200
 
 

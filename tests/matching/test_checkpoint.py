@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
+from piccolo.querystring import QueryString
 
 from service.app import new_candidate_index
 from service.employment.services import busy_periods
@@ -412,12 +413,42 @@ def test_the_schema_key_names_the_code_as_loaded_not_as_on_disk_later(app, tmp_p
     from service.matching import checkpoint
 
     index = cold_index(app)
-    before = checkpoint.schema_key(index)
+    before = checkpoint.schema_key(index, "rules")
     # A deploy in place replaces a file the columns are computed by, under this process.
     replaced = tmp_path / "facts.py"
     replaced.write_text("# another version\n")
     monkeypatch.setattr(checkpoint, "_modules_computing_columns", lambda: [replaced])
-    assert checkpoint.schema_key(index) == before
+    assert checkpoint.schema_key(index, "rules") == before
+
+
+async def test_a_migration_that_redefines_when_a_credential_counts_retires_the_checkpoints(
+    client, actors, registry, app
+):
+    """`credential_counts` lives in the database; the loads call it. A checkpoint made under
+    one definition is not restored under another, though no Python file changed."""
+    await registry.worker()
+    store = store_of(app)
+    engine = app.state.engine
+    with_store = lambda: CandidateIndex(  # noqa: E731
+        app.state.taxonomy, DatabaseFacts(engine), busy=busy_periods, checkpoints=store
+    )
+    [row] = in_app(
+        client,
+        engine.run_querystring,
+        QueryString("SELECT pg_get_functiondef('credential_counts'::regproc) AS definition"),
+    )
+    original = row["definition"]
+    written = in_app(client, store.write, in_app(client, loaded, cold_index(app)))
+    assert written.written and in_app(client, loaded, with_store()).restored_from == written.checkpoint_id
+    redefined = original.replace("SELECT status", "SELECT /* another rule */ status", 1)
+    assert redefined != original
+    in_app(client, engine.run_ddl, redefined)
+    try:
+        assert in_app(client, loaded, with_store()).restored_from is None
+        assert not in_app(client, store.has_one, cold_index(app))
+    finally:
+        in_app(client, engine.run_ddl, original)
+    assert in_app(client, loaded, with_store()).restored_from == written.checkpoint_id
 
 
 async def test_an_index_read_from_a_replica_writes_only_once_the_replica_has_caught_up(

@@ -91,6 +91,23 @@ def test_homophone_typos_are_read_by_sound_and_nonsense_is_not(vocabulary):
     assert vocabulary.understand("修电脑").not_understood == ["修电脑"]
 
 
+def test_a_two_character_homophone_needs_the_same_sound_but_for_a_retroflex_slip(vocabulary):
+    # n / l and -n / -ng are folded for longer words only: 推拉 is a sliding door, not 推拿;
+    # 前到 is arriving before, not 呛到; 足料 is plenty of soup ingredients, not 足疗 (same sound: kept out
+    # by nothing but the soup around it, so only the two folds are asserted).
+    assert vocabulary.understand("推拉门的玻璃要擦").codes == ["window_cleaning"]
+    assert vocabulary.understand("推拉门很脏").codes == []
+    assert "elderly_feeding" not in vocabulary.understand("七点前到家做饭").codes
+    # The commonest slip, a flat for a retroflex initial, is still heard: 鼻食 is 鼻饲.
+    assert vocabulary.understand("要会鼻食").codes == ["nasal_feeding"]
+
+
+def test_meals_counted_before_the_meal_are_read_past(vocabulary):
+    assert vocabulary.understand("每天来做一顿晚饭").codes == ["home_cooking"]
+    # Not before another duty: "做三餐加家务" is still three meals and housework.
+    assert set(vocabulary.understand("做三餐加家务").codes) == {"home_cooking", "housework_general"}
+
+
 def test_a_duty_turned_down_is_left_out(vocabulary):
     understood = vocabulary.understand("不用做饭，只要打扫卫生")
     assert understood.codes == ["general_cleaning"]
@@ -166,25 +183,29 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout7",
         "holdout8",
         "holdout9",
+        "holdout10",
         "generalise",
     }
     assert scores["holdout2"].phrases >= 120 and scores["holdout3"].phrases >= 200
     assert scores["holdout4"].phrases >= 220 and scores["holdout5"].phrases >= 250
     assert scores["holdout6"].phrases >= 250 and scores["holdout7"].phrases >= 250
     assert scores["holdout8"].phrases >= 260 and scores["holdout9"].phrases >= 260
+    assert scores["holdout10"].phrases >= 260
     assert scores["generalise"].phrases >= 100
-    # Floors a little below the figures of the seventh round (recall, precision); every set has been read.
+    # Floors a little below the figures of the seventh round (recall, precision); every set but
+    # holdout10 is read (holdout9 in the seventh round; its blind figure was 0.856 / 0.815).
     floors = {
         "tuning": (0.985, 0.985),
         "holdout": (0.95, 0.96),
         "holdout2": (0.985, 0.985),
         "holdout3": (0.97, 0.975),
-        "holdout4": (0.98, 0.945),
+        "holdout4": (0.985, 0.95),
         "holdout5": (0.91, 0.90),
         "holdout6": (0.885, 0.905),
         "holdout7": (0.93, 0.905),
         "holdout8": (0.955, 0.885),
-        "holdout9": (0.935, 0.855),  # read in round 7 (blind: 0.856 / 0.815)
+        "holdout9": (0.94, 0.855),  # read in round 7 (twice, merged)
+        "holdout10": (0.875, 0.85),  # never read: measured blind
         "generalise": (0.985, 0.99),
     }
     for name, (recall, precision) in floors.items():
@@ -201,6 +222,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
             "holdout7",
             "holdout8",
             "holdout9",
+            "holdout10",
             "generalise",
         )
     )

@@ -177,6 +177,33 @@ async def test_a_rate_limited_answer_says_when_to_retry(settings, document):
     _validator(document, {"$ref": "#/components/schemas/Problem"}).validate(response.json())
 
 
+async def test_the_document_is_built_once_in_a_thread_while_requests_are_served(settings, monkeypatch):
+    import anyio
+    import httpx
+
+    from service import openapi
+
+    built = []
+    build = openapi.OpenAPIPlugin._build_openapi
+
+    def counted(plugin):
+        built.append(1)
+        return build(plugin)
+
+    monkeypatch.setattr(openapi.OpenAPIPlugin, "_build_openapi", counted)
+    fresh = create_app(msgspec.structs.replace(settings, redis_url=None))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fresh), base_url="http://127.0.0.1") as http:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(anyio.to_thread.run_sync, openapi.prepare_openapi, fresh)
+            while not built:  # until the thread is building
+                await anyio.sleep(0.005)
+            health = await http.get("/health")  # answered while the thread builds
+            served = await http.get("/schema/openapi.json")
+    assert health.status_code == 200 and served.status_code == 200
+    assert built == [1]  # the request waited for the thread's document, it did not build its own
+    assert served.json()["paths"] and "webhooks" in served.json()
+
+
 # Headers and bodies -------------------------------------------------------------------------
 
 
