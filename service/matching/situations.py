@@ -118,6 +118,24 @@ SITUATIONS: tuple[Situation, ...] = (
         across=True,
     ),
     Situation("school_pickup", re.compile(r"接园|送园|接娃放学|接送娃")),
+    # Fetching and taking with a child named in the clause or beside it: the school run ("两个小孩，要个能
+    # 接送又能做饭的", "个仔要人接接送送").
+    Situation(
+        "school_pickup",
+        re.compile(r"接送|接接送送|接同送"),
+        re.compile(
+            r"小孩|孩子|小朋友|细路|个仔|个女|儿子|女儿|孙子|孙女|娃|大的|小的|老大|老二|大宝|二宝|小宝|\bkids?\b|\bchildren\b"
+        ),
+        across=True,
+    ),
+    # Watching a child of school age, said in English ("watch my 6-year-old after school"): minding a child.
+    Situation(
+        "child_care",
+        re.compile(r"\bwatch\b|\bmind\b|\bsupervise\b|\bkeep an eye on\b"),
+        re.compile(
+            r"\b(?:[3-9]|1[0-2])[- ]years?[- ]olds?\b|\bkids?\b|\bchildren\b|\bson\b|\bdaughter\b|\bboys?\b|\bgirls?\b"
+        ),
+    ),
     # A seizure or a collapse with what to do when it comes: first aid ("发作时怎样处理", "晕倒了识唔识急救").
     Situation(
         "first_aid",

@@ -247,13 +247,18 @@ _FOR_A_BABY = {
 # Verbs a household bends: "拖下地", "执吓屋", "洗个澡", "散散步", "煮埋饭". Each alias that starts with one
 # of them is also read with the particle after the verb, or with the verb said twice.
 _VERBS = frozenset(
-    "聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄氹冲泡换打抽"
+    "聊散洗擦抹拖扫煮做喂浇淋遛溜熨晾叠接送陪扶推量测翻剪刷吸补缝钉买执搞煲炖按捏揉拍晒收整带看睇湊凑哄氹冲泡换打抽练"
 )
 # The person a verb is done for may stand between the verb and the rest: "哄他睡觉", "氹个女瞓觉", "扶佢上厕所".
 _PERSONS_BETWEEN = ("佢", "他", "她", "个仔", "个女", "bb", "宝宝")
 _PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下", "靓", "一次", "两次", "三次", "几次")
 # Particles of one verb: company kept on the way ("陪着去产检", "陪住去睇医生").
-_PARTICLES_OF = {"陪": ("着", "住", "着去", "住去")}
+_PARTICLES_OF = {
+    "陪": ("着", "住", "着去", "住去"),
+    # A meal counted between the cooking verb and the food ("做顿饭", "煮餐饭", "做两顿饭").
+    "做": ("顿", "一顿", "两顿", "餐", "两餐"),
+    "煮": ("顿", "一顿", "两顿", "餐", "两餐"),
+}
 _TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照顾", "照看", "打理", "辅导", "检查", "执拾")
 # A verb apart from its object: the object put first ("把碗洗了", "衣服洗好", "窗户都要擦"), or a word or two
 # between them ("整理一下衣帽间", "执吓啲衣柜"). What may stand between the object and a verb after it, and
@@ -429,6 +434,27 @@ _WITH_A_BABY = {
         "睡不好",
         "睡唔好",
         "一放就醒",
+        "就醒",
+        "又醒",
+        "才睡",
+        "才睡着",
+        "难入睡",
+        "难哄睡",
+        "睡不踏实",
+        "睡不安稳",
+        "睡唔稳",
+        "成晚醒",
+        "夜闹",
+        "夜里闹",
+        "就闹",
+        "又闹",
+        "闹夜",
+        "晚上闹",
+        "半夜闹",
+        "夜晚喊",
+        "成晚喊",
+        "keeps waking",
+        "wakes up every",
         "放下就哭",
         "放低就喊",
         "naps",
@@ -452,6 +478,11 @@ _WITH_A_BABY = {
         "出疹",
         "流鼻涕",
         "鼻塞",
+        "低烧",
+        "发低烧",
+        "出牙",
+        "长牙",
+        "teething",
         "fever",
         "cough",
         "coughing",
@@ -519,6 +550,9 @@ _BARE_VERBS = {
 # A diagnosis or a time holding a duty word names no duty either: 乳腺癌 is no breastfeeding help, 康复期 (a time
 # of recovery) no exercise.
 # Going out for tea (饮早茶) is company kept, no dim sum cooked; 帮手 (a helping hand) holds no 手洗.
+# Ordinary words that sound like a duty word are no typos of it: a sliding door (推拉门) is no 推拿, a soup's
+# ample ingredients (落足料) no 足疗, a couple (夫妻) no 扶起, stitches out (拆线) no 拆箱, food dropped
+# (成日跌饭) no fall, and a time's 前 before 到 (七点前到) no 呛到.
 _PLACES = (
     "卫生间",
     "洗手间",
@@ -534,6 +568,18 @@ _PLACES = (
     "吃早茶",
     "帮手",
     "半失能",
+    "推拉",
+    "足料",
+    "夫妻",
+    "前到",
+    "前来",
+    "拆线",
+    "跌饭",
+    "跌餸",
+    "跌嘢",
+    "成日跌饭",
+    "成日跌餸",
+    "成日跌嘢",
 )
 # Duties written the same way for a person and a pet ("给狗狗洗澡"): with a pet and no person, the pet's.
 _FOR_A_PET = {"elderly_bathing_hygiene": "pet_care", "elderly_feeding": "pet_care"}
@@ -1014,6 +1060,8 @@ class SkillVocabulary:
                     e - s >= 3
                     and clause[start:end] != key
                     and inside
+                    # a word listed as naming no duty holds its ground: "两夫妻身体" is no 扶起身
+                    and all(self._entries[h[2]].codes for h in inside)
                     and not any(h[0] < end and start < h[1] and h not in inside for h in exact)
                     and max(h[1] - h[0] for h in inside) < end - start
                 ):

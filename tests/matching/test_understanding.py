@@ -205,7 +205,7 @@ def test_the_labelled_phrases_are_read_with_high_recall_and_precision(capsys):
         "holdout6": (0.885, 0.905),
         "holdout7": (0.93, 0.905),
         "holdout8": (0.955, 0.885),
-        "holdout9": (0.90, 0.83),  # read in round 7
+        "holdout9": (0.94, 0.855),  # read in round 7 (twice, merged)
         "holdout10": (0.875, 0.85),  # never read: measured blind
         "holdout10b": (0.87, 0.88),  # the same phrases, a second labeller's labels
         "generalise": (0.985, 0.99),
