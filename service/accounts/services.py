@@ -178,8 +178,8 @@ async def login(*, phone: str, password: str, secret: str, ttl_seconds: int) -> 
         raise Unauthorized(WRONG_LOGIN)
     # The password may have been reset while it was being checked: then the one checked is
     # no longer the account's. The token also names it, so a reset after this read kills it.
-    now = await User.select(User.password_changed_at).where(User.id == row["id"]).first()
-    if now is None or now["password_changed_at"] != row["password_changed_at"]:
+    current = await User.select(User.password_changed_at).where(User.id == row["id"]).first()
+    if current is None or current["password_changed_at"] != row["password_changed_at"]:
         raise Unauthorized(WRONG_LOGIN)
     return issue_token(
         user_id=row["id"],

@@ -108,6 +108,11 @@ async def database_rules(conn: asyncpg.Connection) -> str:
     return hashlib.sha256((await conn.fetchval(_DATABASE_RULES)).encode()).hexdigest()
 
 
+async def _key_on(conn: asyncpg.Connection, index) -> str:
+    """The index's schema key, with the SQL functions as `conn`'s database holds them."""
+    return schema_key(index, await database_rules(conn))
+
+
 def schema_key(index, database: str) -> str:
     """What the columns' bytes mean, as a digest: equal keys, interchangeable columns.
     `database` is `database_rules()` read on the checkpoints' database."""
@@ -218,7 +223,7 @@ class CheckpointStore:
         conn = await self.connect()
         try:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
-                key = schema_key(index, await database_rules(conn))
+                key = await _key_on(conn, index)
                 origin = await conn.fetchval(_ORIGIN)
                 horizon = await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
                 head = await conn.fetchrow(
@@ -297,7 +302,7 @@ class CheckpointStore:
             return WriteResult(written=False, reason="not loaded")
         conn = await self.connect()
         try:
-            key = schema_key(index, await database_rules(conn))
+            key = await _key_on(conn, index)
             # One transaction from the lock to the last chunk: the lock is a transaction lock,
             # so a connection pooler in transaction mode cannot leave it held on a server
             # connection that goes back to its pool (an erasure would then wait on it for ever).
@@ -364,7 +369,7 @@ class CheckpointStore:
             return bool(
                 await conn.fetchval(
                     "SELECT EXISTS (SELECT FROM index_checkpoint WHERE schema_key = $1 AND complete)",
-                    schema_key(index, await database_rules(conn)),
+                    await _key_on(conn, index),
                 )
             )
         finally:

@@ -255,9 +255,10 @@ _PARTICLES = ("下", "吓", "一下", "埋", "个", "好", "完", "下下", "靓
 # Particles of one verb: company kept on the way ("陪着去产检", "陪住去睇医生").
 _PARTICLES_OF = {
     "陪": ("着", "住", "着去", "住去"),
-    # A meal counted between the cooking verb and the food ("做顿饭", "煮餐饭", "做两顿饭").
-    "做": ("顿", "一顿", "两顿", "餐", "两餐"),
-    "煮": ("顿", "一顿", "两顿", "餐", "两餐"),
+    # A meal's measure word between the cooking verb and the food ("做顿饭", "煮餐饭"); with a number
+    # before it ("做两顿饭") it is a count, read past by `_COUNT_BETWEEN`.
+    "做": ("顿", "餐"),
+    "煮": ("顿", "餐"),
 }
 _TWO_CHARACTER_VERBS = ("收拾", "打扫", "整理", "清洗", "清洁", "照顾", "照看", "打理", "辅导", "检查", "执拾")
 # A verb apart from its object: the object put first ("把碗洗了", "衣服洗好", "窗户都要擦"), or a word or two
@@ -550,9 +551,9 @@ _BARE_VERBS = {
 # A diagnosis or a time holding a duty word names no duty either: 乳腺癌 is no breastfeeding help, 康复期 (a time
 # of recovery) no exercise.
 # Going out for tea (饮早茶) is company kept, no dim sum cooked; 帮手 (a helping hand) holds no 手洗.
-# Ordinary words that sound like a duty word are no typos of it: a sliding door (推拉门) is no 推拿, a soup's
-# ample ingredients (落足料) no 足疗, a couple (夫妻) no 扶起, stitches out (拆线) no 拆箱, food dropped
-# (成日跌饭) no fall, and a time's 前 before 到 (七点前到) no 呛到.
+# Ordinary words that sound like a duty word are no typos of it: a soup's ample ingredients (落足料) no 足疗,
+# a couple (夫妻) no 扶起, stitches out (拆线) no 拆箱, food dropped (成日跌饭) no fall (a sound-alike that
+# differs by an accent's fold, 推拉 / 推拿, is no typo by `_same_sound`).
 _PLACES = (
     "卫生间",
     "洗手间",
@@ -568,10 +569,8 @@ _PLACES = (
     "吃早茶",
     "帮手",
     "半失能",
-    "推拉",
     "足料",
     "夫妻",
-    "前到",
     "前来",
     "拆线",
     "跌饭",
@@ -617,29 +616,31 @@ def chinese_number(token: str) -> int | None:
 
 
 # Mandarin as typed by speakers of southern dialects: z/zh, c/ch, s/sh, n/l, -n/-ng.
-_PINYIN_FOLD = (
+# Flat for retroflex initials (饲 / 食): the commonest slip, trusted even in two-character words.
+_RETROFLEX_FOLD = (
     (re.compile(r"^zh"), "z"),
     (re.compile(r"^ch"), "c"),
     (re.compile(r"^sh"), "s"),
+)
+# An accent's folds too (n / l, -n / -ng), for words of three characters and more.
+_PINYIN_FOLD = (
+    *_RETROFLEX_FOLD,
     (re.compile(r"^l"), "n"),
     (re.compile(r"ng$"), "n"),
 )
 
 
-def _syllable(token: str) -> str:
-    for pattern, repl in _PINYIN_FOLD:
+def _syllable(token: str, folds: tuple[tuple[re.Pattern, str], ...] = _PINYIN_FOLD) -> str:
+    for pattern, repl in folds:
         token = pattern.sub(repl, token)
     return token
 
 
-_RETROFLEX = re.compile(r"^([zcs])h")
-
-
 def _same_sound(a: str, b: str) -> bool:
     """Whether two characters read the same toneless pinyin, folding only the retroflex
-    initials (饲 / 食: the commonest slip), not n / l or -n / -ng."""
-    fold = lambda c: [_RETROFLEX.sub(r"\1", s) for s in lazy_pinyin(c, errors="ignore")]  # noqa: E731
-    return fold(a) == fold(b)
+    initials (`_RETROFLEX_FOLD`), not an accent's n / l or -n / -ng."""
+    a_sound, b_sound = ([_syllable(s, _RETROFLEX_FOLD) for s in lazy_pinyin(c, errors="ignore")] for c in (a, b))
+    return a_sound == b_sound
 
 
 def pinyin_key(text: str) -> tuple[str, ...] | None:

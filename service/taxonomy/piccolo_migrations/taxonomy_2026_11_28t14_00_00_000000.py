@@ -1,8 +1,8 @@
 """Reload skills so existing databases get this round's words: soup said by who drinks it and its
-herbs (喝汤, 药材), putting back and unpacking (归位, 拆箱), scale and move-out cleans (水垢, 瓷砖缝,
+herbs (爱喝汤, 药材), putting back and unpacking (归位, 拆箱), scale and move-out cleans (水垢, 瓷砖缝,
 end of tenancy), English appliances, dog breeds and baking, a baby's broken sleep and teething
 (睡不踏实, 夜闹, 出牙发烧), last days in Cantonese, limbs to train, low mood (情绪低落, 不愿出门),
-a spoon that cannot be held, falling often, a meal counted without a numeral (做顿饭)."""
+a spoon that cannot be held, falling often."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
